@@ -1,0 +1,1 @@
+"""Customer Data Platform core: settings, warehouse access, CLI and sample data."""

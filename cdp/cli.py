@@ -1,0 +1,56 @@
+"""The ``cdp`` command line: every pipeline step, callable without Airflow.
+
+Each package contributes its commands through a ``cli`` module exposing
+``register(app: typer.Typer) -> None``; this module only mounts them, so the CLI
+stays as thin as the DAGs. Heavy imports live inside the command functions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import typer
+
+COMMAND_MODULES = (
+    "cdp.sample_data.cli",
+    "ingestion.cli",
+    "identity.cli",
+    "profiles.cli",
+    "expectations.cli",
+    "cdp.pipeline_cli",
+)
+
+app = typer.Typer(
+    name="cdp",
+    help="Customer Data Platform: ingest exports, resolve identities, build profiles, export.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")):
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _mount_commands() -> None:
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name == module_name:
+                continue
+            raise
+        module.register(app)
+
+
+_mount_commands()
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

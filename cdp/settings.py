@@ -1,0 +1,79 @@
+"""One typed settings object for every entry point (CLI, DAG task, tests).
+
+Every path derives from ``project_dir`` and ``data_dir`` unless set explicitly, and every
+field can be overridden by an environment variable with the ``CDP_`` prefix
+(``CDP_DATA_DIR``, ``CDP_DUCKDB_PATH``, ...). Build it once at the entry point and pass
+it down; packages never read the environment themselves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Where the platform reads its configuration and writes its data."""
+
+    model_config = SettingsConfigDict(env_prefix="CDP_", extra="ignore")
+
+    project_dir: Path = PROJECT_DIR
+    data_dir: Path | None = None
+    landing_dir: Path | None = None
+    truth_dir: Path | None = None
+    duckdb_path: Path | None = None
+    export_dir: Path | None = None
+    reports_dir: Path | None = None
+    model_dir: Path | None = None
+    config_dir: Path | None = None
+    sources_dir: Path | None = None
+    identity_config_path: Path | None = None
+    quality_config_path: Path | None = None
+    exports_config_path: Path | None = None
+    dbt_project_dir: Path | None = None
+    airflow_home: Path | None = None
+    run_id: str | None = None
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        data = self.data_dir = (self.data_dir or self.project_dir / "data").resolve()
+        config = self.config_dir = (self.config_dir or self.project_dir / "config").resolve()
+        defaults = {
+            "landing_dir": data / "landing",
+            "truth_dir": data / "truth",
+            "duckdb_path": data / "warehouse" / "cdp.duckdb",
+            "export_dir": data / "exports",
+            "reports_dir": data / "reports",
+            "model_dir": data / "models",
+            "sources_dir": config / "sources",
+            "identity_config_path": config / "identity.yml",
+            "quality_config_path": config / "quality.yml",
+            "exports_config_path": config / "exports.yml",
+            "dbt_project_dir": self.project_dir / "dbt_project",
+            "airflow_home": data / "airflow",
+        }
+        for field, default in defaults.items():
+            value = getattr(self, field)
+            setattr(self, field, Path(value).resolve() if value is not None else default)
+        return self
+
+    def ensure_dirs(self) -> None:
+        """Create the data folders the pipeline writes into."""
+        for path in (
+            self.landing_dir,
+            self.truth_dir,
+            self.duckdb_path.parent,
+            self.export_dir,
+            self.reports_dir,
+            self.model_dir,
+        ):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides winning."""
+    return Settings(**overrides)

@@ -1,0 +1,38 @@
+"""The DuckDB warehouse file: one place that opens it, so configuration stays identical.
+
+DuckDB allows one writing process per file, and a file opened twice in one process must be
+opened with the same configuration; every module goes through :func:`connect`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from cdp.settings import Settings
+
+
+@contextmanager
+def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse read-write, creating its folder; closed on exit."""
+    import duckdb
+
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.duckdb_path))
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """True when ``schema.table`` exists (table or view)."""
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
