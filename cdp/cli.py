@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "ingestion.cli",
     "identity.cli",
     "profiles.cli",
+    "profiles.export_cli",
+    "profiles.privacy_cli",
     "expectations.cli",
     "cdp.pipeline_cli",
 )

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     dbt_project_dir: Path | None = None
     airflow_home: Path | None = None
     run_id: str | None = None
+    erasure_salt: str = "change-me-per-installation"
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
