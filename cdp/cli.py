@@ -44,7 +44,8 @@ def _mount_commands() -> None:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
-            if error.name == module_name:
+            # A stage whose package or cli module is not installed contributes no commands.
+            if error.name and module_name.startswith(error.name):
                 continue
             raise
         module.register(app)
