@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,15 @@ for _name, _value in {
 
 @pytest.fixture
 def settings(tmp_path: Path):
-    """Settings whose every data path lives under a fresh temporary folder."""
-    from cdp.settings import Settings
+    """Settings whose data and configuration live under a fresh temporary folder.
 
-    built = Settings(data_dir=tmp_path / "data")
+    The configuration is copied so a test that edits a source definition or a threshold
+    never touches the project's own ``config/``.
+    """
+    from cdp.settings import PROJECT_DIR, Settings
+
+    config_dir = tmp_path / "config"
+    shutil.copytree(PROJECT_DIR / "config", config_dir)
+    built = Settings(data_dir=tmp_path / "data", config_dir=config_dir)
     built.ensure_dirs()
     return built
