@@ -1,0 +1,256 @@
+"""Canonical row contracts: one pydantic model per raw entity.
+
+The models are the single statement of what a valid row is (types, required fields,
+bounds, allowed values, patterns, dates not in the future). Ingestion never validates row
+by row in Python: :func:`column_rules` turns a model into plain rules that
+``ingestion.sql`` compiles into one vectorised DuckDB query. The models still validate a
+single row in Python, which the tests use to check that both readings agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.fields import FieldInfo
+
+
+class NotInFuture:
+    """Marker: a date or timestamp later than the load time (plus one day of slack) is invalid."""
+
+
+class JsonText:
+    """Marker: the field holds a JSON document (raw type ``JSON``)."""
+
+
+Json = Annotated[str, JsonText()]
+Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
+PastTimestamp = Annotated[dt.datetime, NotInFuture()]
+PastDate = Annotated[dt.date, NotInFuture()]
+BirthDate = Annotated[dt.date, NotInFuture(), Field(ge=dt.date(1900, 1, 1))]
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class Contract(BaseModel):
+    """Base of every contract: fields are canonical raw columns, in raw-table order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _not_in_future(cls, value: object, info: typing.Any) -> object:
+        field = cls.model_fields[info.field_name]
+        if value is not None and any(isinstance(m, NotInFuture) for m in field.metadata):
+            now = dt.datetime.now() + dt.timedelta(days=1)
+            limit = now if isinstance(value, dt.datetime) else now.date()
+            if value > limit:
+                raise ValueError("must not be in the future")
+        return value
+
+
+class PosReceiptLine(Contract):
+    """One line of a till receipt."""
+
+    store_id: str
+    receipt_id: str
+    line_number: int = Field(ge=1)
+    sold_at: PastTimestamp
+    sku: str
+    product_name: str | None = None
+    category: str | None = None
+    quantity: int = Field(ge=1, le=9999)
+    unit_price: Money = Field(ge=0)
+    discount_amount: Money | None = Field(None, ge=0)
+    unit_cost: Money | None = Field(None, ge=0)
+    payment_method: Literal["CB", "ESPECES", "CHEQUE", "CARTE_CADEAU", "AMEX", "SANS_CONTACT"]
+    loyalty_card_id: str | None = None
+    customer_last_name: str | None = None
+    customer_first_name: str | None = None
+    customer_email: str | None = None
+    customer_phone: str | None = None
+    customer_postcode: str | None = None
+    customer_city: str | None = None
+    customer_birth_date: BirthDate | None = None
+    email_opt_in: bool | None = None
+    sms_opt_in: bool | None = None
+
+
+class WebEvent(Contract):
+    """One GA4 event."""
+
+    event_at: PastTimestamp
+    event_name: Literal[
+        "session_start",
+        "page_view",
+        "view_item",
+        "add_to_cart",
+        "begin_checkout",
+        "purchase",
+        "login",
+    ]
+    user_pseudo_id: str
+    user_id: str | None = None
+    session_id: str | None = None
+    page_location: str | None = None
+    page_title: str | None = None
+    transaction_id: str | None = None
+    purchase_revenue: Money | None = Field(None, ge=0)
+    items: Json | None = None
+    event_params: Json | None = None
+    device_category: str | None = None
+    geo_city: str | None = None
+    traffic_source: str | None = None
+    traffic_medium: str | None = None
+
+
+class WebAccount(Contract):
+    """One e-shop account."""
+
+    account_id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    birth_date: BirthDate | None = None
+    phone: str | None = None
+    address_line: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    email_opt_in: bool | None = None
+    sms_opt_in: bool | None = None
+    created_at: PastTimestamp | None = None
+    updated_at: PastTimestamp | None = None
+
+
+class EmailSubscriber(Contract):
+    """One subscriber of the e-mail platform."""
+
+    email: str = Field(pattern=EMAIL_PATTERN)
+    first_name: str | None = None
+    last_name: str | None = None
+    status: Literal["subscribed", "unsubscribed", "cleaned", "pending"]
+    opted_in_at: PastTimestamp | None = None
+    status_changed_at: PastTimestamp | None = None
+    postcode: str | None = None
+
+
+class EmailActivity(Contract):
+    """One e-mail campaign event for one recipient."""
+
+    campaign_id: str
+    campaign_name: str | None = None
+    email: str = Field(pattern=EMAIL_PATTERN)
+    activity_type: Literal[
+        "sent", "delivered", "open", "click", "bounce", "unsubscribe", "complaint"
+    ]
+    activity_at: PastTimestamp
+    url: str | None = None
+    bounce_type: str | None = None
+
+
+class CallCenterTicket(Contract):
+    """One call-center ticket."""
+
+    ticket_id: str
+    opened_at: PastTimestamp
+    closed_at: PastTimestamp | None = None
+    caller_name: str | None = None
+    caller_phone: str | None = None
+    caller_email: str | None = None
+    loyalty_card_id: str | None = None
+    contact_channel: Literal["phone", "chat", "email"]
+    reason: str | None = None
+    status: Literal["open", "closed", "escalated"]
+    duration_seconds: int | None = Field(None, ge=0, le=86400)
+    csat: int | None = Field(None, ge=1, le=5)
+    verbatim: str | None = None
+
+
+CONTRACTS: dict[str, type[Contract]] = {
+    "pos_receipt_line": PosReceiptLine,
+    "web_event": WebEvent,
+    "web_account": WebAccount,
+    "email_subscriber": EmailSubscriber,
+    "email_activity": EmailActivity,
+    "callcenter_ticket": CallCenterTicket,
+}
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """What one canonical column must satisfy, in a form SQL can be generated from."""
+
+    name: str
+    sql_type: str
+    required: bool
+    ge: object = None
+    le: object = None
+    allowed: tuple[str, ...] = ()
+    pattern: str | None = None
+    not_in_future: bool = False
+
+
+_SQL_TYPES = {
+    str: "VARCHAR",
+    int: "INTEGER",
+    Decimal: "DECIMAL(12,2)",
+    dt.datetime: "TIMESTAMP",
+    dt.date: "DATE",
+    bool: "BOOLEAN",
+}
+
+
+def _unwrap(annotation: object) -> tuple[object, list[object]]:
+    """Strip ``X | None`` and ``Annotated`` to the base type, collecting metadata."""
+    metadata: list[object] = []
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation, *extra = typing.get_args(annotation)
+            metadata.extend(extra)
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation, metadata
+
+
+def column_rules(contract: type[Contract]) -> list[ColumnRule]:
+    """The contract's fields as :class:`ColumnRule` objects, in declaration order."""
+    rules = []
+    for name, field in contract.model_fields.items():
+        base, metadata = _unwrap(field.annotation)
+        # Field(...) nested in an Annotated alias keeps its constraints in its own metadata.
+        metadata = [
+            inner
+            for item in (*metadata, *field.metadata)
+            for inner in (item.metadata if isinstance(item, FieldInfo) else [item])
+        ]
+        allowed: tuple[str, ...] = ()
+        if typing.get_origin(base) is Literal:
+            allowed, base = tuple(typing.get_args(base)), str
+        is_json = any(isinstance(m, JsonText) for m in metadata)
+        sql_type = "JSON" if is_json else _SQL_TYPES[base]
+        bounds: dict[str, object] = {}
+        pattern = None
+        for item in metadata:
+            for key in ("ge", "le"):
+                if getattr(item, key, None) is not None:
+                    bounds[key] = getattr(item, key)
+            pattern = getattr(item, "pattern", None) or pattern
+        rules.append(
+            ColumnRule(
+                name=name,
+                sql_type=sql_type,
+                required=field.is_required(),
+                ge=bounds.get("ge"),
+                le=bounds.get("le"),
+                allowed=allowed,
+                pattern=pattern,
+                not_in_future=any(isinstance(m, NotInFuture) for m in metadata),
+            )
+        )
+    return rules

@@ -1,0 +1,205 @@
+"""Source definitions: how one vendor's export maps onto the canonical contracts.
+
+A definition is a YAML file ``config/sources/<source>.yml``; onboarding a new export means
+writing one, not code. The top-level ``identities:`` key belongs to the identity package
+and is accepted but ignored here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ingestion.contracts import CONTRACTS, Contract, column_rules
+
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+EPOCH_FORMATS = {"epoch_s", "epoch_ms", "epoch_us"}
+
+
+class DefinitionError(ValueError):
+    """A source definition is missing, malformed or inconsistent with its contract."""
+
+
+class ColumnSource(BaseModel):
+    """Where a canonical field comes from.
+
+    ``column`` is a CSV header, a Parquet column or, for JSONL, a dotted JSON path
+    (``ecommerce.transaction_id``). ``sql`` is an optional DuckDB expression applied to it,
+    written in terms of ``value`` (the column's text), e.g. to pick one entry of GA4's
+    ``event_params`` list.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    column: str = Field(min_length=1)
+    sql: str | None = None
+
+
+class Booleans(BaseModel):
+    """Vocabulary of a yes/no column, compared case-insensitively after trimming."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    true_values: list[str] = ["true", "1", "o", "oui", "y", "yes"]
+    false_values: list[str] = ["false", "0", "n", "non", "no"]
+
+
+class EntityDefinition(BaseModel):
+    """One export file family feeding one contract (one raw table)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contract: str
+    files: str = Field(description="glob relative to settings.landing_dir")
+    format: Literal["csv", "jsonl", "parquet"]
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    quote: str = Field('"', max_length=1)
+    header: bool = True
+    encoding: Literal["utf-8", "utf-8-sig", "latin-1", "cp1252"] = "utf-8"
+    decimal_separator: Literal[".", ","] = "."
+    timestamp_formats: list[str] = Field(default_factory=list)
+    date_formats: list[str] = Field(default_factory=list)
+    booleans: Booleans = Field(default_factory=Booleans)
+    columns: dict[str, ColumnSource]
+    personal_data: dict[Literal["email", "phone"], list[str]] = Field(default_factory=dict)
+    max_encoding_error_ratio: float = Field(0.1, ge=0, le=1)
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _shorthand(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {k: {"column": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("contract")
+    @classmethod
+    def _known_contract(cls, value: str) -> str:
+        if value not in CONTRACTS:
+            raise ValueError(f"unknown contract {value!r}; use one of {sorted(CONTRACTS)}")
+        return value
+
+    @field_validator("timestamp_formats", "date_formats")
+    @classmethod
+    def _formats(cls, value: list[str]) -> list[str]:
+        for fmt in value:
+            if "%" not in fmt and fmt not in EPOCH_FORMATS:
+                raise ValueError(
+                    f"{fmt!r} is neither a strptime format (%d/%m/%Y) nor one of "
+                    f"{sorted(EPOCH_FORMATS)}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _matches_contract(self) -> EntityDefinition:
+        rules = {rule.name: rule for rule in column_rules(self.contract_model)}
+        unknown = sorted(set(self.columns) - set(rules))
+        if unknown:
+            raise ValueError(
+                f"columns {unknown} are not fields of contract {self.contract!r}; "
+                f"its fields are {list(rules)}"
+            )
+        missing = [
+            name for name, rule in rules.items() if rule.required and name not in self.columns
+        ]
+        if missing:
+            raise ValueError(
+                f"contract {self.contract!r} requires {missing}: map them under `columns:`"
+            )
+        for kind, fields in self.personal_data.items():
+            stray = sorted(set(fields) - set(self.columns))
+            if stray:
+                raise ValueError(
+                    f"personal_data.{kind} lists {stray}, which are not mapped under `columns:`"
+                )
+        if self.format == "jsonl" and self.encoding not in ("utf-8", "utf-8-sig"):
+            raise ValueError("JSONL files are UTF-8 by definition; drop `encoding:`")
+        return self
+
+    @property
+    def contract_model(self) -> type[Contract]:
+        """The pydantic contract class this entity feeds."""
+        return CONTRACTS[self.contract]
+
+
+class SourceDefinition(BaseModel):
+    """One source system: its name and the entities its exports feed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str
+    description: str | None = None
+    entities: dict[str, EntityDefinition] = Field(min_length=1)
+    identities: object = None  # read by the identity package, not by ingestion
+    path: Path | None = Field(None, exclude=True)
+
+    @field_validator("source")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME.match(value):
+            raise ValueError(f"{value!r} must be lower_snake_case (it names raw tables)")
+        return value
+
+    @field_validator("entities")
+    @classmethod
+    def _entity_names(cls, value: dict[str, EntityDefinition]) -> dict[str, EntityDefinition]:
+        for name in value:
+            if not NAME.match(name):
+                raise ValueError(f"entity {name!r} must be lower_snake_case (it names a raw table)")
+        return value
+
+
+def _explain(path: Path, error: ValidationError) -> DefinitionError:
+    problems = [
+        f"  - {'.'.join(str(p) for p in item['loc']) or '(top level)'}: {item['msg']}"
+        for item in error.errors()
+    ]
+    return DefinitionError(
+        f"{path}: invalid source definition:\n"
+        + "\n".join(problems)
+        + "\nFix the file (see config/sources/pos.yml for a complete example)."
+    )
+
+
+def load_definition(path: Path) -> SourceDefinition:
+    """Read and validate one source definition file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise DefinitionError(f"{path}: cannot read source definition: {error}") from error
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{path}: expected a mapping with `source:` and `entities:`")
+    data.setdefault("source", path.stem)
+    try:
+        definition = SourceDefinition.model_validate(data)
+    except ValidationError as error:
+        raise _explain(path, error) from error
+    definition.path = path
+    return definition
+
+
+def load_definitions(sources_dir: Path, only: list[str] | None = None) -> list[SourceDefinition]:
+    """Every definition under ``sources_dir`` (or just those named in ``only``)."""
+    paths = sorted(sources_dir.glob("*.yml")) + sorted(sources_dir.glob("*.yaml"))
+    definitions = [load_definition(path) for path in paths]
+    by_name: dict[str, SourceDefinition] = {}
+    for definition in definitions:
+        if definition.source in by_name:
+            raise DefinitionError(
+                f"source {definition.source!r} is defined twice: "
+                f"{by_name[definition.source].path} and {definition.path}"
+            )
+        by_name[definition.source] = definition
+    if only:
+        unknown = sorted(set(only) - set(by_name))
+        if unknown:
+            raise DefinitionError(
+                f"unknown source(s) {unknown}; {sources_dir} defines {sorted(by_name)}"
+            )
+        definitions = [by_name[name] for name in only]
+    if not definitions:
+        raise DefinitionError(f"{sources_dir}: no source definition (*.yml) found")
+    return definitions

@@ -1,0 +1,120 @@
+"""Operational tables: the load ledger (one row per file attempt) and the quarantine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from cdp import erasure
+from ingestion.contracts import ColumnRule
+
+if TYPE_CHECKING:
+    import duckdb
+
+OPS_DDL = """
+create schema if not exists raw;
+create schema if not exists ops;
+create table if not exists ops.load_ledger (
+    batch_id varchar not null,
+    source varchar not null,
+    entity varchar not null,
+    file_path varchar not null,
+    file_hash varchar,
+    file_size_bytes bigint,
+    rows_read bigint,
+    rows_accepted bigint,
+    rows_quarantined bigint,
+    rows_suppressed bigint,
+    status varchar not null,          -- loaded | failed | skipped_duplicate
+    error varchar,
+    started_at timestamp not null,
+    finished_at timestamp
+);
+create table if not exists ops.quarantine (
+    batch_id varchar not null,
+    source varchar not null,
+    entity varchar not null,
+    file_path varchar not null,
+    source_row bigint,
+    raw_record varchar,
+    reason varchar not null,
+    quarantined_at timestamp not null
+);
+"""
+
+LINEAGE_COLUMNS = {
+    "_source_file": "VARCHAR",
+    "_source_row": "BIGINT",
+    "_batch_id": "VARCHAR",
+    "_loaded_at": "TIMESTAMP",
+}
+
+
+@dataclass
+class FileResult:
+    """What happened to one file: the ledger row, as the CLI and callers see it."""
+
+    source: str
+    entity: str
+    file_path: str
+    batch_id: str
+    status: str = "failed"
+    file_hash: str | None = None
+    file_size_bytes: int | None = None
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    rows_suppressed: int = 0
+    error: str | None = None
+    started_at: datetime = field(default_factory=datetime.now)
+    finished_at: datetime | None = None
+    seconds: float = 0.0
+
+
+def ensure_ops_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw and ops schemas, the ledger, the quarantine and the tombstone table."""
+    con.execute(OPS_DDL)
+    con.execute(erasure.TOMBSTONE_DDL)
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, rules: list[ColumnRule]) -> None:
+    """Create ``raw.<source>__<entity>`` from the contract if it does not exist yet."""
+    columns = [f'"{rule.name}" {rule.sql_type}' for rule in rules]
+    columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS.items()]
+    con.execute(f"create table if not exists {table} ({', '.join(columns)})")
+
+
+def already_loaded(
+    con: duckdb.DuckDBPyConnection, source: str, entity: str, file_hash: str
+) -> str | None:
+    """The batch that already loaded this content for this entity, if any."""
+    row = con.execute(
+        "select batch_id from ops.load_ledger where source = ? and entity = ? and file_hash = ? "
+        "and status = 'loaded' limit 1",
+        [source, entity, file_hash],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def record(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
+    """Append the file's ledger row."""
+    con.execute(
+        "insert into ops.load_ledger values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            result.batch_id,
+            result.source,
+            result.entity,
+            result.file_path,
+            result.file_hash,
+            result.file_size_bytes,
+            result.rows_read,
+            result.rows_accepted,
+            result.rows_quarantined,
+            result.rows_suppressed,
+            result.status,
+            result.error,
+            result.started_at,
+            result.finished_at,
+        ],
+    )

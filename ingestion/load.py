@@ -1,0 +1,257 @@
+"""Load landing files into ``raw.*``: one file, one transaction, one ledger row."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingestion import ledger, readers
+from ingestion.contracts import column_rules
+from ingestion.definitions import EntityDefinition, SourceDefinition, load_definitions
+from ingestion.ledger import FileResult
+from ingestion.readers import FileReadError
+from ingestion.sql import ident, macro_ddl, raw_line_suppression, staging_query
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from cdp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class IngestionError(RuntimeError):
+    """One or more files failed to load; the others were loaded. Carries the report."""
+
+    def __init__(self, report: IngestReport):
+        self.report = report
+        lines = [f"{len(report.failed)} file(s) failed to load:"]
+        lines += [f"  - {r.file_path} ({r.source}.{r.entity}): {r.error}" for r in report.failed]
+        lines.append(
+            "Other files were loaded; fix these and re-run `cdp ingest` (loaded files are skipped)."
+        )
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class IngestReport:
+    """Every file attempt of one ``ingest`` call, in load order."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        """The files whose load failed."""
+        return [r for r in self.files if r.status == "failed"]
+
+    def total(self, attribute: str) -> int:
+        """Sum of one count (``rows_accepted``, ...) over the files."""
+        return sum(getattr(r, attribute) for r in self.files)
+
+
+def raw_table(source: str, entity: str) -> str:
+    """Name of the raw table a source entity loads into."""
+    return f"raw.{source}__{entity}"
+
+
+def _display_path(path: Path, settings: Settings) -> str:
+    try:
+        return str(path.relative_to(settings.landing_dir))
+    except ValueError:
+        return str(path)
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinition, salt: str, workdir: Path
+) -> None:
+    """Read the file once and type its rows into ``_staged``; rejected lines into ``_bad``."""
+    if entity.format == "csv":
+        if entity.encoding == "cp1252":
+            utf8_copy = workdir / (path.name + ".utf8")
+            readers.transcode_cp1252(path, utf8_copy)
+            path = utf8_copy
+        rows = readers.open_csv(con, path, entity)
+    elif entity.format == "jsonl":
+        rows = readers.open_jsonl(con, path, entity)
+    else:
+        rows = readers.open_parquet(con, path, entity)
+    for statement in macro_ddl(entity):
+        con.execute(statement)
+    suppress = bool(con.execute("select count(*) from ops.erasure_tombstones").fetchone()[0])
+    query = staging_query(
+        entity,
+        column_rules(entity.contract_model),
+        salt,
+        rows.source_from,
+        rows.raw_record,
+        suppress,
+        rows.unreadable,
+    )
+    try:
+        con.execute(f"create temp table _staged as {query}")
+    except Exception as error:
+        if "Binder Error" in str(error) or "Parser Error" in str(error):
+            raise  # a mistake in a definition's `sql:`, not in the file
+        raise FileReadError(f"cannot be read as {rows.describe}: {error}") from error
+    readers.collect_rejects(con, entity)
+    if suppress:
+        con.execute(
+            f"update _bad set reason = null where {raw_line_suppression('raw_record', salt)}"
+        )
+
+
+def _check_encoding(con: duckdb.DuckDBPyConnection, entity: EntityDefinition) -> None:
+    broken, total = con.execute("""
+        select (select count(*) from _staged where _encoding_broken)
+                 + (select count(*) from _bad where _encoding_broken),
+               (select count(*) from _staged) + (select count(*) from _bad)
+    """).fetchone()
+    if total and broken / total > entity.max_encoding_error_ratio:
+        raise FileReadError(
+            f"{broken} of {total} rows are not valid {entity.encoding} (or are UTF-8 read as a "
+            f"single-byte code page): is `encoding: {entity.encoding}` right for this export? "
+            f"(more than max_encoding_error_ratio={entity.max_encoding_error_ratio})"
+        )
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, result: FileResult, table: str, columns: list[str]
+) -> None:
+    """Insert accepted rows into the raw table and rejected ones into quarantine."""
+    names = ", ".join(ident(c) for c in columns)
+    staged, row = readers.row_number_sql(con)
+    con.execute(
+        f"insert into {table} ({names}, _source_file, _source_row, _batch_id, _loaded_at) "
+        f"select {names}, ?, {row}, ?, ? from {staged} "
+        "where q._reason is null and not q._suppressed",
+        [result.file_path, result.batch_id, result.started_at],
+    )
+    head = [result.batch_id, result.source, result.entity, result.file_path]
+    con.execute(
+        f"insert into ops.quarantine select ?, ?, ?, ?, {row}, q._raw, q._reason, ? "
+        f"from {staged} where q._reason is not null and not q._suppressed",
+        [*head, result.started_at],
+    )
+    con.execute(
+        "insert into ops.quarantine select ?, ?, ?, ?, _row, raw_record, reason, ? "
+        "from _bad where reason is not null",
+        [*head, result.started_at],
+    )
+    counts = con.execute("""
+        select (select count(*) from _staged) + (select count(*) from _bad),
+               (select count(*) from _staged where _reason is null and not _suppressed),
+               (select count(*) from _staged where _reason is not null and not _suppressed)
+                 + (select count(*) from _bad where reason is not null),
+               (select count(*) from _staged where _suppressed)
+                 + (select count(*) from _bad where reason is null)
+    """).fetchone()
+    result.rows_read, result.rows_accepted, result.rows_quarantined, result.rows_suppressed = counts
+    if result.rows_read != result.rows_accepted + result.rows_quarantined + result.rows_suppressed:
+        raise RuntimeError(f"counts do not reconcile: {counts}")
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    source: str,
+    entity_name: str,
+    entity: EntityDefinition,
+    path: Path,
+) -> FileResult:
+    """Load one file in one transaction and append its ledger row (also when it fails)."""
+    started = time.perf_counter()
+    file_hash = readers.file_sha256(path)
+    result = FileResult(
+        source=source,
+        entity=entity_name,
+        file_path=_display_path(path, settings),
+        batch_id=f"{datetime.now():%Y%m%dT%H%M%S}_{source}_{entity_name}_{file_hash[:12]}",
+        file_hash=file_hash,
+        file_size_bytes=path.stat().st_size,
+    )
+    if previous := ledger.already_loaded(con, source, entity_name, file_hash):
+        result.status, result.error = "skipped_duplicate", f"same content loaded by {previous}"
+    else:
+        rules = column_rules(entity.contract_model)
+        try:
+            # Scratch temp tables are built outside the transaction: only the writes to the
+            # warehouse below must be atomic.
+            with tempfile.TemporaryDirectory(prefix="cdp_ingest_") as workdir:
+                _stage(con, path, entity, settings.erasure_salt, Path(workdir))
+            _check_encoding(con, entity)
+            con.execute("begin transaction")
+            try:
+                ledger.ensure_raw_table(con, raw_table(source, entity_name), rules)
+                _write(con, result, raw_table(source, entity_name), [rule.name for rule in rules])
+                result.status, result.finished_at = "loaded", datetime.now()
+                ledger.record(con, result)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+        except Exception as error:
+            result.status, result.error = "failed", f"{path}: {error}"
+            result.rows_read = result.rows_accepted = result.rows_quarantined = 0
+            result.rows_suppressed = 0
+            if not isinstance(error, FileReadError):
+                log.exception("unexpected error loading %s", path)
+        finally:
+            readers.drop_temp_tables(con)
+    result.finished_at = datetime.now()
+    result.seconds = time.perf_counter() - started
+    if result.status != "loaded":
+        ledger.record(con, result)
+    log.info(
+        "%s %s: %s read=%d accepted=%d quarantined=%d suppressed=%d (%.2fs)",
+        source,
+        result.file_path,
+        result.status,
+        result.rows_read,
+        result.rows_accepted,
+        result.rows_quarantined,
+        result.rows_suppressed,
+        result.seconds,
+    )
+    return result
+
+
+def _files(
+    settings: Settings, definition: SourceDefinition, entity: EntityDefinition
+) -> list[Path]:
+    files = sorted(p for p in settings.landing_dir.glob(entity.files) if p.is_file())
+    if not files:
+        log.warning(
+            "%s: no file matches %s under %s", definition.source, entity.files, settings.landing_dir
+        )
+    return files
+
+
+def ingest(settings: Settings, sources: list[str] | None = None) -> IngestReport:
+    """Load every new landing file of the given sources (all when None) into ``raw.*``.
+
+    Files already loaded (same sha256) are skipped; a file that fails is rolled back and
+    recorded, the others still load, and :class:`IngestionError` is raised at the end.
+    """
+    from cdp.warehouse import connect
+
+    definitions = load_definitions(settings.sources_dir, sources)
+    report = IngestReport()
+    with connect(settings) as con:
+        ledger.ensure_ops_tables(con)
+        for definition in definitions:
+            for entity_name, entity in definition.entities.items():
+                for path in _files(settings, definition, entity):
+                    report.files.append(
+                        load_file(con, settings, definition.source, entity_name, entity, path)
+                    )
+    if report.failed:
+        raise IngestionError(report)
+    return report
+
+
+__all__ = ["IngestReport", "IngestionError", "ingest", "load_file", "raw_table"]

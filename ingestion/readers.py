@@ -1,0 +1,192 @@
+"""Open one landing file as text rows for the staging query, without losing a line.
+
+Each reader checks what it cheaply can (the header), then returns the FROM clause through
+which the staging query reads the file (alias ``s``), exposing ``_k``, the record's 1-based
+ordinal among readable records: the file is scanned once, by the staging query itself.
+Lines DuckDB cannot split into records (missing or extra columns, invalid UTF-8) go to its
+rejects table; :func:`collect_rejects` turns them into ``_bad`` afterwards, and
+:func:`row_number_sql` places every readable record at its data row in the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingestion.definitions import EntityDefinition
+from ingestion.sql import ident, json_path, literal
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger(__name__)
+_CHUNK = 16 * 1024 * 1024
+_TEMP_TABLES = ("_bad", "_offsets", "_rejects", "_rejects_scan", "_staged")
+_INLINE_OFFSETS = 256
+_REJECTS = "store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan'"
+
+
+class FileReadError(Exception):
+    """The file cannot be read at all with its definition (encoding, columns, format)."""
+
+
+@dataclass
+class SourceRows:
+    """How the staging query reads the file."""
+
+    source_from: str
+    raw_record: str
+    describe: str
+    unreadable: str | None = None
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def transcode_cp1252(path: Path, target: Path) -> None:
+    """Rewrite a cp1252 file as UTF-8.
+
+    DuckDB 2.0 has no offline cp1252 and its ``latin-1`` reader rejects 0x80-0x9F, the very
+    bytes where cp1252 puts ``€ œ ’ …``. Python's codec decodes them at C speed; the five
+    bytes cp1252 leaves undefined become U+FFFD, which the contract query quarantines as
+    broken encoding.
+    """
+    decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
+    with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as out:
+        while chunk := source.read(_CHUNK):
+            out.write(decoder.decode(chunk))
+        out.write(decoder.decode(b"", final=True))
+
+
+def drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget the previous file's temp tables."""
+    for table in _TEMP_TABLES:
+        con.execute(f"drop table if exists temp.{table}")
+
+
+def collect_rejects(con: duckdb.DuckDBPyConnection, entity: EntityDefinition) -> None:
+    """Group DuckDB's rejects into ``_bad`` (one row per line) and their row offsets."""
+    if entity.format == "parquet":
+        con.execute(
+            "create temp table _bad (_row bigint, raw_record varchar, reason varchar, "
+            "_encoding_broken boolean)"
+        )
+    else:
+        header_lines = 1 if entity.format == "csv" and entity.header else 0
+        con.execute(f"""
+            create temp table _bad as
+            select line - {header_lines} as _row,
+                   -- DuckDB reports a short line once per missing column: keep the first.
+                   arg_min(trim(csv_line, chr(13) || chr(10)), column_idx) as raw_record,
+                   arg_min('structure: ' || lower(cast(error_type as varchar)) || ' ('
+                           || error_message || ')', column_idx) as reason,
+                   bool_or(error_type = 'INVALID ENCODING') as _encoding_broken
+            from _rejects
+            group by line
+        """)
+    # The k-th readable record sits at data row k + (bad lines before it); with t_i = r_i - i
+    # for the i-th bad row r_i, that count is the largest i with t_i < k.
+    con.execute("""
+        create temp table _offsets as
+        select t, max(n) as n from (
+            select _row - row_number() over (order by _row) as t,
+                   row_number() over (order by _row) as n
+            from _bad
+        ) group by t
+    """)
+
+
+def row_number_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """FROM clause over ``_staged q`` and the expression giving each record's data row."""
+    steps = con.execute("select t, n from _offsets order by t desc").fetchall()
+    if not steps:
+        return "_staged q", "q._k"
+    if len(steps) <= _INLINE_OFFSETS:
+        # A step function inlined as one CASE: cheaper than a join when bad lines are few.
+        branches = " ".join(f"when q._k > {t} then {n}" for t, n in steps)
+        return "_staged q", f"q._k + case {branches} else 0 end"
+    return "_staged q asof left join _offsets o on q._k > o.t", "q._k + coalesce(o.n, 0)"
+
+
+def _check_columns(
+    con: duckdb.DuckDBPyConnection, relation: str, entity: EntityDefinition, describe: str
+) -> list[str]:
+    try:
+        columns = [row[0] for row in con.execute(f"describe select * from {relation}").fetchall()]
+    except Exception as error:  # duckdb raises several families for unreadable input
+        raise FileReadError(f"cannot be read as {describe}: {error}") from error
+    missing = sorted({source.column for source in entity.columns.values()} - set(columns))
+    if missing:
+        raise FileReadError(
+            f"missing column(s) {missing}; the file has {columns}. Check that the export is "
+            f"{describe}, or map the columns it really has in the source definition"
+        )
+    return columns
+
+
+def open_csv(con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinition) -> SourceRows:
+    """A delimited file (already UTF-8, or latin-1) read as text, rejects kept."""
+    encoding = "latin-1" if entity.encoding == "latin-1" else "utf-8"
+    quote = literal(entity.quote)
+    options = (
+        f"all_varchar = true, header = {literal(entity.header)}, "
+        f"delim = {literal(entity.delimiter)}, quote = {quote}, escape = {quote}, "
+        f"encoding = '{encoding}'"
+    )
+    describe = f"{entity.encoding} CSV delimited by {entity.delimiter!r}"
+    file = literal(str(path))
+    # ignore_errors, like store_rejects below, keeps a few short lines from failing the sniffer
+    columns = _check_columns(
+        con, f"read_csv({file}, {options}, ignore_errors = true)", entity, describe
+    )
+    fields = ", ".join(f"coalesce({ident(c)}, '')" for c in columns)
+    return SourceRows(
+        f"(select row_number() over () as _k, * from read_csv({file}, {options}, {_REJECTS})) s",
+        f"concat_ws({literal(entity.delimiter)}, {fields})",
+        describe,
+    )
+
+
+def open_jsonl(con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinition) -> SourceRows:
+    """Newline-delimited JSON read one line per record: a broken line is one bad record."""
+    paths = sorted({source.column for source in entity.columns.values()})
+    listed = ", ".join(literal(json_path(p)) for p in paths)
+    parsed = ", ".join(f"_v[{i}] as {ident(p)}" for i, p in enumerate(paths, start=1))
+    lines = (
+        f"read_csv({literal(str(path))}, columns = {{'line': 'VARCHAR'}}, header = false, "
+        f"delim = chr(1), quote = '', escape = '', {_REJECTS})"
+    )
+    # One parse per line for every mapped path; try() turns a malformed line into NULL.
+    extracted = f"try(json_extract_string(line, [{listed}]))"
+    return SourceRows(
+        f"(select _k, line, _v is null as _unparsable, {parsed} from (select row_number() "
+        f"over () as _k, line, {extracted} as _v from {lines}) where line is not null) s",
+        "line",
+        "UTF-8 JSON lines",
+        unreadable="case when _unparsable then 'line: not valid JSON, got ''' "
+        "|| left(line, 80) || '''' end",
+    )
+
+
+def open_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinition
+) -> SourceRows:
+    """A Parquet file; its typed columns are cast to text by the staging query."""
+    relation = f"read_parquet({literal(str(path))})"
+    columns = _check_columns(con, relation, entity, "Parquet")
+    record = ", ".join(f"{literal(c)}: {ident(c)}" for c in columns)
+    return SourceRows(
+        f"(select row_number() over () as _k, * from {relation}) s",
+        f"cast(to_json({{{record}}}) as varchar)",
+        "Parquet",
+    )
