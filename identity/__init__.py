@@ -1,1 +1,42 @@
-"""identity package."""
+"""Identity resolution: one stable customer_id per person (the RCU), explained and measured.
+
+Public surface: :func:`train`, :func:`resolve`, :func:`evaluate`, :func:`explain`. Heavy
+libraries (duckdb, splink) load inside the calls.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cdp.settings import Settings
+
+__all__ = ["train", "resolve", "evaluate", "explain"]
+
+
+def train(settings: Settings) -> dict[str, Any]:
+    """Retrain the Splink model on current identity records; saved under settings.model_dir."""
+    from identity._resolve import train as _train
+
+    return _train(settings)
+
+
+def resolve(settings: Settings, full: bool = False) -> dict[str, Any]:
+    """Resolve identity records into customers (incremental unless ``full``); returns a summary."""
+    from identity._resolve import resolve as _resolve
+
+    return _resolve(settings, full=full)
+
+
+def evaluate(settings: Settings) -> dict[str, Any]:
+    """Pairwise and B-cubed precision/recall/F1 against the generator's truth."""
+    from identity._evaluate import evaluate as _evaluate
+
+    return _evaluate(settings)
+
+
+def explain(settings: Settings, key: str) -> dict[str, Any]:
+    """The records of a customer (by customer_id, e-mail or phone) and why each link holds."""
+    from identity._explain import explain as _explain
+
+    return _explain(settings, key)

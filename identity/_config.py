@@ -1,0 +1,194 @@
+"""Identity configuration: `config/identity.yml` and the `identities:` sections of sources.
+
+Both are validated with pydantic so a typo fails early with the file and field named.
+The mapping from raw tables to identity records lives in each source definition
+(`config/sources/<source>.yml`), so onboarding a new export needs no code.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ATTRIBUTES = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "postcode",
+    "city",
+    "address_line",
+)
+# Inputs a mapping may give; `full_name` is split into first/last by standardisation.
+INPUT_ATTRIBUTES = (*ATTRIBUTES, "full_name")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class IdentityConfigError(ValueError):
+    """A configuration file is missing or invalid; the message names the file and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IdentityMapping(_Strict):
+    """How one raw table yields identity records (one per distinct source key)."""
+
+    identity_type: str
+    entity: str = Field(description="raw table is raw.<source>__<entity>")
+    source_key: str = Field(description="SQL expression over the raw row")
+    where: str | None = Field(default=None, description="SQL filter on raw rows")
+    attributes: dict[str, str] = Field(default_factory=dict)
+    first_seen_at: str | None = None
+    last_seen_at: str | None = None
+    strong_identifiers: dict[str, str] = Field(
+        default_factory=dict,
+        description="identifier type -> SQL expression; equal values link deterministically",
+    )
+    source: str = ""  # filled from the file it was read from
+
+    @field_validator("identity_type")
+    @classmethod
+    def _snake_case(cls, value: str) -> str:
+        if not _IDENTIFIER.match(value):
+            raise ValueError(f"identity_type {value!r} must be snake_case")
+        return value
+
+    @field_validator("attributes")
+    @classmethod
+    def _known_attributes(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(INPUT_ATTRIBUTES))
+        if unknown:
+            raise ValueError(f"unknown attributes {unknown}; allowed: {list(INPUT_ATTRIBUTES)}")
+        return value
+
+    @field_validator("strong_identifiers")
+    @classmethod
+    def _identifier_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not _IDENTIFIER.match(name):
+                raise ValueError(f"strong identifier type {name!r} must be snake_case")
+        return value
+
+    @property
+    def raw_table(self) -> str:
+        return f"raw.{self.source}__{self.entity}"
+
+
+class TrainingConfig(_Strict):
+    seed: int = 42
+    u_max_pairs: float = 2e6
+    prior_rules: list[list[str]] = [["email", "birth_date"], ["first_name", "last_name", "phone"]]
+    prior_recall: float = 0.7
+    em_blocking: list[list[str]] = [["email"], ["first_name", "last_name"]]
+
+
+class Conflict(_Strict):
+    """A probabilistic pair is not linked when the named comparison lands on these levels."""
+
+    name: str
+    comparison: str
+    levels: list[str]
+
+
+class StandardisationConfig(_Strict):
+    default_phone_region: str = "FR"
+    email_domain_typos: dict[str, str] = Field(default_factory=dict)
+    dotless_email_domains: list[str] = ["gmail.com", "googlemail.com"]
+    titles: list[str] = ["m", "mr", "mme", "mlle", "dr", "monsieur", "madame", "mademoiselle"]
+    name_particles: list[str] = ["de", "du", "des", "la", "le", "d", "van", "von", "der"]
+    min_birth_year: int = 1900
+
+
+class AttributeRule(_Strict):
+    trust: list[str] = Field(default_factory=list, description="identity types, most trusted first")
+
+
+class SurvivorshipConfig(_Strict):
+    default: AttributeRule = AttributeRule()
+    attributes: dict[str, AttributeRule] = Field(default_factory=dict)
+
+    def rule_for(self, attribute: str) -> AttributeRule:
+        return self.attributes.get(attribute, self.default)
+
+
+class IdentityConfig(_Strict):
+    """Contents of config/identity.yml."""
+
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    model_file: str = "identity_model.json"
+    match_threshold: float = Field(0.95, gt=0, lt=1)
+    max_cluster_size: int = Field(50, ge=2)
+    blocking: list[list[str]]
+    training: TrainingConfig = TrainingConfig()
+    conflicts: list[Conflict] = Field(default_factory=list)
+    standardisation: StandardisationConfig = StandardisationConfig()
+    survivorship: SurvivorshipConfig = SurvivorshipConfig()
+    top_comparisons: int = 3
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        raise IdentityConfigError(f"{path}: file not found; create it or set CDP_CONFIG_DIR")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise IdentityConfigError(f"{path}: invalid YAML: {error}") from error
+    if not isinstance(data, dict):
+        raise IdentityConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _explain(path: Path, error: ValidationError, prefix: str = "") -> IdentityConfigError:
+    problems = "; ".join(
+        f"{prefix}{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
+    )
+    return IdentityConfigError(f"{path}: {problems}")
+
+
+def load_identity_config(path: Path) -> IdentityConfig:
+    """Read and validate config/identity.yml."""
+    try:
+        return IdentityConfig.model_validate(_read_yaml(path))
+    except ValidationError as error:
+        raise _explain(path, error) from error
+
+
+def load_identity_mappings(sources_dir: Path) -> list[IdentityMapping]:
+    """Every `identities:` entry of every source definition, in file then list order."""
+    mappings: list[IdentityMapping] = []
+    for path in sorted(sources_dir.glob("*.y*ml")):
+        data = _read_yaml(path)
+        source = str(data.get("source") or data.get("name") or path.stem)
+        for index, entry in enumerate(data.get("identities") or []):
+            try:
+                mapping = IdentityMapping.model_validate(entry)
+            except ValidationError as error:
+                raise _explain(path, error, prefix=f"identities[{index}].") from error
+            mapping.source = source
+            entities = data.get("entities")
+            if isinstance(entities, dict) and mapping.entity not in entities:
+                raise IdentityConfigError(
+                    f"{path}: identities[{index}].entity {mapping.entity!r} is not an entity of "
+                    f"source {source!r}; its entities are {sorted(entities)}"
+                )
+            mappings.append(mapping)
+    if not mappings:
+        raise IdentityConfigError(
+            f"{sources_dir}: no source definition has an `identities:` section; "
+            "add one per raw table that identifies people"
+        )
+    seen: set[str] = set()
+    for mapping in mappings:
+        if mapping.identity_type in seen:
+            raise IdentityConfigError(
+                f"{sources_dir}: identity_type {mapping.identity_type!r} is defined twice"
+            )
+        seen.add(mapping.identity_type)
+    return mappings

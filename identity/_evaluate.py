@@ -1,0 +1,112 @@
+"""Evaluation against the generator's truth: pairwise and B-cubed precision, recall, F1.
+
+Two scopes are reported, because anonymous web cookies (never logged in, no attribute)
+cannot be linked by any method and would otherwise dominate recall:
+- ``identified`` (the headline): records with at least one identifying attribute or strong
+  identifier (``is_anonymous = false``);
+- ``all``: every record in the truth, anonymous cookies included.
+Records missing from either side (truth keys never loaded, e.g. quarantined rows) are left
+out and counted in ``unmatched_truth_rows``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from cdp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TruthNotFoundError(FileNotFoundError):
+    """The generator's identity_truth.csv is missing."""
+
+
+def _metrics(con: duckdb.DuckDBPyConnection, where: str) -> dict[str, float]:
+    row = con.execute(f"""
+with j as (select * from _identity_eval where {where}),
+cells as (select customer_id, person_id, count(*) n from j group by all),
+pred as (select customer_id, count(*) n from j group by all),
+true_ as (select person_id, count(*) n from j group by all),
+b3 as (
+  select avg(c.n / p.n) as precision, avg(c.n / t.n) as recall
+  from j join cells c using (customer_id, person_id) join pred p using (customer_id)
+  join true_ t using (person_id)
+)
+select (select sum(n * (n - 1) / 2) from cells), (select sum(n * (n - 1) / 2) from pred),
+  (select sum(n * (n - 1) / 2) from true_), b3.precision, b3.recall, (select count(*) from j)
+from b3""").fetchone()
+    tp, predicted, actual, b3_p, b3_r, records = row
+    precision = tp / predicted if predicted else 1.0
+    recall = tp / actual if actual else 1.0
+
+    def f1(p: float, r: float) -> float:
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    return {
+        "records": records,
+        "true_pairs": int(actual or 0),
+        "predicted_pairs": int(predicted or 0),
+        "pairwise_precision": round(precision, 4),
+        "pairwise_recall": round(recall, 4),
+        "pairwise_f1": round(f1(precision, recall), 4),
+        "bcubed_precision": round(b3_p or 0, 4),
+        "bcubed_recall": round(b3_r or 0, 4),
+        "bcubed_f1": round(f1(b3_p or 0, b3_r or 0), 4),
+    }
+
+
+def _false_merges_by_case(con: duckdb.DuckDBPyConnection, people) -> dict[str, int]:
+    """Wrongly merged record pairs, per hard case of either person (households, namesakes...)."""
+    kind = con.execute(f"select typeof(cases) from read_parquet('{people}') limit 1").fetchone()
+    as_list = "cases" if kind and kind[0].endswith("[]") else "string_split(cases, ',')"
+    rows = con.execute(f"""
+with j as (select identity_type || ':' || source_key as k, * from _identity_eval),
+wrong as (
+  select a.person_id as pa, b.person_id as pb from j a
+  join j b on a.customer_id = b.customer_id and a.k < b.k and a.person_id <> b.person_id
+), cases as (
+  select person_id, unnest({as_list}) as case_name
+  from read_parquet('{people}')
+)
+select trim(c.case_name), count(*) from wrong w
+join cases c on c.person_id in (w.pa, w.pb)
+where coalesce(trim(c.case_name), '') <> '' group by 1 order by 1""").fetchall()
+    return {name: count for name, count in rows}
+
+
+def evaluate(settings: Settings) -> dict[str, Any]:
+    """Compare identity.customer_records with truth_dir/identity_truth.csv."""
+    from cdp.warehouse import connect
+
+    truth = settings.truth_dir / "identity_truth.csv"
+    if not truth.exists():
+        raise TruthNotFoundError(
+            f"{truth}: not found; run `cdp generate` (evaluation needs the generator's truth)"
+        )
+    with connect(settings) as con:
+        con.execute(f"""create or replace temp table _identity_truth as
+select identity_type, source_key, person_id
+from read_csv('{truth}', header = true, all_varchar = true)""")
+        con.execute("""create or replace temp table _identity_eval as
+select t.identity_type, t.source_key, t.person_id, m.customer_id, r.is_anonymous
+from _identity_truth t
+join identity.customer_records m using (identity_type, source_key)
+join identity.identity_records r using (record_id)""")
+        unmatched = con.execute(
+            "select (select count(*) from _identity_truth) - (select count(*) from _identity_eval)"
+        ).fetchone()[0]
+        result = {
+            "identified": _metrics(con, "not is_anonymous"),
+            "all": _metrics(con, "true"),
+            "unmatched_truth_rows": unmatched,
+        }
+        people = settings.truth_dir / "people.parquet"
+        if people.exists():
+            result["false_merge_pairs_by_case"] = _false_merges_by_case(con, people)
+    log.info("identity evaluation: %s", result)
+    return result

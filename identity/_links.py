@@ -1,0 +1,111 @@
+"""Links between identity records: deterministic rules and accepted Splink predictions.
+
+A deterministic link joins records that carry the same strong identifier value (rule
+``same_<identifier type>``): each group links to its smallest record id, a star rather than
+every pair. A probabilistic pair is accepted above the match threshold unless a configured
+conflict holds (e.g. two first names that are plainly different: a household sharing an
+e-mail); refused pairs are kept in ``_identity_refused_stage`` with the conflict's name, so
+they can be reviewed. Each accepted pair keeps its top contributing comparisons, taken from
+Splink's per-comparison match weights (the data behind its waterfall chart).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from identity._config import IdentityConfig, IdentityConfigError
+from identity._records import STRONG_IDS
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+LINK_COLUMNS = (
+    "record_id_l, record_id_r, link_type, rule, match_weight, match_probability, top_comparisons"
+)
+ACCEPTED = "_identity_new_links_stage"
+REFUSED = "_identity_refused_stage"
+
+
+def deterministic_links_sql() -> str:
+    """One row per record joined to its strong-identifier group's anchor record."""
+    return f"""
+with grouped as (
+  select record_id, identifier_type, identifier_value,
+    min(record_id) over (partition by identifier_type, identifier_value) as anchor
+  from {STRONG_IDS}
+)
+select anchor as record_id_l, record_id as record_id_r, 'deterministic' as link_type,
+  'same_' || identifier_type as rule, null::double as match_weight,
+  1.0::double as match_probability,
+  json_object(identifier_type, identifier_value)::varchar as top_comparisons
+from grouped where record_id <> anchor"""
+
+
+def _gamma_sql(labels: dict[str, dict[int, str]], config: IdentityConfig) -> str:
+    clauses = []
+    for conflict in config.conflicts:
+        if conflict.comparison not in labels:
+            raise IdentityConfigError(
+                f"conflict {conflict.name!r}: no comparison {conflict.comparison!r}; "
+                f"known: {sorted(labels)}"
+            )
+        by_label = {label: gamma for gamma, label in labels[conflict.comparison].items()}
+        missing = [lvl for lvl in conflict.levels if lvl not in by_label]
+        if missing:
+            raise IdentityConfigError(
+                f"conflict {conflict.name!r}: levels {missing} not in comparison "
+                f"{conflict.comparison!r}; its levels are {list(by_label)}"
+            )
+        gammas = ", ".join(str(by_label[lvl]) for lvl in conflict.levels)
+        clauses.append(f"when gamma_{conflict.comparison} in ({gammas}) then '{conflict.name}'")
+    return f"case {' '.join(clauses)} end" if clauses else "null::varchar"
+
+
+def _top_comparisons_sql(labels: dict[str, dict[int, str]], columns: set[str], top: int) -> str:
+    items = []
+    for name, gammas in labels.items():
+        tf = f" + coalesce(mw_tf_adj_{name}, 0)" if f"mw_tf_adj_{name}" in columns else ""
+        weight = f"(mw_{name}{tf})"
+        label_cases = " ".join(
+            f"when {g} then '{lbl.replace(chr(39), chr(39) * 2)}'" for g, lbl in gammas.items()
+        )
+        items.append(
+            f"{{'size': abs({weight}), 'comparison': '{name}', "
+            f"'level': case gamma_{name} {label_cases} end, 'weight': round({weight}, 2)}}"
+        )
+    return (
+        f"to_json(list_transform(list_slice(list_reverse_sort([{', '.join(items)}]), 1, {top}), "
+        "lambda x: struct_pack(comparison := x.comparison, level := x.level, weight := x.weight)))"
+        "::varchar"
+    )
+
+
+def accept_predictions(
+    con: duckdb.DuckDBPyConnection,
+    predictions: pa.Table,
+    labels: dict[str, dict[int, str]],
+    config: IdentityConfig,
+) -> int:
+    """Split scored pairs into accepted links and refused (conflicting) pairs."""
+    con.register("_identity_predictions", predictions)
+    columns = set(predictions.column_names)
+    conflict = _gamma_sql(labels, config)
+    top = _top_comparisons_sql(labels, columns, config.top_comparisons)
+    con.execute(f"""
+create or replace temp table _identity_scored as
+select record_id_l, record_id_r, match_weight, match_probability,
+  {conflict} as conflict, {top} as top_comparisons
+from _identity_predictions""")
+    con.unregister("_identity_predictions")
+    con.execute(f"""
+create or replace temp table {ACCEPTED} as
+select record_id_l, record_id_r, 'probabilistic' as link_type, null::varchar as rule,
+  match_weight, match_probability, top_comparisons
+from _identity_scored where conflict is null""")
+    con.execute(f"""
+create or replace temp table {REFUSED} as
+select record_id_l, record_id_r, conflict, match_weight, match_probability, top_comparisons
+from _identity_scored where conflict is not null""")
+    con.execute("drop table _identity_scored")
+    return con.execute(f"select count(*) from {ACCEPTED}").fetchone()[0]

@@ -1,0 +1,306 @@
+"""The Splink model: comparisons, blocking, training, scoring. The backend is chosen here only.
+
+Names and birth dates use Splink's library comparisons. E-mail, phone and place are
+written here; their levels, in order (with an example pair):
+
+``email`` (standardised: typo domains fixed, gmail dots and +tags gone)
+  - null: one side missing
+  - same email: ``jean.dupont@orange.fr`` twice (term-frequency adjusted)
+  - same username, other domain: ``jean.dupont@orange.fr`` / ``jean.dupont@free.fr``
+  - different email: anything else. No fuzzy level on purpose: e-mails built from names
+    (``jean.dupont12@`` / ``jean.dupont47@``) are close without being the same person's.
+
+``phone`` (E.164 strings)
+  - null: one side missing
+  - same phone: ``+33612345678`` / ``+33612345678`` (term-frequency adjusted: a shop's
+    switchboard number counts for little)
+  - one digit off: ``+33612345678`` / ``+33612345679``
+  - different: anything else
+
+``place`` (postcode and city together, since sources give one or the other)
+  - null: neither postcode nor city known on both sides
+  - same postcode: ``75011`` / ``75011``
+  - same city: ``lyon`` / ``lyon`` with different or missing postcodes
+  - same departement: ``75011`` / ``75018``
+  - different: anything else
+
+Every SQL fragment here is written through Splink's column expressions or portable SQL,
+so the same settings run on Splink's Spark backend.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from identity._config import IdentityConfig
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+MODEL_COLUMNS = (
+    "record_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "postcode",
+    "city",
+)
+TF_COLUMNS = ("first_name", "last_name", "email", "phone")
+_QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summary suffices
+
+
+def make_db_api(config: IdentityConfig):
+    """The one place that picks Splink's backend."""
+    if config.backend == "duckdb":
+        from splink import DuckDBAPI
+
+        return DuckDBAPI()
+    from pyspark.sql import SparkSession  # the `spark` extra
+    from splink import SparkAPI
+    from splink.backends.spark import similarity_jar_location
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.jars", similarity_jar_location())
+        .getOrCreate()
+    )
+    return SparkAPI(spark_session=spark)
+
+
+def _register(db_api, table: pa.Table, name: str):
+    """Arrow in: DuckDB takes it as is, other backends get pandas."""
+    if type(db_api).__name__ == "DuckDBAPI":
+        return db_api.register(table, dataset_display_name=name)
+    return db_api.register(table.to_pandas(), dataset_display_name=name)
+
+
+def _to_arrow(splink_df) -> pa.Table:
+    import pyarrow as pa
+
+    if hasattr(splink_df, "as_duckdbpyrelation"):
+        return splink_df.as_duckdbpyrelation().to_arrow_table()
+    return pa.Table.from_pandas(splink_df.as_pandas_dataframe(), preserve_index=False)
+
+
+def _comparisons() -> list:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+    from splink import ColumnExpression
+
+    phone = cl.CustomComparison(
+        output_column_name="phone",
+        comparison_description="French phone numbers in E.164",
+        comparison_levels=[
+            cll.NullLevel("phone"),
+            cll.ExactMatchLevel("phone", term_frequency_adjustments=True).configure(
+                label_for_charts="same phone"
+            ),
+            cll.LevenshteinLevel("phone", 1).configure(label_for_charts="one digit off"),
+            cll.ElseLevel().configure(label_for_charts="different phone"),
+        ],
+    )
+    email = cl.CustomComparison(
+        output_column_name="email",
+        comparison_description="standardised e-mail addresses",
+        comparison_levels=[
+            cll.NullLevel("email"),
+            cll.ExactMatchLevel("email", term_frequency_adjustments=True).configure(
+                label_for_charts="same email"
+            ),
+            cll.ExactMatchLevel(ColumnExpression("email").regex_extract("^[^@]+")).configure(
+                label_for_charts="same username, other domain"
+            ),
+            cll.ElseLevel().configure(label_for_charts="different email"),
+        ],
+    )
+    place = cl.CustomComparison(
+        output_column_name="place",
+        comparison_description="postcode and city",
+        comparison_levels=[
+            cll.CustomLevel(
+                "(postcode_l is null or postcode_r is null) and (city_l is null or city_r is null)",
+                label_for_charts="place unknown",
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel("postcode").configure(label_for_charts="same postcode"),
+            cll.ExactMatchLevel("city").configure(label_for_charts="same city"),
+            cll.ExactMatchLevel(ColumnExpression("postcode").substr(1, 2)).configure(
+                label_for_charts="same departement"
+            ),
+            cll.ElseLevel().configure(label_for_charts="different place"),
+        ],
+    )
+    return [
+        cl.NameComparison("first_name", jaro_winkler_thresholds=[0.92, 0.8]),
+        cl.NameComparison("last_name", jaro_winkler_thresholds=[0.92, 0.8]),
+        cl.DateOfBirthComparison(
+            "birth_date",
+            input_is_string=False,
+            datetime_thresholds=[1, 1],
+            datetime_metrics=["month", "year"],
+        ),
+        email,
+        phone,
+        place,
+    ]
+
+
+def settings_creator(config: IdentityConfig):
+    """Splink settings built from the identity configuration."""
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=_comparisons(),
+        blocking_rules_to_generate_predictions=[block_on(*cols) for cols in config.blocking],
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,
+    )
+
+
+def train_model(records: pa.Table, config: IdentityConfig, model_path: Path) -> dict[str, Any]:
+    """Estimate the model without labels (u by sampling, m by EM) and save it as JSON."""
+    from splink import Linker, block_on
+
+    db_api = make_db_api(config)
+    linker = Linker(
+        _register(db_api, records, "identity_records"), settings_creator(config), log_level=_QUIET
+    )
+    t = config.training
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on(*cols) for cols in t.prior_rules], recall=t.prior_recall
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
+    for cols in t.em_blocking:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*cols), estimate_without_term_frequencies=True
+        )
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model = linker.misc.save_model_to_json(str(model_path), overwrite=True)
+    _meta_path(model_path).write_text(
+        json.dumps({"config_hash": config_hash(config), "records": records.num_rows}),
+        encoding="utf-8",
+    )
+    log.info("identity model trained on %d records, saved to %s", records.num_rows, model_path)
+    return model
+
+
+def config_hash(config: IdentityConfig) -> str:
+    """What the trained model depends on: blocking and training settings."""
+    import hashlib
+
+    relevant = config.model_dump(include={"blocking", "training", "backend"})
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _meta_path(model_path: Path) -> Path:
+    return model_path.with_suffix(".meta.json")
+
+
+def load_model(model_path: Path, config: IdentityConfig) -> dict[str, Any]:
+    """The saved model as a dict (Splink settings JSON); warns when it is stale."""
+    meta = _meta_path(model_path)
+    trained_for = (
+        json.loads(meta.read_text(encoding="utf-8")).get("config_hash") if meta.exists() else None
+    )
+    if trained_for != config_hash(config):
+        log.warning(
+            "%s was trained with other blocking/training settings than identity.yml "
+            "holds now; run `cdp identity train` to retrain it",
+            model_path,
+        )
+    return json.loads(model_path.read_text(encoding="utf-8"))
+
+
+def predict_all(records: pa.Table, model: dict, config: IdentityConfig) -> pa.Table:
+    """Score every blocked pair of records; keep pairs above the match threshold."""
+    from splink import Linker
+
+    db_api = make_db_api(config)
+    linker = Linker(_register(db_api, records, "identity_records"), model, log_level=_QUIET)
+    predictions = linker.inference.predict(
+        threshold_match_probability=config.match_threshold, warning_mode="never"
+    )
+    return _to_arrow(predictions)
+
+
+def predict_new(
+    records: pa.Table,
+    new_records: pa.Table,
+    tf_tables: dict[str, pa.Table],
+    model: dict,
+    config: IdentityConfig,
+) -> pa.Table:
+    """Score new records against existing ones and among themselves, nothing else."""
+    import pyarrow as pa
+    from splink import Linker
+
+    db_api = make_db_api(config)
+    existing = _register(db_api, records, "existing_records")
+    new = _register(db_api, new_records, "new_records")
+    linker = Linker(existing, model, log_level=_QUIET)
+    for column, table in tf_tables.items():
+        linker.table_management.register_term_frequency_lookup(
+            _register(db_api, table, f"tf_lookup_{column}"), column
+        )
+    parts = []
+    if records.num_rows:
+        parts.append(
+            linker.inference.predict_between(
+                new,
+                existing,
+                threshold_match_probability=config.match_threshold,
+                warning_mode="never",
+            )
+        )
+    parts.append(
+        linker.inference.predict_within(
+            new, threshold_match_probability=config.match_threshold, warning_mode="never"
+        )
+    )
+    tables = [_to_arrow(p) for p in parts]
+    return pa.concat_tables(tables, promote_options="default")
+
+
+def level_labels(model: dict) -> dict[str, dict[int, str]]:
+    """comparison output name -> gamma value -> level label, read from the saved model."""
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in model["comparisons"]:
+        levels = comparison["comparison_levels"]
+        non_null = [lvl for lvl in levels if not lvl.get("is_null_level")]
+        gammas = {-1: "null"}
+        for position, level in enumerate(non_null):
+            gammas[len(non_null) - 1 - position] = (
+                level.get("label_for_charts") or level["sql_condition"]
+            )
+        labels[comparison["output_column_name"]] = gammas
+    return labels
+
+
+def cluster(nodes: pa.Table, edges: pa.Table, config: IdentityConfig) -> pa.Table:
+    """Connected components over accepted links: record_id -> cluster_id."""
+    import pyarrow as pa
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    if nodes.num_rows == 0:
+        return pa.table(
+            {"record_id": pa.array([], pa.string()), "cluster_id": pa.array([], pa.string())}
+        )
+    db_api = make_db_api(config)
+    clusters = cluster_pairwise_predictions_at_threshold(
+        _register(db_api, nodes, "cluster_nodes"),
+        _register(db_api, edges, "cluster_edges"),
+        db_api=db_api,
+        node_id_column_name="record_id",
+        edge_id_column_name_left="record_id_l",
+        edge_id_column_name_right="record_id_r",
+        threshold_match_probability=None,
+    )
+    return _to_arrow(clusters).select(["record_id", "cluster_id"])

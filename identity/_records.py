@@ -1,0 +1,206 @@
+"""Identity records: one per source identity, extracted from raw tables by configuration.
+
+Each `identities:` mapping becomes one grouped SQL query over its raw table: attributes
+take the most recent non-null value of the source key's rows, first/last seen are the
+min/max timestamps, and strong identifiers keep the most frequent value per record (so a
+shared computer seen with two accounts links only to its main user, not to both).
+The result lands in two temporary tables, then standardisation runs over distinct values.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from identity import _standardise as std
+from identity._config import ATTRIBUTES, IdentityConfig, IdentityMapping
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger(__name__)
+
+RECORDS = "_identity_records_stage"
+STRONG_IDS = "_identity_strong_ids_stage"
+_EPOCH = "timestamp '1900-01-01'"
+
+
+class IdentitySourceError(RuntimeError):
+    """No raw table an identity mapping reads from exists yet."""
+
+
+def _raw_extract_sql(mapping: IdentityMapping) -> str:
+    attrs = mapping.attributes
+    columns = [
+        f"cast(({attrs[a]}) as varchar) as raw_{a}" if a in attrs else f"null::varchar as raw_{a}"
+        for a in (*ATTRIBUTES, "full_name")
+    ]
+    first_seen = mapping.first_seen_at or mapping.last_seen_at or "null"
+    last_seen = mapping.last_seen_at or mapping.first_seen_at or "null"
+    where = f"where {mapping.where}" if mapping.where else ""
+    picked = ",\n  ".join(
+        f"arg_max(raw_{a}, _order) filter (where raw_{a} is not null) as raw_{a}"
+        for a in (*ATTRIBUTES, "full_name")
+    )
+    return f"""
+with base as (
+  select cast(({mapping.source_key}) as varchar) as source_key,
+    {", ".join(columns)},
+    cast(({first_seen}) as timestamp) as _first_seen,
+    cast(({last_seen}) as timestamp) as _last_seen,
+    coalesce(cast(({last_seen}) as timestamp), {_EPOCH}) as _order
+  from {mapping.raw_table} {where}
+)
+select '{mapping.identity_type}' as identity_type, '{mapping.source}' as source, source_key,
+  {picked},
+  min(_first_seen) as first_seen_at, max(_last_seen) as last_seen_at
+from base where source_key is not null group by source_key"""
+
+
+def _strong_ids_sql(mapping: IdentityMapping) -> list[str]:
+    where = f"and ({mapping.where})" if mapping.where else ""
+    order = mapping.last_seen_at or mapping.first_seen_at or "null"
+    queries = []
+    for id_type, expr in mapping.strong_identifiers.items():
+        queries.append(f"""
+select '{mapping.identity_type}:' || source_key as record_id, '{id_type}' as identifier_type,
+  identifier_value
+from (
+  select cast(({mapping.source_key}) as varchar) as source_key,
+    cast(({expr}) as varchar) as identifier_value, count(*) as n,
+    max(coalesce(cast(({order}) as timestamp), {_EPOCH})) as last_at
+  from {mapping.raw_table}
+  where ({mapping.source_key}) is not null and ({expr}) is not null {where}
+  group by all
+) qualify row_number() over (
+  partition by source_key order by n desc, last_at desc, identifier_value) = 1""")
+    return queries
+
+
+def _available(
+    con: duckdb.DuckDBPyConnection, mappings: list[IdentityMapping]
+) -> list[IdentityMapping]:
+    from cdp.warehouse import table_exists
+
+    present = []
+    for mapping in mappings:
+        schema, table = mapping.raw_table.split(".", 1)
+        if table_exists(con, schema, table):
+            present.append(mapping)
+        else:
+            log.warning(
+                "identity type %s skipped: %s does not exist yet (run `cdp ingest`)",
+                mapping.identity_type,
+                mapping.raw_table,
+            )
+    if not present:
+        tables = ", ".join(m.raw_table for m in mappings)
+        raise IdentitySourceError(
+            f"none of the raw tables exist ({tables}); run `cdp ingest` first"
+        )
+    return present
+
+
+def extract_records(
+    con: duckdb.DuckDBPyConnection, mappings: list[IdentityMapping], config: IdentityConfig
+) -> int:
+    """Build the standardised identity records as temp tables; returns the record count."""
+    mappings = _available(con, mappings)
+    raw_sql = "\nunion all\n".join(f"select * from ({_raw_extract_sql(m)})" for m in mappings)
+    con.execute(f"create or replace temp table _identity_raw_stage as {raw_sql}")
+    id_sql = "\nunion all\n".join(
+        f"select * from ({q})" for m in mappings for q in _strong_ids_sql(m)
+    )
+    con.execute(
+        f"create or replace temp table {STRONG_IDS} as "
+        + (
+            id_sql
+            or "select null::varchar as record_id, null::varchar as identifier_type, "
+            "null::varchar as identifier_value where false"
+        )
+    )
+    _standardise(con, config)
+    return con.execute(f"select count(*) from {RECORDS}").fetchone()[0]
+
+
+def _python_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    import pyarrow as pa
+
+    cfg = config.standardisation
+    titles, particles = tuple(cfg.titles), tuple(cfg.name_particles)
+    names = [
+        r[0]
+        for r in con.execute(
+            "select distinct raw_full_name from _identity_raw_stage where raw_full_name is not null"
+        ).fetchall()
+    ]
+    splits = [std.split_full_name(n, titles, particles) for n in names]
+    name_map = pa.table(
+        {
+            "raw_full_name": pa.array(names, pa.string()),
+            "split_first": pa.array([s[0] for s in splits], pa.string()),
+            "split_last": pa.array([s[1] for s in splits], pa.string()),
+        }
+    )
+    con.register("_identity_name_split", name_map)
+    phones = [
+        r[0]
+        for r in con.execute(
+            f"select distinct raw_phone from _identity_raw_stage where raw_phone is not null "
+            f"and ({std.phone_sql('raw_phone')}) is null"
+        ).fetchall()
+    ]
+    phone_map = pa.table(
+        {
+            "raw_phone": pa.array(phones, pa.string()),
+            "phone_fallback": pa.array(
+                [std.phone_e164(p, cfg.default_phone_region) for p in phones], pa.string()
+            ),
+        }
+    )
+    con.register("_identity_phone_fallback", phone_map)
+    log.info(
+        "standardisation: %d caller names split, %d phones through phonenumbers",
+        len(names),
+        len(phones),
+    )
+
+
+def _standardise(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    cfg = config.standardisation
+    _python_maps(con, config)
+    attributes = {
+        "first_name": std.name_sql("coalesce(r.raw_first_name, n.split_first)", cfg),
+        "last_name": std.name_sql("coalesce(r.raw_last_name, n.split_last)", cfg),
+        "email": std.email_sql("r.raw_email", cfg),
+        "phone": f"coalesce({std.phone_sql('r.raw_phone')}, p.phone_fallback)",
+        "birth_date": std.birth_date_sql("r.raw_birth_date", cfg),
+        "postcode": std.postcode_sql("r.raw_postcode"),
+        "city": std.city_sql("r.raw_city"),
+        "address_line": std.address_sql("r.raw_address_line"),
+    }
+    selects = ",\n  ".join(f"{sql} as {name}" for name, sql in attributes.items())
+    con.execute(f"""
+create or replace temp table {RECORDS} as
+with standardised as (
+  select r.identity_type || ':' || r.source_key as record_id, r.identity_type, r.source,
+    r.source_key, {selects}, r.first_seen_at, r.last_seen_at
+  from _identity_raw_stage r
+  left join _identity_name_split n using (raw_full_name)
+  left join _identity_phone_fallback p using (raw_phone)
+), identified as (
+  select record_id, string_agg(identifier_type || '=' || identifier_value, ','
+                               order by identifier_type) as identifiers
+  from {STRONG_IDS} group by record_id
+)
+select s.*,
+  coalesce(s.first_name, s.last_name, s.email, s.phone, cast(s.birth_date as varchar),
+           s.postcode, s.city, s.address_line) is null and i.record_id is null as is_anonymous,
+  -- what a record says about its person: any change re-scores the record
+  md5(concat_ws('|', s.first_name, s.last_name, s.email, s.phone, s.birth_date, s.postcode,
+                s.city, s.address_line, s.first_seen_at, s.last_seen_at, i.identifiers))
+    as fingerprint
+from standardised s left join identified i using (record_id)""")
+    con.unregister("_identity_name_split")
+    con.unregister("_identity_phone_fallback")
+    con.execute("drop table _identity_raw_stage")

@@ -1,0 +1,273 @@
+"""Training and resolution runs: records -> links -> clusters -> stable ids -> golden records.
+
+Everything is computed in temporary tables first; the `identity.*` tables are replaced in
+one transaction at the end, so a failed run leaves the previous state untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import warnings
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from identity import _ids, _links, _model, _persist
+from identity._config import IdentityConfig, load_identity_config, load_identity_mappings
+from identity._records import RECORDS, extract_records
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from cdp.settings import Settings
+
+log = logging.getLogger(__name__)
+_HAS_ATTRIBUTE = (
+    "coalesce(first_name, last_name, email, phone, postcode, city, "
+    "cast(birth_date as varchar)) is not null"
+)
+
+
+class _Stages:
+    """Wall time per stage, for the run summary and the benchmark."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str):
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 3)
+
+
+def arrow(con: duckdb.DuckDBPyConnection, sql: str):
+    """A query's result as an Arrow table (the copy DuckDB warns about is small here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return con.execute(sql).to_arrow_table()
+
+
+def model_path(settings: Settings, config: IdentityConfig) -> Path:
+    return settings.model_dir / config.model_file
+
+
+def _model_records(con: duckdb.DuckDBPyConnection, where: str = "true"):
+    columns = ", ".join(_model.MODEL_COLUMNS)
+    return arrow(
+        con,
+        f"select {columns} from {RECORDS} where not is_anonymous and "
+        f"{_HAS_ATTRIBUTE} and ({where}) order by record_id",
+    )
+
+
+def train(settings: Settings) -> dict[str, Any]:
+    """Retrain the matching model on the current identity records and save it."""
+    from cdp.warehouse import connect
+
+    config = load_identity_config(settings.identity_config_path)
+    mappings = load_identity_mappings(settings.sources_dir)
+    with connect(settings) as con:
+        extract_records(con, mappings, config)
+        records = _model_records(con)
+    path = model_path(settings, config)
+    _model.train_model(records, config, path)
+    return {"model_path": str(path), "records": records.num_rows}
+
+
+def resolve(settings: Settings, full: bool = False) -> dict[str, Any]:
+    """Resolve identities into customers; incremental unless `full` or no previous run."""
+    from cdp.warehouse import connect
+
+    config = load_identity_config(settings.identity_config_path)
+    mappings = load_identity_mappings(settings.sources_dir)
+    run_id = settings.run_id or "identity-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    started_at = datetime.now(UTC).replace(tzinfo=None)
+    stage = _Stages()
+    path = model_path(settings, config)
+    with connect(settings) as con:
+        with stage("standardise"):
+            record_count = extract_records(con, mappings, config)
+            has_previous = _persist.load_previous(con)
+        mode = "incremental" if has_previous and not full else "full"
+        if mode == "incremental" and _retrained_since_last_run(con, path):
+            log.info("the model was retrained since the last run: re-resolving everything")
+            mode = "full"
+        with stage("train"):
+            if not path.exists():
+                log.info("no saved model at %s: training one now", path)
+                _model.train_model(_model_records(con), config, path)
+            model = _model.load_model(path, config)
+        with stage("predict"):
+            rescored = _score(con, model, config, mode)
+        with stage("cluster"):
+            _cluster_and_assign(con, config, run_id, mode)
+        with stage("persist"):
+            counts = _persist.write_run(con, config, run_id, mode, started_at)
+            con.execute(
+                f"insert into identity.runs by name select '{run_id}' as run_id, "
+                f"'{mode}' as mode, ?::timestamp as started_at, "
+                f"?::timestamp as finished_at, {record_count} as record_count, "
+                f"{rescored} as scored_record_count, ? as model_path, "
+                f"{config.match_threshold} as match_threshold, ? as stage_seconds, "
+                + ", ".join(f"{v} as {k}" for k, v in counts.items()),
+                [
+                    started_at,
+                    datetime.now(UTC).replace(tzinfo=None),
+                    str(path),
+                    json.dumps(stage.seconds),
+                ],
+            )
+    if counts["oversized_customers"]:
+        log.warning(
+            "%d customers hold more than %d records and are flagged is_oversized; "
+            "review them (identity.customers) before trusting their golden records",
+            counts["oversized_customers"],
+            config.max_cluster_size,
+        )
+    summary = {
+        "run_id": run_id,
+        "mode": mode,
+        "records": record_count,
+        "scored_records": rescored,
+        **counts,
+        "stage_seconds": stage.seconds,
+    }
+    log.info("identity run %s (%s): %s", run_id, mode, summary)
+    return summary
+
+
+def _retrained_since_last_run(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """Links scored by an older model should not survive a retrain."""
+    last = con.execute("select max(finished_at) from identity.runs").fetchone()[0]
+    if last is None or not path.exists():
+        return False
+    trained_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+    return trained_at > last
+
+
+def _score(con: duckdb.DuckDBPyConnection, model: dict, config: IdentityConfig, mode: str) -> int:
+    """Score pairs (all, or new/changed records only) into accepted and refused links."""
+    labels = _model.level_labels(model)
+    if mode == "full":
+        records = _model_records(con)
+        predictions = _model.predict_all(records, model, config)
+        _links.accept_predictions(con, predictions, labels, config)
+        return records.num_rows
+    changed = (
+        f"record_id in (select record_id from {RECORDS} r left join {_persist.PREV_RECORDS} p "
+        "using (record_id) where p.fingerprint is distinct from r.fingerprint)"
+    )
+    new = _model_records(con, changed)
+    con.execute(
+        f"create or replace temp table _identity_rescored as select record_id from {RECORDS} "
+        f"where {changed}"
+    )
+    if new.num_rows == 0:
+        con.execute(
+            f"create or replace temp table {_links.ACCEPTED} as select "
+            f"{_links.LINK_COLUMNS} from identity.links where false"
+        )
+        con.execute(
+            f"create or replace temp table {_links.REFUSED} as select * exclude (run_id) "
+            "from identity.refused_links where false"
+        )
+        return 0
+    existing = _model_records(con, f"not ({changed})")
+    tf_tables = {
+        column: arrow(
+            con,
+            f"select {column}, count(*) / sum(count(*)) over () as tf_{column} from {RECORDS} "
+            f"where {column} is not null group by {column}",
+        )
+        for column in _model.TF_COLUMNS
+    }
+    predictions = _model.predict_new(existing, new, tf_tables, model, config)
+    _links.accept_predictions(con, predictions, labels, config)
+    return new.num_rows
+
+
+def _scope(con: duckdb.DuckDBPyConnection, mode: str) -> None:
+    """Which records to re-cluster: all on a full run; on an incremental run the customers
+    touched by new, changed or removed records and by the edges reaching them."""
+    present = f"select record_id from {RECORDS}"
+    if mode == "full":
+        con.execute(f"create or replace temp table _identity_scope_records as {present}")
+        con.execute(
+            f"create or replace temp table {_ids.SCOPE_CUSTOMERS} as "
+            f"select customer_id from {_ids.PREV_CUSTOMERS} where is_active"
+        )
+    else:
+        con.execute(f"""
+create or replace temp table _identity_seeds as
+select record_id from _identity_rescored
+union select record_id from {_ids.PREVIOUS} where record_id not in ({present})""")
+        con.execute(f"""
+create or replace temp table {_ids.SCOPE_CUSTOMERS} as
+with touched as (
+  select record_id from _identity_seeds
+  union select record_id_r from _identity_edges where record_id_l in (select * from _identity_seeds)
+  union select record_id_l from _identity_edges where record_id_r in (select * from _identity_seeds)
+)
+select distinct customer_id from {_ids.PREVIOUS} where record_id in (select * from touched)""")
+        con.execute(f"""
+create or replace temp table _identity_scope_records as
+select record_id from {_ids.PREVIOUS} where customer_id in (select * from {_ids.SCOPE_CUSTOMERS})
+  and record_id in ({present})
+union select record_id from _identity_rescored""")
+        leaks = con.execute("""select count(*) from _identity_edges
+where (record_id_l in (select * from _identity_scope_records))
+   <> (record_id_r in (select * from _identity_scope_records))""").fetchone()[0]
+        if leaks:
+            log.warning("%d links cross the incremental scope; re-clustering everything", leaks)
+            _scope(con, "full")
+            return
+    con.execute(
+        f"create or replace temp table {_ids.PREVIOUS_SCOPE} as select * from "
+        f"{_ids.PREVIOUS} where record_id in (select * from _identity_scope_records)"
+    )
+
+
+def _cluster_and_assign(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, run_id: str, mode: str
+) -> None:
+    kept = ""
+    if mode == "incremental":
+        # Links between unchanged records still hold; changed records were re-scored.
+        kept = f"""union all
+select {_links.LINK_COLUMNS} from identity.links
+where link_type = 'probabilistic'
+  and record_id_l in (select record_id from {RECORDS})
+  and record_id_r in (select record_id from {RECORDS})
+  and record_id_l not in (select record_id from _identity_rescored)
+  and record_id_r not in (select record_id from _identity_rescored)"""
+    con.execute(f"""
+create or replace temp table _identity_edges as
+{_links.deterministic_links_sql()}
+union all select {_links.LINK_COLUMNS} from {_links.ACCEPTED}
+{kept}""")
+    _scope(con, mode)
+    con.execute(
+        "create or replace temp table _identity_scope_edges as select record_id_l, record_id_r, "
+        "match_probability from _identity_edges "
+        "where record_id_l in (select * from _identity_scope_records)"
+    )
+    # Records without any link are their own cluster: only linked ones go to the graph solver.
+    linked = (
+        "select record_id_l as record_id from _identity_scope_edges "
+        "union select record_id_r from _identity_scope_edges"
+    )
+    nodes = arrow(con, f"select record_id from ({linked}) order by record_id")
+    edges = arrow(con, "select * from _identity_scope_edges")
+    clusters = _model.cluster(nodes, edges, config)
+    con.register("_identity_clusters_arrow", clusters)
+    con.execute(f"""create or replace temp table {_ids.CLUSTERS} as
+select * from _identity_clusters_arrow
+union all
+select record_id, record_id as cluster_id from _identity_scope_records
+where record_id not in (select record_id from _identity_clusters_arrow)""")
+    con.unregister("_identity_clusters_arrow")
+    _ids.assign_ids(con, run_id)

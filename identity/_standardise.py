@@ -1,0 +1,153 @@
+"""Standardisation of identifying attributes, as SQL where possible and Python where not.
+
+The common shapes (French phone formats, e-mail clean-up, names) are SQL expressions so a
+million records standardise in one vectorised pass; only what SQL cannot do (free-text
+caller names, exotic phone numbers) goes through Python, once per distinct value.
+
+Examples of what comes out:
+- names: ``Mme Marie-Claire`` -> ``marieclaire``; ``LE GOFF`` / ``Le Goff`` -> ``legoff``
+- e-mail: ``Jean.Dupont+promo@GMIAL.com`` -> ``jeandupont@gmail.com``
+- phone: ``06 12 34 56 78`` / ``+33 (0)6 12 34 56 78`` / ``0033612345678`` -> ``+33612345678``
+- postcode: ``6000`` (leading zero lost in a spreadsheet) -> ``06000``
+- city: ``St-Étienne Cedex 2`` -> ``saint etienne``
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from identity._config import StandardisationConfig
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _fold(expr: str) -> str:
+    return f"lower(strip_accents(replace(replace(trim({expr}), 'œ', 'oe'), 'Œ', 'OE')))"
+
+
+def name_sql(expr: str, config: StandardisationConfig) -> str:
+    """Lower case, accents folded, leading title dropped, particles and hyphens joined."""
+    titles = "|".join(re.escape(t) for t in config.titles)
+    without_title = f"regexp_replace({_fold(expr)}, '^(({titles})\\.?\\s+)+', '')"
+    return f"nullif(regexp_replace({without_title}, '[^a-z]', '', 'g'), '')"
+
+
+def email_sql(expr: str, config: StandardisationConfig) -> str:
+    """Lower/trim, typo domains fixed, +tags dropped, dots dropped for dotless providers."""
+    cleaned = f"regexp_replace(lower(trim({expr})), '\\s', '', 'g')"
+    local = f"regexp_replace(split_part({cleaned}, '@', 1), '\\+.*$', '')"
+    domain = f"split_part({cleaned}, '@', 2)"
+    typo_cases = " ".join(
+        f"when {_quote(typo.lower())} then {_quote(fixed.lower())}"
+        for typo, fixed in config.email_domain_typos.items()
+    )
+    fixed_domain = f"(case {domain} {typo_cases} else {domain} end)" if typo_cases else domain
+    dotless = ", ".join(_quote(d) for d in config.dotless_email_domains) or "''"
+    canonical_local = (
+        f"(case when {fixed_domain} in ({dotless}) then replace({local}, '.', '') else {local} end)"
+    )
+    return (
+        f"case when regexp_matches({cleaned}, '^[^@]+@[^@]+\\.[a-z]{{2,}}$') "
+        f"then {canonical_local} || '@' || {fixed_domain} end"
+    )
+
+
+def phone_sql(expr: str) -> str:
+    """French numbers in their usual spellings to E.164; NULL when SQL cannot tell.
+
+    Levels of recognition, in order: ``+33 6 ..``/``+33 (0)6 ..``; ``0033 6 ..``;
+    ``33 6 ..``; national ``06 ..``; nine digits whose leading 0 was lost (``612345678``).
+    """
+    digits = f"regexp_replace({expr}, '[^0-9+]', '', 'g')"
+    return (
+        f"case when regexp_matches({digits}, '^(\\+33|0033|33)0?[1-9][0-9]{{8}}$') "
+        f"then '+33' || right({digits}, 9) "
+        f"when regexp_matches({digits}, '^0?[1-9][0-9]{{8}}$') then '+33' || right({digits}, 9) "
+        f"end"
+    )
+
+
+def postcode_sql(expr: str) -> str:
+    """Five digits; four digits regain the leading zero a spreadsheet dropped."""
+    digits = f"regexp_replace(cast({expr} as varchar), '[^0-9]', '', 'g')"
+    return (
+        f"case when length({digits}) = 5 then {digits} "
+        f"when length({digits}) = 4 then '0' || {digits} end"
+    )
+
+
+def city_sql(expr: str) -> str:
+    """Lower, accents folded, punctuation as spaces, CEDEX dropped, ``st`` spelled out."""
+    spaced = f"trim(regexp_replace({_fold(expr)}, '[^a-z]+', ' ', 'g'))"
+    no_cedex = f"trim(regexp_replace({spaced}, '\\s*cedex.*$', ''))"
+    saint = f"regexp_replace({no_cedex}, '^(st|ste) ', 'saint ')"
+    return f"nullif({saint}, '')"
+
+
+def birth_date_sql(expr: str, config: StandardisationConfig) -> str:
+    """A plausible DATE or NULL (placeholders like 1900-01-01 and future dates dropped)."""
+    value = f"try_cast({expr} as date)"
+    return (
+        f"case when {value} > make_date({config.min_birth_year}, 1, 1) "
+        f"and {value} <= current_date then {value} end"
+    )
+
+
+def address_sql(expr: str) -> str:
+    """Lower, accents folded, single spaces."""
+    return f"nullif(trim(regexp_replace({_fold(expr)}, '[^a-z0-9]+', ' ', 'g')), '')"
+
+
+_UPPER_TOKEN = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'\-]+$")
+
+
+def split_full_name(
+    text: str, titles: tuple[str, ...], particles: tuple[str, ...]
+) -> tuple[str | None, str | None]:
+    """Split free text into (first, last): upper-case tokens are the last name.
+
+    ``DUPONT Jean`` -> (Jean, DUPONT); ``Mme Marie-Claire Le Goff`` -> (Marie-Claire, Le Goff);
+    ``LE GOFF MARIE`` (all capitals, French order) -> (MARIE, LE GOFF).
+    """
+    tokens = text.replace(",", " ").split()
+    while tokens and _ascii(tokens[0]).lower().rstrip(".") in titles:
+        tokens = tokens[1:]
+    if not tokens:
+        return None, None
+    if len(tokens) == 1:
+        return None, tokens[0]
+    upper = [bool(_UPPER_TOKEN.match(t)) for t in tokens]
+    if all(upper):
+        return tokens[-1], " ".join(tokens[:-1])
+    if any(upper):
+        first = [t for t, u in zip(tokens, upper, strict=True) if not u]
+        last = [t for t, u in zip(tokens, upper, strict=True) if u]
+        return " ".join(first), " ".join(last)
+    # Mixed case with no capitals block: given name first, particles open the last name.
+    cut = next(
+        (i for i, t in enumerate(tokens[1:], start=1) if _ascii(t).lower() in particles),
+        len(tokens) - 1,
+    )
+    return " ".join(tokens[:cut]), " ".join(tokens[cut:])
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+@lru_cache(maxsize=200_000)
+def phone_e164(text: str, region: str) -> str | None:
+    """E.164 through `phonenumbers` for what the SQL patterns did not recognise."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

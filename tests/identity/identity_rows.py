@@ -1,0 +1,113 @@
+"""Row builders for the identity tests: raw rows following the contract, and queries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+
+def account(
+    account_id,
+    first,
+    last,
+    email=None,
+    phone=None,
+    birth=None,
+    postcode="75011",
+    city="Paris",
+    at=datetime(2025, 6, 1),
+):
+    return {
+        "account_id": account_id,
+        "email": email,
+        "first_name": first,
+        "last_name": last,
+        "birth_date": birth,
+        "phone": phone,
+        "address_line": "1 rue de la Paix",
+        "postcode": postcode,
+        "city": city,
+        "email_opt_in": True,
+        "sms_opt_in": False,
+        "created_at": at,
+        "updated_at": at,
+    }
+
+
+def card(
+    card_id,
+    first,
+    last,
+    email=None,
+    phone=None,
+    birth=None,
+    postcode="75011",
+    at=datetime(2025, 6, 2),
+):
+    return {
+        "store_id": "S99",
+        "receipt_id": f"R-{card_id}",
+        "line_number": 1,
+        "sold_at": at,
+        "loyalty_card_id": card_id,
+        "customer_last_name": last,
+        "customer_first_name": first,
+        "customer_email": email,
+        "customer_phone": phone,
+        "customer_postcode": postcode,
+        "customer_city": "PARIS",
+        "customer_birth_date": birth,
+    }
+
+
+def subscriber(email, first=None, last=None, at=datetime(2025, 6, 3)):
+    return {
+        "email": email,
+        "first_name": first,
+        "last_name": last,
+        "status": "subscribed",
+        "opted_in_at": at,
+        "status_changed_at": None,
+        "postcode": None,
+    }
+
+
+def ticket(ticket_id, name=None, phone=None, email=None, card_id=None, at=datetime(2025, 6, 4)):
+    return {
+        "ticket_id": ticket_id,
+        "opened_at": at,
+        "closed_at": None,
+        "caller_name": name,
+        "caller_phone": phone,
+        "caller_email": email,
+        "loyalty_card_id": card_id,
+    }
+
+
+def add_rows(settings, **rows) -> None:
+    """Append rows to raw tables: accounts=[...], receipts=[...], subscribers=[...], ..."""
+    from bench.identity_synthetic import write_raw
+    from cdp.warehouse import connect
+
+    with connect(settings) as con:
+        write_raw(con, rows)
+
+
+def customer_of(settings, record_id: str) -> str:
+    from cdp.warehouse import connect
+
+    with connect(settings) as con:
+        row = con.execute(
+            "select customer_id from identity.customer_records where record_id = ?", [record_id]
+        ).fetchone()
+    assert row, f"{record_id} has no customer"
+    return row[0]
+
+
+def query(settings, sql: str, params=None) -> list[tuple]:
+    from cdp.warehouse import connect
+
+    with connect(settings) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+DOB_A, DOB_B = date(1971, 3, 14), date(1988, 11, 2)

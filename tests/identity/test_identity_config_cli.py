@@ -1,0 +1,101 @@
+"""Configuration errors name the file and field; the CLI prints what users read."""
+
+from __future__ import annotations
+
+import pytest
+from identity_rows import add_rows, query, ticket
+from typer.testing import CliRunner
+
+import identity
+from identity._config import IdentityConfigError, load_identity_config, load_identity_mappings
+
+
+def test_unknown_attribute_in_a_source_definition_is_named(tmp_path):
+    (tmp_path / "crm.yml").write_text(
+        "identities:\n  - identity_type: crm_contact\n    entity: contacts\n"
+        "    source_key: id\n    attributes: {nickname: nick}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        IdentityConfigError, match=r"crm.yml: identities\[0\]\.attributes.*nickname"
+    ):
+        load_identity_mappings(tmp_path)
+
+
+def test_identity_config_rejects_a_threshold_out_of_range(tmp_path):
+    path = tmp_path / "identity.yml"
+    path.write_text("blocking: [[email]]\nmatch_threshold: 1.5\n", encoding="utf-8")
+    with pytest.raises(IdentityConfigError, match="identity.yml: match_threshold"):
+        load_identity_config(path)
+
+
+def test_oversized_cluster_is_flagged(warehouse):
+    # 60 calls under one name and one phone (a shop's own number typed in by agents).
+    add_rows(
+        warehouse,
+        tickets=[
+            ticket(f"TX{i:03d}", name="MAGASIN Accueil", phone="0140000000") for i in range(60)
+        ],
+    )
+    summary = identity.resolve(warehouse)
+    assert summary["oversized_customers"] >= 1
+    flagged = query(
+        warehouse,
+        """select c.is_oversized, c.record_count from identity.customers c
+        join identity.customer_records m using (customer_id)
+        where m.record_id = 'callcenter_caller:TX000'""",
+    )
+    assert flagged == [(True, 60)]
+
+
+def test_cli_resolve_evaluate_and_explain(warehouse, base_data, monkeypatch):
+    from bench.identity_synthetic import write_truth
+    from cdp.cli import app
+
+    write_truth(warehouse.truth_dir / "identity_truth.csv", base_data["truth"])
+    monkeypatch.setenv("CDP_DATA_DIR", str(warehouse.data_dir))
+    monkeypatch.setenv("CDP_SOURCES_DIR", str(warehouse.sources_dir))
+    runner = CliRunner()
+    resolved = runner.invoke(app, ["identity", "resolve", "--full"])
+    assert resolved.exit_code == 0, resolved.output
+    assert "full run" in resolved.output
+    evaluated = runner.invoke(app, ["identity", "evaluate"])
+    assert evaluated.exit_code == 0 and "pairwise_f1" in evaluated.output
+    email = query(
+        warehouse,
+        "select email from identity.identity_records where identity_type = "
+        "'web_account' and email is not null order by record_id limit 1",
+    )[0][0]
+    explained = runner.invoke(app, ["identity", "explain", email])
+    assert explained.exit_code == 0 and "web_account:" in explained.output
+
+
+def test_model_settings_compile_for_splink_spark_backend():
+    from pathlib import Path
+
+    from identity._model import settings_creator
+
+    config = load_identity_config(Path(__file__).resolve().parents[2] / "config" / "identity.yml")
+    spark = settings_creator(config).create_settings_dict("spark")
+    conditions = [
+        level["sql_condition"]
+        for comparison in spark["comparisons"]
+        for level in comparison["comparison_levels"]
+    ]
+    assert any("jaro_winkler(`first_name_l`" in c for c in conditions)
+    assert not any("strip_accents" in c or "regexp_matches" in c for c in conditions)
+
+
+def test_project_source_definitions_declare_the_five_identity_types():
+    from pathlib import Path
+
+    sources = Path(__file__).resolve().parents[2] / "config" / "sources"
+    mappings = {m.identity_type: m for m in load_identity_mappings(sources)}
+    assert set(mappings) >= {
+        "loyalty_card",
+        "web_account",
+        "web_cookie",
+        "email_subscriber",
+        "callcenter_caller",
+    }
+    assert mappings["web_cookie"].raw_table == "raw.web__events"

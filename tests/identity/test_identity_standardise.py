@@ -1,0 +1,90 @@
+"""Standardisation on real DuckDB: the SQL expressions and the Python fallbacks."""
+
+from __future__ import annotations
+
+import pytest
+
+from identity import _standardise as std
+from identity._config import StandardisationConfig
+
+CONFIG = StandardisationConfig(
+    email_domain_typos={
+        "gmial.com": "gmail.com",
+        "orange.fe": "orange.fr",
+        "hotmial.fr": "hotmail.fr",
+    }
+)
+
+
+def _one(expr: str, value):
+    import duckdb
+
+    return duckdb.execute(f"select {expr} from (select ?::varchar as v)", [value]).fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("06 12 34 56 78", "+33612345678"),
+        ("06.12.34.56.78", "+33612345678"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("+33 (0)6 12 34 56 78", "+33612345678"),
+        ("0033612345678", "+33612345678"),
+        ("612345678", "+33612345678"),
+        ("hello", None),
+    ],
+)
+def test_french_phone_spellings_become_e164_in_sql(raw, expected):
+    assert _one(std.phone_sql("v"), raw) == expected
+
+
+def test_foreign_phone_falls_back_to_phonenumbers():
+    assert _one(std.phone_sql("v"), "+44 20 7946 0958") is None
+    assert std.phone_e164("+44 20 7946 0958", "FR") == "+442079460958"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (" Jean.Dupont+promo@GMIAL.com ", "jeandupont@gmail.com"),
+        ("marie.curie@orange.fe", "marie.curie@orange.fr"),
+        ("marie.curie+x@hotmial.fr", "marie.curie@hotmail.fr"),
+        ("not-an-email", None),
+    ],
+)
+def test_emails_are_canonical(raw, expected):
+    assert _one(std.email_sql("v", CONFIG), raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Mme Marie-Claire", "marieclaire"),
+        ("LE GOFF", "legoff"),
+        ("Le Goff", "legoff"),
+        ("Hélène", "helene"),
+        ("Dr Cœur", "coeur"),
+    ],
+)
+def test_names_fold_accents_titles_and_particles(raw, expected):
+    assert _one(std.name_sql("v", CONFIG), raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("DUPONT Jean", ("Jean", "DUPONT")),
+        ("Mme Marie-Claire Le Goff", ("Marie-Claire", "Le Goff")),
+        ("LE GOFF MARIE", ("MARIE", "LE GOFF")),
+        ("M. Jean DE LA FONTAINE", ("Jean", "DE LA FONTAINE")),
+    ],
+)
+def test_caller_names_split_on_capitals(raw, expected):
+    assert std.split_full_name(raw, tuple(CONFIG.titles), tuple(CONFIG.name_particles)) == expected
+
+
+def test_postcode_city_and_birth_date():
+    assert _one(std.postcode_sql("v"), "6000") == "06000"
+    assert _one(std.city_sql("v"), "St-Étienne CEDEX 2") == "saint etienne"
+    assert _one(std.birth_date_sql("v", CONFIG), "1900-01-01") is None
+    assert str(_one(std.birth_date_sql("v", CONFIG), "1984-05-06")) == "1984-05-06"
