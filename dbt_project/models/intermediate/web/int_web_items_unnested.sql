@@ -1,0 +1,43 @@
+-- One row per GA4 item on view_item, add_to_cart and purchase events. The JSON unnest is
+-- DuckDB-specific and kept in this one model (the warehouse port rewrites only here).
+with
+
+web_events as (
+    select * from {{ ref('int_web_events_attached') }}
+    where event_name in ('view_item', 'add_to_cart', 'purchase')
+        and items_json is not null
+        and items_json <> '[]'
+),
+
+unnested as (
+    select
+        web_event_id,
+        customer_id,
+        web_user_pseudo_id,
+        event_name,
+        event_at,
+        transaction_id,
+        unnest(from_json(
+            items_json,
+            '[{"item_id": "VARCHAR", "item_name": "VARCHAR", "item_category": "VARCHAR", "price": "DECIMAL(12,2)", "quantity": "INTEGER"}]'
+        )) as item
+    from web_events
+),
+
+final as (
+    select
+        web_event_id,
+        customer_id,
+        web_user_pseudo_id,
+        event_name,
+        event_at,
+        transaction_id,
+        item.item_id as sku,
+        item.item_name as product_name,
+        item.item_category as category,
+        item.price as unit_price,
+        coalesce(item.quantity, 1) as quantity
+    from unnested
+)
+
+select * from final

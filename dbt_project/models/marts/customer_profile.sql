@@ -1,0 +1,143 @@
+with
+
+customers as (
+    select * from {{ ref('int_customers_identified') }}
+),
+
+golden_records as (
+    select * from {{ ref('stg_identity__golden_records') }}
+),
+
+reporting_date as (
+    select * from {{ ref('int_reporting_date') }}
+),
+
+order_metrics as (
+    select * from {{ ref('int_customer_order_metrics') }}
+),
+
+engagement_metrics as (
+    select * from {{ ref('int_customer_engagement_metrics') }}
+),
+
+consent_current as (
+    select * from {{ ref('int_consent_current') }}
+),
+
+timeline as (
+    select * from {{ ref('customer_timeline') }}
+),
+
+seen as (
+    select
+        customer_id,
+        min(occurred_at) as first_seen_at,
+        max(occurred_at) as last_seen_at
+    from timeline
+    group by customer_id
+),
+
+consent_by_channel as (
+    select
+        customer_id,
+        max(case when channel = 'email' then case when is_granted then 1 else 0 end end) = 1 as is_email_consent_granted,
+        max(case when channel = 'email' then decided_at end) as email_consent_decided_at,
+        max(case when channel = 'email' then decision_source end) as email_consent_source,
+        max(case when channel = 'sms' then case when is_granted then 1 else 0 end end) = 1 as is_sms_consent_granted,
+        max(case when channel = 'sms' then decided_at end) as sms_consent_decided_at,
+        max(case when channel = 'sms' then decision_source end) as sms_consent_source
+    from consent_current
+    group by customer_id
+),
+
+scored as (
+    select
+        order_metrics.*,
+        {{ dbt.datediff('order_metrics.last_order_at', 'reporting_date.as_of_date', 'day') }} as recency_days,
+        {{ dbt.datediff('order_metrics.first_order_at', 'reporting_date.as_of_date', 'day') }} as tenure_days
+    from order_metrics
+    cross join reporting_date
+),
+
+final as (
+    select
+        customers.customer_id,
+        {%- for attribute in ['first_name', 'last_name', 'email', 'phone', 'birth_date', 'address_line', 'postcode', 'city'] %}
+        golden_records.{{ attribute }},
+        golden_records.{{ attribute }}_source,
+        {%- endfor %}
+        coalesce(consent_by_channel.is_email_consent_granted, false) as is_email_consent_granted,
+        consent_by_channel.email_consent_decided_at,
+        consent_by_channel.email_consent_source,
+        coalesce(consent_by_channel.is_sms_consent_granted, false) as is_sms_consent_granted,
+        consent_by_channel.sms_consent_decided_at,
+        consent_by_channel.sms_consent_source,
+        seen.first_seen_at,
+        seen.last_seen_at,
+        customers.sources_present,
+        customers.source_count,
+        customers.record_count,
+        coalesce(scored.order_count, 0) as order_count,
+        cast(coalesce(scored.lifetime_revenue, 0) as decimal(14, 2)) as lifetime_revenue,
+        cast(coalesce(scored.revenue_last_12_months, 0) as decimal(14, 2)) as revenue_last_12_months,
+        coalesce(scored.orders_last_12_months, 0) as orders_last_12_months,
+        cast(scored.lifetime_revenue / nullif(scored.order_count, 0) as decimal(14, 2)) as average_basket,
+        cast(scored.lifetime_margin as decimal(14, 2)) as lifetime_margin,
+        cast(scored.cost_known_revenue as decimal(14, 2)) as margin_revenue_basis,
+        scored.first_order_at,
+        scored.last_order_at,
+        scored.recency_days,
+        coalesce(scored.order_count, 0) as frequency_orders,
+        cast(coalesce(scored.lifetime_revenue, 0) as decimal(14, 2)) as monetary_revenue,
+        {{ score_from_boundaries('scored.recency_days', var('rfm_recency_days'), lower_is_better=true) }} as recency_score,
+        {{ score_from_boundaries('scored.order_count', var('rfm_frequency_orders')) }} as frequency_score,
+        {{ score_from_boundaries('scored.lifetime_revenue', var('rfm_monetary_eur')) }} as monetary_score,
+        cast(coalesce(scored.lifetime_revenue, 0) as decimal(14, 2)) as historical_clv,
+        -- method: docs block "clv_method" (models/marts/_marts.md)
+        cast(
+            coalesce(
+                scored.lifetime_revenue / nullif(scored.order_count, 0)
+                * scored.order_count * 365.0 / greatest(scored.tenure_days, {{ var('clv_min_tenure_days') }})
+                * {{ var('clv_horizon_days') }} / 365.0
+                * exp(-1.0 * scored.recency_days / {{ var('dormancy_days') }}),
+                0
+            ) as decimal(14, 2)
+        ) as predicted_clv,
+        scored.preferred_channel,
+        scored.preferred_store_id,
+        scored.top_categories,
+        coalesce(engagement_metrics.emails_sent, 0) as emails_sent,
+        engagement_metrics.email_open_rate,
+        engagement_metrics.email_click_rate,
+        engagement_metrics.last_email_opened_at,
+        coalesce(engagement_metrics.is_email_unsubscribed, false) as is_email_unsubscribed,
+        coalesce(engagement_metrics.has_email_bounced, false) as has_email_bounced,
+        coalesce(engagement_metrics.web_sessions, 0) as web_sessions,
+        engagement_metrics.last_web_visit_at,
+        coalesce(engagement_metrics.products_viewed_not_bought_count, 0) as products_viewed_not_bought_count,
+        engagement_metrics.products_viewed_not_bought,
+        coalesce(engagement_metrics.callcenter_contacts, 0) as callcenter_contacts,
+        engagement_metrics.last_contact_at,
+        engagement_metrics.last_contact_reason,
+        engagement_metrics.average_csat,
+        coalesce(engagement_metrics.has_open_complaint, false) as has_open_complaint,
+        cast(coalesce(scored.email_attributed_revenue, 0) as decimal(14, 2)) as email_attributed_revenue,
+        cast(
+            coalesce(scored.email_attributed_revenue, 0) / nullif(scored.lifetime_revenue, 0) as decimal(6, 4)
+        ) as email_attributed_revenue_share,
+        reporting_date.as_of_date
+    from customers
+    cross join reporting_date
+    left join golden_records
+        on customers.customer_id = golden_records.customer_id
+    left join consent_by_channel
+        on customers.customer_id = consent_by_channel.customer_id
+    left join seen
+        on customers.customer_id = seen.customer_id
+    left join scored
+        on customers.customer_id = scored.customer_id
+    left join engagement_metrics
+        on customers.customer_id = engagement_metrics.customer_id
+)
+
+select * from final

@@ -1,0 +1,38 @@
+with
+
+source as (
+    select * from {{ source('email', 'subscribers') }}
+),
+
+renamed as (
+    select
+        lower(trim(email)) as email_subscriber_key,
+        lower(status) as subscriber_status,
+        opted_in_at,
+        status_changed_at,
+        _loaded_at,
+        _source_file,
+        _source_row
+    from source
+    where email is not null
+),
+
+deduplicated as (
+    {{ deduplicate_latest('renamed', 'email_subscriber_key, subscriber_status, status_changed_at') }}
+),
+
+final as (
+    select
+        {{ dbt.concat([
+            "email_subscriber_key", "':'", "subscriber_status", "':'",
+            "coalesce(cast(status_changed_at as varchar), '')"
+        ]) }} as subscriber_version_id,
+        email_subscriber_key,
+        subscriber_status,
+        opted_in_at,
+        status_changed_at,
+        _loaded_at as loaded_at
+    from deduplicated
+)
+
+select * from final

@@ -1,0 +1,58 @@
+"""`cdp profiles build [--select ...] [--vars ...]` and `cdp profiles docs`."""
+
+from __future__ import annotations
+
+import typer
+
+profiles_app = typer.Typer(help="Build the 360° profile marts with dbt, and their docs.")
+
+
+def _settings():
+    from cdp.settings import Settings
+
+    return Settings()
+
+
+@profiles_app.command("build")
+def build_command(
+    select: str | None = typer.Option(
+        None, "--select", "-s", help="dbt selection, e.g. 'customer_segments+' (default: all)."
+    ),
+    dbt_vars: str | None = typer.Option(
+        None, "--vars", help="dbt vars as YAML/JSON, e.g. '{vip_min_revenue_12m: 1500}'."
+    ),
+) -> None:
+    """Run `dbt build` (models, data tests, unit tests) on the configured warehouse."""
+    import yaml
+
+    from profiles.build import DbtBuildError, build_profiles
+
+    try:
+        overrides = yaml.safe_load(dbt_vars) if dbt_vars else None
+        if overrides is not None and not isinstance(overrides, dict):
+            raise typer.BadParameter(f"--vars must be a mapping, got {dbt_vars!r}")
+        result = build_profiles(_settings(), select=select, dbt_vars=overrides)
+    except DbtBuildError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from error
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(result.statuses.items()))
+    typer.echo(f"dbt build ok in {result.elapsed_seconds:.1f} s: {counts}")
+
+
+@profiles_app.command("docs")
+def docs_command() -> None:
+    """Run `dbt docs generate` (works offline); prints where index.html was written."""
+    from profiles.build import DbtBuildError, generate_docs
+
+    try:
+        folder = generate_docs(_settings())
+    except DbtBuildError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from error
+    typer.echo(f"dbt docs: {folder / 'index.html'} "
+               f"(self-contained: {folder / 'static_index.html'})")
+
+
+def register(app: typer.Typer) -> None:
+    """Mount `cdp profiles` on the main CLI."""
+    app.add_typer(profiles_app, name="profiles")

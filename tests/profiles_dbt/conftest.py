@@ -1,0 +1,36 @@
+"""One built fixture warehouse for the session: dbt build takes seconds, not milliseconds."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory):
+    """Settings over the hand-made warehouse, after a successful `dbt build`."""
+    from dbt_fixture_warehouse import create_warehouse
+
+    from cdp.settings import Settings
+    from profiles import build_profiles
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("dbt") / "data")
+    settings.ensure_dirs()
+    create_warehouse(settings.duckdb_path)
+    build_profiles(settings)
+    return settings
+
+
+def query(settings, sql: str, params=None) -> list[tuple]:
+    """Rows of ``sql`` on the warehouse (read-only)."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
