@@ -1,0 +1,113 @@
+"""Marketing consent per customer and channel, from the decisions the sources recorded.
+
+Signals (raw layer, attached to customers through `identity.customer_records`):
+
+- e-mail platform subscribers: `subscribed` grants e-mail, `unsubscribed` / `cleaned` refuse
+  it (`pending` is no decision yet: double opt-in not confirmed);
+- e-mail activity: an `unsubscribe` or `complaint` refuses e-mail at that moment;
+- e-shop accounts: `email_opt_in` / `sms_opt_in` as of the account's `updated_at`;
+- loyalty sign-up (POS receipts with a card): `email_opt_in` / `sms_opt_in`, counted when the
+  answer first appears or changes for that card, since every receipt repeats it.
+
+`consent.history` keeps every decision; `consent.current` holds the latest per customer and
+channel (a refusal wins a tie: when in doubt, do not contact). Both are rebuilt from the raw
+layer, which keeps every loaded row, so the history survives rebuilds. Audiences and exports
+read consent from here rather than from the marts so the rule lives in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from cdp.warehouse import table_exists
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger(__name__)
+
+_SIGNAL_COLUMNS = "identity_type, source_key, channel, is_granted, decided_at, source"
+
+# (raw table, the columns it needs, SQL yielding _SIGNAL_COLUMNS)
+_SIGNALS = (
+    ("email__subscribers", ("email", "status", "opted_in_at", "status_changed_at"), """
+select distinct 'email_subscriber', lower(trim(email)), 'email', status = 'subscribed',
+  case when status = 'subscribed' then coalesce(opted_in_at, status_changed_at)
+       else coalesce(status_changed_at, opted_in_at) end, 'email.subscribers'
+from raw.email__subscribers
+where email is not null and status in ('subscribed', 'unsubscribed', 'cleaned')"""),
+    ("email__activity", ("email", "activity_type", "activity_at"), """
+select distinct 'email_subscriber', lower(trim(email)), 'email', false, activity_at,
+  'email.activity.' || activity_type
+from raw.email__activity
+where email is not null and activity_type in ('unsubscribe', 'complaint')"""),
+    ("web__accounts", ("account_id", "email_opt_in", "sms_opt_in", "updated_at", "created_at"), """
+select distinct 'web_account', account_id, channel, is_granted, coalesce(updated_at, created_at),
+  'web.accounts'
+from raw.web__accounts
+cross join lateral (values ('email', email_opt_in), ('sms', sms_opt_in)) as c(channel, is_granted)
+where account_id is not null and is_granted is not null"""),
+    ("pos__receipt_lines", ("loyalty_card_id", "email_opt_in", "sms_opt_in", "sold_at"), """
+with answers as (
+  select distinct loyalty_card_id, sold_at, channel, is_granted
+  from raw.pos__receipt_lines
+  cross join lateral (values ('email', email_opt_in), ('sms', sms_opt_in)) as c(channel, is_granted)
+  where loyalty_card_id is not null and is_granted is not null
+), changes as (
+  select *, lag(is_granted) over (partition by loyalty_card_id, channel
+                                  order by sold_at, is_granted) as previous_answer
+  from answers
+)
+select 'loyalty_card', loyalty_card_id, channel, is_granted, sold_at, 'pos.loyalty_signup'
+from changes where previous_answer is distinct from is_granted"""),
+)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute("select column_name from information_schema.columns "
+                       "where table_schema = 'raw' and table_name = ?", [table]).fetchall()
+    return {row[0] for row in rows}
+
+
+def build_consent(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rebuild `consent.history` and `consent.current`; returns the row count of each."""
+    selects = []
+    for table, required, sql in _SIGNALS:
+        if not table_exists(con, "raw", table):
+            continue
+        missing = set(required) - _columns(con, table)
+        if missing:
+            log.warning("consent: raw.%s lacks %s; its consent signals are skipped",
+                        table, ", ".join(sorted(missing)))
+            continue
+        selects.append(f"select * from ({sql})")
+    signals = " union all ".join(selects) or (
+        "select null::varchar, null::varchar, null::varchar, null::boolean, "
+        "null::timestamp, null::varchar where false")
+    has_members = table_exists(con, "identity", "customer_records")
+    members = ("identity.customer_records" if has_members else
+               "(select null::varchar as identity_type, null::varchar as source_key, "
+               "null::varchar as customer_id where false)")
+    con.execute("create schema if not exists consent")
+    con.execute("begin transaction")
+    try:
+        con.execute(f"""create or replace table consent.history as
+with signals({_SIGNAL_COLUMNS}) as ({signals})
+select m.customer_id, s.channel, s.is_granted, s.decided_at, s.source,
+  s.identity_type || ':' || s.source_key as record_id
+from signals s join {members} m using (identity_type, source_key)
+where s.decided_at is not null""")
+        con.execute("""create or replace table consent.current as
+select customer_id, channel, is_granted, decided_at, source
+from consent.history
+qualify row_number() over (partition by customer_id, channel
+                           order by decided_at desc, is_granted asc, source) = 1""")
+        counts = con.execute("select (select count(*) from consent.history), "
+                             "(select count(*) from consent.current)").fetchone()
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    log.info("consent: %d decisions, %d current customer-channel states", *counts)
+    return {"history": counts[0], "current": counts[1]}

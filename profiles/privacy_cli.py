@@ -1,0 +1,55 @@
+"""`cdp privacy forget|access <email|phone|customer_id>`: the data subject's rights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+privacy_app = typer.Typer(help="Data-subject rights: erasure and access.", no_args_is_help=True)
+
+
+def _settings():
+    from cdp.settings import Settings
+
+    return Settings()
+
+
+@privacy_app.command("forget")
+def forget_command(identifier: str = typer.Argument(..., help="E-mail, phone or customer_id.")):
+    """Erase the person everywhere and tombstone their e-mail and phone."""
+    from profiles.privacy import forget
+    from profiles.privacy_person import PersonNotFoundError
+
+    try:
+        report = forget(_settings(), identifier)
+    except PersonNotFoundError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from error
+    typer.echo(f"{report.request_id}: {report.customers_erased} customer id(s), "
+               f"{report.rows_deleted} rows deleted in {len(report.table_counts)} tables, "
+               f"export rows removed {report.export_rows_removed or 'none'}, "
+               f"{report.tombstones} tombstone(s)")
+
+
+@privacy_app.command("access")
+def access_command(
+    identifier: str = typer.Argument(..., help="E-mail, phone or customer_id."),
+    out: Annotated[Path | None, typer.Option("--out", help="JSON file to write.")] = None,
+) -> None:
+    """Write everything held on the person into one JSON file."""
+    from profiles.privacy import access
+    from profiles.privacy_person import PersonNotFoundError
+
+    try:
+        path = access(_settings(), identifier, out)
+    except PersonNotFoundError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from error
+    typer.echo(f"written: {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Mount `cdp privacy` on the main CLI."""
+    app.add_typer(privacy_app, name="privacy")
