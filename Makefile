@@ -27,6 +27,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m cdp.demo
 
+# Airflow UI + scheduler on http://127.0.0.1:8080 (user admin; password: docs/airflow.md).
+airflow: $(STAMP)
+	$(BIN)/python -m cdp.airflow_env serve
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     identity_config_path: Path | None = None
     quality_config_path: Path | None = None
     exports_config_path: Path | None = None
+    orchestration_config_path: Path | None = None
     dbt_project_dir: Path | None = None
     airflow_home: Path | None = None
     run_id: str | None = None
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
             "identity_config_path": config / "identity.yml",
             "quality_config_path": config / "quality.yml",
             "exports_config_path": config / "exports.yml",
+            "orchestration_config_path": config / "orchestration.yml",
             "dbt_project_dir": self.project_dir / "dbt_project",
             "airflow_home": data / "airflow",
         }

@@ -1,0 +1,130 @@
+"""How Airflow runs the pipeline: ``config/orchestration.yml``, validated, and the assets.
+
+The DAG files read this at parse time, so it stays light: pydantic and PyYAML only.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+if TYPE_CHECKING:
+    from cdp.settings import Settings
+
+SOURCES = ("pos", "web", "email", "callcenter")
+CRON_PRESETS = {"@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@continuous"}
+
+# Asset URIs: the hand-offs between DAGs (producer outlets, consumer schedules).
+IDENTITY_ASSET_URI = "cdp://identity/customers"
+MARTS_ASSET_URI = "cdp://marts/profiles"
+
+# Errors a retry cannot cure: the input or a definition is wrong (light modules to import).
+DATA_ERRORS = (
+    "ingestion.IngestionError",
+    "ingestion.DefinitionError",
+    "expectations.BlockingQualityError",
+    "profiles.DbtBuildError",
+)
+# A dbt model failing under Cosmos: bad SQL or data, fixed by hand, then the task cleared.
+DBT_ERRORS = ("cosmos.exceptions.CosmosDbtRunError",)
+
+
+def raw_asset_uri(source: str) -> str:
+    """The asset an ingestion DAG emits when it loaded new files of ``source``."""
+    return f"cdp://raw/{source}"
+
+
+class OrchestrationError(ValueError):
+    """``orchestration.yml`` is missing or invalid."""
+
+
+class SourceSchedule(BaseModel):
+    """When one source's ingestion DAG looks for new files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schedule: str | None = Field(
+        description="cron expression or preset (@hourly); null: only when triggered"
+    )
+
+    @field_validator("schedule")
+    @classmethod
+    def _is_cron(cls, value: str | None) -> str | None:
+        if value is None or value in CRON_PRESETS:
+            return value
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(
+                f"{value!r} is not a cron expression ('0 * * * *') nor one of "
+                f"{sorted(CRON_PRESETS)}"
+            )
+        return value
+
+
+class Orchestration(BaseModel):
+    """Owner, retry policy, writer pool and per-source cadences of the DAGs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner: str = "data-platform"
+    retries: int = Field(2, ge=0)
+    retry_delay_seconds: float = Field(60, gt=0)
+    max_retry_delay_seconds: float = Field(900, gt=0)
+    writer_pool: str = "duckdb_writer"
+    sources: dict[str, SourceSchedule]
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, value: dict[str, SourceSchedule]) -> dict[str, SourceSchedule]:
+        unknown = sorted(set(value) - set(SOURCES))
+        if unknown:
+            raise ValueError(f"unknown source(s) {unknown}; expected some of {list(SOURCES)}")
+        return value
+
+    def default_args(self, data_errors: tuple[str, ...] = DATA_ERRORS) -> dict[str, Any]:
+        """``default_args`` every DAG shares: owner, retries with exponential backoff.
+
+        Bad input does not fix itself: the stages' data errors fail the task at once, while
+        anything else (a locked DuckDB file, a full disk) is retried with backoff.
+        """
+        from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule
+
+        no_retry = RetryRule(
+            exception=list(data_errors),
+            action=RetryAction.FAIL,
+            reason="bad input: fix it, then clear the task",
+        )
+        return {
+            "owner": self.owner,
+            "retries": self.retries,
+            "retry_delay": timedelta(seconds=self.retry_delay_seconds),
+            "retry_exponential_backoff": 2.0,
+            "max_retry_delay": timedelta(seconds=self.max_retry_delay_seconds),
+            "retry_policy": ExceptionRetryPolicy(rules=[no_retry]),
+        }
+
+
+def load_orchestration(settings: Settings) -> Orchestration:
+    """Read and validate ``settings.orchestration_config_path``."""
+    path: Path = settings.orchestration_config_path
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as error:
+        raise OrchestrationError(
+            f"{path}: orchestration config not found; restore config/orchestration.yml "
+            f"or point CDP_ORCHESTRATION_CONFIG_PATH at one"
+        ) from error
+    except yaml.YAMLError as error:
+        raise OrchestrationError(f"{path}: not valid YAML: {error}") from error
+    try:
+        return Orchestration.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()
+        )
+        raise OrchestrationError(f"{path}: {problems}") from error

@@ -1,0 +1,115 @@
+"""The whole pipeline as plain Python: the steps the DAG tasks and ``cdp pipeline run`` call.
+
+Each step is one call into a stage package (imported inside the step, so DAG files that
+import this module stay cheap to parse) and returns a small JSON-able summary, which Airflow
+keeps as the task's XCom. Steps raise the stage's own error on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cdp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHECK_STAGES = ("raw", "identity", "marts")
+
+
+def _jsonable(value: Any) -> Any:
+    """A summary Airflow can store as XCom: dataclasses and datetimes become plain JSON."""
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(value) and not isinstance(value, type):
+        value = asdict(value)
+    elif hasattr(value, "model_dump"):
+        value = value.model_dump()
+    return json.loads(json.dumps(value, default=str))
+
+
+def generate_sample(settings: Settings, people: int = 5000, seed: int = 42, batches: int = 2):
+    """Write the sample landing exports and their truth."""
+    from cdp.sample_data import generate
+
+    return _jsonable(generate(settings, people=people, seed=seed, batches=batches))
+
+
+def ingest_sources(settings: Settings, sources: list[str] | None = None) -> dict[str, int]:
+    """Load new landing files of ``sources`` (all when None); counts of what was new."""
+    from ingestion import ingest
+
+    report = ingest(settings, sources=sources)
+    summary = {
+        "files_loaded": sum(1 for f in report.files if f.status == "loaded"),
+        "files_skipped": sum(1 for f in report.files if f.status == "skipped_duplicate"),
+        "rows_accepted": report.total("rows_accepted"),
+        "rows_quarantined": report.total("rows_quarantined"),
+    }
+    log.info("ingested %s: %s", ", ".join(sources or ["all sources"]), summary)
+    return summary
+
+
+def check(settings: Settings, stage: str):
+    """Run the data-quality checks guarding ``stage`` (raw, identity, marts)."""
+    if stage not in CHECK_STAGES:
+        raise ValueError(f"unknown quality stage {stage!r}; expected one of {CHECK_STAGES}")
+    from expectations import run_checks
+
+    return _jsonable(run_checks(settings, stage))
+
+
+def resolve_identities(settings: Settings, full: bool = False):
+    """Resolve identity records into customers (incremental unless ``full``)."""
+    from identity import resolve
+
+    return _jsonable(resolve(settings, full=full))
+
+
+def build_marts(settings: Settings, select: str | None = None):
+    """dbt build of the profile marts (all models, or a dbt selection)."""
+    from profiles import build_profiles
+
+    return _jsonable(build_profiles(settings, select=select))
+
+
+def export_golden_records(settings: Settings, mode: str = "incremental"):
+    """Export golden records (incremental by default) with their manifest."""
+    from profiles import export_golden_records as export
+
+    return _jsonable(export(settings, mode=mode))
+
+
+def export_audiences(settings: Settings):
+    """Export the configured audiences, consented customers only."""
+    from profiles import export_audiences as export
+
+    return _jsonable(export(settings))
+
+
+def run_pipeline(settings: Settings, people: int | None = None, full: bool = False):
+    """Every step in order, as the DAGs chain them; generate sample data first if ``people``."""
+    steps: list[tuple[str, Any]] = []
+    if people:
+        steps.append(("generate", lambda: generate_sample(settings, people=people)))
+    steps += [
+        ("ingest", lambda: ingest_sources(settings)),
+        ("check raw", lambda: check(settings, "raw")),
+        ("resolve identities", lambda: resolve_identities(settings, full=full)),
+        ("check identity", lambda: check(settings, "identity")),
+        ("build marts", lambda: build_marts(settings)),
+        ("check marts", lambda: check(settings, "marts")),
+        ("export golden records", lambda: export_golden_records(settings)),
+        ("export audiences", lambda: export_audiences(settings)),
+    ]
+    timings: dict[str, float] = {}
+    for name, step in steps:
+        started = time.perf_counter()
+        log.info("step %s", name)
+        step()
+        timings[name] = round(time.perf_counter() - started, 1)
+        log.info("step %s done in %.1f s", name, timings[name])
+    return timings

@@ -1,0 +1,74 @@
+"""Identity DAG (``cdp_identity``): resolves identities when any source loaded new data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.sdk import Asset, Param, dag, task
+
+from cdp.orchestration import IDENTITY_ASSET_URI, load_orchestration, raw_asset_uri
+from cdp.settings import Settings
+
+ORCHESTRATION = load_orchestration(Settings())
+IDENTITY = Asset(IDENTITY_ASSET_URI)
+RAW_ASSETS = [Asset(raw_asset_uri(source)) for source in ORCHESTRATION.sources]
+
+
+def _any_of(assets: list[Asset]):
+    schedule = assets[0]
+    for asset in assets[1:]:
+        schedule = schedule | asset
+    return schedule
+
+
+@dag(
+    dag_id="cdp_identity",
+    schedule=_any_of(RAW_ASSETS),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=ORCHESTRATION.default_args(),
+    params={
+        "full": Param(
+            False,
+            type="boolean",
+            description="Re-resolve every record from scratch instead of only what changed.",
+        )
+    },
+    tags=["cdp", "identity"],
+    doc_md="""
+### Resolve identities (the RCU)
+
+Runs when any ingestion DAG announced new raw data (`cdp://raw/<source>`, any of them).
+Resolution is incremental: new and changed identity records are matched against the current
+customers, keeping `customer_id`s stable (merges and splits land in `identity.id_history`).
+Trigger with `full = true` to re-resolve everything (after retraining the model, say).
+Then the identity quality checks; on success it emits `cdp://identity/customers`, which rebuilds the
+profiles.
+""",
+)
+def cdp_identity():
+    @task(pool=ORCHESTRATION.writer_pool)
+    def resolve(*, params=None) -> dict:
+        """Incremental resolution, or full when the `full` param is set."""
+        from cdp.pipeline import resolve_identities
+
+        return resolve_identities(Settings(), full=bool(params["full"]))
+
+    @task(pool=ORCHESTRATION.writer_pool)
+    def check_identity() -> dict:
+        """Identity quality checks (one customer per record, no oversized clusters, ...)."""
+        from cdp.pipeline import check
+
+        return check(Settings(), "identity")
+
+    @task(outlets=[IDENTITY])
+    def announce(summary: dict, *, outlet_events=None) -> None:
+        """Emit `cdp://identity/customers` with the resolution summary as extra."""
+        outlet_events[IDENTITY].extra = summary
+
+    summary = resolve()
+    summary >> check_identity() >> announce(summary)
+
+
+cdp_identity()

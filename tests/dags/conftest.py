@@ -1,0 +1,44 @@
+"""Airflow for the DAG tests: a throwaway AIRFLOW_HOME with a migrated SQLite metadata DB.
+
+Airflow reads its configuration once, at first import, so the environment is set here, when
+pytest imports this conftest, before any test module imports airflow. Only ``AIRFLOW_*``
+variables go global; the project's ``CDP_*`` settings are set per test (monkeypatch), since
+other test areas build Settings from the environment too.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from cdp.airflow_env import environment, settings_env
+from cdp.settings import Settings
+
+_HOME = Path(tempfile.mkdtemp(prefix="cdp-dag-tests-"))
+_BASE = Settings(data_dir=_HOME / "data", airflow_home=_HOME / "airflow")
+os.environ.update({k: v for k, v in environment(_BASE).items() if not k.startswith("CDP_")})
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """The migrated metadata DB (with the writer pool) every dag.test() needs."""
+    from cdp.airflow_env import setup_metadata_db
+    from cdp.orchestration import load_orchestration
+
+    setup_metadata_db(load_orchestration(_BASE).writer_pool)
+    return _BASE.airflow_home
+
+
+@pytest.fixture
+def dag_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, airflow_db: Path) -> Settings:
+    """Fresh data folders for one test, visible to the tasks dag.test() runs in-process."""
+    for name in [n for n in os.environ if n.startswith("CDP_")]:
+        monkeypatch.delenv(name)  # a module fixture's settings must not leak into these
+    built = Settings(data_dir=tmp_path / "data", airflow_home=airflow_db)
+    built.ensure_dirs()
+    for name, value in settings_env(built).items():
+        monkeypatch.setenv(name, value)
+    return built

@@ -1,0 +1,100 @@
+"""DAG mechanics with the stage steps replaced: what runs, what is skipped, what is announced.
+
+The stages themselves run for real in test_dags_end_to_end.py; here the steps are swapped
+for recorders so each orchestration rule is checked in isolation and in seconds.
+"""
+
+from __future__ import annotations
+
+import pytest
+from dag_test_helpers import asset_events, load_dags, task_states
+
+import cdp.pipeline
+from cdp.orchestration import IDENTITY_ASSET_URI, raw_asset_uri
+
+
+@pytest.fixture(scope="module")
+def dags(airflow_db):
+    return load_dags().dags
+
+
+@pytest.fixture
+def calls(monkeypatch, dag_settings):
+    """Replace the pipeline steps by recorders; returns the list of calls made."""
+    made: list[tuple] = []
+
+    def ingest_sources(settings, sources=None):
+        made.append(("ingest", tuple(sources)))
+        return {"files_loaded": LOADED[sources[0]], "rows_accepted": 10 * LOADED[sources[0]]}
+
+    def check(settings, stage):
+        made.append(("check", stage))
+        return {"stage": stage, "success": True}
+
+    def resolve_identities(settings, full=False):
+        made.append(("resolve", full))
+        return {"mode": "full" if full else "incremental", "customers": 3}
+
+    for name, step in (
+        ("ingest_sources", ingest_sources),
+        ("check", check),
+        ("resolve_identities", resolve_identities),
+    ):
+        monkeypatch.setattr(cdp.pipeline, name, step)
+    return made
+
+
+LOADED = {"pos": 2, "web": 0}
+
+
+def test_new_files_are_checked_then_announced_with_what_was_loaded(dags, calls):
+    before = len(asset_events(raw_asset_uri("pos")))
+
+    run = dags["cdp_ingest_pos"].test()
+
+    assert task_states(run) == {"ingest": "success", "check_raw": "success", "announce": "success"}
+    assert calls == [("ingest", ("pos",)), ("check", "raw")]
+    events = asset_events(raw_asset_uri("pos"))
+    assert len(events) == before + 1
+    assert events[-1]["source_dag_id"] == "cdp_ingest_pos"
+    assert events[-1]["extra"] == {"files_loaded": 2, "rows_accepted": 20}
+
+
+def test_nothing_new_skips_checks_and_announces_nothing(dags, calls):
+    before = len(asset_events(raw_asset_uri("web")))
+
+    run = dags["cdp_ingest_web"].test()
+
+    assert str(run.state) == "success"
+    assert task_states(run) == {"ingest": "success", "check_raw": "skipped", "announce": "skipped"}
+    assert calls == [("ingest", ("web",))]
+    assert len(asset_events(raw_asset_uri("web"))) == before
+
+
+@pytest.mark.parametrize("conf, full", [(None, False), ({"full": True}, True)])
+def test_identity_resolves_incrementally_unless_full_is_asked(dags, calls, conf, full):
+    before = len(asset_events(IDENTITY_ASSET_URI))
+
+    run = dags["cdp_identity"].test(run_conf=conf)
+
+    assert set(task_states(run).values()) == {"success"}
+    assert calls == [("resolve", full), ("check", "identity")]
+    events = asset_events(IDENTITY_ASSET_URI)
+    assert len(events) == before + 1
+    assert events[-1]["extra"]["mode"] == ("full" if full else "incremental")
+
+
+def test_bad_input_fails_at_once_without_burning_retries(dags, calls, monkeypatch):
+    from ingestion import IngestionError, IngestReport
+
+    def broken(settings, sources=None):
+        raise IngestionError(IngestReport())
+
+    monkeypatch.setattr(cdp.pipeline, "ingest_sources", broken)
+
+    run = dags["cdp_ingest_pos"].test()
+
+    assert str(run.state) == "failed"
+    ingest = run.get_task_instance("ingest")
+    assert (str(ingest.state), ingest.try_number) == ("failed", 1)
+    assert task_states(run)["announce"] == "upstream_failed"

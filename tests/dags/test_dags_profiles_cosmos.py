@@ -1,0 +1,75 @@
+"""The profiles DAG renders each dbt model as its own tasks (Cosmos), on a tiny dbt project.
+
+A two-model project stands in for dbt_project/ so the rendering rules are checked in
+seconds with real dbt on a real DuckDB file; the project's own models run in
+test_dags_end_to_end.py. Checks and exports are replaced by recorders here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dag_test_helpers import load_dags, task_states
+
+import cdp.pipeline
+
+PROJECT = {
+    "dbt_project.yml": "name: tiny\nprofile: tiny\nversion: '1.0'\nmodel-paths: [models]\n",
+    "profiles.yml": (
+        "tiny:\n  target: local\n  outputs:\n    local:\n      type: duckdb\n"
+        "      path: \"{{ env_var('CDP_DUCKDB_PATH') }}\"\n      threads: 1\n"
+    ),
+    "models/customers.sql": "select 1 as customer_id union all select 2",
+    "models/schema.yml": (
+        "version: 2\nmodels:\n  - name: customers\n    columns:\n      - name: customer_id\n"
+        "        data_tests: [unique, not_null]\n"
+    ),
+    # Reads a table the warehouse does not have yet: the bad input of this test.
+    "models/orders.sql": "select * from main.source_orders",
+}
+
+
+@pytest.fixture
+def tiny_project(tmp_path: Path, monkeypatch) -> Path:
+    root = tmp_path / "tiny_dbt"
+    for name, text in PROJECT.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    monkeypatch.setenv("CDP_DBT_PROJECT_DIR", str(root))
+    return root
+
+
+def test_a_failing_model_fails_alone_and_blocks_the_exports(
+    dag_settings, tiny_project, monkeypatch
+):
+    import duckdb
+
+    calls = []
+    monkeypatch.setattr(cdp.pipeline, "check", lambda s, stage: calls.append(stage) or {})
+    dag = load_dags().dags["cdp_profiles"]
+    assert {"dbt.customers.run", "dbt.customers.test", "dbt.orders_run"} <= set(dag.task_ids)
+    for task in dag.tasks:  # dbt tasks too: one writer at a time, owned, retried
+        assert (task.pool, task.owner, task.retries) == ("duckdb_writer", "data-platform", 2)
+
+    run = dag.test()
+
+    states = task_states(run)
+    assert states["dbt.customers.run"] == "success"
+    assert states["dbt.customers.test"] == "success"
+    assert states["dbt.orders_run"] == "failed"
+    assert states["check_marts"] == "upstream_failed"
+    assert calls == []
+    with duckdb.connect(str(dag_settings.duckdb_path)) as con:
+        assert con.execute("select count(*) from main.customers").fetchone() == (2,)
+
+    # The operator fixes the input and re-runs: every model builds, checks and exports follow.
+    with duckdb.connect(str(dag_settings.duckdb_path)) as con:
+        con.execute("create table main.source_orders as select 1 as order_id")
+    monkeypatch.setattr(cdp.pipeline, "export_golden_records", lambda s, mode: {"rows": 2})
+    monkeypatch.setattr(cdp.pipeline, "export_audiences", lambda s: {"audiences": 1})
+
+    rerun = dag.test()
+
+    assert set(task_states(rerun).values()) == {"success"}
+    assert calls == ["marts"]
