@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "profiles.privacy_cli",
     "expectations.cli",
     "cdp.pipeline_cli",
+    "cdp.sql_cli",
 )
 
 app = typer.Typer(

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from cdp.settings import Settings
 
 log = logging.getLogger(__name__)
-console = Console()
+console = Console(soft_wrap=True)  # paths must stay copyable, unbroken
 
 
 def run_dag(dag_id: str, env: dict[str, str], settings: Settings) -> float:
@@ -62,9 +62,34 @@ def mart_counts(settings: Settings) -> dict[str, int]:
         return {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for t in tables}
 
 
-def _data_docs(settings: Settings) -> Path | None:
-    pages = sorted(settings.reports_dir.rglob("index.html"))
-    return pages[0] if pages else None
+def _latest(folder: Path, pattern: str) -> Path | None:
+    found = sorted(folder.glob(pattern)) if folder.exists() else []
+    return found[-1] if found else None
+
+
+def where_results_are(settings: Settings) -> str:
+    """The paths a new user looks at after the demo, and how to query the warehouse."""
+    gx_docs = _latest(settings.reports_dir, "gx/**/data_docs/local_site/index.html")
+    lines = {
+        "Warehouse (DuckDB)": settings.duckdb_path,
+        "Golden records": _latest(settings.export_dir, "golden_records/*/manifest.json"),
+        "Audiences": _latest(settings.export_dir, "audiences/*/manifest.json"),
+        "Quality summary": _latest(settings.reports_dir, "quality/index.html"),
+        "GX Data Docs": gx_docs,
+        "Airflow DAG logs": settings.airflow_home / "demo",
+    }
+    width = max(len(name) for name in lines)
+    text = "\n".join(
+        f"[bold]{name:<{width}}[/bold]  {path or '(not produced)'}" for name, path in lines.items()
+    )
+    return (
+        f"\n{text}\n\n"
+        "Query it:   .venv/bin/cdp sql \"select segment, count(*) from marts.customer_segments "
+        'group by 1"\n'
+        "            .venv/bin/cdp sql --file docs/analyst_queries.sql\n"
+        "Identity:   .venv/bin/cdp identity evaluate   (precision/recall against the truth)\n"
+        "Airflow UI: make airflow"
+    )
 
 
 def main() -> int:
@@ -114,18 +139,7 @@ def main() -> int:
     steps.add_row("[bold]total[/bold]", f"[bold]{time.perf_counter() - started:.1f}[/bold]")
     console.print(steps)
 
-    docs = _data_docs(settings)
-    console.print(
-        f"\n[bold]Warehouse[/bold]  {settings.duckdb_path}\n"
-        f"[bold]Exports[/bold]    {settings.export_dir}\n"
-        f"[bold]Reports[/bold]    {settings.reports_dir}\n"
-        f"[bold]Data Docs[/bold]  {docs or '(none built)'}\n"
-        f"[bold]DAG logs[/bold]   {settings.airflow_home / 'demo'}\n\n"
-        f"Query it:  duckdb -readonly {settings.duckdb_path}   (DuckDB CLI 2.0)\n"
-        f"      or:  .venv/bin/python -c \"import duckdb; duckdb.connect('{settings.duckdb_path}',"
-        f" read_only=True).sql('select * from marts.customer_profile limit 5').show()\"\n"
-        f"Airflow UI on your DAGs:  make airflow"
-    )
+    console.print(where_results_are(settings))
     return 0
 
 

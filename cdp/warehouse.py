@@ -29,6 +29,23 @@ def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+@contextmanager
+def connect_read_only(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse read-only (analyst queries); fails clearly when it does not exist."""
+    import duckdb
+
+    if not settings.duckdb_path.exists():
+        raise FileNotFoundError(
+            f"no warehouse at {settings.duckdb_path}: run `make demo` or the pipeline first, "
+            "or point CDP_DUCKDB_PATH at an existing DuckDB file"
+        )
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """True when ``schema.table`` exists (table or view)."""
     row = con.execute(

@@ -10,7 +10,7 @@ from conftest import query
 from dbt_fixture_warehouse import expected_lifetime_revenue
 
 QUERIES_PATH = Path(__file__).parents[2] / "docs" / "analyst_queries.sql"
-README_PATH = Path(__file__).parents[2] / "dbt_project" / "README.md"
+README_PATH = Path(__file__).parents[2] / "README.md"
 
 
 def _queries() -> list[str]:
