@@ -50,8 +50,15 @@ def sql_command(
     if (query is None) == (file is None):
         raise typer.BadParameter("give either a query or --file, not both")
     statements = split_statements(file.read_text(encoding="utf-8") if file else query)
+    import duckdb
+
     console = Console()
-    for columns, rows in run_statements(Settings(), statements):
+    try:
+        results = run_statements(Settings(), statements)
+    except (duckdb.Error, FileNotFoundError) as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    for columns, rows in results:
         table = Table(*columns, caption=f"{len(rows):,} row(s)")
         for row in rows[:max_rows]:
             table.add_row(*("" if value is None else str(value) for value in row))
