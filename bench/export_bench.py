@@ -16,15 +16,25 @@ import tempfile
 import time
 from pathlib import Path
 
-_ATTRIBUTES = ("first_name", "last_name", "email", "phone", "birth_date", "address_line",
-               "postcode", "city")
+_ATTRIBUTES = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "address_line",
+    "postcode",
+    "city",
+)
 
 
 def synthesise(con, customers: int) -> None:
     """identity.golden_records / identity.customers and an e-mail consent per customer."""
     picked = ", ".join(
         f"{a}, 'web_account' as {a}_source, timestamp '2024-01-01' + to_days(i % 365) "
-        f"as {a}_updated_at" for a in _ATTRIBUTES)
+        f"as {a}_updated_at"
+        for a in _ATTRIBUTES
+    )
     con.execute(f"""
 create schema identity; create schema raw;
 create table identity.golden_records as
@@ -58,8 +68,9 @@ from identity.golden_records""")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--all-formats", action="store_true",
-                        help="also time CSV and JSON lines (full export each)")
+    parser.add_argument(
+        "--all-formats", action="store_true", help="also time CSV and JSON lines (full export each)"
+    )
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -84,8 +95,9 @@ def main() -> None:
     results["full_parquet_mb"] = round(full.files[0]["bytes"] / 1e6, 1)
 
     with connect(settings) as con:
-        con.execute("update identity.golden_records set city = 'Moved' "
-                    "where hash(customer_id) % 100 = 0")
+        con.execute(
+            "update identity.golden_records set city = 'Moved' where hash(customer_id) % 100 = 0"
+        )
     started = time.perf_counter()
     incremental = export_golden_records(settings, mode="incremental", formats=["parquet"])
     results["incremental_parquet_s"] = round(time.perf_counter() - started, 2)

@@ -84,7 +84,7 @@ def where_results_are(settings: Settings) -> str:
     )
     return (
         f"\n{text}\n\n"
-        "Query it:   .venv/bin/cdp sql \"select segment, count(*) from marts.customer_segments "
+        'Query it:   .venv/bin/cdp sql "select segment, count(*) from marts.customer_segments '
         'group by 1"\n'
         "            .venv/bin/cdp sql --file docs/analyst_queries.sql\n"
         "Identity:   .venv/bin/cdp identity evaluate   (precision/recall against the truth)\n"

@@ -56,8 +56,11 @@ def _build_base(con: duckdb.DuckDBPyConnection) -> list[str]:
         extra.append("null::varchar as segment")
     if table_exists(con, "marts", "customer_profile"):
         profile_columns = [r[0] for r in con.execute("describe marts.customer_profile").fetchall()]
-        kept = [c for c in profile_columns if c not in (*_GOLDEN, "segment", "email_consent",
-                                                         "sms_consent")]
+        kept = [
+            c
+            for c in profile_columns
+            if c not in (*_GOLDEN, "segment", "email_consent", "sms_consent")
+        ]
         joins.append("left join marts.customer_profile p using (customer_id)")
         extra += [f'p."{c}"' for c in kept]
     golden = ", ".join(f"g.{c}" for c in _GOLDEN)
@@ -92,24 +95,31 @@ def audience_sql(name: str, audience: Audience, columns: list[str]) -> str:
     """SELECT of one audience over the base relation; consent is always required."""
     unknown = [f.column for f in audience.filters if f.column not in columns]
     if unknown:
-        raise ExportError(f"audience {name!r} in exports.yml filters on unknown column(s) "
-                          f"{unknown}; available: {', '.join(columns)}")
+        raise ExportError(
+            f"audience {name!r} in exports.yml filters on unknown column(s) "
+            f"{unknown}; available: {', '.join(columns)}"
+        )
     contact = _CONTACT[audience.channel]
     conditions = [f"{audience.channel}_consent", f"{contact} is not null"]
     if audience.segments:
         conditions.append(f"segment in ({', '.join(_literal(s) for s in audience.segments)})")
     conditions += [_filter_sql(f) for f in audience.filters]
     if audience.identifiers == "hashed":
-        selected = (f"case when email_consent then sha256({normalised_email_sql('email')}) end "
-                    "as email_sha256, "
-                    f"case when sms_consent then sha256({normalised_phone_sql('phone')}) end "
-                    "as phone_sha256")
+        selected = (
+            f"case when email_consent then sha256({normalised_email_sql('email')}) end "
+            "as email_sha256, "
+            f"case when sms_consent then sha256({normalised_phone_sql('phone')}) end "
+            "as phone_sha256"
+        )
         order = "email_sha256, phone_sha256"
     else:
         selected = f"customer_id, first_name, last_name, {contact}, postcode, city, segment"
         order = "customer_id"
-    return (f"select {selected} from {BASE} where "
-            + " and ".join(f"({c})" for c in conditions) + f" order by {order}")
+    return (
+        f"select {selected} from {BASE} where "
+        + " and ".join(f"({c})" for c in conditions)
+        + f" order by {order}"
+    )
 
 
 def export_audiences(settings: Settings, names: list[str] | None = None) -> ExportResult:
@@ -118,22 +128,29 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
     wanted = names or list(config.audiences)
     missing = [n for n in wanted if n not in config.audiences]
     if missing:
-        raise ExportError(f"audience(s) {missing} not defined in {settings.exports_config_path}; "
-                          f"defined: {sorted(config.audiences)}")
+        raise ExportError(
+            f"audience(s) {missing} not defined in {settings.exports_config_path}; "
+            f"defined: {sorted(config.audiences)}"
+        )
     started_at = datetime.now(UTC)
     stamp = export_files.run_timestamp(started_at)
     run_id = settings.run_id or f"audiences-{stamp}"
     folder = settings.export_dir / KIND / stamp
     with connect(settings) as con:
         if not table_exists(con, "identity", "golden_records"):
-            raise ExportError(f"identity.golden_records is missing in {settings.duckdb_path}; "
-                              "run `cdp identity resolve` first")
+            raise ExportError(
+                f"identity.golden_records is missing in {settings.duckdb_path}; "
+                "run `cdp identity resolve` first"
+            )
         build_consent(con)
         columns = _build_base(con)
-        if any(config.audiences[n].segments for n in wanted) and \
-                not table_exists(con, "marts", "customer_segments"):
-            raise ExportError("marts.customer_segments is missing; run `cdp profiles build` "
-                              "before exporting segment audiences")
+        if any(config.audiences[n].segments for n in wanted) and not table_exists(
+            con, "marts", "customer_segments"
+        ):
+            raise ExportError(
+                "marts.customer_segments is missing; run `cdp profiles build` "
+                "before exporting segment audiences"
+            )
         queries = {n: audience_sql(n, config.audiences[n], columns) for n in wanted}
         files, summary = [], {}
         with export_files.staged_folder(folder) as staging:
@@ -142,14 +159,25 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
                 for fmt in audience.formats:
                     entry = export_files.write_data_file(con, sql, staging, name, fmt)
                     files.append({"audience": name, **entry})
-                summary[name] = {"rows": files[-1]["rows"], "channel": audience.channel,
-                                 "identifiers": audience.identifiers,
-                                 "segments": audience.segments,
-                                 "description": audience.description}
-            export_files.write_manifest(staging, {
-                "kind": KIND, "run_id": run_id, "created_at": started_at,
-                "audiences": summary, "files": files})
+                summary[name] = {
+                    "rows": files[-1]["rows"],
+                    "channel": audience.channel,
+                    "identifiers": audience.identifiers,
+                    "segments": audience.segments,
+                    "description": audience.description,
+                }
+            export_files.write_manifest(
+                staging,
+                {
+                    "kind": KIND,
+                    "run_id": run_id,
+                    "created_at": started_at,
+                    "audiences": summary,
+                    "files": files,
+                },
+            )
     total = sum(s["rows"] for s in summary.values())
     log.info("exported %d audience(s), %d rows, to %s", len(summary), total, folder)
-    return ExportResult(KIND, run_id, "full", folder, total,
-                        {n: s["rows"] for n, s in summary.items()}, files)
+    return ExportResult(
+        KIND, run_id, "full", folder, total, {n: s["rows"] for n, s in summary.items()}, files
+    )

@@ -111,10 +111,14 @@ def _invoke(settings: Settings, command: list[str]) -> Any:
     target_path, log_path = dbt_paths(settings)
     args = [
         *command,
-        "--project-dir", str(project_dir),
-        "--profiles-dir", str(project_dir),
-        "--target-path", str(target_path),
-        "--log-path", str(log_path),
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
         "--no-send-anonymous-usage-stats",
         "--quiet",
         "--no-use-colors",

@@ -49,8 +49,9 @@ def docs_command() -> None:
     except DbtBuildError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from error
-    typer.echo(f"dbt docs: {folder / 'index.html'} "
-               f"(self-contained: {folder / 'static_index.html'})")
+    typer.echo(
+        f"dbt docs: {folder / 'index.html'} (self-contained: {folder / 'static_index.html'})"
+    )
 
 
 def register(app: typer.Typer) -> None:

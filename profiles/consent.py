@@ -31,24 +31,39 @@ _SIGNAL_COLUMNS = "identity_type, source_key, channel, is_granted, decided_at, s
 
 # (raw table, the columns it needs, SQL yielding _SIGNAL_COLUMNS)
 _SIGNALS = (
-    ("email__subscribers", ("email", "status", "opted_in_at", "status_changed_at"), """
+    (
+        "email__subscribers",
+        ("email", "status", "opted_in_at", "status_changed_at"),
+        """
 select distinct 'email_subscriber', lower(trim(email)), 'email', status = 'subscribed',
   case when status = 'subscribed' then coalesce(opted_in_at, status_changed_at)
        else coalesce(status_changed_at, opted_in_at) end, 'email.subscribers'
 from raw.email__subscribers
-where email is not null and status in ('subscribed', 'unsubscribed', 'cleaned')"""),
-    ("email__activity", ("email", "activity_type", "activity_at"), """
+where email is not null and status in ('subscribed', 'unsubscribed', 'cleaned')""",
+    ),
+    (
+        "email__activity",
+        ("email", "activity_type", "activity_at"),
+        """
 select distinct 'email_subscriber', lower(trim(email)), 'email', false, activity_at,
   'email.activity.' || activity_type
 from raw.email__activity
-where email is not null and activity_type in ('unsubscribe', 'complaint')"""),
-    ("web__accounts", ("account_id", "email_opt_in", "sms_opt_in", "updated_at", "created_at"), """
+where email is not null and activity_type in ('unsubscribe', 'complaint')""",
+    ),
+    (
+        "web__accounts",
+        ("account_id", "email_opt_in", "sms_opt_in", "updated_at", "created_at"),
+        """
 select distinct 'web_account', account_id, channel, is_granted, coalesce(updated_at, created_at),
   'web.accounts'
 from raw.web__accounts
 cross join lateral (values ('email', email_opt_in), ('sms', sms_opt_in)) as c(channel, is_granted)
-where account_id is not null and is_granted is not null"""),
-    ("pos__receipt_lines", ("loyalty_card_id", "email_opt_in", "sms_opt_in", "sold_at"), """
+where account_id is not null and is_granted is not null""",
+    ),
+    (
+        "pos__receipt_lines",
+        ("loyalty_card_id", "email_opt_in", "sms_opt_in", "sold_at"),
+        """
 with answers as (
   select distinct loyalty_card_id, sold_at, channel, is_granted
   from raw.pos__receipt_lines
@@ -60,13 +75,17 @@ with answers as (
   from answers
 )
 select 'loyalty_card', loyalty_card_id, channel, is_granted, sold_at, 'pos.loyalty_signup'
-from changes where previous_answer is distinct from is_granted"""),
+from changes where previous_answer is distinct from is_granted""",
+    ),
 )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute("select column_name from information_schema.columns "
-                       "where table_schema = 'raw' and table_name = ?", [table]).fetchall()
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'raw' and table_name = ?",
+        [table],
+    ).fetchall()
     return {row[0] for row in rows}
 
 
@@ -78,17 +97,24 @@ def build_consent(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             continue
         missing = set(required) - _columns(con, table)
         if missing:
-            log.warning("consent: raw.%s lacks %s; its consent signals are skipped",
-                        table, ", ".join(sorted(missing)))
+            log.warning(
+                "consent: raw.%s lacks %s; its consent signals are skipped",
+                table,
+                ", ".join(sorted(missing)),
+            )
             continue
         selects.append(f"select * from ({sql})")
     signals = " union all ".join(selects) or (
         "select null::varchar, null::varchar, null::varchar, null::boolean, "
-        "null::timestamp, null::varchar where false")
+        "null::timestamp, null::varchar where false"
+    )
     has_members = table_exists(con, "identity", "customer_records")
-    members = ("identity.customer_records" if has_members else
-               "(select null::varchar as identity_type, null::varchar as source_key, "
-               "null::varchar as customer_id where false)")
+    members = (
+        "identity.customer_records"
+        if has_members
+        else "(select null::varchar as identity_type, null::varchar as source_key, "
+        "null::varchar as customer_id where false)"
+    )
     con.execute("create schema if not exists consent")
     con.execute("begin transaction")
     try:
@@ -103,8 +129,9 @@ select customer_id, channel, is_granted, decided_at, source
 from consent.history
 qualify row_number() over (partition by customer_id, channel
                            order by decided_at desc, is_granted asc, source) = 1""")
-        counts = con.execute("select (select count(*) from consent.history), "
-                             "(select count(*) from consent.current)").fetchone()
+        counts = con.execute(
+            "select (select count(*) from consent.history), (select count(*) from consent.current)"
+        ).fetchone()
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -37,8 +37,16 @@ SCHEMA_PATH = Path(__file__).parent / "schemas" / "golden_record.v1.json"
 KIND = "golden_records"
 CURRENT = "_export_current"
 CHANGES = "_export_changes"
-_ATTRIBUTES = ("first_name", "last_name", "email", "phone", "birth_date", "address_line",
-               "postcode", "city")
+_ATTRIBUTES = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "address_line",
+    "postcode",
+    "city",
+)
 
 STATE_DDL = """
 create schema if not exists ops;
@@ -106,7 +114,8 @@ def _check_against_schema(con: duckdb.DuckDBPyConnection, select_sql: str) -> li
     if actual != expected or [name for name, _ in expected] != schema_columns():
         raise ExportSchemaError(
             f"golden-record columns {actual} differ from {SCHEMA_PATH.name} {expected}; "
-            "publish a new schema version before changing the export")
+            "publish a new schema version before changing the export"
+        )
     return [name for name, _ in actual]
 
 
@@ -115,16 +124,22 @@ def _stage_rows(con: duckdb.DuckDBPyConnection, mode: str) -> list[str]:
     current_sql = _current_sql()
     columns = _check_against_schema(con, current_sql)
     hashed = ", ".join(c for c in columns if c not in ("operation", "merged_into_customer_id"))
-    con.execute(f"create or replace temp table {CURRENT} as select *, "
-                f"md5(to_json(struct_pack({hashed}))) as row_hash from ({current_sql})")
+    con.execute(
+        f"create or replace temp table {CURRENT} as select *, "
+        f"md5(to_json(struct_pack({hashed}))) as row_hash from ({current_sql})"
+    )
     selected = ", ".join(columns)
     if mode == "full":
         con.execute(f"create or replace temp table {CHANGES} as select {selected} from {CURRENT}")
         return columns
     deleted_values = ", ".join(
-        {"customer_id": "s.customer_id", "operation": "'delete'",
-         "merged_into_customer_id": "survivor.customer_id"}.get(c, f"null as {c}")
-        for c in columns)
+        {
+            "customer_id": "s.customer_id",
+            "operation": "'delete'",
+            "merged_into_customer_id": "survivor.customer_id",
+        }.get(c, f"null as {c}")
+        for c in columns
+    )
     con.execute(f"""create or replace temp table {CHANGES} as
 select {selected} from {CURRENT} c
 where not exists (select 1 from ops.export_state s
@@ -141,13 +156,17 @@ where s.customer_id not in (select customer_id from {CURRENT})""")
 
 
 def _previous_run(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
-    row = con.execute("select run_id, folder from ops.export_runs where kind = ? "
-                      "order by finished_at desc limit 1", [KIND]).fetchone()
+    row = con.execute(
+        "select run_id, folder from ops.export_runs where kind = ? "
+        "order by finished_at desc limit 1",
+        [KIND],
+    ).fetchone()
     return (row[0], row[1]) if row else None
 
 
-def export_golden_records(settings: Settings, mode: str = "incremental",
-                          formats: list[str] | None = None) -> ExportResult:
+def export_golden_records(
+    settings: Settings, mode: str = "incremental", formats: list[str] | None = None
+) -> ExportResult:
     """Export golden records (``mode`` full or incremental) in ``formats``; returns the run.
 
     An incremental export with no previous export is promoted to a full one.
@@ -164,8 +183,10 @@ def export_golden_records(settings: Settings, mode: str = "incremental",
     folder = settings.export_dir / KIND / stamp
     with connect(settings) as con:
         if not table_exists(con, "identity", "golden_records"):
-            raise ExportError(f"identity.golden_records is missing in {settings.duckdb_path}; "
-                              "run `cdp identity resolve` first")
+            raise ExportError(
+                f"identity.golden_records is missing in {settings.duckdb_path}; "
+                "run `cdp identity resolve` first"
+            )
         con.execute(STATE_DDL)
         build_consent(con)
         previous = _previous_run(con)
@@ -173,32 +194,52 @@ def export_golden_records(settings: Settings, mode: str = "incremental",
             log.info("no previous golden-record export: writing a full export")
             mode = "full"
         columns = _stage_rows(con, mode)
-        counts = dict(con.execute(f"select operation, count(*) from {CHANGES} "
-                                  "group by operation").fetchall())
+        counts = dict(
+            con.execute(f"select operation, count(*) from {CHANGES} group by operation").fetchall()
+        )
         row_count = sum(counts.values())
         select_sql = f"select {', '.join(columns)} from {CHANGES} order by customer_id"
         with export_files.staged_folder(folder) as staging:
-            files = [export_files.write_data_file(con, select_sql, staging, KIND, fmt)
-                     for fmt in formats]
+            files = [
+                export_files.write_data_file(con, select_sql, staging, KIND, fmt) for fmt in formats
+            ]
             schema = load_schema()
-            export_files.write_manifest(staging, {
-                "kind": KIND, "run_id": run_id, "mode": mode, "created_at": started_at,
-                "schema": SCHEMA_PATH.name, "schema_id": schema["$id"],
-                "schema_version": schema["x-schema-version"], "row_count": row_count,
-                "operations": {"upsert": counts.get("upsert", 0),
-                               "delete": counts.get("delete", 0)},
-                "previous_export": ({"run_id": previous[0], "folder": previous[1]}
-                                    if previous else None),
-                "files": files,
-            })
+            export_files.write_manifest(
+                staging,
+                {
+                    "kind": KIND,
+                    "run_id": run_id,
+                    "mode": mode,
+                    "created_at": started_at,
+                    "schema": SCHEMA_PATH.name,
+                    "schema_id": schema["$id"],
+                    "schema_version": schema["x-schema-version"],
+                    "row_count": row_count,
+                    "operations": {
+                        "upsert": counts.get("upsert", 0),
+                        "delete": counts.get("delete", 0),
+                    },
+                    "previous_export": (
+                        {"run_id": previous[0], "folder": previous[1]} if previous else None
+                    ),
+                    "files": files,
+                },
+            )
         _record_run(con, run_id, mode, folder, row_count, counts, previous, started_at)
     log.info("exported %d golden-record rows (%s) to %s", row_count, mode, folder)
     return ExportResult(KIND, run_id, mode, folder, row_count, counts, files)
 
 
-def _record_run(con: duckdb.DuckDBPyConnection, run_id: str, mode: str, folder: Path,
-                row_count: int, counts: dict[str, int], previous: tuple[str, str] | None,
-                started_at: datetime) -> None:
+def _record_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    mode: str,
+    folder: Path,
+    row_count: int,
+    counts: dict[str, int],
+    previous: tuple[str, str] | None,
+    started_at: datetime,
+) -> None:
     """Move the export state to what was just published, after the folder is in place.
 
     If this fails the folder is already published and the next incremental export repeats
@@ -206,14 +247,28 @@ def _record_run(con: duckdb.DuckDBPyConnection, run_id: str, mode: str, folder: 
     """
     con.execute("begin transaction")
     try:
-        con.execute(f"""create or replace table ops.export_state as
+        con.execute(
+            f"""create or replace table ops.export_state as
 select c.customer_id, c.row_hash,
   case when s.row_hash = c.row_hash then s.run_id else ? end as run_id
-from {CURRENT} c left join ops.export_state s using (customer_id)""", [run_id])
-        con.execute("insert into ops.export_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, KIND, mode, str(folder), row_count, counts.get("upsert", 0),
-                     counts.get("delete", 0), previous[0] if previous else None,
-                     started_at.replace(tzinfo=None), datetime.now(UTC).replace(tzinfo=None)])
+from {CURRENT} c left join ops.export_state s using (customer_id)""",
+            [run_id],
+        )
+        con.execute(
+            "insert into ops.export_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                KIND,
+                mode,
+                str(folder),
+                row_count,
+                counts.get("upsert", 0),
+                counts.get("delete", 0),
+                previous[0] if previous else None,
+                started_at.replace(tzinfo=None),
+                datetime.now(UTC).replace(tzinfo=None),
+            ],
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -28,7 +28,8 @@ def export_command(
     ctx: typer.Context,
     mode: str = typer.Option("incremental", "--mode", help="full | incremental"),
     formats: str | None = typer.Option(
-        None, "--format", help="Comma-separated: parquet,csv,jsonl (default: exports.yml)."),
+        None, "--format", help="Comma-separated: parquet,csv,jsonl (default: exports.yml)."
+    ),
 ) -> None:
     """Golden records into export_dir/golden_records/<run timestamp>/ with a manifest."""
     if ctx.invoked_subcommand is not None:
@@ -42,14 +43,15 @@ def export_command(
     except (ExportError, ExportConfigError) as error:
         _fail(error)
     operations = ", ".join(f"{n} {op}" for op, n in sorted(result.counts.items())) or "no change"
-    typer.echo(f"{result.mode} export {result.run_id}: {result.row_count} rows ({operations}) "
-               f"-> {result.folder}")
+    typer.echo(
+        f"{result.mode} export {result.run_id}: {result.row_count} rows ({operations}) "
+        f"-> {result.folder}"
+    )
 
 
 @export_app.command("audiences")
 def audiences_command(
-    names: Annotated[list[str] | None,
-                     typer.Option("--name", help="Only these audiences.")] = None,
+    names: Annotated[list[str] | None, typer.Option("--name", help="Only these audiences.")] = None,
 ) -> None:
     """Configured audiences (exports.yml), consented customers only."""
     from profiles.audiences import export_audiences

@@ -66,8 +66,10 @@ class ExportsConfig(_Strict):
     def _audience_names(cls, value: dict[str, Audience]) -> dict[str, Audience]:
         for name in value:
             if not _IDENTIFIER.match(name):
-                raise ValueError(f"audience name {name!r} must be a lower-case identifier "
-                                 "(it becomes a file name)")
+                raise ValueError(
+                    f"audience name {name!r} must be a lower-case identifier "
+                    "(it becomes a file name)"
+                )
         return value
 
 
@@ -83,5 +85,6 @@ def load_exports_config(path: Path) -> ExportsConfig:
         return ExportsConfig.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
         raise ExportConfigError(f"{path}: {problems}. Fix the file and re-run.") from error

@@ -64,8 +64,9 @@ def staged_folder(final: Path) -> Iterator[Path]:
         raise
 
 
-def write_data_file(con: duckdb.DuckDBPyConnection, select_sql: str, folder: Path, stem: str,
-                    fmt: str) -> dict[str, Any]:
+def write_data_file(
+    con: duckdb.DuckDBPyConnection, select_sql: str, folder: Path, stem: str, fmt: str
+) -> dict[str, Any]:
     """COPY a query into ``folder/stem.<ext>``; returns the manifest entry for the file."""
     path = folder / f"{stem}{EXTENSIONS[fmt]}"
     escaped = str(path).replace("'", "''")
@@ -76,8 +77,13 @@ def write_data_file(con: duckdb.DuckDBPyConnection, select_sql: str, folder: Pat
 
 def file_entry(path: Path, fmt: str, rows: int) -> dict[str, Any]:
     """Manifest entry of one data file."""
-    return {"name": path.name, "format": fmt, "rows": rows, "bytes": path.stat().st_size,
-            "sha256": sha256_file(path)}
+    return {
+        "name": path.name,
+        "format": fmt,
+        "rows": rows,
+        "bytes": path.stat().st_size,
+        "sha256": sha256_file(path),
+    }
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
@@ -109,8 +115,10 @@ def _filter_text_file(path: Path, fmt: str, needles: frozenset[str]) -> tuple[in
     """Drop rows holding a needle from a CSV/JSONL file; returns (rows kept, rows removed)."""
     partial = path.with_name(f".{path.name}.partial")
     kept = removed = 0
-    with path.open(encoding="utf-8", newline="") as source, \
-            partial.open("w", encoding="utf-8", newline="") as target:
+    with (
+        path.open(encoding="utf-8", newline="") as source,
+        partial.open("w", encoding="utf-8", newline="") as target,
+    ):
         if fmt == "csv":
             reader, writer = csv.reader(source), csv.writer(target, lineterminator="\n")
             writer.writerow(next(reader, []))
@@ -134,30 +142,37 @@ def _filter_text_file(path: Path, fmt: str, needles: frozenset[str]) -> tuple[in
     return kept, removed
 
 
-def _filter_parquet(con: duckdb.DuckDBPyConnection, path: Path,
-                    needles: frozenset[str]) -> tuple[int, int]:
+def _filter_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, needles: frozenset[str]
+) -> tuple[int, int]:
     escaped = str(path).replace("'", "''")
-    columns = con.execute(f"select name from parquet_schema('{escaped}') "
-                          "where type = 'BYTE_ARRAY'").fetchall()
+    columns = con.execute(
+        f"select name from parquet_schema('{escaped}') where type = 'BYTE_ARRAY'"
+    ).fetchall()
     if not columns:
         return con.execute(f"select count(*) from read_parquet('{escaped}')").fetchone()[0], 0
     con.execute("create or replace temp table _erasure_needles(needle varchar)")
     con.executemany("insert into _erasure_needles values (?)", [[n] for n in needles])
-    hit = " or ".join(f"lower(trim(\"{c[0]}\")) in (select needle from _erasure_needles)"
-                      for c in columns)
-    total, removed = con.execute(f"select count(*), count(*) filter (where {hit}) "
-                                 f"from read_parquet('{escaped}')").fetchone()
+    hit = " or ".join(
+        f'lower(trim("{c[0]}")) in (select needle from _erasure_needles)' for c in columns
+    )
+    total, removed = con.execute(
+        f"select count(*), count(*) filter (where {hit}) from read_parquet('{escaped}')"
+    ).fetchone()
     if removed:
         partial = path.with_name(f".{path.name}.partial")
         partial_escaped = str(partial).replace("'", "''")
-        con.execute(f"copy (select * from read_parquet('{escaped}') where not coalesce({hit}, "
-                    f"false)) to '{partial_escaped}' ({_COPY_OPTIONS['parquet']})")
+        con.execute(
+            f"copy (select * from read_parquet('{escaped}') where not coalesce({hit}, "
+            f"false)) to '{partial_escaped}' ({_COPY_OPTIONS['parquet']})"
+        )
         os.replace(partial, path)
     return total - removed, removed
 
 
-def erase_from_exports(con: duckdb.DuckDBPyConnection, export_root: Path,
-                       needles: set[str], request_id: str) -> dict[str, int]:
+def erase_from_exports(
+    con: duckdb.DuckDBPyConnection, export_root: Path, needles: set[str], request_id: str
+) -> dict[str, int]:
     """Remove every exported row holding one of ``needles`` (compared lower-cased, exact).
 
     Rewrites the data files and their manifests (row counts, checksums); returns the number

@@ -69,8 +69,13 @@ def _salt_literal(settings: Settings) -> str:
     return "'" + settings.erasure_salt.replace("'", "''") + "'"
 
 
-def _write_tombstones(con: duckdb.DuckDBPyConnection, settings: Settings, person: Person,
-                      request_id: str, now: datetime) -> int:
+def _write_tombstones(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    person: Person,
+    request_id: str,
+    now: datetime,
+) -> int:
     con.execute(TOMBSTONE_DDL)
     salt = _salt_literal(settings)
     values = [("email", e) for e in person.emails] + [("phone", p) for p in person.phones]
@@ -78,30 +83,35 @@ def _write_tombstones(con: duckdb.DuckDBPyConnection, settings: Settings, person
         return 0
     con.execute("create or replace temp table _erasure_values(kind varchar, value varchar)")
     con.executemany("insert into _erasure_values values (?, ?)", values)
-    con.execute(f"""insert into {TOMBSTONE_TABLE}
-select distinct kind, case kind when 'email' then {hash_sql(email_key_sql('value'), salt)}
-                                else {hash_sql(phone_key_sql('value'), salt)} end, ?, ?
+    con.execute(
+        f"""insert into {TOMBSTONE_TABLE}
+select distinct kind, case kind when 'email' then {hash_sql(email_key_sql("value"), salt)}
+                                else {hash_sql(phone_key_sql("value"), salt)} end, ?, ?
 from _erasure_values
-where case kind when 'email' then {email_key_sql('value')} else {phone_key_sql('value')} end
+where case kind when 'email' then {email_key_sql("value")} else {phone_key_sql("value")} end
       is not null
-  and (kind, case kind when 'email' then {hash_sql(email_key_sql('value'), salt)}
-                       else {hash_sql(phone_key_sql('value'), salt)} end)
+  and (kind, case kind when 'email' then {hash_sql(email_key_sql("value"), salt)}
+                       else {hash_sql(phone_key_sql("value"), salt)} end)
       not in (select identifier_kind, identifier_hash from {TOMBSTONE_TABLE})""",
-                [request_id, now])
+        [request_id, now],
+    )
     con.execute("drop table _erasure_values")
-    return con.execute(f"select count(*) from {TOMBSTONE_TABLE} where request_id = ?",
-                       [request_id]).fetchone()[0]
+    return con.execute(
+        f"select count(*) from {TOMBSTONE_TABLE} where request_id = ?", [request_id]
+    ).fetchone()[0]
 
 
 def _export_needles(con: duckdb.DuckDBPyConnection, person: Person) -> set[str]:
     """Values that mark the person's rows in export files, hashed audience columns included."""
     needles = set(person.customer_ids) | set(person.emails) | set(person.phones)
     for email in person.emails:
-        needles.add(con.execute(f"select sha256({normalised_email_sql('?')})",
-                                [email]).fetchone()[0])
+        needles.add(
+            con.execute(f"select sha256({normalised_email_sql('?')})", [email]).fetchone()[0]
+        )
     for phone in person.phones:
-        needles.add(con.execute(f"select sha256({normalised_phone_sql('?')})",
-                                [phone]).fetchone()[0])
+        needles.add(
+            con.execute(f"select sha256({normalised_phone_sql('?')})", [phone]).fetchone()[0]
+        )
     return {n for n in needles if n}
 
 
@@ -159,32 +169,59 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
                 predicate = row_predicate(person, schema, table, columns)
                 if predicate == "false":
                     continue
-                deleted = con.execute(f'delete from "{schema}"."{table}" where {predicate}'
-                                      ).fetchone()[0]
+                deleted = con.execute(
+                    f'delete from "{schema}"."{table}" where {predicate}'
+                ).fetchone()[0]
                 if deleted:
                     counts[f"{schema}.{table}"] = deleted
             if table_exists(con, "ops", "export_state"):
-                con.execute("update ops.export_state set row_hash = 'erased' "
-                            "where customer_id in (select unnest(?))", [person.customer_ids])
+                con.execute(
+                    "update ops.export_state set row_hash = 'erased' "
+                    "where customer_id in (select unnest(?))",
+                    [person.customer_ids],
+                )
             tombstones = _write_tombstones(con, settings, person, request_id, now)
             con.execute("commit")
         except Exception:
             con.execute("rollback")
             raise
-        removed = erase_from_exports(con, settings.export_dir, _export_needles(con, person),
-                                     request_id)
+        removed = erase_from_exports(
+            con, settings.export_dir, _export_needles(con, person), request_id
+        )
         reports = _delete_access_reports(settings, person)
         if reports:
             removed["access_reports"] = reports
-        report = ErasureReport(request_id, person.identifier_kind, len(person.customer_ids),
-                               counts, removed, tombstones)
-        con.execute("insert into ops.erasure_requests values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [request_id, now, person.identifier_kind, report.customers_erased,
-                     report.rows_deleted, json.dumps(counts), json.dumps(removed), tombstones])
+        report = ErasureReport(
+            request_id,
+            person.identifier_kind,
+            len(person.customer_ids),
+            counts,
+            removed,
+            tombstones,
+        )
+        con.execute(
+            "insert into ops.erasure_requests values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                request_id,
+                now,
+                person.identifier_kind,
+                report.customers_erased,
+                report.rows_deleted,
+                json.dumps(counts),
+                json.dumps(removed),
+                tombstones,
+            ],
+        )
     _compact_warehouse(settings)
-    log.info("erasure %s: %d customer id(s), %d rows in %d tables, export rows %s, "
-             "%d tombstones", request_id, report.customers_erased, report.rows_deleted,
-             len(counts), removed, tombstones)
+    log.info(
+        "erasure %s: %d customer id(s), %d rows in %d tables, export rows %s, %d tombstones",
+        request_id,
+        report.customers_erased,
+        report.rows_deleted,
+        len(counts),
+        removed,
+        tombstones,
+    )
     return report
 
 
@@ -215,26 +252,39 @@ def access(settings: Settings, identifier: str, out: Path | None = None) -> Path
         def by_customer(schema: str, table: str) -> list[dict]:
             if not table_exists(con, schema, table):
                 return []
-            return _rows(con, f"select * from {schema}.{table} "
-                              "where customer_id in (select unnest(?))", [ids])
+            return _rows(
+                con,
+                f"select * from {schema}.{table} where customer_id in (select unnest(?))",
+                [ids],
+            )
 
         document: dict[str, Any] = {
-            "request": {"request_id": request_id, "identifier_kind": person.identifier_kind,
-                        "generated_at": datetime.now(UTC).isoformat()},
+            "request": {
+                "request_id": request_id,
+                "identifier_kind": person.identifier_kind,
+                "generated_at": datetime.now(UTC).isoformat(),
+            },
             "customer_ids": ids,
             "source_identities": _rows(
-                con, "select m.customer_id, r.* from identity.identity_records r "
-                     "join identity.customer_records m using (record_id) "
-                     "where record_id in (select unnest(?)) order by record_id",
-                [person.record_ids]) if person.record_ids else [],
+                con,
+                "select m.customer_id, r.* from identity.identity_records r "
+                "join identity.customer_records m using (record_id) "
+                "where record_id in (select unnest(?)) order by record_id",
+                [person.record_ids],
+            )
+            if person.record_ids
+            else [],
             "golden_record": by_customer("identity", "golden_records"),
             "profile": by_customer("marts", "customer_profile"),
             "segments": by_customer("marts", "customer_segments"),
             "timeline": by_customer("marts", "customer_timeline"),
-            "consents": {"current": by_customer("consent", "current"),
-                         "history": by_customer("consent", "history")},
+            "consents": {
+                "current": by_customer("consent", "current"),
+                "history": by_customer("consent", "history"),
+            },
             "identity_history": by_customer("identity", "id_history"),
-            "raw": {}, "quarantine": [],
+            "raw": {},
+            "quarantine": [],
         }
         for (schema, table), columns in tables.items():
             if schema != "raw" and (schema, table) != ("ops", "quarantine"):
@@ -249,9 +299,16 @@ def access(settings: Settings, identifier: str, out: Path | None = None) -> Path
                 document["quarantine"] = rows
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(json.dumps(document, indent=2, ensure_ascii=False,
-                                  default=_json_default) + "\n", encoding="utf-8")
+    partial.write_text(
+        json.dumps(document, indent=2, ensure_ascii=False, default=_json_default) + "\n",
+        encoding="utf-8",
+    )
     partial.replace(out)
-    log.info("access %s: %d source identities, %d raw tables written to %s", request_id,
-             len(document["source_identities"]), len(document["raw"]), out)
+    log.info(
+        "access %s: %d source identities, %d raw tables written to %s",
+        request_id,
+        len(document["source_identities"]),
+        len(document["raw"]),
+        out,
+    )
     return out

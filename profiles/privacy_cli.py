@@ -27,10 +27,12 @@ def forget_command(identifier: str = typer.Argument(..., help="E-mail, phone or 
     except PersonNotFoundError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from error
-    typer.echo(f"{report.request_id}: {report.customers_erased} customer id(s), "
-               f"{report.rows_deleted} rows deleted in {len(report.table_counts)} tables, "
-               f"export rows removed {report.export_rows_removed or 'none'}, "
-               f"{report.tombstones} tombstone(s)")
+    typer.echo(
+        f"{report.request_id}: {report.customers_erased} customer id(s), "
+        f"{report.rows_deleted} rows deleted in {len(report.table_counts)} tables, "
+        f"export rows removed {report.export_rows_removed or 'none'}, "
+        f"{report.tombstones} tombstone(s)"
+    )
 
 
 @privacy_app.command("access")

@@ -39,8 +39,12 @@ RAW_SOURCE_KEYS = {
     "callcenter__tickets": {"ticket_id": "callcenter_caller", "loyalty_card_id": "loyalty_card"},
 }
 # Tables that must keep their rows: the erasure's own records, holding no personal data.
-KEPT_TABLES = {("ops", "erasure_tombstones"), ("ops", "erasure_requests"),
-               ("ops", "export_state"), ("ops", "export_runs")}
+KEPT_TABLES = {
+    ("ops", "erasure_tombstones"),
+    ("ops", "erasure_requests"),
+    ("ops", "export_state"),
+    ("ops", "export_runs"),
+}
 
 
 class PersonNotFoundError(LookupError):
@@ -64,16 +68,23 @@ def identifier_kind(con: duckdb.DuckDBPyConnection, identifier: str) -> str:
     """'email', 'customer_id' or 'phone', from the identifier's shape and the customer ids."""
     if "@" in identifier:
         return "email"
-    for schema, table, column in (("identity", "customers", "customer_id"),
-                                  ("identity", "customer_aliases", "retired_customer_id")):
-        if table_exists(con, schema, table) and con.execute(
-                f"select count(*) from {schema}.{table} where {column} = ?",
-                [identifier]).fetchone()[0]:
+    for schema, table, column in (
+        ("identity", "customers", "customer_id"),
+        ("identity", "customer_aliases", "retired_customer_id"),
+    ):
+        if (
+            table_exists(con, schema, table)
+            and con.execute(
+                f"select count(*) from {schema}.{table} where {column} = ?", [identifier]
+            ).fetchone()[0]
+        ):
             return "customer_id"
     if len(re.sub(r"\D", "", identifier)) >= 9:
         return "phone"
-    raise PersonNotFoundError(f"{identifier!r} is neither an e-mail, a phone (9+ digits) nor a "
-                              "known customer_id; check the value and retry")
+    raise PersonNotFoundError(
+        f"{identifier!r} is neither an e-mail, a phone (9+ digits) nor a "
+        "known customer_id; check the value and retry"
+    )
 
 
 def _values(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[str]:
@@ -84,34 +95,53 @@ def find_person(con: duckdb.DuckDBPyConnection, identifier: str) -> Person:
     """Resolve a request's identifier to the person's ids, source keys, e-mails and phones."""
     kind = identifier_kind(con, identifier)
     person = Person(kind)
-    has_identity = table_exists(con, "identity", "identity_records") and \
-        table_exists(con, "identity", "customer_records")
-    key = con.execute(f"select {email_key_sql('$1')}, {phone_key_sql('$1')}",
-                      [identifier]).fetchone()
+    has_identity = table_exists(con, "identity", "identity_records") and table_exists(
+        con, "identity", "customer_records"
+    )
+    key = con.execute(
+        f"select {email_key_sql('$1')}, {phone_key_sql('$1')}", [identifier]
+    ).fetchone()
     if kind == "customer_id":
         seeds = [identifier]
     elif has_identity:
-        column, value = (email_key_sql("r.email"), key[0]) if kind == "email" else \
-            (phone_key_sql("r.phone"), key[1])
-        seeds = _values(con, f"select m.customer_id from identity.identity_records r "
-                             f"join identity.customer_records m using (record_id) "
-                             f"where {column} = ?", [value])
+        column, value = (
+            (email_key_sql("r.email"), key[0])
+            if kind == "email"
+            else (phone_key_sql("r.phone"), key[1])
+        )
+        seeds = _values(
+            con,
+            f"select m.customer_id from identity.identity_records r "
+            f"join identity.customer_records m using (record_id) "
+            f"where {column} = ?",
+            [value],
+        )
     else:
         seeds = []
     aliases = table_exists(con, "identity", "customer_aliases")
     if seeds and aliases:
-        survivors = _values(con, "select coalesce(a.customer_id, s.id) from unnest(?) s(id) "
-                                 "left join identity.customer_aliases a "
-                                 "on a.retired_customer_id = s.id", [seeds])
-        retired = _values(con, "select retired_customer_id from identity.customer_aliases "
-                               "where customer_id in (select unnest(?))", [survivors])
+        survivors = _values(
+            con,
+            "select coalesce(a.customer_id, s.id) from unnest(?) s(id) "
+            "left join identity.customer_aliases a "
+            "on a.retired_customer_id = s.id",
+            [seeds],
+        )
+        retired = _values(
+            con,
+            "select retired_customer_id from identity.customer_aliases "
+            "where customer_id in (select unnest(?))",
+            [survivors],
+        )
         seeds = sorted(set(seeds) | set(survivors) | set(retired))
     person.customer_ids = seeds
     if has_identity and seeds:
         records = con.execute(
             "select r.record_id, r.identity_type, r.source_key, r.email, r.phone "
             "from identity.identity_records r join identity.customer_records m using (record_id) "
-            "where m.customer_id in (select unnest(?))", [seeds]).fetchall()
+            "where m.customer_id in (select unnest(?))",
+            [seeds],
+        ).fetchall()
         person.record_ids = sorted({r[0] for r in records})
         for _, identity_type, source_key, _, _ in records:
             person.source_keys.setdefault(identity_type, []).append(source_key)
@@ -121,15 +151,18 @@ def find_person(con: duckdb.DuckDBPyConnection, identifier: str) -> Person:
         emails = {identifier} if kind == "email" else set()
         phones = {identifier} if kind == "phone" else set()
     if table_exists(con, "identity", "golden_records") and seeds:
-        for email, phone in con.execute("select email, phone from identity.golden_records "
-                                        "where customer_id in (select unnest(?))",
-                                        [seeds]).fetchall():
+        for email, phone in con.execute(
+            "select email, phone from identity.golden_records "
+            "where customer_id in (select unnest(?))",
+            [seeds],
+        ).fetchall():
             emails.add(email)
             phones.add(phone)
     person.emails = sorted({e.strip().lower() for e in emails if e and e.strip()})
     person.phones = sorted({p for p in phones if p})
-    person.phone_keys = sorted({k for p in person.phones
-                                if (k := re.sub(r"\D", "", p)[-9:]) and len(k) == 9})
+    person.phone_keys = sorted(
+        {k for p in person.phones if (k := re.sub(r"\D", "", p)[-9:]) and len(k) == 9}
+    )
     if not (person.customer_ids or person.emails or person.phone_keys):
         raise PersonNotFoundError(f"no customer, e-mail or phone matches {identifier!r}")
     return person
@@ -143,8 +176,11 @@ def _in(expression: str, values: list[str]) -> str:
 
 
 def _contains_any(column: str, needles: list[str]) -> list[str]:
-    return ["contains(lower(" + column + "), '" + n.lower().replace("'", "''") + "')"
-            for n in needles if len(n) >= 5]
+    return [
+        "contains(lower(" + column + "), '" + n.lower().replace("'", "''") + "')"
+        for n in needles
+        if len(n) >= 5
+    ]
 
 
 def row_predicate(person: Person, schema: str, table: str, columns: list[tuple[str, str]]) -> str:

@@ -19,48 +19,205 @@ AS_OF = date(2026, 10, 31)  # latest activity in the data (Alice's e-mail unsubs
 ALICE_EMAIL = "alice.martin@example.org"
 D = Decimal
 
-POS_COLUMNS = ("store_id, receipt_id, line_number, sold_at, sku, product_name, category, "
-               "quantity, unit_price, discount_amount, unit_cost, payment_method, loyalty_card_id, "
-               "email_opt_in, sms_opt_in, _source_file")
+POS_COLUMNS = (
+    "store_id, receipt_id, line_number, sold_at, sku, product_name, category, "
+    "quantity, unit_price, discount_amount, unit_cost, payment_method, loyalty_card_id, "
+    "email_opt_in, sms_opt_in, _source_file"
+)
 # (store, receipt, line, sold_at, sku, name, category, qty, price, discount, cost, payment,
 #  card, email_opt_in, sms_opt_in, file)
 POS_LINES = [
-    ("S01", "R1", 1, datetime(2026, 9, 2, 10, 0), "SKU1", "Pull", "Mode femme", 2, D("50.00"),
-     D("10.00"), D("20.00"), "CB", "L1", True, True, "pos_receipts_20261024.csv"),
-    ("S01", "R1", 2, datetime(2026, 9, 2, 10, 0), "SKU2", "Écharpe", "Accessoires", 1, D("30.00"),
-     None, None, "CB", "L1", True, True, "pos_receipts_20261024.csv"),
-    ("S02", "R2", 1, datetime(2026, 10, 20, 15, 0), "SKU3", "Bougie", "Maison", 3, D("12.50"),
-     D("0.00"), D("4.00"), "SANS_CONTACT", "L1", True, True, "pos_receipts_20261024.csv"),
+    (
+        "S01",
+        "R1",
+        1,
+        datetime(2026, 9, 2, 10, 0),
+        "SKU1",
+        "Pull",
+        "Mode femme",
+        2,
+        D("50.00"),
+        D("10.00"),
+        D("20.00"),
+        "CB",
+        "L1",
+        True,
+        True,
+        "pos_receipts_20261024.csv",
+    ),
+    (
+        "S01",
+        "R1",
+        2,
+        datetime(2026, 9, 2, 10, 0),
+        "SKU2",
+        "Écharpe",
+        "Accessoires",
+        1,
+        D("30.00"),
+        None,
+        None,
+        "CB",
+        "L1",
+        True,
+        True,
+        "pos_receipts_20261024.csv",
+    ),
+    (
+        "S02",
+        "R2",
+        1,
+        datetime(2026, 10, 20, 15, 0),
+        "SKU3",
+        "Bougie",
+        "Maison",
+        3,
+        D("12.50"),
+        D("0.00"),
+        D("4.00"),
+        "SANS_CONTACT",
+        "L1",
+        True,
+        True,
+        "pos_receipts_20261024.csv",
+    ),
     # the same line re-exported in the next file: counted once
-    ("S02", "R2", 1, datetime(2026, 10, 20, 15, 0), "SKU3", "Bougie", "Maison", 3, D("12.50"),
-     D("0.00"), D("4.00"), "SANS_CONTACT", "L1", True, True, "pos_receipts_20261031.csv"),
-    ("S03", "R3", 1, datetime(2025, 6, 18, 11, 0), "SKU1", "Pull", "Mode femme", 5, D("45.00"),
-     D("0.00"), None, "ESPECES", "L3", True, None, "pos_receipts_20261024.csv"),
-    ("S01", "R9", 1, datetime(2026, 10, 1, 9, 0), "SKU2", "Écharpe", "Accessoires", 1, D("30.00"),
-     D("0.00"), None, "CB", None, None, None, "pos_receipts_20261024.csv"),
+    (
+        "S02",
+        "R2",
+        1,
+        datetime(2026, 10, 20, 15, 0),
+        "SKU3",
+        "Bougie",
+        "Maison",
+        3,
+        D("12.50"),
+        D("0.00"),
+        D("4.00"),
+        "SANS_CONTACT",
+        "L1",
+        True,
+        True,
+        "pos_receipts_20261031.csv",
+    ),
+    (
+        "S03",
+        "R3",
+        1,
+        datetime(2025, 6, 18, 11, 0),
+        "SKU1",
+        "Pull",
+        "Mode femme",
+        5,
+        D("45.00"),
+        D("0.00"),
+        None,
+        "ESPECES",
+        "L3",
+        True,
+        None,
+        "pos_receipts_20261024.csv",
+    ),
+    (
+        "S01",
+        "R9",
+        1,
+        datetime(2026, 10, 1, 9, 0),
+        "SKU2",
+        "Écharpe",
+        "Accessoires",
+        1,
+        D("30.00"),
+        D("0.00"),
+        None,
+        "CB",
+        None,
+        None,
+        None,
+        "pos_receipts_20261024.csv",
+    ),
 ]
 
-WEB_COLUMNS = ("event_at, event_name, user_pseudo_id, user_id, session_id, page_location, "
-               "page_title, transaction_id, purchase_revenue, items")
+WEB_COLUMNS = (
+    "event_at, event_name, user_pseudo_id, user_id, session_id, page_location, "
+    "page_title, transaction_id, purchase_revenue, items"
+)
 WEB_EVENTS = [
-    (datetime(2026, 10, 10, 20, 0), "session_start", "K1", None, "s1", "https://shop/", "Accueil",
-     None, None, "[]"),
-    (datetime(2026, 10, 10, 20, 1), "view_item", "K1", None, "s1", "https://shop/p/SKU4",
-     "Manteau", None, None,
-     '[{"item_id": "SKU4", "item_name": "Manteau", "item_category": "Mode femme", '
-     '"price": 120.0, "quantity": 1}]'),
-    (datetime(2026, 10, 10, 20, 2), "view_item", "K1", None, "s1", "https://shop/p/SKU3",
-     "Bougie", None, None,
-     '[{"item_id": "SKU3", "item_name": "Bougie", "item_category": "Maison", '
-     '"price": 12.5, "quantity": 1}]'),
-    (datetime(2026, 10, 12, 19, 0), "session_start", "K1", "A1", "s2", "https://shop/", "Accueil",
-     None, None, "[]"),
-    (datetime(2026, 10, 12, 19, 5), "purchase", "K1", "A1", "s2", "https://shop/merci", "Merci",
-     "W1", D("80.00"),
-     '[{"item_id": "SKU5", "item_name": "Gants", "item_category": "Accessoires", '
-     '"price": 40.0, "quantity": 2}]'),
-    (datetime(2026, 10, 5, 8, 0), "page_view", "K9", None, "s9", "https://shop/", "Accueil",
-     None, None, "[]"),
+    (
+        datetime(2026, 10, 10, 20, 0),
+        "session_start",
+        "K1",
+        None,
+        "s1",
+        "https://shop/",
+        "Accueil",
+        None,
+        None,
+        "[]",
+    ),
+    (
+        datetime(2026, 10, 10, 20, 1),
+        "view_item",
+        "K1",
+        None,
+        "s1",
+        "https://shop/p/SKU4",
+        "Manteau",
+        None,
+        None,
+        '[{"item_id": "SKU4", "item_name": "Manteau", "item_category": "Mode femme", '
+        '"price": 120.0, "quantity": 1}]',
+    ),
+    (
+        datetime(2026, 10, 10, 20, 2),
+        "view_item",
+        "K1",
+        None,
+        "s1",
+        "https://shop/p/SKU3",
+        "Bougie",
+        None,
+        None,
+        '[{"item_id": "SKU3", "item_name": "Bougie", "item_category": "Maison", '
+        '"price": 12.5, "quantity": 1}]',
+    ),
+    (
+        datetime(2026, 10, 12, 19, 0),
+        "session_start",
+        "K1",
+        "A1",
+        "s2",
+        "https://shop/",
+        "Accueil",
+        None,
+        None,
+        "[]",
+    ),
+    (
+        datetime(2026, 10, 12, 19, 5),
+        "purchase",
+        "K1",
+        "A1",
+        "s2",
+        "https://shop/merci",
+        "Merci",
+        "W1",
+        D("80.00"),
+        '[{"item_id": "SKU5", "item_name": "Gants", "item_category": "Accessoires", '
+        '"price": 40.0, "quantity": 2}]',
+    ),
+    (
+        datetime(2026, 10, 5, 8, 0),
+        "page_view",
+        "K9",
+        None,
+        "s9",
+        "https://shop/",
+        "Accueil",
+        None,
+        None,
+        "[]",
+    ),
 ]
 
 ACCOUNTS = [  # account_id, email, email_opt_in, sms_opt_in, created_at, updated_at
@@ -85,10 +242,14 @@ TICKETS = [  # ticket_id, opened_at, status, reason, csat
 
 # identity: record -> customer
 RECORDS = [
-    ("loyalty_card", "L1", "cust-A"), ("web_account", "A1", "cust-A"),
-    ("web_cookie", "K1", "cust-A"), ("email_subscriber", ALICE_EMAIL, "cust-A"),
-    ("callcenter_caller", "T1", "cust-A"), ("email_subscriber", "bruno@example.org", "cust-B"),
-    ("loyalty_card", "L3", "cust-C"), ("web_cookie", "K9", "cust-Z"),
+    ("loyalty_card", "L1", "cust-A"),
+    ("web_account", "A1", "cust-A"),
+    ("web_cookie", "K1", "cust-A"),
+    ("email_subscriber", ALICE_EMAIL, "cust-A"),
+    ("callcenter_caller", "T1", "cust-A"),
+    ("email_subscriber", "bruno@example.org", "cust-B"),
+    ("loyalty_card", "L3", "cust-C"),
+    ("web_cookie", "K9", "cust-Z"),
 ]
 CUSTOMERS = [  # customer_id, is_anonymous, first, last, email
     ("cust-A", False, "Alice", "Martin", ALICE_EMAIL),
@@ -96,8 +257,16 @@ CUSTOMERS = [  # customer_id, is_anonymous, first, last, email
     ("cust-C", False, "Chloé", "Durand", None),
     ("cust-Z", True, None, None, None),
 ]
-ATTRIBUTES = ("first_name", "last_name", "email", "phone", "birth_date", "address_line",
-              "postcode", "city")
+ATTRIBUTES = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "address_line",
+    "postcode",
+    "city",
+)
 
 
 def _lineage(file: str, row: int) -> tuple:
@@ -121,56 +290,73 @@ def create_warehouse(path) -> None:
             customer_city varchar, customer_birth_date date, email_opt_in boolean,
             sms_opt_in boolean, {lineage})""")
         for i, (*row, file) in enumerate(POS_LINES, start=1):
-            con.execute(f"insert into raw.pos__receipt_lines ({POS_COLUMNS}, _source_row, "
-                        "_batch_id, _loaded_at) values (" + ", ".join(["?"] * 19) + ")",
-                        [*row, *_lineage(file, i)])
+            con.execute(
+                f"insert into raw.pos__receipt_lines ({POS_COLUMNS}, _source_row, "
+                "_batch_id, _loaded_at) values (" + ", ".join(["?"] * 19) + ")",
+                [*row, *_lineage(file, i)],
+            )
         con.execute(f"""create table raw.web__events (event_at timestamp, event_name varchar,
             user_pseudo_id varchar, user_id varchar, session_id varchar, page_location varchar,
             page_title varchar, transaction_id varchar, purchase_revenue decimal(12,2),
             items json, event_params json, device_category varchar, geo_city varchar,
             traffic_source varchar, traffic_medium varchar, {lineage})""")
         for i, row in enumerate(WEB_EVENTS, start=1):
-            con.execute(f"insert into raw.web__events ({WEB_COLUMNS}, _source_file, _source_row, "
-                        "_batch_id, _loaded_at) values (" + ", ".join(["?"] * 14) + ")",
-                        [*row, *_lineage("ga4_events_20261031.jsonl", i)])
+            con.execute(
+                f"insert into raw.web__events ({WEB_COLUMNS}, _source_file, _source_row, "
+                "_batch_id, _loaded_at) values (" + ", ".join(["?"] * 14) + ")",
+                [*row, *_lineage("ga4_events_20261031.jsonl", i)],
+            )
         con.execute(f"""create table raw.web__accounts (account_id varchar, email varchar,
             first_name varchar, last_name varchar, birth_date date, phone varchar,
             address_line varchar, postcode varchar, city varchar, email_opt_in boolean,
             sms_opt_in boolean, created_at timestamp, updated_at timestamp, {lineage})""")
         for i, (account, email, e_opt, s_opt, created, updated) in enumerate(ACCOUNTS, start=1):
-            con.execute("insert into raw.web__accounts (account_id, email, email_opt_in, "
-                        "sms_opt_in, created_at, updated_at, _source_file, _source_row, _batch_id, "
-                        "_loaded_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [account, email, e_opt, s_opt, created, updated,
-                         *_lineage("eshop_accounts_20261031.parquet", i)])
+            con.execute(
+                "insert into raw.web__accounts (account_id, email, email_opt_in, "
+                "sms_opt_in, created_at, updated_at, _source_file, _source_row, _batch_id, "
+                "_loaded_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    account,
+                    email,
+                    e_opt,
+                    s_opt,
+                    created,
+                    updated,
+                    *_lineage("eshop_accounts_20261031.parquet", i),
+                ],
+            )
         con.execute(f"""create table raw.email__subscribers (email varchar, first_name varchar,
             last_name varchar, status varchar, opted_in_at timestamp,
             status_changed_at timestamp, postcode varchar, {lineage})""")
         for i, (email, status, opted, changed) in enumerate(SUBSCRIBERS, start=1):
-            con.execute("insert into raw.email__subscribers (email, status, opted_in_at, "
-                        "status_changed_at, _source_file, _source_row, _batch_id, _loaded_at) "
-                        "values (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [email, status, opted, changed, *_lineage("subscribers_20261031.csv", i)])
+            con.execute(
+                "insert into raw.email__subscribers (email, status, opted_in_at, "
+                "status_changed_at, _source_file, _source_row, _batch_id, _loaded_at) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [email, status, opted, changed, *_lineage("subscribers_20261031.csv", i)],
+            )
         con.execute(f"""create table raw.email__activity (campaign_id varchar,
             campaign_name varchar, email varchar, activity_type varchar, activity_at timestamp,
             url varchar, bounce_type varchar, {lineage})""")
         for i, (campaign, name, email, action, at) in enumerate(ACTIVITY, start=1):
-            con.execute("insert into raw.email__activity (campaign_id, campaign_name, email, "
-                        "activity_type, activity_at, _source_file, _source_row, _batch_id, "
-                        "_loaded_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [campaign, name, email, action, at,
-                         *_lineage("activity_20261031.csv", i)])
+            con.execute(
+                "insert into raw.email__activity (campaign_id, campaign_name, email, "
+                "activity_type, activity_at, _source_file, _source_row, _batch_id, "
+                "_loaded_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [campaign, name, email, action, at, *_lineage("activity_20261031.csv", i)],
+            )
         con.execute(f"""create table raw.callcenter__tickets (ticket_id varchar,
             opened_at timestamp, closed_at timestamp, caller_name varchar, caller_phone varchar,
             caller_email varchar, loyalty_card_id varchar, contact_channel varchar,
             reason varchar, status varchar, duration_seconds integer, csat integer,
             verbatim varchar, {lineage})""")
         for i, (ticket, opened, status, reason, csat) in enumerate(TICKETS, start=1):
-            con.execute("insert into raw.callcenter__tickets (ticket_id, opened_at, "
-                        "contact_channel, reason, status, csat, _source_file, _source_row, "
-                        "_batch_id, _loaded_at) values (?, ?, 'phone', ?, ?, ?, ?, ?, ?, ?)",
-                        [ticket, opened, reason, status, csat,
-                         *_lineage("tickets_20261031.csv", i)])
+            con.execute(
+                "insert into raw.callcenter__tickets (ticket_id, opened_at, "
+                "contact_channel, reason, status, csat, _source_file, _source_row, "
+                "_batch_id, _loaded_at) values (?, ?, 'phone', ?, ?, ?, ?, ?, ?, ?)",
+                [ticket, opened, reason, status, csat, *_lineage("tickets_20261031.csv", i)],
+            )
         _create_identity(con)
     finally:
         con.close()
@@ -179,27 +365,39 @@ def create_warehouse(path) -> None:
 def _create_identity(con) -> None:
     con.execute("""create table identity.customer_records (record_id varchar,
         identity_type varchar, source_key varchar, customer_id varchar, run_id varchar)""")
-    con.executemany("insert into identity.customer_records values (?, ?, ?, ?, 'run-1')",
-                    [(f"{t}:{k}", t, k, c) for t, k, c in RECORDS])
+    con.executemany(
+        "insert into identity.customer_records values (?, ?, ?, ?, 'run-1')",
+        [(f"{t}:{k}", t, k, c) for t, k, c in RECORDS],
+    )
     con.execute("""create table identity.customers (customer_id varchar, is_active boolean,
         is_anonymous boolean, record_count bigint, created_run_id varchar,
         updated_run_id varchar, is_oversized boolean, created_at timestamp)""")
     con.executemany(
         "insert into identity.customers values (?, true, ?, ?, 'run-1', 'run-1', false, ?)",
-        [(c, anon, sum(1 for *_, owner in RECORDS if owner == c), datetime(2026, 11, 1))
-         for c, anon, *_ in CUSTOMERS])
-    columns = ", ".join(f"{a} {'date' if a == 'birth_date' else 'varchar'}, {a}_source varchar, "
-                        f"{a}_updated_at timestamp" for a in ATTRIBUTES)
+        [
+            (c, anon, sum(1 for *_, owner in RECORDS if owner == c), datetime(2026, 11, 1))
+            for c, anon, *_ in CUSTOMERS
+        ],
+    )
+    columns = ", ".join(
+        f"{a} {'date' if a == 'birth_date' else 'varchar'}, {a}_source varchar, "
+        f"{a}_updated_at timestamp"
+        for a in ATTRIBUTES
+    )
     con.execute(f"create table identity.golden_records (customer_id varchar, {columns})")
     for customer, _, first, last, email in CUSTOMERS:
         values = {"first_name": first, "last_name": last, "email": email}
         row = [customer]
         for attribute in ATTRIBUTES:
             value = values.get(attribute)
-            row += [value, "loyalty_card" if value else None,
-                    datetime(2026, 1, 5) if value else None]
-        con.execute(f"insert into identity.golden_records values ({', '.join(['?'] * len(row))})",
-                    row)
+            row += [
+                value,
+                "loyalty_card" if value else None,
+                datetime(2026, 1, 5) if value else None,
+            ]
+        con.execute(
+            f"insert into identity.golden_records values ({', '.join(['?'] * len(row))})", row
+        )
     con.execute("""create table identity.customer_aliases (retired_customer_id varchar,
         customer_id varchar, run_id varchar)""")
 

@@ -17,8 +17,11 @@ def _queries() -> list[str]:
     text = QUERIES_PATH.read_text(encoding="utf-8")
     statements = [s.strip() for s in re.split(r";\s*$", text, flags=re.MULTILINE) if s.strip()]
     # drop statements that are only comments (the file's header)
-    return [s for s in statements
-            if any(line.strip() and not line.strip().startswith("--") for line in s.splitlines())]
+    return [
+        s
+        for s in statements
+        if any(line.strip() and not line.strip().startswith("--") for line in s.splitlines())
+    ]
 
 
 def test_three_queries_are_printed_in_the_readme():

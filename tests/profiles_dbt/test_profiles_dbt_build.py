@@ -26,14 +26,18 @@ def test_touchpoint_without_customer_fails_the_build_by_name(built_settings, tmp
     settings = _copy_of(built_settings, tmp_path)
     con = duckdb.connect(str(settings.duckdb_path))
     # a card identity resolution has not seen yet
-    con.execute("insert into raw.pos__receipt_lines (store_id, receipt_id, line_number, sold_at, "
-                "quantity, unit_price, loyalty_card_id, _loaded_at) values "
-                "('S01', 'R77', 1, timestamp '2026-10-30 10:00', 1, 10, 'L-NEW', now())")
+    con.execute(
+        "insert into raw.pos__receipt_lines (store_id, receipt_id, line_number, sold_at, "
+        "quantity, unit_price, loyalty_card_id, _loaded_at) values "
+        "('S01', 'R77', 1, timestamp '2026-10-30 10:00', 1, 10, 'L-NEW', now())"
+    )
     con.close()
     with pytest.raises(DbtBuildError) as raised:
-        build_profiles(settings,
-                       select="int_pos_lines_attached assert_no_touchpoint_without_customer",
-                       dbt_vars={"unresolved_touchpoint_keys_max": 0})
+        build_profiles(
+            settings,
+            select="int_pos_lines_attached assert_no_touchpoint_without_customer",
+            dbt_vars={"unresolved_touchpoint_keys_max": 0},
+        )
     failed = raised.value.failed_nodes
     assert any("assert_no_touchpoint_without_customer" in node for node in failed)
     assert "assert_no_touchpoint_without_customer" in str(raised.value)
@@ -58,13 +62,23 @@ def test_docs_generate_offline_documents_every_mart_column(built_settings, tmp_p
     assert (target / "index.html").exists() and (target / "static_index.html").exists()
     catalog = json.loads((target / "catalog.json").read_text())
     manifest = json.loads((target / "manifest.json").read_text())
-    marts = {n["name"]: n for n in manifest["nodes"].values()
-             if n["resource_type"] == "model" and n["schema"] == "marts"}
-    assert set(marts) == {"customer_profile", "customer_segments", "customer_timeline",
-                          "campaign_performance"}
+    marts = {
+        n["name"]: n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["schema"] == "marts"
+    }
+    assert set(marts) == {
+        "customer_profile",
+        "customer_segments",
+        "customer_timeline",
+        "campaign_performance",
+    }
     for name, node in marts.items():
         built_columns = catalog["nodes"][node["unique_id"]]["columns"]
         assert node["description"].strip(), name
-        undocumented = [c for c in built_columns
-                        if not node["columns"].get(c, {}).get("description", "").strip()]
+        undocumented = [
+            c
+            for c in built_columns
+            if not node["columns"].get(c, {}).get("description", "").strip()
+        ]
         assert undocumented == [], f"{name}: {undocumented}"

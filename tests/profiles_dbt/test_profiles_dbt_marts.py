@@ -15,8 +15,9 @@ def _profile(settings, customer_id: str) -> dict:
 
     con = duckdb.connect(str(settings.duckdb_path), read_only=True)
     try:
-        cursor = con.execute("select * from marts.customer_profile where customer_id = ?",
-                             [customer_id])
+        cursor = con.execute(
+            "select * from marts.customer_profile where customer_id = ?", [customer_id]
+        )
         names = [c[0] for c in cursor.description]
         return dict(zip(names, cursor.fetchone(), strict=True))
     finally:
@@ -81,7 +82,8 @@ def test_engagement_web_and_callcenter(built_settings):
     assert alice["callcenter_contacts"] == 1
     assert alice["has_open_complaint"] is True
     assert alice["sources_present"] == (
-        "callcenter_caller,email_subscriber,loyalty_card,web_account,web_cookie")
+        "callcenter_caller,email_subscriber,loyalty_card,web_account,web_cookie"
+    )
 
 
 def test_email_click_attribution(built_settings):
@@ -89,16 +91,23 @@ def test_email_click_attribution(built_settings):
     # click 10-08 09:01; web order 10-12 (4 days: attributed), receipt 10-20 (12 days: not)
     assert alice["email_attributed_revenue"] == Decimal("80.00")
     assert alice["email_attributed_revenue_share"] == round(Decimal("80") / Decimal("237.5"), 4)
-    campaign = query(built_settings, "select recipients, delivered, unique_opens, unique_clicks, "
-                     "attributed_orders, attributed_revenue from marts.campaign_performance "
-                     "where campaign_id = 'CMP1'")
+    campaign = query(
+        built_settings,
+        "select recipients, delivered, unique_opens, unique_clicks, "
+        "attributed_orders, attributed_revenue from marts.campaign_performance "
+        "where campaign_id = 'CMP1'",
+    )
     assert campaign == [(2, 2, 1, 1, 1, Decimal("80.00"))]
 
 
 def test_segments_one_each_with_entry_date(built_settings):
-    rows = {c: (s, d) for c, s, d in query(
-        built_settings,
-        "select customer_id, segment, segment_entered_at from marts.customer_segments")}
+    rows = {
+        c: (s, d)
+        for c, s, d in query(
+            built_settings,
+            "select customer_id, segment, segment_entered_at from marts.customer_segments",
+        )
+    }
     chloe_last_order = next(line[3] for line in POS_LINES if line[12] == "L3")
     assert (AS_OF - chloe_last_order.date()).days > 365
     assert rows["cust-C"] == ("dormant", chloe_last_order.date() + timedelta(days=365))
@@ -108,18 +117,27 @@ def test_segments_one_each_with_entry_date(built_settings):
 
 
 def test_timeline_is_every_touchpoint_in_order(built_settings):
-    rows = query(built_settings, "select channel, event_type, amount from marts.customer_timeline "
-                 "where customer_id = 'cust-A' order by occurred_at, touchpoint_id")
+    rows = query(
+        built_settings,
+        "select channel, event_type, amount from marts.customer_timeline "
+        "where customer_id = 'cust-A' order by occurred_at, touchpoint_id",
+    )
     channels = {r[0] for r in rows}
     assert channels == {"store", "web", "email", "callcenter"}
     purchases = [r[2] for r in rows if r[1] == "purchase"]
     assert purchases == [Decimal("120.00"), Decimal("80.00"), Decimal("37.50")]
     # 5 web events, 1 account, 1 subscription, 5 e-mail actions, 1 ticket, 2 receipts
     assert len(rows) == 5 + 1 + 1 + 5 + 1 + 2
-    assert query(built_settings, "select count(*) from marts.customer_timeline "
-                 "where customer_id not in ('cust-A', 'cust-B', 'cust-C')") == [(0,)]
+    assert query(
+        built_settings,
+        "select count(*) from marts.customer_timeline "
+        "where customer_id not in ('cust-A', 'cust-B', 'cust-C')",
+    ) == [(0,)]
 
 
 def test_email_is_known_for_the_timeline_query(built_settings):
-    assert query(built_settings, "select customer_id from marts.customer_profile where email = ?",
-                 [ALICE_EMAIL]) == [("cust-A",)]
+    assert query(
+        built_settings,
+        "select customer_id from marts.customer_profile where email = ?",
+        [ALICE_EMAIL],
+    ) == [("cust-A",)]

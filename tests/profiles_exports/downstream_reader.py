@@ -41,8 +41,10 @@ def read_rows(path: str, fmt: str, schema: dict) -> list[dict]:
         import pandas as pd
 
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        return [{k: _typed_from_csv(v, schema["properties"].get(k, {})) for k, v in row.items()}
-                for row in frame.to_dict(orient="records")]
+        return [
+            {k: _typed_from_csv(v, schema["properties"].get(k, {})) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")
+        ]
     with open(path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
@@ -52,13 +54,22 @@ def main() -> None:
     with open(schema_path, encoding="utf-8") as handle:
         schema = json.load(handle)
     validator = jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
     rows = read_rows(path, fmt, schema)
-    errors = [f"row {i}: {e.message}" for i, row in enumerate(rows)
-              for e in validator.iter_errors(row)]
+    errors = [
+        f"row {i}: {e.message}" for i, row in enumerate(rows) for e in validator.iter_errors(row)
+    ]
     columns = list(rows[0]) if rows else []
-    json.dump({"rows": len(rows), "columns": columns, "errors": errors[:20],
-               "customer_ids": sorted(r["customer_id"] for r in rows)}, sys.stdout)
+    json.dump(
+        {
+            "rows": len(rows),
+            "columns": columns,
+            "errors": errors[:20],
+            "customer_ids": sorted(r["customer_id"] for r in rows),
+        },
+        sys.stdout,
+    )
 
 
 if __name__ == "__main__":

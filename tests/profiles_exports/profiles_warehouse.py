@@ -18,41 +18,95 @@ quarantined POS line; he is the person the privacy tests erase.
 
 from __future__ import annotations
 
-ATTRIBUTES = ("first_name", "last_name", "email", "phone", "birth_date", "address_line",
-              "postcode", "city")
+ATTRIBUTES = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "address_line",
+    "postcode",
+    "city",
+)
 
-ZEBULON = {"customer_id": "cust-0001", "email": "zebulon.quatremare@example.org",
-           "phone": "+33612345678", "raw_phone": "06 12 34 56 78", "last_name": "Quatremare",
-           "first_name": "Zébulon",
-           "record_ids": ["loyalty_card:C001", "web_account:A001",
-                          "email_subscriber:zebulon.quatremare@example.org",
-                          "callcenter_caller:T001", "web_cookie:111.1700000000"]}
+ZEBULON = {
+    "customer_id": "cust-0001",
+    "email": "zebulon.quatremare@example.org",
+    "phone": "+33612345678",
+    "raw_phone": "06 12 34 56 78",
+    "last_name": "Quatremare",
+    "first_name": "Zébulon",
+    "record_ids": [
+        "loyalty_card:C001",
+        "web_account:A001",
+        "email_subscriber:zebulon.quatremare@example.org",
+        "callcenter_caller:T001",
+        "web_cookie:111.1700000000",
+    ],
+}
 
 _PEOPLE = [  # customer_id, first, last, email, phone, birth_date, postcode, city
-    ("cust-0001", "Zébulon", "Quatremare", "zebulon.quatremare@example.org", "+33612345678",
-     "1980-05-04", "75011", "Paris"),
-    ("cust-0002", "Marie", "Durand", "marie.durand@example.org", None, "1975-02-01", "69003",
-     "Lyon"),
-    ("cust-0003", "Paul", "Martin", "paul.martin@example.org", "+33699887766", None, "13001",
-     "Marseille"),
-    ("cust-0004", "Léa", "Bernard", "lea.bernard@example.org", "+33611223344", "1990-09-09",
-     "33000", "Bordeaux"),
+    (
+        "cust-0001",
+        "Zébulon",
+        "Quatremare",
+        "zebulon.quatremare@example.org",
+        "+33612345678",
+        "1980-05-04",
+        "75011",
+        "Paris",
+    ),
+    (
+        "cust-0002",
+        "Marie",
+        "Durand",
+        "marie.durand@example.org",
+        None,
+        "1975-02-01",
+        "69003",
+        "Lyon",
+    ),
+    (
+        "cust-0003",
+        "Paul",
+        "Martin",
+        "paul.martin@example.org",
+        "+33699887766",
+        None,
+        "13001",
+        "Marseille",
+    ),
+    (
+        "cust-0004",
+        "Léa",
+        "Bernard",
+        "lea.bernard@example.org",
+        "+33611223344",
+        "1990-09-09",
+        "33000",
+        "Bordeaux",
+    ),
     ("cust-0005", "Hugo", "Petit", "hugo.petit@example.org", None, None, "59000", "Lille"),
 ]
 
 _RECORDS = [  # record_id, customer_id, person index or None (anonymous)
-    ("loyalty_card:C001", "cust-0001", 0), ("web_account:A001", "cust-0001", 0),
+    ("loyalty_card:C001", "cust-0001", 0),
+    ("web_account:A001", "cust-0001", 0),
     ("email_subscriber:zebulon.quatremare@example.org", "cust-0001", 0),
-    ("callcenter_caller:T001", "cust-0001", 0), ("web_cookie:111.1700000000", "cust-0001", None),
+    ("callcenter_caller:T001", "cust-0001", 0),
+    ("web_cookie:111.1700000000", "cust-0001", None),
     ("web_account:A002", "cust-0002", 1),
     ("email_subscriber:marie.durand@example.org", "cust-0002", 1),
-    ("web_account:A003", "cust-0003", 2), ("loyalty_card:C004", "cust-0004", 3),
+    ("web_account:A003", "cust-0003", 2),
+    ("loyalty_card:C004", "cust-0004", 3),
     ("email_subscriber:hugo.petit@example.org", "cust-0005", 4),
     ("web_cookie:999.1700000000", "cust-0006", None),
 ]
 
-_LINEAGE = "'landing/x.csv' as _source_file, 1::bigint as _source_row, 'b1' as _batch_id, " \
-           "timestamp '2024-06-01' as _loaded_at"
+_LINEAGE = (
+    "'landing/x.csv' as _source_file, 1::bigint as _source_row, 'b1' as _batch_id, "
+    "timestamp '2024-06-01' as _loaded_at"
+)
 
 RAW_SQL = f"""
 create schema raw; create schema ops; create schema identity; create schema marts;
@@ -126,41 +180,61 @@ def build_identity(con) -> None:
     for record_id, customer_id, person in _RECORDS:
         identity_type, source_key = record_id.split(":", 1)
         attrs = _PEOPLE[person][1:] if person is not None else (None,) * 7
-        rows.append((record_id, identity_type, identity_type.split("_")[0], source_key, *attrs,
-                     person is None, customer_id))
+        rows.append(
+            (
+                record_id,
+                identity_type,
+                identity_type.split("_")[0],
+                source_key,
+                *attrs,
+                person is None,
+                customer_id,
+            )
+        )
     con.execute("""create table identity.identity_records (record_id varchar,
       identity_type varchar, source varchar, source_key varchar, first_name varchar,
       last_name varchar, email varchar, phone varchar, birth_date date, postcode varchar,
       city varchar, address_line varchar, first_seen_at timestamp, last_seen_at timestamp,
       is_anonymous boolean)""")
-    con.executemany("insert into identity.identity_records values (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, null, timestamp '2024-01-01', timestamp '2024-03-01', ?)",
-                    [r[:-1] for r in rows])
-    con.execute("create table identity.customer_records as select record_id, identity_type, "
-                "source_key, customer_id, 'run-1' as run_id from (values "
-                + ", ".join(f"('{r[0]}', '{r[1]}', '{r[3]}', '{r[-1]}')" for r in rows)
-                + ") t(record_id, identity_type, source_key, customer_id)")
+    con.executemany(
+        "insert into identity.identity_records values (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, null, timestamp '2024-01-01', timestamp '2024-03-01', ?)",
+        [r[:-1] for r in rows],
+    )
+    con.execute(
+        "create table identity.customer_records as select record_id, identity_type, "
+        "source_key, customer_id, 'run-1' as run_id from (values "
+        + ", ".join(f"('{r[0]}', '{r[1]}', '{r[3]}', '{r[-1]}')" for r in rows)
+        + ") t(record_id, identity_type, source_key, customer_id)"
+    )
     con.execute("""create table identity.customers as
       select customer_id, true as is_active, bool_and(r.is_anonymous) as is_anonymous,
         count(*) as record_count, 'run-1' as created_run_id, 'run-1' as updated_run_id,
         false as is_oversized, timestamp '2024-01-01' as created_at
       from identity.customer_records join identity.identity_records r using (record_id)
       group by customer_id""")
-    con.execute("create table identity.customer_aliases (retired_customer_id varchar, "
-                "customer_id varchar, run_id varchar)")
+    con.execute(
+        "create table identity.customer_aliases (retired_customer_id varchar, "
+        "customer_id varchar, run_id varchar)"
+    )
     con.execute("""create table identity.links as select 'run-1' as run_id, * from (values
       ('loyalty_card:C001', 'email_subscriber:zebulon.quatremare@example.org', 'deterministic',
        'same_email', 20.0, 1.0, 'email exact'),
       ('loyalty_card:C001', 'callcenter_caller:T001', 'probabilistic', 'phone', 12.0, 0.99,
        'phone exact')) t(record_id_l, record_id_r, link_type, rule, match_weight,
        match_probability, top_comparisons)""")
-    con.execute("create table identity.id_history as select 'run-1' as run_id, customer_id, "
-                "'created' as event, null::varchar as from_customer_id, null::varchar as "
-                "to_customer_id, timestamp '2024-06-01' as recorded_at, null::varchar as "
-                "detail from identity.customers")
-    picked = ", ".join(f"r.{a}, case when r.{a} is not null then r.identity_type end as "
-                       f"{a}_source, case when r.{a} is not null then r.last_seen_at end as "
-                       f"{a}_updated_at" for a in ATTRIBUTES)
+    con.execute(
+        "create table identity.id_history as select 'run-1' as run_id, customer_id, "
+        "'created' as event, null::varchar as from_customer_id, null::varchar as "
+        "to_customer_id, timestamp '2024-06-01' as recorded_at, null::varchar as "
+        "detail from identity.customers"
+    )
+    picked = ", ".join(
+        f"r.{a}, case when r.{a} is not null then r.identity_type end as "
+        f"{a}_source, case when r.{a} is not null then r.last_seen_at end as "
+        f"{a}_updated_at"
+        for a in ATTRIBUTES
+    )
     con.execute(f"""create table identity.golden_records as
       select c.customer_id, {picked}
       from identity.customers c

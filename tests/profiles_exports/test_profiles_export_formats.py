@@ -18,8 +18,13 @@ IDENTIFIED = ["cust-0001", "cust-0002", "cust-0003", "cust-0004", "cust-0005"]
 
 def read_downstream(path: Path, fmt: str) -> dict:
     """Run the downstream reader in its own Python process."""
-    done = subprocess.run([sys.executable, str(READER), str(path), fmt, str(SCHEMA_PATH)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, str(READER), str(path), fmt, str(SCHEMA_PATH)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -68,10 +73,21 @@ def test_exported_parquet_columns_and_types_follow_the_published_schema(warehous
     result = export_golden_records(warehouse, mode="full", formats=["parquet"])
     arrow_schema = pq.read_schema(result.folder / "golden_records.parquet")
     schema = json.loads(SCHEMA_PATH.read_text())
-    arrow_family = {"string": "string", "large_string": "string", "bool": "boolean",
-                    "int64": "integer", "date32[day]": "date", "timestamp[us]": "timestamp"}
-    duckdb_family = {"VARCHAR": "string", "BOOLEAN": "boolean", "BIGINT": "integer",
-                     "DATE": "date", "TIMESTAMP": "timestamp"}
+    arrow_family = {
+        "string": "string",
+        "large_string": "string",
+        "bool": "boolean",
+        "int64": "integer",
+        "date32[day]": "date",
+        "timestamp[us]": "timestamp",
+    }
+    duckdb_family = {
+        "VARCHAR": "string",
+        "BOOLEAN": "boolean",
+        "BIGINT": "integer",
+        "DATE": "date",
+        "TIMESTAMP": "timestamp",
+    }
 
     assert arrow_schema.names == list(schema["properties"])
     for field in arrow_schema:
@@ -87,8 +103,9 @@ def test_a_column_drifting_from_the_schema_stops_the_export(warehouse, monkeypat
 
     with pytest.raises(ExportSchemaError, match="golden_record.v1.json"):
         export.export_golden_records(warehouse, mode="full", formats=["parquet"])
-    assert not (warehouse.export_dir / "golden_records").exists() or \
-        not any((warehouse.export_dir / "golden_records").iterdir())
+    assert not (warehouse.export_dir / "golden_records").exists() or not any(
+        (warehouse.export_dir / "golden_records").iterdir()
+    )
 
 
 def test_a_failure_mid_export_publishes_nothing_and_keeps_the_state(warehouse, monkeypatch):

@@ -12,18 +12,25 @@ def _next_identity_run(con) -> None:
     cust-0003 changes e-mail (update); cust-0007 appears (new); cust-0005 merges into
     cust-0004 (retired id with an alias); cust-0002 disappears without survivor (retired).
     """
-    con.execute("update identity.golden_records set email = 'paul.martin@newmail.example', "
-                "email_updated_at = timestamp '2024-07-01' where customer_id = 'cust-0003'")
+    con.execute(
+        "update identity.golden_records set email = 'paul.martin@newmail.example', "
+        "email_updated_at = timestamp '2024-07-01' where customer_id = 'cust-0003'"
+    )
     con.execute("""insert into identity.customers values
         ('cust-0007', true, false, 1, 'run-2', 'run-2', false, timestamp '2024-07-01')""")
-    con.execute("insert into identity.golden_records (customer_id, first_name, last_name, email) "
-                "values ('cust-0007', 'Nina', 'Roux', 'nina.roux@example.org')")
-    con.execute("update identity.customers set is_active = false "
-                "where customer_id in ('cust-0005', 'cust-0002')")
+    con.execute(
+        "insert into identity.golden_records (customer_id, first_name, last_name, email) "
+        "values ('cust-0007', 'Nina', 'Roux', 'nina.roux@example.org')"
+    )
+    con.execute(
+        "update identity.customers set is_active = false "
+        "where customer_id in ('cust-0005', 'cust-0002')"
+    )
     con.execute("update identity.customers set record_count = 2 where customer_id = 'cust-0004'")
     con.execute("insert into identity.customer_aliases values ('cust-0005', 'cust-0004', 'run-2')")
-    con.execute("delete from identity.golden_records "
-                "where customer_id in ('cust-0005', 'cust-0002')")
+    con.execute(
+        "delete from identity.golden_records where customer_id in ('cust-0005', 'cust-0002')"
+    )
 
 
 def _frame(result):
@@ -57,8 +64,13 @@ def test_incremental_applied_to_previous_full_equals_next_full(warehouse):
 
     # only what changed: 3 upserts (0003 updated, 0004 gained a record, 0007 new), 2 deletes
     operations = dict(zip(changes["customer_id"], changes["operation"], strict=True))
-    assert operations == {"cust-0002": "delete", "cust-0003": "upsert", "cust-0004": "upsert",
-                          "cust-0005": "delete", "cust-0007": "upsert"}
+    assert operations == {
+        "cust-0002": "delete",
+        "cust-0003": "upsert",
+        "cust-0004": "upsert",
+        "cust-0005": "delete",
+        "cust-0007": "upsert",
+    }
     merged = dict(zip(changes["customer_id"], changes["merged_into_customer_id"], strict=True))
     assert merged["cust-0005"] == "cust-0004"  # merged: points to the survivor
     assert pd.isna(merged["cust-0002"])  # retired without survivor

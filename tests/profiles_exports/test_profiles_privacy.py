@@ -31,8 +31,10 @@ def _traces_in_tables(settings) -> list[str]:
             digits = f"regexp_replace(\"{column}\", '[^0-9]', '', 'g')"
             for trace in TRACES:
                 target = digits if trace.isdigit() else text
-                hits = con.execute(f'select count(*) from "{schema}"."{table}" '
-                                   f"where contains({target}, ?)", [trace.lower()]).fetchone()[0]
+                hits = con.execute(
+                    f'select count(*) from "{schema}"."{table}" where contains({target}, ?)',
+                    [trace.lower()],
+                ).fetchone()[0]
                 if hits:
                     found.append(f"{schema}.{table}.{column}: {trace}")
     return found
@@ -85,13 +87,18 @@ def test_forget_keeps_salted_tombstones_and_a_log_without_personal_data(exported
     with connect(exported) as con:
         expected = con.execute(
             f"select {hash_sql(email_key_sql('$1'), salt)}, {hash_sql(phone_key_sql('$2'), salt)}",
-            [ZEBULON["email"], ZEBULON["raw_phone"]]).fetchone()
-        tombstones = con.execute("select identifier_kind, identifier_hash, request_id "
-                                 "from ops.erasure_tombstones order by 1").fetchall()
+            [ZEBULON["email"], ZEBULON["raw_phone"]],
+        ).fetchone()
+        tombstones = con.execute(
+            "select identifier_kind, identifier_hash, request_id "
+            "from ops.erasure_tombstones order by 1"
+        ).fetchall()
         logged = con.execute("select * from ops.erasure_requests").fetchall()
 
-    assert tombstones == [("email", expected[0], report.request_id),
-                          ("phone", expected[1], report.request_id)]
+    assert tombstones == [
+        ("email", expected[0], report.request_id),
+        ("phone", expected[1], report.request_id),
+    ]
     assert len(logged) == 1 and logged[0][0] == report.request_id
     assert "zebulon" not in json.dumps(logged, default=str).lower()
 
@@ -108,12 +115,18 @@ def test_next_incremental_export_carries_the_erasure_as_a_delete(exported):
 def test_forget_leaves_other_customers_alone(exported):
     forget(exported, ZEBULON["email"])
     with connect(exported) as con:
-        remaining = con.execute("select customer_id from identity.golden_records "
-                                "order by 1").fetchall()
+        remaining = con.execute(
+            "select customer_id from identity.golden_records order by 1"
+        ).fetchall()
         raw_pos = con.execute("select count(*) from raw.pos__receipt_lines").fetchone()[0]
 
-    assert [r[0] for r in remaining] == ["cust-0002", "cust-0003", "cust-0004", "cust-0005",
-                                         "cust-0006"]
+    assert [r[0] for r in remaining] == [
+        "cust-0002",
+        "cust-0003",
+        "cust-0004",
+        "cust-0005",
+        "cust-0006",
+    ]
     assert raw_pos == 3  # Léa's two lines and the anonymous receipt stay
 
 
@@ -121,18 +134,27 @@ def test_access_holds_every_source_identity_of_the_person(warehouse):
     out = access(warehouse, ZEBULON["raw_phone"], warehouse.reports_dir / "zebulon.json")
     document = json.loads(out.read_text())
     with connect(warehouse) as con:
-        expected = {r[0] for r in con.execute(
-            "select record_id from identity.customer_records where customer_id = ?",
-            [ZEBULON["customer_id"]]).fetchall()}
+        expected = {
+            r[0]
+            for r in con.execute(
+                "select record_id from identity.customer_records where customer_id = ?",
+                [ZEBULON["customer_id"]],
+            ).fetchall()
+        }
 
     assert {r["record_id"] for r in document["source_identities"]} == expected
     assert expected == set(ZEBULON["record_ids"])
     assert document["golden_record"][0]["email"] == ZEBULON["email"]
     assert len(document["timeline"]) == 2 and document["profile"][0]["customer_id"] == "cust-0001"
     assert {c["channel"] for c in document["consents"]["current"]} == {"email", "sms"}
-    assert set(document["raw"]) == {"raw.pos__receipt_lines", "raw.web__accounts",
-                                    "raw.web__events", "raw.email__subscribers",
-                                    "raw.email__activity", "raw.callcenter__tickets"}
+    assert set(document["raw"]) == {
+        "raw.pos__receipt_lines",
+        "raw.web__accounts",
+        "raw.web__events",
+        "raw.email__subscribers",
+        "raw.email__activity",
+        "raw.callcenter__tickets",
+    }
     assert len(document["quarantine"]) == 1
 
 

@@ -30,11 +30,15 @@ CONTACT_COLUMNS = {
 
 def _suppressed_sql(table: str, salt: str) -> str:
     email, phone = CONTACT_COLUMNS[table]
-    tests = [f"{hash_sql(email_key_sql(email), salt)} in (select identifier_hash from "
-             f"{TOMBSTONE_TABLE} where identifier_kind = 'email')"]
+    tests = [
+        f"{hash_sql(email_key_sql(email), salt)} in (select identifier_hash from "
+        f"{TOMBSTONE_TABLE} where identifier_kind = 'email')"
+    ]
     if phone:
-        tests.append(f"{hash_sql(phone_key_sql(phone), salt)} in (select identifier_hash from "
-                     f"{TOMBSTONE_TABLE} where identifier_kind = 'phone')")
+        tests.append(
+            f"{hash_sql(phone_key_sql(phone), salt)} in (select identifier_hash from "
+            f"{TOMBSTONE_TABLE} where identifier_kind = 'phone')"
+        )
     return " or ".join(f"coalesce({t}, false)" for t in tests)
 
 
@@ -55,7 +59,9 @@ def test_tombstones_suppress_every_old_row_carrying_the_persons_contacts(warehou
                 f"select count(*) filter (where contains(lower(to_json(t)::varchar), ?) "
                 f"or contains(regexp_replace(to_json(t)::varchar, '[^0-9]', '', 'g'), "
                 f"'612345678')), count(*) filter (where {_suppressed_sql(table, salt)}) "
-                f"from {rows} t", [ZEBULON["email"]]).fetchone()
+                f"from {rows} t",
+                [ZEBULON["email"]],
+            ).fetchone()
             # every old row with his e-mail or phone is suppressed, and nobody else's
             assert suppressed == carrying, table
             total += carrying
@@ -65,8 +71,9 @@ def test_tombstones_suppress_every_old_row_carrying_the_persons_contacts(warehou
 
 def _stage_available() -> bool:
     try:
-        return hasattr(importlib.import_module("ingestion"), "ingest") and \
-            hasattr(importlib.import_module("cdp.sample_data"), "generate")
+        return hasattr(importlib.import_module("ingestion"), "ingest") and hasattr(
+            importlib.import_module("cdp.sample_data"), "generate"
+        )
     except ModuleNotFoundError:
         return False
 
@@ -82,7 +89,8 @@ def test_reingesting_the_original_files_does_not_restore_the_person(settings):
     with connect(settings) as con:
         email, phone = con.execute(
             "select customer_email, customer_phone from raw.pos__receipt_lines "
-            "where customer_email is not null and customer_phone is not null limit 1").fetchone()
+            "where customer_email is not null and customer_phone is not null limit 1"
+        ).fetchone()
     forget(settings, email)
     forget(settings, phone)
     # a later export re-sends the same rows under a new file name
@@ -92,13 +100,16 @@ def test_reingesting_the_original_files_does_not_restore_the_person(settings):
 
     with connect(settings) as con:
         email_key, phone_key = con.execute(
-            f"select {email_key_sql('$1')}, {phone_key_sql('$2')}", [email, phone]).fetchone()
+            f"select {email_key_sql('$1')}, {phone_key_sql('$2')}", [email, phone]
+        ).fetchone()
         for table, (email_col, phone_col) in CONTACT_COLUMNS.items():
             hits = con.execute(
                 f"select count(*) from raw.{table} where {email_key_sql(email_col)} = ?"
                 + (f" or {phone_key_sql(phone_col)} = ?" if phone_col else ""),
-                [email_key, phone_key] if phone_col else [email_key]).fetchone()[0]
+                [email_key, phone_key] if phone_col else [email_key],
+            ).fetchone()[0]
             assert hits == 0, table
-        quarantined = con.execute("select count(*) from ops.quarantine where "
-                                  "contains(lower(raw_record), ?)", [email_key]).fetchone()[0]
+        quarantined = con.execute(
+            "select count(*) from ops.quarantine where contains(lower(raw_record), ?)", [email_key]
+        ).fetchone()[0]
         assert quarantined == 0
