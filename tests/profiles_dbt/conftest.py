@@ -23,14 +23,3 @@ def built_settings(tmp_path_factory):
     create_warehouse(settings.duckdb_path)
     build_profiles(settings)
     return settings
-
-
-def query(settings, sql: str, params=None) -> list[tuple]:
-    """Rows of ``sql`` on the warehouse (read-only)."""
-    import duckdb
-
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()

@@ -415,3 +415,14 @@ def expected_lifetime_revenue(card: str, cookies: set[str]) -> Decimal:
         if name == "purchase" and cookie in cookies:
             total += revenue
     return total
+
+
+def query(settings, sql: str, params=None) -> list[tuple]:
+    """Rows of ``sql`` on the warehouse (read-only)."""
+    import duckdb
+
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

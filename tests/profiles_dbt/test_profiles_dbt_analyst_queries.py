@@ -6,8 +6,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from conftest import query
-from dbt_fixture_warehouse import expected_lifetime_revenue
+from dbt_fixture_warehouse import expected_lifetime_revenue, query
 
 QUERIES_PATH = Path(__file__).parents[2] / "docs" / "analyst_queries.sql"
 README_PATH = Path(__file__).parents[2] / "README.md"

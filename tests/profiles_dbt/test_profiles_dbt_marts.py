@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from conftest import query
-from dbt_fixture_warehouse import ALICE_EMAIL, AS_OF, POS_LINES, expected_lifetime_revenue
+from dbt_fixture_warehouse import ALICE_EMAIL, AS_OF, POS_LINES, expected_lifetime_revenue, query
 
 
 def _profile(settings, customer_id: str) -> dict:
