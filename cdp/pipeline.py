@@ -62,11 +62,12 @@ def check(settings: Settings, stage: str):
     return _jsonable(run_checks(settings, stage))
 
 
-def resolve_identities(settings: Settings, full: bool = False):
-    """Resolve identity records into customers (incremental unless ``full``)."""
+def resolve_identities(settings: Settings, full: bool = False, approve_churn: bool = False):
+    """Resolve identity records into customers (incremental unless ``full``); a run above the
+    stability ceiling raises ``identity.ChurnGateError`` unless ``approve_churn``."""
     from identity import resolve
 
-    return _jsonable(resolve(settings, full=full))
+    return _jsonable(resolve(settings, full=full, approve_churn=approve_churn))
 
 
 def build_marts(settings: Settings, select: str | None = None):

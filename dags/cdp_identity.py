@@ -33,7 +33,13 @@ def _any_of(assets: list[Asset]):
             False,
             type="boolean",
             description="Re-resolve every record from scratch instead of only what changed.",
-        )
+        ),
+        "approve_churn": Param(
+            False,
+            type="boolean",
+            description="Accept a run that changes more customer_ids than the stability "
+            "ceiling of config/identity.yml allows (after checking identity.run_stability).",
+        ),
     },
     tags=["cdp", "identity"],
     doc_md="""
@@ -43,6 +49,8 @@ Runs when any ingestion DAG announced new raw data (`cdp://raw/<source>`, any of
 Resolution is incremental: new and changed identity records are matched against the current
 customers, keeping `customer_id`s stable (merges and splits land in `identity.id_history`).
 Trigger with `full = true` to re-resolve everything (after retraining the model, say).
+A run changing more customer_ids than the stability ceiling fails before anything is written
+(`identity.run_stability`); after checking it, trigger with `approve_churn = true`.
 Then the identity quality checks; on success it emits `cdp://identity/customers`, which rebuilds the
 profiles.
 """,
@@ -53,7 +61,11 @@ def cdp_identity():
         """Incremental resolution, or full when the `full` param is set."""
         from cdp.pipeline import resolve_identities
 
-        return resolve_identities(Settings(), full=bool(params["full"]))
+        return resolve_identities(
+            Settings(),
+            full=bool(params["full"]),
+            approve_churn=bool(params.get("approve_churn", False)),
+        )
 
     @task(pool=ORCHESTRATION.writer_pool)
     def check_identity() -> dict:

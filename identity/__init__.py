@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cdp.settings import Settings
 
-__all__ = ["train", "resolve", "evaluate", "explain"]
+from identity._stability import ChurnGateError
+
+__all__ = ["ChurnGateError", "train", "resolve", "evaluate", "explain"]
 
 
 def train(settings: Settings) -> dict[str, Any]:
@@ -21,11 +23,15 @@ def train(settings: Settings) -> dict[str, Any]:
     return _train(settings)
 
 
-def resolve(settings: Settings, full: bool = False) -> dict[str, Any]:
-    """Resolve identity records into customers (incremental unless ``full``); returns a summary."""
+def resolve(settings: Settings, full: bool = False, approve_churn: bool = False) -> dict[str, Any]:
+    """Resolve identity records into customers (incremental unless ``full``); returns a summary.
+
+    Raises :class:`ChurnGateError` (nothing written) when the run changes more customer ids
+    than config ``stability`` allows, unless ``approve_churn``.
+    """
     from identity._resolve import resolve as _resolve
 
-    return _resolve(settings, full=full)
+    return _resolve(settings, full=full, approve_churn=approve_churn)
 
 
 def evaluate(settings: Settings) -> dict[str, Any]:

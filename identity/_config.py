@@ -87,6 +87,10 @@ class TrainingConfig(_Strict):
     prior_rules: list[list[str]] = [["email", "birth_date"], ["first_name", "last_name", "phone"]]
     prior_recall: float = 0.7
     em_blocking: list[list[str]] = [["email"], ["first_name", "last_name"]]
+    discount_sampled_matches: bool = Field(
+        True, description="remove from u the true matches random sampling counts as non-matches"
+    )
+    discount_max_factor: float = Field(100.0, ge=1, description="most u is divided by")
 
 
 class Conflict(_Strict):
@@ -95,6 +99,60 @@ class Conflict(_Strict):
     name: str
     comparison: str
     levels: list[str]
+    unless_match_weight_above: float | None = Field(
+        None, description="overwhelming evidence: a pair scoring above this links anyway"
+    )
+    unless: str | None = Field(
+        None, description="SQL over the pair's <column>_l/_r values: when true, no conflict"
+    )
+
+
+class BlockList(_Strict):
+    """Junk values of one identifier type, compared after standardisation."""
+
+    values: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list, description="regular expressions")
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(
+                    f"pattern {pattern!r} is not a regular expression: {error}"
+                ) from error
+        return value
+
+
+class CannotLinkConfig(_Strict):
+    """Records that must not end in one customer unless directly linked overwhelmingly."""
+
+    birth_date_tolerance_days: int | None = Field(
+        366, description="birth dates further apart (and not one typo away) conflict; null: off"
+    )
+    first_names: bool = Field(True, description="plainly different first names conflict")
+    identifiers: list[str] = Field(
+        default_factory=list, description="strong identifier types whose values must agree"
+    )
+    overwhelming_match_weight: float = 50.0
+
+
+class GuardsConfig(_Strict):
+    """Over-merge guards (docs/identity.md, "Guards against wrong merges")."""
+
+    blocklist: dict[str, BlockList] = Field(
+        default_factory=dict, description="identifier type (email, phone, a strong id) -> junk"
+    )
+    frequency_ceiling: dict[str, int] = Field(
+        default_factory=dict, description="identifier type -> most records one value may hold"
+    )
+    max_people: dict[str, int] = Field(
+        default_factory=dict,
+        description="identifier type -> most people one value may belong to (cardinality)",
+    )
+    cannot_link: CannotLinkConfig = CannotLinkConfig()
 
 
 class StandardisationConfig(_Strict):
@@ -118,6 +176,28 @@ class SurvivorshipConfig(_Strict):
         return self.attributes.get(attribute, self.default)
 
 
+class ReviewConfig(_Strict):
+    """Which scored pairs go to the stewards' review queue."""
+
+    band: tuple[float, float] = Field(
+        (0.80, 0.99), description="match probability range [low, high] of borderline pairs"
+    )
+
+    @field_validator("band")
+    @classmethod
+    def _ordered(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not 0 < value[0] <= value[1] <= 1:
+            raise ValueError(f"band {list(value)} must be [low, high] with 0 < low <= high <= 1")
+        return value
+
+
+class StabilityConfig(_Strict):
+    """Churn ceilings: a run changing more customer_ids than this fails unless approved."""
+
+    max_changed_share_incremental: float = Field(0.02, ge=0, le=1)
+    max_changed_share_full: float = Field(0.10, ge=0, le=1)
+
+
 class IdentityConfig(_Strict):
     """Contents of config/identity.yml."""
 
@@ -131,6 +211,9 @@ class IdentityConfig(_Strict):
     standardisation: StandardisationConfig = StandardisationConfig()
     survivorship: SurvivorshipConfig = SurvivorshipConfig()
     top_comparisons: int = 3
+    guards: GuardsConfig = GuardsConfig()
+    review: ReviewConfig = ReviewConfig()
+    stability: StabilityConfig = StabilityConfig()
 
 
 def _read_yaml(path: Path) -> dict:

@@ -76,7 +76,17 @@ wrong as (
 select trim(c.case_name), count(*) from wrong w
 join cases c on c.person_id in (w.pa, w.pb)
 where coalesce(trim(c.case_name), '') <> '' group by 1 order by 1""").fetchall()
-    return {name: count for name, count in rows}
+    result = {name: count for name, count in rows}
+    # Over-merges inside one household (two people of one home made one customer), counted
+    # apart from the cases above, which count any wrong pair one of their people is in.
+    result["same_household"] = con.execute(f"""
+with j as (select identity_type || ':' || source_key as k, * from _identity_eval),
+homes as (select person_id, household_id from read_parquet('{people}'))
+select count(*) from j a
+join j b on a.customer_id = b.customer_id and a.k < b.k and a.person_id <> b.person_id
+join homes ha on ha.person_id = a.person_id join homes hb on hb.person_id = b.person_id
+where ha.household_id = hb.household_id""").fetchone()[0]
+    return result
 
 
 def evaluate(settings: Settings) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 A deterministic link joins records that carry the same strong identifier value (rule
 ``same_<identifier type>``): each group links to its smallest record id, a star rather than
-every pair. A probabilistic pair is accepted above the match threshold unless a configured
+every pair. Identifier values the guards blocked or refused (``_guards``) link nobody.
+A probabilistic pair is accepted above the match threshold unless a configured
 conflict holds (e.g. two first names that are plainly different: a household sharing an
 e-mail); refused pairs are kept in ``_identity_refused_stage`` with the conflict's name, so
 they can be reviewed. Each accepted pair keeps its top contributing comparisons, taken from
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from identity._config import IdentityConfig, IdentityConfigError
-from identity._records import STRONG_IDS
+from identity._guards import LINK_IDS
 
 if TYPE_CHECKING:
     import duckdb
@@ -33,7 +34,7 @@ def deterministic_links_sql() -> str:
 with grouped as (
   select record_id, identifier_type, identifier_value,
     min(record_id) over (partition by identifier_type, identifier_value) as anchor
-  from {STRONG_IDS}
+  from {LINK_IDS}
 )
 select anchor as record_id_l, record_id as record_id_r, 'deterministic' as link_type,
   'same_' || identifier_type as rule, null::double as match_weight,
@@ -58,7 +59,16 @@ def _gamma_sql(labels: dict[str, dict[int, str]], config: IdentityConfig) -> str
                 f"{conflict.comparison!r}; its levels are {list(by_label)}"
             )
         gammas = ", ".join(str(by_label[lvl]) for lvl in conflict.levels)
-        clauses.append(f"when gamma_{conflict.comparison} in ({gammas}) then '{conflict.name}'")
+        overwhelming = (
+            f" and match_weight <= {conflict.unless_match_weight_above}"
+            if conflict.unless_match_weight_above is not None
+            else ""
+        )
+        exempt = f" and not coalesce(({conflict.unless}), false)" if conflict.unless else ""
+        clauses.append(
+            f"when gamma_{conflict.comparison} in ({gammas}){overwhelming}{exempt} "
+            f"then '{conflict.name}'"
+        )
     return f"case {' '.join(clauses)} end" if clauses else "null::varchar"
 
 
@@ -109,3 +119,17 @@ select record_id_l, record_id_r, conflict, match_weight, match_probability, top_
 from _identity_scored where conflict is not null""")
     con.execute("drop table _identity_scored")
     return con.execute(f"select count(*) from {ACCEPTED}").fetchone()[0]
+
+
+def create_empty(con: duckdb.DuckDBPyConnection) -> None:
+    """No scored pairs this run: empty accepted and refused stages."""
+    con.execute(
+        f"create or replace temp table {ACCEPTED} (record_id_l varchar, record_id_r varchar, "
+        "link_type varchar, rule varchar, match_weight double, match_probability double, "
+        "top_comparisons varchar)"
+    )
+    con.execute(
+        f"create or replace temp table {REFUSED} (record_id_l varchar, record_id_r varchar, "
+        "conflict varchar, match_weight double, match_probability double, "
+        "top_comparisons varchar)"
+    )

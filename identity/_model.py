@@ -5,15 +5,14 @@ written here; their levels, in order (with an example pair):
 
 ``email`` (standardised: typo domains fixed, gmail dots and +tags gone)
   - null: one side missing
-  - same email: ``jean.dupont@orange.fr`` twice (term-frequency adjusted)
+  - same email: ``jean.dupont@orange.fr`` twice
   - same username, other domain: ``jean.dupont@orange.fr`` / ``jean.dupont@free.fr``
   - different email: anything else. No fuzzy level on purpose: e-mails built from names
     (``jean.dupont12@`` / ``jean.dupont47@``) are close without being the same person's.
 
 ``phone`` (E.164 strings)
   - null: one side missing
-  - same phone: ``+33612345678`` / ``+33612345678`` (term-frequency adjusted: a shop's
-    switchboard number counts for little)
+  - same phone: ``+33612345678`` / ``+33612345678``
   - one digit off: ``+33612345678`` / ``+33612345679``
   - different: anything else
 
@@ -23,6 +22,11 @@ written here; their levels, in order (with an example pair):
   - same city: ``lyon`` / ``lyon`` with different or missing postcodes
   - same departement: ``75011`` / ``75018``
   - different: anything else
+
+E-mail and phone get no term-frequency adjustment: a value's frequency mostly counts the
+same person's records (card, account, subscription, calls), so it would weaken exactly the
+pairs that should link. Values shared by many people (junk, a shop's switchboard) are handled
+by the guards instead (``_guards``: block list, frequency ceiling, people per value).
 
 Every SQL fragment here is written through Splink's column expressions or portable SQL,
 so the same settings run on Splink's Spark backend.
@@ -52,8 +56,12 @@ MODEL_COLUMNS = (
     "postcode",
     "city",
 )
-TF_COLUMNS = ("first_name", "last_name", "email", "phone")
+TF_COLUMNS = ("first_name", "last_name")
 _QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summary suffices
+
+
+class IdentityTrainingError(RuntimeError):
+    """The model cannot be trained on the records at hand."""
 
 
 def make_db_api(config: IdentityConfig):
@@ -99,9 +107,7 @@ def _comparisons() -> list:
         comparison_description="French phone numbers in E.164",
         comparison_levels=[
             cll.NullLevel("phone"),
-            cll.ExactMatchLevel("phone", term_frequency_adjustments=True).configure(
-                label_for_charts="same phone"
-            ),
+            cll.ExactMatchLevel("phone").configure(label_for_charts="same phone"),
             cll.LevenshteinLevel("phone", 1).configure(label_for_charts="one digit off"),
             cll.ElseLevel().configure(label_for_charts="different phone"),
         ],
@@ -111,9 +117,7 @@ def _comparisons() -> list:
         comparison_description="standardised e-mail addresses",
         comparison_levels=[
             cll.NullLevel("email"),
-            cll.ExactMatchLevel("email", term_frequency_adjustments=True).configure(
-                label_for_charts="same email"
-            ),
+            cll.ExactMatchLevel("email").configure(label_for_charts="same email"),
             cll.ExactMatchLevel(ColumnExpression("email").regex_extract("^[^@]+")).configure(
                 label_for_charts="same username, other domain"
             ),
@@ -169,6 +173,12 @@ def train_model(records: pa.Table, config: IdentityConfig, model_path: Path) -> 
     """Estimate the model without labels (u by sampling, m by EM) and save it as JSON."""
     from splink import Linker, block_on
 
+    if records.num_rows < 2:
+        raise IdentityTrainingError(
+            f"{records.num_rows} identified record(s): training needs at least two records "
+            "with an identifying attribute; load the sources first (`cdp ingest`)"
+        )
+
     db_api = make_db_api(config)
     linker = Linker(
         _register(db_api, records, "identity_records"), settings_creator(config), log_level=_QUIET
@@ -184,11 +194,39 @@ def train_model(records: pa.Table, config: IdentityConfig, model_path: Path) -> 
         )
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model = linker.misc.save_model_to_json(str(model_path), overwrite=True)
+    if t.discount_sampled_matches:
+        sampled = min(t.u_max_pairs, records.num_rows * (records.num_rows - 1) / 2)
+        model = discount_sampled_matches(model, sampled, t.discount_max_factor)
+        model_path.write_text(json.dumps(model, indent=2), encoding="utf-8")
     _meta_path(model_path).write_text(
         json.dumps({"config_hash": config_hash(config), "records": records.num_rows}),
         encoding="utf-8",
     )
     log.info("identity model trained on %d records, saved to %s", records.num_rows, model_path)
+    return model
+
+
+def discount_sampled_matches(
+    model: dict[str, Any], sampled_pairs: float, max_factor: float
+) -> dict[str, Any]:
+    """u probabilities without the true matches a random sample of pairs contains.
+
+    Random sampling takes every sampled pair for a non-match. When sources overlap heavily
+    (one person: a card, an account, a subscription, calls) the matches among random pairs
+    are as frequent as chance agreements on an e-mail or phone, and u comes out several times
+    too high. A sampled level frequency is ``lambda * m + (1 - lambda) * u``: solved for u.
+    Levels seen in fewer than 50 sampled pairs are left alone (too few to subtract from), and
+    no u is divided by more than ``max_factor``.
+    """
+    prior = model["probability_two_random_records_match"]
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            m, u = level.get("m_probability"), level.get("u_probability")
+            if level.get("is_null_level") or m is None or u is None:
+                continue
+            if u * sampled_pairs < 50:
+                continue
+            level["u_probability"] = max((u - prior * m) / (1 - prior), u / max_factor)
     return model
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from identity import _ids, _links
+from identity import _guards, _ids, _links
 from identity._config import ATTRIBUTES, IdentityConfig
 from identity._golden import golden_records_sql
 from identity._records import RECORDS, STRONG_IDS
@@ -223,6 +223,7 @@ from {_ids.RETIRED} r where a.customer_id = r.retired_customer_id and r.customer
             f"insert into identity.customer_aliases select retired_customer_id, customer_id, "
             f"'{run_id}' from {_ids.RETIRED} where customer_id is not null"
         )
+        _guards.persist(con, run_id, members)
         con.execute(
             f"insert into identity.id_history select '{run_id}', customer_id, event, "
             f"from_customer_id, to_customer_id, now()::timestamp, detail from {_ids.EVENTS}"

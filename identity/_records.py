@@ -120,6 +120,9 @@ def extract_records(
         )
     )
     _standardise(con, config)
+    from identity import _guards  # imports this module: bound late
+
+    _guards.apply(con, config)
     return con.execute(f"select count(*) from {RECORDS}").fetchone()[0]
 
 
@@ -179,6 +182,17 @@ def _standardise(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None
         "city": std.city_sql("r.raw_city"),
         "address_line": std.address_sql("r.raw_address_line"),
     }
+    # DuckDB 2.0 fails to bind some expressions over a column it knows to be all NULL
+    # ("BindBuiltinScalarFunction did not return a BoundFunctionExpression"): an attribute
+    # no record carries is a typed NULL instead.
+    present = con.execute(
+        "select "
+        + ", ".join(f"count(raw_{a}) > 0" for a in attributes)
+        + " from _identity_raw_stage"
+    ).fetchall()[0]
+    for (name, _), known in zip(list(attributes.items()), present, strict=True):
+        if not known and name not in ("first_name", "last_name", "phone"):
+            attributes[name] = "null::date" if name == "birth_date" else "null::varchar"
     selects = ",\n  ".join(f"{sql} as {name}" for name, sql in attributes.items())
     con.execute(f"""
 create or replace temp table {RECORDS} as

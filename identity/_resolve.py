@@ -15,7 +15,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from identity import _ids, _links, _model, _persist
+from identity import (
+    _cluster,
+    _decisions,
+    _guards,
+    _ids,
+    _links,
+    _model,
+    _persist,
+    _review,
+    _stability,
+)
 from identity._config import IdentityConfig, load_identity_config, load_identity_mappings
 from identity._records import RECORDS, extract_records
 
@@ -59,7 +69,7 @@ def _model_records(con: duckdb.DuckDBPyConnection, where: str = "true"):
     columns = ", ".join(_model.MODEL_COLUMNS)
     return arrow(
         con,
-        f"select {columns} from {RECORDS} where not is_anonymous and "
+        f"select {columns} from {_guards.MATCH_RECORDS} where not is_anonymous and "
         f"{_HAS_ATTRIBUTE} and ({where}) order by record_id",
     )
 
@@ -78,8 +88,12 @@ def train(settings: Settings) -> dict[str, Any]:
     return {"model_path": str(path), "records": records.num_rows}
 
 
-def resolve(settings: Settings, full: bool = False) -> dict[str, Any]:
-    """Resolve identities into customers; incremental unless `full` or no previous run."""
+def resolve(settings: Settings, full: bool = False, approve_churn: bool = False) -> dict[str, Any]:
+    """Resolve identities into customers; incremental unless `full` or no previous run.
+
+    Raises ChurnGateError, writing nothing, when the run changes more customer ids than
+    config `stability` allows, unless `approve_churn`.
+    """
     from cdp.warehouse import connect
 
     config = load_identity_config(settings.identity_config_path)
@@ -92,21 +106,32 @@ def resolve(settings: Settings, full: bool = False) -> dict[str, Any]:
         with stage("standardise"):
             record_count = extract_records(con, mappings, config)
             has_previous = _persist.load_previous(con)
+            _decisions.ensure_tables(con)
         mode = "incremental" if has_previous and not full else "full"
         if mode == "incremental" and _retrained_since_last_run(con, path):
             log.info("the model was retrained since the last run: re-resolving everything")
             mode = "full"
         with stage("train"):
+            model = None
             if not path.exists():
-                log.info("no saved model at %s: training one now", path)
-                _model.train_model(_model_records(con), config, path)
-            model = _model.load_model(path, config)
+                records = _model_records(con)
+                if records.num_rows >= 2:
+                    log.info("no saved model at %s: training one now", path)
+                    _model.train_model(records, config, path)
+                else:
+                    log.warning("fewer than two identified records: nothing to match or train on")
+            if path.exists():
+                model = _model.load_model(path, config)
         with stage("predict"):
             rescored = _score(con, model, config, mode)
         with stage("cluster"):
             _cluster_and_assign(con, config, run_id, mode)
+            stability = _stability.compute(con, run_id, mode, config)
+            gate = _stability.gate(con, stability, approve_churn)
         with stage("persist"):
             counts = _persist.write_run(con, config, run_id, mode, started_at)
+            _stability.record(con, stability, gate, approve_churn)
+            _review.persist_review(con, run_id, mode)
             con.execute(
                 f"insert into identity.runs by name select '{run_id}' as run_id, "
                 f"'{mode}' as mode, ?::timestamp as started_at, "
@@ -134,6 +159,8 @@ def resolve(settings: Settings, full: bool = False) -> dict[str, Any]:
         "records": record_count,
         "scored_records": rescored,
         **counts,
+        "changed_share": stability["changed_share"],
+        "churn_gate": gate,
         "stage_seconds": stage.seconds,
     }
     log.info("identity run %s (%s): %s", run_id, mode, summary)
@@ -149,17 +176,28 @@ def _retrained_since_last_run(con: duckdb.DuckDBPyConnection, path: Path) -> boo
     return trained_at > last
 
 
-def _score(con: duckdb.DuckDBPyConnection, model: dict, config: IdentityConfig, mode: str) -> int:
+def _score(
+    con: duckdb.DuckDBPyConnection, model: dict | None, config: IdentityConfig, mode: str
+) -> int:
     """Score pairs (all, or new/changed records only) into accepted and refused links."""
+    if model is None:  # no model (too few identified records to train one): nothing scored
+        _links.create_empty(con)
+        con.execute(
+            f"create or replace temp table _identity_rescored as select record_id from {RECORDS}"
+        )
+        return 0
     labels = _model.level_labels(model)
+    scoring = _review.scoring_config(config)  # down to the review band's low end
     if mode == "full":
         records = _model_records(con)
-        predictions = _model.predict_all(records, model, config)
+        predictions = _model.predict_all(records, model, scoring)
+        predictions = _review.keep_borderline(con, predictions, labels, config)
         _links.accept_predictions(con, predictions, labels, config)
         return records.num_rows
     changed = (
         f"record_id in (select record_id from {RECORDS} r left join {_persist.PREV_RECORDS} p "
-        "using (record_id) where p.fingerprint is distinct from r.fingerprint)"
+        "using (record_id) where p.fingerprint is distinct from r.fingerprint) "
+        f"or record_id in ({_decisions.changed_since_last_run_sql()})"
     )
     new = _model_records(con, changed)
     con.execute(
@@ -180,12 +218,14 @@ def _score(con: duckdb.DuckDBPyConnection, model: dict, config: IdentityConfig, 
     tf_tables = {
         column: arrow(
             con,
-            f"select {column}, count(*) / sum(count(*)) over () as tf_{column} from {RECORDS} "
+            f"select {column}, count(*) / sum(count(*)) over () as tf_{column} "
+            f"from {_guards.MATCH_RECORDS} "
             f"where {column} is not null group by {column}",
         )
         for column in _model.TF_COLUMNS
     }
-    predictions = _model.predict_new(existing, new, tf_tables, model, config)
+    predictions = _model.predict_new(existing, new, tf_tables, model, scoring)
+    predictions = _review.keep_borderline(con, predictions, labels, config)
     _links.accept_predictions(con, predictions, labels, config)
     return new.num_rows
 
@@ -248,7 +288,9 @@ where link_type = 'probabilistic'
 create or replace temp table _identity_edges as
 {_links.deterministic_links_sql()}
 union all select {_links.LINK_COLUMNS} from {_links.ACCEPTED}
-{kept}""")
+{kept}
+union all select * from ({_decisions.must_link_edges_sql()})""")
+    _decisions.add_cannot_links(con)
     _scope(con, mode)
     con.execute(
         "create or replace temp table _identity_scope_edges as select record_id_l, record_id_r, "
@@ -263,6 +305,7 @@ union all select {_links.LINK_COLUMNS} from {_links.ACCEPTED}
     nodes = arrow(con, f"select record_id from ({linked}) order by record_id")
     edges = arrow(con, "select * from _identity_scope_edges")
     clusters = _model.cluster(nodes, edges, config)
+    clusters = _cluster.constrain(con, clusters, config)
     con.register("_identity_clusters_arrow", clusters)
     con.execute(f"""create or replace temp table {_ids.CLUSTERS} as
 select * from _identity_clusters_arrow

@@ -1,6 +1,13 @@
-"""`cdp identity train|resolve|evaluate|explain`: thin wrappers around the identity package."""
+"""`cdp identity ...`: thin wrappers around the identity package.
+
+train, resolve, evaluate, explain; and governance: decide (must-link, cannot-link, --file,
+list, revoke), review export, stability.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -25,11 +32,20 @@ def train_command() -> None:
 
 
 @identity_app.command("resolve")
-def resolve_command(full: bool = typer.Option(False, "--full", help="Re-resolve every record.")):
+def resolve_command(
+    full: bool = typer.Option(False, "--full", help="Re-resolve every record."),
+    approve_churn: bool = typer.Option(
+        False, "--approve-churn", help="Accept a run changing more ids than `stability` allows."
+    ),
+):
     """Resolve identity records into customers (incremental unless --full)."""
     import identity
 
-    summary = identity.resolve(_settings(), full=full)
+    try:
+        summary = identity.resolve(_settings(), full=full, approve_churn=approve_churn)
+    except identity.ChurnGateError as error:
+        typer.secho(f"stability gate failed: {error}", fg="red", err=True)
+        raise typer.Exit(1) from error
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in summary["stage_seconds"].items())
     typer.echo(
         f"{summary['mode']} run {summary['run_id']}: {summary['records']} records -> "
@@ -37,7 +53,8 @@ def resolve_command(full: bool = typer.Option(False, "--full", help="Re-resolve 
         f"merged, {summary['split']} split, {summary['retired']} retired); links: "
         f"{summary['deterministic_links']} deterministic, {summary['probabilistic_links']} "
         f"probabilistic, {summary['refused_pairs']} refused by conflicts; "
-        f"{summary['oversized_customers']} oversized. {stages}"
+        f"{summary['oversized_customers']} oversized; {100 * summary['changed_share']:.2f}% of "
+        f"known records changed customer (gate {summary['churn_gate']}). {stages}"
     )
 
 
@@ -74,6 +91,7 @@ def explain_command(key: str = typer.Argument(..., help="customer_id, e-mail or 
     from rich.table import Table
 
     import identity
+    from identity._explain import link_reason
 
     console = Console()
     for customer in identity.explain(_settings(), key)["customers"]:
@@ -107,21 +125,173 @@ def explain_command(key: str = typer.Argument(..., help="customer_id, e-mail or 
                 )
             )
         console.print(records)
+        _print_chain(console, customer)
+        for decision in customer["decisions"]:
+            console.print(
+                f"  decision {decision['decision_id']} {decision['decision']} "
+                f"({decision['record_id_l'] or decision['left_customer_id']} / "
+                f"{decision['record_id_r'] or decision['right_customer_id']}) by "
+                f"{decision['decided_by']} on {decision['decided_at']:%Y-%m-%d}: "
+                f"{decision['reason']}"
+            )
+        for event in customer["guard_events"]:
+            console.print(f"  guard {event['event_type']} ({event['run_id']}): {event['detail']}")
+        console.print("every link inside the customer:")
         for link in customer["links"]:
-            if link["link_type"] == "deterministic":
-                reason = f"rule {link['rule']} {link['top_comparisons']}"
-            else:
-                parts = ", ".join(
-                    f"{c['comparison']}: {c['level']} ({c['weight']:+.1f})"
-                    for c in link["top_comparisons"] or []
-                )
-                reason = (
-                    f"match weight {link['match_weight']:.1f} "
-                    f"(p={link['match_probability']:.3f}): {parts}"
-                )
-            console.print(f"  {link['record_id_l']} ~ {link['record_id_r']}: {reason}")
+            console.print(f"  {link['record_id_l']} ~ {link['record_id_r']}: {link_reason(link)}")
         for event in customer["history"]:
             console.print(f"  history {event['run_id']}: {event['event']} {event['detail']}")
+
+
+def _print_chain(console, customer: dict) -> None:
+    from rich.tree import Tree
+
+    tree = Tree("why these records are one customer (links from the oldest record)")
+    branches: dict[str, Tree] = {}
+    for step in customer["chain"]:
+        label = f"[bold]{step['record_id']}[/bold]  [dim]{step['reason']}[/dim]"
+        parent = branches.get(step["via_record_id"], tree)
+        branches[step["record_id"]] = parent.add(label)
+    console.print(tree)
+
+
+def _connect():
+    from cdp.warehouse import connect
+
+    return connect(_settings())
+
+
+@identity_app.command("decide")
+def decide_command(
+    action: str = typer.Argument(
+        None, help="must-link | cannot-link | list | revoke (omit with --file)"
+    ),
+    a: str = typer.Argument(None, help="record_id or customer_id (revoke: the decision_id)"),
+    b: str = typer.Argument(None, help="record_id or customer_id"),
+    by: str = typer.Option("", "--by", help="Who decides (steward's name)."),
+    reason: str = typer.Option("", "--reason", help="Why."),
+    file: Annotated[
+        Path | None, typer.Option("--file", help="CSV of reviewed pairs (docs/identity.md).")
+    ] = None,
+    include_revoked: bool = typer.Option(False, "--all", help="list: revoked decisions too."),
+) -> None:
+    """Record stewards' must-link / cannot-link decisions; list or revoke them."""
+    from identity._decisions import DecisionError, list_decisions, record_decision, revoke
+    from identity._review import import_decisions
+
+    try:
+        with _connect() as con:
+            if file is not None:
+                done = import_decisions(con, file, by=by, reason=reason)
+                typer.echo(f"{len(done)} decisions recorded from {file}")
+            elif action == "list":
+                _print_decisions(list_decisions(con, include_revoked))
+            elif action == "revoke":
+                if not a:
+                    raise DecisionError("revoke needs the decision_id (see `decide list`)")
+                revoke(con, a, by, reason)
+                typer.echo(f"decision {a} revoked; the next `cdp identity resolve` applies it")
+            elif action in ("must-link", "cannot-link", "must_link", "cannot_link"):
+                if not (a and b):
+                    raise DecisionError(f"{action} needs two record_ids or customer_ids")
+                done = record_decision(con, action, a, b, by, reason)
+                typer.echo(
+                    f"decision {done['decision_id']}: {done['decision']} {a} "
+                    f"({done['records_l']} records) / {b} ({done['records_r']} records); "
+                    "the next `cdp identity resolve` applies it"
+                )
+            else:
+                raise DecisionError(
+                    "give must-link A B, cannot-link A B, list, revoke ID, or --file FILE"
+                )
+    except DecisionError as error:
+        typer.secho(str(error), fg="red", err=True)
+        raise typer.Exit(2) from error
+
+
+def _print_decisions(decisions: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="identity decisions")
+    for column in ("decision_id", "decision", "left", "right", "by", "at", "reason", "revoked"):
+        table.add_column(column, overflow="fold")
+    for d in decisions:
+        table.add_row(
+            d["decision_id"],
+            d["decision"],
+            f"{d['record_id_l'] or d['left_customer_id']} ({d['records_l']})",
+            f"{d['record_id_r'] or d['right_customer_id']} ({d['records_r']})",
+            d["decided_by"],
+            f"{d['decided_at']:%Y-%m-%d %H:%M}",
+            d["reason"],
+            f"{d['revoked_at']:%Y-%m-%d} by {d['revoked_by']}" if d["revoked_at"] else "",
+        )
+    Console().print(table)
+
+
+review_app = typer.Typer(help="The stewards' review queue.", no_args_is_help=True)
+identity_app.add_typer(review_app, name="review")
+
+
+@review_app.command("export")
+def review_export_command(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="CSV to write (default under reports_dir).")
+    ] = None,
+) -> None:
+    """Borderline pairs and guard splits, side by side, with a decision column to fill."""
+    from datetime import datetime
+
+    from identity._review import export_queue
+
+    settings = _settings()
+    out = out or settings.reports_dir / f"identity_review_{datetime.now():%Y%m%dT%H%M%S}.csv"
+    from cdp.warehouse import connect
+
+    with connect(settings) as con:
+        count = export_queue(con, out)
+    typer.echo(
+        f"{count} pairs to review written to {out}; fill `decision` (must-link / cannot-link), "
+        "`decided_by`, `reason`, then `cdp identity decide --file` it"
+    )
+
+
+@identity_app.command("stability")
+def stability_command(limit: int = typer.Option(10, "--limit", help="Runs to show.")) -> None:
+    """Churn of the latest runs against their previous run (identity.run_stability)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from identity._stability import history
+
+    with _connect() as con:
+        rows = history(con, limit)
+    table = Table(title="identity run stability")
+    for column in (
+        "run_id",
+        "mode",
+        "changed",
+        "share",
+        "ceiling",
+        "merges",
+        "splits",
+        "new",
+        "retired",
+    ):
+        table.add_column(column, overflow="fold")
+    table.add_column("gate", no_wrap=True, min_width=8)
+    for row in rows:
+        table.add_row(
+            row["run_id"],
+            row["mode"],
+            f"{row['changed_records']}/{row['previous_records']}",
+            f"{100 * row['changed_share']:.2f}%",
+            f"{100 * row['ceiling']:.2f}%",
+            *(str(row[c]) for c in ("merges", "splits", "new_customers", "retired_customers")),
+            row["gate"],
+        )
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:

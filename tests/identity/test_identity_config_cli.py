@@ -29,23 +29,28 @@ def test_identity_config_rejects_a_threshold_out_of_range(tmp_path):
         load_identity_config(path)
 
 
-def test_oversized_cluster_is_flagged(warehouse):
-    # 60 calls under one name and one phone (a shop's own number typed in by agents).
+def test_oversized_cluster_is_flagged(warehouse, tmp_path):
+    # 12 calls under one name and one phone; this test's configuration allows 10 records.
+    # (60 such calls would be a shop's own number: the guards block it, see test_identity_guards.)
+    config = tmp_path / "identity.yml"
+    text = warehouse.identity_config_path.read_text(encoding="utf-8")
+    config.write_text(text.replace("max_cluster_size: 50", "max_cluster_size: 10"), "utf-8")
+    settings = warehouse.model_copy(update={"identity_config_path": config})
     add_rows(
-        warehouse,
+        settings,
         tickets=[
-            ticket(f"TX{i:03d}", name="MAGASIN Accueil", phone="0140000000") for i in range(60)
+            ticket(f"TX{i:03d}", name="VERLAINE Ophelie", phone="0611223399") for i in range(12)
         ],
     )
-    summary = identity.resolve(warehouse)
+    summary = identity.resolve(settings)
     assert summary["oversized_customers"] >= 1
     flagged = query(
-        warehouse,
+        settings,
         """select c.is_oversized, c.record_count from identity.customers c
         join identity.customer_records m using (customer_id)
         where m.record_id = 'callcenter_caller:TX000'""",
     )
-    assert flagged == [(True, 60)]
+    assert flagged == [(True, 12)]
 
 
 def test_cli_resolve_evaluate_and_explain(warehouse, base_data, monkeypatch):

@@ -1,0 +1,226 @@
+"""Constrained clustering: chains that would join records that must stay apart are split.
+
+Connected components are the fast path. Afterwards, records of one component that must not
+meet become cannot-link pairs in ``_identity_constraints`` (``constraint_source = 'guard'``):
+
+- two birth dates that disagree (``guards.cannot_link.birth_date_tolerance_days``);
+- two first names that plainly disagree (``first_names``; initials and swapped first and
+  last names do not count);
+- two records of a type listed in ``guards.cannot_link.identifiers`` carrying different
+  values of it (two different verified account ids);
+
+unless an edge joins the two directly with overwhelming evidence (a match weight above
+``overwhelming_match_weight``, a deterministic or a decision link). Stewards' cannot-link
+decisions are in the same table.
+
+Only the components holding a violated pair are re-clustered, by adding their edges strongest
+first (decision, then deterministic, then match weight) and refusing any edge that would
+join two groups a constraint keeps apart: the chain ``A~B~C`` with ``A`` and ``C`` in
+conflict is cut at its weakest link. Every refused edge is dropped from the run's edges and
+recorded as a ``chain_split`` guard event. Decision edges are never refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from identity._decisions import CONSTRAINTS
+from identity._guards import (
+    EVENTS,
+    LINK_IDS,
+    different_birth_dates_sql,
+    different_first_names_sql,
+)
+from identity._links import REFUSED
+from identity._records import RECORDS
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from identity._config import IdentityConfig
+
+log = logging.getLogger(__name__)
+_RANK = {"decision": 0, "deterministic": 1}
+
+
+def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    rules = config.guards.cannot_link
+    direct = f"""exists (select 1 from _identity_edges e
+  where ((e.record_id_l = a.record_id and e.record_id_r = b.record_id)
+      or (e.record_id_l = b.record_id and e.record_id_r = a.record_id))
+    and (e.link_type <> 'probabilistic' or e.match_weight > {rules.overwhelming_match_weight}))"""
+    if rules.birth_date_tolerance_days is not None:
+        con.execute(f"""
+insert into {CONSTRAINTS}
+with m as (
+  select c.record_id, c.cluster_id, r.birth_date from _identity_cluster_arrow c
+  join {RECORDS} r using (record_id) where r.birth_date is not null
+), multi as (select cluster_id from m group by 1 having count(distinct birth_date) > 1)
+select a.record_id, b.record_id, 'guard', 'different_birth_date'
+from m a join m b on a.cluster_id = b.cluster_id and a.record_id < b.record_id
+where a.cluster_id in (select cluster_id from multi)
+  and {different_birth_dates_sql("a", "b", rules.birth_date_tolerance_days)}
+  and not {direct}""")
+    if rules.first_names:
+        con.execute(f"""
+insert into {CONSTRAINTS}
+with m as (
+  select c.record_id, c.cluster_id, r.first_name, r.last_name from _identity_cluster_arrow c
+  join {RECORDS} r using (record_id) where r.first_name is not null
+), multi as (select cluster_id from m group by 1 having count(distinct first_name) > 1)
+select a.record_id, b.record_id, 'guard', 'different_first_name'
+from m a join m b on a.cluster_id = b.cluster_id and a.record_id < b.record_id
+where a.cluster_id in (select cluster_id from multi)
+  and {different_first_names_sql("a", "b")} and not {direct}""")
+    for id_type in rules.identifiers:
+        con.execute(f"""
+insert into {CONSTRAINTS}
+with m as (
+  select c.record_id, c.cluster_id, i.identifier_value from _identity_cluster_arrow c
+  join {RECORDS} r using (record_id) join {LINK_IDS} i using (record_id)
+  where r.identity_type = '{id_type}' and i.identifier_type = '{id_type}'
+), multi as (select cluster_id from m group by 1 having count(distinct identifier_value) > 1)
+select a.record_id, b.record_id, 'guard', 'different_{id_type}'
+from m a join m b on a.cluster_id = b.cluster_id and a.record_id < b.record_id
+where a.cluster_id in (select cluster_id from multi)
+  and a.identifier_value <> b.identifier_value and not {direct}""")
+
+
+class _Groups:
+    """Union-find whose groups remember the records they must not meet."""
+
+    def __init__(self, records, pairs) -> None:
+        self.parent = {r: r for r in records}
+        self.apart: dict[str, set[str]] = {r: set() for r in records}
+        for left, right in pairs:
+            self.apart[left].add(right)
+            self.apart[right].add(left)
+
+    def find(self, node: str) -> str:
+        root = node
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[node] != root:
+            self.parent[node], node = root, self.parent[node]
+        return root
+
+    def clash(self, a: str, b: str) -> str | None:
+        """A record of b's group that a's group must not meet, if any."""
+        small, other = (a, b) if len(self.apart[a]) <= len(self.apart[b]) else (b, a)
+        for record in self.apart[small]:
+            if self.find(record) == other:
+                return record
+        return None
+
+    def union(self, a: str, b: str) -> None:
+        if len(self.apart[a]) < len(self.apart[b]):
+            a, b = b, a
+        self.parent[b] = a
+        self.apart[a] |= self.apart.pop(b)
+
+
+def _solve(records, edges, pairs) -> tuple[dict[str, str], list[tuple]]:
+    """Kruskal with cannot-links: record -> group root, and the refused edges."""
+    groups = _Groups(records, pairs)
+    refused = []
+    ordered = sorted(edges, key=lambda e: (_RANK.get(e[2], 2), -(e[3] or 0.0), e[0], e[1]))
+    for left, right, link_type, weight in ordered:
+        a, b = groups.find(left), groups.find(right)
+        if a == b:
+            continue
+        clash = groups.clash(a, b) if link_type != "decision" else None
+        if clash is not None:
+            refused.append((left, right, link_type, weight, clash))
+            continue
+        groups.union(a, b)
+    return {r: groups.find(r) for r in records}, refused
+
+
+def constrain(
+    con: duckdb.DuckDBPyConnection, clusters: pa.Table, config: IdentityConfig
+) -> pa.Table:
+    """Clusters with no constraint pair inside, splitting chained components on weak edges."""
+    import pyarrow as pa
+
+    con.execute(
+        f"create temp table if not exists {CONSTRAINTS} (record_id_l varchar, "
+        "record_id_r varchar, constraint_source varchar, reason varchar)"
+    )
+    con.execute(f"""insert into {EVENTS} by name
+select 'conflict_refused' as event_type, record_id_l, record_id_r,
+  conflict || ' (match weight ' || round(match_weight, 2) || ')' as detail,
+  now()::timestamp as created_at
+from {REFUSED} where match_probability >= {config.match_threshold}""")
+    con.register("_identity_cluster_arrow", clusters)
+    _add_conflicts(con, config)
+    con.execute(f"""create or replace temp table _identity_problem_clusters as
+select distinct a.cluster_id from {CONSTRAINTS} k
+join _identity_cluster_arrow a on a.record_id = k.record_id_l
+join _identity_cluster_arrow b on b.record_id = k.record_id_r
+where a.cluster_id = b.cluster_id""")
+    violated = con.execute("select count(*) from _identity_problem_clusters").fetchall()[0][0]
+    if not violated:
+        con.unregister("_identity_cluster_arrow")
+        return clusters
+    records = [
+        r[0]
+        for r in con.execute("""select record_id from _identity_cluster_arrow
+where cluster_id in (select cluster_id from _identity_problem_clusters)""").fetchall()
+    ]
+    edges = con.execute("""select e.record_id_l, e.record_id_r, e.link_type, e.match_weight
+from _identity_edges e join _identity_cluster_arrow a on a.record_id = e.record_id_l
+where a.cluster_id in (select cluster_id from _identity_problem_clusters)""").fetchall()
+    pairs = con.execute(f"""select k.record_id_l, k.record_id_r from {CONSTRAINTS} k
+join _identity_cluster_arrow a on a.record_id = k.record_id_l
+join _identity_cluster_arrow b on b.record_id = k.record_id_r
+where a.cluster_id = b.cluster_id""").fetchall()
+    roots, refused = _solve(records, edges, pairs)
+    _record_splits(con, refused)
+    con.execute("""create or replace temp table _identity_cut_arrow as
+select cluster_id, record_id from _identity_cluster_arrow
+where cluster_id not in (select cluster_id from _identity_problem_clusters)""")
+    con.unregister("_identity_cluster_arrow")
+    solved = pa.table(
+        {"record_id": pa.array(list(roots), pa.string()), "root": list(roots.values())}
+    )
+    con.register("_identity_solved_arrow", solved)
+    from identity._resolve import arrow
+
+    result = arrow(
+        con,
+        """select record_id, cluster_id from _identity_cut_arrow
+union all select record_id, min(record_id) over (partition by root) from _identity_solved_arrow""",
+    )
+    con.unregister("_identity_solved_arrow")
+    con.execute("drop table _identity_cut_arrow")
+    log.info(
+        "constrained clustering: %d components held records that must stay apart; "
+        "%d links refused to split them",
+        violated,
+        len(refused),
+    )
+    return result
+
+
+def _record_splits(con: duckdb.DuckDBPyConnection, refused: list[tuple]) -> None:
+    if not refused:
+        return
+    con.execute(
+        "create or replace temp table _identity_refused_edges (record_id_l varchar, "
+        "record_id_r varchar, link_type varchar, match_weight double, clash varchar)"
+    )
+    con.executemany("insert into _identity_refused_edges values (?, ?, ?, ?, ?)", refused)
+    con.execute(f"""insert into {EVENTS} by name
+select 'chain_split' as event_type, record_id_l, record_id_r,
+  'link refused (' || link_type || coalesce(', match weight ' || round(match_weight, 2), '')
+  || '): it would put ' || clash || ' with a record it must stay apart from ('
+  || coalesce((select string_agg(distinct reason, ', ') from {CONSTRAINTS} k
+               where clash in (k.record_id_l, k.record_id_r)), '?') || ')' as detail,
+  now()::timestamp as created_at
+from _identity_refused_edges""")
+    for table in ("_identity_edges", "_identity_scope_edges"):
+        con.execute(f"""delete from {table} t using _identity_refused_edges c
+where t.record_id_l = c.record_id_l and t.record_id_r = c.record_id_r""")
+    con.execute("drop table _identity_refused_edges")

@@ -1,0 +1,234 @@
+"""Over-merge guards at the source: junk identifiers and identifier cardinality.
+
+Run right after standardisation, before anything is scored or linked:
+
+- an identifier value on the configured block list (exact values or RE2 patterns, compared
+  after standardisation) or held by more identity records than its type's frequency ceiling
+  is *blocked*: it is nulled in the matching view (:data:`MATCH_RECORDS`) and yields no
+  deterministic link. The stored identity records keep it: only matching ignores it;
+- a value of a type with ``max_people`` is checked against the people its holders look like
+  (distinct first names, distinct birth dates). For e-mails and phones, a value beyond the
+  ceiling is blocked like junk. For strong identifiers (one person per loyalty card or web
+  account), a holder whose name or birth date contradicts the value's owner (the record the
+  identifier belongs to, e.g. the loyalty card's own record) gets no deterministic link
+  through it: a till's default card typed for many customers links none of them to the owner.
+
+Nothing is dropped silently: every blocked value lands in :data:`BLOCKED` (then
+``identity.blocked_identifiers``) and every decision in :data:`EVENTS` (then
+``identity.guard_events``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from identity._records import RECORDS, STRONG_IDS
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from identity._config import IdentityConfig
+
+log = logging.getLogger(__name__)
+
+MATCH_RECORDS = "_identity_match_records"
+LINK_IDS = "_identity_link_ids_stage"
+BLOCKED = "_identity_blocked_stage"
+EVENTS = "_identity_guard_events_stage"
+ATTRIBUTE_IDS = ("email", "phone")  # record attributes guarded like identifiers
+EVENTS_DDL = (
+    "run_id varchar, event_type varchar, customer_id varchar, record_id_l varchar, "
+    "record_id_r varchar, identifier_type varchar, identifier_value varchar, detail varchar, "
+    "created_at timestamp"
+)
+BLOCKED_DDL = (
+    "run_id varchar, identifier_type varchar, identifier_value varchar, reason varchar, "
+    "record_count bigint"
+)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _holders_sql() -> str:
+    """Every (record, identifier type, value): e-mails and phones plus strong identifiers."""
+    attrs = " union all ".join(
+        f"select record_id, '{a}' as identifier_type, {a} as identifier_value "
+        f"from {RECORDS} where {a} is not null"
+        for a in ATTRIBUTE_IDS
+    )
+    return (
+        f"{attrs} union all select record_id, identifier_type, identifier_value from {STRONG_IDS}"
+    )
+
+
+def _blocklist_sql(config: IdentityConfig) -> str:
+    clauses = []
+    for id_type, block in config.guards.blocklist.items():
+        tests = []
+        if block.values:
+            tests.append(f"identifier_value in ({', '.join(_quote(v) for v in block.values)})")
+        tests += [f"regexp_matches(identifier_value, {_quote(p)})" for p in block.patterns]
+        if tests:
+            clauses.append(f"(identifier_type = {_quote(id_type)} and ({' or '.join(tests)}))")
+    return " or ".join(clauses) or "false"
+
+
+def _ceiling_sql(limits: dict[str, int]) -> str:
+    if not limits:
+        return "null::bigint"
+    cases = " ".join(f"when {_quote(t)} then {int(n)}" for t, n in limits.items())
+    return f"case identifier_type {cases} end"
+
+
+def _block(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    guards = config.guards
+    con.execute(f"create or replace temp table _identity_holders as {_holders_sql()}")
+    con.execute(f"""
+create or replace temp table {BLOCKED} as
+with counted as (
+  select h.identifier_type, h.identifier_value, count(*) as record_count,
+    greatest(count(distinct r.first_name), count(distinct r.birth_date)) as people
+  from _identity_holders h join {RECORDS} r using (record_id)
+  group by all
+)
+select identifier_type, identifier_value,
+  case when {_blocklist_sql(config)} then 'blocklist'
+       when record_count > {_ceiling_sql(guards.frequency_ceiling)} then 'frequency_ceiling'
+       when identifier_type in ({", ".join(_quote(a) for a in ATTRIBUTE_IDS)})
+        and people > {_ceiling_sql(guards.max_people)} then 'max_people'
+  end as reason, record_count
+from counted
+where ({_blocklist_sql(config)})
+   or record_count > {_ceiling_sql(guards.frequency_ceiling)}
+   or (identifier_type in ({", ".join(_quote(a) for a in ATTRIBUTE_IDS)})
+       and people > {_ceiling_sql(guards.max_people)})""")
+
+
+def _owner_conflict_sql(config: IdentityConfig) -> str:
+    """A holder contradicting the identifier's owner: another first name or birth date."""
+    names = different_first_names_sql("o", "h")
+    days = config.guards.cannot_link.birth_date_tolerance_days
+    if days is None:
+        return names
+    return f"({names} or ({different_birth_dates_sql('o', 'h', days)}))"
+
+
+def different_first_names_sql(left: str, right: str) -> str:
+    """Two first names that are plainly not the same (initials and swapped names tolerated)."""
+    return (
+        f"({left}.first_name is not null and {right}.first_name is not null "
+        f"and jaro_winkler_similarity({left}.first_name, {right}.first_name) < 0.8 "
+        # "j" for "jean" is an initial, not another person
+        f"and not starts_with({left}.first_name, {right}.first_name) "
+        f"and not starts_with({right}.first_name, {left}.first_name) "
+        # agents swap first and last names; a swapped name is not another person
+        f"and jaro_winkler_similarity({left}.first_name, coalesce({right}.last_name, '')) < 0.8 "
+        f"and jaro_winkler_similarity({right}.first_name, coalesce({left}.last_name, '')) < 0.8)"
+    )
+
+
+def different_birth_dates_sql(left: str, right: str, days: int) -> str:
+    """Two known birth dates further apart than ``days`` and not one typed digit apart."""
+    return (
+        f"{left}.birth_date is not null and {right}.birth_date is not null "
+        f"and abs(date_diff('day', {left}.birth_date, {right}.birth_date)) > {days} "
+        f"and levenshtein(cast({left}.birth_date as varchar), "
+        f"cast({right}.birth_date as varchar)) > 1"
+    )
+
+
+def _cardinality(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    """Strong identifiers owned by one person: holders contradicting the owner lose the link."""
+    single = [t for t, n in config.guards.max_people.items() if n == 1]
+    types = ", ".join(_quote(t) for t in single) or "null"
+    con.execute(f"""
+create or replace temp table _identity_cardinality_refused as
+with groups as (
+  select s.record_id, s.identifier_type, s.identifier_value,
+    count(*) over (partition by s.identifier_type, s.identifier_value) as holders,
+    -- the owner: the record the identifier belongs to (a card's own record), else the oldest
+    first_value(s.record_id) over (partition by s.identifier_type, s.identifier_value
+      order by (r.identity_type = s.identifier_type) desc, r.first_seen_at nulls last,
+               s.record_id) as owner
+  from {STRONG_IDS} s join {RECORDS} r using (record_id)
+  anti join {BLOCKED} b using (identifier_type, identifier_value)
+  where s.identifier_type in ({types})
+)
+select g.owner, g.record_id, g.identifier_type, g.identifier_value
+from groups g join {RECORDS} o on o.record_id = g.owner
+join {RECORDS} h on h.record_id = g.record_id
+where g.holders > 1 and g.record_id <> g.owner and {_owner_conflict_sql(config)}""")
+
+
+def apply(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> dict[str, int]:
+    """Block junk values and cardinality breaches; build the matching view and link ids."""
+    _block(con, config)
+    _cardinality(con, config)
+    replaced = ", ".join(
+        f"case when {a} in (select identifier_value from {BLOCKED} where identifier_type = '{a}') "
+        f"then null else {a} end as {a}"
+        for a in ATTRIBUTE_IDS
+    )
+    con.execute(
+        f"create or replace temp view {MATCH_RECORDS} as "
+        f"select * replace ({replaced}) from {RECORDS}"
+    )
+    con.execute(f"""
+create or replace temp table {LINK_IDS} as
+select s.* from {STRONG_IDS} s
+anti join {BLOCKED} using (identifier_type, identifier_value)
+anti join _identity_cardinality_refused using (record_id, identifier_type, identifier_value)""")
+    con.execute(f"""
+create or replace temp table {EVENTS} as
+select null::varchar as run_id, 'blocked_identifier' as event_type, null::varchar as customer_id,
+  null::varchar as record_id_l, null::varchar as record_id_r, identifier_type, identifier_value,
+  reason || ': held by ' || record_count || ' identity records' as detail,
+  now()::timestamp as created_at
+from {BLOCKED}
+union all
+select null, 'cardinality_split', null, owner, record_id, identifier_type, identifier_value,
+  'one person per ' || identifier_type || ': the holder contradicts the owner''s name or '
+  || 'birth date, so the identifier does not link them', now()::timestamp
+from _identity_cardinality_refused""")
+    con.execute("drop table _identity_holders")
+    counts = dict(
+        zip(
+            ("blocked_identifiers", "cardinality_refused"),
+            con.execute(
+                f"select (select count(*) from {BLOCKED}), "
+                "(select count(*) from _identity_cardinality_refused)"
+            ).fetchall()[0],
+            strict=True,
+        )
+    )
+    if counts["blocked_identifiers"]:
+        top = con.execute(
+            f"select identifier_type, identifier_value, reason, record_count from {BLOCKED} "
+            "order by record_count desc limit 5"
+        ).fetchall()
+        log.warning(
+            "%d identifier values blocked (never used to link; see identity.blocked_identifiers)"
+            ", largest: %s",
+            counts["blocked_identifiers"],
+            top,
+        )
+    return counts
+
+
+def persist(con: duckdb.DuckDBPyConnection, run_id: str, members: str) -> None:
+    """Append this run's blocked values and guard events (with the customer_id the left
+    record ended in, from the ``members`` table) to the identity schema."""
+    con.execute(f"create table if not exists identity.guard_events ({EVENTS_DDL})")
+    con.execute(f"create table if not exists identity.blocked_identifiers ({BLOCKED_DDL})")
+    con.execute(
+        f"insert into identity.blocked_identifiers select '{run_id}', identifier_type, "
+        f"identifier_value, reason, record_count from {BLOCKED}"
+    )
+    con.execute(
+        f"insert into identity.guard_events by name select e.* replace ('{run_id}' as run_id, "
+        f"m.customer_id as customer_id) from {EVENTS} e "
+        f"left join {members} m on m.record_id = e.record_id_l"
+    )

@@ -1,0 +1,238 @@
+"""The stewards' review queue: borderline pairs and guard splits out, decisions back in.
+
+A run scores pairs down to the lower end of the review band (``review.band`` in
+config/identity.yml) instead of the match threshold; pairs whose probability falls in the
+band are kept in ``identity.review_pairs`` with their top comparisons, and only pairs at or
+above the threshold go on to become links. ``export_queue`` writes them, and the pairs the
+guards split (``identity.guard_events``), as one CSV with both records side by side; the
+steward fills the ``decision`` column and feeds the file back with ``import_decisions``.
+
+Decision CSV format (UTF-8, header row, one decision per line):
+
+- ``decision``: ``must-link`` or ``cannot-link``; empty (or ``skip``) lines are ignored;
+- ``record_id_l`` and ``record_id_r`` (or ``a`` and ``b``): record_ids or customer_ids;
+- ``decided_by`` and ``reason``: optional when given once for the file (``--by/--reason``).
+
+Any other column (the evidence of the export) is ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from identity import _decisions, _links
+from identity._config import IdentityConfig
+from identity._records import RECORDS
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+STAGE = "_identity_review_stage"
+_DDL = """create schema if not exists identity;
+create table if not exists identity.review_pairs (run_id varchar, record_id_l varchar,
+  record_id_r varchar, match_weight double, match_probability double, top_comparisons varchar)"""
+SIDE = (
+    "identity_type",
+    "source",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "postcode",
+    "city",
+)
+QUEUE_COLUMNS = (
+    "decision",
+    "kind",
+    "record_id_l",
+    "record_id_r",
+    "customer_l",
+    "customer_r",
+    "match_probability",
+    "match_weight",
+    "evidence",
+    *(f"{side}_{c}" for side in ("l", "r") for c in SIDE),
+    "decided_by",
+    "reason",
+)
+
+
+def scoring_config(config: IdentityConfig) -> IdentityConfig:
+    """The config to score with: down to the band's low end, to see borderline pairs."""
+    low = min(config.review.band[0], config.match_threshold)
+    return config.model_copy(update={"match_threshold": low})
+
+
+def keep_borderline(
+    con: duckdb.DuckDBPyConnection,
+    predictions: pa.Table,
+    labels: dict[str, dict[int, str]],
+    config: IdentityConfig,
+) -> pa.Table:
+    """Stage the pairs in the review band; return the pairs at or above the match threshold."""
+    import pyarrow.compute as pc
+
+    low, high = config.review.band
+    if predictions.num_rows == 0:  # nothing scored: the stage stays empty (persist_review)
+        con.execute(f"drop table if exists {STAGE}")
+        return predictions
+    top = _links._top_comparisons_sql(labels, set(predictions.column_names), config.top_comparisons)
+    con.register("_identity_review_predictions", predictions)
+    con.execute(f"""create or replace temp table {STAGE} as
+select record_id_l, record_id_r, match_weight, match_probability, {top} as top_comparisons
+from _identity_review_predictions where match_probability between {low} and {high}""")
+    con.unregister("_identity_review_predictions")
+    return predictions.filter(pc.field("match_probability") >= config.match_threshold)
+
+
+def persist_review(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
+    """Write this run's borderline pairs: replace all (full) or those of re-scored records."""
+    con.execute(_DDL)
+    con.execute(
+        f"create temp table if not exists {STAGE} (record_id_l varchar, record_id_r varchar, "
+        "match_weight double, match_probability double, top_comparisons varchar)"
+    )
+    if mode == "full":
+        con.execute("delete from identity.review_pairs")
+    else:
+        stale = (
+            f"select record_id from _identity_rescored union select record_id from "
+            f"identity.identity_records where record_id not in (select record_id from {RECORDS})"
+        )
+        con.execute(
+            f"delete from identity.review_pairs where record_id_l in ({stale}) "
+            f"or record_id_r in ({stale}) or record_id_l not in (select record_id from {RECORDS})"
+        )
+    con.execute(f"insert into identity.review_pairs select '{run_id}', * from {STAGE}")
+    con.execute(f"drop table {STAGE}")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'identity' "
+            "and table_name = ?",
+            [name],
+        ).fetchone()[0]
+    )
+
+
+def queue_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Borderline pairs and guard splits not yet decided, both records side by side."""
+    con.execute(_DDL)
+    _decisions.ensure_tables(con)
+    guards = ""
+    if _has_table(con, "guard_events"):
+        guards = """union all
+select 'guard:' || event_type, record_id_l, record_id_r, null, null,
+  'guard ' || event_type || coalesce(' on ' || identifier_type || ' ' || identifier_value, '')
+    || ': ' || coalesce(detail, ''), 2
+from identity.guard_events where record_id_l is not null and record_id_r is not null"""
+    side = ", ".join(f"{s}.{c} as {s}_{c}" for s in ("l", "r") for c in SIDE)
+    cursor = con.execute(f"""
+with items as (
+  select 'borderline' as kind, p.record_id_l, p.record_id_r, p.match_probability,
+    p.match_weight,
+    case when f.conflict is not null then 'refused by conflict ' || f.conflict || '; '
+      else '' end || 'top comparisons ' || coalesce(p.top_comparisons, '[]') as evidence,
+    1 as part
+  from identity.review_pairs p left join identity.refused_links f
+    using (record_id_l, record_id_r)
+  {guards}
+), decided as (
+  select a.record_id as x, b.record_id as y from identity.decisions d
+  join identity.decision_records a using (decision_id)
+  join identity.decision_records b using (decision_id)
+  where d.revoked_at is null
+)
+select '' as decision, i.kind, i.record_id_l, i.record_id_r, ml.customer_id as customer_l,
+  mr.customer_id as customer_r, round(i.match_probability, 4) as match_probability,
+  round(i.match_weight, 2) as match_weight,
+  case when ml.customer_id = mr.customer_id then 'now linked (same customer); '
+    else 'now apart; ' end || i.evidence as evidence,
+  {side}, '' as decided_by, '' as reason
+from items i
+join identity.identity_records l on l.record_id = i.record_id_l
+join identity.identity_records r on r.record_id = i.record_id_r
+join identity.customer_records ml on ml.record_id = i.record_id_l
+join identity.customer_records mr on mr.record_id = i.record_id_r
+where not exists (select 1 from decided where x = i.record_id_l and y = i.record_id_r)
+qualify row_number() over (partition by i.record_id_l, i.record_id_r order by i.part) = 1
+order by i.part, abs(coalesce(i.match_probability, 0.5) - 0.5), i.record_id_l, i.record_id_r""")
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def export_queue(con: duckdb.DuckDBPyConnection, out: Path) -> int:
+    """Write the review queue as CSV; returns the number of pairs."""
+    rows = queue_rows(con)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=QUEUE_COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    log.info("review queue: %d pairs written to %s", len(rows), out)
+    return len(rows)
+
+
+def import_decisions(
+    con: duckdb.DuckDBPyConnection, path: Path, by: str = "", reason: str = ""
+) -> list[dict]:
+    """Record every decision of a reviewed CSV, all or none; errors name each bad line."""
+    if not path.exists():
+        raise _decisions.DecisionError(f"{path}: file not found")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = set(reader.fieldnames or [])
+        pair = (
+            ("record_id_l", "record_id_r")
+            if {"record_id_l", "record_id_r"} <= header
+            else ("a", "b")
+        )
+        if "decision" not in header or not set(pair) <= header:
+            raise _decisions.DecisionError(
+                f"{path}: the header needs columns decision, record_id_l, record_id_r (or a, b)"
+                f" and optionally decided_by, reason; it has {sorted(header)}"
+            )
+        rows = list(enumerate(reader, start=2))
+    errors: list[str] = []
+    recorded: list[dict] = []
+    _decisions.ensure_tables(con)
+    con.execute("begin transaction")
+    try:
+        for line, row in rows:
+            kind = (row.get("decision") or "").strip().lower()
+            if kind in ("", "skip"):
+                continue
+            try:
+                recorded.append(
+                    _decisions.record_decision(
+                        con,
+                        kind,
+                        row.get(pair[0]) or "",
+                        row.get(pair[1]) or "",
+                        (row.get("decided_by") or "").strip() or by,
+                        (row.get("reason") or "").strip() or reason,
+                        origin=f"file:{path.name}:{line}",
+                    )
+                )
+            except _decisions.DecisionError as error:
+                errors.append(f"{path}:{line}: {error}")
+        if errors:
+            raise _decisions.DecisionError(
+                f"{len(errors)} invalid line(s), nothing recorded; fix them and re-run:\n"
+                + "\n".join(errors)
+            )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return recorded

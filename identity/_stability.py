@@ -1,0 +1,138 @@
+"""The stability gate: how much a run changes customer ids, and a ceiling on it.
+
+Computed after clustering and id assignment, before anything is written: the share of the
+records the previous run knew (and that still exist) whose customer_id changes, and the
+number of merges, splits, new and retired customers. A run above the configured ceiling
+(``stability`` in config/identity.yml, one value for incremental and one for full runs)
+raises :class:`ChurnGateError` and writes nothing but its row in ``identity.run_stability``
+(``gate = 'failed'``), unless approved (``approve_churn``). The first run always passes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from identity import _ids
+from identity._config import IdentityConfig
+from identity._records import RECORDS
+
+if TYPE_CHECKING:
+    import duckdb
+
+log = logging.getLogger(__name__)
+
+_DDL = """create schema if not exists identity;
+create table if not exists identity.run_stability (run_id varchar, mode varchar,
+  computed_at timestamp, previous_records bigint, changed_records bigint, changed_share double,
+  ceiling double, merges bigint, splits bigint, new_customers bigint, retired_customers bigint,
+  gate varchar, approved boolean)"""
+
+
+class ChurnGateError(RuntimeError):
+    """A run would change more customer ids than the configured ceiling allows."""
+
+    def __init__(self, message: str, metrics: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.metrics = metrics
+
+
+def compute(con: duckdb.DuckDBPyConnection, run_id: str, mode: str, config: IdentityConfig):
+    """Churn of this run against the previous state (temp tables of the run in progress)."""
+    row = con.execute(f"""
+with now_members as (
+  select c.record_id, a.customer_id from {_ids.CLUSTERS} c join {_ids.ASSIGNED} a using (cluster_id)
+), known as (
+  select p.record_id, p.customer_id as before, coalesce(n.customer_id, p.customer_id) as after
+  from {_ids.PREVIOUS} p left join now_members n using (record_id)
+  where p.record_id in (select record_id from {RECORDS})
+)
+select count(*), count(*) filter (where before <> after),
+  (select count(*) from {_ids.EVENTS} where event = 'merged'),
+  (select count(distinct customer_id) from {_ids.EVENTS} where event = 'split'),
+  (select count(*) from {_ids.EVENTS} where event = 'created'),
+  (select count(*) from {_ids.EVENTS} where event = 'retired')
+from known""").fetchone()
+    previous, changed = row[0], row[1]
+    ceiling = (
+        config.stability.max_changed_share_incremental
+        if mode == "incremental"
+        else config.stability.max_changed_share_full
+    )
+    return {
+        "run_id": run_id,
+        "mode": mode,
+        "previous_records": previous,
+        "changed_records": changed,
+        "changed_share": round(changed / previous, 6) if previous else 0.0,
+        "ceiling": ceiling,
+        "merges": row[2],
+        "splits": row[3],
+        "new_customers": row[4],
+        "retired_customers": row[5],
+    }
+
+
+def record(con: duckdb.DuckDBPyConnection, metrics: dict[str, Any], gate: str, approved: bool):
+    """Append the run's row to identity.run_stability."""
+    con.execute(_DDL)
+    con.execute(
+        "insert into identity.run_stability by name select ? as run_id, ? as mode, "
+        "?::timestamp as computed_at, ? as previous_records, ? as changed_records, "
+        "? as changed_share, ? as ceiling, ? as merges, ? as splits, ? as new_customers, "
+        "? as retired_customers, ? as gate, ? as approved",
+        [
+            metrics["run_id"],
+            metrics["mode"],
+            datetime.now(UTC).replace(tzinfo=None),
+            metrics["previous_records"],
+            metrics["changed_records"],
+            metrics["changed_share"],
+            metrics["ceiling"],
+            metrics["merges"],
+            metrics["splits"],
+            metrics["new_customers"],
+            metrics["retired_customers"],
+            gate,
+            approved,
+        ],
+    )
+
+
+def gate(con: duckdb.DuckDBPyConnection, metrics: dict[str, Any], approve_churn: bool) -> str:
+    """Pass, pass as approved, or record the failure and raise ChurnGateError."""
+    over = metrics["previous_records"] > 0 and metrics["changed_share"] > metrics["ceiling"]
+    if not over:
+        return "passed"
+    if approve_churn:
+        log.warning(
+            "run %s changes %.2f%% of customer ids (ceiling %.2f%%): approved, going ahead",
+            metrics["run_id"],
+            100 * metrics["changed_share"],
+            100 * metrics["ceiling"],
+        )
+        return "approved"
+    record(con, metrics, "failed", False)
+    raise ChurnGateError(
+        f"identity run {metrics['run_id']} ({metrics['mode']}) would change the customer_id of "
+        f"{metrics['changed_records']} of {metrics['previous_records']} known records "
+        f"({100 * metrics['changed_share']:.2f}% > ceiling {100 * metrics['ceiling']:.2f}%; "
+        f"{metrics['merges']} merges, {metrics['splits']} splits, {metrics['new_customers']} "
+        f"new, {metrics['retired_customers']} retired). Nothing was written: the identity "
+        "tables keep the previous run. Check the change (identity.run_stability, the new "
+        "records, `cdp identity review export`), then re-run with `cdp identity resolve "
+        "--approve-churn` (DAG param approve_churn) or raise `stability` in "
+        "config/identity.yml.",
+        metrics,
+    )
+
+
+def history(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest runs' stability rows, newest first."""
+    con.execute(_DDL)
+    cursor = con.execute(
+        "select * from identity.run_stability order by computed_at desc limit ?", [limit]
+    )
+    names = [c[0] for c in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
