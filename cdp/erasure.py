@@ -31,7 +31,9 @@ def phone_key_sql(column: str) -> str:
 
     ``06 12 34 56 78``, ``+33 6 12 34 56 78`` and ``0033612345678`` give the same key.
     """
-    digits = f"regexp_replace(coalesce({column}, ''), '[^0-9]', '', 'g')"
+    # No coalesce(column, ''): DuckDB 2.0 fails to bind that expression over a stored column
+    # it knows to be all NULL ("BindBuiltinScalarFunction did not return ...").
+    digits = f"regexp_replace({column}, '[^0-9]', '', 'g')"
     return f"case when length({digits}) >= 9 then right({digits}, 9) end"
 
 

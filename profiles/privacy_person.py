@@ -205,6 +205,12 @@ def row_predicate(person: Person, schema: str, table: str, columns: list[tuple[s
             conditions.append(_in(email_key_sql(quoted), person.emails))
         if "phone" in lowered:
             conditions.append(_in(phone_key_sql(quoted), person.phone_keys))
+        if lowered == "identifier_value":
+            # identity guard tables name the value itself: an e-mail, a phone or a card
+            source_keys = [k for ks in person.source_keys.values() for k in ks]
+            conditions.append(_in(email_key_sql(quoted), person.emails))
+            conditions.append(_in(phone_key_sql(quoted), person.phone_keys))
+            conditions.append(_in(quoted, source_keys))
         if lowered == "raw_record":
             source_keys = [k for ks in person.source_keys.values() for k in ks]
             conditions += _contains_any(quoted, person.emails + source_keys)

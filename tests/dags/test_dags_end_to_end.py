@@ -186,3 +186,63 @@ def test_bad_export_fails_loudly_and_the_rerun_after_the_fix_adds_no_duplicates(
     lines = "select count(*), count(distinct receipt_id) from raw.pos__receipt_lines"
     with connect(dag_settings) as con:
         assert con.execute(lines).fetchone() == (5, 5)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.lower().replace("'", "''") + "'"
+
+
+@needs_stages
+@pytest.mark.skipif(
+    not _stage_ready("profiles", "forget"), reason="privacy commands not landed yet"
+)
+def test_forget_after_the_whole_pipeline_leaves_no_trace_anywhere(flow):
+    """Erasure reaches raw, quarantine, identity (guards, decisions, reviews), marts, exports."""
+    from cdp.erasure import phone_key_sql
+    from profiles import forget
+
+    settings, _ = flow
+    with connect(settings) as con:
+        email, phone, first, last = con.execute(
+            "select email, phone, first_name, last_name from identity.golden_records "
+            "where email is not null and phone is not null and length(last_name) > 3 "
+            "order by customer_id limit 1"
+        ).fetchone()
+    phone_key = phone[-9:]
+
+    forget(settings, email)
+
+    traces = []
+    with connect(settings) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns c "
+            "join information_schema.tables t using (table_catalog, table_schema, table_name) "
+            "where t.table_type = 'BASE TABLE' and data_type = 'VARCHAR' "
+            "and table_catalog = current_database()"
+        ).fetchall()
+        for schema, table, column in columns:
+            quoted = f'"{schema}"."{table}"'
+            value = f'lower("{column}")'
+            phone_value = phone_key_sql(f'"{column}"')
+            # literals, not parameters: DuckDB 2.0 fails to bind some of these with `?`
+            found = con.execute(
+                f"select count(*) from {quoted} where contains({value}, {_literal(email)}) "
+                f"or {phone_value} = {_literal(phone_key)} "
+                f"or (contains({value}, {_literal(first)}) and contains({value}, {_literal(last)}))"
+            ).fetchone()[0]
+            if found:
+                traces.append(f"{schema}.{table}.{column}: {found}")
+        for path in settings.export_dir.rglob("*.*"):
+            if path.suffix == ".parquet":
+                text = (
+                    con.execute(
+                        "select string_agg(to_json(t)::varchar, chr(10)) "
+                        f"from read_parquet('{path}') t"
+                    ).fetchone()[0]
+                    or ""
+                )
+            else:
+                text = path.read_text(encoding="utf-8")
+            if email.lower() in text.lower() or phone in text:
+                traces.append(str(path))
+    assert traces == []

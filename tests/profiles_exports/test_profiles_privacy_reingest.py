@@ -80,9 +80,8 @@ def _stage_available() -> bool:
 
 @pytest.mark.skipif(not _stage_available(), reason="ingestion package not built yet")
 def test_reingesting_the_original_files_does_not_restore_the_person(settings):
-    from cdp.sample_data import generate
-
     import ingestion
+    from cdp.sample_data import generate
 
     generate(settings, people=40, seed=7, batches=1)
     ingestion.ingest(settings)
