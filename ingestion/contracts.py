@@ -67,7 +67,9 @@ class PosReceiptLine(Contract):
     unit_price: Money = Field(ge=0)
     discount_amount: Money | None = Field(None, ge=0)
     unit_cost: Money | None = Field(None, ge=0)
-    payment_method: Literal["CB", "ESPECES", "CHEQUE", "CARTE_CADEAU", "AMEX", "SANS_CONTACT"]
+    # Free text: tills name tenders their own way, and an unknown tender is no reason to
+    # lose a sale (the marts group by it as given).
+    payment_method: str | None = None
     loyalty_card_id: str | None = None
     customer_last_name: str | None = None
     customer_first_name: str | None = None
@@ -84,15 +86,9 @@ class WebEvent(Contract):
     """One GA4 event."""
 
     event_at: PastTimestamp
-    event_name: Literal[
-        "session_start",
-        "page_view",
-        "view_item",
-        "add_to_cart",
-        "begin_checkout",
-        "purchase",
-        "login",
-    ]
+    # GA4's rule for event names (recommended and custom alike): a letter, then letters,
+    # digits or underscores, at most 40. The marts read the recommended e-commerce events.
+    event_name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,39}$")
     user_pseudo_id: str
     user_id: str | None = None
     session_id: str | None = None

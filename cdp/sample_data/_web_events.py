@@ -186,7 +186,7 @@ def _malformer():
             line = dumps(row)
             return line[: rng.randrange(20, len(line) // 2)]
         if kind == "event_name":
-            return dict(row, event_name="scroll_depth_90")
+            return dict(row, event_name="scroll depth 90%")  # breaks GA4 naming rules
         return dict(row, event_timestamp=None)
 
     return malformed
