@@ -30,13 +30,22 @@ class ColumnSource(BaseModel):
     ``column`` is a CSV header, a Parquet column or, for JSONL, a dotted JSON path
     (``ecommerce.transaction_id``). ``sql`` is an optional DuckDB expression applied to it,
     written in terms of ``value`` (the column's text), e.g. to pick one entry of GA4's
-    ``event_params`` list.
+    ``event_params`` list. With ``structure`` (a DuckDB JSON structure, as for
+    ``from_json``), ``value`` is the column's JSON already parsed into it: fields reading the
+    same column with the same structure share one parse.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     column: str = Field(min_length=1)
     sql: str | None = None
+    structure: str | None = None
+
+    @model_validator(mode="after")
+    def _structure_feeds_sql(self) -> ColumnSource:
+        if self.structure and not self.sql:
+            raise ValueError("`structure:` parses the column for `sql:`; add the `sql:` using it")
+        return self
 
 
 class Booleans(BaseModel):

@@ -97,6 +97,16 @@ def already_loaded(
     return row[0] if row else None
 
 
+def size_loaded(con: duckdb.DuckDBPyConnection, source: str, entity: str, size: int) -> bool:
+    """True when a file of exactly ``size`` bytes was loaded for this entity (content may match)."""
+    row = con.execute(
+        "select count(*) from ops.load_ledger where source = ? and entity = ? "
+        "and file_size_bytes = ? and status = 'loaded'",
+        [source, entity, size],
+    ).fetchone()
+    return bool(row[0])
+
+
 def record(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
     """Append the file's ledger row."""
     con.execute(

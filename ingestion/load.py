@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,8 @@ from ingestion.contracts import column_rules
 from ingestion.definitions import EntityDefinition, SourceDefinition, load_definitions
 from ingestion.ledger import FileResult
 from ingestion.readers import FileReadError
-from ingestion.sql import ident, macro_ddl, raw_line_suppression, staging_query
+from ingestion.sql import ident, macro_ddl, raw_line_suppression
+from ingestion.staging import staging_query
 
 if TYPE_CHECKING:
     import duckdb
@@ -70,10 +72,11 @@ def _stage(
     con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinition, salt: str, workdir: Path
 ) -> None:
     """Read the file once and type its rows into ``_staged``; rejected lines into ``_bad``."""
+    clean = False  # no character of the file could show broken encoding
     if entity.format == "csv":
         if entity.encoding == "cp1252":
             utf8_copy = workdir / (path.name + ".utf8")
-            readers.transcode_cp1252(path, utf8_copy)
+            clean = not readers.transcode_cp1252(path, utf8_copy)
             path = utf8_copy
         rows = readers.open_csv(con, path, entity)
     elif entity.format == "jsonl":
@@ -83,17 +86,20 @@ def _stage(
     for statement in macro_ddl(entity):
         con.execute(statement)
     suppress = bool(con.execute("select count(*) from ops.erasure_tombstones").fetchone()[0])
-    query = staging_query(
-        entity,
-        column_rules(entity.contract_model),
-        salt,
-        rows.source_from,
-        rows.raw_record,
-        suppress,
-        rows.unreadable,
-    )
+    rules = column_rules(entity.contract_model)
+    query = staging_query(entity, rules, salt, rows, suppress=suppress, encoding_clean=clean)
+    if not con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]:
+        raise RuntimeError(
+            "ingestion numbers rows by scan order: the connection must keep DuckDB's default "
+            "preserve_insertion_order = true (see cdp.warehouse.connect)"
+        )
     try:
-        con.execute(f"create temp table _staged as {query}")
+        # Insertion order is preserved, so a record's rowid in _scanned is its ordinal.
+        con.execute(f"create temp table _scanned as {query}")
+        con.execute(
+            "create temp view _staged as select rowid + 1 as _k, * exclude (_skip) "
+            "from _scanned where not _skip"
+        )
     except Exception as error:
         if "Binder Error" in str(error) or "Parser Error" in str(error):
             raise  # a mistake in a definition's `sql:`, not in the file
@@ -125,12 +131,18 @@ def _write(
     """Insert accepted rows into the raw table and rejected ones into quarantine."""
     names = ", ".join(ident(c) for c in columns)
     staged, row = readers.row_number_sql(con)
-    con.execute(
-        f"insert into {table} ({names}, _source_file, _source_row, _batch_id, _loaded_at) "
-        f"select {names}, ?, {row}, ?, ? from {staged} "
-        "where q._reason is null and not q._suppressed",
-        [result.file_path, result.batch_id, result.started_at],
-    )
+    # Each row carries its place in the file (_source_row): its place in the raw table does
+    # not matter, and letting DuckDB write in any order spares ~10% of the insert.
+    con.execute("set preserve_insertion_order = false")
+    try:
+        con.execute(
+            f"insert into {table} ({names}, _source_file, _source_row, _batch_id, _loaded_at) "
+            f"select {names}, ?, {row}, ?, ? from {staged} "
+            "where q._reason is null and not q._suppressed",
+            [result.file_path, result.batch_id, result.started_at],
+        )
+    finally:
+        con.execute("reset preserve_insertion_order")
     head = [result.batch_id, result.source, result.entity, result.file_path]
     con.execute(
         f"insert into ops.quarantine select ?, ?, ?, ?, {row}, q._raw, q._reason, ? "
@@ -155,6 +167,11 @@ def _write(
         raise RuntimeError(f"counts do not reconcile: {counts}")
 
 
+def _identify(result: FileResult, file_hash: str, stamp: str) -> None:
+    result.file_hash = file_hash
+    result.batch_id = f"{stamp}_{result.source}_{result.entity}_{file_hash[:12]}"
+
+
 def load_file(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -164,44 +181,24 @@ def load_file(
     path: Path,
 ) -> FileResult:
     """Load one file in one transaction and append its ledger row (also when it fails)."""
-    started = time.perf_counter()
-    file_hash = readers.file_sha256(path)
+    started, stamp = time.perf_counter(), f"{datetime.now():%Y%m%dT%H%M%S}"
+    size = path.stat().st_size
     result = FileResult(
-        source=source,
-        entity=entity_name,
-        file_path=_display_path(path, settings),
-        batch_id=f"{datetime.now():%Y%m%dT%H%M%S}_{source}_{entity_name}_{file_hash[:12]}",
-        file_hash=file_hash,
-        file_size_bytes=path.stat().st_size,
+        source, entity_name, _display_path(path, settings), "", file_size_bytes=size
     )
-    if previous := ledger.already_loaded(con, source, entity_name, file_hash):
-        result.status, result.error = "skipped_duplicate", f"same content loaded by {previous}"
-    else:
-        rules = column_rules(entity.contract_model)
-        try:
-            # Scratch temp tables are built outside the transaction: only the writes to the
-            # warehouse below must be atomic.
-            with tempfile.TemporaryDirectory(prefix="cdp_ingest_") as workdir:
-                _stage(con, path, entity, settings.erasure_salt, Path(workdir))
-            _check_encoding(con, entity)
-            con.execute("begin transaction")
-            try:
-                ledger.ensure_raw_table(con, raw_table(source, entity_name), rules)
-                _write(con, result, raw_table(source, entity_name), [rule.name for rule in rules])
-                result.status, result.finished_at = "loaded", datetime.now()
-                ledger.record(con, result)
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
-        except Exception as error:
-            result.status, result.error = "failed", f"{path}: {error}"
-            result.rows_read = result.rows_accepted = result.rows_quarantined = 0
-            result.rows_suppressed = 0
-            if not isinstance(error, FileReadError):
-                log.exception("unexpected error loading %s", path)
-        finally:
-            readers.drop_temp_tables(con)
+    # The content hash runs on its own thread (hashlib and DuckDB release the GIL) while the
+    # file is staged, unless a loaded file has the same size: then it may be the same content,
+    # and that is worth knowing before any work.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdp_hash") as pool:
+        hashing = pool.submit(readers.file_sha256, path)
+        previous = None
+        if ledger.size_loaded(con, source, entity_name, size):
+            _identify(result, hashing.result(), stamp)
+            previous = ledger.already_loaded(con, source, entity_name, result.file_hash)
+        if previous:
+            result.status, result.error = "skipped_duplicate", f"same content loaded by {previous}"
+        else:
+            _load(con, settings, result, entity, path, hashing, stamp)
     result.finished_at = datetime.now()
     result.seconds = time.perf_counter() - started
     if result.status != "loaded":
@@ -218,6 +215,47 @@ def load_file(
         result.seconds,
     )
     return result
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    result: FileResult,
+    entity: EntityDefinition,
+    path: Path,
+    hashing: Future[str],
+    stamp: str,
+) -> None:
+    """Stage, check and write one file; a failure is recorded on ``result``, not raised."""
+    table = raw_table(result.source, result.entity)
+    rules = column_rules(entity.contract_model)
+    try:
+        # Scratch temp tables are built outside the transaction: only the writes to the
+        # warehouse below must be atomic.
+        with tempfile.TemporaryDirectory(prefix="cdp_ingest_") as workdir:
+            _stage(con, path, entity, settings.erasure_salt, Path(workdir))
+        _check_encoding(con, entity)
+        _identify(result, hashing.result(), stamp)
+        con.execute("begin transaction")
+        try:
+            ledger.ensure_raw_table(con, table, rules)
+            _write(con, result, table, [rule.name for rule in rules])
+            result.status, result.finished_at = "loaded", datetime.now()
+            ledger.record(con, result)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    except Exception as error:
+        result.status, result.error = "failed", f"{path}: {error}"
+        result.rows_read = result.rows_accepted = result.rows_quarantined = 0
+        result.rows_suppressed = 0
+        if not isinstance(error, FileReadError):
+            log.exception("unexpected error loading %s", path)
+    finally:
+        readers.drop_temp_tables(con)
+    if not result.file_hash:
+        _identify(result, hashing.result(), stamp)
 
 
 def _files(

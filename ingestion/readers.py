@@ -1,8 +1,11 @@
 """Open one landing file as text rows for the staging query, without losing a line.
 
 Each reader checks what it cheaply can (the header), then returns the FROM clause through
-which the staging query reads the file (alias ``s``), exposing ``_k``, the record's 1-based
-ordinal among readable records: the file is scanned once, by the staging query itself.
+which the staging query reads the file (alias ``s``): the file is scanned once, by the
+staging query itself, into the temp table ``_scanned`` in file order. The temp view
+``_staged`` numbers its records from their place in that table (``_k``, the record's
+1-based ordinal among readable records) rather than with ``row_number()``, which would run
+the whole scan and contract query on one thread.
 Lines DuckDB cannot split into records (missing or extra columns, invalid UTF-8) go to its
 rejects table; :func:`collect_rejects` turns them into ``_bad`` afterwards, and
 :func:`row_number_sql` places every readable record at its data row in the file.
@@ -10,7 +13,6 @@ rejects table; :func:`collect_rejects` turns them into ``_bad`` afterwards, and
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -25,8 +27,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _CHUNK = 16 * 1024 * 1024
-_TEMP_TABLES = ("_bad", "_offsets", "_rejects", "_rejects_scan", "_staged")
+_TEMP_TABLES = ("_bad", "_offsets", "_rejects", "_rejects_scan", "_scanned")
 _INLINE_OFFSETS = 256
+# A cp1252 file's text can match ingestion.sql.BROKEN_ENCODING_PATTERN only if it holds "â€"
+# or one of these bytes: Ã, Â, and the five that cp1252 leaves undefined (decoded to U+FFFD).
+_CP1252_SUSPECT_BYTES = (b"\xc3", b"\xc2", b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+_MOJIBAKE_EURO = "â€".encode()
 _REJECTS = "store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan'"
 
 
@@ -42,6 +48,7 @@ class SourceRows:
     raw_record: str
     describe: str
     unreadable: str | None = None
+    skip: str = "false"  # SQL true for a record that is no row at all (a blank line)
 
 
 def file_sha256(path: Path) -> str:
@@ -53,23 +60,36 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def transcode_cp1252(path: Path, target: Path) -> None:
-    """Rewrite a cp1252 file as UTF-8.
+def transcode_cp1252(path: Path, target: Path) -> bool:
+    """Rewrite a cp1252 file as UTF-8; True when its text may show broken encoding.
 
     DuckDB 2.0 has no offline cp1252 and its ``latin-1`` reader rejects 0x80-0x9F, the very
     bytes where cp1252 puts ``€ œ ’ …``. Python's codec decodes them at C speed; the five
     bytes cp1252 leaves undefined become U+FFFD, which the contract query quarantines as
-    broken encoding.
+    broken encoding. While the text is at hand, it is searched for the characters without
+    which no row can show broken encoding, so a clean file skips that check row by row.
     """
-    decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
-    with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as out:
+    suspect, tail = False, b""
+    with path.open("rb") as source, target.open("wb") as out:
+        # cp1252 is one byte per character: any chunk boundary is a character boundary.
         while chunk := source.read(_CHUNK):
-            out.write(decoder.decode(chunk))
-        out.write(decoder.decode(b"", final=True))
+            encoded = chunk.decode("cp1252", errors="replace").encode("utf-8")
+            # Ã, Â and the undefined bytes are single bytes here (memchr speed); â€ is
+            # searched in the UTF-8, where its rare last byte makes the search skip ahead.
+            suspect = (
+                suspect
+                or any(byte in chunk for byte in _CP1252_SUSPECT_BYTES)
+                or _MOJIBAKE_EURO in tail + encoded[: len(_MOJIBAKE_EURO)]
+                or _MOJIBAKE_EURO in encoded
+            )
+            tail = encoded[-len(_MOJIBAKE_EURO) :]
+            out.write(encoded)
+    return suspect
 
 
 def drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Forget the previous file's temp tables."""
+    con.execute("drop view if exists temp._staged")
     for table in _TEMP_TABLES:
         con.execute(f"drop table if exists temp.{table}")
 
@@ -151,7 +171,7 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinitio
     )
     fields = ", ".join(f"coalesce({ident(c)}, '')" for c in columns)
     return SourceRows(
-        f"(select row_number() over () as _k, * from read_csv({file}, {options}, {_REJECTS})) s",
+        f"read_csv({file}, {options}, {_REJECTS}) s",
         f"concat_ws({literal(entity.delimiter)}, {fields})",
         describe,
     )
@@ -169,10 +189,11 @@ def open_jsonl(con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinit
     # One parse per line for every mapped path; try() turns a malformed line into NULL.
     extracted = f"try(json_extract_string(line, [{listed}]))"
     return SourceRows(
-        f"(select _k, line, _v is null as _unparsable, {parsed} from (select row_number() "
-        f"over () as _k, line, {extracted} as _v from {lines}) where line is not null) s",
+        f"(select line, _v is null as _unparsable, {parsed} from "
+        f"(select line, {extracted} as _v from {lines})) s",
         "line",
         "UTF-8 JSON lines",
+        skip="line is null",  # a blank line: counted in the line numbers, not a record
         unreadable="case when _unparsable then 'line: not valid JSON, got ''' "
         "|| left(line, 80) || '''' end",
     )
@@ -186,7 +207,7 @@ def open_parquet(
     columns = _check_columns(con, relation, entity, "Parquet")
     record = ", ".join(f"{literal(c)}: {ident(c)}" for c in columns)
     return SourceRows(
-        f"(select row_number() over () as _k, * from {relation}) s",
+        f"{relation} s",
         f"cast(to_json({{{record}}}) as varchar)",
         "Parquet",
     )

@@ -1,15 +1,15 @@
-"""Compile a contract and a source definition into one vectorised DuckDB query.
+"""SQL expressions compiled from a contract and a source definition.
 
-The query reads the file's rows as text (temp table ``_src``), cleans every mapped field
-(trim, empty to NULL), casts it to the contract type with the definition's formats, and
-builds, per row, the list of broken rules as one reason string (``quantity: must be >= 1,
-got '-2'``). Reason strings are built inside ``case`` branches, which DuckDB evaluates only
-for the rows that take them, so valid rows pay for the comparisons alone.
+Per field: its cleaned text, its value cast to the contract type with the definition's
+formats, and, per rule, the condition under which the rule is broken with the reason to
+report (``quantity: must be >= 1, got '-2'``). :mod:`ingestion.staging` assembles them into
+one vectorised query.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from cdp import erasure
@@ -21,6 +21,13 @@ from ingestion.definitions import EntityDefinition
 # that cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D).
 _CONTINUATION = "\\x{80}-\\x{BF}€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
 BROKEN_ENCODING_PATTERN = f"[ÃÂ][{_CONTINUATION}]|â€|\\x{{FFFD}}"
+# A match of the pattern needs one of these: text without them is clean, at memchr speed.
+ENCODING_SUSPECTS = ("Ã", "Â", "â€", "\ufffd")
+
+
+def may_show_broken_encoding(text: str) -> str:
+    """SQL false when ``text`` cannot match :data:`BROKEN_ENCODING_PATTERN`."""
+    return "(" + " or ".join(f"contains({text}, {literal(n)})" for n in ENCODING_SUSPECTS) + ")"
 
 
 def literal(value: object) -> str:
@@ -62,12 +69,19 @@ def macro_ddl(entity: EntityDefinition) -> list[str]:
     ]
 
 
-def _text(field: str, entity: EntityDefinition) -> str:
+def field_text(field: str, entity: EntityDefinition, parsed: dict[tuple[str, str], str]) -> str:
+    """SQL for a field's cleaned text (trimmed, empty as NULL), through its ``sql:`` if any;
+    ``parsed`` names the columns already parsed into a definition's ``structure``."""
     source = entity.columns[field]
     value = f"cast({ident(source.column)} as varchar)"
     if source.sql:
-        value = f"cast({macro_name(field)}({value}) as varchar)"
-    return f"nullif(trim({value}), '')"
+        argument = parsed.get((source.column, source.structure or ""), value)
+        return f"nullif(trim(cast({macro_name(field)}({argument}) as varchar)), '')"
+    # trim() copies every string, and most values have no space to trim (it drops spaces only)
+    return (
+        f"case when starts_with({value}, ' ') or ends_with({value}, ' ') "
+        f"then nullif(trim({value}), '') else nullif({value}, '') end"
+    )
 
 
 def _parse_time(text: str, formats: list[str], target: str) -> str:
@@ -85,6 +99,15 @@ def _parse_time(text: str, formats: list[str], target: str) -> str:
     return value if target == "TIMESTAMP" else f"cast({value} as DATE)"
 
 
+def one_of(value: str, values: Sequence[str]) -> str:
+    """SQL true when ``value`` is one of ``values`` (NULL when it is NULL).
+
+    Spelt as ``=`` comparisons: DuckDB 2.0 plans ``IN`` and ``list_contains`` over a constant
+    list as a hash join per use, several times slower inside a projection.
+    """
+    return "(" + " or ".join(f"{value} = {literal(v)}" for v in values) + ")"
+
+
 def typed(rule: ColumnRule, text: str, entity: EntityDefinition) -> str:
     """SQL casting a cleaned text column to the contract type; NULL when it does not parse."""
     if rule.sql_type == "VARCHAR":
@@ -92,12 +115,10 @@ def typed(rule: ColumnRule, text: str, entity: EntityDefinition) -> str:
     if rule.sql_type == "JSON":
         return f"try_cast({text} as JSON)"
     if rule.sql_type == "BOOLEAN":
-        yes = ", ".join(literal(v.lower()) for v in entity.booleans.true_values)
-        no = ", ".join(literal(v.lower()) for v in entity.booleans.false_values)
-        return (
-            f"case when list_contains([{yes}], lower({text})) then true "
-            f"when list_contains([{no}], lower({text})) then false end"
-        )
+        lowered = f"lower({text})"
+        yes = one_of(lowered, [v.lower() for v in entity.booleans.true_values])
+        no = one_of(lowered, [v.lower() for v in entity.booleans.false_values])
+        return f"case when {yes} then true when {no} then false end"
     if rule.sql_type == "TIMESTAMP":
         return _parse_time(text, entity.timestamp_formats, "TIMESTAMP")
     if rule.sql_type == "DATE":
@@ -122,20 +143,24 @@ def _describe_type(rule: ColumnRule, entity: EntityDefinition) -> str:
     return rule.sql_type
 
 
-def reasons(rule: ColumnRule, text: str, value: str, entity: EntityDefinition) -> list[str]:
-    """One ``case`` per rule of the column, each NULL when the rule holds."""
+def reasons(
+    rule: ColumnRule, text: str, value: str, entity: EntityDefinition
+) -> list[tuple[str, str]]:
+    """``(broken, message)`` per rule of the column: SQL true when the rule is broken, and
+    the SQL reason string to report then."""
     name = rule.name
     checks: list[tuple[str, str]] = []
     if rule.required:
         checks.append((f"{text} is null", literal(f"{name}: required, missing")))
-    checks.append(
-        (
-            f"{text} is not null and {value} is null",
-            literal(f"{name}: not a valid {_describe_type(rule, entity)}, got ")
-            + " || "
-            + _shown(text),
+    if rule.sql_type != "VARCHAR":  # a text column's value is its text: nothing to parse
+        checks.append(
+            (
+                f"{text} is not null and {value} is null",
+                literal(f"{name}: not a valid {_describe_type(rule, entity)}, got ")
+                + " || "
+                + _shown(text),
+            )
         )
-    )
     if rule.ge is not None:
         checks.append(
             (
@@ -151,11 +176,9 @@ def reasons(rule: ColumnRule, text: str, value: str, entity: EntityDefinition) -
             )
         )
     if rule.allowed:
-        allowed = ", ".join(literal(v) for v in rule.allowed)
-        # list_contains stays a scalar function; a long IN list becomes a join.
         checks.append(
             (
-                f"not list_contains([{allowed}], {value})",
+                f"not {one_of(value, rule.allowed)}",
                 literal(f"{name}: must be one of {list(rule.allowed)}, got ")
                 + " || "
                 + _shown(text),
@@ -178,7 +201,7 @@ def reasons(rule: ColumnRule, text: str, value: str, entity: EntityDefinition) -
                 literal(f"{name}: must not be in the future, got ") + " || " + _shown(text),
             )
         )
-    return [f"case when {cond} then {message} end" for cond, message in checks]
+    return checks
 
 
 def encoding_reason(rule: ColumnRule, text: str) -> str:
@@ -220,66 +243,3 @@ def raw_line_suppression(raw: str, salt: str) -> str:
         f"list_transform({tokens}, lambda t: {phone}), "
         f"(select coalesce(list(identifier_hash), []) from {erasure.TOMBSTONE_TABLE}))"
     )
-
-
-def staging_query(
-    entity: EntityDefinition,
-    rules: list[ColumnRule],
-    salt: str,
-    source_from: str,
-    raw_record: str,
-    suppress: bool,
-    unreadable: str | None = None,
-) -> str:
-    """The query typing the file's records: ``_k``, the canonical columns, ``_reason``,
-    ``_encoding_broken``, ``_suppressed`` and ``_raw`` (the record's text, for quarantine)."""
-    mapped = [rule for rule in rules if rule.name in entity.columns]
-    text_of = {rule.name: ident("t__" + rule.name) for rule in mapped}
-    value_of = {rule.name: ident("v__" + rule.name) for rule in mapped}
-    texts = ",\n    ".join(
-        f"{_text(rule.name, entity)} as {ident('t__' + rule.name)}" for rule in mapped
-    )
-    values = ",\n    ".join(
-        f"{typed(rule, text_of[rule.name], entity)} as {ident('v__' + rule.name)}"
-        for rule in mapped
-    )
-    rule_checks = [
-        c for rule in mapped for c in reasons(rule, text_of[rule.name], value_of[rule.name], entity)
-    ]
-    text_rules = [rule for rule in mapped if rule.sql_type == "VARCHAR"]
-    encoding_checks = [encoding_reason(rule, text_of[rule.name]) for rule in text_rules]
-    any_text = "concat_ws(chr(31), " + ", ".join(text_of[r.name] for r in text_rules) + ")"
-    encoding_flag = (
-        f"regexp_matches({any_text}, {literal(BROKEN_ENCODING_PATTERN)})" if text_rules else "false"
-    )
-    reason = f"nullif(concat_ws('; ', {', '.join(rule_checks)}), '')"
-    encoding = (
-        f"nullif(concat_ws('; ', {', '.join(encoding_checks)}), '')" if text_rules else "NULL"
-    )
-    outputs = ",\n    ".join(
-        f"{value_of.get(rule.name, f'cast(NULL as {rule.sql_type})')} as {ident(rule.name)}"
-        for rule in rules
-    )
-    suppressed = suppression_condition(entity, text_of, salt) if suppress else "false"
-    return f"""
-with t as (
-  select s.*, {unreadable or "NULL"} as _unreadable,
-    {texts}
-  from {source_from}
-), v as (
-  select t.*, {values}, {encoding_flag} as _encoding_broken
-  from t
-), r as (
-  select v.*,
-    case when _unreadable is not null then _unreadable
-         when _encoding_broken then concat_ws('; ', {encoding}, {reason})
-         else {reason} end as _reason,
-    {suppressed} as _suppressed
-  from v
-)
-select _k,
-    {outputs},
-    _reason, _encoding_broken, _suppressed,
-    case when _reason is not null and not _suppressed then {raw_record} end as _raw
-from r
-"""

@@ -68,8 +68,9 @@ def write_pos(
     """POS export in cp1252 with ``valid`` good lines, then 7 bad and 2 special good ones.
 
     Data rows: 1..valid good; valid+1 negative quantity; +2 month 13; +3 only 10 columns;
-    +4 payment VISA; +5 byte 0x81 (undefined in cp1252); +6 mojibake ``Ã©``; +7 the
-    special-characters product (good); +8 a loyalty member (good); +9 quantity 0.
+    +4 quantity 12000 (above the contract's bound); +5 byte 0x81 (undefined in cp1252);
+    +6 mojibake ``Ã©``; +7 the special-characters product (good); +8 a loyalty member (good);
+    +9 quantity 0.
     """
     rows = [pos_line(first_receipt + i) for i in range(valid)]
     n = first_receipt + valid
@@ -77,7 +78,7 @@ def write_pos(
         pos_line(n, quantity="-2"),
         pos_line(n + 1, sold_at="31/13/2024 10:00"),
         ";".join(pos_line(n + 2).split(";")[:10]),
-        pos_line(n + 3, payment="VISA"),
+        pos_line(n + 3, quantity="12000"),
         pos_line(n + 4, product="PLACEHOLDER_81"),
         pos_line(n + 5, card="C123", last="DUPONT", first="Jean", city="CrÃ©teil"),
         pos_line(n + 6, product=SPECIAL_PRODUCT),
@@ -103,7 +104,7 @@ def write_pos(
         valid + 1: "quantity: must be >= 1",
         valid + 2: "sold_at: not a valid TIMESTAMP",
         valid + 3: "structure: missing columns",
-        valid + 4: "payment_method: must be one of",
+        valid + 4: "quantity: must be <= 9999",
         valid + 5: "product_name: broken encoding",
         valid + 6: "customer_city: broken encoding",
         valid + 9: "quantity: must be >= 1",
@@ -150,7 +151,7 @@ def write_web_events(landing: Path, name: str = "ga4_events_20240203.jsonl") -> 
         )
     )
     lines.append('{"event_name": "page_view", "user_pseudo_id": ')
-    lines.append(json.dumps(ga4_event(6, "teleport")))
+    lines.append(json.dumps(ga4_event(6, "télé port")))
     lines.append(json.dumps(ga4_event(7, user_pseudo_id=None)))
     lines.append(json.dumps(ga4_event(8, event_timestamp="yesterday")))
     path = landing / "web" / name
@@ -158,7 +159,7 @@ def write_web_events(landing: Path, name: str = "ga4_events_20240203.jsonl") -> 
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     bad = {
         6: "line: not valid JSON",
-        7: "event_name: must be one of",
+        7: "event_name: must match",
         8: "user_pseudo_id: required, missing",
         9: "event_at: not a valid TIMESTAMP",
     }
@@ -192,8 +193,10 @@ def write_email(landing: Path, suffix: str = "20240203") -> dict:
     subscribers = folder / f"subscribers_{suffix}.csv"
     subscribers.write_text(
         "Email Address,First Name,Last Name,Status,Opt-in Date,Last Changed,Zip\n"
-        "chloe.martin@example.fr,Chloé,Martin,subscribed,2023-03-01 09:00:00,2023-03-01 09:00:00,75011\n"
-        "j.dupont@example.fr,Jean,Dupont,unsubscribed,2022-01-01 09:00:00,2024-01-02 10:00:00,94000\n"
+        "chloe.martin@example.fr,Chloé,Martin,subscribed,"
+        "2023-03-01 09:00:00,2023-03-01 09:00:00,75011\n"
+        "j.dupont@example.fr,Jean,Dupont,unsubscribed,"
+        "2022-01-01 09:00:00,2024-01-02 10:00:00,94000\n"
         '"o\'neil@example.fr","Seán","O\'Neil, Jr",pending,,,\n'
         "a@example.fr,A,B,zombie,2023-03-01 09:00:00,,\n"
         "not-an-email,A,B,subscribed,2023-03-01 09:00:00,,\n",

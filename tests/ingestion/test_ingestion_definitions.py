@@ -60,7 +60,8 @@ def test_a_new_definition_loads_a_differently_shaped_export(tmp_path):
     export = settings.landing_dir / "pos_vendor_b" / "sales_2024-02-03.csv"
     export.parent.mkdir(parents=True)
     export.write_text(
-        "Store,Receipt,Line,Sold At,Sku,Product,Qty,Unit Price,Payment,Card,Birth Date,Email Optin\n"
+        "Store,Receipt,Line,Sold At,Sku,Product,Qty,Unit Price,Payment,Card,Birth Date,"
+        "Email Optin\n"
         'S9,R1,1,2024-02-03T10:15:00,A1,"Œufs bio, x6",2,3.49,CB,C77,1990-05-01,yes\n'
         "S9,R1,2,2024-02-03T10:15:00,A2,Lait,1,1.10,AMEX,C77,1990-05-01,no\n"
         "S9,R2,1,2024-02-03 10:20,A3,Beurre,1,2.30,CB,,,\n",  # wrong timestamp shape

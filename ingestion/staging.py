@@ -1,0 +1,117 @@
+"""The staging query: one file's records typed and checked against a contract in one pass.
+
+Built from the expressions of :mod:`ingestion.sql`: every mapped field is cleaned (trim,
+empty to NULL) and cast to its contract type; each row gets the reason string listing the
+rules it broke, its broken-encoding flag and, when tombstones exist, its suppression flag.
+"""
+
+from __future__ import annotations
+
+from ingestion.contracts import ColumnRule
+from ingestion.definitions import EntityDefinition
+from ingestion.readers import SourceRows
+from ingestion.sql import (
+    BROKEN_ENCODING_PATTERN,
+    encoding_reason,
+    field_text,
+    ident,
+    literal,
+    may_show_broken_encoding,
+    reasons,
+    suppression_condition,
+    typed,
+)
+
+
+def _parsed_columns(entity: EntityDefinition) -> dict[tuple[str, str], str]:
+    """One alias per distinct ``(column, structure)`` that `sql:` fields read parsed."""
+    keys = sorted(
+        {(c.column, c.structure) for c in entity.columns.values() if c.sql and c.structure}
+    )
+    return {key: f"_p{i}" for i, key in enumerate(keys, start=1)}
+
+
+def staging_query(
+    entity: EntityDefinition,
+    rules: list[ColumnRule],
+    salt: str,
+    rows: SourceRows,
+    *,
+    suppress: bool,
+    encoding_clean: bool = False,
+) -> str:
+    """The query typing the file's records, in file order: the canonical columns,
+    ``_reason``, ``_encoding_broken``, ``_suppressed``, ``_raw`` (the record's text, for
+    quarantine) and ``_skip`` (the record is no row, e.g. a blank line), read as ``rows``.
+
+    ``encoding_clean`` says the reader found none of :data:`ENCODING_SUSPECTS` in the whole
+    file, so no row is checked for broken encoding; otherwise only the rows whose texts hold
+    one of them go through the regex.
+    """
+    mapped = [rule for rule in rules if rule.name in entity.columns]
+    parsed = _parsed_columns(entity)
+    text_of = {rule.name: ident("t__" + rule.name) for rule in mapped}
+    value_of = {rule.name: ident("v__" + rule.name) for rule in mapped}
+    texts = ",\n    ".join(
+        f"{field_text(rule.name, entity, parsed)} as {text_of[rule.name]}" for rule in mapped
+    )
+    parses = "".join(
+        f", try(from_json(cast({ident(column)} as varchar), {literal(structure)})) as {alias}"
+        for (column, structure), alias in parsed.items()
+    )
+    values = ",\n    ".join(
+        f"{typed(rule, text_of[rule.name], entity)} as {value_of[rule.name]}" for rule in mapped
+    )
+    checks = [
+        check
+        for rule in mapped
+        for check in reasons(rule, text_of[rule.name], value_of[rule.name], entity)
+    ]
+    # Valid rows pay for one boolean per rule; reason strings are built only for the rows
+    # that broke one (a `case` branch is evaluated for the rows that take it).
+    broken = " or ".join(f"({condition})" for condition, _ in checks) or "false"
+    messages = ", ".join(
+        f"case when {condition} then {message} end" for condition, message in checks
+    )
+    text_rules = [rule for rule in mapped if rule.sql_type == "VARCHAR"]
+    if text_rules and not encoding_clean:
+        any_text = "concat_ws(chr(31), " + ", ".join(text_of[r.name] for r in text_rules) + ")"
+        encoding_flag = (
+            f"coalesce({may_show_broken_encoding(any_text)}, false) and "
+            f"regexp_matches({any_text}, {literal(BROKEN_ENCODING_PATTERN)})"
+        )
+        encoding = (
+            "case when _encoding_broken then concat_ws('; ', "
+            + ", ".join(encoding_reason(rule, text_of[rule.name]) for rule in text_rules)
+            + ") end"
+        )
+    else:
+        encoding_flag, encoding = "false", "NULL"
+    outputs = ",\n    ".join(
+        f"{value_of.get(rule.name, f'cast(NULL as {rule.sql_type})')} as {ident(rule.name)}"
+        for rule in rules
+    )
+    suppressed = suppression_condition(entity, text_of, salt) if suppress else "false"
+    return f"""
+with t as (
+  select s.*, {rows.unreadable or "NULL"} as _unreadable,
+    {texts}
+  from (select s.*{parses} from {rows.source_from}) s
+), v as (
+  select t.*, {values},
+    {encoding_flag} as _encoding_broken
+  from t
+), r as (
+  select v.*,
+    case when _unreadable is not null then _unreadable
+         when _encoding_broken or coalesce({broken}, false)
+           then nullif(concat_ws('; ', {encoding}, {messages}), '') end as _reason,
+    {suppressed} as _suppressed
+  from v
+)
+select {outputs},
+    _reason, _encoding_broken, _suppressed,
+    case when _reason is not null and not _suppressed then {rows.raw_record} end as _raw,
+    {rows.skip} as _skip
+from r
+"""
