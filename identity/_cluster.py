@@ -37,7 +37,6 @@ from identity._records import RECORDS
 
 if TYPE_CHECKING:
     import duckdb
-    import pyarrow as pa
 
     from identity._config import IdentityConfig
 
@@ -47,45 +46,51 @@ _RANK = {"decision": 0, "deterministic": 1}
 
 def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
     rules = config.guards.cannot_link
-    direct = f"""exists (select 1 from _identity_edges e
-  where ((e.record_id_l = a.record_id and e.record_id_r = b.record_id)
-      or (e.record_id_l = b.record_id and e.record_id_r = a.record_id))
+
+    def direct(left: str, right: str) -> str:  # an edge that overrides the constraint
+        return f"""exists (select 1 from _identity_edges e
+  where ((e.record_id_l = {left} and e.record_id_r = {right})
+      or (e.record_id_l = {right} and e.record_id_r = {left}))
     and (e.link_type <> 'probabilistic' or e.match_weight > {rules.overwhelming_match_weight}))"""
+
+    tests = []  # (reason, SQL over records a and b), checked in one self-join per cluster
     if rules.birth_date_tolerance_days is not None:
-        con.execute(f"""
-insert into {CONSTRAINTS}
-with m as (
-  select c.record_id, c.cluster_id, r.birth_date from _identity_cluster_arrow c
-  join {RECORDS} r using (record_id) where r.birth_date is not null
-), multi as (select cluster_id from m group by 1 having count(distinct birth_date) > 1)
-select a.record_id, b.record_id, 'guard', 'different_birth_date'
-from m a join m b on a.cluster_id = b.cluster_id and a.record_id < b.record_id
-where a.cluster_id in (select cluster_id from multi)
-  and {different_birth_dates_sql("a", "b", rules.birth_date_tolerance_days)}
-  and not {direct}""")
+        days = rules.birth_date_tolerance_days
+        tests.append(("different_birth_date", different_birth_dates_sql("a", "b", days)))
     if rules.first_names:
+        tests.append(("different_first_name", different_first_names_sql("a", "b")))
+    if tests:
+        reasons = ", ".join(f"case when {sql} then '{reason}' end" for reason, sql in tests)
         con.execute(f"""
 insert into {CONSTRAINTS}
 with m as (
-  select c.record_id, c.cluster_id, r.first_name, r.last_name from _identity_cluster_arrow c
-  join {RECORDS} r using (record_id) where r.first_name is not null
-), multi as (select cluster_id from m group by 1 having count(distinct first_name) > 1)
-select a.record_id, b.record_id, 'guard', 'different_first_name'
-from m a join m b on a.cluster_id = b.cluster_id and a.record_id < b.record_id
-where a.cluster_id in (select cluster_id from multi)
-  and {different_first_names_sql("a", "b")} and not {direct}""")
+  select c.record_id, c.cluster_id, r.birth_date, r.first_name, r.last_name
+  from _identity_components c join {RECORDS} r using (record_id)
+  where r.birth_date is not null or r.first_name is not null
+), multi as (
+  select cluster_id from m group by 1
+  having count(distinct birth_date) > 1 or count(distinct first_name) > 1
+), pairs as (
+  select a.record_id as record_id_l, b.record_id as record_id_r,
+    unnest(list_filter([{reasons}], lambda x: x is not null)) as reason
+  from m a join m b on a.cluster_id = b.cluster_id and a.record_id < b.record_id
+  where a.cluster_id in (select cluster_id from multi)
+    and ({" or ".join(f"({sql})" for _, sql in tests)})
+)
+select p.record_id_l, p.record_id_r, 'guard', p.reason from pairs p
+where not {direct("p.record_id_l", "p.record_id_r")}""")
     for id_type in rules.identifiers:
         con.execute(f"""
 insert into {CONSTRAINTS}
 with m as (
-  select c.record_id, c.cluster_id, i.identifier_value from _identity_cluster_arrow c
+  select c.record_id, c.cluster_id, i.identifier_value from _identity_components c
   join {RECORDS} r using (record_id) join {LINK_IDS} i using (record_id)
   where r.identity_type = '{id_type}' and i.identifier_type = '{id_type}'
 ), multi as (select cluster_id from m group by 1 having count(distinct identifier_value) > 1)
 select a.record_id, b.record_id, 'guard', 'different_{id_type}'
 from m a join m b on a.cluster_id = b.cluster_id and a.record_id < b.record_id
 where a.cluster_id in (select cluster_id from multi)
-  and a.identifier_value <> b.identifier_value and not {direct}""")
+  and a.identifier_value <> b.identifier_value and not {direct("a.record_id", "b.record_id")}""")
 
 
 class _Groups:
@@ -109,10 +114,8 @@ class _Groups:
     def clash(self, a: str, b: str) -> str | None:
         """A record of b's group that a's group must not meet, if any."""
         small, other = (a, b) if len(self.apart[a]) <= len(self.apart[b]) else (b, a)
-        for record in self.apart[small]:
-            if self.find(record) == other:
-                return record
-        return None
+        # the smallest such record, not the first in set order: the event detail is stable
+        return min((r for r in self.apart[small] if self.find(r) == other), default=None)
 
     def union(self, a: str, b: str) -> None:
         if len(self.apart[a]) < len(self.apart[b]):
@@ -138,12 +141,11 @@ def _solve(records, edges, pairs) -> tuple[dict[str, str], list[tuple]]:
     return {r: groups.find(r) for r in records}, refused
 
 
-def constrain(
-    con: duckdb.DuckDBPyConnection, clusters: pa.Table, config: IdentityConfig
-) -> pa.Table:
-    """Clusters with no constraint pair inside, splitting chained components on weak edges."""
-    import pyarrow as pa
+def constrain(con: duckdb.DuckDBPyConnection, clusters: str, config: IdentityConfig) -> str:
+    """Clusters with no constraint pair inside, splitting chained components on weak edges.
 
+    ``clusters`` names a (record_id, cluster_id) relation; returns the name of the temp
+    table holding the constrained clusters."""
     con.execute(
         f"create temp table if not exists {CONSTRAINTS} (record_id_l varchar, "
         "record_id_r varchar, constraint_source varchar, reason varchar)"
@@ -153,55 +155,52 @@ select 'conflict_refused' as event_type, record_id_l, record_id_r,
   conflict || ' (match weight ' || round(match_weight, 2) || ')' as detail,
   now()::timestamp as created_at
 from {REFUSED} where match_probability >= {config.match_threshold}""")
-    con.register("_identity_cluster_arrow", clusters)
+    con.execute(
+        "create or replace temp table _identity_components as "
+        f"select record_id, cluster_id from {clusters}"
+    )
     _add_conflicts(con, config)
     con.execute(f"""create or replace temp table _identity_problem_clusters as
 select distinct a.cluster_id from {CONSTRAINTS} k
-join _identity_cluster_arrow a on a.record_id = k.record_id_l
-join _identity_cluster_arrow b on b.record_id = k.record_id_r
+join _identity_components a on a.record_id = k.record_id_l
+join _identity_components b on b.record_id = k.record_id_r
 where a.cluster_id = b.cluster_id""")
     violated = con.execute("select count(*) from _identity_problem_clusters").fetchall()[0][0]
     if not violated:
-        con.unregister("_identity_cluster_arrow")
-        return clusters
+        return "_identity_components"
     records = [
         r[0]
-        for r in con.execute("""select record_id from _identity_cluster_arrow
+        for r in con.execute("""select record_id from _identity_components
 where cluster_id in (select cluster_id from _identity_problem_clusters)""").fetchall()
     ]
     edges = con.execute("""select e.record_id_l, e.record_id_r, e.link_type, e.match_weight
-from _identity_edges e join _identity_cluster_arrow a on a.record_id = e.record_id_l
+from _identity_edges e join _identity_components a on a.record_id = e.record_id_l
 where a.cluster_id in (select cluster_id from _identity_problem_clusters)""").fetchall()
     pairs = con.execute(f"""select k.record_id_l, k.record_id_r from {CONSTRAINTS} k
-join _identity_cluster_arrow a on a.record_id = k.record_id_l
-join _identity_cluster_arrow b on b.record_id = k.record_id_r
+join _identity_components a on a.record_id = k.record_id_l
+join _identity_components b on b.record_id = k.record_id_r
 where a.cluster_id = b.cluster_id""").fetchall()
+    import pyarrow as pa
+
     roots, refused = _solve(records, edges, pairs)
     _record_splits(con, refused)
-    con.execute("""create or replace temp table _identity_cut_arrow as
-select cluster_id, record_id from _identity_cluster_arrow
-where cluster_id not in (select cluster_id from _identity_problem_clusters)""")
-    con.unregister("_identity_cluster_arrow")
     solved = pa.table(
         {"record_id": pa.array(list(roots), pa.string()), "root": list(roots.values())}
     )
     con.register("_identity_solved_arrow", solved)
-    from identity._resolve import arrow
-
-    result = arrow(
-        con,
-        """select record_id, cluster_id from _identity_cut_arrow
-union all select record_id, min(record_id) over (partition by root) from _identity_solved_arrow""",
-    )
+    con.execute("""create or replace temp table _identity_constrained as
+select record_id, cluster_id from _identity_components
+where cluster_id not in (select cluster_id from _identity_problem_clusters)
+union all select record_id, min(record_id) over (partition by root) from _identity_solved_arrow""")
     con.unregister("_identity_solved_arrow")
-    con.execute("drop table _identity_cut_arrow")
+    con.execute("drop table _identity_components")
     log.info(
         "constrained clustering: %d components held records that must stay apart; "
         "%d links refused to split them",
         violated,
         len(refused),
     )
-    return result
+    return "_identity_constrained"
 
 
 def _record_splits(con: duckdb.DuckDBPyConnection, refused: list[tuple]) -> None:
@@ -216,7 +215,7 @@ def _record_splits(con: duckdb.DuckDBPyConnection, refused: list[tuple]) -> None
 select 'chain_split' as event_type, record_id_l, record_id_r,
   'link refused (' || link_type || coalesce(', match weight ' || round(match_weight, 2), '')
   || '): it would put ' || clash || ' with a record it must stay apart from ('
-  || coalesce((select string_agg(distinct reason, ', ') from {CONSTRAINTS} k
+  || coalesce((select string_agg(distinct reason, ', ' order by reason) from {CONSTRAINTS} k
                where clash in (k.record_id_l, k.record_id_r)), '?') || ')' as detail,
   now()::timestamp as created_at
 from _identity_refused_edges""")

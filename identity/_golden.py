@@ -8,12 +8,10 @@ it came from (``<attr>_source``) and that record's ``last_seen_at`` (``<attr>_up
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from identity._config import ATTRIBUTES, IdentityConfig
 
-if TYPE_CHECKING:
-    pass
+_UNLISTED = 1000  # trust rank of an identity type the attribute's rule does not list
+_AGE = "-epoch(coalesce({t}.last_seen_at, timestamp '1900-01-01'))"
 
 
 def _trust_values(config: IdentityConfig) -> str:
@@ -24,38 +22,81 @@ def _trust_values(config: IdentityConfig) -> str:
     return ", ".join(rows) or "(null, null, null)"
 
 
+def _trust_case(attribute: str, config: IdentityConfig) -> str:
+    ranks = " ".join(
+        f"when '{identity_type}' then {rank}"
+        for rank, identity_type in enumerate(config.survivorship.rule_for(attribute).trust)
+    )
+    return f"case r.identity_type {ranks} else {_UNLISTED} end" if ranks else str(_UNLISTED)
+
+
 def golden_records_sql(records: str, members: str, customers: str, config: IdentityConfig) -> str:
-    """SQL for identity.golden_records from records, memberships and active customers."""
+    """SQL for identity.golden_records from records, memberships and active customers.
+
+    Three paths, one answer: a customer of one record takes its values as they are; for a
+    customer of several, an attribute all its records agree on takes the best occurrence
+    (one hash aggregate per customer); only attributes the records disagree on (a few
+    percent) go through the full ranking by trust, recency and frequency.
+    """
+    best = ",\n    ".join(
+        f"coalesce(min(r.{a}) <> max(r.{a}), false) as {a}_contested, "
+        f"arg_min(struct_pack(value := r.{a}, source := r.identity_type, "
+        f"updated_at := r.last_seen_at), struct_pack(trust := {_trust_case(a, config)}, "
+        f"age := {_AGE.format(t='r')})) filter (where r.{a} is not null) as {a}_best"
+        for a in ATTRIBUTES
+    )
     columns = ", ".join(
         f"cast({a} as varchar) as {a}" if a == "birth_date" else a for a in ATTRIBUTES
     )
+    flags = ", ".join(f"{a}_contested as {a}" for a in ATTRIBUTES)
     picked = ",\n  ".join(
-        (
-            f"cast(max(w.value) filter (where attribute = '{a}') as date) as {a}"
-            if a == "birth_date"
-            else f"max(w.value) filter (where attribute = '{a}') as {a}"
-        )
-        + f", max(w.source) filter (where attribute = '{a}') as {a}_source"
-        + f", max(w.updated_at) filter (where attribute = '{a}') as {a}_updated_at"
+        f"case when b.{a}_contested then "
+        + (f"cast(w_{a}.value as date)" if a == "birth_date" else f"w_{a}.value")
+        + f" else b.{a}_best.value end as {a}, "
+        f"case when b.{a}_contested then w_{a}.source else b.{a}_best.source end as {a}_source, "
+        f"case when b.{a}_contested then w_{a}.updated_at else b.{a}_best.updated_at end "
+        f"as {a}_updated_at"
         for a in ATTRIBUTES
     )
-    # Hash aggregates rather than window sorts: first the best occurrence and the frequency of
-    # each (customer, attribute, value), then the best value per (customer, attribute).
-    rank = (
-        "struct_pack(trust := coalesce(t.trust_rank, 1000), "
-        "age := -epoch(coalesce(l.last_seen_at, timestamp '1900-01-01')))"
+    contested = ",\n  ".join(
+        f"max(w) filter (where attribute = '{a}') as w_{a}" for a in ATTRIBUTES
     )
+    single = ",\n  ".join(
+        f"r.{a}, case when r.{a} is not null then r.identity_type end as {a}_source, "
+        f"case when r.{a} is not null then r.last_seen_at end as {a}_updated_at"
+        for a in ATTRIBUTES
+    )
+    rank = f"struct_pack(trust := coalesce(t.trust_rank, {_UNLISTED}), age := {_AGE.format(t='l')})"
     return f"""
-with candidates as (
-  select m.customer_id, r.identity_type, r.last_seen_at, {columns}
-  from {records} r join {members} m using (record_id)
+with sizes as (
+  select customer_id, count(*) as records from {members} group by customer_id
+), sized as (
+  select m.customer_id, m.record_id, s.records from {members} m join sizes s using (customer_id)
+), singles as (
+  select s.customer_id,
+  {single}
+  from {records} r join sized s using (record_id) where s.records = 1
+), agreed as (
+  select s.customer_id,
+    {best}
+  from {records} r join sized s using (record_id) where s.records > 1
+  group by s.customer_id
+), disputed_pairs as (
+  unpivot (select customer_id, {flags} from agreed)
+  on {", ".join(ATTRIBUTES)} into name attribute value is_contested
 ), long as (
-  unpivot candidates on {", ".join(ATTRIBUTES)} into name attribute value value
+  unpivot (
+    select s.customer_id, r.identity_type, r.last_seen_at, {columns}
+    from {records} r join sized s using (record_id)
+    where s.customer_id in (select customer_id from disputed_pairs where is_contested)
+  ) on {", ".join(ATTRIBUTES)} into name attribute value value
 ), trust(attribute, identity_type, trust_rank) as (values {_trust_values(config)}),
 per_value as (
   select l.customer_id, l.attribute, l.value, count(*) as frequency, min({rank}) as best,
     arg_min(struct_pack(source := l.identity_type, updated_at := l.last_seen_at), {rank}) as origin
   from long l left join trust t using (attribute, identity_type)
+  semi join (select customer_id, attribute from disputed_pairs where is_contested)
+    using (customer_id, attribute)
   group by l.customer_id, l.attribute, l.value
 ), winners as (
   select customer_id, attribute,
@@ -63,11 +104,16 @@ per_value as (
             struct_pack(trust := best.trust, age := best.age, rarity := -frequency, value := value))
       as w
   from per_value group by customer_id, attribute
-), pivoted as (
+), disputed as (
   select customer_id,
-  {picked}
+  {contested}
   from winners group by customer_id
+), several as (
+  select b.customer_id,
+  {picked}
+  from agreed b left join disputed using (customer_id)
 )
 select c.customer_id, p.* exclude (customer_id)
-from {customers} c left join pivoted p using (customer_id)
+from {customers} c
+left join (select * from several union all by name select * from singles) p using (customer_id)
 where c.is_active"""

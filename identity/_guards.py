@@ -53,14 +53,16 @@ def _quote(value: str) -> str:
 
 
 def _holders_sql() -> str:
-    """Every (record, identifier type, value): e-mails and phones plus strong identifiers."""
+    """Every (record, identifier type, value): e-mails and phones, with the name and birth
+    date their people are counted by, plus strong identifiers."""
     attrs = " union all ".join(
-        f"select record_id, '{a}' as identifier_type, {a} as identifier_value "
-        f"from {RECORDS} where {a} is not null"
+        f"select record_id, '{a}' as identifier_type, {a} as identifier_value, first_name, "
+        f"birth_date from {RECORDS} where {a} is not null"
         for a in ATTRIBUTE_IDS
     )
     return (
-        f"{attrs} union all select record_id, identifier_type, identifier_value from {STRONG_IDS}"
+        f"{attrs} union all select record_id, identifier_type, identifier_value, "
+        f"null::varchar, null::date from {STRONG_IDS}"
     )
 
 
@@ -85,26 +87,34 @@ def _ceiling_sql(limits: dict[str, int]) -> str:
 
 def _block(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
     guards = config.guards
+    attribute_ids = ", ".join(_quote(a) for a in ATTRIBUTE_IDS)
+    max_people = _ceiling_sql(guards.max_people)
     con.execute(f"create or replace temp table _identity_holders as {_holders_sql()}")
+    # People are counted only for values with more holders than max_people allows: a value
+    # held by n records belongs to at most n people, so the rest cannot breach it.
     con.execute(f"""
 create or replace temp table {BLOCKED} as
 with counted as (
-  select h.identifier_type, h.identifier_value, count(*) as record_count,
-    greatest(count(distinct r.first_name), count(distinct r.birth_date)) as people
-  from _identity_holders h join {RECORDS} r using (record_id)
+  select identifier_type, identifier_value, count(*) as record_count
+  from _identity_holders group by all
+), flagged as (
+  select *, {_blocklist_sql(config)} as is_listed,
+    coalesce(record_count > {_ceiling_sql(guards.frequency_ceiling)}, false) as is_over
+  from counted
+), crowded as (
+  select identifier_type, identifier_value,
+    greatest(count(distinct first_name), count(distinct birth_date)) as people
+  from _identity_holders
+  semi join (select identifier_type, identifier_value from flagged
+             where not is_listed and not is_over and identifier_type in ({attribute_ids})
+               and record_count > {max_people}) using (identifier_type, identifier_value)
   group by all
 )
 select identifier_type, identifier_value,
-  case when {_blocklist_sql(config)} then 'blocklist'
-       when record_count > {_ceiling_sql(guards.frequency_ceiling)} then 'frequency_ceiling'
-       when identifier_type in ({", ".join(_quote(a) for a in ATTRIBUTE_IDS)})
-        and people > {_ceiling_sql(guards.max_people)} then 'max_people'
-  end as reason, record_count
-from counted
-where ({_blocklist_sql(config)})
-   or record_count > {_ceiling_sql(guards.frequency_ceiling)}
-   or (identifier_type in ({", ".join(_quote(a) for a in ATTRIBUTE_IDS)})
-       and people > {_ceiling_sql(guards.max_people)})""")
+  case when is_listed then 'blocklist' when is_over then 'frequency_ceiling'
+       else 'max_people' end as reason, record_count
+from flagged left join crowded using (identifier_type, identifier_value)
+where is_listed or is_over or people > {max_people}""")
 
 
 def _owner_conflict_sql(config: IdentityConfig) -> str:
@@ -146,16 +156,19 @@ def _cardinality(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None
     types = ", ".join(_quote(t) for t in single) or "null"
     con.execute(f"""
 create or replace temp table _identity_cardinality_refused as
-with groups as (
+with shared as (  -- only values with several holders can have a contradicting one
+  select identifier_type, identifier_value from {STRONG_IDS}
+  where identifier_type in ({types}) group by all having count(*) > 1
+), groups as (
   select s.record_id, s.identifier_type, s.identifier_value,
     count(*) over (partition by s.identifier_type, s.identifier_value) as holders,
     -- the owner: the record the identifier belongs to (a card's own record), else the oldest
     first_value(s.record_id) over (partition by s.identifier_type, s.identifier_value
       order by (r.identity_type = s.identifier_type) desc, r.first_seen_at nulls last,
                s.record_id) as owner
-  from {STRONG_IDS} s join {RECORDS} r using (record_id)
+  from {STRONG_IDS} s semi join shared using (identifier_type, identifier_value)
+  join {RECORDS} r using (record_id)
   anti join {BLOCKED} b using (identifier_type, identifier_value)
-  where s.identifier_type in ({types})
 )
 select g.owner, g.record_id, g.identifier_type, g.identifier_value
 from groups g join {RECORDS} o on o.record_id = g.owner

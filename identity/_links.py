@@ -19,7 +19,6 @@ from identity._guards import LINK_IDS
 
 if TYPE_CHECKING:
     import duckdb
-    import pyarrow as pa
 
 LINK_COLUMNS = (
     "record_id_l, record_id_r, link_type, rule, match_weight, match_probability, top_comparisons"
@@ -93,30 +92,34 @@ def _top_comparisons_sql(labels: dict[str, dict[int, str]], columns: set[str], t
 
 def accept_predictions(
     con: duckdb.DuckDBPyConnection,
-    predictions: pa.Table,
+    predictions: str,
     labels: dict[str, dict[int, str]],
     config: IdentityConfig,
 ) -> int:
-    """Split scored pairs into accepted links and refused (conflicting) pairs."""
-    con.register("_identity_predictions", predictions)
-    columns = set(predictions.column_names)
+    """Split scored pairs (``predictions``: a relation or query, scored down to the review
+    band) in one pass into accepted links, refused (conflicting) pairs and the review stage."""
+    from identity import _review  # imports this module: bound late
+
+    relation = predictions if " " not in predictions.strip() else f"({predictions})"
+    columns = {r[0] for r in con.execute(f"describe select * from {relation}").fetchall()}
     conflict = _gamma_sql(labels, config)
     top = _top_comparisons_sql(labels, columns, config.top_comparisons)
     con.execute(f"""
 create or replace temp table _identity_scored as
 select record_id_l, record_id_r, match_weight, match_probability,
-  {conflict} as conflict, {top} as top_comparisons
-from _identity_predictions""")
-    con.unregister("_identity_predictions")
+  case when match_probability >= {config.match_threshold} then {conflict} end as conflict,
+  {top} as top_comparisons
+from {relation}""")
     con.execute(f"""
 create or replace temp table {ACCEPTED} as
 select record_id_l, record_id_r, 'probabilistic' as link_type, null::varchar as rule,
   match_weight, match_probability, top_comparisons
-from _identity_scored where conflict is null""")
+from _identity_scored where conflict is null and match_probability >= {config.match_threshold}""")
     con.execute(f"""
 create or replace temp table {REFUSED} as
 select record_id_l, record_id_r, conflict, match_weight, match_probability, top_comparisons
 from _identity_scored where conflict is not null""")
+    _review.stage_borderline(con, "_identity_scored", config)
     con.execute("drop table _identity_scored")
     return con.execute(f"select count(*) from {ACCEPTED}").fetchone()[0]
 

@@ -1,4 +1,4 @@
-"""The Splink model: comparisons, blocking, training, scoring. The backend is chosen here only.
+"""The Splink model: comparisons, blocking, training, scoring (backend: identity/_backend.py).
 
 Names and birth dates use Splink's library comparisons. E-mail, phone and place are
 written here; their levels, in order (with an example pair):
@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from identity._config import IdentityConfig
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    from identity._backend import SplinkTables
 
 log = logging.getLogger(__name__)
 
@@ -62,39 +62,6 @@ _QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summ
 
 class IdentityTrainingError(RuntimeError):
     """The model cannot be trained on the records at hand."""
-
-
-def make_db_api(config: IdentityConfig):
-    """The one place that picks Splink's backend."""
-    if config.backend == "duckdb":
-        from splink import DuckDBAPI
-
-        return DuckDBAPI()
-    from pyspark.sql import SparkSession  # the `spark` extra
-    from splink import SparkAPI
-    from splink.backends.spark import similarity_jar_location
-
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.jars", similarity_jar_location())
-        .getOrCreate()
-    )
-    return SparkAPI(spark_session=spark)
-
-
-def _register(db_api, table: pa.Table, name: str):
-    """Arrow in: DuckDB takes it as is, other backends get pandas."""
-    if type(db_api).__name__ == "DuckDBAPI":
-        return db_api.register(table, dataset_display_name=name)
-    return db_api.register(table.to_pandas(), dataset_display_name=name)
-
-
-def _to_arrow(splink_df) -> pa.Table:
-    import pyarrow as pa
-
-    if hasattr(splink_df, "as_duckdbpyrelation"):
-        return splink_df.as_duckdbpyrelation().to_arrow_table()
-    return pa.Table.from_pandas(splink_df.as_pandas_dataframe(), preserve_index=False)
 
 
 def _comparisons() -> list:
@@ -169,20 +136,21 @@ def settings_creator(config: IdentityConfig):
     )
 
 
-def train_model(records: pa.Table, config: IdentityConfig, model_path: Path) -> dict[str, Any]:
-    """Estimate the model without labels (u by sampling, m by EM) and save it as JSON."""
+def train_model(
+    splink: SplinkTables, records: str, config: IdentityConfig, model_path: Path
+) -> dict[str, Any]:
+    """Estimate the model without labels (u by sampling, m by EM) and save it as JSON.
+
+    ``records`` names a table given to Splink with ``splink.put``."""
     from splink import Linker, block_on
 
-    if records.num_rows < 2:
+    count = splink.rows(records)
+    if count < 2:
         raise IdentityTrainingError(
-            f"{records.num_rows} identified record(s): training needs at least two records "
+            f"{count} identified record(s): training needs at least two records "
             "with an identifying attribute; load the sources first (`cdp ingest`)"
         )
-
-    db_api = make_db_api(config)
-    linker = Linker(
-        _register(db_api, records, "identity_records"), settings_creator(config), log_level=_QUIET
-    )
+    linker = Linker(splink.frame(records), settings_creator(config), log_level=_QUIET)
     t = config.training
     linker.training.estimate_probability_two_random_records_match(
         [block_on(*cols) for cols in t.prior_rules], recall=t.prior_recall
@@ -195,14 +163,14 @@ def train_model(records: pa.Table, config: IdentityConfig, model_path: Path) -> 
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model = linker.misc.save_model_to_json(str(model_path), overwrite=True)
     if t.discount_sampled_matches:
-        sampled = min(t.u_max_pairs, records.num_rows * (records.num_rows - 1) / 2)
+        sampled = min(t.u_max_pairs, count * (count - 1) / 2)
         model = discount_sampled_matches(model, sampled, t.discount_max_factor)
         model_path.write_text(json.dumps(model, indent=2), encoding="utf-8")
     _meta_path(model_path).write_text(
-        json.dumps({"config_hash": config_hash(config), "records": records.num_rows}),
+        json.dumps({"config_hash": config_hash(config), "records": count}),
         encoding="utf-8",
     )
-    log.info("identity model trained on %d records, saved to %s", records.num_rows, model_path)
+    log.info("identity model trained on %d records, saved to %s", count, model_path)
     return model
 
 
@@ -257,54 +225,47 @@ def load_model(model_path: Path, config: IdentityConfig) -> dict[str, Any]:
     return json.loads(model_path.read_text(encoding="utf-8"))
 
 
-def predict_all(records: pa.Table, model: dict, config: IdentityConfig) -> pa.Table:
-    """Score every blocked pair of records; keep pairs above the match threshold."""
+def predict_all(splink: SplinkTables, records: str, model: dict, config: IdentityConfig) -> str:
+    """Score every blocked pair of records above the threshold; a relation name to read."""
     from splink import Linker
 
-    db_api = make_db_api(config)
-    linker = Linker(_register(db_api, records, "identity_records"), model, log_level=_QUIET)
+    linker = Linker(splink.frame(records), model, log_level=_QUIET)
     predictions = linker.inference.predict(
         threshold_match_probability=config.match_threshold, warning_mode="never"
     )
-    return _to_arrow(predictions)
+    return splink.read(predictions, "_identity_predictions_all")
 
 
 def predict_new(
-    records: pa.Table,
-    new_records: pa.Table,
-    tf_tables: dict[str, pa.Table],
+    splink: SplinkTables,
+    existing: str,
+    new: str,
+    tf_tables: dict[str, str],
     model: dict,
     config: IdentityConfig,
-) -> pa.Table:
-    """Score new records against existing ones and among themselves, nothing else."""
-    import pyarrow as pa
+) -> str:
+    """Score new records against existing ones and among themselves, nothing else.
+
+    Returns SQL for the union of both parts (columns matched by name)."""
     from splink import Linker
 
-    db_api = make_db_api(config)
-    existing = _register(db_api, records, "existing_records")
-    new = _register(db_api, new_records, "new_records")
-    linker = Linker(existing, model, log_level=_QUIET)
+    linker = Linker(splink.frame(existing), model, log_level=_QUIET)
     for column, table in tf_tables.items():
-        linker.table_management.register_term_frequency_lookup(
-            _register(db_api, table, f"tf_lookup_{column}"), column
-        )
+        linker.table_management.register_term_frequency_lookup(splink.frame(table), column)
     parts = []
-    if records.num_rows:
-        parts.append(
-            linker.inference.predict_between(
-                new,
-                existing,
-                threshold_match_probability=config.match_threshold,
-                warning_mode="never",
-            )
+    if splink.rows(existing):
+        between = linker.inference.predict_between(
+            splink.frame(new),
+            splink.frame(existing),
+            threshold_match_probability=config.match_threshold,
+            warning_mode="never",
         )
-    parts.append(
-        linker.inference.predict_within(
-            new, threshold_match_probability=config.match_threshold, warning_mode="never"
-        )
+        parts.append(splink.read(between, "_identity_predictions_between"))
+    within = linker.inference.predict_within(
+        splink.frame(new), threshold_match_probability=config.match_threshold, warning_mode="never"
     )
-    tables = [_to_arrow(p) for p in parts]
-    return pa.concat_tables(tables, promote_options="default")
+    parts.append(splink.read(within, "_identity_predictions_within"))
+    return " union all by name ".join(f"select * from {p}" for p in parts)
 
 
 def level_labels(model: dict) -> dict[str, dict[int, str]]:
@@ -322,23 +283,17 @@ def level_labels(model: dict) -> dict[str, dict[int, str]]:
     return labels
 
 
-def cluster(nodes: pa.Table, edges: pa.Table, config: IdentityConfig) -> pa.Table:
-    """Connected components over accepted links: record_id -> cluster_id."""
-    import pyarrow as pa
+def cluster(splink: SplinkTables, nodes_sql: str, edges_sql: str) -> str:
+    """Connected components over accepted links; a relation (record_id, cluster_id) to read."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-    if nodes.num_rows == 0:
-        return pa.table(
-            {"record_id": pa.array([], pa.string()), "cluster_id": pa.array([], pa.string())}
-        )
-    db_api = make_db_api(config)
     clusters = cluster_pairwise_predictions_at_threshold(
-        _register(db_api, nodes, "cluster_nodes"),
-        _register(db_api, edges, "cluster_edges"),
-        db_api=db_api,
+        splink.put("cluster_nodes", nodes_sql),
+        splink.put("cluster_edges", edges_sql),
+        db_api=splink.db_api,
         node_id_column_name="record_id",
         edge_id_column_name_left="record_id_l",
         edge_id_column_name_right="record_id_r",
         threshold_match_probability=None,
     )
-    return _to_arrow(clusters).select(["record_id", "cluster_id"])
+    return splink.read(clusters, "_identity_clusters_splink")

@@ -148,15 +148,20 @@ left join {_ids.RETIRED} r on r.retired_customer_id = pc.customer_id
 where pc.customer_id not in (select customer_id from active)""",
         [started_at],
     )
-    _changed_keys(con, mode)
+    if mode == "incremental":  # a full run replaces every table whole: no keys to pick
+        _changed_keys(con, mode)
+    touched = (
+        "where e.record_id_l in (select record_id from _identity_touched_records)"
+        if mode == "incremental"
+        else ""
+    )
     con.execute("begin transaction")
     try:
         con.execute(
             f"create or replace temp table _identity_links_stage as "
             f"select coalesce(p.run_id, '{run_id}') as run_id, e.* "
             f"from _identity_edges e left join identity.links p "
-            "using (record_id_l, record_id_r, link_type) "
-            "where e.record_id_l in (select record_id from _identity_touched_records)"
+            f"using (record_id_l, record_id_r, link_type) {touched}"
         )
         con.execute(
             f"insert into identity.refused_links select '{run_id}', * from {_links.REFUSED}"

@@ -4,7 +4,9 @@ Each `identities:` mapping becomes one grouped SQL query over its raw table: att
 take the most recent non-null value of the source key's rows, first/last seen are the
 min/max timestamps, and strong identifiers keep the most frequent value per record (so a
 shared computer seen with two accounts links only to its main user, not to both).
-The result lands in two temporary tables, then standardisation runs over distinct values.
+The result lands in two temporary tables, then standardisation runs in SQL (Python only for
+phones SQL cannot read, once per distinct value). An incremental run standardises only new
+and changed records: the others keep their stored row (same ``fingerprint``).
 """
 
 from __future__ import annotations
@@ -102,12 +104,22 @@ def _available(
 
 
 def extract_records(
-    con: duckdb.DuckDBPyConnection, mappings: list[IdentityMapping], config: IdentityConfig
+    con: duckdb.DuckDBPyConnection,
+    mappings: list[IdentityMapping],
+    config: IdentityConfig,
+    reuse_previous: bool = False,
 ) -> int:
-    """Build the standardised identity records as temp tables; returns the record count."""
+    """Build the standardised identity records as temp tables; returns the record count.
+
+    With ``reuse_previous`` (incremental runs), a record whose source values, strong
+    identifiers and standardisation settings are unchanged since the stored
+    ``identity.identity_records`` row (same ``fingerprint``) keeps that row: only new and
+    changed records are standardised again.
+    """
     mappings = _available(con, mappings)
     raw_sql = "\nunion all\n".join(f"select * from ({_raw_extract_sql(m)})" for m in mappings)
-    con.execute(f"create or replace temp table _identity_raw_stage as {raw_sql}")
+    # a view: the fingerprinting pass (_key_raw_rows) materialises the raw records once
+    con.execute(f"create or replace temp view _identity_raw_stage as {raw_sql}")
     id_sql = "\nunion all\n".join(
         f"select * from ({q})" for m in mappings for q in _strong_ids_sql(m)
     )
@@ -119,37 +131,27 @@ def extract_records(
             "null::varchar as identifier_value where false"
         )
     )
-    _standardise(con, config)
+    _standardise(con, config, reuse_previous)
     from identity import _guards  # imports this module: bound late
 
     _guards.apply(con, config)
     return con.execute(f"select count(*) from {RECORDS}").fetchone()[0]
 
 
-def _python_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+def _lookup_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    """Caller names split in SQL; phones SQL cannot read go through `phonenumbers`, once per
+    distinct value (only new and changed records on an incremental run)."""
     import pyarrow as pa
 
     cfg = config.standardisation
-    titles, particles = tuple(cfg.titles), tuple(cfg.name_particles)
-    names = [
-        r[0]
-        for r in con.execute(
-            "select distinct raw_full_name from _identity_raw_stage where raw_full_name is not null"
-        ).fetchall()
-    ]
-    splits = [std.split_full_name(n, titles, particles) for n in names]
-    name_map = pa.table(
-        {
-            "raw_full_name": pa.array(names, pa.string()),
-            "split_first": pa.array([s[0] for s in splits], pa.string()),
-            "split_last": pa.array([s[1] for s in splits], pa.string()),
-        }
+    con.execute(
+        "create or replace temp table _identity_name_split as "
+        + std.split_full_name_sql("_identity_raw_todo", "raw_full_name", cfg)
     )
-    con.register("_identity_name_split", name_map)
     phones = [
         r[0]
         for r in con.execute(
-            f"select distinct raw_phone from _identity_raw_stage where raw_phone is not null "
+            f"select distinct raw_phone from _identity_raw_todo where raw_phone is not null "
             f"and ({std.phone_sql('raw_phone')}) is null"
         ).fetchall()
     ]
@@ -162,16 +164,51 @@ def _python_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None
         }
     )
     con.register("_identity_phone_fallback", phone_map)
-    log.info(
-        "standardisation: %d caller names split, %d phones through phonenumbers",
-        len(names),
-        len(phones),
-    )
+    log.info("standardisation: %d phones through phonenumbers", len(phones))
 
 
-def _standardise(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+def _settings_hash(config: IdentityConfig) -> str:
+    import hashlib
+    import json
+
+    dumped = json.dumps(config.standardisation.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(dumped.encode()).hexdigest()[:16]
+
+
+def _key_raw_rows(con: duckdb.DuckDBPyConnection, config: IdentityConfig, reuse: bool) -> None:
+    """Fingerprint each raw record; keep the stored rows of unchanged ones (``reuse``)."""
+    raw_columns = ", ".join(f"r.raw_{a}" for a in (*ATTRIBUTES, "full_name"))
+    con.execute(f"""
+create or replace temp table _identity_raw_keyed as
+with identified as (
+  select record_id, string_agg(identifier_type || '=' || identifier_value, ','
+                               order by identifier_type) as identifiers
+  from {STRONG_IDS} group by record_id
+)
+select r.identity_type || ':' || r.source_key as record_id, r.*, i.identifiers,
+  -- what the sources say about the record, and how it was standardised: any change
+  -- standardises and re-scores the record (hash() keeps NULLs apart from empty strings)
+  cast(hash('{_settings_hash(config)}', {raw_columns}, r.first_seen_at, r.last_seen_at,
+            i.identifiers) as varchar) as fingerprint
+from _identity_raw_stage r
+left join identified i on i.record_id = r.identity_type || ':' || r.source_key""")
+    con.execute("drop view _identity_raw_stage")
+    if reuse:
+        con.execute("""create or replace temp table _identity_records_kept as
+select p.* from identity.identity_records p
+semi join _identity_raw_keyed k using (record_id, fingerprint)""")
+        con.execute("""create or replace temp table _identity_raw_todo as
+select * from _identity_raw_keyed anti join _identity_records_kept using (record_id)""")
+    else:
+        con.execute(
+            "create or replace temp view _identity_raw_todo as select * from _identity_raw_keyed"
+        )
+
+
+def _standardise(con: duckdb.DuckDBPyConnection, config: IdentityConfig, reuse: bool) -> None:
     cfg = config.standardisation
-    _python_maps(con, config)
+    _key_raw_rows(con, config, reuse)
+    _lookup_maps(con, config)
     attributes = {
         "first_name": std.name_sql("coalesce(r.raw_first_name, n.split_first)", cfg),
         "last_name": std.name_sql("coalesce(r.raw_last_name, n.split_last)", cfg),
@@ -188,7 +225,7 @@ def _standardise(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None
     present = con.execute(
         "select "
         + ", ".join(f"count(raw_{a}) > 0" for a in attributes)
-        + " from _identity_raw_stage"
+        + " from _identity_raw_todo"
     ).fetchall()[0]
     for (name, _), known in zip(list(attributes.items()), present, strict=True):
         if not known and name not in ("first_name", "last_name", "phone"):
@@ -197,24 +234,23 @@ def _standardise(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None
     con.execute(f"""
 create or replace temp table {RECORDS} as
 with standardised as (
-  select r.identity_type || ':' || r.source_key as record_id, r.identity_type, r.source,
-    r.source_key, {selects}, r.first_seen_at, r.last_seen_at
-  from _identity_raw_stage r
+  select r.record_id, r.identity_type, r.source, r.source_key, {selects}, r.first_seen_at,
+    r.last_seen_at, r.identifiers, r.fingerprint
+  from _identity_raw_todo r
   left join _identity_name_split n using (raw_full_name)
   left join _identity_phone_fallback p using (raw_phone)
-), identified as (
-  select record_id, string_agg(identifier_type || '=' || identifier_value, ','
-                               order by identifier_type) as identifiers
-  from {STRONG_IDS} group by record_id
 )
-select s.*,
+{"select * from _identity_records_kept union all by name" if reuse else ""}
+select s.* exclude (identifiers, fingerprint),
   coalesce(s.first_name, s.last_name, s.email, s.phone, cast(s.birth_date as varchar),
-           s.postcode, s.city, s.address_line) is null and i.record_id is null as is_anonymous,
-  -- what a record says about its person: any change re-scores the record
-  md5(concat_ws('|', s.first_name, s.last_name, s.email, s.phone, s.birth_date, s.postcode,
-                s.city, s.address_line, s.first_seen_at, s.last_seen_at, i.identifiers))
-    as fingerprint
-from standardised s left join identified i using (record_id)""")
-    con.unregister("_identity_name_split")
+           s.postcode, s.city, s.address_line) is null and s.identifiers is null as is_anonymous,
+  s.fingerprint
+from standardised s""")
+    con.execute("drop table _identity_name_split")
     con.unregister("_identity_phone_fallback")
-    con.execute("drop table _identity_raw_stage")
+    con.execute(f"drop {'table' if reuse else 'view'} _identity_raw_todo")
+    con.execute("drop table _identity_raw_keyed")
+    if reuse:
+        kept = con.execute("select count(*) from _identity_records_kept").fetchone()[0]
+        log.info("standardisation: %d unchanged records kept from the previous run", kept)
+        con.execute("drop table _identity_records_kept")

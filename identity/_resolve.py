@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-import warnings
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,14 +17,15 @@ from typing import TYPE_CHECKING, Any
 from identity import (
     _cluster,
     _decisions,
-    _guards,
     _ids,
     _links,
     _model,
     _persist,
     _review,
+    _scoring,
     _stability,
 )
+from identity._backend import SplinkTables
 from identity._config import IdentityConfig, load_identity_config, load_identity_mappings
 from identity._records import RECORDS, extract_records
 
@@ -35,10 +35,6 @@ if TYPE_CHECKING:
     from cdp.settings import Settings
 
 log = logging.getLogger(__name__)
-_HAS_ATTRIBUTE = (
-    "coalesce(first_name, last_name, email, phone, postcode, city, "
-    "cast(birth_date as varchar)) is not null"
-)
 
 
 class _Stages:
@@ -54,24 +50,8 @@ class _Stages:
         self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 3)
 
 
-def arrow(con: duckdb.DuckDBPyConnection, sql: str):
-    """A query's result as an Arrow table (the copy DuckDB warns about is small here)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return con.execute(sql).to_arrow_table()
-
-
 def model_path(settings: Settings, config: IdentityConfig) -> Path:
     return settings.model_dir / config.model_file
-
-
-def _model_records(con: duckdb.DuckDBPyConnection, where: str = "true"):
-    columns = ", ".join(_model.MODEL_COLUMNS)
-    return arrow(
-        con,
-        f"select {columns} from {_guards.MATCH_RECORDS} where not is_anonymous and "
-        f"{_HAS_ATTRIBUTE} and ({where}) order by record_id",
-    )
 
 
 def train(settings: Settings) -> dict[str, Any]:
@@ -80,12 +60,14 @@ def train(settings: Settings) -> dict[str, Any]:
 
     config = load_identity_config(settings.identity_config_path)
     mappings = load_identity_mappings(settings.sources_dir)
+    path = model_path(settings, config)
     with connect(settings) as con:
         extract_records(con, mappings, config)
-        records = _model_records(con)
-    path = model_path(settings, config)
-    _model.train_model(records, config, path)
-    return {"model_path": str(path), "records": records.num_rows}
+        with SplinkTables(con, config) as splink:
+            records = _scoring.all_records(splink)
+            _model.train_model(splink, records, config, path)
+            count = splink.rows(records)
+    return {"model_path": str(path), "records": count}
 
 
 def resolve(settings: Settings, full: bool = False, approve_churn: bool = False) -> dict[str, Any]:
@@ -104,30 +86,34 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
     path = model_path(settings, config)
     with connect(settings) as con:
         with stage("standardise"):
-            record_count = extract_records(con, mappings, config)
             has_previous = _persist.load_previous(con)
+            record_count = extract_records(
+                con, mappings, config, reuse_previous=has_previous and not full
+            )
             _decisions.ensure_tables(con)
         mode = "incremental" if has_previous and not full else "full"
         if mode == "incremental" and _retrained_since_last_run(con, path):
             log.info("the model was retrained since the last run: re-resolving everything")
             mode = "full"
-        with stage("train"):
-            model = None
-            if not path.exists():
-                records = _model_records(con)
-                if records.num_rows >= 2:
-                    log.info("no saved model at %s: training one now", path)
-                    _model.train_model(records, config, path)
-                else:
-                    log.warning("fewer than two identified records: nothing to match or train on")
-            if path.exists():
-                model = _model.load_model(path, config)
-        with stage("predict"):
-            rescored = _score(con, model, config, mode)
-        with stage("cluster"):
-            _cluster_and_assign(con, config, run_id, mode)
-            stability = _stability.compute(con, run_id, mode, config)
-            gate = _stability.gate(con, stability, approve_churn)
+        with SplinkTables(con, config) as splink:
+            with stage("train"):
+                model = None
+                if not path.exists():
+                    records = _scoring.all_records(splink)
+                    if splink.rows(records) >= 2:
+                        log.info("no saved model at %s: training one now", path)
+                        _model.train_model(splink, records, config, path)
+                    else:
+                        log.warning("fewer than two identified records: nothing to match")
+                if path.exists():
+                    model = _model.load_model(path, config)
+            with stage("predict"):
+                rescored = _scoring.score(con, splink, model, config, mode)
+            with stage("cluster"):
+                _cluster_and_assign(con, splink, config, run_id, mode)
+                splink.close()  # Splink's tables are no longer needed: free them before persist
+                stability = _stability.compute(con, run_id, mode, config)
+                gate = _stability.gate(con, stability, approve_churn)
         with stage("persist"):
             counts = _persist.write_run(con, config, run_id, mode, started_at)
             _stability.record(con, stability, gate, approve_churn)
@@ -176,60 +162,6 @@ def _retrained_since_last_run(con: duckdb.DuckDBPyConnection, path: Path) -> boo
     return trained_at > last
 
 
-def _score(
-    con: duckdb.DuckDBPyConnection, model: dict | None, config: IdentityConfig, mode: str
-) -> int:
-    """Score pairs (all, or new/changed records only) into accepted and refused links."""
-    if model is None:  # no model (too few identified records to train one): nothing scored
-        _links.create_empty(con)
-        con.execute(
-            f"create or replace temp table _identity_rescored as select record_id from {RECORDS}"
-        )
-        return 0
-    labels = _model.level_labels(model)
-    scoring = _review.scoring_config(config)  # down to the review band's low end
-    if mode == "full":
-        records = _model_records(con)
-        predictions = _model.predict_all(records, model, scoring)
-        predictions = _review.keep_borderline(con, predictions, labels, config)
-        _links.accept_predictions(con, predictions, labels, config)
-        return records.num_rows
-    changed = (
-        f"record_id in (select record_id from {RECORDS} r left join {_persist.PREV_RECORDS} p "
-        "using (record_id) where p.fingerprint is distinct from r.fingerprint) "
-        f"or record_id in ({_decisions.changed_since_last_run_sql()})"
-    )
-    new = _model_records(con, changed)
-    con.execute(
-        f"create or replace temp table _identity_rescored as select record_id from {RECORDS} "
-        f"where {changed}"
-    )
-    if new.num_rows == 0:
-        con.execute(
-            f"create or replace temp table {_links.ACCEPTED} as select "
-            f"{_links.LINK_COLUMNS} from identity.links where false"
-        )
-        con.execute(
-            f"create or replace temp table {_links.REFUSED} as select * exclude (run_id) "
-            "from identity.refused_links where false"
-        )
-        return 0
-    existing = _model_records(con, f"not ({changed})")
-    tf_tables = {
-        column: arrow(
-            con,
-            f"select {column}, count(*) / sum(count(*)) over () as tf_{column} "
-            f"from {_guards.MATCH_RECORDS} "
-            f"where {column} is not null group by {column}",
-        )
-        for column in _model.TF_COLUMNS
-    }
-    predictions = _model.predict_new(existing, new, tf_tables, model, scoring)
-    predictions = _review.keep_borderline(con, predictions, labels, config)
-    _links.accept_predictions(con, predictions, labels, config)
-    return new.num_rows
-
-
 def _scope(con: duckdb.DuckDBPyConnection, mode: str) -> None:
     """Which records to re-cluster: all on a full run; on an incremental run the customers
     touched by new, changed or removed records and by the edges reaching them."""
@@ -272,7 +204,11 @@ where (record_id_l in (select * from _identity_scope_records))
 
 
 def _cluster_and_assign(
-    con: duckdb.DuckDBPyConnection, config: IdentityConfig, run_id: str, mode: str
+    con: duckdb.DuckDBPyConnection,
+    splink: SplinkTables,
+    config: IdentityConfig,
+    run_id: str,
+    mode: str,
 ) -> None:
     kept = ""
     if mode == "incremental":
@@ -292,25 +228,36 @@ union all select {_links.LINK_COLUMNS} from {_links.ACCEPTED}
 union all select * from ({_decisions.must_link_edges_sql()})""")
     _decisions.add_cannot_links(con)
     _scope(con, mode)
+    in_scope = (
+        "where record_id_l in (select * from _identity_scope_records)"
+        if mode == "incremental"
+        else ""  # a full run's scope is every record
+    )
     con.execute(
         "create or replace temp table _identity_scope_edges as select record_id_l, record_id_r, "
-        "match_probability from _identity_edges "
-        "where record_id_l in (select * from _identity_scope_records)"
+        f"match_probability from _identity_edges {in_scope}"
     )
     # Records without any link are their own cluster: only linked ones go to the graph solver.
     linked = (
         "select record_id_l as record_id from _identity_scope_edges "
         "union select record_id_r from _identity_scope_edges"
     )
-    nodes = arrow(con, f"select record_id from ({linked}) order by record_id")
-    edges = arrow(con, "select * from _identity_scope_edges")
-    clusters = _model.cluster(nodes, edges, config)
-    clusters = _cluster.constrain(con, clusters, config)
-    con.register("_identity_clusters_arrow", clusters)
+    if con.execute("select count(*) from _identity_scope_edges").fetchone()[0]:
+        components = _model.cluster(
+            splink,
+            f"select record_id from ({linked})",
+            "select * from _identity_scope_edges",
+        )
+    else:
+        con.execute(
+            "create or replace temp table _identity_no_components "
+            "(record_id varchar, cluster_id varchar)"
+        )
+        components = "_identity_no_components"
+    clusters = _cluster.constrain(con, components, config)
     con.execute(f"""create or replace temp table {_ids.CLUSTERS} as
-select * from _identity_clusters_arrow
+select record_id, cluster_id from {clusters}
 union all
 select record_id, record_id as cluster_id from _identity_scope_records
-where record_id not in (select record_id from _identity_clusters_arrow)""")
-    con.unregister("_identity_clusters_arrow")
+anti join {clusters} using (record_id)""")
     _ids.assign_ids(con, run_id)

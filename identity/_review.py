@@ -23,13 +23,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from identity import _decisions, _links
+from identity import _decisions
 from identity._config import IdentityConfig
 from identity._records import RECORDS
 
 if TYPE_CHECKING:
     import duckdb
-    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -70,26 +69,12 @@ def scoring_config(config: IdentityConfig) -> IdentityConfig:
     return config.model_copy(update={"match_threshold": low})
 
 
-def keep_borderline(
-    con: duckdb.DuckDBPyConnection,
-    predictions: pa.Table,
-    labels: dict[str, dict[int, str]],
-    config: IdentityConfig,
-) -> pa.Table:
-    """Stage the pairs in the review band; return the pairs at or above the match threshold."""
-    import pyarrow.compute as pc
-
+def stage_borderline(con: duckdb.DuckDBPyConnection, scored: str, config: IdentityConfig) -> None:
+    """Stage the scored pairs (``scored``: with ``top_comparisons``) in the review band."""
     low, high = config.review.band
-    if predictions.num_rows == 0:  # nothing scored: the stage stays empty (persist_review)
-        con.execute(f"drop table if exists {STAGE}")
-        return predictions
-    top = _links._top_comparisons_sql(labels, set(predictions.column_names), config.top_comparisons)
-    con.register("_identity_review_predictions", predictions)
     con.execute(f"""create or replace temp table {STAGE} as
-select record_id_l, record_id_r, match_weight, match_probability, {top} as top_comparisons
-from _identity_review_predictions where match_probability between {low} and {high}""")
-    con.unregister("_identity_review_predictions")
-    return predictions.filter(pc.field("match_probability") >= config.match_threshold)
+select record_id_l, record_id_r, match_weight, match_probability, top_comparisons
+from {scored} where match_probability between {low} and {high}""")
 
 
 def persist_review(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:

@@ -1,8 +1,9 @@
 """Standardisation of identifying attributes, as SQL where possible and Python where not.
 
 The common shapes (French phone formats, e-mail clean-up, names) are SQL expressions so a
-million records standardise in one vectorised pass; only what SQL cannot do (free-text
-caller names, exotic phone numbers) goes through Python, once per distinct value.
+million records standardise in one vectorised pass; only what SQL cannot do (exotic phone
+numbers) goes through Python, once per distinct value. Free-text caller names are split in
+SQL too (:func:`split_full_name_sql`), by the rules :func:`split_full_name` spells out.
 
 Examples of what comes out:
 - names: ``Mme Marie-Claire`` -> ``marieclaire``; ``LE GOFF`` / ``Le Goff`` -> ``legoff``
@@ -100,6 +101,51 @@ def birth_date_sql(expr: str, config: StandardisationConfig) -> str:
 def address_sql(expr: str) -> str:
     """Lower, accents folded, single spaces."""
     return f"nullif(trim(regexp_replace({_fold(expr)}, '[^a-z0-9]+', ' ', 'g')), '')"
+
+
+# What Python's str.split() splits on: RE2's \s lacks \v, the Unicode spaces and separators.
+_SPACES = r"[\s\x0b\p{Z}\x{1C}-\x{1F}\x{85}]+"
+_UPPER_TOKEN_RE2 = "[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'\\-]+"
+
+
+def _word_list(words: tuple[str, ...]) -> str:
+    return "[" + ", ".join(_quote(w) for w in words) + "]::varchar[]"
+
+
+def split_full_name_sql(table: str, column: str, config: StandardisationConfig) -> str:
+    """SQL giving (``column``, ``split_first``, ``split_last``) for each distinct full name
+    of ``table``: :func:`split_full_name` as one vectorised pass (the same rules)."""
+    titles, particles = _word_list(tuple(config.titles)), _word_list(tuple(config.name_particles))
+    return f"""
+with names as (
+  select distinct {column} as full_name from {table} where {column} is not null
+), tokenised as (
+  select full_name, list_filter(regexp_split_to_array(replace(full_name, ',', ' '),
+    '{_SPACES}'), lambda t: t <> '') as words
+  from names
+), untitled as (  -- leading titles dropped
+  select full_name, coalesce(words[list_position(list_transform(words, lambda t:
+    list_contains({titles}, rtrim(lower(strip_accents(t)), '.'))), false):], []) as tokens
+  from tokenised
+), flagged as (
+  select full_name, tokens, len(tokens) as n,
+    list_transform(tokens, lambda t: regexp_full_match(t, {_quote(_UPPER_TOKEN_RE2)})) as upper,
+    coalesce(list_position(list_transform(tokens, lambda t, i: i > 1
+      and list_contains({particles}, lower(strip_accents(t)))), true), len(tokens)) as cut
+  from untitled
+)
+select full_name as {column},
+  case when n < 2 then null
+       when list_bool_and(upper) then tokens[n]
+       when list_bool_or(upper)
+         then array_to_string(list_filter(tokens, lambda t, i: not upper[i]), ' ')
+       else array_to_string(tokens[1:cut - 1], ' ') end as split_first,
+  case when n = 0 then null when n = 1 then tokens[1]
+       when list_bool_and(upper) then array_to_string(tokens[1:n - 1], ' ')
+       when list_bool_or(upper)
+         then array_to_string(list_filter(tokens, lambda t, i: upper[i]), ' ')
+       else array_to_string(tokens[cut:], ' ') end as split_last
+from flagged"""
 
 
 _UPPER_TOKEN = re.compile(r"^[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'\-]+$")

@@ -88,3 +88,31 @@ def test_postcode_city_and_birth_date():
     assert _one(std.city_sql("v"), "St-Étienne CEDEX 2") == "saint etienne"
     assert _one(std.birth_date_sql("v", CONFIG), "1900-01-01") is None
     assert str(_one(std.birth_date_sql("v", CONFIG), "1984-05-06")) == "1984-05-06"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "DUPONT Jean",
+        "Mme Marie-Claire Le Goff",
+        "LE GOFF MARIE",
+        "M. Jean DE LA FONTAINE",
+        "jean de la fontaine",
+        "Mme",
+        "   ",
+        "ÉLODIE",
+        "Éric DUPONT-MARTIN",
+        "O'NEIL Sean",
+        "Jean\u00a0DUPONT",
+        "Dr. Pr. Jean Du Pont",
+        "d jean",
+    ],
+)
+def test_caller_name_split_in_sql_follows_the_python_rules(raw):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("create table t as select ?::varchar as v", [raw])
+    got = con.execute(std.split_full_name_sql("t", "v", CONFIG)).fetchall()
+    expected = std.split_full_name(raw, tuple(CONFIG.titles), tuple(CONFIG.name_particles))
+    assert got == [(raw, *expected)]

@@ -1,0 +1,108 @@
+"""Scoring: which records Splink sees, and which pairs it scores on each kind of run.
+
+A full run scores every blocked pair of the model records. An incremental run scores only
+new and changed records (a different ``fingerprint``, or a steward's decision since the last
+run): against the unchanged records that share a blocking key with one of them (the only
+ones Splink could pair them with) and among themselves, with term frequencies from all
+records. Pairs are scored down to the review band's low end (``_review``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from identity import _decisions, _guards, _links, _model, _persist, _review
+from identity._records import RECORDS
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from identity._backend import SplinkTables
+    from identity._config import IdentityConfig
+
+_HAS_ATTRIBUTE = (
+    "coalesce(first_name, last_name, email, phone, postcode, city, "
+    "cast(birth_date as varchar)) is not null"
+)
+
+
+def model_records_sql(where: str = "true") -> str:
+    """The records Splink sees: identified, with at least one attribute to compare."""
+    columns = ", ".join(_model.MODEL_COLUMNS)
+    # ordered, so that u sampling with a seed picks the same pairs on the same data
+    return (
+        f"select {columns} from {_guards.MATCH_RECORDS} where not is_anonymous and "
+        f"{_HAS_ATTRIBUTE} and ({where}) order by record_id"
+    )
+
+
+def all_records(splink: SplinkTables) -> str:
+    """Every model record, given to Splink once per run (training and scoring share it)."""
+    if not splink.has("identity_records"):
+        splink.put("identity_records", model_records_sql())
+    return "identity_records"
+
+
+def score(
+    con: duckdb.DuckDBPyConnection,
+    splink: SplinkTables,
+    model: dict | None,
+    config: IdentityConfig,
+    mode: str,
+) -> int:
+    """Score pairs (all, or new/changed records only) into accepted and refused links."""
+    if model is None:  # no model (too few identified records to train one): nothing scored
+        _links.create_empty(con)
+        con.execute(
+            f"create or replace temp table _identity_rescored as select record_id from {RECORDS}"
+        )
+        return 0
+    labels = _model.level_labels(model)
+    scoring = _review.scoring_config(config)  # down to the review band's low end
+    if mode == "full":
+        records = all_records(splink)
+        predictions = _model.predict_all(splink, records, model, scoring)
+        _links.accept_predictions(con, predictions, labels, config)
+        return splink.rows(records)
+    con.execute(f"""
+create or replace temp table _identity_rescored as
+select record_id from {RECORDS} r left join {_persist.PREV_RECORDS} p using (record_id)
+where p.fingerprint is distinct from r.fingerprint
+union select record_id from ({_decisions.changed_since_last_run_sql()})""")
+    con.execute(
+        "create or replace temp table _identity_new_model_records as "
+        + model_records_sql("record_id in (select record_id from _identity_rescored)")
+    )
+    new = con.execute("select count(*) from _identity_new_model_records").fetchone()[0]
+    if new == 0:
+        _links.create_empty(con)
+        return 0
+    splink.put("new_records", "select * from _identity_new_model_records")
+    splink.put("existing_records", _candidates_sql(config))
+    tf_tables = {}
+    for column in _model.TF_COLUMNS:
+        tf_tables[column] = f"tf_lookup_{column}"
+        splink.put(
+            tf_tables[column],
+            f"select {column}, count(*) / sum(count(*)) over () as tf_{column} "
+            f"from {_guards.MATCH_RECORDS} where {column} is not null group by {column}",
+        )
+    predictions = _model.predict_new(
+        splink, "existing_records", "new_records", tf_tables, model, scoring
+    )
+    _links.accept_predictions(con, predictions, labels, config)
+    return new
+
+
+def _candidates_sql(config: IdentityConfig) -> str:
+    """The unchanged records sharing a blocking key with a new one: the only ones Splink
+    could pair with them, so the only ones it needs to see."""
+    hits = " union ".join(
+        "select e.record_id from existing e semi join _identity_new_model_records n on "
+        + " and ".join(f"e.{c} = n.{c}" for c in cols)
+        for cols in config.blocking
+    )
+    return f"""with existing as (
+  {model_records_sql("record_id not in (select record_id from _identity_rescored)")}
+)
+select * from existing where record_id in ({hits or "select null"}) order by record_id"""
