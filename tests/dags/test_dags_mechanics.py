@@ -31,7 +31,8 @@ def calls(monkeypatch, dag_settings):
         made.append(("check", stage))
         return {"stage": stage, "success": True}
 
-    def resolve_identities(settings, full=False):
+    def resolve_identities(settings, full=False, approve_churn=False):
+        assert approve_churn is False  # the gate is approved only when an operator asks
         made.append(("resolve", full))
         return {"mode": "full" if full else "incremental", "customers": 3}
 
