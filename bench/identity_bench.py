@@ -59,47 +59,46 @@ class _PeakRss:
         self._stop.set()
 
 
-def _bare_splink(settings, results: dict, rss: _PeakRss) -> None:
-    """The same records and settings through Splink alone."""
+def _bare_splink(settings, results: dict, rss: _PeakRss):
+    """The same records and settings through Splink alone; its clusters, as Arrow."""
     from splink import Linker, block_on
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     from cdp.warehouse import connect
-    from identity._backend import arrow, make_db_api
+    from identity._backend import arrow, make_db_api, to_arrow
     from identity._config import load_identity_config
-    from identity._model import MODEL_COLUMNS, settings_creator
+    from identity._model import MODEL_COLUMNS, estimate_m_by_em, settings_creator
+    from identity._plan import plan_from_counts
 
     config = load_identity_config(settings.identity_config_path)
     with connect(settings) as con:
         records = arrow(
             con,
             f"select {', '.join(MODEL_COLUMNS)} from identity.identity_records "
-            "where coalesce(first_name, last_name, email, phone, postcode, city, "
+            "where coalesce(first_name, last_name, email, phone, postcode, city, address_line, "
             "cast(birth_date as varchar)) is not null",
         )
+    plan = plan_from_counts(
+        {c: records.num_rows - records[c].null_count for c in MODEL_COLUMNS}, config
+    )
     stages: dict = {}
     with rss.phase(results, "bare_splink"):
         start = time.perf_counter()
         db_api = make_db_api(config)
         # the log level ours uses: Splink's INFO narration would bury the figures
-        linker = Linker(
-            db_api.register(records), settings_creator(config), log_level=logging.WARNING
-        )
+        linker = Linker(db_api.register(records), settings_creator(plan), log_level=logging.WARNING)
         t = config.training
         linker.training.estimate_probability_two_random_records_match(
-            [block_on(*c) for c in t.prior_rules], recall=t.prior_recall
+            [block_on(*c) for c in plan.prior_rules], recall=t.prior_recall
         )
         linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
-        for cols in t.em_blocking:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*cols), estimate_without_term_frequencies=True
-            )
+        estimate_m_by_em(linker, plan, config)
         stages["train"] = round(time.perf_counter() - start, 2)
         start = time.perf_counter()
         predictions = linker.inference.predict(threshold_match_probability=config.match_threshold)
         stages["predict"] = round(time.perf_counter() - start, 2)
         start = time.perf_counter()
-        cluster_pairwise_predictions_at_threshold(
+        clusters = cluster_pairwise_predictions_at_threshold(
             records.select(["record_id"]),
             predictions,
             db_api=db_api,
@@ -111,6 +110,7 @@ def _bare_splink(settings, results: dict, rss: _PeakRss) -> None:
         stages["cluster"] = round(time.perf_counter() - start, 2)
     results["bare_splink"]["stages"] = stages
     results["bare_splink"]["records"] = records.num_rows
+    return to_arrow(clusters)
 
 
 def run(records: int, workdir: Path, bare: bool = True) -> dict:

@@ -111,6 +111,19 @@ class SplinkTables:
             return self.con.execute(f"select count(*) from {SCRATCH}.main.{physical}").fetchone()[0]
         return len(self._frames[name].as_pandas_dataframe())
 
+    def non_null_counts(self, name: str, columns: tuple[str, ...]) -> dict[str, int]:
+        """How many rows of a table given with :meth:`put` carry each column."""
+        if self.is_duckdb:
+            physical = self._frames[name].physical_name
+            counts = self.con.execute(
+                "select "
+                + ", ".join(f"count({c})" for c in columns)
+                + f" from {SCRATCH}.main.{physical}"
+            ).fetchone()
+            return dict(zip(columns, counts, strict=True))
+        frame = self._frames[name].as_pandas_dataframe()
+        return {c: int(frame[c].notna().sum()) for c in columns}
+
     def read(self, splink_df, name: str) -> str:
         """A relation name the warehouse connection can query for a Splink result."""
         if self.is_duckdb:

@@ -4,8 +4,8 @@ Connected components are the fast path. Afterwards, records of one component tha
 meet become cannot-link pairs in ``_identity_constraints`` (``constraint_source = 'guard'``):
 
 - two birth dates that disagree (``guards.cannot_link.birth_date_tolerance_days``);
-- two first names that plainly disagree (``first_names``; initials and swapped first and
-  last names do not count);
+- two first names that plainly disagree (``first_names``; initials, swapped first and
+  last names and an equal birth date do not count);
 - two records of a type listed in ``guards.cannot_link.identifiers`` carrying different
   values of it (two different verified account ids);
 
@@ -58,7 +58,15 @@ def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> No
         days = rules.birth_date_tolerance_days
         tests.append(("different_birth_date", different_birth_dates_sql("a", "b", days)))
     if rules.first_names:
-        tests.append(("different_first_name", different_first_names_sql("a", "b")))
+        # the same birth date says one person with a mistyped or replaced first name (twins
+        # excepted): a household's members differ on both
+        same_birth_date = "coalesce(a.birth_date = b.birth_date, false)"
+        tests.append(
+            (
+                "different_first_name",
+                f"{different_first_names_sql('a', 'b')} and not {same_birth_date}",
+            )
+        )
     if tests:
         reasons = ", ".join(f"case when {sql} then '{reason}' end" for reason, sql in tests)
         con.execute(f"""

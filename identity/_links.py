@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from identity import _plan
 from identity._config import IdentityConfig, IdentityConfigError
 from identity._guards import LINK_IDS
 
@@ -45,6 +46,8 @@ from grouped where record_id <> anchor"""
 def _gamma_sql(labels: dict[str, dict[int, str]], config: IdentityConfig) -> str:
     clauses = []
     for conflict in config.conflicts:
+        if conflict.comparison in _plan.COMPARISON_INPUTS and conflict.comparison not in labels:
+            continue  # the records carry no such attribute: the model has no such comparison
         if conflict.comparison not in labels:
             raise IdentityConfigError(
                 f"conflict {conflict.name!r}: no comparison {conflict.comparison!r}; "
@@ -102,6 +105,15 @@ def accept_predictions(
 
     relation = predictions if " " not in predictions.strip() else f"({predictions})"
     columns = {r[0] for r in con.execute(f"describe select * from {relation}").fetchall()}
+    # conflicts' SQL may name any attribute: those the model does not compare are NULL here
+    absent = [
+        f"null::{'date' if c == 'birth_date' else 'varchar'} as {c}_{side}"
+        for c in _plan.ATTRIBUTE_COLUMNS
+        for side in "lr"
+        if f"{c}_{side}" not in columns
+    ]
+    if absent:
+        relation = f"(select *, {', '.join(absent)} from {relation})"
     conflict = _gamma_sql(labels, config)
     top = _top_comparisons_sql(labels, columns, config.top_comparisons)
     con.execute(f"""

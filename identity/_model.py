@@ -23,6 +23,15 @@ written here; their levels, in order (with an example pair):
   - same departement: ``75011`` / ``75018``
   - different: anything else
 
+``address`` (standardised address line: lower case, accents folded, single spaces)
+  - null: one side missing
+  - same address: ``12 rue de la paix`` twice
+  - similar address (Jaro-Winkler >= 0.9): ``12 rue de la paix`` / ``12 rue de la pais``
+  - different: anything else
+
+Only the comparisons the records can feed are used (``_plan``): an export without e-mails
+or phones trains and scores on what it has.
+
 E-mail and phone get no term-frequency adjustment: a value's frequency mostly counts the
 same person's records (card, account, subscription, calls), so it would weaken exactly the
 pairs that should link. Values shared by many people (junk, a shop's switchboard) are handled
@@ -39,10 +48,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from identity import _plan
 from identity._config import IdentityConfig
 
 if TYPE_CHECKING:
     from identity._backend import SplinkTables
+    from identity._plan import ModelPlan
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +66,7 @@ MODEL_COLUMNS = (
     "birth_date",
     "postcode",
     "city",
+    "address_line",
 )
 TF_COLUMNS = ("first_name", "last_name")
 _QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summary suffices
@@ -64,7 +76,7 @@ class IdentityTrainingError(RuntimeError):
     """The model cannot be trained on the records at hand."""
 
 
-def _comparisons() -> list:
+def _comparisons(kept: tuple[str, ...]) -> list:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import ColumnExpression
@@ -107,30 +119,42 @@ def _comparisons() -> list:
             cll.ElseLevel().configure(label_for_charts="different place"),
         ],
     )
-    return [
-        cl.NameComparison("first_name", jaro_winkler_thresholds=[0.92, 0.8]),
-        cl.NameComparison("last_name", jaro_winkler_thresholds=[0.92, 0.8]),
-        cl.DateOfBirthComparison(
+    address = cl.CustomComparison(
+        output_column_name="address",
+        comparison_description="standardised address line",
+        comparison_levels=[
+            cll.NullLevel("address_line"),
+            cll.ExactMatchLevel("address_line").configure(label_for_charts="same address"),
+            cll.JaroWinklerLevel("address_line", 0.9).configure(label_for_charts="similar address"),
+            cll.ElseLevel().configure(label_for_charts="different address"),
+        ],
+    )
+    every = {
+        "first_name": cl.NameComparison("first_name", jaro_winkler_thresholds=[0.92, 0.8]),
+        "last_name": cl.NameComparison("last_name", jaro_winkler_thresholds=[0.92, 0.8]),
+        "birth_date": cl.DateOfBirthComparison(
             "birth_date",
             input_is_string=False,
             datetime_thresholds=[1, 1],
             datetime_metrics=["month", "year"],
         ),
-        email,
-        phone,
-        place,
-    ]
+        "email": email,
+        "phone": phone,
+        "place": place,
+        "address": address,
+    }
+    return [every[name] for name in _plan.COMPARISON_INPUTS if name in kept]
 
 
-def settings_creator(config: IdentityConfig):
-    """Splink settings built from the identity configuration."""
+def settings_creator(plan: ModelPlan):
+    """Splink settings for the comparisons and blocking rules the records support."""
     from splink import SettingsCreator, block_on
 
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_id",
-        comparisons=_comparisons(),
-        blocking_rules_to_generate_predictions=[block_on(*cols) for cols in config.blocking],
+        comparisons=_comparisons(plan.comparisons),
+        blocking_rules_to_generate_predictions=[block_on(*cols) for cols in plan.blocking],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
     )
@@ -150,16 +174,19 @@ def train_model(
             f"{count} identified record(s): training needs at least two records "
             "with an identifying attribute; load the sources first (`cdp ingest`)"
         )
-    linker = Linker(splink.frame(records), settings_creator(config), log_level=_QUIET)
+    plan = _plan.plan_for(splink, records, config)
+    if not plan.blocking:
+        raise IdentityTrainingError(
+            f"no blocking rule of config/identity.yml ({config.blocking}) fits the records, "
+            f"which carry only {list(plan.attributes)}: add one over those attributes"
+        )
+    linker = Linker(splink.frame(records), settings_creator(plan), log_level=_QUIET)
     t = config.training
     linker.training.estimate_probability_two_random_records_match(
-        [block_on(*cols) for cols in t.prior_rules], recall=t.prior_recall
+        [block_on(*cols) for cols in plan.prior_rules], recall=t.prior_recall
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
-    for cols in t.em_blocking:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*cols), estimate_without_term_frequencies=True
-        )
+    estimate_m_by_em(linker, plan, config)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model = linker.misc.save_model_to_json(str(model_path), overwrite=True)
     if t.discount_sampled_matches:
@@ -167,11 +194,41 @@ def train_model(
         model = discount_sampled_matches(model, sampled, t.discount_max_factor)
         model_path.write_text(json.dumps(model, indent=2), encoding="utf-8")
     _meta_path(model_path).write_text(
-        json.dumps({"config_hash": config_hash(config), "records": count}),
+        json.dumps({"config_hash": config_hash(config), "records": count, "plan": plan.as_dict()}),
         encoding="utf-8",
     )
     log.info("identity model trained on %d records, saved to %s", count, model_path)
     return model
+
+
+def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig) -> None:
+    """EM sessions until every comparison of the plan is estimated once (``_plan``).
+
+    A session that finds no pairs, or whose few pairs drive a level's m to zero (small
+    exports: Splink refuses an m that underflows), is skipped: the planner then tries the
+    blocking rule that estimates the most of what is still missing."""
+    from splink import block_on
+    from splink.internals.exceptions import EMTrainingException  # not re-exported
+
+    missing, tried = set(plan.comparisons), []
+    while missing and (session := _plan.next_training_session(plan, config, tried, missing)):
+        tried.append(session)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*session), estimate_without_term_frequencies=True
+            )
+        except (EMTrainingException, ValueError) as error:
+            if isinstance(error, ValueError) and "m_probability" not in str(error):
+                raise
+            log.warning("training session blocked on %s skipped: %s", session, error)
+            continue
+        missing -= _plan.estimated_by(session, plan.comparisons)
+    if missing:
+        log.warning(
+            "no training session could estimate %s (each candidate blocks on them or finds "
+            "no pairs): their m probabilities keep Splink's defaults",
+            sorted(missing),
+        )
 
 
 def discount_sampled_matches(

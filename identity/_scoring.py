@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from identity._config import IdentityConfig
 
 _HAS_ATTRIBUTE = (
-    "coalesce(first_name, last_name, email, phone, postcode, city, "
+    "coalesce(first_name, last_name, email, phone, postcode, city, address_line, "
     "cast(birth_date as varchar)) is not null"
 )
 
@@ -80,7 +80,7 @@ union select record_id from ({_decisions.changed_since_last_run_sql()})""")
     splink.put("new_records", "select * from _identity_new_model_records")
     splink.put("existing_records", _candidates_sql(config))
     tf_tables = {}
-    for column in _model.TF_COLUMNS:
+    for column in (c for c in _model.TF_COLUMNS if c in labels):
         tf_tables[column] = f"tf_lookup_{column}"
         splink.put(
             tf_tables[column],

@@ -79,9 +79,11 @@ def test_model_settings_compile_for_splink_spark_backend():
     from pathlib import Path
 
     from identity._model import settings_creator
+    from identity._plan import ATTRIBUTE_COLUMNS, plan_from_counts
 
     config = load_identity_config(Path(__file__).resolve().parents[2] / "config" / "identity.yml")
-    spark = settings_creator(config).create_settings_dict("spark")
+    plan = plan_from_counts(dict.fromkeys(ATTRIBUTE_COLUMNS, 100), config)
+    spark = settings_creator(plan).create_settings_dict("spark")
     conditions = [
         level["sql_condition"]
         for comparison in spark["comparisons"]

@@ -1,0 +1,65 @@
+"""The model adapts to the attributes an export carries (identity/_plan.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from identity._config import load_identity_config
+from identity._plan import (
+    ATTRIBUTE_COLUMNS,
+    estimated_by,
+    next_training_session,
+    plan_from_counts,
+)
+
+CONFIG = load_identity_config(Path(__file__).resolve().parents[2] / "config" / "identity.yml")
+
+
+def _sessions(plan) -> list[list[str]]:
+    """Every session the planner picks when each one trains successfully."""
+    tried: list[list[str]] = []
+    missing = set(plan.comparisons)
+    while missing and (session := next_training_session(plan, CONFIG, tried, missing)):
+        tried.append(session)
+        missing -= estimated_by(session, plan.comparisons)
+    return tried
+
+
+def test_every_attribute_present_keeps_the_configured_model():
+    plan = plan_from_counts(dict.fromkeys(ATTRIBUTE_COLUMNS, 1000), CONFIG)
+    assert plan.comparisons == (
+        "first_name", "last_name", "birth_date", "email", "phone", "place", "address",
+    )  # fmt: skip
+    assert plan.blocking == CONFIG.blocking
+    assert plan.prior_rules == CONFIG.training.prior_rules
+    # the two configured sessions estimate all seven comparisons between them
+    assert _sessions(plan) == CONFIG.training.em_blocking
+
+
+def test_an_export_without_email_or_phone_drops_their_comparisons_and_rules():
+    counts = dict.fromkeys(ATTRIBUTE_COLUMNS, 1000) | {"email": 0, "phone": 1}
+    plan = plan_from_counts(counts, CONFIG)
+    assert "email" not in plan.comparisons and "phone" not in plan.comparisons
+    assert plan.absent == ("email", "phone")  # one phone can never be compared with another
+    assert all(not {"email", "phone"} & set(rule) for rule in plan.blocking + plan.prior_rules)
+    assert [["first_name", "last_name", "birth_date"]] == plan.prior_rules
+
+
+def test_training_sessions_fill_in_what_the_configured_ones_cannot_estimate():
+    # Configured EM: [email] (gone: no e-mails) and [first_name, last_name], which cannot
+    # estimate the name comparisons. Of the blocking rules, [last_name, birth_date] would
+    # estimate the first name only; [birth_date, postcode] estimates both: it is picked.
+    counts = dict.fromkeys(ATTRIBUTE_COLUMNS, 1000) | {"email": 0, "phone": 0}
+    plan = plan_from_counts(counts, CONFIG)
+    sessions = _sessions(plan)
+    assert sessions == [["first_name", "last_name"], ["birth_date", "postcode"]]
+    covered = set().union(*(estimated_by(s, plan.comparisons) for s in sessions))
+    assert covered == set(plan.comparisons)
+
+
+def test_only_names_falls_back_to_the_name_blocking_rule_for_the_prior():
+    counts = dict.fromkeys(ATTRIBUTE_COLUMNS, 0) | {"first_name": 50, "last_name": 50}
+    plan = plan_from_counts(counts, CONFIG)
+    assert plan.comparisons == ("first_name", "last_name")
+    assert plan.blocking == [["first_name", "last_name"]]
+    assert plan.prior_rules == [["first_name", "last_name"]]
