@@ -166,6 +166,27 @@ class CallCenterTicket(Contract):
     verbatim: str | None = None
 
 
+class Contact(Contract):
+    """One person as another system knows them: a CRM contact, a loyalty-programme member,
+    a marketplace buyer, a franchise's customer file. The generic way in for person data."""
+
+    contact_id: str
+    full_name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    birth_date: BirthDate | None = None
+    address_line: str | None = None
+    postcode: str | None = None
+    city: str | None = None
+    country: str | None = None
+    email_opt_in: bool | None = None
+    sms_opt_in: bool | None = None
+    created_at: PastTimestamp | None = None
+    updated_at: PastTimestamp | None = None
+
+
 CONTRACTS: dict[str, type[Contract]] = {
     "pos_receipt_line": PosReceiptLine,
     "web_event": WebEvent,
@@ -173,6 +194,7 @@ CONTRACTS: dict[str, type[Contract]] = {
     "email_subscriber": EmailSubscriber,
     "email_activity": EmailActivity,
     "callcenter_ticket": CallCenterTicket,
+    "contact": Contact,
 }
 
 
