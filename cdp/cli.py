@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 
 import typer
 
@@ -54,7 +55,22 @@ def _mount_commands() -> None:
 
 _mount_commands()
 
+# Errors the platform raises on purpose carry a message that says what and what to do:
+# the user gets that message, not a traceback (`--verbose` keeps the traceback).
+_OWN_PACKAGES = ("cdp", "ingestion", "identity", "profiles", "expectations")
+
+
+def _is_own_error(error: BaseException) -> bool:
+    return type(error).__module__.split(".")[0] in _OWN_PACKAGES
+
 
 def main() -> None:
     """Console entry point."""
-    app()
+    verbose = any(arg in ("-v", "--verbose") for arg in sys.argv[1:])
+    try:
+        app()
+    except Exception as error:
+        if verbose or not _is_own_error(error):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from cdp.settings import Settings
 
 from identity._stability import ChurnGateError
@@ -34,11 +36,12 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
     return _resolve(settings, full=full, approve_churn=approve_churn)
 
 
-def evaluate(settings: Settings) -> dict[str, Any]:
-    """Pairwise and B-cubed precision/recall/F1 against the generator's truth."""
+def evaluate(settings: Settings, truth_path: Path | None = None) -> dict[str, Any]:
+    """Pairwise and B-cubed precision/recall/F1 against the generator's truth, or against
+    ``truth_path`` (CSV: identity_type, source_key, person_id)."""
     from identity._evaluate import evaluate as _evaluate
 
-    return _evaluate(settings)
+    return _evaluate(settings, truth_path)
 
 
 def explain(settings: Settings, key: str) -> dict[str, Any]:

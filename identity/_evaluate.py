@@ -15,6 +15,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import duckdb
 
     from cdp.settings import Settings
@@ -24,6 +26,10 @@ log = logging.getLogger(__name__)
 
 class TruthNotFoundError(FileNotFoundError):
     """The generator's identity_truth.csv is missing."""
+
+
+class EvaluationError(RuntimeError):
+    """Nothing to evaluate: no resolved identities, or no truth row matching one."""
 
 
 def _metrics(con: duckdb.DuckDBPyConnection, where: str) -> dict[str, float]:
@@ -89,16 +95,32 @@ where ha.household_id = hb.household_id""").fetchone()[0]
     return result
 
 
-def evaluate(settings: Settings) -> dict[str, Any]:
-    """Compare identity.customer_records with truth_dir/identity_truth.csv."""
-    from cdp.warehouse import connect
+def _no_match_message(con: duckdb.DuckDBPyConnection, truth: Path, rows: int) -> str:
+    ours = con.execute(
+        "select identity_type, source_key from identity.customer_records limit 1"
+    ).fetchone()
+    theirs = con.execute("select identity_type, source_key from _identity_truth limit 1").fetchone()
+    return (
+        f"none of the {rows} rows of {truth} names a resolved identity record; keys must "
+        f"spell identity_type and source_key as identity.customer_records does (for example "
+        f"{ours}, truth has {theirs})"
+    )
 
-    truth = settings.truth_dir / "identity_truth.csv"
+
+def evaluate(settings: Settings, truth_path: Path | None = None) -> dict[str, Any]:
+    """Compare identity.customer_records with a truth file (identity_type, source_key,
+    person_id); by default truth_dir/identity_truth.csv, written by `cdp generate`."""
+    from cdp.warehouse import connect, table_exists
+
+    truth = truth_path or settings.truth_dir / "identity_truth.csv"
     if not truth.exists():
         raise TruthNotFoundError(
-            f"{truth}: not found; run `cdp generate` (evaluation needs the generator's truth)"
+            f"{truth}: not found; run `cdp generate`, or give your own truth file "
+            "(CSV with identity_type, source_key, person_id) with --truth"
         )
     with connect(settings) as con:
+        if not table_exists(con, "identity", "customer_records"):
+            raise EvaluationError("no identities resolved yet: run `cdp identity resolve` first")
         con.execute(f"""create or replace temp table _identity_truth as
 select identity_type, source_key, person_id
 from read_csv('{truth}', header = true, all_varchar = true)""")
@@ -107,9 +129,12 @@ select t.identity_type, t.source_key, t.person_id, m.customer_id, r.is_anonymous
 from _identity_truth t
 join identity.customer_records m using (identity_type, source_key)
 join identity.identity_records r using (record_id)""")
-        unmatched = con.execute(
-            "select (select count(*) from _identity_truth) - (select count(*) from _identity_eval)"
-        ).fetchone()[0]
+        truth_rows, matched = con.execute(
+            "select (select count(*) from _identity_truth), (select count(*) from _identity_eval)"
+        ).fetchone()
+        if matched == 0:
+            raise EvaluationError(_no_match_message(con, truth, truth_rows))
+        unmatched = truth_rows - matched
         result = {
             "identified": _metrics(con, "not is_anonymous"),
             "all": _metrics(con, "true"),

@@ -59,14 +59,19 @@ def resolve_command(
 
 
 @identity_app.command("evaluate")
-def evaluate_command() -> None:
+def evaluate_command(
+    truth: Annotated[
+        Path | None,
+        typer.Option(help="CSV of identity_type, source_key, person_id; default: the generator's"),
+    ] = None,
+) -> None:
     """Pairwise and B-cubed precision/recall/F1 against the generator's truth."""
     from rich.console import Console
     from rich.table import Table
 
     import identity
 
-    metrics = identity.evaluate(_settings())
+    metrics = identity.evaluate(_settings(), truth)
     table = Table(title="Identity resolution vs truth")
     table.add_column("metric")
     for scope in ("identified", "all"):
