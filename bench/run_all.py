@@ -19,6 +19,7 @@ BENCHMARKS = {
     "dbt": ["bench.dbt_bench", "--people", "100000"],
     "quality": ["bench.quality_bench", "--rows", "1000000"],
     "export": ["bench.export_bench", "--customers", "1000000"],
+    "public": ["bench.public_bench"],  # FEBRL 1-4 through a source definition, vs bare Splink
 }
 
 
