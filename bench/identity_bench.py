@@ -61,13 +61,13 @@ class _PeakRss:
 
 def _bare_splink(settings, results: dict, rss: _PeakRss):
     """The same records and settings through Splink alone; its clusters, as Arrow."""
-    from splink import Linker, block_on
+    from splink import Linker
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     from cdp.warehouse import connect
     from identity._backend import arrow, make_db_api, to_arrow
     from identity._config import load_identity_config
-    from identity._model import MODEL_COLUMNS, estimate_m_by_em, settings_creator
+    from identity._model import MODEL_COLUMNS, estimate_m_by_em, estimate_prior, settings_creator
     from identity._plan import plan_from_counts
 
     config = load_identity_config(settings.identity_config_path)
@@ -88,9 +88,7 @@ def _bare_splink(settings, results: dict, rss: _PeakRss):
         # the log level ours uses: Splink's INFO narration would bury the figures
         linker = Linker(db_api.register(records), settings_creator(plan), log_level=logging.WARNING)
         t = config.training
-        linker.training.estimate_probability_two_random_records_match(
-            [block_on(*c) for c in plan.prior_rules], recall=t.prior_recall
-        )
+        estimate_prior(linker, plan, config, records.num_rows)
         linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
         estimate_m_by_em(linker, plan, config)
         stages["train"] = round(time.perf_counter() - start, 2)

@@ -166,7 +166,7 @@ def train_model(
     """Estimate the model without labels (u by sampling, m by EM) and save it as JSON.
 
     ``records`` names a table given to Splink with ``splink.put``."""
-    from splink import Linker, block_on
+    from splink import Linker
 
     count = splink.rows(records)
     if count < 2:
@@ -182,9 +182,7 @@ def train_model(
         )
     linker = Linker(splink.frame(records), settings_creator(plan), log_level=_QUIET)
     t = config.training
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on(*cols) for cols in plan.prior_rules], recall=t.prior_recall
-    )
+    estimate_prior(linker, plan, config, count)
     linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
     estimate_m_by_em(linker, plan, config)
     model_path.parent.mkdir(parents=True, exist_ok=True)
@@ -201,6 +199,30 @@ def train_model(
     return model
 
 
+def estimate_prior(linker, plan: ModelPlan, config: IdentityConfig, records: int) -> None:
+    """The share of record pairs that match, from the near-certain rules of the plan.
+
+    A first small load may hold no pair the rules find (Splink then estimates 0, and every
+    later log-odds fails) or nothing but matches (Splink refuses the recall): the estimate
+    is kept between "one match in the whole load" and one half."""
+    from splink import block_on
+
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on(*cols) for cols in plan.prior_rules], recall=config.training.prior_recall
+        )
+    except ValueError as error:
+        log.warning("prior from %s not estimated: %s", plan.prior_rules, error)
+    settings = linker._settings_obj  # Splink 5 has no public setter for the prior
+    estimated = settings._probability_two_random_records_match
+    bounded = min(max(estimated, 2 / max(records * (records - 1), 2)), 0.5)
+    if bounded != estimated:
+        log.warning(
+            "prior %.3g out of bounds for %d records: %.3g used", estimated, records, bounded
+        )
+        settings._probability_two_random_records_match = bounded
+
+
 def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig) -> None:
     """EM sessions until every comparison of the plan is estimated once (``_plan``).
 
@@ -213,6 +235,9 @@ def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig) -> None:
     missing, tried = set(plan.comparisons), []
     while missing and (session := _plan.next_training_session(plan, config, tried, missing)):
         tried.append(session)
+        # A session drops the comparisons it blocks on from the linker's own settings and
+        # puts them back only when it succeeds: a failed one must not take them with it.
+        before = linker._settings_obj.core_model_settings.copy()
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 block_on(*session), estimate_without_term_frequencies=True
@@ -220,6 +245,7 @@ def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig) -> None:
         except (EMTrainingException, ValueError) as error:
             if isinstance(error, ValueError) and "m_probability" not in str(error):
                 raise
+            linker._settings_obj.core_model_settings = before
             log.warning("training session blocked on %s skipped: %s", session, error)
             continue
         missing -= _plan.estimated_by(session, plan.comparisons)
