@@ -77,6 +77,13 @@ def build_marts(settings: Settings, select: str | None = None):
     return _jsonable(build_profiles(settings, select=select))
 
 
+def refresh_consent(settings: Settings):
+    """Rebuild the consent tables from the raw layer (the dbt models read them)."""
+    from profiles import refresh_consent as refresh
+
+    return _jsonable(refresh(settings))
+
+
 def export_golden_records(settings: Settings, mode: str = "incremental"):
     """Export golden records (incremental by default) with their manifest."""
     from profiles import export_golden_records as export

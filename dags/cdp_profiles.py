@@ -57,16 +57,25 @@ DBT_ENV = {"CDP_DUCKDB_PATH": str(SETTINGS.duckdb_path)}
 
 Runs when identity resolution emitted `cdp://identity/customers`.
 
-1. `dbt`: every model of `dbt_project/` (staging → intermediate → marts) as a `run` task
+1. `consent`: consent history per customer and channel, from the raw layer (what the
+   profile's consent columns and the audiences both read).
+2. `dbt`: every model of `dbt_project/` (staging → intermediate → marts) as a `run` task
    followed by its `test` task. A failed model fails its own task: fix and clear it alone.
-2. `check_marts`: the marts quality checks (blocking failures stop the exports).
-3. `export_golden_records` (incremental: upserts and deletes since the last export) and
+3. `check_marts`: the marts quality checks (blocking failures stop the exports).
+4. `export_golden_records` (incremental: upserts and deletes since the last export) and
    `export_audiences` (consented customers only), under `data/exports/`.
 
 Emits `cdp://marts/profiles` when the exports are written.
 """,
 )
 def cdp_profiles():
+    @task(pool=ORCHESTRATION.writer_pool)
+    def consent() -> dict:
+        """Consent tables rebuilt from the raw layer, before dbt reads them."""
+        from cdp.pipeline import refresh_consent
+
+        return refresh_consent(Settings())
+
     dbt = DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(DBT_DIR, env_vars=DBT_ENV),
@@ -111,7 +120,7 @@ def cdp_profiles():
 
         return export_audiences(Settings())
 
-    dbt >> check_marts() >> export_golden_records() >> export_audiences()
+    consent() >> dbt >> check_marts() >> export_golden_records() >> export_audiences()
 
 
 cdp_profiles()

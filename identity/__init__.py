@@ -1,6 +1,7 @@
 """Identity resolution: one stable customer_id per person (the RCU), explained and measured.
 
-Public surface: :func:`train`, :func:`resolve`, :func:`evaluate`, :func:`explain`. Heavy
+Public surface: :func:`train`, :func:`resolve`, :func:`evaluate`, :func:`explain`,
+:func:`identity_mappings`. Heavy
 libraries (duckdb, splink) load inside the calls.
 """
 
@@ -13,9 +14,25 @@ if TYPE_CHECKING:
 
     from cdp.settings import Settings
 
+from identity._config import IdentityMapping
 from identity._stability import ChurnGateError
 
-__all__ = ["ChurnGateError", "train", "resolve", "evaluate", "explain"]
+__all__ = [
+    "ChurnGateError",
+    "IdentityMapping",
+    "identity_mappings",
+    "train",
+    "resolve",
+    "evaluate",
+    "explain",
+]
+
+
+def identity_mappings(settings: Settings) -> list[IdentityMapping]:
+    """The `identities:` mappings of every source definition (which raw rows are people)."""
+    from identity._config import load_identity_mappings
+
+    return load_identity_mappings(settings.sources_dir)
 
 
 def train(settings: Settings) -> dict[str, Any]:

@@ -31,8 +31,16 @@ def access(settings, identifier: str, out=None):
 
 
 # --- 360° profile marts (profiles/build.py, dbt_project/)
+def refresh_consent(settings):
+    """Rebuild consent.history / consent.current from the raw layer (dbt reads them)."""
+    from profiles.build import refresh_consent as _refresh
+
+    return _refresh(settings)
+
+
 def build_profiles(settings, select=None, dbt_vars=None):
-    """Run `dbt build` on the warehouse; raises DbtBuildError naming failed nodes."""
+    """Rebuild consent, then `dbt build` the warehouse; raises DbtBuildError naming failed
+    nodes."""
     from profiles.build import build_profiles as _build
 
     return _build(settings, select=select, dbt_vars=dbt_vars)

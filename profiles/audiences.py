@@ -142,7 +142,7 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
                 f"identity.golden_records is missing in {settings.duckdb_path}; "
                 "run `cdp identity resolve` first"
             )
-        build_consent(con)
+        build_consent(con, settings)
         columns = _build_base(con)
         if any(config.audiences[n].segments for n in wanted) and not table_exists(
             con, "marts", "customer_segments"

@@ -130,16 +130,28 @@ def _invoke(settings: Settings, command: list[str]) -> Any:
             _release_warehouse()
 
 
+def refresh_consent(settings: Settings) -> dict[str, int]:
+    """Rebuild the consent tables dbt reads (``consent.history``) from the raw layer."""
+    from cdp.warehouse import connect
+    from profiles.consent import build_consent
+
+    with connect(settings) as con:
+        return build_consent(con, settings)
+
+
 def build_profiles(
     settings: Settings, select: str | None = None, dbt_vars: dict[str, Any] | None = None
 ) -> BuildResult:
-    """Run ``dbt build`` (models, tests, unit tests); raise :class:`DbtBuildError` on failure.
+    """Rebuild consent, then run ``dbt build`` (models, tests, unit tests); raise
+    :class:`DbtBuildError` on failure.
 
     ``select`` is a dbt selection (``customer_profile+``, ``tag:x``); ``dbt_vars`` override
     the project's vars (RFM boundaries, windows, ``as_of_date``).
     """
     import json
 
+    if settings.duckdb_path.exists():
+        refresh_consent(settings)
     command = ["build"]
     if select:
         command += ["--select", select]

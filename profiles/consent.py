@@ -5,14 +5,17 @@ Signals (raw layer, attached to customers through `identity.customer_records`):
 - e-mail platform subscribers: `subscribed` grants e-mail, `unsubscribed` / `cleaned` refuse
   it (`pending` is no decision yet: double opt-in not confirmed);
 - e-mail activity: an `unsubscribe` or `complaint` refuses e-mail at that moment;
-- e-shop accounts: `email_opt_in` / `sms_opt_in` as of the account's `updated_at`;
-- loyalty sign-up (POS receipts with a card): `email_opt_in` / `sms_opt_in`, counted when the
-  answer first appears or changes for that card, since every receipt repeats it.
+- opt-ins of any identity record: every `identities:` mapping of a source definition whose
+  raw table has `email_opt_in` / `sms_opt_in` (e-shop accounts, loyalty sign-ups, a CRM's
+  contacts) gives its record's answers, dated by the mapping's `last_seen_at`, counted when
+  an answer first appears or changes (each receipt or re-export repeats it). The source is
+  named `<source>.<entity>` (`web.accounts`, `pos.receipt_lines`).
 
 `consent.history` keeps every decision; `consent.current` holds the latest per customer and
 channel (a refusal wins a tie: when in doubt, do not contact). Both are rebuilt from the raw
-layer, which keeps every loaded row, so the history survives rebuilds. Audiences and exports
-read consent from here rather than from the marts so the rule lives in one place.
+layer, which keeps every loaded row, so the history survives rebuilds. This is the one place
+the rule lives: audiences and exports read these tables, and dbt reads `consent.history` for
+the profile's consent columns (`stg_consent__decisions`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from cdp.warehouse import table_exists
 
 if TYPE_CHECKING:
     import duckdb
+
+    from cdp.settings import Settings
+    from identity import IdentityMapping
 
 log = logging.getLogger(__name__)
 
@@ -50,34 +56,33 @@ select distinct 'email_subscriber', lower(trim(email)), 'email', false, activity
 from raw.email__activity
 where email is not null and activity_type in ('unsubscribe', 'complaint')""",
     ),
-    (
-        "web__accounts",
-        ("account_id", "email_opt_in", "sms_opt_in", "updated_at", "created_at"),
-        """
-select distinct 'web_account', account_id, channel, is_granted, coalesce(updated_at, created_at),
-  'web.accounts'
-from raw.web__accounts
-cross join lateral (values ('email', email_opt_in), ('sms', sms_opt_in)) as c(channel, is_granted)
-where account_id is not null and is_granted is not null""",
-    ),
-    (
-        "pos__receipt_lines",
-        ("loyalty_card_id", "email_opt_in", "sms_opt_in", "sold_at"),
-        """
-with answers as (
-  select distinct loyalty_card_id, sold_at, channel, is_granted
-  from raw.pos__receipt_lines
-  cross join lateral (values ('email', email_opt_in), ('sms', sms_opt_in)) as c(channel, is_granted)
-  where loyalty_card_id is not null and is_granted is not null
-), changes as (
-  select *, lag(is_granted) over (partition by loyalty_card_id, channel
-                                  order by sold_at, is_granted) as previous_answer
+)
+OPT_INS = {"email": "email_opt_in", "sms": "sms_opt_in"}
+
+
+def _opt_in_signals(mapping: IdentityMapping, columns: set[str]) -> str | None:
+    """The mapping's records' opt-in answers, when its raw table has opt-in columns."""
+    channels = {channel: col for channel, col in OPT_INS.items() if col in columns}
+    decided_at = mapping.last_seen_at or mapping.first_seen_at
+    if not channels or decided_at is None:
+        return None
+    answers = " union all ".join(
+        f"select cast(({mapping.source_key}) as varchar) as source_key, "
+        f"cast(({decided_at}) as timestamp) as decided_at, '{channel}' as channel, "
+        f"{column} as is_granted from {mapping.raw_table} "
+        f"where {column} is not null and ({mapping.where or 'true'})"
+        for channel, column in channels.items()
+    )
+    label = f"{mapping.source}.{mapping.entity}"
+    return f"""
+with answers as (select distinct * from ({answers}) where source_key is not null),
+changes as (
+  select *, lag(is_granted) over (partition by source_key, channel
+                                  order by decided_at, is_granted) as previous_answer
   from answers
 )
-select 'loyalty_card', loyalty_card_id, channel, is_granted, sold_at, 'pos.loyalty_signup'
-from changes where previous_answer is distinct from is_granted""",
-    ),
-)
+select '{mapping.identity_type}', source_key, channel, is_granted, decided_at, '{label}'
+from changes where previous_answer is distinct from is_granted"""
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
@@ -89,9 +94,17 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def build_consent(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def build_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
     """Rebuild `consent.history` and `consent.current`; returns the row count of each."""
+    from identity import identity_mappings
+
     selects = []
+    for mapping in identity_mappings(settings):
+        schema, table = mapping.raw_table.split(".", 1)
+        if table_exists(con, schema, table):
+            sql = _opt_in_signals(mapping, _columns(con, table))
+            if sql:
+                selects.append(f"select * from ({sql})")
     for table, required, sql in _SIGNALS:
         if not table_exists(con, "raw", table):
             continue

@@ -188,7 +188,7 @@ def export_golden_records(
                 "run `cdp identity resolve` first"
             )
         con.execute(STATE_DDL)
-        build_consent(con)
+        build_consent(con, settings)
         previous = _previous_run(con)
         if mode == "incremental" and previous is None:
             log.info("no previous golden-record export: writing a full export")

@@ -245,7 +245,7 @@ def access(settings: Settings, identifier: str, out: Path | None = None) -> Path
     out = out or settings.reports_dir / "privacy" / f"{request_id}.json"
     with connect(settings) as con:
         person = find_person(con, identifier)
-        build_consent(con)
+        build_consent(con, settings)
         tables = tables_with_columns(con)
         ids = person.customer_ids
 

@@ -66,7 +66,7 @@ def test_consent_latest_decision_wins(built_settings):
     assert alice["email_consent_decided_at"] == datetime(2026, 10, 31, 18, 0)
     # sms: account no (01-05), then yes at the till (09-02)
     assert alice["is_sms_consent_granted"] is True
-    assert alice["sms_consent_source"] == "pos.loyalty_signup"
+    assert alice["sms_consent_source"] == "pos.receipt_lines"
     assert alice["is_email_unsubscribed"] is True
 
 

@@ -19,7 +19,7 @@ def _write_config(settings, audiences: dict) -> None:
 
 def test_latest_consent_decision_wins(warehouse):
     with connect(warehouse) as con:
-        build_consent(con)
+        build_consent(con, warehouse)
         current = {
             (c, ch): g
             for c, ch, g in con.execute(

@@ -3,7 +3,7 @@
 with
 
 decisions as (
-    select * from {{ ref('int_consent_decisions') }}
+    select * from {{ ref('stg_consent__decisions') }}
 ),
 
 latest as (
