@@ -52,6 +52,7 @@ class IdentityMapping(_Strict):
         description="identifier type -> SQL expression; equal values link deterministically",
     )
     source: str = ""  # filled from the file it was read from
+    table: str | None = None  # the entity's `table:` in that file, when it names one
 
     @field_validator("identity_type")
     @classmethod
@@ -78,7 +79,7 @@ class IdentityMapping(_Strict):
 
     @property
     def raw_table(self) -> str:
-        return f"raw.{self.source}__{self.entity}"
+        return f"raw.{self.table or f'{self.source}__{self.entity}'}"
 
 
 class TrainingConfig(_Strict):
@@ -261,6 +262,8 @@ def load_identity_mappings(sources_dir: Path) -> list[IdentityMapping]:
                     f"{path}: identities[{index}].entity {mapping.entity!r} is not an entity of "
                     f"source {source!r}; its entities are {sorted(entities)}"
                 )
+            if isinstance(entities, dict) and isinstance(entities[mapping.entity], dict):
+                mapping.table = entities[mapping.entity].get("table")
             mappings.append(mapping)
     if not mappings:
         raise IdentityConfigError(

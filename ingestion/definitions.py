@@ -76,6 +76,19 @@ class EntityDefinition(BaseModel):
     columns: dict[str, ColumnSource]
     personal_data: dict[Literal["email", "phone"], list[str]] = Field(default_factory=dict)
     max_encoding_error_ratio: float = Field(0.1, ge=0, le=1)
+    table: str | None = Field(
+        None,
+        description="raw table written (schema raw), default <source>__<entity>; a second "
+        "system of the same kind names the first one's table (pos__receipt_lines) so that "
+        "identity, consent and the marts read both",
+    )
+
+    @field_validator("table")
+    @classmethod
+    def _table_name(cls, value: str | None) -> str | None:
+        if value is not None and not NAME.match(value):
+            raise ValueError(f"table {value!r} must be lower_snake_case (raw.<table>)")
+        return value
 
     @field_validator("columns", mode="before")
     @classmethod
@@ -160,6 +173,30 @@ class SourceDefinition(BaseModel):
                 raise ValueError(f"entity {name!r} must be lower_snake_case (it names a raw table)")
         return value
 
+    def raw_table(self, entity: str) -> str:
+        """The qualified raw table an entity's rows land in."""
+        return raw_table_name(self.source, entity, self.entities[entity].table)
+
+
+def raw_table_name(source: str, entity: str, table: str | None = None) -> str:
+    """``raw.<table>``, by default ``raw.<source>__<entity>``."""
+    return f"raw.{table or f'{source}__{entity}'}"
+
+
+def _check_shared_tables(definitions: list[SourceDefinition]) -> None:
+    """Entities writing one raw table must feed one contract (the table has its columns)."""
+    writers: dict[str, tuple[str, str]] = {}
+    for definition in definitions:
+        for name, entity in definition.entities.items():
+            table = definition.raw_table(name)
+            first = writers.setdefault(table, (f"{definition.source}.{name}", entity.contract))
+            if first[1] != entity.contract:
+                raise DefinitionError(
+                    f"{definition.path}: entity {name!r} writes {table} with contract "
+                    f"{entity.contract!r}, but {first[0]} writes it with {first[1]!r}; "
+                    "one raw table holds one contract"
+                )
+
 
 def _explain(path: Path, error: ValidationError) -> DefinitionError:
     problems = [
@@ -202,6 +239,7 @@ def load_definitions(sources_dir: Path, only: list[str] | None = None) -> list[S
                 f"{by_name[definition.source].path} and {definition.path}"
             )
         by_name[definition.source] = definition
+    _check_shared_tables(definitions)
     if only:
         unknown = sorted(set(only) - set(by_name))
         if unknown:

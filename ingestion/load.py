@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 
 from ingestion import ledger, readers
 from ingestion.contracts import column_rules
-from ingestion.definitions import EntityDefinition, SourceDefinition, load_definitions
+from ingestion.definitions import (
+    EntityDefinition,
+    SourceDefinition,
+    load_definitions,
+    raw_table_name,
+)
 from ingestion.ledger import FileResult
 from ingestion.readers import FileReadError
 from ingestion.sql import ident, macro_ddl, raw_line_suppression
@@ -56,9 +61,9 @@ class IngestReport:
         return sum(getattr(r, attribute) for r in self.files)
 
 
-def raw_table(source: str, entity: str) -> str:
-    """Name of the raw table a source entity loads into."""
-    return f"raw.{source}__{entity}"
+def raw_table(source: str, entity: str, table: str | None = None) -> str:
+    """Name of the raw table a source entity loads into (``table:`` of its definition)."""
+    return raw_table_name(source, entity, table)
 
 
 def _display_path(path: Path, settings: Settings) -> str:
@@ -227,7 +232,7 @@ def _load(
     stamp: str,
 ) -> None:
     """Stage, check and write one file; a failure is recorded on ``result``, not raised."""
-    table = raw_table(result.source, result.entity)
+    table = raw_table(result.source, result.entity, entity.table)
     rules = column_rules(entity.contract_model)
     try:
         # Scratch temp tables are built outside the transaction: only the writes to the

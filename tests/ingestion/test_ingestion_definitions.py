@@ -88,6 +88,62 @@ def test_a_new_definition_loads_a_differently_shaped_export(tmp_path):
         )
 
 
+def test_a_second_till_system_feeds_the_same_raw_table_and_identities(tmp_path):
+    # Vendor B's tills (acquired stores) write raw.pos__receipt_lines, as the sample's do:
+    # the marts, consent and the loyalty_card identities of pos.yml read both.
+    shared = VENDOR_B.replace(
+        "    contract: pos_receipt_line\n",
+        "    contract: pos_receipt_line\n    table: pos__receipt_lines\n",
+    )
+    settings = Settings(
+        data_dir=tmp_path / "data", sources_dir=_sources(tmp_path, {"pos_vendor_b.yml": shared})
+    )
+    write_pos(settings.landing_dir)
+    export = settings.landing_dir / "pos_vendor_b" / "sales_2024-02-03.csv"
+    export.parent.mkdir(parents=True)
+    export.write_text(
+        "Store,Receipt,Line,Sold At,Sku,Product,Qty,Unit Price,Payment,Card,Birth Date,"
+        "Email Optin\n"
+        "S9,R1,1,2024-02-03T10:15:00,A1,Lait,2,1.10,CB,C77,1990-05-01,yes\n",
+        encoding="utf-8",
+    )
+
+    report = ingestion.ingest(settings, sources=["pos", "pos_vendor_b"])
+
+    assert all(r.status == "loaded" for r in report.files)
+    with connect(settings) as con:
+        by_file = dict(
+            con.execute(
+                "select regexp_extract(_source_file, '[^/]+$'), count(*) "
+                "from raw.pos__receipt_lines group by 1"
+            ).fetchall()
+        )
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    assert by_file["sales_2024-02-03.csv"] == 1 and by_file["pos_receipts_20240203.csv"] > 1
+    assert tables == [("pos__receipt_lines",)]
+    from identity import identity_mappings
+
+    loyalty = next(m for m in identity_mappings(settings) if m.identity_type == "loyalty_card")
+    assert loyalty.raw_table == "raw.pos__receipt_lines"
+
+
+def test_one_raw_table_takes_one_contract(tmp_path):
+    clash = """
+source: crm
+entities:
+  contacts:
+    contract: contact
+    table: pos__receipt_lines
+    files: crm/*.csv
+    format: csv
+    columns: {contact_id: id}
+"""
+    with pytest.raises(DefinitionError, match="one raw table holds one contract"):
+        load_definitions(_sources(tmp_path, {"crm.yml": clash}))
+
+
 def test_rows_of_an_erased_person_are_suppressed_everywhere(settings):
     write_pos(settings.landing_dir)
     broken = settings.landing_dir / "pos" / "pos_receipts_20240204.csv"
