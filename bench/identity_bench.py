@@ -124,7 +124,7 @@ def run(records: int, workdir: Path, bare: bool = True) -> dict:
     start = time.perf_counter()
     data = generate(people, seed=3)
     with connect(settings) as con:
-        write_raw(con, data)
+        write_raw(con, data, batch_id="bench-1")
     results: dict = {"people": people, "setup_seconds": round(time.perf_counter() - start, 1)}
     write_truth(settings.truth_dir / "identity_truth.csv", data["truth"])
     del data
@@ -141,7 +141,7 @@ def run(records: int, workdir: Path, bare: bool = True) -> dict:
         results["full"]["pairwise_precision"] = quality["pairwise_precision"]
         batch = generate(max(1, people // 100), seed=4, offset=people)
         with connect(settings) as con:
-            write_raw(con, batch)
+            write_raw(con, batch, batch_id="bench-2")
         with rss.phase(results, "incremental"):
             summary = identity.resolve(settings)
         results["incremental"].update(

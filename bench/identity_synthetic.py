@@ -237,17 +237,22 @@ _TABLES = {
 }
 
 
-def write_raw(con, data: dict[str, list[dict]]) -> None:
-    """Append rows to the raw tables (created with the contract's columns if missing)."""
+def write_raw(con, data: dict[str, list[dict]], batch_id: str | None = None) -> None:
+    """Append rows to the raw tables (created with the contract's columns if missing);
+    with ``batch_id``, the rows carry it as ingestion's lineage ``_batch_id`` does."""
     import pyarrow as pa
 
     con.execute("create schema if not exists raw")
     for key, table in _TABLES.items():
         con.execute(f"create table if not exists {table} ({_SCHEMAS[table]})")
+        if batch_id:
+            con.execute(f"alter table {table} add column if not exists _batch_id varchar")
         rows = data.get(key) or []
         if rows:
             columns = list(rows[0])
             arrow = pa.table({c: [r.get(c) for r in rows] for c in columns})
+            if batch_id:
+                arrow = arrow.append_column("_batch_id", pa.array([batch_id] * len(rows)))
             con.register("_synthetic_rows", arrow)
             con.execute(f"insert into {table} by name select * from _synthetic_rows")
             con.unregister("_synthetic_rows")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from identity import _guards, _ids, _links
+from identity import _guards, _ids, _links, _watermark
 from identity._config import ATTRIBUTES, IdentityConfig
 from identity._golden import golden_records_sql
 from identity._records import RECORDS, STRONG_IDS
@@ -255,6 +255,7 @@ from {_ids.RETIRED} r where a.customer_id = r.retired_customer_id and r.customer
             "oversized_customers",
         )
         result = dict(zip(names, counts, strict=True))
+        _watermark.save(con)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

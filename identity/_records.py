@@ -15,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from identity import _standardise as std
+from identity import _watermark
 from identity._config import ATTRIBUTES, IdentityConfig, IdentityMapping
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 RECORDS = "_identity_records_stage"
 STRONG_IDS = "_identity_strong_ids_stage"
+REREAD = "_identity_reread_count"  # records read from the raw layer this run
 _EPOCH = "timestamp '1900-01-01'"
 
 
@@ -31,7 +33,7 @@ class IdentitySourceError(RuntimeError):
     """No raw table an identity mapping reads from exists yet."""
 
 
-def _raw_extract_sql(mapping: IdentityMapping) -> str:
+def _raw_extract_sql(mapping: IdentityMapping, only: str | None = None) -> str:
     attrs = mapping.attributes
     columns = [
         f"cast(({attrs[a]}) as varchar) as raw_{a}" if a in attrs else f"null::varchar as raw_{a}"
@@ -39,7 +41,8 @@ def _raw_extract_sql(mapping: IdentityMapping) -> str:
     ]
     first_seen = mapping.first_seen_at or mapping.last_seen_at or "null"
     last_seen = mapping.last_seen_at or mapping.first_seen_at or "null"
-    where = f"where {mapping.where}" if mapping.where else ""
+    filters = [f"({f})" for f in (mapping.where, only) if f]
+    where = f"where {' and '.join(filters)}" if filters else ""
     picked = ",\n  ".join(
         f"arg_max(raw_{a}, _order) filter (where raw_{a} is not null) as raw_{a}"
         for a in (*ATTRIBUTES, "full_name")
@@ -117,7 +120,13 @@ def extract_records(
     changed records are standardised again.
     """
     mappings = _available(con, mappings)
-    raw_sql = "\nunion all\n".join(f"select * from ({_raw_extract_sql(m)})" for m in mappings)
+    measured = _watermark.measure(con, mappings, config)
+    # an incremental run re-reads only the source keys of batches loaded since the last run
+    partial = reuse_previous and measured and _watermark.changed_keys(con, mappings)
+    raw_sql = "\nunion all\n".join(
+        f"select * from ({_raw_extract_sql(m, _watermark.only_changed(m) if partial else None)})"
+        for m in mappings
+    )
     # a view: the fingerprinting pass (_key_raw_rows) materialises the raw records once
     con.execute(f"create or replace temp view _identity_raw_stage as {raw_sql}")
     id_sql = "\nunion all\n".join(
@@ -131,7 +140,8 @@ def extract_records(
             "null::varchar as identifier_value where false"
         )
     )
-    _standardise(con, config, reuse_previous)
+    unread = [m.identity_type for m in mappings] if partial else []
+    _standardise(con, config, reuse_previous, unread)
     from identity import _guards  # imports this module: bound late
 
     _guards.apply(con, config)
@@ -175,8 +185,11 @@ def _settings_hash(config: IdentityConfig) -> str:
     return hashlib.sha256(dumped.encode()).hexdigest()[:16]
 
 
-def _key_raw_rows(con: duckdb.DuckDBPyConnection, config: IdentityConfig, reuse: bool) -> None:
-    """Fingerprint each raw record; keep the stored rows of unchanged ones (``reuse``)."""
+def _key_raw_rows(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, reuse: bool, unread: list[str]
+) -> None:
+    """Fingerprint each raw record; keep the stored rows of unchanged ones (``reuse``), and
+    of every record of the ``unread`` identity types whose source keys were not re-read."""
     raw_columns = ", ".join(f"r.raw_{a}" for a in (*ATTRIBUTES, "full_name"))
     con.execute(f"""
 create or replace temp table _identity_raw_keyed as
@@ -194,9 +207,19 @@ from _identity_raw_stage r
 left join identified i on i.record_id = r.identity_type || ':' || r.source_key""")
     con.execute("drop view _identity_raw_stage")
     if reuse:
-        con.execute("""create or replace temp table _identity_records_kept as
+        types = ", ".join(f"'{t}'" for t in unread)
+        untouched = (
+            f"""union all
 select p.* from identity.identity_records p
-semi join _identity_raw_keyed k using (record_id, fingerprint)""")
+anti join {_watermark.CHANGED_KEYS} c using (identity_type, source_key)
+where p.identity_type in ({types})"""
+            if unread
+            else ""
+        )
+        con.execute(f"""create or replace temp table _identity_records_kept as
+select p.* from identity.identity_records p
+semi join _identity_raw_keyed k using (record_id, fingerprint)
+{untouched}""")
         con.execute("""create or replace temp table _identity_raw_todo as
 select * from _identity_raw_keyed anti join _identity_records_kept using (record_id)""")
     else:
@@ -205,9 +228,11 @@ select * from _identity_raw_keyed anti join _identity_records_kept using (record
         )
 
 
-def _standardise(con: duckdb.DuckDBPyConnection, config: IdentityConfig, reuse: bool) -> None:
+def _standardise(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, reuse: bool, unread: list[str]
+) -> None:
     cfg = config.standardisation
-    _key_raw_rows(con, config, reuse)
+    _key_raw_rows(con, config, reuse, unread)
     _lookup_maps(con, config)
     attributes = {
         "first_name": std.name_sql("coalesce(r.raw_first_name, n.split_first)", cfg),
@@ -249,6 +274,9 @@ from standardised s""")
     con.execute("drop table _identity_name_split")
     con.unregister("_identity_phone_fallback")
     con.execute(f"drop {'table' if reuse else 'view'} _identity_raw_todo")
+    con.execute(
+        f"create or replace temp table {REREAD} as select count(*) as n from _identity_raw_keyed"
+    )
     con.execute("drop table _identity_raw_keyed")
     if reuse:
         kept = con.execute("select count(*) from _identity_records_kept").fetchone()[0]

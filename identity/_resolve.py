@@ -27,7 +27,7 @@ from identity import (
 )
 from identity._backend import SplinkTables
 from identity._config import IdentityConfig, load_identity_config, load_identity_mappings
-from identity._records import RECORDS, extract_records
+from identity._records import RECORDS, REREAD, extract_records
 
 if TYPE_CHECKING:
     import duckdb
@@ -91,6 +91,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
                 con, mappings, config, reuse_previous=has_previous and not full
             )
             _decisions.ensure_tables(con)
+            reread = con.execute(f"select n from {REREAD}").fetchone()[0]
         mode = "incremental" if has_previous and not full else "full"
         if mode == "incremental" and _retrained_since_last_run(con, path):
             log.info("the model was retrained since the last run: re-resolving everything")
@@ -143,6 +144,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
         "run_id": run_id,
         "mode": mode,
         "records": record_count,
+        "reread_records": reread,
         "scored_records": rescored,
         **counts,
         "changed_share": stability["changed_share"],
