@@ -67,8 +67,9 @@ def _bare_splink(settings, results: dict, rss: _PeakRss):
     from cdp.warehouse import connect
     from identity._backend import arrow, make_db_api, to_arrow
     from identity._config import load_identity_config
-    from identity._model import MODEL_COLUMNS, estimate_m_by_em, estimate_prior, settings_creator
+    from identity._model import MODEL_COLUMNS, settings_creator
     from identity._plan import plan_from_counts
+    from identity._training import estimate_m_by_em, estimate_prior
 
     config = load_identity_config(settings.identity_config_path)
     with connect(settings) as con:

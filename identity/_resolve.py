@@ -24,6 +24,7 @@ from identity import (
     _review,
     _scoring,
     _stability,
+    _training,
 )
 from identity._backend import SplinkTables
 from identity._config import IdentityConfig, load_identity_config, load_identity_mappings
@@ -65,7 +66,7 @@ def train(settings: Settings) -> dict[str, Any]:
         extract_records(con, mappings, config)
         with SplinkTables(con, config) as splink:
             records = _scoring.all_records(splink)
-            _model.train_model(splink, records, config, path)
+            _training.train_model(splink, records, config, path)
             count = splink.rows(records)
     return {"model_path": str(path), "records": count}
 
@@ -103,11 +104,12 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
                     records = _scoring.all_records(splink)
                     if splink.rows(records) >= 2:
                         log.info("no saved model at %s: training one now", path)
-                        _model.train_model(splink, records, config, path)
+                        _training.train_model(splink, records, config, path)
                     else:
                         log.warning("fewer than two identified records: nothing to match")
                 if path.exists():
-                    model = _model.load_model(path, config)
+                    model = _training.load_model(path, config)
+                    _training.warn_if_outgrown(con, path, config)
             with stage("predict"):
                 rescored = _scoring.score(con, splink, model, config, mode)
             with stage("cluster"):

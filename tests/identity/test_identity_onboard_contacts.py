@@ -156,3 +156,30 @@ def test_a_truth_file_naming_no_resolved_record_is_a_clear_error(crm_only, tmp_p
     wrong.write_text("identity_type,source_key,person_id\ncrm,C000-org,P0\n", encoding="utf-8")
     with pytest.raises(EvaluationError, match="crm_contact"):
         identity.evaluate(crm_only, wrong)
+
+
+def test_a_model_trained_without_emails_says_to_retrain_once_emails_arrive(crm_only, caplog):
+    import logging
+
+    ingestion.ingest(crm_only)
+    identity.resolve(crm_only)
+    # the CRM starts exporting e-mails: the saved model has no e-mail comparison yet
+    definition = crm_only.sources_dir / "crm.yml"
+    text = definition.read_text(encoding="utf-8")
+    text = text.replace("      city: VILLE\n", "      city: VILLE\n      email: MAIL\n")
+    text = text.replace("city: city}", "city: city, email: email}")
+    definition.write_text(text, encoding="utf-8")
+    export = crm_only.landing_dir / "crm" / "contacts_2026-12-01.csv"
+    export.write_text(
+        "ID;NOM_COMPLET;NAISSANCE;ADRESSE;CP;VILLE;MAIL\n"
+        "N1;PETIT Zoé;02/03/1990;3 rue Foch;75011;Paris;zoe.petit@orange.fr\n"
+        "N2;ROUX Noé;04/05/1991;5 rue Foch;75011;Paris;noe.roux@free.fr\n",
+        encoding="cp1252",
+    )
+    ingestion.ingest(crm_only)
+    with caplog.at_level(logging.WARNING, logger="identity._training"):
+        identity.resolve(crm_only)
+    assert any(
+        "['email']" in r.getMessage() and "cdp identity train" in r.getMessage()
+        for r in caplog.records
+    )
