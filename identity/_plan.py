@@ -108,7 +108,8 @@ def next_training_session(
     """The next EM session to run: configured ones first, then the blocking rule estimating
     the most comparisons still ``missing``; None when no untried rule helps."""
     configured = _supported(config.training.em_blocking, set(plan.attributes))
-    pending = [c for c in configured if c not in tried]
+    # a session estimating nothing (it blocks on every comparison) is not one Splink can run
+    pending = [c for c in configured if c not in tried and estimated_by(c, plan.comparisons)]
     if pending:
         return pending[0]
     candidates = [c for c in plan.blocking if c not in tried]

@@ -56,11 +56,11 @@ def train_model(
     linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
     estimate_m_by_em(linker, plan, config)
     model_path.parent.mkdir(parents=True, exist_ok=True)
-    model = linker.misc.save_model_to_json(str(model_path), overwrite=True)
+    model = fill_untrained_m(linker.misc.save_model_to_json(str(model_path), overwrite=True))
     if t.discount_sampled_matches:
         sampled = min(t.u_max_pairs, count * (count - 1) / 2)
         model = discount_sampled_matches(model, sampled, t.discount_max_factor)
-        model_path.write_text(json.dumps(model, indent=2), encoding="utf-8")
+    model_path.write_text(json.dumps(model, indent=2), encoding="utf-8")
     _meta_path(model_path).write_text(
         json.dumps({"config_hash": config_hash(config), "records": count, "plan": plan.as_dict()}),
         encoding="utf-8",
@@ -125,6 +125,31 @@ def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig) -> None:
             "no pairs): their m probabilities keep Splink's defaults",
             sorted(missing),
         )
+
+
+UNTRAINED_TOP_M = 0.9  # a comparison no EM session could estimate: its best level's m
+
+
+def fill_untrained_m(model: dict[str, Any]) -> dict[str, Any]:
+    """m for the comparisons no EM session could estimate (every session blocks on them,
+    as on an export carrying e-mails only): the best level 0.9, the worst 0.05, the levels
+    between sharing the rest. Splink would otherwise score them with no evidence at all."""
+    for comparison in model["comparisons"]:
+        levels = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
+        if not levels or any(lvl.get("m_probability") is not None for lvl in levels):
+            continue
+        middle = len(levels) - 2
+        shares = [UNTRAINED_TOP_M] + [0.05 / max(middle, 1)] * middle + [0.05]
+        if len(levels) == 1:
+            shares = [1.0]
+        for level, m in zip(levels, shares, strict=True):
+            level["m_probability"] = m
+        log.warning(
+            "comparison %s has no m estimate: uninformed m %s used (levels best to worst)",
+            comparison["output_column_name"],
+            [round(m, 3) for m in shares],
+        )
+    return model
 
 
 def discount_sampled_matches(

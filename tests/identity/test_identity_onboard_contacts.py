@@ -183,3 +183,42 @@ def test_a_model_trained_without_emails_says_to_retrain_once_emails_arrive(crm_o
         "['email']" in r.getMessage() and "cdp identity train" in r.getMessage()
         for r in caplog.records
     )
+
+
+NEWSLETTER = """
+source: newsletter
+entities:
+  subscribers:
+    contract: contact
+    files: newsletter/*.csv
+    format: csv
+    columns: {contact_id: id, email: email}
+identities:
+  - identity_type: newsletter_subscriber
+    entity: subscribers
+    source_key: contact_id
+    attributes: {email: email}
+"""
+
+
+def test_an_export_of_emails_only_links_the_same_address(settings):
+    # No session can estimate an e-mail-only model's m (each blocks on the e-mail): it gets
+    # an uninformed m, and the sampled u does the rest. 300 addresses, 100 given twice.
+    for definition in settings.sources_dir.glob("*.yml"):
+        definition.unlink()
+    (settings.sources_dir / "newsletter.yml").write_text(NEWSLETTER, encoding="utf-8")
+    rows = ["id,email"]
+    for n in range(300):
+        rows.append(f"a{n},abonne.{n}@orange.fr")
+        if n % 3 == 0:
+            rows.append(f"b{n}, Abonne.{n}@Orange.fr ")
+    landing = settings.landing_dir / "newsletter"
+    landing.mkdir(parents=True)
+    (landing / "subscribers_2026-12-01.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ingestion.ingest(settings)
+
+    summary = identity.resolve(settings)
+
+    assert summary["records"] == 400
+    assert summary["customers"] == 300
+    assert summary["probabilistic_links"] == 100

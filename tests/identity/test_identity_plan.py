@@ -63,3 +63,11 @@ def test_only_names_falls_back_to_the_name_blocking_rule_for_the_prior():
     assert plan.comparisons == ("first_name", "last_name")
     assert plan.blocking == [["first_name", "last_name"]]
     assert plan.prior_rules == [["first_name", "last_name"]]
+
+
+def test_a_session_blocking_on_every_comparison_is_never_run():
+    # e-mails only: [email] would estimate nothing (Splink cannot run such a session)
+    counts = dict.fromkeys(ATTRIBUTE_COLUMNS, 0) | {"email": 500}
+    plan = plan_from_counts(counts, CONFIG)
+    assert plan.comparisons == ("email",)
+    assert _sessions(plan) == []
