@@ -62,12 +62,25 @@ def mart_counts(settings: Settings) -> dict[str, int]:
         return {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for t in tables}
 
 
+def a_customer_email(settings: Settings) -> str | None:
+    """The e-mail of a customer seen in the most sources (then the biggest spender): a good
+    first one to look at."""
+    from cdp.warehouse import connect
+
+    with connect(settings) as con:
+        row = con.execute(
+            "select email from marts.customer_profile where email is not null "
+            "order by source_count desc, lifetime_revenue desc, customer_id limit 1"
+        ).fetchone()
+    return row[0] if row else None
+
+
 def _latest(folder: Path, pattern: str) -> Path | None:
     found = sorted(folder.glob(pattern)) if folder.exists() else []
     return found[-1] if found else None
 
 
-def where_results_are(settings: Settings) -> str:
+def where_results_are(settings: Settings, email: str | None = None) -> str:
     """The paths a new user looks at after the demo, and how to query the warehouse."""
     gx_docs = _latest(settings.reports_dir, "gx/**/data_docs/local_site/index.html")
     lines = {
@@ -88,7 +101,13 @@ def where_results_are(settings: Settings) -> str:
         'group by 1"\n'
         "            .venv/bin/cdp sql --file docs/analyst_queries.sql\n"
         "Identity:   .venv/bin/cdp identity evaluate   (precision/recall against the truth)\n"
-        "Airflow UI: make airflow"
+        + (
+            f"            .venv/bin/cdp identity explain {email}   (why its records are one "
+            "customer)\n"
+            if email
+            else ""
+        )
+        + "Airflow UI: make airflow"
     )
 
 
@@ -139,7 +158,7 @@ def main() -> int:
     steps.add_row("[bold]total[/bold]", f"[bold]{time.perf_counter() - started:.1f}[/bold]")
     console.print(steps)
 
-    console.print(where_results_are(settings))
+    console.print(where_results_are(settings, a_customer_email(settings)))
     return 0
 
 
