@@ -51,3 +51,16 @@ def test_timeline_by_email(built_settings):
     assert len(rows) == 15  # every touchpoint of Alice (see test_profiles_dbt_marts)
     assert [r[0] for r in rows] == sorted(r[0] for r in rows)
     assert rows[0][2] == "account_created" and rows[-1][2] == "email_unsubscribe"
+
+
+def test_the_demo_points_at_a_customer_seen_in_the_most_sources(built_settings):
+    from cdp.demo import a_customer_email
+
+    email = a_customer_email(built_settings)
+    most = query(
+        built_settings,
+        "select max(source_count) from marts.customer_profile where email is not null",
+    )[0][0]
+    assert query(
+        built_settings, "select source_count from marts.customer_profile where email = ?", [email]
+    ) == [(most,)]
