@@ -46,6 +46,17 @@ def connect_read_only(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]
         con.close()
 
 
+def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Column names of ``schema.table`` in order; empty when it does not exist."""
+    schema, name = table.split(".", 1)
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """True when ``schema.table`` exists (table or view)."""
     row = con.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import table_exists
+from cdp.warehouse import columns_of, table_exists
 from expectations._config import ExpectationSpec, QualityConfig, SuiteSpec
 
 if TYPE_CHECKING:
@@ -32,16 +32,6 @@ class Check:
     frame: pd.DataFrame | None = None
     missing: str | None = None  # why the frame could not be read
     required: bool = True
-
-
-def _columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    schema, name = table.split(".")
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, name],
-    ).fetchall()
-    return [row[0] for row in rows]
 
 
 def _quote(name: str) -> str:
@@ -138,7 +128,7 @@ def _rows_check(con, name: str, suite: SuiteSpec, config: QualityConfig) -> Chec
     if suite.sql is not None:
         check.frame = con.execute(suite.sql).df()
         return check
-    available = _columns_of(con, suite.table)
+    available = columns_of(con, suite.table)
     if not check.index_columns:
         check.index_columns = [c for c in LINEAGE_INDEX if c in available]
     if any(spec.type.startswith("expect_table_columns") for spec in suite.expectations):

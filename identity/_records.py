@@ -120,7 +120,7 @@ def extract_records(
     changed records are standardised again.
     """
     mappings = _available(con, mappings)
-    measured = _watermark.measure(con, mappings, config)
+    measured = _watermark.measure(con, mappings, _settings_hash(config))
     # an incremental run re-reads only the source keys of batches loaded since the last run
     partial = reuse_previous and measured and _watermark.changed_keys(con, mappings)
     raw_sql = "\nunion all\n".join(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-    from identity._config import IdentityConfig, IdentityMapping
+    from identity._config import IdentityMapping
 
 log = logging.getLogger(__name__)
 
@@ -28,32 +28,23 @@ CURRENT = "_identity_extraction_state_now"
 CHANGED_KEYS = "_identity_changed_keys"
 
 
-def _state_hash(mappings: list[IdentityMapping], config: IdentityConfig) -> str:
+def _state_hash(mappings: list[IdentityMapping], settings_hash: str) -> str:
     described = {
         "mappings": [m.model_dump(mode="json") for m in mappings],
-        "standardisation": config.standardisation.model_dump(mode="json"),
+        "settings": settings_hash,
     }
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _has_batches(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".", 1)
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.columns "
-            "where table_schema = ? and table_name = ? and column_name = '_batch_id'",
-            [schema, name],
-        ).fetchone()[0]
-    )
-
-
 def measure(
-    con: duckdb.DuckDBPyConnection, mappings: list[IdentityMapping], config: IdentityConfig
+    con: duckdb.DuckDBPyConnection, mappings: list[IdentityMapping], settings_hash: str
 ) -> bool:
     """Count the rows per batch of every mapped raw table (kept for this run's state);
     False when a table has no batches to count (then no state is kept)."""
+    from cdp.warehouse import columns_of
+
     tables = sorted({m.raw_table for m in mappings})
-    if not all(_has_batches(con, t) for t in tables):
+    if not all("_batch_id" in columns_of(con, t) for t in tables):
         con.execute(
             f"create or replace temp table {CURRENT} (raw_table varchar, batch_id varchar, "
             "row_count bigint, state_hash varchar)"
@@ -66,7 +57,7 @@ def measure(
     )
     con.execute(
         f"create or replace temp table {CURRENT} as select *, "
-        f"'{_state_hash(mappings, config)}' as state_hash from ({counts})"
+        f"'{_state_hash(mappings, settings_hash)}' as state_hash from ({counts})"
     )
     return True
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import table_exists
+from cdp.warehouse import columns_of, table_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -85,30 +85,19 @@ select '{mapping.identity_type}', source_key, channel, is_granted, decided_at, '
 from changes where previous_answer is distinct from is_granted"""
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = 'raw' and table_name = ?",
-        [table],
-    ).fetchall()
-    return {row[0] for row in rows}
-
-
 def build_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
     """Rebuild `consent.history` and `consent.current`; returns the row count of each."""
     from identity import identity_mappings
 
     selects = []
     for mapping in identity_mappings(settings):
-        schema, table = mapping.raw_table.split(".", 1)
-        if table_exists(con, schema, table):
-            sql = _opt_in_signals(mapping, _columns(con, table))
-            if sql:
-                selects.append(f"select * from ({sql})")
+        sql = _opt_in_signals(mapping, set(columns_of(con, mapping.raw_table)))
+        if sql:
+            selects.append(f"select * from ({sql})")
     for table, required, sql in _SIGNALS:
         if not table_exists(con, "raw", table):
             continue
-        missing = set(required) - _columns(con, table)
+        missing = set(required) - set(columns_of(con, f"raw.{table}"))
         if missing:
             log.warning(
                 "consent: raw.%s lacks %s; its consent signals are skipped",
