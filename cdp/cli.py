@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "expectations.cli",
     "cdp.pipeline_cli",
     "cdp.sql_cli",
+    "cdp.snapshot_cli",
 )
 
 app = typer.Typer(
@@ -74,3 +75,7 @@ def main() -> None:
             raise
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

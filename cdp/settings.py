@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     airflow_home: Path | None = None
     run_id: str | None = None
     erasure_salt: str = "change-me-per-installation"
+    # The read-only copy readers open (cdp sql, analysts, the API): see cdp/snapshot.py.
+    published_dir: Path | None = None
+    # Oldest DuckDB storage format the snapshot is written in, so DuckDB 1.x clients read it.
+    snapshot_storage_version: str = "v1.0.0"
+    # How long a second writer waits for the warehouse lock before failing.
+    writer_lock_wait_seconds: float = 30.0
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -51,6 +57,7 @@ class Settings(BaseSettings):
             "export_dir": data / "exports",
             "reports_dir": data / "reports",
             "model_dir": data / "models",
+            "published_dir": data / "published",
             "sources_dir": config / "sources",
             "identity_config_path": config / "identity.yml",
             "quality_config_path": config / "quality.yml",

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cdp.erasure import TOMBSTONE_DDL, TOMBSTONE_TABLE, email_key_sql, hash_sql, phone_key_sql
+from cdp.snapshot import republish_if_published
 from cdp.warehouse import connect, table_exists
 from profiles.audiences import normalised_email_sql, normalised_phone_sql
 from profiles.consent import build_consent
@@ -213,6 +214,7 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
             ],
         )
     _compact_warehouse(settings)
+    republish_if_published(settings, f"erasure {request_id}")
     log.info(
         "erasure %s: %d customer id(s), %d rows in %d tables, export rows %s, %d tombstones",
         request_id,
