@@ -41,7 +41,7 @@ def lock_holder(message: str) -> str:
     pid = match["pid"]
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        command = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
+        command = " ".join(raw.decode(errors="replace").replace("\0", " ").split())
     except OSError:  # not Linux, or the holder exited meanwhile
         command = match["program"]
     return f"PID {pid} ({command[:120]})"
