@@ -102,11 +102,11 @@ def cdp_profiles():
     )
 
     @task(pool=ORCHESTRATION.writer_pool)
-    def publish(run_id: str) -> dict:
+    def publish(dag_run_id: str) -> dict:
         """The readers' snapshot of this run, once every dbt model and test passed."""
         from cdp.pipeline import publish_built_marts
 
-        return publish_built_marts(Settings(), run_id=run_id)
+        return publish_built_marts(Settings(), run_id=dag_run_id)
 
     @task(pool=ORCHESTRATION.writer_pool)
     def check_marts() -> dict:
