@@ -1,8 +1,9 @@
 """The published snapshot opens in the DuckDB 1.5.x line, the one the DuckDB CLI, DBeaver and
 other 1.x tools embed (the warehouse itself, written by 2.0, does not).
 
-Needs a throwaway venv with ``duckdb==1.5.*`` from the package index: built once under the
-system temp folder and reused; the test skips when it cannot be built (offline).
+Needs a throwaway venv with ``duckdb==1.5.*`` and ``duckdb-cli==1.5.*`` from the package
+index: built once under the system temp folder and reused; the test skips when it cannot be
+built (offline).
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ print(json.dumps({"version": duckdb.__version__, "counts": counts}))
 
 def _duckdb15_python() -> Path:
     python = VENV / "bin" / "python"
-    if not python.exists():
+    if not (VENV / "bin" / "duckdb").exists():
         built = subprocess.run(
-            f"{sys.executable} -m venv {VENV} && {VENV}/bin/pip install -q 'duckdb==1.5.*'",
+            f"{sys.executable} -m venv {VENV} && {VENV}/bin/pip install -q 'duckdb==1.5.*' 'duckdb-cli==1.5.*'",
             shell=True,
             capture_output=True,
             timeout=300,
@@ -76,3 +77,27 @@ def test_duckdb_1_5_reads_every_table_and_view_of_the_snapshot(settings):
     answer = json.loads(read.stdout)
     assert answer["version"].startswith("1.5.")
     assert answer["counts"] == {"raw.people": 1000, "ops.snapshot_info": 1, "marts.recent": 9}
+
+
+def test_the_duckdb_1_5_cli_reads_the_snapshot_read_only_as_documented(settings):
+    cli = _duckdb15_python().with_name("duckdb")
+    with connect(settings) as con:
+        con.execute("create schema marts; create table marts.t as select 42 as answer")
+    publish_snapshot(settings, "run-1")
+    path = str(snapshot_path(settings))
+
+    read = subprocess.run(
+        [str(cli), "-readonly", path, "-csv", "-c", "select answer from marts.t"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    write = subprocess.run(
+        [str(cli), "-readonly", path, "-c", "create table marts.u as select 1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert (read.returncode, read.stdout.split()) == (0, ["answer", "42"])
+    assert "read-only" in write.stderr + write.stdout
