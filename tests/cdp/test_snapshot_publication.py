@@ -187,3 +187,19 @@ def test_a_step_killed_mid_run_is_flagged_and_blocks_readers_of_its_tables(setti
             "select run_id, status, finished_at is not null from ops.step_runs order by started_at"
         ).fetchall()
     assert rows == [("run-killed", "interrupted", False), ("run-next", "succeeded", True)]
+
+
+def test_snapshot_status_names_the_run_readers_see(settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cdp.cli import app
+
+    monkeypatch.setenv("CDP_DATA_DIR", str(settings.data_dir))
+    _warehouse(settings)
+    before = CliRunner().invoke(app, ["snapshot", "status"])
+    publish_snapshot(settings, "run-7")
+
+    after = CliRunner().invoke(app, ["snapshot", "status"])
+
+    assert before.exit_code == 1 and "nothing published yet" in before.output
+    assert after.exit_code == 0 and "run run-7 as of" in after.output
