@@ -56,6 +56,13 @@ def resolve_command(
         f"{summary['oversized_customers']} oversized; {100 * summary['changed_share']:.2f}% of "
         f"known records changed customer (gate {summary['churn_gate']}). {stages}"
     )
+    for row in summary.get("standardisation_nulled", []):
+        typer.secho(
+            f"standardisation nulled {row['attribute']} of {row['source']} "
+            f"({row['identity_type']}, country {row['country']}): {row['nulled']:,} of "
+            f"{row['present']:,} values (see the log for the reason)",
+            fg="yellow",
+        )
 
 
 @identity_app.command("evaluate")

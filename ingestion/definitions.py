@@ -207,7 +207,7 @@ class SourceDefinition(BaseModel):
     @field_validator("country")
     @classmethod
     def _country(cls, value: str | None) -> str | None:
-        from ingestion.policy import check_country
+        from cdp.countries import check_country
 
         return check_country(value)
 

@@ -61,20 +61,6 @@ def check_field_policies(entity: EntityDefinition, rules: dict[str, ColumnRule])
         )
 
 
-def check_country(value: str | None) -> str | None:
-    """An ISO 3166 alpha-2 code `phonenumbers` knows (upper-cased), or None."""
-    if value is None:
-        return None
-    import phonenumbers
-
-    code = value.strip().upper()
-    if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise ValueError(
-            f"country {value!r} is not an ISO 3166 alpha-2 code (FR, GB, US, DE, ...)"
-        )
-    return code
-
-
 def entity_rules(entity: EntityDefinition) -> list[ColumnRule]:
     """The contract's rules with this source's birth-date bounds applied."""
     bounds = entity.birth_dates

@@ -237,4 +237,5 @@ def test_unreadable_files_fail_clearly_while_other_sources_load(settings, landed
             "pos/pos_receipts_20240205.csv",
         ]
         assert all(f[1] for f in failed)
-        assert con.execute("select count(*) from raw.callcenter__tickets").fetchone()[0] == landed["callcenter__tickets"]["accepted"]
+        tickets = con.execute("select count(*) from raw.callcenter__tickets").fetchone()[0]
+        assert tickets == landed["callcenter__tickets"]["accepted"]
