@@ -69,7 +69,11 @@ def resolve_command(
 def evaluate_command(
     truth: Annotated[
         Path | None,
-        typer.Option(help="CSV of identity_type, source_key, person_id; default: the generator's"),
+        typer.Option(
+            help="CSV of source, key, person_id (the source definition's name and the key as "
+            "the export writes it), or identity_type, source_key, person_id; default: the "
+            "generator's"
+        ),
     ] = None,
 ) -> None:
     """Pairwise and B-cubed precision/recall/F1 against the generator's truth."""

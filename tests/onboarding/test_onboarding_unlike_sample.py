@@ -247,3 +247,24 @@ def test_a_source_without_its_country_reports_what_standardisation_nulled(unlike
     ]
     # two cards, each with a British postcode that is no French one
     assert nulled == [("uk_tills", "postcode", "FR", 2, 2)]
+
+
+def test_evaluation_takes_the_truth_in_the_exports_terms(unlike_sample, tmp_path):
+    ingestion.ingest(unlike_sample)
+    identity.resolve(unlike_sample)
+    truth = tmp_path / "truth.csv"
+    # the source definitions' names and keys as the exports write them; Z9 was never loaded
+    truth.write_text(
+        "source,key,person_id\n"
+        "people,P1,john\npeople,P2,john\npeople,P3,mary\npeople,Z9,nobody\n"
+        "uk_tills,GB100,alice\nhelpdesk,H1,alice\n",
+        encoding="utf-8",
+    )
+
+    metrics = identity.evaluate(unlike_sample, truth)
+
+    assert metrics["unmatched_truth_rows"] == 1
+    assert metrics["all"]["records"] == 5
+    # P1-P2 (the SSN) is a true pair found; alice's card and ticket share no evidence here
+    assert metrics["all"]["true_pairs"] == 2
+    assert metrics["all"]["pairwise_precision"] == 1.0
