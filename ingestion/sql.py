@@ -111,7 +111,11 @@ def _parse_time(text: str, formats: list[str], target: str) -> str:
     parts = []
     patterns = [f for f in formats if "%" in f]
     if patterns:
-        parts.append(f"try_strptime({text}, [{', '.join(literal(f) for f in patterns)}])")
+        parsed = f"try_strptime({text}, [{', '.join(literal(f) for f in patterns)}])"
+        if any("%z" in f or "%Z" in f for f in patterns):
+            # an offset makes the value absolute: stored as UTC, like every *_at column
+            parsed = f"timezone('UTC', {parsed})"
+        parts.append(parsed)
     scale = {"epoch_s": 1_000_000, "epoch_ms": 1_000, "epoch_us": 1}
     for fmt in formats:
         if fmt in scale:
