@@ -51,6 +51,14 @@ class ColumnSource(BaseModel):
     default: str | int | float | bool | None = None
     on_invalid: Literal["null", "quarantine"] | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_null(cls, data: object) -> object:
+        # YAML reads `on_invalid: null` as no value at all: written out, it means "null"
+        if isinstance(data, dict) and "on_invalid" in data and data["on_invalid"] is None:
+            return {**data, "on_invalid": "null"}
+        return data
+
     @model_validator(mode="after")
     def _structure_feeds_sql(self) -> ColumnSource:
         if self.structure and not self.sql:
