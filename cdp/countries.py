@@ -12,7 +12,5 @@ def check_country(value: str | None) -> str | None:
 
     code = value.strip().upper()
     if code not in phonenumbers.SUPPORTED_REGIONS:
-        raise ValueError(
-            f"country {value!r} is not an ISO 3166 alpha-2 code (FR, GB, US, DE, ...)"
-        )
+        raise ValueError(f"country {value!r} is not an ISO 3166 alpha-2 code (FR, GB, US, DE, ...)")
     return code

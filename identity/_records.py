@@ -151,9 +151,7 @@ def extract_records(
     return con.execute(f"select count(*) from {RECORDS}").fetchone()[0]
 
 
-def _lookup_maps(
-    con: duckdb.DuckDBPyConnection, config: IdentityConfig, country: str
-) -> None:
+def _lookup_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig, country: str) -> None:
     """Caller names split in SQL; phones SQL cannot read go through `phonenumbers`, once per
     distinct value (only new and changed records on an incremental run)."""
     import pyarrow as pa
@@ -174,9 +172,7 @@ def _lookup_maps(
         {
             "raw_phone": pa.array([p for p, _ in phones], pa.string()),
             "phone_region": pa.array([r for _, r in phones], pa.string()),
-            "phone_fallback": pa.array(
-                [std.phone_e164(p, r) for p, r in phones], pa.string()
-            ),
+            "phone_fallback": pa.array([std.phone_e164(p, r) for p, r in phones], pa.string()),
         }
     )
     con.register("_identity_phone_fallback", phone_map)
@@ -240,6 +236,7 @@ select * from _identity_raw_keyed anti join _identity_records_kept using (record
 
 def _per_type(mappings: list[IdentityMapping], value, sql_type: str) -> str:
     """SQL picking a per-mapping setting by the record's identity type (NULL when unset)."""
+
     def literal(setting: object) -> str:
         return "'" + str(setting).replace("'", "''") + "'"
 

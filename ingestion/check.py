@@ -83,9 +83,7 @@ def check_file(entity_name: str, entity: EntityDefinition, path: Path, shown: st
     return result
 
 
-def check_source(
-    settings: Settings, name: str, files: list[Path] | None = None
-) -> list[FileCheck]:
+def check_source(settings: Settings, name: str, files: list[Path] | None = None) -> list[FileCheck]:
     """Dry-run source ``name`` on its landing files (or on ``files``, for every entity
     whose glob matches them)."""
     (definition,) = load_definitions(settings.sources_dir, [name])

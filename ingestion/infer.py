@@ -257,7 +257,9 @@ def propose(
             continue
         if sql_type in ("TIMESTAMP", "DATE"):
             timestamp = sql_type == "TIMESTAMP"
-            found, why = _formats(values, TIMESTAMP_FORMATS + DATE_FORMATS if timestamp else DATE_FORMATS)
+            found, why = _formats(
+                values, TIMESTAMP_FORMATS + DATE_FORMATS if timestamp else DATE_FORMATS
+            )
             comments[field_name] += f"; {why}"
             target = proposal.timestamp_formats if timestamp else proposal.date_formats
             target.extend(f for f in found if f not in target)

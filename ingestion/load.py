@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingestion import field_issues, ledger, readers, reload
-from ingestion.policy import derive_fields, entity_rules
 from ingestion.definitions import (
     EntityDefinition,
     SourceDefinition,
@@ -20,6 +19,7 @@ from ingestion.definitions import (
     raw_table_name,
 )
 from ingestion.ledger import FileResult
+from ingestion.policy import derive_fields, entity_rules
 from ingestion.readers import FileReadError
 from ingestion.sql import ident, macro_ddl, raw_line_suppression
 from ingestion.staging import staging_query

@@ -53,9 +53,9 @@ def replace_batches(
     if not batches:
         return 0
     marks = ", ".join("?" for _ in batches)
-    deleted = con.execute(
-        f"delete from {table} where _batch_id in ({marks})", batches
-    ).fetchone()[0]
+    deleted = con.execute(f"delete from {table} where _batch_id in ({marks})", batches).fetchone()[
+        0
+    ]
     con.execute(f"delete from ops.quarantine where batch_id in ({marks})", batches)
     con.execute(f"delete from ops.field_issues where batch_id in ({marks})", batches)
     con.execute(

@@ -126,9 +126,7 @@ def split_checks(
     nulling: dict[str, list[tuple[str, str]]] = {}
     for rule in mapped:
         policy = on_invalid(rule, entity)
-        for condition, message in reasons(
-            rule, text_of[rule.name], value_of[rule.name], entity
-        ):
+        for condition, message in reasons(rule, text_of[rule.name], value_of[rule.name], entity):
             if policy == "null" and not message.endswith("required, missing'"):
                 nulling.setdefault(rule.name, []).append((condition, issue_label(message)))
             else:

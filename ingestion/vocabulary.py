@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+# one line per field reads as a table
+# fmt: off
 PERSON = {
     "email": ["email", "e mail", "email address", "e mail address", "mail", "adresse email",
               "adresse mail", "adresse e mail", "courriel", "email client", "customer email",
@@ -143,6 +145,8 @@ CONTRACT_VOCABULARY: dict[str, dict[str, list[str]]] = {
                                   "sms_opt_in", "created_at", "updated_at")},
     },
 }
+
+# fmt: on
 
 
 def normalise(name: str) -> str:

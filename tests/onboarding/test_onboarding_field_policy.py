@@ -131,7 +131,9 @@ def test_a_reload_that_fails_keeps_the_previous_load(settings):
     _setup(settings)
     ingestion.ingest(settings)
     path = settings.sources_dir / "members.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace("first_name: first", "first_name: given"))
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("first_name: first", "first_name: given")
+    )
 
     with pytest.raises(ingestion.IngestionError, match="given"):
         ingestion.ingest(settings, reloading=ingestion.ReloadRequest(files=frozenset(

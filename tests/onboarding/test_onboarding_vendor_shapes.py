@@ -76,7 +76,7 @@ def test_shipped_definition_loads_its_vendor_sample(settings, sample):
 
 
 def test_shipped_vendor_definitions_keep_what_vendors_spell_their_way(settings):
-    for name, folder, _ in SHIPPED.values():
+    for name, _, _ in SHIPPED.values():
         shutil.copy(EXAMPLES / f"{name}.yml", settings.sources_dir / f"{name}.yml")
     for sample, (_, folder, _) in SHIPPED.items():
         (settings.landing_dir / folder).mkdir(parents=True, exist_ok=True)
@@ -85,8 +85,8 @@ def test_shipped_vendor_definitions_keep_what_vendors_spell_their_way(settings):
 
     with connect(settings) as con:
         lines = con.execute(
-            "select store_id, receipt_id, line_number, sold_at from raw.shopify_orders__order_lines "
-            "order by _source_row"
+            "select store_id, receipt_id, line_number, sold_at "
+            "from raw.shopify_orders__order_lines order by _source_row"
         ).fetchall()
         tickets = con.execute(
             "select ticket_id, status, contact_channel from raw.zendesk_tickets__tickets "
