@@ -268,3 +268,21 @@ def test_evaluation_takes_the_truth_in_the_exports_terms(unlike_sample, tmp_path
     # P1-P2 (the SSN) is a true pair found; alice's card and ticket share no evidence here
     assert metrics["all"]["true_pairs"] == 2
     assert metrics["all"]["pairwise_precision"] == 1.0
+
+
+def test_forgetting_a_person_erases_their_rows_of_a_custom_source(unlike_sample):
+    from profiles.privacy import forget
+
+    ingestion.ingest(unlike_sample)
+    identity.resolve(unlike_sample)
+    with connect(unlike_sample) as con:
+        customer = con.execute(
+            "select customer_id from identity.customer_records where source_key = 'P1'"
+        ).fetchone()[0]
+
+    forget(unlike_sample, customer)
+
+    with connect(unlike_sample) as con:
+        left = con.execute("select contact_id from raw.people__persons order by 1").fetchall()
+    # P1 and P2 share the SSN: one person, both rows erased through the identity mapping
+    assert left == [("P3",), ("P4",)]
