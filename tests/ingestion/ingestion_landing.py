@@ -217,13 +217,10 @@ def write_email(landing: Path, suffix: str = "20240203") -> dict:
         "subscribers": {
             "path": subscribers,
             "read": 5,
-            "accepted": 4,
-            "quarantined": 1,
-            "bad": {5: "email: must match"},
-            # status is optional: 'zombie' is nulled, the subscriber kept
-            "nulled": {
-                ("status", "must be one of ['subscribed', 'unsubscribed', 'cleaned', 'pending']"): 1
-            },
+            "accepted": 3,
+            "quarantined": 2,
+            # status is optional but `on_invalid: quarantine` in config/sources/email.yml
+            "bad": {4: "status: must be one of", 5: "email: must match"},
         },
         "activity": {
             "path": activity,
@@ -242,7 +239,8 @@ CALLCENTER_HEADER = (
 
 
 def write_callcenter(landing: Path, name: str = "tickets_20240203.csv") -> dict:
-    """UTF-8 with BOM: 3 good tickets, csat 7, duration 'long' (optional: nulled, kept)."""
+    """UTF-8 with BOM: 3 good tickets, csat 7 (quarantined: `on_invalid: quarantine` in
+    config/sources/callcenter.yml), duration 'long' (optional: nulled, the ticket kept)."""
     rows = [
         "K1;03/02/2024 09:00:00;03/02/2024 09:05:00;DUPONT Jean;06 12 34 56 78;;C123;phone;"
         "livraison;closed;300;5;Très satisfait, merci !",
@@ -256,8 +254,9 @@ def write_callcenter(landing: Path, name: str = "tickets_20240203.csv") -> dict:
     path = landing / "callcenter" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\ufeff" + "\n".join([CALLCENTER_HEADER, *rows]) + "\n", encoding="utf-8")
-    nulled = {("csat", "must be <= 5"): 1, ("duration_seconds", "not a valid INTEGER"): 1}
-    return {"path": path, "read": 5, "accepted": 5, "quarantined": 0, "bad": {}, "nulled": nulled}
+    bad = {4: "csat: must be <= 5"}
+    nulled = {("duration_seconds", "not a valid INTEGER"): 1}
+    return {"path": path, "read": 5, "accepted": 4, "quarantined": 1, "bad": bad, "nulled": nulled}
 
 
 def write_all(landing: Path, con) -> dict:
