@@ -81,19 +81,30 @@ def check_command(
         console.print(f"[yellow]no file matches the globs of {name}[/yellow]")
         raise typer.Exit(1)
     table = Table(title=f"cdp sources check {name} (dry run, nothing written)")
-    for column in ("entity", "file", "read", "accepted", "quarantined", "nulled values"):
-        table.add_column(column, justify="right" if column in ("read", "accepted") else "left")
+    numbers = ("read", "accepted", "quarantined", "nulled values")
+    for column in ("entity", "file", *numbers):
+        table.add_column(column, justify="right" if column in numbers else "left")
+    details = Table(title="why")
+    for column in ("file", "outcome", "field: reason", "rows"):
+        details.add_column(column, justify="right" if column == "rows" else "left")
     for r in results:
         table.add_row(
             r.entity,
             r.file_path,
             f"{r.rows_read:,}",
             f"{r.rows_accepted:,}",
-            "\n".join(f"{n:,} {why}" for why, n in r.quarantined.most_common())
-            or (f"[red]{r.error}[/red]" if r.error else "0"),
-            "\n".join(f"{n:,} {why}" for why, n in r.nulled.most_common()) or "0",
+            f"{r.rows_quarantined:,}",
+            f"{sum(r.nulled.values()):,}",
         )
+        if r.error:
+            details.add_row(r.file_path, "[red]unreadable[/red]", r.error, "")
+        for why, n in r.quarantined.most_common():
+            details.add_row(r.file_path, "[red]quarantined[/red]", why, f"{n:,}")
+        for why, n in r.nulled.most_common():
+            details.add_row(r.file_path, "[yellow]nulled, row kept[/yellow]", why, f"{n:,}")
     console.print(table)
+    if details.row_count:
+        console.print(details)
     if any(not r.accepted_all for r in results):
         raise typer.Exit(1)
 

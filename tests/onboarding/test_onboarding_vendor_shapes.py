@@ -177,3 +177,31 @@ def test_infer_reads_json_lines_and_parquet(tmp_path):
     assert jsonl.columns["postcode"] == "address.zip"
     assert typed.sample.format == "parquet"
     assert typed.columns == {"contact_id": "customer_id", "email": "email", "birth_date": "dob"}
+
+
+def test_cdp_sources_infer_writes_a_definition_cdp_sources_check_dry_runs(settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from cdp.cli import app
+
+    monkeypatch.setenv("CDP_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CDP_CONFIG_DIR", str(settings.config_dir))
+    folder = settings.landing_dir / "crm"
+    folder.mkdir(parents=True)
+    shutil.copy(SAMPLES / "crm_contacts_fr.csv", folder / "contacts_2026-11-30.csv")
+    runner = CliRunner()
+
+    inferred = runner.invoke(app, ["sources", "infer", str(folder / "contacts_2026-11-30.csv"),
+                                   "--name", "crm"])  # fmt: skip
+    checked = runner.invoke(app, ["sources", "check", "crm"], env={"COLUMNS": "200"})
+
+    assert inferred.exit_code == 0, inferred.output
+    text = (settings.sources_dir / "crm.yml").read_text(encoding="utf-8")
+    assert 'files: "crm/contacts_*.csv"' in text and "encoding: cp1252" in text
+    assert checked.exit_code == 0, checked.output
+    assert "crm/contacts_2026-11-30.csv" in checked.output
+    assert not settings.duckdb_path.exists()  # a dry run writes nothing
+    # a second infer does not overwrite the definition a person may have edited
+    again = runner.invoke(app, ["sources", "infer", str(folder / "contacts_2026-11-30.csv"),
+                                "--name", "crm"])  # fmt: skip
+    assert again.exit_code == 1 and "--force" in again.output
