@@ -158,7 +158,7 @@ def sniff(path: Path) -> Sample:
 def _match(columns: list[str], contract: str) -> tuple[dict[str, str], dict[str, str]]:
     """Greedy header -> field mapping: exact synonyms first, then headers holding one."""
     vocabulary = CONTRACT_VOCABULARY.get(contract, {})
-    candidates = []
+    candidates: list[tuple[int, tuple[int, ...], str, str, str]] = []
     for column in columns:
         name = normalise(column)
         words = set(name.split())
@@ -175,7 +175,9 @@ def _match(columns: list[str], contract: str) -> tuple[dict[str, str], dict[str,
                     tail = 0 if name.endswith(" " + wanted) else 1
                     candidates.append((1, (tail, -len(wanted)), column, field_name, synonym))
     candidates.sort(key=lambda c: (-c[0], c[1], columns.index(c[2])))
-    mapping, comments, used = {}, {}, set()
+    mapping: dict[str, str] = {}
+    comments: dict[str, str] = {}
+    used: set[str] = set()
     for strength, _, column, field_name, synonym in candidates:
         if field_name in mapping or column in used:
             continue

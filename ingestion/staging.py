@@ -27,7 +27,7 @@ from ingestion.sql import (
 def _parsed_columns(entity: EntityDefinition) -> dict[tuple[str, str], str]:
     """One alias per distinct ``(column, structure)`` that `sql:` fields read parsed."""
     keys = sorted(
-        {(c.column, c.structure) for c in entity.columns.values() if c.sql and c.structure}
+        {(c.column or "", c.structure) for c in entity.columns.values() if c.sql and c.structure}
     )
     return {key: f"_p{i}" for i, key in enumerate(keys, start=1)}
 
