@@ -15,7 +15,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cdp.countries import check_country
 from ingestion.contracts import CONTRACTS, Contract, column_rules
+from ingestion.policy import check_field_policies
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 EPOCH_FORMATS = {"epoch_s", "epoch_ms", "epoch_us"}
@@ -170,8 +172,6 @@ class EntityDefinition(BaseModel):
                 f"columns {unknown} are not fields of contract {self.contract!r}; "
                 f"its fields are {list(rules)}"
             )
-        from ingestion.policy import check_field_policies
-
         check_field_policies(self, rules)
         for kind, fields in self.personal_data.items():
             stray = sorted(set(fields) - set(self.columns))
@@ -215,8 +215,6 @@ class SourceDefinition(BaseModel):
     @field_validator("country")
     @classmethod
     def _country(cls, value: str | None) -> str | None:
-        from cdp.countries import check_country
-
         return check_country(value)
 
     @field_validator("entities")
