@@ -38,7 +38,7 @@ def _quote(text: str) -> str:
 def load_truth(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings) -> int:
     """Read ``path`` into the temp table ``_identity_truth`` (identity_type, source_key,
     person_id), translating a file in the user's terms; returns the file's row count."""
-    from cdp.warehouse import columns_of
+    from cdp.warehouse import columns_of, scalar
 
     read = f"read_csv({_quote(str(path))}, header = true, all_varchar = true)"
     header = [row[0] for row in con.execute(f"describe select * from {read}").fetchall()]
@@ -47,7 +47,7 @@ def load_truth(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings) -
             f"create or replace temp table _identity_truth as "
             f"select identity_type, source_key, person_id from {read}"
         )
-        return con.execute("select count(*) from _identity_truth").fetchone()[0]
+        return int(scalar(con, "select count(*) from _identity_truth"))
     if not set(USER) <= set(header):
         raise TruthFormatError(
             f"{path}: the header must name {', '.join(USER)} (the source definition's name "
@@ -85,4 +85,4 @@ def load_truth(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings) -
         "create or replace temp table _identity_truth as "
         + " union all ".join(f"({p})" for p in parts)
     )
-    return con.execute("select count(*) from _identity_truth_user").fetchone()[0]
+    return int(scalar(con, "select count(*) from _identity_truth_user"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import scalar
 from ingestion import field_issues, ledger, readers
 from ingestion.definitions import EntityDefinition, load_definitions
 
@@ -66,9 +67,9 @@ def check_file(entity_name: str, entity: EntityDefinition, path: Path, shown: st
             "select _reason from _staged where _reason is not null "
             "union all select reason from _bad where reason is not null"
         ).fetchall()
-        result.rows_read = con.execute(
-            "select (select count(*) from _staged) + (select count(*) from _bad)"
-        ).fetchone()[0]
+        result.rows_read = scalar(
+            con, "select (select count(*) from _staged) + (select count(*) from _bad)"
+        )
         result.rows_quarantined = len(reasons)
         result.rows_accepted = result.rows_read - result.rows_quarantined
         for (reason,) in reasons:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import scalar
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -53,9 +55,7 @@ def replace_batches(
     if not batches:
         return 0
     marks = ", ".join("?" for _ in batches)
-    deleted = con.execute(f"delete from {table} where _batch_id in ({marks})", batches).fetchone()[
-        0
-    ]
+    deleted = scalar(con, f"delete from {table} where _batch_id in ({marks})", list(batches))
     con.execute(f"delete from ops.quarantine where batch_id in ({marks})", batches)
     con.execute(f"delete from ops.field_issues where batch_id in ({marks})", batches)
     con.execute(
