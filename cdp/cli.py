@@ -16,6 +16,7 @@ import typer
 COMMAND_MODULES = (
     "cdp.sample_data.cli",
     "ingestion.cli",
+    "ingestion.sources_cli",
     "identity.cli",
     "profiles.cli",
     "profiles.export_cli",

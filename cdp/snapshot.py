@@ -119,7 +119,9 @@ def _remove_leftovers(folder: Path) -> None:
 def _write_copy(con: duckdb.DuckDBPyConnection, settings: Settings, temp: Path, info: dict):
     """COPY FROM DATABASE into ``temp`` in the configured storage version, plus
     ``ops.snapshot_info``; returns the row count of every table copied."""
-    source = con.execute("select current_database()").fetchone()[0]
+    from cdp.warehouse import scalar
+
+    source = scalar(con, "select current_database()")
     version = settings.snapshot_storage_version.replace("'", "")
     con.execute(f"attach '{temp}' as {_ALIAS} (storage_version '{version}')")
     try:
