@@ -41,7 +41,8 @@ def _duckdb15_python() -> Path:
     python = VENV / "bin" / "python"
     if not (VENV / "bin" / "duckdb").exists():
         built = subprocess.run(
-            f"{sys.executable} -m venv {VENV} && {VENV}/bin/pip install -q 'duckdb==1.5.*' 'duckdb-cli==1.5.*'",
+            f"{sys.executable} -m venv {VENV} && "
+            f"{VENV}/bin/pip install -q 'duckdb==1.5.*' 'duckdb-cli==1.5.*'",
             shell=True,
             capture_output=True,
             timeout=300,
