@@ -86,8 +86,15 @@ def publish_built_marts(settings: Settings, run_id: str | None = None):
     from profiles.build import BUILD_STEP
 
     run_id = run_id or settings.run_id or new_run_id("profiles")
-    record_finished(settings, BUILD_STEP, run_id, "dbt run by the profiles DAG")
-    return _jsonable(publish_snapshot(settings, run_id))
+    published = []
+    record_finished(
+        settings,
+        BUILD_STEP,
+        run_id,
+        "dbt run by the profiles DAG",
+        then=lambda con: published.append(publish_snapshot(settings, run_id, con=con)),
+    )
+    return _jsonable(published[0])
 
 
 def refresh_consent(settings: Settings):

@@ -143,20 +143,33 @@ def _write_copy(con: duckdb.DuckDBPyConnection, settings: Settings, temp: Path, 
     return {name: int(rows) for name, rows in tables}
 
 
-def publish_snapshot(settings: Settings, run_id: str | None = None) -> SnapshotInfo:
+def publish_snapshot(
+    settings: Settings, run_id: str | None = None, *, con: duckdb.DuckDBPyConnection | None = None
+) -> SnapshotInfo:
     """Copy the warehouse to a new snapshot and swap it in atomically; returns its manifest.
 
-    Takes the writer's lock (waiting like any writer), so call it between write steps, not
-    inside one that holds a connection. ``run_id`` names the run whose state is published.
+    Holds the writer's lock from the copy to the swap (waiting like any writer), so two
+    publications never cross and no write lands between "what was copied" and "what is
+    published". Give ``con``, an open warehouse connection, to publish from inside a writer
+    that holds it. ``run_id`` names the run whose state is published.
     """
-    import duckdb
-
     from cdp.warehouse import connect
 
+    if con is not None:
+        return _publish(con, settings, run_id)
     if not settings.duckdb_path.exists():
         raise FileNotFoundError(
             f"no warehouse at {settings.duckdb_path} to publish: run the pipeline first"
         )
+    with connect(settings) as own:
+        return _publish(own, settings, run_id)
+
+
+def _publish(
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str | None
+) -> SnapshotInfo:
+    import duckdb
+
     started = time.perf_counter()
     folder = settings.published_dir
     folder.mkdir(parents=True, exist_ok=True)
@@ -168,9 +181,8 @@ def publish_snapshot(settings: Settings, run_id: str | None = None) -> SnapshotI
         "as_of": as_of.isoformat(timespec="seconds") + "Z",
         "written_by_duckdb": duckdb.__version__,
     }
-    with connect(settings) as con:
-        _remove_leftovers(folder)
-        tables = _write_copy(con, settings, temp, fields)
+    _remove_leftovers(folder)
+    tables = _write_copy(con, settings, temp, fields)
     _fsync(temp)
     os.replace(temp, target)
     _fsync(folder)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -118,8 +118,15 @@ def require_finished(con: duckdb.DuckDBPyConnection, step: str, remedy: str) -> 
         )
 
 
-def record_finished(settings: Settings, step: str, run_id: str, detail: str) -> None:
-    """Record a run of ``step`` that succeeded elsewhere (dbt tasks run by Airflow)."""
+def record_finished(
+    settings: Settings,
+    step: str,
+    run_id: str,
+    detail: str,
+    then: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+) -> None:
+    """Record a run of ``step`` that succeeded elsewhere (dbt tasks run by Airflow); ``then``
+    as in :func:`recorded_step`."""
     from cdp.warehouse import connect
 
     with connect(settings) as con:
@@ -129,15 +136,24 @@ def record_finished(settings: Settings, step: str, run_id: str, detail: str) -> 
             "insert into ops.step_runs values (?, ?, ?, ?, ?, 'succeeded', ?)",
             [run_id, step, os.getpid(), now, now, detail],
         )
+        if then is not None:
+            then(con)
 
 
 @contextmanager
-def recorded_step(settings: Settings, step: str, run_id: str) -> Iterator[list[StepRun]]:
+def recorded_step(
+    settings: Settings,
+    step: str,
+    run_id: str,
+    then: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
+) -> Iterator[list[StepRun]]:
     """Record ``step`` in ``ops.step_runs`` around the block; yields the earlier runs of the
     step found interrupted (empty when the last one ended normally).
 
     The warehouse is opened only to write the two rows, so the block may open it itself
-    (or let dbt do so).
+    (or let dbt do so). ``then`` runs after a success on the connection that recorded it,
+    before the lock is released (the profiles build publishes the snapshot there, so no
+    other writer slips in between).
     """
     from cdp.warehouse import connect
 
@@ -162,3 +178,5 @@ def recorded_step(settings: Settings, step: str, run_id: str) -> Iterator[list[S
                 "where run_id = ? and step = ?",
                 [_now(), status, detail, run_id, step],
             )
+            if then is not None and status == "succeeded":
+                then(con)

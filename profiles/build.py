@@ -177,13 +177,16 @@ def build_profiles(
     _require_inputs(settings)
     wait_for_writer_lock(settings)
     run_id = settings.run_id or new_run_id("profiles")
-    with recorded_step(settings, BUILD_STEP, run_id) as interrupted:
+
+    def publish_from(con: duckdb.DuckDBPyConnection) -> None:
+        publish_snapshot(settings, run_id, con=con)
+
+    then = publish_from if publish else None
+    with recorded_step(settings, BUILD_STEP, run_id, then=then) as interrupted:
         if interrupted and select:
             log.warning("previous build interrupted: building every model, not %r", select)
             select = None
         result = _build(settings, select, dbt_vars)
-    if publish:
-        publish_snapshot(settings, run_id)
     return result
 
 
