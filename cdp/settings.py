@@ -38,7 +38,11 @@ class Settings(BaseSettings):
     dbt_project_dir: Path | None = None
     airflow_home: Path | None = None
     run_id: str | None = None
+    # Tombstone salt: a secret per installation; the shipped default is refused by the
+    # pipeline and `forget` (cdp.erasure.salts). Earlier salts, comma-separated, keep the
+    # erasures they wrote matching after a rotation (docs/privacy.md).
     erasure_salt: str = "change-me-per-installation"
+    erasure_previous_salts: str = ""
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

@@ -2,7 +2,8 @@
 
 Built from the expressions of :mod:`ingestion.sql`: every mapped field is cleaned (trim,
 empty to NULL) and cast to its contract type; each row gets the reason string listing the
-rules it broke, its broken-encoding flag and, when tombstones exist, its suppression flag.
+rules it broke and its broken-encoding flag; :mod:`ingestion.suppression` flags the rows of
+erased people afterwards (``_suppressed``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from ingestion.sql import (
     literal,
     may_show_broken_encoding,
     reasons,
-    suppression_condition,
     typed,
 )
 
@@ -34,10 +34,8 @@ def _parsed_columns(entity: EntityDefinition) -> dict[tuple[str, str], str]:
 def staging_query(
     entity: EntityDefinition,
     rules: list[ColumnRule],
-    salt: str,
     rows: SourceRows,
     *,
-    suppress: bool,
     encoding_clean: bool = False,
 ) -> str:
     """The query typing the file's records, in file order: the canonical columns,
@@ -91,7 +89,6 @@ def staging_query(
         f"{value_of.get(rule.name, f'cast(NULL as {rule.sql_type})')} as {ident(rule.name)}"
         for rule in rules
     )
-    suppressed = suppression_condition(entity, text_of, salt) if suppress else "false"
     return f"""
 with t as (
   select s.*, {rows.unreadable or "NULL"} as _unreadable,
@@ -106,7 +103,7 @@ with t as (
     case when _unreadable is not null then _unreadable
          when _encoding_broken or coalesce({broken}, false)
            then nullif(concat_ws('; ', {encoding}, {messages}), '') end as _reason,
-    {suppressed} as _suppressed
+    false as _suppressed
   from v
 )
 select {outputs},
