@@ -50,9 +50,14 @@ def _identity_config(identity_config_path: Path, sources_dir: Path) -> tuple[obj
     return rules, mappings
 
 
+def identity_config(settings: Settings) -> tuple[identifiers.EmailRules, tuple]:
+    """This installation's e-mail rules and identity mappings (read once per process)."""
+    return _identity_config(settings.identity_config_path, settings.sources_dir)
+
+
 def email_rules(settings: Settings) -> identifiers.EmailRules:
     """The e-mail rules of this installation (``config/identity.yml``)."""
-    return _identity_config(settings.identity_config_path, settings.sources_dir)[0]
+    return identity_config(settings)[0]
 
 
 @dataclass
@@ -121,7 +126,7 @@ def for_entity(
     if not con.execute(f"select count(*) from {erasure.TOMBSTONE_TABLE}").fetchone()[0]:
         return None
     generations = erasure.present_generations(con, erasure.salts(settings))
-    rules, mappings = _identity_config(settings.identity_config_path, settings.sources_dir)
+    rules, mappings = identity_config(settings)
     keys = [
         (kind, key(f'"{column}"'))
         for kind, key in (
