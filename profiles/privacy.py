@@ -157,7 +157,7 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
         person = load_person(con, settings, identifier)
         tables = tables_with_columns(con)
         needles = _needles(con, person, _spellings(con, person, tables))
-        pattern = needle_pattern(needles - set(person.customer_ids))
+        pattern = needle_pattern(needles)
         con.execute(REQUESTS_DDL)
         compaction.owe(settings.duckdb_path)  # from here on, deleted bytes must not survive
         con.execute("begin transaction")
@@ -174,7 +174,7 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
         extra = {
             "partial_exports": remove_partial_exports(settings.export_dir),
             "access_reports": _delete_access_reports(settings, needles),
-            "files_redacted": redact_files(settings, pattern),
+            "files_redacted": redact_files(settings, needles),
             "values_redacted": sum(redacted.values()),
         }
         removed |= {k: v for k, v in extra.items() if v}

@@ -38,12 +38,18 @@ def _bounded(needle: str) -> str:
     return head + escaped + tail
 
 
+def searchable(needles: set[str]) -> list[str]:
+    """The needles worth searching for, longest first (so a longer form wins a match)."""
+    kept = {n.strip() for n in needles if n and len(n.strip()) >= _MIN_LENGTH}
+    return sorted(kept, key=len, reverse=True)
+
+
 def needle_pattern(needles: set[str]) -> str | None:
     """One case-insensitive pattern for every needle worth searching (RE2 and Python)."""
-    kept = sorted({n.strip() for n in needles if n and len(n.strip()) >= _MIN_LENGTH}, key=len)
+    kept = searchable(needles)
     if not kept:
         return None
-    return "(?i)(" + "|".join(_bounded(n) for n in reversed(kept)) + ")"
+    return "(?i)(" + "|".join(_bounded(n) for n in kept) + ")"
 
 
 def redact_tables(
@@ -55,22 +61,22 @@ def redact_tables(
     counts: dict[str, int] = {}
     literal = "'" + pattern.replace("'", "''") + "'"
     for (schema, table), columns in tables.items():
-        if (schema, table) in skip:
+        texts = [(c, t) for c, t in columns if t in ("VARCHAR", "JSON")]
+        if (schema, table) in skip or not texts:
             continue
-        for column, data_type in columns:
-            if data_type not in ("VARCHAR", "JSON"):
-                continue
+        sets, hits = [], []
+        for column, data_type in texts:  # one pass over the table for all its columns
             text = f'cast("{column}" as varchar)'
             replaced = f"regexp_replace({text}, {literal}, '{REDACTED}', 'g')"
             if data_type == "JSON":
                 replaced = f"cast({replaced} as json)"
-            changed = con.execute(
-                f'update "{schema}"."{table}" set "{column}" = {replaced} '
-                f"where regexp_matches({text}, {literal})"
-            ).fetchone()[0]
-            if changed:
-                key = f"{schema}.{table}"
-                counts[key] = counts.get(key, 0) + changed
+            sets.append(f'"{column}" = {replaced}')
+            hits.append(f"coalesce(regexp_matches({text}, {literal}), false)")
+        changed = con.execute(
+            f'update "{schema}"."{table}" set {", ".join(sets)} where {" or ".join(hits)}'
+        ).fetchone()[0]
+        if changed:
+            counts[f"{schema}.{table}"] = changed
     return counts
 
 
@@ -86,11 +92,6 @@ def remove_partial_exports(export_dir: Path) -> int:
             path.unlink(missing_ok=True)
         removed += 1
     return removed
-
-
-def _is_text(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return b"\0" not in handle.read(8192)
 
 
 def _scanned_files(settings: Settings) -> list[Path]:
@@ -109,16 +110,24 @@ def _scanned_files(settings: Settings) -> list[Path]:
     return files
 
 
-def redact_files(settings: Settings, pattern: str | None) -> int:
-    """Redact the pattern in every text file under the data folder; returns files changed."""
+def redact_files(settings: Settings, needles: set[str]) -> int:
+    """Redact the needles in every text file under the data folder; returns files changed."""
+    pattern = needle_pattern(needles)
     if not pattern:
         return 0
     regex = re.compile(pattern.removeprefix("(?i)"), re.IGNORECASE)
+    lowered = [n.lower().encode() for n in searchable(needles)]
     changed = 0
     for path in _scanned_files(settings):
-        if not path.is_file() or not _is_text(path):
+        if not path.is_file():
             continue
-        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+        content = path.read_bytes()
+        if b"\0" in content[:8192]:
+            continue  # binary: not ours to rewrite (docs/privacy.md, limits)
+        folded = content.lower()
+        if not any(n in folded for n in lowered):  # plain search first: the regex is slow
+            continue
+        text = content.decode("utf-8", errors="surrogateescape")
         redacted = regex.sub(REDACTED, text)
         if redacted == text:
             continue
