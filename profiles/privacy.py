@@ -111,9 +111,7 @@ def _needles(con: duckdb.DuckDBPyConnection, person: Person, spellings: set[str]
     return {n for n in needles | hashed if n}
 
 
-def _delete_rows(
-    con: duckdb.DuckDBPyConnection, person: Person, tables: dict
-) -> dict[str, int]:
+def _delete_rows(con: duckdb.DuckDBPyConnection, person: Person, tables: dict) -> dict[str, int]:
     counts: dict[str, int] = {}
     for (schema, table), columns in tables.items():
         if (schema, table) in KEPT_TABLES:
@@ -179,7 +177,11 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
         }
         removed |= {k: v for k, v in extra.items() if v}
         report = ErasureReport(
-            request_id, person.identifier_kind, len(person.customer_ids), counts, removed,
+            request_id,
+            person.identifier_kind,
+            len(person.customer_ids),
+            counts,
+            removed,
             tombstones,
         )
         con.execute(

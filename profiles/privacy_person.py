@@ -154,7 +154,9 @@ def _seed_customers(con: duckdb.DuckDBPyConnection, tokens: set[Token], rules) -
         elif kind == "phone":
             found |= set(_values(con, sql + f"{phone_key_sql('r.phone')} = ?", [value]))
         else:
-            found |= set(_values(con, sql + "r.identity_type = ? and r.source_key = ?", [kind, value]))
+            found |= set(
+                _values(con, sql + "r.identity_type = ? and r.source_key = ?", [kind, value])
+            )
             if table_exists(con, "identity", "record_identifiers"):
                 found |= set(
                     _values(
@@ -191,7 +193,9 @@ def _strong_tokens(
 ) -> dict[str, set[Token]]:
     """Per record of the person, the strong identifiers its raw rows carry most often (the
     value identity links on, so a shared computer's other account is not the person's)."""
-    keys = [r.split(":", 1)[1] for r in person.record_ids if r.startswith(mapping.identity_type + ":")]
+    keys = [
+        r.split(":", 1)[1] for r in person.record_ids if r.startswith(mapping.identity_type + ":")
+    ]
     schema, table = mapping.raw_table.split(".", 1)
     if not keys or not mapping.strong_identifiers or not table_exists(con, schema, table):
         return {}

@@ -161,7 +161,11 @@ def test_rows_of_an_erased_person_are_suppressed_everywhere(settings):
             [" chloe.martin@EXAMPLE.fr", "+33 6 12 34 56 78"],
         ).fetchone()
         erasure.write_tombstones(
-            con, erasure.salts(settings), [("email", keys[0]), ("phone", keys[1])], "r1", "2024-01-01"
+            con,
+            erasure.salts(settings),
+            [("email", keys[0]), ("phone", keys[1])],
+            "r1",
+            "2024-01-01",
         )
 
     report = ingestion.ingest(settings, sources=["pos"])

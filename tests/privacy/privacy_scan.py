@@ -14,8 +14,7 @@ def identifier_forms(settings, customer_id: str, rules) -> set[str]:
     e-mails (as typed, lower, canonical), phones (as typed, E.164), cards, accounts, cookies."""
     with connect(settings) as con:
         keys = con.execute(
-            "select identity_type, source_key from identity.customer_records "
-            "where customer_id = ?",
+            "select identity_type, source_key from identity.customer_records where customer_id = ?",
             [customer_id],
         ).fetchall()
         strong = con.execute(
@@ -105,3 +104,26 @@ def resend_all(landing_dir: Path) -> list[Path]:
                 copy.write_bytes(content.replace(b"\n", b"\r\n"))
         sent.append(copy)
     return sent
+
+
+def rewritten_person(settings) -> tuple[str, str]:
+    """(customer_id, raw e-mail) of a customer with an e-shop account, a cookie and a Gmail
+    address identity rewrote (dots dropped): the case lookups by ``lower(trim())`` missed."""
+    with connect(settings) as con:
+        row = con.execute("""
+            select m.customer_id, a.email from raw.web__accounts a
+            join identity.identity_records r
+              on r.identity_type = 'web_account' and r.source_key = a.account_id
+            join identity.customer_records m using (record_id)
+            where lower(trim(a.email)) <> r.email and r.email like '%@gmail.com'
+              and m.customer_id in (select customer_id from identity.customer_records
+                                    where identity_type = 'web_cookie')
+            order by 1 limit 1""").fetchone()
+    assert row, "the sample holds no rewritten Gmail customer with a cookie: change the seed"
+    return row
+
+
+def other_spelling(email: str) -> str:
+    """The same Gmail address as a data subject might type it: case, +tag, typo domain."""
+    local, _ = email.split("@")
+    return f" {local.title()}+promo@GMIAL.com "

@@ -48,9 +48,7 @@ def test_every_spelling_of_one_address_shares_the_key_of_the_canonical_form():
     ]
     sql = f"select {ids.email_key_sql('v', RULES)} from (select ?::varchar as v)"
 
-    assert {duckdb.execute(sql, [s]).fetchone()[0] for s in spellings} == {
-        "delahayelea@gmail.com"
-    }
+    assert {duckdb.execute(sql, [s]).fetchone()[0] for s in spellings} == {"delahayelea@gmail.com"}
 
 
 def test_foreign_numbers_reach_e164_through_phonenumbers():
