@@ -77,7 +77,11 @@ class Suppression:
             except Exception as error:  # noqa: BLE001 (DuckDB raises several binder types)
                 log.warning("erasure key %s not applicable to %s: %s", kind, table, error)
                 continue
-            usable.append(erasure.match_sql(kind, key, self.generations))
+            # hash each distinct value once, not once per row (a card has many receipt lines)
+            usable.append(
+                f"{key} in (select k from (select distinct {key} as k from {table}) "
+                f"where {erasure.match_sql(kind, 'k', self.generations)})"
+            )
         if usable:
             con.execute(
                 f"update {table} set _suppressed = true, _raw = null "
