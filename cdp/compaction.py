@@ -17,6 +17,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import scalar
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -52,7 +54,7 @@ def compact(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     fresh.unlink(missing_ok=True)  # a copy a killed compaction left: start again
     Path(f"{fresh}.wal").unlink(missing_ok=True)
     con.execute("checkpoint")
-    database = con.execute("select current_database()").fetchone()[0]
+    database = scalar(con, "select current_database()")
     escaped = str(fresh).replace("'", "''")
     con.execute(f"attach '{escaped}' as _cdp_compacted")
     try:

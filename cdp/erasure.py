@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cdp.identifiers import hash_sql
+from cdp.warehouse import scalar
 
 if TYPE_CHECKING:
     import duckdb
@@ -155,6 +156,6 @@ where (kind, {hash_sql("key", salt)}) not in (
                 [v for _, v in keys],
             ],
         )
-    return con.execute(
-        f"select count(*) from {TOMBSTONE_TABLE} where request_id = ?", [request_id]
-    ).fetchone()[0]
+    return int(
+        scalar(con, f"select count(*) from {TOMBSTONE_TABLE} where request_id = ?", [request_id])
+    )

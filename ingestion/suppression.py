@@ -16,9 +16,10 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cdp import erasure, identifiers
+from cdp.warehouse import scalar
 
 if TYPE_CHECKING:
     import duckdb
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=8)
-def _identity_config(identity_config_path: Path, sources_dir: Path) -> tuple[object, tuple]:
+def _identity_config(identity_config_path: Path, sources_dir: Path) -> tuple[Any, tuple]:
     """E-mail rules and identity mappings; the defaults when identity is not configured."""
     from identity._config import (
         IdentityConfigError,
@@ -127,17 +128,18 @@ def for_entity(
     entity: EntityDefinition,
 ) -> Suppression | None:
     """The entity's suppression, or None when no tombstone exists."""
-    if not con.execute(f"select count(*) from {erasure.TOMBSTONE_TABLE}").fetchone()[0]:
+    if not scalar(con, f"select count(*) from {erasure.TOMBSTONE_TABLE}"):
         return None
     generations = erasure.present_generations(con, erasure.salts(settings))
     rules, mappings = identity_config(settings)
-    keys = [
-        (kind, key(f'"{column}"'))
-        for kind, key in (
-            ("email", lambda c: identifiers.email_key_sql(c, rules)),
-            ("phone", identifiers.phone_key_sql),
-        )
-        for column in entity.personal_data.get(kind, [])
+    key_of = {
+        "email": lambda column: identifiers.email_key_sql(column, rules),
+        "phone": identifiers.phone_key_sql,
+    }
+    keys: list[tuple[str, str]] = [
+        (kind, key_of[kind](f'"{column}"'))
+        for kind, columns in entity.personal_data.items()
+        for column in columns
     ]
     for mapping in mappings:
         if mapping.source != source or mapping.entity != entity_name:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from cdp import compaction, erasure
 from cdp.identifiers import email_typed_sql, phone_e164_sql, unsalted_sha256_sql
-from cdp.warehouse import connect, table_exists
+from cdp.warehouse import connect, one_row, scalar, table_exists
 from profiles.export_files import erase_from_exports
 from profiles.privacy_access import access, load_person
 from profiles.privacy_files import (
@@ -99,12 +99,12 @@ def _needles(con: duckdb.DuckDBPyConnection, person: Person, spellings: set[str]
     needles = set(person.customer_ids) | set(person.emails) | set(person.phones) | spellings
     needles |= {v for _, v in person.tokens}
     for value in list(needles):
-        e164, typed = con.execute(
-            f"select {phone_e164_sql('$1')}, {email_typed_sql('$1')}", [value]
-        ).fetchone()
+        e164, typed = one_row(
+            con, f"select {phone_e164_sql('$1')}, {email_typed_sql('$1')}", [value]
+        )
         needles |= {e164, typed} - {None}
     hashed = {
-        con.execute(f"select {unsalted_sha256_sql('$1')}", [n]).fetchone()[0]
+        scalar(con, f"select {unsalted_sha256_sql('$1')}", [n])
         for n in needles
         if "@" in n or n.startswith("+")
     }
@@ -119,7 +119,7 @@ def _delete_rows(con: duckdb.DuckDBPyConnection, person: Person, tables: dict) -
         predicate = row_predicate(person, schema, table, columns)
         if predicate == "false":
             continue
-        deleted = con.execute(f'delete from "{schema}"."{table}" where {predicate}').fetchone()[0]
+        deleted = scalar(con, f'delete from "{schema}"."{table}" where {predicate}')
         if deleted:
             counts[f"{schema}.{table}"] = deleted
     if table_exists(con, "ops", "export_state"):

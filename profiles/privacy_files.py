@@ -19,6 +19,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import scalar
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -72,9 +74,9 @@ def redact_tables(
                 replaced = f"cast({replaced} as json)"
             sets.append(f'"{column}" = {replaced}')
             hits.append(f"coalesce(regexp_matches({text}, {literal}), false)")
-        changed = con.execute(
-            f'update "{schema}"."{table}" set {", ".join(sets)} where {" or ".join(hits)}'
-        ).fetchone()[0]
+        changed = scalar(
+            con, f'update "{schema}"."{table}" set {", ".join(sets)} where {" or ".join(hits)}'
+        )
         if changed:
             counts[f"{schema}.{table}"] = changed
     return counts

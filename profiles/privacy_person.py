@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cdp.identifiers import EmailRules, email_key_sql, phone_key_sql, source_key_sql
-from cdp.warehouse import table_exists
+from cdp.warehouse import scalar, table_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -91,8 +91,8 @@ class Person:
         )
 
 
-def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> str | None:
-    return con.execute(sql, params).fetchone()[0]
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> Any:
+    return scalar(con, sql, params)
 
 
 def _request_tokens(
