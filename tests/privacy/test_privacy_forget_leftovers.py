@@ -69,3 +69,54 @@ def test_an_interrupted_compaction_is_finished_by_the_next_connection(settings):
     assert not compaction.marker(settings.duckdb_path).exists() and not stale.exists()
     with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
         assert con.execute("select count(*) from t").fetchone()[0] == 889
+
+
+def test_the_next_export_deletes_partial_folders_a_killed_export_left(resolved):
+    from profiles.export_files import staged_folder
+
+    kind = resolved.export_dir / "golden_records"
+    left = kind / ".20261101T000000.partial"
+    left.mkdir(parents=True)
+    (left / "golden_records.csv").write_text("customer_id,email\nC1,someone@example.org\n")
+
+    with staged_folder(kind / "20261102T000000") as staging:
+        (staging / "golden_records.csv").write_text("customer_id\n")
+
+    assert not left.exists() and (kind / "20261102T000000" / "golden_records.csv").exists()
+
+
+def test_no_other_writer_slips_in_while_forget_compacts(resolved, monkeypatch):
+    import subprocess
+    import sys
+
+    _, raw_email = rewritten_person(resolved)
+    attempts = []
+    compact = compaction.compact
+
+    def compact_under_a_second_writer(con, path):
+        attempts.append(
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import duckdb, sys; duckdb.connect(sys.argv[1])"
+                    ".execute('create table intruder as select 1 as a')",
+                    str(path),
+                ],
+                capture_output=True,
+                text=True,
+            )
+        )
+        compact(con, path)
+
+    monkeypatch.setattr(compaction, "compact", compact_under_a_second_writer)
+    forget(resolved, raw_email)
+
+    assert attempts[0].returncode != 0 and "lock" in attempts[0].stderr.lower()
+    with connect(resolved) as con:
+        assert (
+            con.execute(
+                "select count(*) from information_schema.tables where table_name = 'intruder'"
+            ).fetchone()[0]
+            == 0
+        )
