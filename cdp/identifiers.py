@@ -72,9 +72,11 @@ def email_canonical_sql(expr: str, rules: EmailRules) -> str:
         for typo, fixed in rules.email_domain_typos.items()
     )
     fixed_domain = f"(case {domain} {typo_cases} else {domain} end)" if typo_cases else domain
-    dotless = ", ".join(_quote(d) for d in rules.dotless_email_domains) or "''"
+    # `=` comparisons, not `in (...)`: DuckDB 2.0 fails to bind `in` over a stored column it
+    # knows to be all NULL ("BindBuiltinScalarFunction did not return ...")
+    dotless = " or ".join(f"{fixed_domain} = {_quote(d)}" for d in rules.dotless_email_domains)
     canonical_local = (
-        f"(case when {fixed_domain} in ({dotless}) then replace({local}, '.', '') else {local} end)"
+        f"(case when {dotless or 'false'} then replace({local}, '.', '') else {local} end)"
     )
     return (
         f"case when regexp_matches({cleaned}, '^[^@]+@[^@]+\\.[a-z]{{2,}}$') "
@@ -97,7 +99,11 @@ def email_key_sql(expr: str, rules: EmailRules) -> str:
     Every raw spelling whose canonical form is the same gets the same key; a value identity
     cannot read as an address still gets one (so it can be found and erased).
     """
-    return f"coalesce({email_canonical_sql(expr, rules)}, {email_typed_sql(expr)})"
+    # concat() turns NULL into '' (whose key is NULL too): DuckDB 2.0 fails to bind the
+    # canonical form over a stored column it knows to be all NULL ("BindBuiltinScalarFunction
+    # did not return ..."), and lookups run over any column of any table.
+    text = f"concat({expr})"
+    return f"coalesce({email_canonical_sql(text, rules)}, {email_typed_sql(text)})"
 
 
 PHONE_E164_EXAMPLES = [

@@ -54,3 +54,16 @@ def test_every_spelling_of_one_address_shares_the_key_of_the_canonical_form():
 def test_foreign_numbers_reach_e164_through_phonenumbers():
     assert ids.phone_e164("+44 20 7946 0958", "FR") == "+442079460958"
     assert ids.phone_e164("hello", "FR") is None
+
+
+def test_keys_bind_on_a_stored_all_null_column(tmp_path):
+    path = str(tmp_path / "w.duckdb")
+    with duckdb.connect(path) as con:
+        con.execute("create table t as select null::varchar as v from range(3); checkpoint")
+    with duckdb.connect(path, read_only=True) as con:
+        keys = con.execute(
+            f"select distinct {ids.email_key_sql('v', RULES)}, {ids.phone_key_sql('v')}, "
+            f"{ids.source_key_sql('v')}, {ids.loyalty_card_sql('v')} from t"
+        ).fetchall()
+
+    assert keys == [(None, None, None, None)]
