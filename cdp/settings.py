@@ -41,7 +41,11 @@ class Settings(BaseSettings):
     dbt_project_dir: Path = Path()
     airflow_home: Path = Path()
     run_id: str | None = None
+    # Tombstone salt: a secret per installation; the shipped default is refused by the
+    # pipeline and `forget` (cdp.erasure.salts). Earlier salts, comma-separated, keep the
+    # erasures they wrote matching after a rotation (docs/privacy.md).
     erasure_salt: str = "change-me-per-installation"
+    erasure_previous_salts: str = ""
     # The read-only copy readers open (cdp sql, analysts, the API): see cdp/snapshot.py.
     published_dir: Path = Path()
     # Oldest DuckDB storage format the snapshot is written in, so DuckDB 1.x clients read it.

@@ -75,8 +75,14 @@ def _open_waiting(settings: Settings) -> duckdb.DuckDBPyConnection:
 @contextmanager
 def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse read-write, creating its folder, waiting (bounded) for another
-    writer to finish; closed on exit."""
+    writer to finish; closed on exit.
+
+    First finishes a compaction an interrupted erasure left owing (:mod:`cdp.compaction`).
+    """
+    from cdp import compaction
+
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    compaction.finish_pending(settings.duckdb_path)
     con = _open_waiting(settings)
     try:
         yield con

@@ -61,7 +61,7 @@ def check_file(entity_name: str, entity: EntityDefinition, path: Path, shown: st
     try:
         ledger.ensure_ops_tables(con)
         with tempfile.TemporaryDirectory(prefix="cdp_check_") as workdir:
-            _stage(con, path, entity, "dry-run", Path(workdir))
+            _stage(con, path, entity, None, Path(workdir))  # a dry run suppresses nothing
         _check_encoding(con, entity)
         reasons = con.execute(
             "select _reason from _staged where _reason is not null "

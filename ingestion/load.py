@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingestion import field_issues, ledger, readers, reload
+from ingestion import field_issues, ledger, readers, reload, suppression
 from ingestion.definitions import (
     EntityDefinition,
     SourceDefinition,
@@ -21,7 +21,7 @@ from ingestion.definitions import (
 from ingestion.ledger import FileResult
 from ingestion.policy import derive_fields, entity_rules
 from ingestion.readers import FileReadError
-from ingestion.sql import ident, macro_ddl, raw_line_suppression
+from ingestion.sql import ident, macro_ddl
 from ingestion.staging import staging_query
 
 if TYPE_CHECKING:
@@ -74,7 +74,11 @@ def _display_path(path: Path, settings: Settings) -> str:
 
 
 def _stage(
-    con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinition, salt: str, workdir: Path
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    entity: EntityDefinition,
+    suppress: suppression.Suppression | None,
+    workdir: Path,
 ) -> None:
     """Read the file once and type its rows into ``_staged``; rejected lines into ``_bad``."""
     clean = False  # no character of the file could show broken encoding
@@ -90,9 +94,8 @@ def _stage(
         rows = readers.open_parquet(con, path, entity)
     for statement in macro_ddl(entity):
         con.execute(statement)
-    suppress = bool(con.execute("select count(*) from ops.erasure_tombstones").fetchone()[0])
     rules = entity_rules(entity)
-    query = staging_query(entity, rules, salt, rows, suppress=suppress, encoding_clean=clean)
+    query = staging_query(entity, rules, rows, encoding_clean=clean)
     if not con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]:
         raise RuntimeError(
             "ingestion numbers rows by scan order: the connection must keep DuckDB's default "
@@ -112,9 +115,8 @@ def _stage(
         raise FileReadError(f"cannot be read as {rows.describe}: {error}") from error
     readers.collect_rejects(con, entity)
     if suppress:
-        con.execute(
-            f"update _bad set reason = null where {raw_line_suppression('raw_record', salt)}"
-        )
+        suppress.apply(con)
+        suppress.apply_to_lines(con)
 
 
 def _check_encoding(con: duckdb.DuckDBPyConnection, entity: EntityDefinition) -> None:
@@ -252,7 +254,8 @@ def _load(
         # Scratch temp tables are built outside the transaction: only the writes to the
         # warehouse below must be atomic.
         with tempfile.TemporaryDirectory(prefix="cdp_ingest_") as workdir:
-            _stage(con, path, entity, settings.erasure_salt, Path(workdir))
+            erased = suppression.for_entity(con, settings, result.source, result.entity, entity)
+            _stage(con, path, entity, erased, Path(workdir))
         _check_encoding(con, entity)
         _identify(result, hashing.result(), stamp)
         con.execute("begin transaction")
@@ -303,12 +306,15 @@ def ingest(
     their previous load is replaced. A file that fails is rolled back and recorded, the
     others still load, and :class:`IngestionError` is raised at the end.
     """
+    from cdp import erasure
     from cdp.warehouse import connect
 
     definitions = load_definitions(settings.sources_dir, sources)
     report = IngestReport()
+    salts = erasure.salts(settings)  # the shipped default salt stops the pipeline here
     with connect(settings) as con:
         ledger.ensure_ops_tables(con)
+        erasure.ensure_tombstones(con, salts)
         field_issues.ensure_tables(con)
         for definition in definitions:
             for entity_name, entity in definition.entities.items():

@@ -2,7 +2,8 @@
 
 Built from the expressions of :mod:`ingestion.sql`: every mapped field is cleaned (trim,
 empty to NULL) and cast to its contract type; each row gets the reason string listing the
-rules it broke, its broken-encoding flag and, when tombstones exist, its suppression flag.
+rules it broke and its broken-encoding flag; :mod:`ingestion.suppression` flags the rows of
+erased people afterwards (``_suppressed``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from ingestion.sql import (
     literal,
     may_show_broken_encoding,
     reasons,
-    suppression_condition,
     typed,
 )
 
@@ -35,10 +35,8 @@ def _parsed_columns(entity: EntityDefinition) -> dict[tuple[str, str], str]:
 def staging_query(
     entity: EntityDefinition,
     rules: list[ColumnRule],
-    salt: str,
     rows: SourceRows,
     *,
-    suppress: bool,
     encoding_clean: bool = False,
 ) -> str:
     """The query typing the file's records, in file order: the canonical columns,
@@ -87,7 +85,6 @@ def staging_query(
     outputs = ",\n    ".join(
         f"{kept_value(rule, value_of, nulling)} as {ident(rule.name)}" for rule in rules
     )
-    suppressed = suppression_condition(entity, text_of, salt) if suppress else "false"
     return f"""
 with t as (
   select s.*, {rows.unreadable or "NULL"} as _unreadable,
@@ -102,7 +99,7 @@ with t as (
     case when _unreadable is not null then _unreadable
          when _encoding_broken or coalesce({broken}, false)
            then nullif(concat_ws('; ', {encoding}, {messages}), '') end as _reason,
-    {suppressed} as _suppressed,
+    false as _suppressed,
     {nulled_list(nulling)} as _nulled
   from v
 )
