@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     export_dir: Path | None = None
     reports_dir: Path | None = None
     model_dir: Path | None = None
+    tmp_dir: Path | None = None
     config_dir: Path | None = None
     sources_dir: Path | None = None
     identity_config_path: Path | None = None
@@ -51,6 +52,8 @@ class Settings(BaseSettings):
             "export_dir": data / "exports",
             "reports_dir": data / "reports",
             "model_dir": data / "models",
+            # scratch copies stay in the data folder (erasure and backups know it), not /tmp
+            "tmp_dir": data / "tmp",
             "sources_dir": config / "sources",
             "identity_config_path": config / "identity.yml",
             "quality_config_path": config / "quality.yml",

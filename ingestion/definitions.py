@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ingestion.contracts import CONTRACTS, Contract, column_rules
+from ingestion.landing import glob_problem
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 EPOCH_FORMATS = {"epoch_s", "epoch_ms", "epoch_us"}
@@ -82,6 +83,14 @@ class EntityDefinition(BaseModel):
         "system of the same kind names the first one's table (pos__receipt_lines) so that "
         "identity, consent and the marts read both",
     )
+
+    @field_validator("files")
+    @classmethod
+    def _inside_landing(cls, value: str) -> str:
+        problem = glob_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("table")
     @classmethod
