@@ -31,12 +31,11 @@ log = logging.getLogger(__name__)
 _CHUNK = 16 * 1024 * 1024
 _TEMP_TABLES = ("_bad", "_offsets", "_rejects", "_rejects_scan", "_scanned")
 _INLINE_OFFSETS = 256
-# A cp1252 file's text can match ingestion.sql.BROKEN_ENCODING_PATTERN only if it holds "â€",
-# "â‚" or one of these bytes: Â, Ã, Ä, Å, and the five that cp1252 leaves undefined (U+FFFD).
-_CP1252_SUSPECT_BYTES = tuple(bytes([b]) for b in b"\xc2\xc3\xc4\xc5\x81\x8d\x8f\x90\x9d")
-# â€ (UTF-8's E2 80: ’ “ ” … –) and â‚ (E2 82: €) as cp1252 text, in the transcoded UTF-8.
-_MOJIBAKE_MARKERS = ("â€".encode(), "â‚".encode())
-_MARKER_LENGTH = max(len(m) for m in _MOJIBAKE_MARKERS)
+# A cp1252 file's text can match ingestion.sql.BROKEN_ENCODING_PATTERN only if it holds "â€"
+# or one of these bytes: Â, Ã, Ä, Å, ‚ (UTF-8's € read as cp1252 is "â‚¬"; a real cp1252 export
+# hardly ever holds the low quote ‚) and the five that cp1252 leaves undefined (U+FFFD).
+_CP1252_SUSPECT_BYTES = tuple(bytes([b]) for b in b"\xc2\xc3\xc4\xc5\x82\x81\x8d\x8f\x90\x9d")
+_MOJIBAKE_EURO = "â€".encode()
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _REJECTS = "store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan'"
 
@@ -92,9 +91,10 @@ def transcode_cp1252(path: Path, target: Path) -> bool:
             suspect = (
                 suspect
                 or any(byte in chunk for byte in _CP1252_SUSPECT_BYTES)
-                or any(m in tail + encoded[: len(m)] or m in encoded for m in _MOJIBAKE_MARKERS)
+                or _MOJIBAKE_EURO in tail + encoded[: len(_MOJIBAKE_EURO)]
+                or _MOJIBAKE_EURO in encoded
             )
-            tail = encoded[-_MARKER_LENGTH:]
+            tail = encoded[-len(_MOJIBAKE_EURO) :]
             out.write(encoded)
             if utf8 is not None:  # still possibly UTF-8: real cp1252 text fails at its first é
                 try:
@@ -125,6 +125,7 @@ def _refuse_utf8(decoder: codecs.IncrementalDecoder, line: int) -> None:
 
 
 _SAFE_ERROR_LENGTH = 240
+_QUERY_ERRORS = ("Binder Error", "Parser Error", "Catalog Error")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
@@ -140,7 +141,8 @@ def error_text(error: BaseException, *paths: Path) -> str:
     for path in paths:
         first = first.replace(str(path), path.name)
     first = first.split("Original Line:")[0].split("Input:")[0].rstrip(" :")
-    first = _QUOTED.sub(lambda m: m.group(0)[0] + "…" + m.group(0)[0], first)
+    if not first.startswith(_QUERY_ERRORS):  # these quote the definition's SQL, not data
+        first = _QUOTED.sub(lambda m: m.group(0)[0] + "…" + m.group(0)[0], first)
     return first[:_SAFE_ERROR_LENGTH]
 
 

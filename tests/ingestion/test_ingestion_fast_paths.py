@@ -74,6 +74,7 @@ def test_row_numbers_follow_the_file_across_parallel_scan_chunks(settings):
         ("CrÃ©teil, Noël", True),
         ("Bon dâ€™achat à 10 €", True),
         ("BÅ“uf à 10 â‚¬", True),
+        ("Bon à 10 â‚¬", True),
     ],
 )
 def test_transcoding_flags_only_files_that_may_show_broken_encoding(tmp_path, text, suspect):
