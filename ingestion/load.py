@@ -226,7 +226,7 @@ def _load(
 
 
 def _fail(result: FileResult, path: Path, error: Exception) -> None:
-    """Record a failed load: what and where, never the rows (the ledger and logs keep it)."""
+    """Record a failed load on ``result``: the file and the reason, never a row's contents."""
     result.rows_read = result.rows_accepted = result.rows_quarantined = 0
     result.rows_suppressed = 0
     result.status = "failed"
