@@ -98,8 +98,8 @@ def clean_scratch(tmp_dir: Path) -> None:
 
 
 @contextmanager
-def scratch_dir(tmp_dir: Path) -> Iterator[Path]:
+def scratch_dir(tmp_dir: Path, prefix: str = SCRATCH_PREFIX) -> Iterator[Path]:
     """A private folder for one file's scratch copies, removed on the way out."""
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=tmp_dir) as folder:
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=tmp_dir) as folder:
         yield Path(folder)

@@ -11,8 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingestion import landing, ledger, readers
-from ingestion.contracts import column_rules
+from ingestion import field_issues, landing, ledger, readers, reload
 from ingestion.definitions import (
     EntityDefinition,
     SourceDefinition,
@@ -20,6 +19,7 @@ from ingestion.definitions import (
     raw_table_name,
 )
 from ingestion.ledger import FileResult
+from ingestion.policy import entity_rules
 from ingestion.readers import FileReadError
 from ingestion.sql import ident
 from ingestion.staging import check_encoding, stage_file
@@ -79,13 +79,15 @@ def _write(
     """Insert accepted rows into the raw table and rejected ones into quarantine."""
     names = ", ".join(ident(c) for c in columns)
     staged, row = readers.row_number_sql(con)
+    nulled = field_issues.nulled_fields_sql("q")
     # Each row carries its place in the file (_source_row): its place in the raw table does
     # not matter, and letting DuckDB write in any order spares ~10% of the insert.
     con.execute("set preserve_insertion_order = false")
     try:
         con.execute(
-            f"insert into {table} ({names}, _source_file, _source_row, _batch_id, _loaded_at) "
-            f"select {names}, ?, {row}, ?, ? from {staged} "
+            f"insert into {table} ({names}, _source_file, _source_row, _batch_id, _loaded_at, "
+            f"{field_issues.NULLED_COLUMN}) "
+            f"select {names}, ?, {row}, ?, ?, {nulled} from {staged} "
             "where q._reason is null and not q._suppressed",
             [result.file_path, result.batch_id, result.started_at],
         )
@@ -113,6 +115,7 @@ def _write(
     result.rows_read, result.rows_accepted, result.rows_quarantined, result.rows_suppressed = counts
     if result.rows_read != result.rows_accepted + result.rows_quarantined + result.rows_suppressed:
         raise RuntimeError(f"counts do not reconcile: {counts}")
+    field_issues.record(con, result, field_issues.summarise(con))
 
 
 def _identify(result: FileResult, file_hash: str, stamp: str) -> None:
@@ -127,8 +130,13 @@ def load_file(
     entity_name: str,
     entity: EntityDefinition,
     path: Path,
+    reloading: reload.ReloadRequest | None = None,
 ) -> FileResult:
-    """Load one file in one transaction and append its ledger row (also when it fails)."""
+    """Load one file in one transaction and append its ledger row (also when it fails).
+
+    A file ``reloading`` covers is loaded even if its content was, replacing its previous
+    load in the same transaction (:mod:`ingestion.reload`).
+    """
     started, stamp = time.perf_counter(), f"{datetime.now():%Y%m%dT%H%M%S}"
     result = FileResult(source, entity_name, _display_path(path, settings), "")
     try:
@@ -141,13 +149,13 @@ def load_file(
         result.batch_id = f"{stamp}_{source}_{entity_name}_refused"
         _fail(result, path, error)
     else:
-        _hash_and_load(con, settings, result, entity, path, stamp)
+        _hash_and_load(con, settings, result, entity, path, stamp, reloading)
     result.finished_at = datetime.now()
     result.seconds = time.perf_counter() - started
     if result.status != "loaded":
         ledger.record(con, result)
     log.info(
-        "%s %s: %s read=%d accepted=%d quarantined=%d suppressed=%d (%.2fs)",
+        "%s %s: %s read=%d accepted=%d quarantined=%d suppressed=%d nulled=%d (%.2fs)",
         source,
         result.file_path,
         result.status,
@@ -155,6 +163,7 @@ def load_file(
         result.rows_accepted,
         result.rows_quarantined,
         result.rows_suppressed,
+        result.fields_nulled,
         result.seconds,
     )
     return result
@@ -167,20 +176,25 @@ def _hash_and_load(
     entity: EntityDefinition,
     path: Path,
     stamp: str,
+    reloading: reload.ReloadRequest | None,
 ) -> None:
+    source, entity_name, size = result.source, result.entity, result.file_size_bytes or 0
     # The content hash runs on its own thread (hashlib and DuckDB release the GIL) while the
     # file is staged, unless a loaded file has the same size: then it may be the same content,
     # and that is worth knowing before any work.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdp_hash") as pool:
         hashing = pool.submit(readers.file_sha256, path)
-        if ledger.size_loaded(con, result.source, result.entity, result.file_size_bytes or 0):
+        previous, replaces = None, []
+        if reloading and reloading.covers(source, result.file_path):
+            replaces = reload.previous_batches(con, source, entity_name, result.file_path)
+            stamp = f"{datetime.now():%Y%m%dT%H%M%S%f}"  # never the batch id it replaces
+        elif ledger.size_loaded(con, source, entity_name, size):
             _identify(result, hashing.result(), stamp)
-            previous = ledger.already_loaded(con, result.source, result.entity, result.file_hash)
-            if previous:
-                result.status = "skipped_duplicate"
-                result.error = f"same content loaded by {previous}"
-                return
-        _load(con, settings, result, entity, path, hashing, stamp)
+            previous = ledger.already_loaded(con, source, entity_name, result.file_hash or "")
+        if previous:
+            result.status, result.error = "skipped_duplicate", f"same content loaded by {previous}"
+        else:
+            _load(con, settings, result, entity, path, hashing, stamp, replaces)
 
 
 def _load(
@@ -191,10 +205,11 @@ def _load(
     path: Path,
     hashing: Future[str],
     stamp: str,
+    replaces: list[str] | None = None,
 ) -> None:
     """Stage, check and write one file; a failure is recorded on ``result``, not raised."""
     table = raw_table(result.source, result.entity, entity.table)
-    rules = column_rules(entity.contract_model)
+    rules = entity_rules(entity)
     try:
         # Scratch temp tables are built outside the transaction: only the writes to the
         # warehouse below must be atomic.
@@ -210,6 +225,10 @@ def _load(
         con.execute("begin transaction")
         try:
             ledger.ensure_raw_table(con, table, rules)
+            field_issues.ensure_tables(con, table)
+            result.rows_replaced = reload.replace_batches(
+                con, table, replaces or [], result.batch_id
+            )
             _write(con, result, table, [rule.name for rule in rules])
             result.status, result.finished_at = "loaded", datetime.now()
             ledger.record(con, result)
@@ -255,11 +274,16 @@ def _files(
     return files
 
 
-def ingest(settings: Settings, sources: list[str] | None = None) -> IngestReport:
+def ingest(
+    settings: Settings,
+    sources: list[str] | None = None,
+    reloading: reload.ReloadRequest | None = None,
+) -> IngestReport:
     """Load every new landing file of the given sources (all when None) into ``raw.*``.
 
-    Files already loaded (same sha256) are skipped; a file that fails is rolled back and
-    recorded, the others still load, and :class:`IngestionError` is raised at the end.
+    Files already loaded (same sha256) are skipped, unless ``reloading`` covers them: then
+    their previous load is replaced. A file that fails is rolled back and recorded, the
+    others still load, and :class:`IngestionError` is raised at the end.
     """
     from cdp.warehouse import connect
 
@@ -268,11 +292,14 @@ def ingest(settings: Settings, sources: list[str] | None = None) -> IngestReport
     with connect(settings) as con:
         landing.clean_scratch(settings.tmp_dir)  # the warehouse lock says no ingest is running
         ledger.ensure_ops_tables(con)
+        field_issues.ensure_tables(con)
         for definition in definitions:
             for entity_name, entity in definition.entities.items():
                 for path in _files(settings, definition, entity):
                     report.files.append(
-                        load_file(con, settings, definition.source, entity_name, entity, path)
+                        load_file(
+                            con, settings, definition.source, entity_name, entity, path, reloading
+                        )
                     )
     if report.failed:
         raise IngestionError(report)

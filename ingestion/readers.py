@@ -214,7 +214,7 @@ def _check_columns(
         columns = [row[0] for row in con.execute(f"describe select * from {relation}").fetchall()]
     except Exception as error:  # duckdb raises several families for unreadable input
         raise read_error(error, describe, path) from error
-    expected = {source.column for source in entity.columns.values()}
+    expected = {source.column for source in entity.columns.values() if source.column}
     missing = sorted(expected - set(columns))
     if not missing:
         return columns
@@ -284,7 +284,7 @@ def open_jsonl(
     max_line_size: int | None = None,
 ) -> SourceRows:
     """Newline-delimited JSON read one line per record: a broken line is one bad record."""
-    paths = sorted({source.column for source in entity.columns.values()})
+    paths = sorted({source.column for source in entity.columns.values() if source.column})
     listed = ", ".join(literal(json_path(p)) for p in paths)
     parsed = ", ".join(f"_v[{i}] as {ident(p)}" for i, p in enumerate(paths, start=1))
     lines = (

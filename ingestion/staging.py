@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ingestion import readers
-from ingestion.contracts import ColumnRule, column_rules
+from ingestion.contracts import ColumnRule
 from ingestion.definitions import EntityDefinition
+from ingestion.policy import derive_fields, entity_rules, issue_label, on_invalid
 from ingestion.readers import FileReadError, SourceRows
 from ingestion.sql import (
     BROKEN_ENCODING_PATTERN,
@@ -39,7 +40,7 @@ LONG_LINE_BYTES = 2 * 1024 * 1024  # DuckDB's default max_line_size
 def _parsed_columns(entity: EntityDefinition) -> dict[tuple[str, str], str]:
     """One alias per distinct ``(column, structure)`` that `sql:` fields read parsed."""
     keys = sorted(
-        {(c.column, c.structure) for c in entity.columns.values() if c.sql and c.structure}
+        {(c.column or "", c.structure) for c in entity.columns.values() if c.sql and c.structure}
     )
     return {key: f"_p{i}" for i, key in enumerate(keys, start=1)}
 
@@ -75,11 +76,7 @@ def staging_query(
     values = ",\n    ".join(
         f"{typed(rule, text_of[rule.name], entity)} as {value_of[rule.name]}" for rule in mapped
     )
-    checks = [
-        check
-        for rule in mapped
-        for check in reasons(rule, text_of[rule.name], value_of[rule.name], entity)
-    ]
+    checks, nulling = split_checks(mapped, entity, text_of, value_of)
     # Valid rows pay for one boolean per rule; reason strings are built only for the rows
     # that broke one (a `case` branch is evaluated for the rows that take it).
     broken = " or ".join(f"({condition})" for condition, _ in checks) or "false"
@@ -101,8 +98,7 @@ def staging_query(
     else:
         encoding_flag, encoding = "false", "NULL"
     outputs = ",\n    ".join(
-        f"{value_of.get(rule.name, f'cast(NULL as {rule.sql_type})')} as {ident(rule.name)}"
-        for rule in rules
+        f"{kept_value(rule, value_of, nulling)} as {ident(rule.name)}" for rule in rules
     )
     suppressed = suppression_condition(entity, text_of, salt) if suppress else "false"
     return f"""
@@ -119,15 +115,64 @@ with t as (
     case when _unreadable is not null then _unreadable
          when _encoding_broken or coalesce({broken}, false)
            then nullif(concat_ws('; ', {encoding}, {messages}), '') end as _reason,
-    {suppressed} as _suppressed
+    {suppressed} as _suppressed,
+    {nulled_list(nulling)} as _nulled
   from v
 )
 select {outputs},
-    _reason, _encoding_broken, _suppressed,
+    _reason, _encoding_broken, _suppressed, _nulled,
     case when _reason is not null and not _suppressed then {rows.raw_record} end as _raw,
     {rows.skip} as _skip
 from r
 """
+
+
+def split_checks(
+    mapped: list[ColumnRule],
+    entity: EntityDefinition,
+    text_of: dict[str, str],
+    value_of: dict[str, str],
+) -> tuple[list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
+    """The checks that quarantine a row, and per field those that only null its value
+    (``on_invalid: null``) as ``(broken, value-free label)``."""
+    quarantining: list[tuple[str, str]] = []
+    nulling: dict[str, list[tuple[str, str]]] = {}
+    for rule in mapped:
+        policy = on_invalid(rule, entity)
+        for condition, message in reasons(rule, text_of[rule.name], value_of[rule.name], entity):
+            if policy == "null" and not message.endswith("required, missing'"):
+                nulling.setdefault(rule.name, []).append((condition, issue_label(message)))
+            else:
+                quarantining.append((condition, message))
+    return quarantining, nulling
+
+
+def _nulled_flag(name: str, nulling: dict[str, list[tuple[str, str]]]) -> str:
+    return "coalesce(" + " or ".join(f"({c})" for c, _ in nulling[name]) + ", false)"
+
+
+def kept_value(
+    rule: ColumnRule, value_of: dict[str, str], nulling: dict[str, list[tuple[str, str]]]
+) -> str:
+    """The column's output: its typed value, NULL where a nulling check broke."""
+    if rule.name not in value_of:
+        return f"cast(NULL as {rule.sql_type})"
+    if rule.name not in nulling:
+        return value_of[rule.name]
+    return f"case when {_nulled_flag(rule.name, nulling)} then NULL else {value_of[rule.name]} end"
+
+
+def nulled_list(nulling: dict[str, list[tuple[str, str]]]) -> str:
+    """SQL list of ``field: reason`` labels nulled in the row (NULL when none)."""
+    if not nulling:
+        return "cast(NULL as VARCHAR[])"
+    any_flag = " or ".join(_nulled_flag(name, nulling) for name in nulling)
+    labels = ", ".join(
+        f"case when {condition} then {literal(label)} end"
+        for checks in nulling.values()
+        for condition, label in checks
+    )
+    return f"case when {any_flag} then list_filter([{labels}], lambda x: x is not null) end"
 
 
 def stage_file(
@@ -164,7 +209,7 @@ def stage_file(
     for statement in macro_ddl(entity):
         con.execute(statement)
     suppress = bool(con.execute("select count(*) from ops.erasure_tombstones").fetchone()[0])
-    rules = column_rules(entity.contract_model)
+    rules = entity_rules(entity)
     query = staging_query(entity, rules, salt, rows, suppress=suppress, encoding_clean=clean)
     if not con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]:
         raise RuntimeError(
@@ -174,6 +219,7 @@ def stage_file(
     try:
         # Insertion order is preserved, so a record's rowid in _scanned is its ordinal.
         con.execute(f"create temp table _scanned as {query}")
+        derive_fields(con, entity)
         con.execute(
             "create temp view _staged as select rowid + 1 as _k, * exclude (_skip) "
             "from _scanned where not _skip"
