@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     export_dir: Path = Path()
     reports_dir: Path = Path()
     model_dir: Path = Path()
+    tmp_dir: Path = Path()
     config_dir: Path = Path()
     sources_dir: Path = Path()
     identity_config_path: Path = Path()
@@ -65,6 +66,8 @@ class Settings(BaseSettings):
             "export_dir": data / "exports",
             "reports_dir": data / "reports",
             "model_dir": data / "models",
+            # scratch copies stay in the data folder (erasure and backups know it), not /tmp
+            "tmp_dir": data / "tmp",
             "sources_dir": config / "sources",
             "identity_config_path": config / "identity.yml",
             "quality_config_path": config / "quality.yml",
