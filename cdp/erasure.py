@@ -8,6 +8,8 @@ normalisation can never drift apart. Only hashes are kept, never the values.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 TOMBSTONE_TABLE = "ops.erasure_tombstones"
 
 TOMBSTONE_DDL = f"""
@@ -40,3 +42,29 @@ def phone_key_sql(column: str) -> str:
 def hash_sql(key_sql: str, salt_literal: str) -> str:
     """SQL hashing a normalised key with the installation's salt."""
     return f"sha256({salt_literal} || {key_sql})"
+
+
+def forgotten_list_path(data_dir: Path) -> Path:
+    """The customer ids `cdp privacy forget` erased, one per line: what readers of a
+    published snapshot (the API) must hide until the next publish no longer holds them."""
+    return data_dir / "privacy" / "forgotten_customers.txt"
+
+
+def record_forgotten(data_dir: Path, customer_ids: list[str]) -> None:
+    """Append erased customer ids to the forgotten list (flushed to disk before returning)."""
+    import os
+
+    path = forgotten_list_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.writelines(f"{customer_id}\n" for customer_id in customer_ids)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_forgotten(data_dir: Path) -> frozenset[str]:
+    """The forgotten customer ids; empty when nobody was ever erased."""
+    path = forgotten_list_path(data_dir)
+    if not path.exists():
+        return frozenset()
+    return frozenset(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line)

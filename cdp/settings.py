@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     airflow_home: Path | None = None
     run_id: str | None = None
     erasure_salt: str = "change-me-per-installation"
+    api_keys_path: Path | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int = 8600
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -58,6 +61,7 @@ class Settings(BaseSettings):
             "orchestration_config_path": config / "orchestration.yml",
             "dbt_project_dir": self.project_dir / "dbt_project",
             "airflow_home": data / "airflow",
+            "api_keys_path": data / "api" / "api_keys.yml",
         }
         for field, default in defaults.items():
             value = getattr(self, field)

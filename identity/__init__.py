@@ -12,6 +12,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import duckdb
+
+    from identity._realtime import RealtimeScorer
+
     from cdp.settings import Settings
 
 from identity._config import IdentityMapping
@@ -25,6 +29,8 @@ __all__ = [
     "resolve",
     "evaluate",
     "explain",
+    "realtime_scorer",
+    "standardise_attributes",
 ]
 
 
@@ -66,3 +72,20 @@ def explain(settings: Settings, key: str) -> dict[str, Any]:
     from identity._explain import explain as _explain
 
     return _explain(settings, key)
+
+
+def standardise_attributes(
+    con: duckdb.DuckDBPyConnection, settings: Settings, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Identifying attributes standardised exactly as identity records are (junk dropped)."""
+    from identity._config import load_identity_config
+    from identity._realtime import standardise
+
+    return standardise(con, values, load_identity_config(settings.identity_config_path))
+
+
+def realtime_scorer(settings: Settings, con: duckdb.DuckDBPyConnection) -> RealtimeScorer:
+    """A scorer of single incoming persons against the records ``con`` holds (saved model)."""
+    from identity._realtime import RealtimeScorer
+
+    return RealtimeScorer(settings, con)

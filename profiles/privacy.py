@@ -20,7 +20,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cdp.erasure import TOMBSTONE_DDL, TOMBSTONE_TABLE, email_key_sql, hash_sql, phone_key_sql
+from cdp.erasure import (
+    TOMBSTONE_DDL,
+    TOMBSTONE_TABLE,
+    email_key_sql,
+    hash_sql,
+    phone_key_sql,
+    record_forgotten,
+)
 from cdp.warehouse import connect, table_exists
 from profiles.audiences import normalised_email_sql, normalised_phone_sql
 from profiles.consent import build_consent
@@ -185,6 +192,9 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
         except Exception:
             con.execute("rollback")
             raise
+        # the published snapshot still holds the person until the next publish: the API
+        # reads this list and answers 404 from now on
+        record_forgotten(settings.data_dir, person.customer_ids)
         removed = erase_from_exports(
             con, settings.export_dir, _export_needles(con, person), request_id
         )

@@ -1,0 +1,161 @@
+"""One read-only connection per published snapshot generation, swapped when a new one lands.
+
+A request takes a cursor on the current generation and keeps it to its end: a publish in
+the middle of a request (``os.replace`` of the snapshot file) is not noticed by that request,
+whose connection still reads the file it opened; the next request opens the new one. An old
+generation's connection closes when its last request has finished.
+
+The forgotten list (``cdp.erasure``) is read here too, so a person erased after the snapshot
+was published answers 404 from the next request on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cdp import snapshot
+from cdp.erasure import forgotten_list_path, read_forgotten
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from cdp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SnapshotUnavailableError(RuntimeError):
+    """No snapshot has been published yet."""
+
+
+@dataclass
+class Generation:
+    """One published snapshot file, opened once."""
+
+    stamp: tuple[int, int]
+    con: duckdb.DuckDBPyConnection
+    run_id: str
+    as_of: str
+    users: int = 0
+    retired: bool = False
+    cache: dict[str, Any] = field(default_factory=dict)  # per-generation objects (scorer)
+
+    def close(self) -> None:
+        for value in self.cache.values():
+            if hasattr(value, "close"):
+                value.close()
+        self.con.close()
+
+
+@dataclass
+class View:
+    """What one request reads: a cursor on one generation, and who is forgotten."""
+
+    cursor: duckdb.DuckDBPyConnection
+    generation: Generation
+    forgotten: frozenset[str]
+
+    @property
+    def run(self) -> dict[str, str]:
+        return {"run_id": self.generation.run_id, "as_of": self.generation.as_of}
+
+
+def _stamp(path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns)
+
+
+def _open(path) -> duckdb.DuckDBPyConnection:
+    """The snapshot file attached read-only to a private in-memory database.
+
+    ``duckdb.connect(path)`` would hand back the instance already open on that path in this
+    process (DuckDB's instance cache), which still reads the file replaced by a publish; an
+    attach opens the file the path names now.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    escaped = str(path).replace("'", "''")
+    con.execute(f"attach '{escaped}' as snapshot (read_only)")
+    con.execute("use snapshot")
+    return con
+
+
+class SnapshotPool:
+    """The current generation, and the forgotten list, checked on every request."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._current: Generation | None = None
+        self._forgotten: tuple[tuple[int, int] | None, frozenset[str]] = (None, frozenset())
+
+    def _run_of(self, con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+        info = snapshot.read_manifest(self.settings) if hasattr(snapshot, "read_manifest") else None
+        if info is not None:
+            return str(info.run_id), str(info.as_of)
+        row = con.execute(
+            "select run_id, finished_at from identity.runs order by finished_at desc limit 1"
+        ).fetchone()
+        return (str(row[0]), str(row[1])) if row else ("unknown", "unknown")
+
+    def _generation(self) -> Generation:
+        path = snapshot.snapshot_path(self.settings)
+        stamp = _stamp(path)
+        if stamp is None:
+            raise SnapshotUnavailableError(
+                f"no published snapshot at {path}: run the pipeline (profiles build) first"
+            )
+        current = self._current
+        if current is not None and current.stamp == stamp:
+            return current
+        con = _open(path)
+        run_id, as_of = self._run_of(con)
+        fresh = Generation(stamp, con, run_id, as_of)
+        if current is not None:
+            current.retired = True
+            if current.users == 0:
+                current.close()
+        self._current = fresh
+        log.info("serving snapshot of run %s (as of %s)", run_id, as_of)
+        return fresh
+
+    def forgotten(self) -> frozenset[str]:
+        path = forgotten_list_path(self.settings.data_dir)
+        stamp = _stamp(path)
+        if stamp != self._forgotten[0]:
+            self._forgotten = (stamp, read_forgotten(self.settings.data_dir))
+        return self._forgotten[1]
+
+    @contextmanager
+    def view(self) -> Iterator[View]:
+        """A cursor on the current snapshot for one request."""
+        with self._lock:
+            generation = self._generation()
+            generation.users += 1
+            forgotten = self.forgotten()
+        cursor = generation.con.cursor()
+        cursor.execute("use snapshot")  # a cursor starts in the in-memory catalog
+        try:
+            yield View(cursor, generation, forgotten)
+        finally:
+            cursor.close()
+            with self._lock:
+                generation.users -= 1
+                if generation.retired and generation.users == 0:
+                    generation.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._current is not None and self._current.users == 0:
+                self._current.close()
+            self._current = None
