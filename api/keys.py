@@ -45,9 +45,7 @@ def load_keys(path: Path) -> list[ApiKey]:
     if not path.exists():
         return []
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [
-        ApiKey(e["name"], tuple(e["scopes"]), e["key_sha256"]) for e in entries.get("keys", [])
-    ]
+    return [ApiKey(e["name"], tuple(e["scopes"]), e["key_sha256"]) for e in entries.get("keys", [])]
 
 
 def add_key(path: Path, name: str, scopes: list[str]) -> str:

@@ -198,7 +198,10 @@ where not r.is_anonymous and ({where}) order by r.record_id limit {_MAX_CANDIDAT
             try:
                 rows = self._explain(predictions.physical_name)
             finally:
-                predictions.drop_table_from_database_and_remove_from_cache()
+                # a result served from the SQL cache is not flagged as Splink's own: force the drop
+                predictions.drop_table_from_database_and_remove_from_cache(
+                    force_non_splink_table=True
+                )
         return self._best(rows, customers)
 
     def _explain(self, table: str) -> list[dict[str, Any]]:
@@ -246,9 +249,7 @@ from {relation} order by match_weight desc""")
         return Identification(None, None, None, refused=refused)
 
 
-def identify_keyed(
-    con: duckdb.DuckDBPyConnection, kind: str, value: str
-) -> tuple[str, str] | None:
+def identify_keyed(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> tuple[str, str] | None:
     """(customer_id, record_id) of a strong identifier given as is (card, account, cookie)."""
     identity_type = KEYED_IDENTIFIERS[kind]
     record_id = f"{identity_type}:{value.strip()}"
