@@ -14,9 +14,8 @@ if TYPE_CHECKING:
 
     import duckdb
 
-    from identity._realtime import RealtimeScorer
-
     from cdp.settings import Settings
+    from identity._realtime import RealtimeScorer
 
 from identity._config import IdentityMapping
 from identity._stability import ChurnGateError

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from identity import _links, _model, _plan
-from identity._backend import arrow
 from identity import _standardise as std
+from identity._backend import arrow
 from identity._config import IdentityConfig, load_identity_config
 
 if TYPE_CHECKING:
@@ -177,7 +177,11 @@ where not r.is_anonymous and ({where}) order by r.record_id limit {_MAX_CANDIDAT
         if found is None or found.num_rows == 0:
             return Identification(None, None, None)
         customers = dict(
-            zip(found.column("record_id").to_pylist(), found.column("customer_id").to_pylist())
+            zip(
+                found.column("record_id").to_pylist(),
+                found.column("customer_id").to_pylist(),
+                strict=True,
+            )
         )
         existing = self._with_tf(found.drop_columns(["customer_id"]))
         new = self._with_tf(self._new_table(record, found))

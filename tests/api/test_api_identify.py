@@ -15,7 +15,9 @@ where r.first_name is not null and r.last_name is not null and r.email is not nu
   and r.phone is not null and r.identity_type = 'web_account'
 order by r.record_id limit 1""",
     )[0]
-    return dict(zip(("customer_id", "first", "last", "email", "phone", "postcode"), row))
+    return dict(
+        zip(("customer_id", "first", "last", "email", "phone", "postcode"), row, strict=True)
+    )
 
 
 def test_identify_names_the_customer_with_probability_and_reasons(client, keys, api_settings):
