@@ -11,6 +11,7 @@ hold e-mails and phones); uvicorn's own access log is off for that reason.
 # run time, and they name functions local to create_app.
 import logging
 import time
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -56,13 +57,20 @@ def _json(content: Any, status_code: int = 200) -> JSONResponse:
 
 def create_app(settings: "Settings") -> FastAPI:
     """The API (and the console, when its package is present) over ``settings``' snapshot."""
+    pool = SnapshotPool(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        pool.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="cdp-rcu profile and identity API",
         version="1",
         description="Golden records, profiles, timelines, segments and real-time identify, "
         "read from the snapshot the pipeline publishes after each profiles run.",
     )
-    pool = SnapshotPool(settings)
     app.state.settings = settings
     app.state.pool = pool
 
@@ -224,9 +232,7 @@ def create_app(settings: "Settings") -> FastAPI:
             request.state.customer_ids = [answer["customer_id"]]
         return _json(answer)
 
-    try:
-        from api.console import mount_console
-    except ModuleNotFoundError:
-        return app
+    from api.console import mount_console
+
     mount_console(app, settings)
     return app
