@@ -12,6 +12,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -41,11 +42,20 @@ def _hash(key: str) -> str:
 
 
 def load_keys(path: Path) -> list[ApiKey]:
-    """The stored keys; none when the file does not exist yet."""
-    if not path.exists():
+    """The stored keys; none when the file does not exist yet (re-read when it changes)."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
         return []
+    return list(_keys_at(path, stamp))
+
+
+@lru_cache(maxsize=4)
+def _keys_at(path: Path, mtime_ns: int) -> tuple[ApiKey, ...]:
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [ApiKey(e["name"], tuple(e["scopes"]), e["key_sha256"]) for e in entries.get("keys", [])]
+    return tuple(
+        ApiKey(e["name"], tuple(e["scopes"]), e["key_sha256"]) for e in entries.get("keys", [])
+    )
 
 
 def add_key(path: Path, name: str, scopes: list[str]) -> str:

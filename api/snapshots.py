@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cdp import snapshot
 from cdp.erasure import forgotten_list_path, read_forgotten
+from cdp.warehouse import table_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -100,6 +101,12 @@ class SnapshotPool:
         self._forgotten: tuple[tuple[int, int] | None, frozenset[str]] = (None, frozenset())
 
     def _run_of(self, con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+        """The run the opened file holds: its own ``ops.snapshot_info`` (written with the
+        copy, so it cannot disagree with it), else the manifest, else the last identity run."""
+        if table_exists(con, "ops", "snapshot_info"):
+            row = con.execute("select run_id, as_of from ops.snapshot_info").fetchone()
+            if row:
+                return str(row[0]), str(row[1])
         info = snapshot.read_manifest(self.settings) if hasattr(snapshot, "read_manifest") else None
         if info is not None:
             return str(info.run_id), str(info.as_of)

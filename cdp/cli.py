@@ -75,3 +75,7 @@ def main() -> None:
             raise
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":  # `python -m cdp.cli ...` from a checkout
+    main()

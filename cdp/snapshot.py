@@ -57,14 +57,22 @@ def publish_snapshot(settings: Settings, run_id: str) -> SnapshotInfo:
     staging.unlink(missing_ok=True)
     import duckdb
 
+    as_of = datetime.now(UTC).replace(tzinfo=None)
     con = duckdb.connect()  # in memory: the warehouse attached read-only, the copy writable
     try:
         con.execute(f"attach '{_quoted(settings.duckdb_path)}' as _warehouse (read_only)")
         con.execute(f"attach '{_quoted(staging)}' as _snapshot_copy")
         con.execute("copy from database _warehouse to _snapshot_copy")
+        # the run, inside the copy too: a reader learns it from its connection alone
+        con.execute("create schema if not exists _snapshot_copy.ops")
+        con.execute(
+            "create or replace table _snapshot_copy.ops.snapshot_info as "
+            "select ?::varchar as run_id, ?::timestamp as as_of",
+            [run_id, as_of],
+        )
     finally:
         con.close()
-    info = SnapshotInfo(str(target), run_id, datetime.now(UTC).isoformat(timespec="seconds"))
+    info = SnapshotInfo(str(target), run_id, as_of.isoformat(timespec="seconds") + "Z")
     manifest = _manifest_path(settings)
     partial_manifest = manifest.with_name(f".{manifest.name}.partial")
     partial_manifest.write_text(json.dumps(asdict(info), indent=2) + "\n", encoding="utf-8")

@@ -77,10 +77,9 @@ def standardise_attributes(
     con: duckdb.DuckDBPyConnection, settings: Settings, values: dict[str, Any]
 ) -> dict[str, Any]:
     """Identifying attributes standardised exactly as identity records are (junk dropped)."""
-    from identity._config import load_identity_config
-    from identity._realtime import standardise
+    from identity._realtime import cached_config, standardise
 
-    return standardise(con, values, load_identity_config(settings.identity_config_path))
+    return standardise(con, values, cached_config(settings.identity_config_path))
 
 
 def realtime_scorer(settings: Settings, con: duckdb.DuckDBPyConnection) -> RealtimeScorer:

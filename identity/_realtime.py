@@ -19,6 +19,8 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from identity import _links, _model, _plan
@@ -41,6 +43,17 @@ KEYED_IDENTIFIERS = {
 }
 _MAX_CANDIDATES = 200
 _NEW_ID = "new:request"
+
+
+@lru_cache(maxsize=8)
+def _config_at(path: Path, mtime_ns: int) -> IdentityConfig:
+    return load_identity_config(path)
+
+
+def cached_config(path: Path) -> IdentityConfig:
+    """config/identity.yml, read again only when the file changes (one read per request
+    would cost more than the lookup it serves)."""
+    return _config_at(path, path.stat().st_mtime_ns)
 
 
 def standardise(
