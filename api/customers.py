@@ -11,8 +11,6 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import columns_of
-
 if TYPE_CHECKING:
     from api.snapshots import View
 
@@ -134,9 +132,9 @@ def find_by_identifier(view: View, kind: str, value: str, standardised: Any) -> 
         if standardised is None:
             return []
         rows = view.cursor.execute(
-            f"""select distinct m.customer_id from identity.identity_records r
-join identity.customer_records m using (record_id) where r.{kind} = ? order by 1""",
-            [standardised],
+            "select distinct customer_id from main.identifier_customers "
+            "where kind = ? and value = ? order by 1",
+            [kind, standardised],
         ).fetchall()
     else:
         rows = view.cursor.execute(
@@ -172,13 +170,9 @@ def timeline(view: View, customer_id: str, limit: int, before: str | None) -> di
         occurred_at, touchpoint_id = _decode(before, 2)
         where += " and (occurred_at, touchpoint_id) < (?::timestamp, ?)"
         params += [occurred_at, touchpoint_id]
-    wanted = [
-        c
-        for c in ("touchpoint_id", "occurred_at", "channel", "event_type", "amount", "detail")
-        if c in columns_of(view.cursor, "marts.customer_timeline")
-    ]
     cursor = view.cursor.execute(
-        f"select {', '.join(wanted)} from marts.customer_timeline where {where} "
+        "select touchpoint_id, occurred_at, channel, event_type, amount, detail "
+        f"from marts.customer_timeline where {where} "
         f"order by occurred_at desc, touchpoint_id desc limit {int(limit) + 1}",
         params,
     )

@@ -30,12 +30,13 @@ _SCORER_LOCK = threading.Lock()
 
 
 def _scorer(settings: Settings, view: View):
+    from api.serving import records_by
     from identity import realtime_scorer
 
     cache = view.generation.cache
     with _SCORER_LOCK:
         if "scorer" not in cache:  # per generation: term frequencies follow the records
-            cache["scorer"] = realtime_scorer(settings, view.cursor)
+            cache["scorer"] = realtime_scorer(settings, view.cursor, records_by)
     return cache["scorer"]
 
 

@@ -98,6 +98,7 @@ class SnapshotPool:
         self.settings = settings
         self._lock = threading.Lock()
         self._current: Generation | None = None
+        self._building: tuple[int, int] | None = None
         self._forgotten: tuple[tuple[int, int] | None, frozenset[str]] = (None, frozenset())
 
     def _run_of(self, con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
@@ -115,7 +116,39 @@ class SnapshotPool:
         ).fetchone()
         return (str(row[0]), str(row[1])) if row else ("unknown", "unknown")
 
+    def _open_generation(self, path, stamp: tuple[int, int]) -> Generation:
+        from api.serving import build
+
+        con = _open(path)
+        try:
+            run_id, as_of = self._run_of(con)
+            build(con)
+        except Exception:
+            con.close()
+            raise
+        log.info("serving snapshot of run %s (as of %s)", run_id, as_of)
+        return Generation(stamp, con, run_id, as_of)
+
+    def _build_next(self, path, stamp: tuple[int, int]) -> None:
+        """Open and copy a newly published snapshot while the current one keeps serving."""
+        try:
+            fresh = self._open_generation(path, stamp)
+        except Exception:  # replaced again while copying, or unreadable: next request retries
+            log.exception("could not open the snapshot published at %s", path)
+            with self._lock:
+                self._building = None
+            return
+        with self._lock:
+            old, self._current, self._building = self._current, fresh, None
+            if old is not None:
+                old.retired = True
+                if old.users == 0:
+                    old.close()
+
     def _generation(self) -> Generation:
+        """The generation to serve (call with the lock held). The first one is opened before
+        answering; a newer publish is opened in the background, the current one serving
+        meanwhile, so no request waits for the copy."""
         path = snapshot.snapshot_path(self.settings)
         stamp = _stamp(path)
         if stamp is None:
@@ -123,18 +156,13 @@ class SnapshotPool:
                 f"no published snapshot at {path}: run the pipeline (profiles build) first"
             )
         current = self._current
-        if current is not None and current.stamp == stamp:
-            return current
-        con = _open(path)
-        run_id, as_of = self._run_of(con)
-        fresh = Generation(stamp, con, run_id, as_of)
-        if current is not None:
-            current.retired = True
-            if current.users == 0:
-                current.close()
-        self._current = fresh
-        log.info("serving snapshot of run %s (as of %s)", run_id, as_of)
-        return fresh
+        if current is None:
+            self._current = self._open_generation(path, stamp)
+            return self._current
+        if current.stamp != stamp and self._building != stamp and self._building is None:
+            self._building = stamp
+            threading.Thread(target=self._build_next, args=(path, stamp), daemon=True).start()
+        return current
 
     def forgotten(self) -> frozenset[str]:
         path = forgotten_list_path(self.settings.data_dir)
@@ -151,7 +179,7 @@ class SnapshotPool:
             generation.users += 1
             forgotten = self.forgotten()
         cursor = generation.con.cursor()
-        cursor.execute("use snapshot")  # a cursor starts in the in-memory catalog
+        cursor.execute("use serve")  # a cursor starts in the default in-memory catalog
         try:
             yield View(cursor, generation, forgotten)
         finally:

@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -164,9 +165,13 @@ def main(argv: list[str] | None = None) -> dict:
     timings = prepare(args.data_dir, args.people, args.reuse)
     if args.prepare_only:
         return {"prepare_s": timings}
+    # a SIGTERM (timeout, Ctrl-C from a wrapper) still runs the finally that stops the server
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     settings = Settings(data_dir=args.data_dir)
     key = add_key(settings.api_keys_path, f"bench-{os.getpid()}", ["admin"])
+    started = time.perf_counter()
     samples = _samples(settings, args.requests)
+    print(f"  samples read in {time.perf_counter() - started:.1f} s", flush=True)
     env = {**os.environ, "CDP_DATA_DIR": str(args.data_dir), "PYTHONPATH": str(PROJECT)}
     server = subprocess.Popen(
         [sys.executable, "-m", "cdp.cli", "serve", "--port", str(args.port)],
@@ -178,7 +183,9 @@ def main(argv: list[str] | None = None) -> dict:
     base = f"http://127.0.0.1:{args.port}"
     results: dict = {"people": args.people, "customers": samples["customers"]}
     try:
+        started = time.perf_counter()
         _wait_ready(base)
+        print(f"  server {server.pid} ready in {time.perf_counter() - started:.1f} s", flush=True)
         kinds = {
             "id lookup": [("GET", f"/v1/customers/{i}", {}) for i in samples["ids"]],
             "identifier lookup": [
@@ -196,6 +203,7 @@ def main(argv: list[str] | None = None) -> dict:
         for name, requests in kinds.items():
             _load(base, key, requests[:20], 1)  # warm-up: first generation open, Splink SQL
             results[name] = _load(base, key, requests, args.threads)
+            print(f"  {name}: {results[name]}", flush=True)
         results["server_peak_rss_mb"] = _peak_rss_mb(server.pid)
     finally:
         server.terminate()

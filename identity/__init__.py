@@ -82,8 +82,11 @@ def standardise_attributes(
     return standardise(con, values, cached_config(settings.identity_config_path))
 
 
-def realtime_scorer(settings: Settings, con: duckdb.DuckDBPyConnection) -> RealtimeScorer:
-    """A scorer of single incoming persons against the records ``con`` holds (saved model)."""
+def realtime_scorer(
+    settings: Settings, con: duckdb.DuckDBPyConnection, records_by=None
+) -> RealtimeScorer:
+    """A scorer of single incoming persons against the records ``con`` holds (saved model);
+    ``records_by(column)`` names a copy of the records sorted by that column, if any."""
     from identity._realtime import RealtimeScorer
 
-    return RealtimeScorer(settings, con)
+    return RealtimeScorer(settings, con, records_by)

@@ -29,6 +29,8 @@ from identity._backend import arrow
 from identity._config import IdentityConfig, load_identity_config
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import duckdb
 
     from cdp.settings import Settings
@@ -114,7 +116,15 @@ class Identification:
 class RealtimeScorer:
     """The saved model and term frequencies over one set of resolved records."""
 
-    def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        con: duckdb.DuckDBPyConnection,
+        records_by: Callable[[str], str] | None = None,
+    ) -> None:
+        """``records_by(column)``: a table of the identity records to look candidates up in
+        by that column (a copy sorted by it serves a lookup fastest); by default
+        ``identity.identity_records`` for every column."""
         import duckdb
         from splink import DuckDBAPI
 
@@ -140,6 +150,7 @@ class RealtimeScorer:
             ).fetchall()
             self.tf[column] = dict(rows)
         self.blocking = [cols for cols in self.config.blocking if set(cols) <= set(self.columns)]
+        self.records_by = records_by or (lambda column: "identity.identity_records")
         self._splink_con = duckdb.connect()
         self._db_api = DuckDBAPI(connection=self._splink_con)
         self._lock = threading.Lock()  # one Splink database: one scoring at a time
@@ -152,16 +163,20 @@ class RealtimeScorer:
         rules = [cols for cols in self.blocking if all(record.get(c) is not None for c in cols)]
         if not rules:
             return None
-        where = " or ".join(
-            "(" + " and ".join(f"r.{c} = ${c}" for c in cols) + ")" for cols in rules
+        columns = ", ".join(f"r.{c}" for c in self.columns)
+        # one equality lookup per blocking rule, each in the records sorted by its first column
+        lookups = " union ".join(
+            f"select r.record_id, {columns} from {self.records_by(cols[0])} r where "
+            + " and ".join(f"r.{c} = ${c}" for c in cols)
+            + " and not r.is_anonymous"
+            for cols in rules
         )
         params = {c: record[c] for cols in rules for c in cols}
-        columns = ", ".join(f"r.{c}" for c in self.columns)
         return arrow(
             con,
-            f"""select r.record_id, {columns}, m.customer_id
-from identity.identity_records r join identity.customer_records m using (record_id)
-where not r.is_anonymous and ({where}) order by r.record_id limit {_MAX_CANDIDATES}""",
+            f"""select f.*, m.customer_id from ({lookups}) f
+join identity.customer_records m using (record_id)
+order by f.record_id limit {_MAX_CANDIDATES}""",
             params,
         )
 

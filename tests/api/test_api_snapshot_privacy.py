@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from api_snapshot import snapshot_rows
+from api_snapshot import snapshot_rows, wait_for_run
 
 
 def _two_customers(settings) -> tuple[str, str]:
@@ -30,8 +30,7 @@ def test_a_publish_during_a_request_is_not_seen_by_that_request(client, keys, ap
             "select count(*) from marts.customer_profile where customer_id = ?", [gone]
         ).fetchone()[0]
         assert (during.run["run_id"], still) == ("run-1", 1)
-    health = client.get("/v1/health").json()
-    assert health["run_id"] == "run-2"
+    wait_for_run(client, "run-2")  # the next requests: the new run once it is open
     after = client.get(f"/v1/customers/{gone}", headers={"X-API-Key": keys["reader"]}).json()
     assert after["run_id"] == "run-2" and after["lifetime_value"] == {}
 
@@ -47,6 +46,7 @@ def test_retired_id_redirects_to_the_surviving_customer(client, keys, api_settin
         record_decision(con, "must-link", left, right, by="steward", reason="same person")
     identity.resolve(api_settings, approve_churn=True)
     publish_snapshot(api_settings, "run-2")
+    wait_for_run(client, "run-2")
     retired, survivor = snapshot_rows(
         api_settings,
         "select retired_customer_id, customer_id from identity.customer_aliases "

@@ -14,8 +14,9 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
-from api_snapshot import snapshot_rows
+from api_snapshot import snapshot_rows, wait_for_run
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
@@ -122,6 +123,7 @@ def test_console_search_review_health_in_chromium(api_settings, keys, live_serve
         assert "recorded" in pair.locator(".outcome").text_content()
 
     _resolve_and_publish(api_settings, "run-2")
+    wait_for_run(httpx.Client(base_url=live_server), "run-2")
     joined = _customer_of(api_settings, apart[0][0])
     assert joined == _customer_of(api_settings, apart[0][1])
     page.goto(f"{live_server}/console/customers/{joined}")
