@@ -35,8 +35,16 @@ if TYPE_CHECKING:
 
     from cdp.settings import Settings
 
-ATTRIBUTES = ("first_name", "last_name", "email", "phone", "birth_date", "postcode", "city")
-ATTRIBUTES += ("address_line",)
+ATTRIBUTES = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "postcode",
+    "city",
+    "address_line",
+)
 # identifier given to the API -> identity type whose source_key it is (docs/architecture.md)
 KEYED_IDENTIFIERS = {
     "loyalty_card": "loyalty_card",
@@ -78,6 +86,7 @@ def standardise(
         return dict.fromkeys(ATTRIBUTES)
     sql = "select " + ", ".join(f"{expressions[name]} as {name}" for name in given)
     row = con.execute(sql, {name: str(value) for name, value in given.items()}).fetchone()
+    assert row is not None  # a select without from has one row
     out = dict.fromkeys(ATTRIBUTES)
     out.update(zip(given, row, strict=True))
     if given.get("phone") and out["phone"] is None:  # what SQL cannot tell, Python can

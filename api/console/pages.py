@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from cdp.settings import Settings
 
 
-def rows(view: View, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+def rows(view: View, sql: str, params: list | dict | None = None) -> list[dict[str, Any]]:
     cursor = view.cursor.execute(sql, params or [])
     names = [c[0] for c in cursor.description]
     return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
