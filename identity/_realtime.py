@@ -163,6 +163,7 @@ class RealtimeScorer:
         self._splink_con = duckdb.connect()
         self._db_api = DuckDBAPI(connection=self._splink_con)
         self._lock = threading.Lock()  # one Splink database: one scoring at a time
+        self._explain_sql: str | None = None
 
     def close(self) -> None:
         self._splink_con.close()
@@ -223,12 +224,9 @@ order by f.record_id limit {_MAX_CANDIDATES}""",
         existing = self._with_tf(found.drop_columns(["customer_id"]))
         new = self._with_tf(self._new_table(record, found))
         with self._lock:
-            self._splink_con.register("_identify_new", new)
-            self._splink_con.register("_identify_existing", existing)
-            self._splink_con.execute(
-                "create or replace table identify_new as select * from _identify_new;"
-                "create or replace table identify_existing as select * from _identify_existing"
-            )
+            # Arrow tables registered as views: Splink reads them by name, nothing copied
+            self._splink_con.register("identify_new", new)
+            self._splink_con.register("identify_existing", existing)
             predictions = compare_records(
                 "identify_new",
                 "identify_existing",
@@ -246,6 +244,13 @@ order by f.record_id limit {_MAX_CANDIDATES}""",
         return self._best(rows, customers)
 
     def _explain(self, table: str) -> list[dict[str, Any]]:
+        if self._explain_sql is None:  # the same columns on every call: built once
+            self._explain_sql = self._explain_template(table)
+        cursor = self._splink_con.execute(self._explain_sql.replace("{table}", table))
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _explain_template(self, table: str) -> str:
         columns = {r[0] for r in self._splink_con.execute(f"describe {table}").fetchall()}
         absent = [
             f"null::{'date' if c == 'birth_date' else 'varchar'} as {c}_{side}"
@@ -253,15 +258,13 @@ order by f.record_id limit {_MAX_CANDIDATES}""",
             for side in "lr"
             if f"{c}_{side}" not in columns
         ]
-        relation = f"(select *, {', '.join(absent)} from {table})" if absent else table
+        relation = "(select *, " + ", ".join(absent) + " from {table})" if absent else "{table}"
         conflict = _links._gamma_sql(self.labels, self.config)
         top = _links._top_comparisons_sql(self.labels, columns, self.config.top_comparisons)
-        cursor = self._splink_con.execute(f"""
+        return f"""
 select record_id_r as record_id, match_weight, match_probability, {conflict} as conflict,
   {top} as top_comparisons
-from {relation} order by match_weight desc""")
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+from {relation} order by match_weight desc"""
 
     def _best(self, rows: list[dict[str, Any]], customers: dict[str, str]) -> Identification:
         threshold = self.config.match_threshold
