@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cdp.warehouse import table_exists
 from identity import _links, _model, _plan
 from identity import _standardise as std
 from identity._backend import arrow
@@ -159,6 +160,14 @@ class RealtimeScorer:
             ).fetchall()
             self.tf[column] = dict(rows)
         self.blocking = [cols for cols in self.config.blocking if set(cols) <= set(self.columns)]
+        # what the last run's guards blocked (block list, frequency ceiling): links nobody
+        self.blocked: set[tuple[str, str]] = set()
+        if table_exists(con, "identity", "blocked_identifiers"):
+            self.blocked = set(
+                con.execute(
+                    "select identifier_type, identifier_value from identity.blocked_identifiers"
+                ).fetchall()
+            )
         self.records_by = records_by or (lambda column: "identity.identity_records")
         self._splink_con = duckdb.connect()
         self._db_api = DuckDBAPI(connection=self._splink_con)
@@ -211,6 +220,10 @@ order by f.record_id limit {_MAX_CANDIDATES}""",
         """Score ``record`` (standardised) against its candidates; the best customer or new."""
         from splink.internals.realtime import compare_records
 
+        record = {
+            k: None if k in ("email", "phone") and (k, v) in self.blocked else v
+            for k, v in record.items()
+        }
         found = self.candidates(con, record)
         if found is None or found.num_rows == 0:
             return Identification(None, None, None)

@@ -80,3 +80,17 @@ def test_recorded_contact_joins_its_customer_at_the_next_resolve(client, keys, a
             [f"callcenter_caller:{ticket}"],
         ).fetchone()
     assert row == (person["customer_id"],)
+
+
+def test_an_identifier_the_guards_blocked_identifies_nobody(client, keys, api_settings):
+    blocked = snapshot_rows(
+        api_settings,
+        """select b.identifier_value from identity.blocked_identifiers b
+join identity.identity_records r on r.email = b.identifier_value
+where b.identifier_type = 'email' order by b.record_count desc limit 1""",
+    )
+    assert blocked, "the sample plants junk e-mails that the guards block"
+    answer = client.post(
+        "/v1/identify", json={"email": blocked[0][0]}, headers={"X-API-Key": keys["identifier"]}
+    ).json()
+    assert answer["customer_id"] == "new"
