@@ -16,6 +16,7 @@ import typer
 COMMAND_MODULES = (
     "cdp.sample_data.cli",
     "ingestion.cli",
+    "ingestion.sources_cli",
     "identity.cli",
     "profiles.cli",
     "profiles.export_cli",
@@ -77,5 +78,5 @@ def main() -> None:
         sys.exit(1)
 
 
-if __name__ == "__main__":  # `python -m cdp.cli ...` from a checkout
+if __name__ == "__main__":
     main()

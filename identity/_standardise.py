@@ -72,12 +72,36 @@ def phone_sql(expr: str) -> str:
     )
 
 
-def postcode_sql(expr: str) -> str:
-    """Five digits; four digits regain the leading zero a spreadsheet dropped."""
+def postcode_sql(expr: str, country: str | None = None) -> str:
+    """A postcode in its country's standard form; NULL when it is not one.
+
+    ``country`` is SQL giving the ISO alpha-2 code (default: French rules only).
+    - FR: five digits; four digits regain the leading zero a spreadsheet dropped
+      (``6000`` -> ``06000``);
+    - GB: outward and inward code, one space (``sw1a1aa`` -> ``SW1A 1AA``);
+    - US: the five-digit ZIP (``02134-1234`` -> ``02134``);
+    - elsewhere: upper-case letters and digits, 3 to 10 of them (``d-10115`` -> ``D10115``).
+    """
     digits = f"regexp_replace(cast({expr} as varchar), '[^0-9]', '', 'g')"
-    return (
+    french = (
         f"case when length({digits}) = 5 then {digits} "
         f"when length({digits}) = 4 then '0' || {digits} end"
+    )
+    if country is None:
+        return french
+    alnum = f"upper(regexp_replace(cast({expr} as varchar), '[^0-9A-Za-z]', '', 'g'))"
+    british = (
+        f"case when regexp_full_match({alnum}, '[A-Z]{{1,2}}[0-9][A-Z0-9]?[0-9][A-Z]{{2}}') "
+        f"then left({alnum}, length({alnum}) - 3) || ' ' || right({alnum}, 3) end"
+    )
+    american = (
+        f"case when regexp_full_match({digits}, '[0-9]{{5}}([0-9]{{4}})?') "
+        f"then left({digits}, 5) end"
+    )
+    other = f"case when length({alnum}) between 3 and 10 then {alnum} end"
+    return (
+        f"case {country} when 'FR' then {french} when 'GB' then {british} "
+        f"when 'US' then {american} else {other} end"
     )
 
 
@@ -89,13 +113,17 @@ def city_sql(expr: str) -> str:
     return f"nullif({saint}, '')"
 
 
-def birth_date_sql(expr: str, config: StandardisationConfig) -> str:
-    """A plausible DATE or NULL (placeholders like 1900-01-01 and future dates dropped)."""
+def birth_date_sql(expr: str, config: StandardisationConfig, earliest: str | None = None) -> str:
+    """A plausible DATE or NULL (placeholders like 1900-01-01 and future dates dropped).
+
+    ``earliest`` is SQL giving a per-record lower bound (a source's ``min_birth_date``,
+    exclusive), default ``min_birth_year``-01-01.
+    """
     value = f"try_cast({expr} as date)"
-    return (
-        f"case when {value} > make_date({config.min_birth_year}, 1, 1) "
-        f"and {value} <= current_date then {value} end"
-    )
+    floor = f"make_date({config.min_birth_year}, 1, 1)"
+    if earliest is not None:
+        floor = f"coalesce({earliest}, {floor})"
+    return f"case when {value} > {floor} and {value} <= current_date then {value} end"
 
 
 def address_sql(expr: str) -> str:

@@ -36,6 +36,7 @@ from profiles.privacy_person import (
     KEPT_TABLES,
     Person,
     find_person,
+    mapped_raw_keys,
     row_predicate,
     tables_with_columns,
 )
@@ -166,6 +167,7 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
     now = datetime.now(UTC).replace(tzinfo=None)
     with connect(settings) as con:
         person = find_person(con, identifier)
+        person.mapped_keys = mapped_raw_keys(settings)
         con.execute(REQUESTS_DDL)
         counts: dict[str, int] = {}
         con.execute("begin transaction")
@@ -255,6 +257,7 @@ def access(settings: Settings, identifier: str, out: Path | None = None) -> Path
     out = out or settings.reports_dir / "privacy" / f"{request_id}.json"
     with connect(settings) as con:
         person = find_person(con, identifier)
+        person.mapped_keys = mapped_raw_keys(settings)
         build_consent(con, settings)
         tables = tables_with_columns(con)
         ids = person.customer_ids

@@ -29,6 +29,8 @@ from cdp.warehouse import table_exists
 if TYPE_CHECKING:
     import duckdb
 
+    from cdp.settings import Settings
+
 # Source-key columns of the raw tables (docs/architecture.md, identity types table).
 RAW_SOURCE_KEYS = {
     "pos__receipt_lines": {"loyalty_card_id": "loyalty_card"},
@@ -62,6 +64,8 @@ class Person:
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     phone_keys: list[str] = field(default_factory=list)
+    # raw table -> (identity_type, source_key SQL) of every identity mapping reading it
+    mapped_keys: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def identifier_kind(con: duckdb.DuckDBPyConnection, identifier: str) -> str:
@@ -187,6 +191,8 @@ def row_predicate(person: Person, schema: str, table: str, columns: list[tuple[s
     """SQL condition selecting the person's rows in ``schema.table`` (``false`` if none can)."""
     conditions: list[str] = []
     keys = RAW_SOURCE_KEYS.get(table, {}) if schema == "raw" else {}
+    if schema == "raw":
+        conditions += _mapped_key_conditions(person, table)
     for name, data_type in columns:
         if data_type != "VARCHAR":
             continue
@@ -234,3 +240,28 @@ def tables_with_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str],
     for schema, table, column, data_type in rows:
         tables.setdefault((schema, table), []).append((column, data_type))
     return tables
+
+
+def mapped_raw_keys(settings: Settings) -> dict[str, list[tuple[str, str]]]:
+    """Per raw table, the identity mappings' ``(identity_type, source_key SQL)``: a person's
+    rows in any source with an ``identities:`` entry (a CRM, a person file keyed by SSN)
+    are found by the same expression that keyed their identity records."""
+    import identity
+    from identity._config import IdentityConfigError
+
+    try:
+        mappings = identity.identity_mappings(settings)
+    except IdentityConfigError:
+        return {}
+    keys: dict[str, list[tuple[str, str]]] = {}
+    for mapping in mappings:
+        table = mapping.raw_table.split(".", 1)[1]
+        keys.setdefault(table, []).append((mapping.identity_type, mapping.source_key))
+    return keys
+
+
+def _mapped_key_conditions(person: Person, table: str) -> list[str]:
+    return [
+        _in(f"cast(({source_key}) as varchar)", person.source_keys.get(identity_type, []))
+        for identity_type, source_key in person.mapped_keys.get(table, [])
+    ]
