@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
+# The catalog name a reader's connection gives the snapshot (the API uses the same).
+SNAPSHOT_CATALOG = "snapshot"
 _TEMP_MARK = ".publishing-"
 _ALIAS = "cdp_snapshot_target"
 
@@ -86,7 +88,10 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published snapshot (close it, or use it in ``with``).
 
     Never touches the warehouse or its lock; raises :class:`SnapshotMissingError` when
-    nothing has been published yet.
+    nothing has been published yet. The file is attached, read-only, to a private in-memory
+    database (catalog ``snapshot``, the default schema search path): ``duckdb.connect(path)``
+    would hand back the instance this process may already hold on that path (DuckDB's
+    instance cache), still reading the file a publication has since replaced.
     """
     import duckdb
 
@@ -97,7 +102,15 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
             "after each profiles build; run `cdp profiles build` (or `cdp snapshot publish` "
             "on an already built warehouse) first"
         )
-    return duckdb.connect(str(path), read_only=True)
+    con = duckdb.connect()
+    try:
+        escaped = str(path).replace("'", "''")
+        con.execute(f"attach '{escaped}' as {SNAPSHOT_CATALOG} (read_only)")
+        con.execute(f"use {SNAPSHOT_CATALOG}")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def _fsync(path: Path) -> None:
