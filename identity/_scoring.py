@@ -28,7 +28,7 @@ _HAS_ATTRIBUTE = (
 
 def model_records_sql(where: str = "true") -> str:
     """The records Splink sees: identified, with at least one attribute to compare."""
-    columns = ", ".join(_model.MODEL_COLUMNS)
+    columns = _model.model_columns_sql()
     # ordered, so that u sampling with a seed picks the same pairs on the same data
     return (
         f"select {columns} from {_guards.MATCH_RECORDS} where not is_anonymous and "
@@ -80,12 +80,15 @@ union select record_id from ({_decisions.changed_since_last_run_sql()})""")
     splink.put("new_records", "select * from _identity_new_model_records")
     splink.put("existing_records", _candidates_sql(config))
     tf_tables = {}
-    for column in (c for c in _model.TF_COLUMNS if c in labels):
+    for column, comparison in _model.TF_COLUMNS.items():
+        if comparison not in labels:
+            continue
+        value = _model.DERIVED_COLUMNS.get(column, column)
         tf_tables[column] = f"tf_lookup_{column}"
         splink.put(
             tf_tables[column],
-            f"select {column}, count(*) / sum(count(*)) over () as tf_{column} "
-            f"from {_guards.MATCH_RECORDS} where {column} is not null group by {column}",
+            f"select {value} as {column}, count(*) / sum(count(*)) over () as tf_{column} "
+            f"from {_guards.MATCH_RECORDS} where {value} is not null group by all",
         )
     predictions = _model.predict_new(
         splink, "existing_records", "new_records", tf_tables, model, scoring

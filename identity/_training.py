@@ -2,8 +2,11 @@
 
 The prior comes from the plan's near-certain rules (kept within bounds on small loads), u
 from random sampling (corrected for the true matches a sample holds), m from EM sessions
-that the planner (``_plan``) picks until every comparison is estimated. The model is saved
-as Splink's JSON beside a ``.meta.json`` naming the settings and plan it was trained with.
+that the planner (``_plan``) picks until every comparison is estimated by a session that
+sees enough pairs carrying it; what none could estimate falls back to stated priors, named
+in the log and in the meta. Household evidence (the address) is capped. The model is saved
+as Splink's JSON beside a ``.meta.json`` naming the settings and plan it was trained with
+and the levels left untrained.
 """
 
 from __future__ import annotations
@@ -54,17 +57,29 @@ def train_model(
     t = config.training
     estimate_prior(linker, plan, config, count)
     linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
-    estimate_m_by_em(linker, plan, config)
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    model = fill_untrained_m(linker.misc.save_model_to_json(str(model_path), overwrite=True))
-    if t.discount_sampled_matches:
-        sampled = min(t.u_max_pairs, count * (count - 1) / 2)
-        model = discount_sampled_matches(model, sampled, t.discount_max_factor)
-    model_path.write_text(json.dumps(model, indent=2), encoding="utf-8")
-    _meta_path(model_path).write_text(
-        json.dumps({"config_hash": config_hash(config), "records": count, "plan": plan.as_dict()}),
-        encoding="utf-8",
+    inputs = {c: _plan.COMPARISON_INPUTS[c] for c in plan.comparisons}
+    unseen = estimate_m_by_em(
+        linker, plan, config, support=lambda keys: splink.pairs_carrying(records, keys, inputs)
     )
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model = linker.misc.save_model_to_json(str(model_path), overwrite=True)
+    model, untrained = apply_m_priors(model, unseen)
+    sampled = min(t.u_max_pairs, count * (count - 1) / 2)
+    model = bound_unseen_u(model, sampled)
+    model = tf_levels_u_floor(
+        model, {c: splink.repeat_probability(records, c) for c in _tf_columns(model)}
+    )
+    if t.discount_sampled_matches:
+        model = discount_sampled_matches(model, sampled, t.discount_max_factor)
+    model = household_evidence_tf_only_lowers(model)
+    model_path.write_text(json.dumps(model, indent=2), encoding="utf-8")
+    meta = {
+        "config_hash": config_hash(config),
+        "records": count,
+        "plan": plan.as_dict(),
+        "untrained": untrained,
+    }
+    _meta_path(model_path).write_text(json.dumps(meta), encoding="utf-8")
     log.info("identity model trained on %d records, saved to %s", count, model_path)
     return model
 
@@ -93,18 +108,31 @@ def estimate_prior(linker, plan: ModelPlan, config: IdentityConfig, records: int
         settings._probability_two_random_records_match = bounded
 
 
-def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig) -> None:
-    """EM sessions until every comparison of the plan is estimated once (``_plan``).
+def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig, support=None) -> set[str]:
+    """EM sessions until every comparison of the plan is estimated once (``_plan``); returns
+    the comparisons no session could estimate.
 
-    A session that finds no pairs, or whose few pairs drive a level's m to zero (small
-    exports: Splink refuses an m that underflows), is skipped: the planner then tries the
-    blocking rule that estimates the most of what is still missing."""
+    A session estimates a comparison only when its pairs include at least
+    ``training.min_pairs_per_estimate`` carrying it on both sides (``support(keys)`` counts
+    them; birth dates from one source only are never compared within a session). A session
+    that finds no pairs, estimates nothing new, or whose few pairs drive a level's m to zero
+    (small exports: Splink refuses an m that underflows), is skipped: the planner then tries
+    the blocking rule that estimates the most of what is still missing."""
     from splink import block_on
     from splink.internals.exceptions import EMTrainingException  # not re-exported
 
     missing, tried = set(plan.comparisons), []
+    floor = config.training.min_pairs_per_estimate
     while missing and (session := _plan.next_training_session(plan, config, tried, missing)):
         tried.append(session)
+        estimates = _plan.estimated_by(session, plan.comparisons)
+        if support is not None:
+            seen = support(session)
+            estimates = {c for c in estimates if seen.get(c, 0) >= floor}
+            if not estimates & missing:
+                log.info("training session blocked on %s skipped: it sees too few pairs "
+                         "carrying %s", session, sorted(missing))
+                continue
         # A session drops the comparisons it blocks on from the linker's own settings and
         # puts them back only when it succeeds: a failed one must not take them with it.
         before = linker._settings_obj.core_model_settings.copy()
@@ -118,37 +146,104 @@ def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig) -> None:
             linker._settings_obj.core_model_settings = before
             log.warning("training session blocked on %s skipped: %s", session, error)
             continue
-        missing -= _plan.estimated_by(session, plan.comparisons)
+        missing -= estimates
     if missing:
         log.warning(
-            "no training session could estimate %s (each candidate blocks on them or finds "
-            "no pairs): their m probabilities keep Splink's defaults",
+            "no training session could estimate %s (each candidate blocks on them or sees "
+            "fewer than %d pairs carrying them): they fall back to stated priors",
             sorted(missing),
+            floor,
         )
+    return missing
 
 
-UNTRAINED_TOP_M = 0.9  # a comparison no EM session could estimate: its best level's m
+# Stated priors for m where training could not estimate it: the best level 0.9, the worst
+# 0.05, the levels between sharing 0.05 (a different value then weighs about -4 bits).
+PRIOR_TOP_M, PRIOR_WORST_M, PRIOR_MIDDLE_M = 0.9, 0.05, 0.05
 
 
-def fill_untrained_m(model: dict[str, Any]) -> dict[str, Any]:
-    """m for the comparisons no EM session could estimate (every session blocks on them,
-    as on an export carrying e-mails only): the best level 0.9, the worst 0.05, the levels
-    between sharing the rest. Splink would otherwise score them with no evidence at all."""
+def _prior_shares(count: int) -> list[float]:
+    if count == 1:
+        return [1.0]
+    middle = count - 2
+    return [PRIOR_TOP_M] + [PRIOR_MIDDLE_M / max(middle, 1)] * middle + [PRIOR_WORST_M]
+
+
+def apply_m_priors(
+    model: dict[str, Any], unseen: set[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Stated prior m for every level training left unestimated: every level of the
+    comparisons in ``unseen`` (no session saw them), and any level Splink could not estimate
+    (never observed among a session's matches). Returns the model and, per comparison, the
+    levels that fell back (logged, and kept in the model's meta)."""
+    untrained: dict[str, list[str]] = {}
     for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
         levels = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
-        if not levels or any(lvl.get("m_probability") is not None for lvl in levels):
+        free = [lvl for lvl in levels if not lvl.get("fix_m_probability")]
+        shares = dict(zip(map(id, free), _prior_shares(len(free)), strict=True)) if free else {}
+        fell_back = []
+        for level in free:
+            if name in unseen or level.get("m_probability") is None:
+                level["m_probability"] = shares[id(level)]
+                fell_back.append(level.get("label_for_charts") or level["sql_condition"])
+        if fell_back:
+            untrained[name] = fell_back
+            log.warning(
+                "comparison %s: m not estimated for %s; stated priors used (best level %.2f, "
+                "worst %.2f): label some pairs (`cdp identity train --labels`) or add a "
+                "source carrying it beside another",
+                name, fell_back, PRIOR_TOP_M, PRIOR_WORST_M,
+            )
+    return model, untrained
+
+
+def bound_unseen_u(model: dict[str, Any], sampled_pairs: float) -> dict[str, Any]:
+    """u for the levels no sampled pair reached (a username shared across providers is
+    rare): one in the pairs sampled, the most it can be, so the level still weighs
+    (Splink would score it with no u at all)."""
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level") and level.get("u_probability") is None:
+                level["u_probability"] = 1 / max(sampled_pairs, 1)
+    return model
+
+
+def _tf_columns(model: dict[str, Any]) -> set[str]:
+    return {
+        level["tf_adjustment_column"]
+        for comparison in model["comparisons"]
+        for level in comparison["comparison_levels"]
+        if level.get("tf_adjustment_column")
+    }
+
+
+def tf_levels_u_floor(model: dict[str, Any], repeat: dict[str, float]) -> dict[str, Any]:
+    """A term-frequency adjusted level's u is at least the chance two random records share
+    its value (``repeat``). Splink's adjustment compares each value's frequency with that u:
+    the username level, whose random pairs mostly land on "same email" instead, would
+    otherwise keep a u far below any value's frequency and every username would weigh
+    nothing once adjusted."""
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            column = level.get("tf_adjustment_column")
+            if column in repeat and level.get("u_probability") is not None:
+                level["u_probability"] = max(level["u_probability"], repeat[column])
+    return model
+
+
+def household_evidence_tf_only_lowers(model: dict[str, Any]) -> dict[str, Any]:
+    """The term-frequency adjustment of household evidence (``_model.HOUSEHOLD_EVIDENCE``:
+    the address) can only lower its weight: a building's line, shared by many records, says
+    less than a house's; a rare line says no more than the level does."""
+    from identity._model import HOUSEHOLD_EVIDENCE
+
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] not in HOUSEHOLD_EVIDENCE:
             continue
-        middle = len(levels) - 2
-        shares = [UNTRAINED_TOP_M] + [0.05 / max(middle, 1)] * middle + [0.05]
-        if len(levels) == 1:
-            shares = [1.0]
-        for level, m in zip(levels, shares, strict=True):
-            level["m_probability"] = m
-        log.warning(
-            "comparison %s has no m estimate: uninformed m %s used (levels best to worst)",
-            comparison["output_column_name"],
-            [round(m, 3) for m in shares],
-        )
+        for level in comparison["comparison_levels"]:
+            if level.get("tf_adjustment_column") and level.get("u_probability") is not None:
+                level["tf_minimum_u_value"] = level["u_probability"]
     return model
 
 
