@@ -152,6 +152,48 @@ def _comparisons(kept: tuple[str, ...]) -> list:
             cll.ElseLevel().configure(label_for_charts="different email"),
         ],
     )
+    # Splink's NameComparison levels, plus one letter slip ("lae" / "lea": Jaro-Winkler
+    # 0.56) before "All other comparisons": a typo is not another person
+    first_name = cl.CustomComparison(
+        output_column_name="first_name",
+        comparison_description="first name",
+        comparison_levels=[
+            cll.NullLevel("first_name"),
+            cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("first_name", 0.92),
+            cll.JaroWinklerLevel("first_name", 0.8),
+            cll.DamerauLevenshteinLevel("first_name", 1).configure(
+                label_for_charts="one letter slip"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+    # Splink's DateOfBirthComparison levels, where a typo is one level: one digit off or two
+    # swapped (Damerau-Levenshtein, "1971" / "1917"), or day and month swapped
+    as_text = ColumnExpression("birth_date").cast_to_string()
+    birth_date = cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_description="date of birth",
+        comparison_levels=[
+            cll.NullLevel("birth_date"),
+            cll.ExactMatchLevel("birth_date").configure(
+                label_for_charts="Exact match on date of birth"
+            ),
+            cll.DamerauLevenshteinLevel(as_text, 1).configure(label_for_charts="one typo apart"),
+            cll.CustomLevel(
+                "year(birth_date_l) = year(birth_date_r) and month(birth_date_l) = "
+                "day(birth_date_r) and day(birth_date_l) = month(birth_date_r)",
+                label_for_charts="day and month swapped",
+            ),
+            cll.AbsoluteDateDifferenceLevel(
+                "birth_date", input_is_string=False, threshold=1, metric="month"
+            ).configure(label_for_charts="Abs date difference <= 1 month"),
+            cll.AbsoluteDateDifferenceLevel(
+                "birth_date", input_is_string=False, threshold=1, metric="year"
+            ).configure(label_for_charts="Abs date difference <= 1 year"),
+            cll.ElseLevel(),
+        ],
+    )
     place = cl.CustomComparison(
         output_column_name="place",
         comparison_description="postcode and city",
@@ -181,14 +223,9 @@ def _comparisons(kept: tuple[str, ...]) -> list:
         ],
     )
     every = {
-        "first_name": cl.NameComparison("first_name", jaro_winkler_thresholds=[0.92, 0.8]),
+        "first_name": first_name,
         "last_name": cl.NameComparison("last_name", jaro_winkler_thresholds=[0.92, 0.8]),
-        "birth_date": cl.DateOfBirthComparison(
-            "birth_date",
-            input_is_string=False,
-            datetime_thresholds=[1, 1],
-            datetime_metrics=["month", "year"],
-        ),
+        "birth_date": birth_date,
         "email": email,
         "phone": phone,
         "place": place,

@@ -63,15 +63,15 @@ def train_model(
     )
     model_path.parent.mkdir(parents=True, exist_ok=True)
     model = linker.misc.save_model_to_json(str(model_path), overwrite=True)
-    model, untrained = apply_m_priors(model, unseen)
     sampled = min(t.u_max_pairs, count * (count - 1) / 2)
     model = bound_unseen_u(model, sampled)
     model = tf_levels_u_floor(
         model, {c: splink.repeat_probability(records, c) for c in _tf_columns(model)}
     )
+    model, untrained = apply_m_priors(model, unseen | degenerate(model))
     if t.discount_sampled_matches:
         model = discount_sampled_matches(model, sampled, t.discount_max_factor)
-    model = household_evidence_tf_only_lowers(model)
+    model = near_levels_between(household_evidence_tf_only_lowers(model))
     model_path.write_text(json.dumps(model, indent=2), encoding="utf-8")
     meta = {
         "config_hash": config_hash(config),
@@ -158,15 +158,16 @@ def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig, support=No
 
 
 # Stated priors for m where training could not estimate it: the best level 0.9, the worst
-# 0.05, the levels between sharing 0.05 (a different value then weighs about -4 bits).
-PRIOR_TOP_M, PRIOR_WORST_M, PRIOR_MIDDLE_M = 0.9, 0.05, 0.05
+# 0.05 (a different value then weighs about -4 bits), the levels between neutral (m = u).
+PRIOR_TOP_M, PRIOR_WORST_M = 0.9, 0.05
 
 
-def _prior_shares(count: int) -> list[float]:
-    if count == 1:
-        return [1.0]
-    middle = count - 2
-    return [PRIOR_TOP_M] + [PRIOR_MIDDLE_M / max(middle, 1)] * middle + [PRIOR_WORST_M]
+def _prior_m(position: int, count: int, u: float | None) -> float:
+    if count == 1 or position == 0:
+        return PRIOR_TOP_M if count > 1 else 1.0
+    if position == count - 1:
+        return PRIOR_WORST_M
+    return u if u is not None else PRIOR_WORST_M
 
 
 def apply_m_priors(
@@ -181,21 +182,75 @@ def apply_m_priors(
         name = comparison["output_column_name"]
         levels = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
         free = [lvl for lvl in levels if not lvl.get("fix_m_probability")]
-        shares = dict(zip(map(id, free), _prior_shares(len(free)), strict=True)) if free else {}
         fell_back = []
-        for level in free:
+        for position, level in enumerate(free):
             if name in unseen or level.get("m_probability") is None:
-                level["m_probability"] = shares[id(level)]
+                u = level.get("u_probability")
+                level["m_probability"] = _prior_m(position, len(free), u)
                 fell_back.append(level.get("label_for_charts") or level["sql_condition"])
         if fell_back:
             untrained[name] = fell_back
             log.warning(
                 "comparison %s: m not estimated for %s; stated priors used (best level %.2f, "
-                "worst %.2f): label some pairs (`cdp identity train --labels`) or add a "
+                "worst %.2f, between: neutral): label some pairs (`cdp identity train --labels`) or add a "
                 "source carrying it beside another",
                 name, fell_back, PRIOR_TOP_M, PRIOR_WORST_M,
             )
     return model, untrained
+
+
+# Attributes one person keeps for life: agreeing must count for, disagreeing against. An EM
+# estimate saying otherwise saw no true matches carrying them (one source holds them).
+STABLE_ATTRIBUTES = ("first_name", "birth_date")
+
+
+def degenerate(model: dict[str, Any]) -> set[str]:
+    """Stable comparisons whose estimate shows no evidence either way: the exact level not
+    above 1 bit, or a plain difference not below -1 bit (the issue's run: -0.01)."""
+    found = set()
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] not in STABLE_ATTRIBUTES:
+            continue
+        levels = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
+        top, worst = (_weight(lvl) for lvl in (levels[0], levels[-1]))
+        # an exact level never seen among a session's matches has no m at all
+        if top is None or top <= 1 or (worst is not None and worst >= -1):
+            found.add(comparison["output_column_name"])
+    if found:
+        log.warning("%s estimated without evidence either way: treated as untrained", found)
+    return found
+
+
+def _weight(level: dict[str, Any]) -> float | None:
+    import math
+
+    m, u = level.get("m_probability"), level.get("u_probability")
+    if not m or not u:
+        return None
+    return math.log2(m / u)
+
+
+def near_levels_between(model: dict[str, Any]) -> dict[str, Any]:
+    """A near agreement (a typo, a date within the year) weighs no less than a plain
+    difference (EM gives a level it saw only among non-matches an m near zero: -200 bits)
+    and no more than the best near agreement above it (a level only the stated prior
+    estimated, seen by almost no random pair, would otherwise outweigh an exact match)."""
+    for comparison in model["comparisons"]:
+        levels = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
+        floor = _weight(levels[-1]) if levels else None
+        ceiling, above = (_weight(levels[0]) if levels else None), None
+        for level in levels[1:-1]:
+            weight = _weight(level)
+            if weight is None or level.get("fix_m_probability"):
+                continue
+            capped = weight if ceiling is None else min(weight, ceiling)
+            if floor is not None:
+                capped = max(capped, floor)
+            if capped != weight:
+                level["m_probability"] = min(level["u_probability"] * 2**capped, 1.0)
+            above = capped if above is None else max(above, capped)
+            ceiling = above
+    return model
 
 
 def bound_unseen_u(model: dict[str, Any], sampled_pairs: float) -> dict[str, Any]:
