@@ -105,6 +105,7 @@ TF_COLUMNS = {
     "email_user": "email",
     "address_line": "address",
 }
+RETAINED_COLUMNS = ("name_people",)  # people known by the record's full name
 HOUSEHOLD_EVIDENCE = ("address",)  # comparisons a household shares (capped in training)
 _QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summary suffices
 
@@ -245,6 +246,8 @@ def settings_creator(plan: ModelPlan):
         blocking_rules_to_generate_predictions=[block_on(*cols) for cols in plan.blocking],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
+        # read by conflicts, not compared (``_scoring.model_records_sql``)
+        additional_columns_to_retain=list(RETAINED_COLUMNS),
     )
 
 

@@ -29,10 +29,20 @@ _HAS_ATTRIBUTE = (
 def model_records_sql(where: str = "true") -> str:
     """The records Splink sees: identified, with at least one attribute to compare."""
     columns = _model.model_columns_sql()
+    # People known by each full name, counted over every record whatever the run scores
+    # (an incremental run sees the same counts as a full one): one person has one birth
+    # date and mostly one phone and one e-mail (standardised), so a name carried with two
+    # of one of them is likely two people's. (Splink sees it as a retained column; the
+    # `names_and_place_only` conflict reads it.)
+    people = f"""(select first_name, last_name, greatest(count(distinct birth_date),
+    count(distinct phone), count(distinct email)) as name_people
+  from {_guards.MATCH_RECORDS} where not is_anonymous and first_name is not null
+    and last_name is not null group by all)"""
     # ordered, so that u sampling with a seed picks the same pairs on the same data
     return (
-        f"select {columns} from {_guards.MATCH_RECORDS} where not is_anonymous and "
-        f"{_HAS_ATTRIBUTE} and ({where}) order by record_id"
+        f"select {columns}, coalesce(n.name_people, 0) as name_people "
+        f"from {_guards.MATCH_RECORDS} left join {people} n using (first_name, last_name) "
+        f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where}) order by record_id"
     )
 
 

@@ -82,7 +82,7 @@ def _predict(model: dict, rows: list[dict]):
     con = duckdb.connect()
     con.register("rows_in", frame)
     derived = ", ".join(f"{sql} as {name}" for name, sql in DERIVED_COLUMNS.items())
-    table = con.execute(f"select *, {derived} from rows_in").df()
+    table = con.execute(f"select *, {derived}, 0 as name_people from rows_in").df()
     linker = Linker(DuckDBAPI().register(table), model, log_level=logging.WARNING)
     return con, linker.inference.predict().as_duckdbpyrelation().to_arrow_table()
 
