@@ -1,4 +1,4 @@
-"""Identity accuracy on several populations, ours beside its peers: `python -m bench.accuracy_bench`.
+"""Identity accuracy on several populations, beside its peers: `python -m bench.accuracy_bench`.
 
     .venv/bin/python -m bench.accuracy_bench [--quick] [--datasets sample hard febrl3 ...]
                                              [--no-peers] [--json]
@@ -42,7 +42,14 @@ _IDENTIFIED = (
     "address_line, cast(birth_date as varchar)) is not null"
 )
 _PEER_COLUMNS = (
-    "first_name", "last_name", "email", "phone", "birth_date", "postcode", "city", "address_line"
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "postcode",
+    "city",
+    "address_line",
 )
 
 

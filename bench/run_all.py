@@ -20,6 +20,8 @@ BENCHMARKS = {
     "quality": ["bench.quality_bench", "--rows", "1000000"],
     "export": ["bench.export_bench", "--customers", "1000000"],
     "public": ["bench.public_bench"],  # FEBRL 1-4 through a source definition, vs bare Splink
+    # ours vs bare Splink, GoldenMatch and e-mail/phone stitching on several populations
+    "accuracy": ["bench.accuracy_bench"],
 }
 
 

@@ -133,7 +133,7 @@ class SplinkTables:
             table = f"{SCRATCH}.main.{self._frames[name].physical_name}"
             key_ok = " and ".join(f"{k} is not null" for k in keys)
             parts = []
-            for label, columns in carrying.items():
+            for columns in carrying.values():
                 has = " or ".join(f"{c} is not null" for c in columns)
                 parts.append(
                     f"(select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n "

@@ -145,7 +145,8 @@ def different_first_names_sql(left: str, right: str) -> str:
 
 def birth_date_typo_sql(a: str, b: str) -> str:
     """Two birth dates one typo apart: equal, one digit off or two swapped
-    (``1971-03-14`` / ``1917-03-14``), or day and month swapped (``1971-03-05`` / ``1971-05-03``)."""
+    (``1971-03-14`` / ``1917-03-14``), or day and month swapped (``1971-03-05`` /
+    ``1971-05-03``)."""
     return (
         f"({a} = {b} or damerau_levenshtein(cast({a} as varchar), cast({b} as varchar)) <= 1 "
         f"or (year({a}) = year({b}) and month({a}) = day({b}) and day({a}) = month({b})))"

@@ -130,8 +130,11 @@ def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig, support=No
             seen = support(session)
             estimates = {c for c in estimates if seen.get(c, 0) >= floor}
             if not estimates & missing:
-                log.info("training session blocked on %s skipped: it sees too few pairs "
-                         "carrying %s", session, sorted(missing))
+                log.info(
+                    "training session blocked on %s skipped: it sees too few pairs carrying %s",
+                    session,
+                    sorted(missing),
+                )
                 continue
         # A session drops the comparisons it blocks on from the linker's own settings and
         # puts them back only when it succeeds: a failed one must not take them with it.
@@ -192,9 +195,12 @@ def apply_m_priors(
             untrained[name] = fell_back
             log.warning(
                 "comparison %s: m not estimated for %s; stated priors used (best level %.2f, "
-                "worst %.2f, between: neutral): label some pairs (`cdp identity train --labels`) or add a "
-                "source carrying it beside another",
-                name, fell_back, PRIOR_TOP_M, PRIOR_WORST_M,
+                "worst %.2f, between: neutral): label some pairs or add a source carrying it "
+                "beside another",
+                name,
+                fell_back,
+                PRIOR_TOP_M,
+                PRIOR_WORST_M,
             )
     return model, untrained
 
