@@ -73,7 +73,7 @@ def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> No
         con.execute(f"""
 insert into {CONSTRAINTS}
 with m as (
-  select c.record_id, c.cluster_id, r.birth_date, r.first_name, r.last_name
+  select c.record_id, c.cluster_id, r.birth_date, r.first_name, r.last_name, r.address_line
   from _identity_components c join {RECORDS} r using (record_id)
   where r.birth_date is not null or r.first_name is not null
 ), multi as (

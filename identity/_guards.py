@@ -57,12 +57,12 @@ def _holders_sql() -> str:
     date their people are counted by, plus strong identifiers."""
     attrs = " union all ".join(
         f"select record_id, '{a}' as identifier_type, {a} as identifier_value, first_name, "
-        f"last_name, birth_date from {RECORDS} where {a} is not null"
+        f"last_name, birth_date, address_line from {RECORDS} where {a} is not null"
         for a in ATTRIBUTE_IDS
     )
     return (
         f"{attrs} union all select record_id, identifier_type, identifier_value, "
-        f"null::varchar, null::varchar, null::date from {STRONG_IDS}"
+        f"null::varchar, null::varchar, null::date, null::varchar from {STRONG_IDS}"
     )
 
 
@@ -154,11 +154,23 @@ def birth_date_typo_sql(a: str, b: str) -> str:
 
 
 def different_birth_dates_sql(left: str, right: str, days: int) -> str:
-    """Two known birth dates further apart than ``days`` and not one typo apart."""
+    """Two known birth dates further apart than ``days`` and not one typo apart, on records
+    that are not the same first name at the same address line (a household's members differ
+    on both first name and birth date: a replaced birth date is the same person's)."""
     a, b = f"{left}.birth_date", f"{right}.birth_date"
     return (
         f"{a} is not null and {b} is not null "
-        f"and abs(date_diff('day', {a}, {b})) > {days} and not {birth_date_typo_sql(a, b)}"
+        f"and abs(date_diff('day', {a}, {b})) > {days} and not {birth_date_typo_sql(a, b)} "
+        f"and not coalesce({same_person_at_address_sql(left, right)}, false)"
+    )
+
+
+def same_person_at_address_sql(left: str, right: str) -> str:
+    """The same first name (or one slip of it) at the same address line."""
+    a, b = f"{left}.first_name", f"{right}.first_name"
+    return (
+        f"({left}.address_line = {right}.address_line "
+        f"and ({a} = {b} or damerau_levenshtein({a}, {b}) <= 1))"
     )
 
 
