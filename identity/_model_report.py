@@ -90,7 +90,7 @@ def write_charts(settings: Settings, out: Path) -> Path:
     ]
     frames = "\n".join(
         f"<h2>{html.escape(title)}</h2>\n<iframe style='width:100%;height:900px;border:0' "
-        f"srcdoc=\"{html.escape(chart.to_html(inline=True), quote=True)}\"></iframe>"
+        f'srcdoc="{html.escape(chart.to_html(inline=True), quote=True)}"></iframe>'
         for title, chart in charts
     )
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -197,7 +197,11 @@ def _marry(rng: random.Random, person: Person, partner: Person | None) -> None:
 
 
 def build_population(
-    rng: random.Random, count: int, end: date, span_days: int, profile: Profile = PROFILES["default"]
+    rng: random.Random,
+    count: int,
+    end: date,
+    span_days: int,
+    profile: Profile = PROFILES["default"],
 ) -> list[Person]:
     """``count`` people with addresses, households, contact details and source presence."""
     width = max(6, len(str(count)))
