@@ -136,6 +136,46 @@ def model_command(
     console.print(f"charts (offline): {out}")
 
 
+@identity_app.command("explain-pair")
+def explain_pair_command(
+    key_a: str = typer.Argument(..., help="record_id (identity_type:source_key)"),
+    key_b: str = typer.Argument(..., help="record_id (identity_type:source_key)"),
+) -> None:
+    """Why two records did or did not end in one customer: score and threshold, the
+    comparisons for and against, conflict, guard, decision."""
+    from rich.console import Console
+
+    from identity._explain_pair import explain_pair
+
+    result = explain_pair(_settings(), key_a, key_b)
+    console = Console()
+    for record in result["records"]:
+        shown = ("first_name", "last_name", "email", "phone", "birth_date", "postcode", "city")
+        values = ", ".join(f"{c}={record[c]}" for c in shown if record.get(c) is not None)
+        console.print(f"{record['record_id']} (customer {record['customer_id']}): {values}")
+    score = result["score"]
+    if "error" not in score:
+        console.print(
+            f"score: match weight {score['match_weight']:.2f}, probability "
+            f"{score['match_probability']:.4f} (threshold {score['threshold']}); "
+            f"{'found' if score['found_by_blocking'] else 'not found'} by the blocking rules"
+        )
+        for side in ("for", "against"):
+            for item in score[side]:
+                console.print(
+                    f"  {side:>7} {item['comparison']}: {item['level']} ({item['weight']:+.2f})"
+                )
+    for link in result["links"]:
+        console.print(f"link: {link['link_type']} {link['rule'] or ''} {link['top_comparisons']}")
+    for refused in result["refused"]:
+        console.print(
+            f"refused: {refused['conflict']} (match weight {refused['match_weight']:.2f})"
+        )
+    for event in result["guard_events"]:
+        console.print(f"guard {event['event_type']}: {event['detail']}")
+    console.print(f"[bold]{result['verdict']}[/bold]")
+
+
 @identity_app.command("explain")
 def explain_command(key: str = typer.Argument(..., help="customer_id, e-mail or phone")) -> None:
     """Show a customer's records and why each link holds."""

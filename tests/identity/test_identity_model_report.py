@@ -31,3 +31,40 @@ def test_model_command_shows_levels_flags_untrained_and_writes_offline_charts(
     page = out.read_text(encoding="utf-8")
     assert "Match weights per comparison level" in page
     assert not re.search(r"<script[^>]+src=[\"']?https?:", page)  # works offline
+
+
+def test_explain_pair_says_why_two_records_are_apart_or_together(warehouse, monkeypatch):
+    from datetime import date
+
+    from identity_rows import account, add_rows, card
+
+    import identity
+    from identity._explain_pair import explain_pair
+
+    contact = {"email": "maison.quintal@free.fr", "phone": "0478121399", "postcode": "69003"}
+    add_rows(
+        warehouse,
+        accounts=[account("XP1", "Honorine", "Quintal", birth=date(1971, 3, 14), **contact)],
+        receipts=[
+            card("XP2", "Barnabe", "QUINTAL", birth=date(1966, 8, 2), **contact),
+            card("XP3", "Honorine", "QUINTAL", birth=date(1971, 3, 14), **contact),
+        ],
+    )
+    identity.resolve(warehouse)
+    apart = explain_pair(warehouse, "web_account:XP1", "loyalty_card:XP2")
+    assert not apart["same_customer"]
+    assert "different_first_name" in apart["verdict"] or "different_birth_date" in apart["verdict"]
+    against = {item["comparison"] for item in apart["score"]["against"]}
+    assert {"first_name", "birth_date"} <= against  # both sides shown, not only the for
+    assert {item["comparison"] for item in apart["score"]["for"]} >= {"email", "phone"}
+
+    together = explain_pair(warehouse, "web_account:XP1", "loyalty_card:XP3")
+    assert together["same_customer"] and together["verdict"].startswith("one customer")
+
+    monkeypatch.setenv("CDP_DATA_DIR", str(warehouse.data_dir))
+    monkeypatch.setenv("CDP_SOURCES_DIR", str(warehouse.sources_dir))
+    result = CliRunner().invoke(
+        app, ["identity", "explain-pair", "web_account:XP1", "loyalty_card:XP2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "against" in result.output and "two customers" in result.output
