@@ -104,6 +104,11 @@ def _household_evidence_capped(relation: str, columns: set[str], cap: float | No
     if not differs:
         return relation
     tf = " + coalesce(mw_tf_adj_address, 0)" if "mw_tf_adj_address" in columns else ""
+    if {"first_name_l", "first_name_r"} <= columns:
+        # the same first name (or one slip) at one address is the same person whose phone
+        # or birth date changed or was mistyped: a household's members differ on it
+        same = "first_name_l = first_name_r or damerau_levenshtein(first_name_l, first_name_r) <= 1"
+        differs = [f"({' or '.join(differs)}) and not coalesce({same}, false)"]
     excess = (
         f"case when {' or '.join(differs)} "
         f"then greatest(coalesce(mw_address, 0){tf} - {cap}, 0) else 0 end"
