@@ -45,8 +45,12 @@ def test_a_first_name_typo_is_not_another_person(left, right, different):
 )
 def test_a_birth_date_typo_is_not_another_person(left, right, different):
     sql = different_birth_dates_sql("a", "b", 366)
+    # two people of one household: other first names (a replaced birth date on the same
+    # first name at the same address line is the same person's)
     row = duckdb.execute(
-        f"select {sql} from (select ?::date as birth_date) a, (select ?::date as birth_date) b",
+        f"select {sql} from (select ?::date as birth_date, 'lea' as first_name, "
+        f"'1 rue x' as address_line) a, (select ?::date as birth_date, 'paul' as first_name, "
+        f"'1 rue x' as address_line) b",
         [left, right],
     ).fetchall()
     assert row == [(different,)]
