@@ -16,6 +16,7 @@ import typer
 COMMAND_MODULES = (
     "cdp.sample_data.cli",
     "ingestion.cli",
+    "ingestion.sources_cli",
     "identity.cli",
     "profiles.cli",
     "profiles.export_cli",
@@ -74,3 +75,7 @@ def main() -> None:
             raise
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -28,6 +28,7 @@ DATA_ERRORS = (
     "ingestion.DefinitionError",
     "expectations.BlockingQualityError",
     "profiles.DbtBuildError",
+    "cdp.erasure.ErasureSaltError",
 )
 # A dbt model failing under Cosmos: bad SQL or data, fixed by hand, then the task cleared.
 DBT_ERRORS = ("cosmos.exceptions.CosmosDbtRunError",)

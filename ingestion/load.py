@@ -11,8 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingestion import ledger, readers
-from ingestion.contracts import column_rules
+from ingestion import field_issues, ledger, readers, reload, suppression
 from ingestion.definitions import (
     EntityDefinition,
     SourceDefinition,
@@ -20,8 +19,9 @@ from ingestion.definitions import (
     raw_table_name,
 )
 from ingestion.ledger import FileResult
+from ingestion.policy import derive_fields, entity_rules
 from ingestion.readers import FileReadError
-from ingestion.sql import ident, macro_ddl, raw_line_suppression
+from ingestion.sql import ident, macro_ddl
 from ingestion.staging import staging_query
 
 if TYPE_CHECKING:
@@ -74,7 +74,11 @@ def _display_path(path: Path, settings: Settings) -> str:
 
 
 def _stage(
-    con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinition, salt: str, workdir: Path
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    entity: EntityDefinition,
+    suppress: suppression.Suppression | None,
+    workdir: Path,
 ) -> None:
     """Read the file once and type its rows into ``_staged``; rejected lines into ``_bad``."""
     clean = False  # no character of the file could show broken encoding
@@ -90,9 +94,8 @@ def _stage(
         rows = readers.open_parquet(con, path, entity)
     for statement in macro_ddl(entity):
         con.execute(statement)
-    suppress = bool(con.execute("select count(*) from ops.erasure_tombstones").fetchone()[0])
-    rules = column_rules(entity.contract_model)
-    query = staging_query(entity, rules, salt, rows, suppress=suppress, encoding_clean=clean)
+    rules = entity_rules(entity)
+    query = staging_query(entity, rules, rows, encoding_clean=clean)
     if not con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]:
         raise RuntimeError(
             "ingestion numbers rows by scan order: the connection must keep DuckDB's default "
@@ -101,6 +104,7 @@ def _stage(
     try:
         # Insertion order is preserved, so a record's rowid in _scanned is its ordinal.
         con.execute(f"create temp table _scanned as {query}")
+        derive_fields(con, entity)
         con.execute(
             "create temp view _staged as select rowid + 1 as _k, * exclude (_skip) "
             "from _scanned where not _skip"
@@ -111,9 +115,8 @@ def _stage(
         raise FileReadError(f"cannot be read as {rows.describe}: {error}") from error
     readers.collect_rejects(con, entity)
     if suppress:
-        con.execute(
-            f"update _bad set reason = null where {raw_line_suppression('raw_record', salt)}"
-        )
+        suppress.apply(con)
+        suppress.apply_to_lines(con)
 
 
 def _check_encoding(con: duckdb.DuckDBPyConnection, entity: EntityDefinition) -> None:
@@ -136,13 +139,15 @@ def _write(
     """Insert accepted rows into the raw table and rejected ones into quarantine."""
     names = ", ".join(ident(c) for c in columns)
     staged, row = readers.row_number_sql(con)
+    nulled = field_issues.nulled_fields_sql("q")
     # Each row carries its place in the file (_source_row): its place in the raw table does
     # not matter, and letting DuckDB write in any order spares ~10% of the insert.
     con.execute("set preserve_insertion_order = false")
     try:
         con.execute(
-            f"insert into {table} ({names}, _source_file, _source_row, _batch_id, _loaded_at) "
-            f"select {names}, ?, {row}, ?, ? from {staged} "
+            f"insert into {table} ({names}, _source_file, _source_row, _batch_id, _loaded_at, "
+            f"{field_issues.NULLED_COLUMN}) "
+            f"select {names}, ?, {row}, ?, ?, {nulled} from {staged} "
             "where q._reason is null and not q._suppressed",
             [result.file_path, result.batch_id, result.started_at],
         )
@@ -170,6 +175,7 @@ def _write(
     result.rows_read, result.rows_accepted, result.rows_quarantined, result.rows_suppressed = counts
     if result.rows_read != result.rows_accepted + result.rows_quarantined + result.rows_suppressed:
         raise RuntimeError(f"counts do not reconcile: {counts}")
+    field_issues.record(con, result, field_issues.summarise(con))
 
 
 def _identify(result: FileResult, file_hash: str, stamp: str) -> None:
@@ -184,8 +190,13 @@ def load_file(
     entity_name: str,
     entity: EntityDefinition,
     path: Path,
+    reloading: reload.ReloadRequest | None = None,
 ) -> FileResult:
-    """Load one file in one transaction and append its ledger row (also when it fails)."""
+    """Load one file in one transaction and append its ledger row (also when it fails).
+
+    A file ``reloading`` covers is loaded even if its content was, replacing its previous
+    load in the same transaction (:mod:`ingestion.reload`).
+    """
     started, stamp = time.perf_counter(), f"{datetime.now():%Y%m%dT%H%M%S}"
     size = path.stat().st_size
     result = FileResult(
@@ -196,20 +207,23 @@ def load_file(
     # and that is worth knowing before any work.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdp_hash") as pool:
         hashing = pool.submit(readers.file_sha256, path)
-        previous = None
-        if ledger.size_loaded(con, source, entity_name, size):
+        previous, replaces = None, []
+        if reloading and reloading.covers(source, result.file_path):
+            replaces = reload.previous_batches(con, source, entity_name, result.file_path)
+            stamp = f"{datetime.now():%Y%m%dT%H%M%S%f}"  # never the batch id it replaces
+        elif ledger.size_loaded(con, source, entity_name, size):
             _identify(result, hashing.result(), stamp)
             previous = ledger.already_loaded(con, source, entity_name, result.file_hash)
         if previous:
             result.status, result.error = "skipped_duplicate", f"same content loaded by {previous}"
         else:
-            _load(con, settings, result, entity, path, hashing, stamp)
+            _load(con, settings, result, entity, path, hashing, stamp, replaces)
     result.finished_at = datetime.now()
     result.seconds = time.perf_counter() - started
     if result.status != "loaded":
         ledger.record(con, result)
     log.info(
-        "%s %s: %s read=%d accepted=%d quarantined=%d suppressed=%d (%.2fs)",
+        "%s %s: %s read=%d accepted=%d quarantined=%d suppressed=%d nulled=%d (%.2fs)",
         source,
         result.file_path,
         result.status,
@@ -217,6 +231,7 @@ def load_file(
         result.rows_accepted,
         result.rows_quarantined,
         result.rows_suppressed,
+        result.fields_nulled,
         result.seconds,
     )
     return result
@@ -230,20 +245,26 @@ def _load(
     path: Path,
     hashing: Future[str],
     stamp: str,
+    replaces: list[str] | None = None,
 ) -> None:
     """Stage, check and write one file; a failure is recorded on ``result``, not raised."""
     table = raw_table(result.source, result.entity, entity.table)
-    rules = column_rules(entity.contract_model)
+    rules = entity_rules(entity)
     try:
         # Scratch temp tables are built outside the transaction: only the writes to the
         # warehouse below must be atomic.
         with tempfile.TemporaryDirectory(prefix="cdp_ingest_") as workdir:
-            _stage(con, path, entity, settings.erasure_salt, Path(workdir))
+            erased = suppression.for_entity(con, settings, result.source, result.entity, entity)
+            _stage(con, path, entity, erased, Path(workdir))
         _check_encoding(con, entity)
         _identify(result, hashing.result(), stamp)
         con.execute("begin transaction")
         try:
             ledger.ensure_raw_table(con, table, rules)
+            field_issues.ensure_tables(con, table)
+            result.rows_replaced = reload.replace_batches(
+                con, table, replaces or [], result.batch_id
+            )
             _write(con, result, table, [rule.name for rule in rules])
             result.status, result.finished_at = "loaded", datetime.now()
             ledger.record(con, result)
@@ -274,23 +295,34 @@ def _files(
     return files
 
 
-def ingest(settings: Settings, sources: list[str] | None = None) -> IngestReport:
+def ingest(
+    settings: Settings,
+    sources: list[str] | None = None,
+    reloading: reload.ReloadRequest | None = None,
+) -> IngestReport:
     """Load every new landing file of the given sources (all when None) into ``raw.*``.
 
-    Files already loaded (same sha256) are skipped; a file that fails is rolled back and
-    recorded, the others still load, and :class:`IngestionError` is raised at the end.
+    Files already loaded (same sha256) are skipped, unless ``reloading`` covers them: then
+    their previous load is replaced. A file that fails is rolled back and recorded, the
+    others still load, and :class:`IngestionError` is raised at the end.
     """
+    from cdp import erasure
     from cdp.warehouse import connect
 
     definitions = load_definitions(settings.sources_dir, sources)
     report = IngestReport()
+    salts = erasure.salts(settings)  # the shipped default salt stops the pipeline here
     with connect(settings) as con:
         ledger.ensure_ops_tables(con)
+        erasure.ensure_tombstones(con, salts)
+        field_issues.ensure_tables(con)
         for definition in definitions:
             for entity_name, entity in definition.entities.items():
                 for path in _files(settings, definition, entity):
                     report.files.append(
-                        load_file(con, settings, definition.source, entity_name, entity, path)
+                        load_file(
+                            con, settings, definition.source, entity_name, entity, path, reloading
+                        )
                     )
     if report.failed:
         raise IngestionError(report)

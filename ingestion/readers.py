@@ -145,7 +145,9 @@ def _check_columns(
         columns = [row[0] for row in con.execute(f"describe select * from {relation}").fetchall()]
     except Exception as error:  # duckdb raises several families for unreadable input
         raise FileReadError(f"cannot be read as {describe}: {error}") from error
-    missing = sorted({source.column for source in entity.columns.values()} - set(columns))
+    missing = sorted(
+        {source.column for source in entity.columns.values() if source.column} - set(columns)
+    )
     if missing:
         raise FileReadError(
             f"missing column(s) {missing}; the file has {columns}. Check that the export is "
@@ -179,7 +181,7 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinitio
 
 def open_jsonl(con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinition) -> SourceRows:
     """Newline-delimited JSON read one line per record: a broken line is one bad record."""
-    paths = sorted({source.column for source in entity.columns.values()})
+    paths = sorted({source.column for source in entity.columns.values() if source.column})
     listed = ", ".join(literal(json_path(p)) for p in paths)
     parsed = ", ".join(f"_v[{i}] as {ident(p)}" for i, p in enumerate(paths, start=1))
     lines = (

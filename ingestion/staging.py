@@ -2,13 +2,15 @@
 
 Built from the expressions of :mod:`ingestion.sql`: every mapped field is cleaned (trim,
 empty to NULL) and cast to its contract type; each row gets the reason string listing the
-rules it broke, its broken-encoding flag and, when tombstones exist, its suppression flag.
+rules it broke and its broken-encoding flag; :mod:`ingestion.suppression` flags the rows of
+erased people afterwards (``_suppressed``).
 """
 
 from __future__ import annotations
 
 from ingestion.contracts import ColumnRule
 from ingestion.definitions import EntityDefinition
+from ingestion.policy import issue_label, on_invalid
 from ingestion.readers import SourceRows
 from ingestion.sql import (
     BROKEN_ENCODING_PATTERN,
@@ -18,7 +20,6 @@ from ingestion.sql import (
     literal,
     may_show_broken_encoding,
     reasons,
-    suppression_condition,
     typed,
 )
 
@@ -26,7 +27,7 @@ from ingestion.sql import (
 def _parsed_columns(entity: EntityDefinition) -> dict[tuple[str, str], str]:
     """One alias per distinct ``(column, structure)`` that `sql:` fields read parsed."""
     keys = sorted(
-        {(c.column, c.structure) for c in entity.columns.values() if c.sql and c.structure}
+        {(c.column or "", c.structure) for c in entity.columns.values() if c.sql and c.structure}
     )
     return {key: f"_p{i}" for i, key in enumerate(keys, start=1)}
 
@@ -34,10 +35,8 @@ def _parsed_columns(entity: EntityDefinition) -> dict[tuple[str, str], str]:
 def staging_query(
     entity: EntityDefinition,
     rules: list[ColumnRule],
-    salt: str,
     rows: SourceRows,
     *,
-    suppress: bool,
     encoding_clean: bool = False,
 ) -> str:
     """The query typing the file's records, in file order: the canonical columns,
@@ -62,11 +61,7 @@ def staging_query(
     values = ",\n    ".join(
         f"{typed(rule, text_of[rule.name], entity)} as {value_of[rule.name]}" for rule in mapped
     )
-    checks = [
-        check
-        for rule in mapped
-        for check in reasons(rule, text_of[rule.name], value_of[rule.name], entity)
-    ]
+    checks, nulling = split_checks(mapped, entity, text_of, value_of)
     # Valid rows pay for one boolean per rule; reason strings are built only for the rows
     # that broke one (a `case` branch is evaluated for the rows that take it).
     broken = " or ".join(f"({condition})" for condition, _ in checks) or "false"
@@ -88,10 +83,8 @@ def staging_query(
     else:
         encoding_flag, encoding = "false", "NULL"
     outputs = ",\n    ".join(
-        f"{value_of.get(rule.name, f'cast(NULL as {rule.sql_type})')} as {ident(rule.name)}"
-        for rule in rules
+        f"{kept_value(rule, value_of, nulling)} as {ident(rule.name)}" for rule in rules
     )
-    suppressed = suppression_condition(entity, text_of, salt) if suppress else "false"
     return f"""
 with t as (
   select s.*, {rows.unreadable or "NULL"} as _unreadable,
@@ -106,12 +99,61 @@ with t as (
     case when _unreadable is not null then _unreadable
          when _encoding_broken or coalesce({broken}, false)
            then nullif(concat_ws('; ', {encoding}, {messages}), '') end as _reason,
-    {suppressed} as _suppressed
+    false as _suppressed,
+    {nulled_list(nulling)} as _nulled
   from v
 )
 select {outputs},
-    _reason, _encoding_broken, _suppressed,
+    _reason, _encoding_broken, _suppressed, _nulled,
     case when _reason is not null and not _suppressed then {rows.raw_record} end as _raw,
     {rows.skip} as _skip
 from r
 """
+
+
+def split_checks(
+    mapped: list[ColumnRule],
+    entity: EntityDefinition,
+    text_of: dict[str, str],
+    value_of: dict[str, str],
+) -> tuple[list[tuple[str, str]], dict[str, list[tuple[str, str]]]]:
+    """The checks that quarantine a row, and per field those that only null its value
+    (``on_invalid: null``) as ``(broken, value-free label)``."""
+    quarantining: list[tuple[str, str]] = []
+    nulling: dict[str, list[tuple[str, str]]] = {}
+    for rule in mapped:
+        policy = on_invalid(rule, entity)
+        for condition, message in reasons(rule, text_of[rule.name], value_of[rule.name], entity):
+            if policy == "null" and not message.endswith("required, missing'"):
+                nulling.setdefault(rule.name, []).append((condition, issue_label(message)))
+            else:
+                quarantining.append((condition, message))
+    return quarantining, nulling
+
+
+def _nulled_flag(name: str, nulling: dict[str, list[tuple[str, str]]]) -> str:
+    return "coalesce(" + " or ".join(f"({c})" for c, _ in nulling[name]) + ", false)"
+
+
+def kept_value(
+    rule: ColumnRule, value_of: dict[str, str], nulling: dict[str, list[tuple[str, str]]]
+) -> str:
+    """The column's output: its typed value, NULL where a nulling check broke."""
+    if rule.name not in value_of:
+        return f"cast(NULL as {rule.sql_type})"
+    if rule.name not in nulling:
+        return value_of[rule.name]
+    return f"case when {_nulled_flag(rule.name, nulling)} then NULL else {value_of[rule.name]} end"
+
+
+def nulled_list(nulling: dict[str, list[tuple[str, str]]]) -> str:
+    """SQL list of ``field: reason`` labels nulled in the row (NULL when none)."""
+    if not nulling:
+        return "cast(NULL as VARCHAR[])"
+    any_flag = " or ".join(_nulled_flag(name, nulling) for name in nulling)
+    labels = ", ".join(
+        f"case when {condition} then {literal(label)} end"
+        for checks in nulling.values()
+        for condition, label in checks
+    )
+    return f"case when {any_flag} then list_filter([{labels}], lambda x: x is not null) end"

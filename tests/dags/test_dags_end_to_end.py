@@ -198,7 +198,7 @@ def _literal(text: str) -> str:
 )
 def test_forget_after_the_whole_pipeline_leaves_no_trace_anywhere(flow):
     """Erasure reaches raw, quarantine, identity (guards, decisions, reviews), marts, exports."""
-    from cdp.erasure import phone_key_sql
+    from cdp.identifiers import phone_key_sql
     from profiles import forget
 
     settings, _ = flow
