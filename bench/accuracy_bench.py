@@ -37,6 +37,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 WORLDS = {"sample": "default", "hard": "hard"}
 FEBRL = ("febrl1", "febrl2", "febrl3", "febrl4")
 PEOPLE = {"quick": 1500, "full": 5000}
+_SALT = "bench-only-erasure-salt"  # the pipeline refuses the shipped default (docs/privacy.md)
 _IDENTIFIED = (
     "not is_anonymous and coalesce(first_name, last_name, email, phone, postcode, city, "
     "address_line, cast(birth_date as varchar)) is not null"
@@ -60,13 +61,17 @@ def load(name: str, workdir: Path, people: int):
     from cdp.settings import Settings
 
     if name in WORLDS:
-        settings = Settings(data_dir=workdir / "data")
+        settings = Settings(data_dir=workdir / "data", erasure_salt=_SALT)
         settings.ensure_dirs()
         generate(settings, people=people, seed=42, profile=WORLDS[name])
     else:
         from bench.public_bench import febrl_wheel, write_dataset
 
-        settings = Settings(data_dir=workdir / "data", sources_dir=BENCH_DIR / "public" / "sources")
+        settings = Settings(
+            data_dir=workdir / "data",
+            sources_dir=BENCH_DIR / "public" / "sources",
+            erasure_salt=_SALT,
+        )
         settings.ensure_dirs()
         wheel = febrl_wheel(BENCH_DIR.parent / "data" / "bench_cache")
         truth = settings.truth_dir / "identity_truth.csv"
