@@ -1,4 +1,4 @@
-"""Every benchmark in turn, at the sizes the issues set: `make bench` (about 15 minutes).
+"""Every benchmark in turn, at the sizes the issues set: `make bench` (about 35 minutes).
 
     .venv/bin/python -m bench.run_all [--only ingestion identity ...]
 
