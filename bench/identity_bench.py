@@ -67,7 +67,7 @@ def _bare_splink(settings, results: dict, rss: _PeakRss):
     from cdp.warehouse import connect
     from identity._backend import arrow, make_db_api, to_arrow
     from identity._config import load_identity_config
-    from identity._model import MODEL_COLUMNS, settings_creator
+    from identity._model import MODEL_COLUMNS, model_columns_sql, settings_creator
     from identity._plan import plan_from_counts
     from identity._training import estimate_m_by_em, estimate_prior
 
@@ -75,7 +75,7 @@ def _bare_splink(settings, results: dict, rss: _PeakRss):
     with connect(settings) as con:
         records = arrow(
             con,
-            f"select {', '.join(MODEL_COLUMNS)} from identity.identity_records "
+            f"select {model_columns_sql()}, 0 as name_people from identity.identity_records "
             "where coalesce(first_name, last_name, email, phone, postcode, city, address_line, "
             "cast(birth_date as varchar)) is not null",
         )

@@ -124,6 +124,43 @@ class SplinkTables:
         frame = self._frames[name].as_pandas_dataframe()
         return {c: int(frame[c].notna().sum()) for c in columns}
 
+    def pairs_carrying(
+        self, name: str, keys: list[str], carrying: dict[str, tuple[str, ...]]
+    ) -> dict[str, int]:
+        """Pairs of rows equal on ``keys`` (an EM session's blocking) in which both rows carry
+        one of each entry's columns: what the session sees of each comparison."""
+        if self.is_duckdb:
+            table = f"{SCRATCH}.main.{self._frames[name].physical_name}"
+            key_ok = " and ".join(f"{k} is not null" for k in keys)
+            parts = []
+            for columns in carrying.values():
+                has = " or ".join(f"{c} is not null" for c in columns)
+                parts.append(
+                    f"(select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n "
+                    f"from {table} where {key_ok} and ({has}) group by {', '.join(keys)}))"
+                )
+            counts = self.con.execute("select " + ", ".join(parts)).fetchone()
+            return {label: int(n) for label, n in zip(carrying, counts, strict=True)}
+        frame = self._frames[name].as_pandas_dataframe().dropna(subset=keys)
+        result = {}
+        for label, columns in carrying.items():
+            sizes = frame[frame[list(columns)].notna().any(axis=1)].groupby(keys).size()
+            result[label] = int((sizes * (sizes - 1) // 2).sum())
+        return result
+
+    def repeat_probability(self, name: str, column: str) -> float:
+        """The chance that two random rows carrying ``column`` hold the same value (the sum
+        of squared term frequencies): the u of an exact match on it."""
+        if self.is_duckdb:
+            table = f"{SCRATCH}.main.{self._frames[name].physical_name}"
+            value = self.con.execute(
+                f"select sum(n * n) / pow(sum(n), 2) from (select count(*) n from {table} "
+                f"where {column} is not null group by {column})"
+            ).fetchone()[0]
+            return float(value or 0.0)
+        shares = self._frames[name].as_pandas_dataframe()[column].value_counts(normalize=True)
+        return float((shares**2).sum())
+
     def read(self, splink_df, name: str) -> str:
         """A relation name the warehouse connection can query for a Splink result."""
         if self.is_duckdb:

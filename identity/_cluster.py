@@ -4,8 +4,8 @@ Connected components are the fast path. Afterwards, records of one component tha
 meet become cannot-link pairs in ``_identity_constraints`` (``constraint_source = 'guard'``):
 
 - two birth dates that disagree (``guards.cannot_link.birth_date_tolerance_days``);
-- two first names that plainly disagree (``first_names``; initials, swapped first and
-  last names and an equal birth date do not count);
+- two first names that plainly disagree (``first_names``; initials, typos, swapped first
+  and last names and an equal birth date, or one typo apart, do not count);
 - two records of a type listed in ``guards.cannot_link.identifiers`` carrying different
   values of it (two different verified account ids);
 
@@ -29,6 +29,7 @@ from identity._decisions import CONSTRAINTS
 from identity._guards import (
     EVENTS,
     LINK_IDS,
+    birth_date_typo_sql,
     different_birth_dates_sql,
     different_first_names_sql,
 )
@@ -58,9 +59,9 @@ def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> No
         days = rules.birth_date_tolerance_days
         tests.append(("different_birth_date", different_birth_dates_sql("a", "b", days)))
     if rules.first_names:
-        # the same birth date says one person with a mistyped or replaced first name (twins
-        # excepted): a household's members differ on both
-        same_birth_date = "coalesce(a.birth_date = b.birth_date, false)"
+        # the same birth date (or one typo apart) says one person with a mistyped or replaced
+        # first name (twins excepted): a household's members differ on both
+        same_birth_date = f"coalesce({birth_date_typo_sql('a.birth_date', 'b.birth_date')}, false)"
         tests.append(
             (
                 "different_first_name",
@@ -72,7 +73,7 @@ def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> No
         con.execute(f"""
 insert into {CONSTRAINTS}
 with m as (
-  select c.record_id, c.cluster_id, r.birth_date, r.first_name, r.last_name
+  select c.record_id, c.cluster_id, r.birth_date, r.first_name, r.last_name, r.address_line
   from _identity_components c join {RECORDS} r using (record_id)
   where r.birth_date is not null or r.first_name is not null
 ), multi as (

@@ -131,6 +131,9 @@ class TrainingConfig(_Strict):
         True, description="remove from u the true matches random sampling counts as non-matches"
     )
     discount_max_factor: float = Field(100.0, ge=1, description="most u is divided by")
+    min_pairs_per_estimate: int = Field(
+        30, ge=1, description="pairs carrying a comparison on both sides an EM session needs"
+    )
 
 
 class Conflict(_Strict):
@@ -245,6 +248,11 @@ class IdentityConfig(_Strict):
     model_file: str = "identity_model.json"
     match_threshold: float = Field(0.95, gt=0, lt=1)
     max_cluster_size: int = Field(50, ge=2)
+    household_max_match_weight: float | None = Field(
+        4.0,
+        description="most an address agreement weighs in a pair whose phones or birth dates "
+        "differ (household evidence); null: no cap",
+    )
     blocking: list[list[str]]
     training: TrainingConfig = TrainingConfig()
     conflicts: list[Conflict] = Field(default_factory=list)

@@ -57,12 +57,12 @@ def _holders_sql() -> str:
     date their people are counted by, plus strong identifiers."""
     attrs = " union all ".join(
         f"select record_id, '{a}' as identifier_type, {a} as identifier_value, first_name, "
-        f"birth_date from {RECORDS} where {a} is not null"
+        f"last_name, birth_date, address_line from {RECORDS} where {a} is not null"
         for a in ATTRIBUTE_IDS
     )
     return (
         f"{attrs} union all select record_id, identifier_type, identifier_value, "
-        f"null::varchar, null::date from {STRONG_IDS}"
+        f"null::varchar, null::varchar, null::date, null::varchar from {STRONG_IDS}"
     )
 
 
@@ -127,26 +127,50 @@ def _owner_conflict_sql(config: IdentityConfig) -> str:
 
 
 def different_first_names_sql(left: str, right: str) -> str:
-    """Two first names that are plainly not the same (initials and swapped names tolerated)."""
+    """Two first names that are plainly not the same person's: not an initial, not swapped
+    with the last name, not a typo (Jaro-Winkler >= 0.8, or one slip: ``lae`` / ``lea``)."""
+    a, b = f"{left}.first_name", f"{right}.first_name"
     return (
-        f"({left}.first_name is not null and {right}.first_name is not null "
-        f"and jaro_winkler_similarity({left}.first_name, {right}.first_name) < 0.8 "
+        f"({a} is not null and {b} is not null "
+        f"and jaro_winkler_similarity({a}, {b}) < 0.8 "
+        # one swapped, dropped, doubled or replaced letter is a typo, however short the name
+        f"and damerau_levenshtein({a}, {b}) > 1 "
         # "j" for "jean" is an initial, not another person
-        f"and not starts_with({left}.first_name, {right}.first_name) "
-        f"and not starts_with({right}.first_name, {left}.first_name) "
+        f"and not starts_with({a}, {b}) and not starts_with({b}, {a}) "
         # agents swap first and last names; a swapped name is not another person
-        f"and jaro_winkler_similarity({left}.first_name, coalesce({right}.last_name, '')) < 0.8 "
-        f"and jaro_winkler_similarity({right}.first_name, coalesce({left}.last_name, '')) < 0.8)"
+        f"and jaro_winkler_similarity({a}, coalesce({right}.last_name, '')) < 0.8 "
+        f"and jaro_winkler_similarity({b}, coalesce({left}.last_name, '')) < 0.8)"
+    )
+
+
+def birth_date_typo_sql(a: str, b: str) -> str:
+    """Two birth dates one typo apart: equal, one digit off or two swapped
+    (``1971-03-14`` / ``1917-03-14``), or day and month swapped (``1971-03-05`` /
+    ``1971-05-03``)."""
+    return (
+        f"({a} = {b} or damerau_levenshtein(cast({a} as varchar), cast({b} as varchar)) <= 1 "
+        f"or (year({a}) = year({b}) and month({a}) = day({b}) and day({a}) = month({b})))"
     )
 
 
 def different_birth_dates_sql(left: str, right: str, days: int) -> str:
-    """Two known birth dates further apart than ``days`` and not one typed digit apart."""
+    """Two known birth dates further apart than ``days`` and not one typo apart, on records
+    that are not the same first name at the same address line (a household's members differ
+    on both first name and birth date: a replaced birth date is the same person's)."""
+    a, b = f"{left}.birth_date", f"{right}.birth_date"
     return (
-        f"{left}.birth_date is not null and {right}.birth_date is not null "
-        f"and abs(date_diff('day', {left}.birth_date, {right}.birth_date)) > {days} "
-        f"and levenshtein(cast({left}.birth_date as varchar), "
-        f"cast({right}.birth_date as varchar)) > 1"
+        f"{a} is not null and {b} is not null "
+        f"and abs(date_diff('day', {a}, {b})) > {days} and not {birth_date_typo_sql(a, b)} "
+        f"and not coalesce({same_person_at_address_sql(left, right)}, false)"
+    )
+
+
+def same_person_at_address_sql(left: str, right: str) -> str:
+    """The same first name (or one slip of it) at the same address line."""
+    a, b = f"{left}.first_name", f"{right}.first_name"
+    return (
+        f"({left}.address_line = {right}.address_line "
+        f"and ({a} = {b} or damerau_levenshtein({a}, {b}) <= 1))"
     )
 
 
@@ -176,10 +200,42 @@ join {RECORDS} h on h.record_id = g.record_id
 where g.holders > 1 and g.record_id <> g.owner and {_owner_conflict_sql(config)}""")
 
 
+def _shared_contacts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    """E-mails and phones that link their holders deterministically: not blocked, held by
+    several records, and no two holders contradict each other (plainly different first
+    names, birth dates apart). A newsletter address with no name and the loyalty card
+    carrying it are one person; a family address whose holders are two people links nobody
+    here (the model and the conflicts decide on the rest of the evidence)."""
+    types = ", ".join(_quote(a) for a in ATTRIBUTE_IDS)
+    days = config.guards.cannot_link.birth_date_tolerance_days
+    contradiction = different_first_names_sql("a", "b")
+    if days is not None:
+        contradiction = f"({contradiction} or ({different_birth_dates_sql('a', 'b', days)}))"
+    con.execute(f"""
+create or replace temp table _identity_shared_contacts as
+with held as (
+  select * from _identity_holders
+  anti join {BLOCKED} using (identifier_type, identifier_value)
+  where identifier_type in ({types})
+), shared as (
+  select * from held semi join (
+    select identifier_type, identifier_value from held group by all having count(*) > 1
+  ) using (identifier_type, identifier_value)
+), contradicted as (
+  select distinct a.identifier_type, a.identifier_value from shared a join shared b
+    on a.identifier_type = b.identifier_type and a.identifier_value = b.identifier_value
+   and a.record_id < b.record_id
+  where {contradiction}
+)
+select record_id, identifier_type, identifier_value from shared
+anti join contradicted using (identifier_type, identifier_value)""")
+
+
 def apply(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> dict[str, int]:
     """Block junk values and cardinality breaches; build the matching view and link ids."""
     _block(con, config)
     _cardinality(con, config)
+    _shared_contacts(con, config)
     replaced = ", ".join(
         f"case when {a} in (select identifier_value from {BLOCKED} where identifier_type = '{a}') "
         f"then null else {a} end as {a}"
@@ -193,7 +249,8 @@ def apply(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> dict[str, i
 create or replace temp table {LINK_IDS} as
 select s.* from {STRONG_IDS} s
 anti join {BLOCKED} using (identifier_type, identifier_value)
-anti join _identity_cardinality_refused using (record_id, identifier_type, identifier_value)""")
+anti join _identity_cardinality_refused using (record_id, identifier_type, identifier_value)
+union all by name select * from _identity_shared_contacts""")
     con.execute(f"""
 create or replace temp table {EVENTS} as
 select null::varchar as run_id, 'blocked_identifier' as event_type, null::varchar as customer_id,
@@ -207,6 +264,7 @@ select null, 'cardinality_split', null, owner, record_id, identifier_type, ident
   || 'birth date, so the identifier does not link them', now()::timestamp
 from _identity_cardinality_refused""")
     con.execute("drop table _identity_holders")
+    con.execute("drop table _identity_shared_contacts")
     counts = dict(
         zip(
             ("blocked_identifiers", "cardinality_refused"),

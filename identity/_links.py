@@ -93,6 +93,31 @@ def _top_comparisons_sql(labels: dict[str, dict[int, str]], columns: set[str], t
     )
 
 
+def _household_evidence_capped(relation: str, columns: set[str], cap: float | None) -> str:
+    """Scores where an address agreement weighs at most ``cap`` when the pair's phones or
+    birth dates differ: a household, or a building, shares an address; one person does not
+    change phone and birth date. (Splink's weights are additive, so the excess is taken off
+    the pair's match weight and its probability follows.)"""
+    if cap is None or "mw_address" not in columns:
+        return relation
+    differs = [f"gamma_{c} = 0" for c in ("phone", "birth_date") if f"gamma_{c}" in columns]
+    if not differs:
+        return relation
+    tf = " + coalesce(mw_tf_adj_address, 0)" if "mw_tf_adj_address" in columns else ""
+    if {"first_name_l", "first_name_r"} <= columns:
+        # the same first name (or one slip) at one address is the same person whose phone
+        # or birth date changed or was mistyped: a household's members differ on it
+        same = "first_name_l = first_name_r or damerau_levenshtein(first_name_l, first_name_r) <= 1"
+        differs = [f"({' or '.join(differs)}) and not coalesce({same}, false)"]
+    excess = (
+        f"case when {' or '.join(differs)} "
+        f"then greatest(coalesce(mw_address, 0){tf} - {cap}, 0) else 0 end"
+    )
+    return f"""(select * replace (match_weight - {excess} as match_weight,
+    1 / (1 + pow(2, -(match_weight - {excess}))) as match_probability)
+  from {relation})"""
+
+
 def accept_predictions(
     con: duckdb.DuckDBPyConnection,
     predictions: str,
@@ -114,6 +139,7 @@ def accept_predictions(
     ]
     if absent:
         relation = f"(select *, {', '.join(absent)} from {relation})"
+    relation = _household_evidence_capped(relation, columns, config.household_max_match_weight)
     conflict = _gamma_sql(labels, config)
     top = _top_comparisons_sql(labels, columns, config.top_comparisons)
     con.execute(f"""

@@ -7,7 +7,12 @@ written here; their levels, in order (with an example pair):
 ``email`` (standardised: typo domains fixed, gmail dots and +tags gone)
   - null: one side missing
   - same email: ``jean.dupont@orange.fr`` twice
-  - same username, other domain: ``jean.dupont@orange.fr`` / ``jean.dupont@free.fr``
+  - same name-made username, other domain: ``isabelle.morel@orange.fr`` /
+    ``isabelle.morel@free.fr`` for an Isabelle Morel. Two namesakes write exactly this at
+    two providers: it says the name again, so it weighs nothing (m = u, fixed); the name
+    comparisons already count the name, with its term frequency.
+  - same username, other domain: ``lapin.bleu75@orange.fr`` / ``lapin.bleu75@free.fr``,
+    term-frequency adjusted on the username (``email_user``): a common one says less.
   - different email: anything else. No fuzzy level on purpose: e-mails built from names
     (``jean.dupont12@`` / ``jean.dupont47@``) are close without being the same person's.
 
@@ -26,9 +31,14 @@ written here; their levels, in order (with an example pair):
 
 ``address`` (standardised address line: lower case, accents folded, single spaces)
   - null: one side missing
-  - same address: ``12 rue de la paix`` twice
+  - same address: ``12 rue de la paix`` twice, term-frequency adjusted: an apartment
+    building's line, shared by many records, says less than a house's
   - similar address (Jaro-Winkler >= 0.9): ``12 rue de la paix`` / ``12 rue de la pais``
   - different: anything else
+An address is household evidence, not personal evidence: a household, or a building, shares
+it. Its term-frequency adjustment can only lower it (``_training``), and in a pair whose
+phones or birth dates differ it weighs at most ``household_max_match_weight`` (``_links``),
+so it never outweighs a different phone or birth date.
 
 Only the comparisons the records can feed are used (``_plan``): an export without e-mails
 or phones trains and scores on what it has.
@@ -67,8 +77,43 @@ MODEL_COLUMNS = (
     "city",
     "address_line",
 )
-TF_COLUMNS = ("first_name", "last_name")
+
+
+def _username_spells_name_sql() -> str:
+    """True when the e-mail's username only spells the record's own name, in the forms the
+    usual address patterns give (jean.dupont, dupontjean, jdupont, dupontj, jean, dupont,
+    jeand). Computed per record so the e-mail comparison reads no name column (Splink then
+    still estimates it in a session blocked on names)."""
+    f, last, initial = "first_name", "last_name", "substr(first_name, 1, 1)"
+    forms = (
+        f"{f} || {last}, {last} || {f}, {initial} || {last}, {last} || {initial}, "
+        f"{f}, {last}, {f} || substr({last}, 1, 1)"
+    )
+    user = "regexp_replace(regexp_extract(email, '^[^@]+'), '[^a-z0-9]', '', 'g')"
+    return f"coalesce({user} in ({forms}), false)"
+
+
+# Columns Splink sees that records do not store: name -> portable SQL over record columns.
+DERIVED_COLUMNS = {
+    "email_user": "regexp_extract(email, '^[^@]+')",
+    "email_user_is_name": _username_spells_name_sql(),
+}
+# Term-frequency adjusted columns -> the comparison they adjust.
+TF_COLUMNS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email_user": "email",
+    "address_line": "address",
+}
+RETAINED_COLUMNS = ("name_people",)  # people known by the record's full name
+HOUSEHOLD_EVIDENCE = ("address",)  # comparisons a household shares (capped in training)
 _QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summary suffices
+
+
+def model_columns_sql() -> str:
+    """The select list Splink's input table is built with."""
+    derived = [f"{sql} as {name}" for name, sql in DERIVED_COLUMNS.items()]
+    return ", ".join([*MODEL_COLUMNS, *derived])
 
 
 def _comparisons(kept: tuple[str, ...]) -> list:
@@ -92,10 +137,62 @@ def _comparisons(kept: tuple[str, ...]) -> list:
         comparison_levels=[
             cll.NullLevel("email"),
             cll.ExactMatchLevel("email").configure(label_for_charts="same email"),
-            cll.ExactMatchLevel(ColumnExpression("email").regex_extract("^[^@]+")).configure(
+            # m = u: the username repeats the name, which the name comparisons weigh
+            cll.CustomLevel(
+                "email_user_l = email_user_r and (email_user_is_name_l or email_user_is_name_r)"
+            ).configure(
+                label_for_charts="same name-made username, other domain",
+                m_probability=0.01,
+                u_probability=0.01,
+                fix_m_probability=True,
+                fix_u_probability=True,
+            ),
+            cll.ExactMatchLevel("email_user", term_frequency_adjustments=True).configure(
                 label_for_charts="same username, other domain"
             ),
             cll.ElseLevel().configure(label_for_charts="different email"),
+        ],
+    )
+    # Splink's NameComparison levels, plus one letter slip ("lae" / "lea": Jaro-Winkler
+    # 0.56) before "All other comparisons": a typo is not another person
+    first_name = cl.CustomComparison(
+        output_column_name="first_name",
+        comparison_description="first name",
+        comparison_levels=[
+            cll.NullLevel("first_name"),
+            cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("first_name", 0.92),
+            cll.JaroWinklerLevel("first_name", 0.8),
+            cll.DamerauLevenshteinLevel("first_name", 1).configure(
+                label_for_charts="one letter slip"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+    # Splink's DateOfBirthComparison levels, where a typo is one level: one digit off or two
+    # swapped (Damerau-Levenshtein, "1971" / "1917"), or day and month swapped
+    as_text = ColumnExpression("birth_date").cast_to_string()
+    birth_date = cl.CustomComparison(
+        output_column_name="birth_date",
+        comparison_description="date of birth",
+        comparison_levels=[
+            cll.NullLevel("birth_date"),
+            cll.ExactMatchLevel("birth_date").configure(
+                label_for_charts="Exact match on date of birth"
+            ),
+            cll.DamerauLevenshteinLevel(as_text, 1).configure(label_for_charts="one typo apart"),
+            cll.CustomLevel(
+                "year(birth_date_l) = year(birth_date_r) and month(birth_date_l) = "
+                "day(birth_date_r) and day(birth_date_l) = month(birth_date_r)",
+                label_for_charts="day and month swapped",
+            ),
+            cll.AbsoluteDateDifferenceLevel(
+                "birth_date", input_is_string=False, threshold=1, metric="month"
+            ).configure(label_for_charts="Abs date difference <= 1 month"),
+            cll.AbsoluteDateDifferenceLevel(
+                "birth_date", input_is_string=False, threshold=1, metric="year"
+            ).configure(label_for_charts="Abs date difference <= 1 year"),
+            cll.ElseLevel(),
         ],
     )
     place = cl.CustomComparison(
@@ -119,20 +216,17 @@ def _comparisons(kept: tuple[str, ...]) -> list:
         comparison_description="standardised address line",
         comparison_levels=[
             cll.NullLevel("address_line"),
-            cll.ExactMatchLevel("address_line").configure(label_for_charts="same address"),
+            cll.ExactMatchLevel("address_line", term_frequency_adjustments=True).configure(
+                label_for_charts="same address"
+            ),
             cll.JaroWinklerLevel("address_line", 0.9).configure(label_for_charts="similar address"),
             cll.ElseLevel().configure(label_for_charts="different address"),
         ],
     )
     every = {
-        "first_name": cl.NameComparison("first_name", jaro_winkler_thresholds=[0.92, 0.8]),
+        "first_name": first_name,
         "last_name": cl.NameComparison("last_name", jaro_winkler_thresholds=[0.92, 0.8]),
-        "birth_date": cl.DateOfBirthComparison(
-            "birth_date",
-            input_is_string=False,
-            datetime_thresholds=[1, 1],
-            datetime_metrics=["month", "year"],
-        ),
+        "birth_date": birth_date,
         "email": email,
         "phone": phone,
         "place": place,
@@ -152,6 +246,8 @@ def settings_creator(plan: ModelPlan):
         blocking_rules_to_generate_predictions=[block_on(*cols) for cols in plan.blocking],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
+        # read by conflicts, not compared (``_scoring.model_records_sql``)
+        additional_columns_to_retain=list(RETAINED_COLUMNS),
     )
 
 

@@ -161,7 +161,9 @@ where pc.customer_id not in (select customer_id from active)""",
             f"create or replace temp table _identity_links_stage as "
             f"select coalesce(p.run_id, '{run_id}') as run_id, e.* "
             f"from _identity_edges e left join identity.links p "
-            f"using (record_id_l, record_id_r, link_type) {touched}"
+            # one pair may hold several deterministic links (same card and same e-mail)
+            f"on p.record_id_l = e.record_id_l and p.record_id_r = e.record_id_r "
+            f"and p.link_type = e.link_type and p.rule is not distinct from e.rule {touched}"
         )
         con.execute(
             f"insert into identity.refused_links select '{run_id}', * from {_links.REFUSED}"

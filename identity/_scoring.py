@@ -28,11 +28,21 @@ _HAS_ATTRIBUTE = (
 
 def model_records_sql(where: str = "true") -> str:
     """The records Splink sees: identified, with at least one attribute to compare."""
-    columns = ", ".join(_model.MODEL_COLUMNS)
+    columns = _model.model_columns_sql()
+    # People known by each full name, counted over every record whatever the run scores
+    # (an incremental run sees the same counts as a full one): one person has one birth
+    # date and mostly one phone and one e-mail (standardised), so a name carried with two
+    # of one of them is likely two people's. (Splink sees it as a retained column; the
+    # `names_and_place_only` conflict reads it.)
+    people = f"""(select first_name, last_name, greatest(count(distinct birth_date),
+    count(distinct phone), count(distinct email)) as name_people
+  from {_guards.MATCH_RECORDS} where not is_anonymous and first_name is not null
+    and last_name is not null group by all)"""
     # ordered, so that u sampling with a seed picks the same pairs on the same data
     return (
-        f"select {columns} from {_guards.MATCH_RECORDS} where not is_anonymous and "
-        f"{_HAS_ATTRIBUTE} and ({where}) order by record_id"
+        f"select {columns}, coalesce(n.name_people, 0) as name_people "
+        f"from {_guards.MATCH_RECORDS} left join {people} n using (first_name, last_name) "
+        f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where}) order by record_id"
     )
 
 
@@ -80,12 +90,15 @@ union select record_id from ({_decisions.changed_since_last_run_sql()})""")
     splink.put("new_records", "select * from _identity_new_model_records")
     splink.put("existing_records", _candidates_sql(config))
     tf_tables = {}
-    for column in (c for c in _model.TF_COLUMNS if c in labels):
+    for column, comparison in _model.TF_COLUMNS.items():
+        if comparison not in labels:
+            continue
+        value = _model.DERIVED_COLUMNS.get(column, column)
         tf_tables[column] = f"tf_lookup_{column}"
         splink.put(
             tf_tables[column],
-            f"select {column}, count(*) / sum(count(*)) over () as tf_{column} "
-            f"from {_guards.MATCH_RECORDS} where {column} is not null group by {column}",
+            f"select {value} as {column}, count(*) / sum(count(*)) over () as tf_{column} "
+            f"from {_guards.MATCH_RECORDS} where {value} is not null group by all",
         )
     predictions = _model.predict_new(
         splink, "existing_records", "new_records", tf_tables, model, scoring

@@ -2,8 +2,11 @@
 
 The prior comes from the plan's near-certain rules (kept within bounds on small loads), u
 from random sampling (corrected for the true matches a sample holds), m from EM sessions
-that the planner (``_plan``) picks until every comparison is estimated. The model is saved
-as Splink's JSON beside a ``.meta.json`` naming the settings and plan it was trained with.
+that the planner (``_plan``) picks until every comparison is estimated by a session that
+sees enough pairs carrying it; what none could estimate falls back to stated priors, named
+in the log and in the meta. Household evidence (the address) is capped. The model is saved
+as Splink's JSON beside a ``.meta.json`` naming the settings and plan it was trained with
+and the levels left untrained.
 """
 
 from __future__ import annotations
@@ -59,16 +62,28 @@ def train_model(
     t = config.training
     estimate_prior(linker, plan, config, count)
     linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
-    estimate_m_by_em(linker, plan, config)
-    model = fill_untrained_m(linker.misc.save_model_to_json())
-    if t.discount_sampled_matches:
-        sampled = min(t.u_max_pairs, count * (count - 1) / 2)
-        model = discount_sampled_matches(model, sampled, t.discount_max_factor)
-    _write_atomically(model_path, json.dumps(model, indent=2))
-    _write_atomically(
-        _meta_path(model_path),
-        json.dumps({"config_hash": config_hash(config), "records": count, "plan": plan.as_dict()}),
+    inputs = {c: _plan.COMPARISON_INPUTS[c] for c in plan.comparisons}
+    unseen = estimate_m_by_em(
+        linker, plan, config, support=lambda keys: splink.pairs_carrying(records, keys, inputs)
     )
+    model = linker.misc.save_model_to_json()
+    sampled = min(t.u_max_pairs, count * (count - 1) / 2)
+    model = bound_unseen_u(model, sampled)
+    model = tf_levels_u_floor(
+        model, {c: splink.repeat_probability(records, c) for c in _tf_columns(model)}
+    )
+    model, untrained = apply_m_priors(model, unseen | degenerate(model))
+    if t.discount_sampled_matches:
+        model = discount_sampled_matches(model, sampled, t.discount_max_factor)
+    model = near_levels_between(household_evidence_tf_only_lowers(model))
+    _write_atomically(model_path, json.dumps(model, indent=2))
+    meta = {
+        "config_hash": config_hash(config),
+        "records": count,
+        "plan": plan.as_dict(),
+        "untrained": untrained,
+    }
+    _write_atomically(_meta_path(model_path), json.dumps(meta))
     log.info("identity model trained on %d records, saved to %s", count, model_path)
     return model
 
@@ -97,18 +112,34 @@ def estimate_prior(linker, plan: ModelPlan, config: IdentityConfig, records: int
         settings._probability_two_random_records_match = bounded
 
 
-def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig) -> None:
-    """EM sessions until every comparison of the plan is estimated once (``_plan``).
+def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig, support=None) -> set[str]:
+    """EM sessions until every comparison of the plan is estimated once (``_plan``); returns
+    the comparisons no session could estimate.
 
-    A session that finds no pairs, or whose few pairs drive a level's m to zero (small
-    exports: Splink refuses an m that underflows), is skipped: the planner then tries the
-    blocking rule that estimates the most of what is still missing."""
+    A session estimates a comparison only when its pairs include at least
+    ``training.min_pairs_per_estimate`` carrying it on both sides (``support(keys)`` counts
+    them; birth dates from one source only are never compared within a session). A session
+    that finds no pairs, estimates nothing new, or whose few pairs drive a level's m to zero
+    (small exports: Splink refuses an m that underflows), is skipped: the planner then tries
+    the blocking rule that estimates the most of what is still missing."""
     from splink import block_on
     from splink.internals.exceptions import EMTrainingException  # not re-exported
 
     missing, tried = set(plan.comparisons), []
+    floor = config.training.min_pairs_per_estimate
     while missing and (session := _plan.next_training_session(plan, config, tried, missing)):
         tried.append(session)
+        estimates = _plan.estimated_by(session, plan.comparisons)
+        if support is not None:
+            seen = support(session)
+            estimates = {c for c in estimates if seen.get(c, 0) >= floor}
+            if not estimates & missing:
+                log.info(
+                    "training session blocked on %s skipped: it sees too few pairs carrying %s",
+                    session,
+                    sorted(missing),
+                )
+                continue
         # A session drops the comparisons it blocks on from the linker's own settings and
         # puts them back only when it succeeds: a failed one must not take them with it.
         before = linker._settings_obj.core_model_settings.copy()
@@ -122,37 +153,162 @@ def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig) -> None:
             linker._settings_obj.core_model_settings = before
             log.warning("training session blocked on %s skipped: %s", session, error)
             continue
-        missing -= _plan.estimated_by(session, plan.comparisons)
+        missing -= estimates
     if missing:
         log.warning(
-            "no training session could estimate %s (each candidate blocks on them or finds "
-            "no pairs): their m probabilities keep Splink's defaults",
+            "no training session could estimate %s (each candidate blocks on them or sees "
+            "fewer than %d pairs carrying them): they fall back to stated priors",
             sorted(missing),
+            floor,
         )
+    return missing
 
 
-UNTRAINED_TOP_M = 0.9  # a comparison no EM session could estimate: its best level's m
+# Stated priors for m where training could not estimate it: the best level 0.9, the worst
+# 0.05 (a different value then weighs about -4 bits), the levels between neutral (m = u).
+PRIOR_TOP_M, PRIOR_WORST_M = 0.9, 0.05
 
 
-def fill_untrained_m(model: dict[str, Any]) -> dict[str, Any]:
-    """m for the comparisons no EM session could estimate (every session blocks on them,
-    as on an export carrying e-mails only): the best level 0.9, the worst 0.05, the levels
-    between sharing the rest. Splink would otherwise score them with no evidence at all."""
+def _prior_m(position: int, count: int, u: float | None) -> float:
+    if count == 1 or position == 0:
+        return PRIOR_TOP_M if count > 1 else 1.0
+    if position == count - 1:
+        return PRIOR_WORST_M
+    return u if u is not None else PRIOR_WORST_M
+
+
+def apply_m_priors(
+    model: dict[str, Any], unseen: set[str] = frozenset()
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Stated prior m for every level training left unestimated: every level of the
+    comparisons in ``unseen`` (no session saw them), and any level Splink could not estimate
+    (never observed among a session's matches). Returns the model and, per comparison, the
+    levels that fell back (logged, and kept in the model's meta)."""
+    untrained: dict[str, list[str]] = {}
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        levels = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
+        free = [lvl for lvl in levels if not lvl.get("fix_m_probability")]
+        fell_back = []
+        for position, level in enumerate(free):
+            if name in unseen or level.get("m_probability") is None:
+                u = level.get("u_probability")
+                level["m_probability"] = _prior_m(position, len(free), u)
+                fell_back.append(level.get("label_for_charts") or level["sql_condition"])
+        if fell_back:
+            untrained[name] = fell_back
+            log.warning(
+                "comparison %s: m not estimated for %s; stated priors used (best level %.2f, "
+                "worst %.2f, between: neutral): label some pairs or add a source carrying it "
+                "beside another",
+                name,
+                fell_back,
+                PRIOR_TOP_M,
+                PRIOR_WORST_M,
+            )
+    return model, untrained
+
+
+# Attributes one person keeps for life: agreeing must count for, disagreeing against. An EM
+# estimate saying otherwise saw no true matches carrying them (one source holds them).
+STABLE_ATTRIBUTES = ("first_name", "birth_date")
+
+
+def degenerate(model: dict[str, Any]) -> set[str]:
+    """Stable comparisons whose estimate shows no evidence either way: the exact level not
+    above 1 bit, or a plain difference not below -1 bit (the issue's run: -0.01)."""
+    found = set()
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] not in STABLE_ATTRIBUTES:
+            continue
+        levels = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
+        top, worst = (_weight(lvl) for lvl in (levels[0], levels[-1]))
+        # an exact level never seen among a session's matches has no m at all
+        if top is None or top <= 1 or (worst is not None and worst >= -1):
+            found.add(comparison["output_column_name"])
+    if found:
+        log.warning("%s estimated without evidence either way: treated as untrained", found)
+    return found
+
+
+def _weight(level: dict[str, Any]) -> float | None:
+    import math
+
+    m, u = level.get("m_probability"), level.get("u_probability")
+    if not m or not u:
+        return None
+    return math.log2(m / u)
+
+
+def near_levels_between(model: dict[str, Any]) -> dict[str, Any]:
+    """A near agreement (a typo, a date within the year) weighs no less than a plain
+    difference (EM gives a level it saw only among non-matches an m near zero: -200 bits)
+    and no more than the best near agreement above it (a level only the stated prior
+    estimated, seen by almost no random pair, would otherwise outweigh an exact match)."""
     for comparison in model["comparisons"]:
         levels = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
-        if not levels or any(lvl.get("m_probability") is not None for lvl in levels):
+        floor = _weight(levels[-1]) if levels else None
+        ceiling, above = (_weight(levels[0]) if levels else None), None
+        for level in levels[1:-1]:
+            weight = _weight(level)
+            if weight is None or level.get("fix_m_probability"):
+                continue
+            capped = weight if ceiling is None else min(weight, ceiling)
+            if floor is not None:
+                capped = max(capped, floor)
+            if capped != weight:
+                level["m_probability"] = min(level["u_probability"] * 2**capped, 1.0)
+            above = capped if above is None else max(above, capped)
+            ceiling = above
+    return model
+
+
+def bound_unseen_u(model: dict[str, Any], sampled_pairs: float) -> dict[str, Any]:
+    """u for the levels no sampled pair reached (a username shared across providers is
+    rare): one in the pairs sampled, the most it can be, so the level still weighs
+    (Splink would score it with no u at all)."""
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if not level.get("is_null_level") and level.get("u_probability") is None:
+                level["u_probability"] = 1 / max(sampled_pairs, 1)
+    return model
+
+
+def _tf_columns(model: dict[str, Any]) -> set[str]:
+    return {
+        level["tf_adjustment_column"]
+        for comparison in model["comparisons"]
+        for level in comparison["comparison_levels"]
+        if level.get("tf_adjustment_column")
+    }
+
+
+def tf_levels_u_floor(model: dict[str, Any], repeat: dict[str, float]) -> dict[str, Any]:
+    """A term-frequency adjusted level's u is at least the chance two random records share
+    its value (``repeat``). Splink's adjustment compares each value's frequency with that u:
+    the username level, whose random pairs mostly land on "same email" instead, would
+    otherwise keep a u far below any value's frequency and every username would weigh
+    nothing once adjusted."""
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            column = level.get("tf_adjustment_column")
+            if column in repeat and level.get("u_probability") is not None:
+                level["u_probability"] = max(level["u_probability"], repeat[column])
+    return model
+
+
+def household_evidence_tf_only_lowers(model: dict[str, Any]) -> dict[str, Any]:
+    """The term-frequency adjustment of household evidence (``_model.HOUSEHOLD_EVIDENCE``:
+    the address) can only lower its weight: a building's line, shared by many records, says
+    less than a house's; a rare line says no more than the level does."""
+    from identity._model import HOUSEHOLD_EVIDENCE
+
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] not in HOUSEHOLD_EVIDENCE:
             continue
-        middle = len(levels) - 2
-        shares = [UNTRAINED_TOP_M] + [0.05 / max(middle, 1)] * middle + [0.05]
-        if len(levels) == 1:
-            shares = [1.0]
-        for level, m in zip(levels, shares, strict=True):
-            level["m_probability"] = m
-        log.warning(
-            "comparison %s has no m estimate: uninformed m %s used (levels best to worst)",
-            comparison["output_column_name"],
-            [round(m, 3) for m in shares],
-        )
+        for level in comparison["comparison_levels"]:
+            if level.get("tf_adjustment_column") and level.get("u_probability") is not None:
+                level["tf_minimum_u_value"] = level["u_probability"]
     return model
 
 

@@ -1,6 +1,6 @@
 """`cdp identity ...`: thin wrappers around the identity package.
 
-train, resolve, evaluate, explain; and governance: decide (must-link, cannot-link, --file,
+train, resolve, evaluate, model, explain; and governance: decide (must-link, cannot-link, --file,
 list, revoke), review export, stability.
 """
 
@@ -98,6 +98,93 @@ def evaluate_command(
     )
     for case, pairs in metrics.get("false_merge_pairs_by_case", {}).items():
         console.print(f"wrongly merged pairs involving a '{case}' person: {pairs}")
+
+
+@identity_app.command("model")
+def model_command(
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Charts page (default: beside the model, .html)."),
+    ] = None,
+) -> None:
+    """Show the trained model: m, u and match weight per comparison level, untrained flagged,
+    and write Splink's match-weights and m/u charts as one offline HTML page."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from identity._model_report import describe, write_charts
+
+    settings = _settings()
+    report = describe(settings)
+    table = Table(
+        title=f"{report['model_path']} (prior {report['prior']:.3g}, "
+        f"{report['prior_weight']} bits; trained on {report['records']} records)"
+    )
+    for column in ("comparison", "level", "m", "u", "weight", "note"):
+        table.add_column(column)
+    for row in report["levels"]:
+        notes = [
+            note
+            for flag, note in (
+                (row["untrained"], "[red]untrained: stated prior[/red]"),
+                (row["fixed"], "fixed"),
+                (row["tf_adjusted"], "term-frequency adjusted"),
+            )
+            if flag
+        ]
+        table.add_row(
+            row["comparison"],
+            row["level"],
+            f"{row['m']:.4g}" if row["m"] is not None else "",
+            f"{row['u']:.4g}" if row["u"] is not None else "",
+            f"{row['match_weight']:+.2f}" if row["match_weight"] is not None else "",
+            ", ".join(notes),
+        )
+    console = Console()
+    console.print(table)
+    path = Path(report["model_path"])
+    out = write_charts(settings, html or path.with_suffix(".html"))
+    console.print(f"charts (offline): {out}")
+
+
+@identity_app.command("explain-pair")
+def explain_pair_command(
+    key_a: str = typer.Argument(..., help="record_id (identity_type:source_key)"),
+    key_b: str = typer.Argument(..., help="record_id (identity_type:source_key)"),
+) -> None:
+    """Why two records did or did not end in one customer: score and threshold, the
+    comparisons for and against, conflict, guard, decision."""
+    from rich.console import Console
+
+    from identity._explain_pair import explain_pair
+
+    result = explain_pair(_settings(), key_a, key_b)
+    console = Console()
+    for record in result["records"]:
+        shown = ("first_name", "last_name", "email", "phone", "birth_date", "postcode", "city")
+        values = ", ".join(f"{c}={record[c]}" for c in shown if record.get(c) is not None)
+        console.print(f"{record['record_id']} (customer {record['customer_id']}): {values}")
+    score = result["score"]
+    if "error" not in score:
+        console.print(
+            f"score: match weight {score['match_weight']:.2f}, probability "
+            f"{score['match_probability']:.4f} (threshold {score['threshold']}); "
+            f"{'found' if score['found_by_blocking'] else 'not found'} by the blocking rules"
+        )
+        for side in ("for", "against"):
+            for item in score[side]:
+                console.print(
+                    f"  {side:>7} {item['comparison']}: {item['level']} ({item['weight']:+.2f})"
+                )
+    for link in result["links"]:
+        console.print(f"link: {link['link_type']} {link['rule'] or ''} {link['top_comparisons']}")
+    for refused in result["refused"]:
+        console.print(
+            f"refused: {refused['conflict']} (match weight {refused['match_weight']:.2f})"
+        )
+    for event in result["guard_events"]:
+        console.print(f"guard {event['event_type']}: {event['detail']}")
+    console.print(f"[bold]{result['verdict']}[/bold]")
 
 
 @identity_app.command("explain")

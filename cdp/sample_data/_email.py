@@ -11,7 +11,7 @@ from pathlib import Path
 from cdp.sample_data._catalogue import Campaign
 from cdp.sample_data._files import CsvWriter, Timeline, batch_paths
 from cdp.sample_data._noise import double_encoded, email_variant, fold, nickname
-from cdp.sample_data._people import Person, pick
+from cdp.sample_data._people import PROFILES, Person, Profile, pick
 from cdp.sample_data._reference import TYPO_DOMAINS
 from cdp.sample_data._truth import Truth
 from cdp.sample_data._web_events import SITE
@@ -49,9 +49,9 @@ class Subscriber:
     bounces_hard: bool
 
 
-def _names(rng: random.Random, person: Person) -> tuple[str, str]:
-    first = person.first_name if rng.random() < 0.7 else ""
-    last = person.last_name if rng.random() < 0.6 else ""
+def _names(rng: random.Random, person: Person, profile: Profile) -> tuple[str, str]:
+    first = person.first_name if rng.random() < profile.subscriber_first_name else ""
+    last = person.last_name if rng.random() < profile.subscriber_last_name else ""
     if first and rng.random() < 0.04 and nickname(first):
         first = nickname(first)
         person.cases.append("nickname")
@@ -94,7 +94,12 @@ def _malformer():
 
 
 def write_subscribers(
-    directory: Path, rng: random.Random, people: list[Person], timeline: Timeline, truth: Truth
+    directory: Path,
+    rng: random.Random,
+    people: list[Person],
+    timeline: Timeline,
+    truth: Truth,
+    profile: Profile = PROFILES["default"],
 ) -> tuple[list[Subscriber], dict]:
     """Write ``subscribers_<date>.csv`` per batch; an address is one subscriber."""
     writer = CsvWriter(
@@ -112,7 +117,7 @@ def write_subscribers(
     members = [p for p in people if p.is_subscriber]
     junk_people = pick(rng, members, 0.0, len(JUNK_EMAILS))
     for person in members:
-        first, last = _names(rng, person)
+        first, last = _names(rng, person, profile)
         zip_code = person.postcode if rng.random() < 0.5 else ""
         given = junk if person.person_id in junk_people else []
         for email in _subscriptions(rng, person, given):

@@ -30,6 +30,38 @@ MOVED_RATE = 0.06
 NAMESAKE_RATE = 0.015
 
 
+@dataclass(frozen=True)
+class Profile:
+    """How hard the population is to resolve. ``default`` is the sample every figure of the
+    docs is measured on (its bytes never change for a seed); ``hard`` is a second world:
+    dense namesakes (half the people share first and last name with someone of their
+    postcode, as a regional retailer's common surnames and a generation's first names do),
+    family e-mail addresses, apartment buildings shared by several households, and
+    newsletter subscribers known by their e-mail alone."""
+
+    name: str = "default"
+    household_rate: float = HOUSEHOLD_RATE
+    shared_email_rate: float = SHARED_EMAIL_RATE
+    shared_phone_rate: float = SHARED_PHONE_RATE
+    dense_namesakes: float = 0.0  # share of people renamed after someone of their postcode
+    building_rate: float = 0.0  # share of households living in a shared apartment building
+    subscriber_first_name: float = 0.7  # share of subscribers giving a first name
+    subscriber_last_name: float = 0.6
+
+
+PROFILES = {
+    "default": Profile(),
+    "hard": Profile(
+        "hard",
+        shared_email_rate=0.35,
+        dense_namesakes=0.5,
+        building_rate=0.4,
+        subscriber_first_name=0.25,
+        subscriber_last_name=0.2,
+    ),
+}
+
+
 @dataclass(slots=True)
 class Person:
     person_id: str
@@ -164,14 +196,20 @@ def _marry(rng: random.Random, person: Person, partner: Person | None) -> None:
     person.cases.append("married_name_change")
 
 
-def build_population(rng: random.Random, count: int, end: date, span_days: int) -> list[Person]:
+def build_population(
+    rng: random.Random,
+    count: int,
+    end: date,
+    span_days: int,
+    profile: Profile = PROFILES["default"],
+) -> list[Person]:
     """``count`` people with addresses, households, contact details and source presence."""
     width = max(6, len(str(count)))
     people = [_person(rng, i + 1, end, span_days, width) for i in range(count)]
     partners: dict[int, int] = {}
     i = 0
     while i < count - 1:
-        if rng.random() < HOUSEHOLD_RATE:
+        if rng.random() < profile.household_rate:
             _join_household(rng, people[i], people[i + 1], end - timedelta(days=18 * 366))
             partners[i], partners[i + 1] = i + 1, i
             i += 2
@@ -190,27 +228,74 @@ def build_population(rng: random.Random, count: int, end: date, span_days: int) 
             if other is not person and other.household_id != person.household_id:
                 person.first_name, person.last_name = other.first_name, other.last_name
                 person.female = other.female
+    # the hard profile's extra draws come from their own stream: the default's are unchanged
+    extra = random.Random(rng.getrandbits(32)) if profile.name != "default" else None
+    if extra and profile.dense_namesakes:
+        _dense_namesakes(extra, people, profile.dense_namesakes)
     emails: set[str] = set()
     phones: set[str] = set()
     for person in people:
         person.email = _email(rng, person, emails)
         person.phone = _phone(rng, phones)
-    _share_contacts(rng, people, partners)
+    _share_contacts(rng, people, partners, profile)
+    if extra and profile.building_rate:
+        _apartment_buildings(extra, people, profile.building_rate)
     _assign_presence(rng, people)
     _tag_namesakes(people)
     return people
 
 
-def _share_contacts(rng: random.Random, people: list[Person], partners: dict[int, int]) -> None:
+def _dense_namesakes(rng: random.Random, people: list[Person], share: float) -> None:
+    """``share`` of the people take the first and last name of someone of their postcode
+    (another household): namesakes a town's common names make."""
+    by_postcode: dict[str, list[Person]] = {}
+    for person in people:
+        by_postcode.setdefault(person.postcode, []).append(person)
+    for person in people:
+        if rng.random() >= share or person.maiden_name is not None:
+            continue
+        others = [p for p in by_postcode[person.postcode] if p.household_id != person.household_id]
+        if others:
+            model = rng.choice(others)
+            person.first_name, person.female = model.first_name, model.female
+            person.last_name = model.last_name
+            if model.maiden_name is None:
+                person.cases.append("dense_namesake")
+
+
+def _apartment_buildings(rng: random.Random, people: list[Person], share: float) -> None:
+    """``share`` of the households live in buildings of 2 to 6 households of one city: one
+    street address line for all of them."""
+    homes: dict[str, list[Person]] = {}
+    for person in people:
+        homes.setdefault(person.household_id, []).append(person)
+    by_city: dict[str, list[list[Person]]] = {}
+    for members in homes.values():
+        if rng.random() < share:
+            by_city.setdefault(members[0].city, []).append(members)
+    for households in by_city.values():
+        while len(households) > 1:
+            size = min(len(households), rng.randint(2, 6))
+            building, households = households[:size], households[size:]
+            line, postcode = building[0][0].address_line, building[0][0].postcode
+            for members in building:
+                for person in members:
+                    person.address_line, person.postcode = line, postcode
+                    person.cases.append("apartment_building")
+
+
+def _share_contacts(
+    rng: random.Random, people: list[Person], partners: dict[int, int], profile: Profile
+) -> None:
     for i, j in partners.items():
         if i > j:
             continue
         head, member = people[i], people[j]
-        if rng.random() < SHARED_EMAIL_RATE:
+        if rng.random() < profile.shared_email_rate:
             member.email = head.email
             head.cases.append("household_shared_email")
             member.cases.append("household_shared_email")
-        if rng.random() < SHARED_PHONE_RATE:
+        if rng.random() < profile.shared_phone_rate:
             member.phone = head.phone
             head.cases.append("household_shared_phone")
             member.cases.append("household_shared_phone")

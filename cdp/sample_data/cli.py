@@ -17,6 +17,14 @@ def generate_command(
     end_date: Annotated[
         datetime, typer.Option("--end-date", formats=["%Y-%m-%d"], help="Last day of history.")
     ] = datetime(2026, 10, 31),
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            help="Population: default, or hard (dense namesakes, family e-mails, apartment "
+            "buildings, e-mail-only subscribers).",
+        ),
+    ] = "default",
 ) -> None:
     """Generate seeded sample exports of a French retailer into the landing folder."""
     from rich.console import Console
@@ -28,7 +36,12 @@ def generate_command(
     settings = Settings()
     settings.ensure_dirs()
     summary = generate(
-        settings, people=people, seed=seed, batches=batches, end_date=end_date.date()
+        settings,
+        people=people,
+        seed=seed,
+        batches=batches,
+        end_date=end_date.date(),
+        profile=profile,
     )
     table = Table(title=f"cdp generate: {people} people, seed {seed} → {settings.landing_dir}")
     table.add_column("file")

