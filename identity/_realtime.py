@@ -150,15 +150,30 @@ class RealtimeScorer:
         self.model = load_model(model_path, self.config)
         self.labels = _model.level_labels(self.model)
         self.columns = [c for c in _model.MODEL_COLUMNS if c != "record_id"]
-        self.tf_columns = [c for c in _model.TF_COLUMNS if c in self.labels]
+        # the columns a resolve run gives Splink beyond the records' own (identity._scoring):
+        # term frequencies, derived columns, people known by each full name; over the
+        # records scored against, computed once
+        self.tf_columns = [
+            c for c, comparison in _model.TF_COLUMNS.items() if comparison in self.labels
+        ]
         self.tf: dict[str, dict[str, float]] = {}
         for column in self.tf_columns:
+            value = _model.DERIVED_COLUMNS.get(column, column)
             rows = con.execute(
-                f"select {column}, count(*) / sum(count(*)) over () from "
-                f"identity.identity_records where not is_anonymous and {column} is not null "
+                f"select {value}, count(*) / sum(count(*)) over () from "
+                f"identity.identity_records where not is_anonymous and {value} is not null "
                 "group by 1"
             ).fetchall()
             self.tf[column] = dict(rows)
+        self.name_people: dict[tuple[str, str], int] = {
+            (first, last): people
+            for first, last, people in con.execute(
+                "select first_name, last_name, greatest(count(distinct birth_date), "
+                "count(distinct phone), count(distinct email)) from identity.identity_records "
+                "where not is_anonymous and first_name is not null and last_name is not null "
+                "group by all"
+            ).fetchall()
+        }
         self.blocking = [cols for cols in self.config.blocking if set(cols) <= set(self.columns)]
         # what the last run's guards blocked (block list, frequency ceiling): links nobody
         self.blocked: set[tuple[str, str]] = set()
@@ -199,9 +214,25 @@ order by f.record_id limit {_MAX_CANDIDATES}""",
             params,
         )
 
-    def _with_tf(self, table):
+    def _model_input(self, table):
+        """``table`` (record columns) with what Splink's input holds beyond them: the derived
+        columns, people known by the full name and the term frequencies (under the lock:
+        the derivation runs in the scorer's private database)."""
         import pyarrow as pa
 
+        derived = ", ".join(f"{sql} as {name}" for name, sql in _model.DERIVED_COLUMNS.items())
+        self._splink_con.register("identify_derive", table)
+        try:
+            table = arrow(self._splink_con, f"select *, {derived} from identify_derive")
+        finally:
+            self._splink_con.unregister("identify_derive")
+        names = zip(
+            table.column("first_name").to_pylist(),
+            table.column("last_name").to_pylist(),
+            strict=True,
+        )
+        people = [self.name_people.get(name, 0) for name in names]
+        table = table.append_column("name_people", pa.array(people, pa.int64()))
         for column in self.tf_columns:
             values = table.column(column).to_pylist()
             tf = [self.tf[column].get(v) if v is not None else None for v in values]
@@ -234,9 +265,9 @@ order by f.record_id limit {_MAX_CANDIDATES}""",
                 strict=True,
             )
         )
-        existing = self._with_tf(found.drop_columns(["customer_id"]))
-        new = self._with_tf(self._new_table(record, found))
         with self._lock:
+            existing = self._model_input(found.drop_columns(["customer_id"]))
+            new = self._model_input(self._new_table(record, found))
             # Arrow tables registered as views: Splink reads them by name, nothing copied
             self._splink_con.register("identify_new", new)
             self._splink_con.register("identify_existing", existing)
