@@ -42,7 +42,12 @@ def export_command(
         result = export_golden_records(_settings(), mode=mode, formats=chosen)
     except (ExportError, ExportConfigError) as error:
         _fail(error)
-    operations = ", ".join(f"{n} {op}" for op, n in sorted(result.counts.items())) or "no change"
+    operations = ", ".join(f"{n} {op}" for op, n in sorted(result.counts.items()))
+    if not result.row_count:
+        # An incremental run with no change is normal on a quiet day: it is published (the
+        # downstream tool sees the run) and said plainly, not dressed as an export of rows.
+        typer.echo(f"no change since the previous export: empty incremental -> {result.folder}")
+        return
     typer.echo(
         f"{result.mode} export {result.run_id}: {result.row_count} rows ({operations}) "
         f"-> {result.folder}"
@@ -63,7 +68,8 @@ def audiences_command(
     except (ExportError, ExportConfigError) as error:
         _fail(error)
     for name, rows in result.counts.items():
-        typer.echo(f"{name}: {rows} rows")
+        note = "  (no consented customer matches its definition)" if not rows else ""
+        typer.echo(f"{name}: {rows} rows{note}")
     typer.echo(f"-> {result.folder}")
 
 
