@@ -36,7 +36,8 @@ def quiet_libraries(verbose: bool = False) -> None:
 
 
 def configure_logging(verbose: bool = False) -> None:
-    """The CLI's logging: the platform at INFO (DEBUG when verbose), libraries quiet."""
+    """The CLI's logging: warnings and errors printed; ``verbose`` prints the platform's
+    INFO/DEBUG and the libraries' INFO too."""
     from rich.console import Console
     from rich.logging import RichHandler
 
@@ -46,6 +47,9 @@ def configure_logging(verbose: bool = False) -> None:
         show_time=verbose,
         rich_tracebacks=verbose,
     )
+    # The platform's INFO messages still reach the progress line (progress_step); printed
+    # lines are warnings and errors unless --verbose.
+    handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(name)s: %(message)s" if verbose else "%(message)s",
@@ -70,7 +74,7 @@ class _ProgressRelay(logging.Handler):
 
 
 @contextmanager
-def progress_step(title: str) -> Iterator[None]:
+def progress_step(title: str, console=None) -> Iterator[None]:
     """A spinner with elapsed time while a long step runs (stderr, terminals only).
 
     The step's own INFO messages update the line, so the user sees where it is.
@@ -78,7 +82,7 @@ def progress_step(title: str) -> Iterator[None]:
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True)
+    console = console or Console(stderr=True)
     if not console.is_terminal:
         yield
         return
@@ -92,11 +96,15 @@ def progress_step(title: str) -> Iterator[None]:
         task_id = progress.add_task(title, total=None)
         relay = _ProgressRelay(progress, task_id, title)
         own = [logging.getLogger(name) for name in OWN_LOGGERS]
+        levels = [logger.level for logger in own]
         for logger in own:
             logger.addHandler(relay)
+            if logger.getEffectiveLevel() > logging.INFO:
+                logger.setLevel(logging.INFO)
         try:
             yield
         finally:
-            for logger in own:
+            for logger, level in zip(own, levels, strict=True):
                 logger.removeHandler(relay)
+                logger.setLevel(level)
     console.print(f"[green]✓[/green] {title}")

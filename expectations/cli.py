@@ -46,7 +46,10 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         settings = Settings()
         try:
-            report, error = run_checks(settings, stage), None
+            from cdp.console import progress_step
+
+            with progress_step(f"Quality checks, stage {stage}"):
+                report, error = run_checks(settings, stage), None
         except QualityConfigError as problem:
             console.print(f"[red]{problem}[/red]")
             raise typer.Exit(2) from problem

@@ -27,7 +27,10 @@ def register(app: typer.Typer) -> None:
         console = Console()
         settings = Settings()
         try:
-            report = ingest(settings, sources=source or None)
+            from cdp.console import progress_step
+
+            with progress_step("Ingesting landing files"):
+                report = ingest(settings, sources=source or None)
             error = None
         except DefinitionError as problem:
             console.print(f"[red]{problem}[/red]")

@@ -39,7 +39,10 @@ def export_command(
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
     try:
-        result = export_golden_records(_settings(), mode=mode, formats=chosen)
+        from cdp.console import progress_step
+
+        with progress_step("Exporting golden records"):
+            result = export_golden_records(_settings(), mode=mode, formats=chosen)
     except (ExportError, ExportConfigError) as error:
         _fail(error)
     operations = ", ".join(f"{n} {op}" for op, n in sorted(result.counts.items()))
@@ -64,7 +67,10 @@ def audiences_command(
     from profiles.export_config import ExportConfigError
 
     try:
-        result = export_audiences(_settings(), names=names or None)
+        from cdp.console import progress_step
+
+        with progress_step("Exporting audiences"):
+            result = export_audiences(_settings(), names=names or None)
     except (ExportError, ExportConfigError) as error:
         _fail(error)
     for name, rows in result.counts.items():
