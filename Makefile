@@ -50,13 +50,13 @@ bench: $(STAMP)
 # Everything the project generates: the whole data/ folder (sample exports, truth, warehouse,
 # exports, reports, Airflow home, models, dbt target, benchmark data under data/bench/),
 # dbt's folders in the source tree, bench results, notebook and tool caches.
-# Kept: the source, config/, docs/ and the venv (`make distclean` removes the venv too).
+# Kept: the source, config/, docs/, the venv and its install record (*.egg-info);
+# `make distclean` removes those too.
 clean:
 	rm -rf data dbt_project/target dbt_project/logs dbt_project/dbt_packages logs bench/results
 	rm -rf .pytest_cache .ruff_cache .mypy_cache notebooks/__marimo__ notebooks/__pycache__
-	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} + \
-		-o -name '*.egg-info' -type d -prune -exec rm -rf {} +
-	@echo "clean: generated files removed; kept the source, config/, docs/ and $(VENV)/"
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	@echo "clean: generated files removed; kept the source, config/, docs/, $(VENV)/ and its *.egg-info"
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) *.egg-info
