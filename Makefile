@@ -13,7 +13,7 @@ export SCARF_NO_ANALYTICS := true
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: install demo test test-all lint format bench clean distclean airflow
+.PHONY: install demo test test-all lint format check bench clean distclean airflow
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,3 +60,10 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV) *.egg-info
+
+# The gates CI runs before the tests: Python lint and format, SQL lint, types.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models --processes 2
+	$(BIN)/mypy

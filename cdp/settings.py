@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,21 +30,23 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     project_dir: Path = PROJECT_DIR
-    data_dir: Path | None = None
-    landing_dir: Path | None = None
-    truth_dir: Path | None = None
-    duckdb_path: Path | None = None
-    export_dir: Path | None = None
-    reports_dir: Path | None = None
-    model_dir: Path | None = None
-    config_dir: Path | None = None
-    sources_dir: Path | None = None
-    identity_config_path: Path | None = None
-    quality_config_path: Path | None = None
-    exports_config_path: Path | None = None
-    orchestration_config_path: Path | None = None
-    dbt_project_dir: Path | None = None
-    airflow_home: Path | None = None
+    # Every path below is derived in `_derive_paths` unless given explicitly; the `Path()`
+    # defaults only keep the declared type `Path` (never None) for the code that reads them.
+    data_dir: Path = Path()
+    landing_dir: Path = Path()
+    truth_dir: Path = Path()
+    duckdb_path: Path = Path()
+    export_dir: Path = Path()
+    reports_dir: Path = Path()
+    model_dir: Path = Path()
+    config_dir: Path = Path()
+    sources_dir: Path = Path()
+    identity_config_path: Path = Path()
+    quality_config_path: Path = Path()
+    exports_config_path: Path = Path()
+    orchestration_config_path: Path = Path()
+    dbt_project_dir: Path = Path()
+    airflow_home: Path = Path()
     run_id: str | None = None
     erasure_salt: str = "change-me-per-installation"
 
@@ -56,11 +59,18 @@ class Settings(BaseSettings):
                 log.warning(describe_unknown(name, suggestion))
         return self
 
-    @model_validator(mode="after")
-    def _derive_paths(self) -> Settings:
-        data = self.data_dir = (self.data_dir or self.project_dir / "data").resolve()
-        config = self.config_dir = (self.config_dir or self.project_dir / "config").resolve()
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_paths(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        given = {key: value for key, value in values.items() if value is not None}
+        project = Path(given.get("project_dir", PROJECT_DIR))
+        data = Path(given.get("data_dir", project / "data")).resolve()
+        config = Path(given.get("config_dir", project / "config")).resolve()
         defaults = {
+            "data_dir": data,
+            "config_dir": config,
             "landing_dir": data / "landing",
             "truth_dir": data / "truth",
             "duckdb_path": data / "warehouse" / "cdp.duckdb",
@@ -72,13 +82,13 @@ class Settings(BaseSettings):
             "quality_config_path": config / "quality.yml",
             "exports_config_path": config / "exports.yml",
             "orchestration_config_path": config / "orchestration.yml",
-            "dbt_project_dir": self.project_dir / "dbt_project",
+            "dbt_project_dir": project / "dbt_project",
             "airflow_home": data / "airflow",
         }
         for field, default in defaults.items():
-            value = getattr(self, field)
-            setattr(self, field, Path(value).resolve() if value is not None else default)
-        return self
+            value = given.get(field)
+            given[field] = Path(value).resolve() if value is not None else default
+        return given
 
     def ensure_dirs(self) -> None:
         """Create the data folders the pipeline writes into."""
@@ -93,7 +103,7 @@ class Settings(BaseSettings):
             path.mkdir(parents=True, exist_ok=True)
 
 
-def get_settings(**overrides: object) -> Settings:
+def get_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with explicit overrides winning."""
     return Settings(**overrides)
 

@@ -43,11 +43,9 @@ def statement_title(statement: str) -> str | None:
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return (
-            int(value)
-            if value == value.to_integral_value() and value.as_tuple().exponent >= 0
-            else float(value)
-        )
+        # a whole count stays an int; amounts (any scale) become JSON numbers
+        whole = value == value.to_integral_value() and value.as_tuple().exponent == 0
+        return int(value) if whole else float(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     if isinstance(value, dt.timedelta | bytes):

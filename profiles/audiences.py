@@ -23,7 +23,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import connect, table_exists
+from cdp.warehouse import connect, scalar, table_exists
 from profiles import export_dialect, export_files
 from profiles.consent import build_consent
 from profiles.export import ExportError, ExportResult, NothingToExportError
@@ -155,7 +155,7 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
             )
         build_consent(con, settings)
         columns = _build_base(con)
-        if not con.execute(f"select count(*) from {BASE}").fetchone()[0]:
+        if not scalar(con, f"select count(*) from {BASE}"):
             raise NothingToExportError(
                 f"nothing to export: identity.golden_records in {settings.duckdb_path} holds "
                 "no identified customer; run `cdp ingest` and `cdp identity resolve` first"

@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import connect, table_exists
+from cdp.warehouse import connect, scalar, table_exists
 from profiles import export_dialect, export_files
 from profiles.consent import build_consent
 from profiles.export_config import FORMATS, load_exports_config
@@ -203,7 +203,7 @@ def export_golden_records(
             con.execute(f"select operation, count(*) from {CHANGES} group by operation").fetchall()
         )
         row_count = sum(counts.values())
-        if not row_count and not con.execute(f"select count(*) from {CURRENT}").fetchone()[0]:
+        if not row_count and not scalar(con, f"select count(*) from {CURRENT}"):
             raise NothingToExportError(
                 f"nothing to export: identity.golden_records in {settings.duckdb_path} holds "
                 "no identified, active customer; run `cdp ingest` and `cdp identity resolve` "

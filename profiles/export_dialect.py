@@ -29,7 +29,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Signed digit runs (E.164 phones, negative amounts) stay as they are.
 _SIGNED_NUMBER = r"^[+-][0-9]+([.,][0-9]+)?$"
 _TRIGGER_CLASS = "^[=+@\\t\\r-]"
-CSV_DIALECT = {
+CSV_DIALECT: dict[str, Any] = {
     "encoding": "utf-8",
     "delimiter": ",",
     "quotechar": '"',
@@ -40,7 +40,7 @@ CSV_DIALECT = {
     "null": "empty unquoted cell",
     "formula_prefix": "'",
 }
-_JSON_TYPES = {
+_JSON_TYPES: dict[str, dict[str, Any]] = {
     "VARCHAR": {"type": ["string", "null"]},
     "BOOLEAN": {"type": ["boolean", "null"]},
     "DATE": {"type": ["string", "null"], "format": "date"},

@@ -32,11 +32,14 @@ def test_the_notebook_runs_on_the_warehouse_and_draws_its_charts(built_settings,
         "order by source_count desc, lifetime_revenue desc, customer_id limit 1",
     )[0][0]
     assert defs["customer_id"] == most_sources
-    assert len(defs["timeline"]) == query(
-        built_settings,
-        "select count(*) from marts.customer_timeline where customer_id = ?",
-        [most_sources],
-    )[0][0]
+    assert (
+        len(defs["timeline"])
+        == query(
+            built_settings,
+            "select count(*) from marts.customer_timeline where customer_id = ?",
+            [most_sources],
+        )[0][0]
+    )
     revenue = defs["revenue_by_channel"].set_index("channel")["revenue"].to_dict()
     purchases = dict(
         query(
