@@ -54,7 +54,7 @@ bench: $(STAMP)
 # `make distclean` removes those too.
 clean:
 	rm -rf data dbt_project/target dbt_project/logs dbt_project/dbt_packages logs bench/results
-	rm -rf .pytest_cache .ruff_cache .mypy_cache notebooks/__marimo__ notebooks/__pycache__
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .sqlfluff_cache notebooks/__marimo__ notebooks/__pycache__
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 	@echo "clean: generated files removed; kept the source, config/, docs/, $(VENV)/ and its *.egg-info"
 

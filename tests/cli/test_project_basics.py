@@ -19,6 +19,7 @@ GENERATED = [
     "dbt_project/logs/dbt.log",
     "bench/results/run.json",
     ".pytest_cache/v/cache",
+    ".sqlfluff_cache/x",
     "cdp/__pycache__/cli.cpython-311.pyc",
     "notebooks/__marimo__/session.json",
 ]
