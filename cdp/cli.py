@@ -24,6 +24,7 @@ quiet_libraries("-v" in sys.argv[1:] or "--verbose" in sys.argv[1:])
 COMMAND_MODULES = (
     "cdp.sample_data.cli",
     "ingestion.cli",
+    "ingestion.sources_cli",
     "identity.cli",
     "profiles.cli",
     "profiles.export_cli",

@@ -29,11 +29,15 @@ def readme_commands() -> list[str]:
     return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
 
 
-def _run(line: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+def _run(
+    line: str, cwd: Path, env: dict[str, str], exports: list[str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run one README line; ``exports`` are the README's earlier `export` lines (one shell)."""
     if line.startswith("make "):
         line = "make -n -C " + str(PROJECT) + line.removeprefix("make")
     line = line.replace(".venv/bin/cdp", "cdp")
-    script = f'cdp() {{ "{sys.executable}" -m cdp.cli "$@"; }}\n{line}'
+    prefix = "\n".join(exports or [])
+    script = f'cdp() {{ "{sys.executable}" -m cdp.cli "$@"; }}\n{prefix}\n{line}'
     return subprocess.run(
         ["bash", "-c", script],
         cwd=cwd,
@@ -51,6 +55,8 @@ def _scratch(tmp_path: Path) -> Path:
 
 
 def _is_step(line: str) -> bool:
+    if line.startswith("export "):
+        return True
     return line.startswith("cdp ") and not line.startswith(("cdp sql", "cdp --version"))
 
 
@@ -72,7 +78,7 @@ def test_the_readme_commands_run_on_the_fixture_warehouse(built_settings, tmp_pa
     for line in readme_commands():
         if line.startswith("source "):
             continue
-        if _is_step(line):
+        if _is_step(line) and not line.startswith("export "):
             # parsed, not run: the slow test runs the pipeline
             command = line.split("#")[0].strip() + " --help"
             done = _run(command, cwd, env)
@@ -90,11 +96,15 @@ def test_the_step_by_step_commands_build_a_warehouse_from_nothing(tmp_path):
     env = {"CDP_DATA_DIR": str(tmp_path / "data")}
     steps = [line for line in readme_commands() if _is_step(line)]
     others = [line for line in readme_commands() if not _is_step(line)]
+    exports: list[str] = []
     for line in steps + others:
         if line.startswith("source "):
             continue
+        if line.startswith("export "):
+            exports.append(line)
+            continue
         line = line.replace("--people 5000", f"--people {SAMPLE_PEOPLE}")
-        done = _run(line, cwd, env)
+        done = _run(line, cwd, env, exports)
         assert done.returncode == 0, (line, done.stdout[-2000:], done.stderr[-2000:])
     exports = tmp_path / "data" / "exports"
     assert list(exports.glob("golden_records/*/manifest.json"))
