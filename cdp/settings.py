@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # erasures they wrote matching after a rotation (docs/privacy.md).
     erasure_salt: str = "change-me-per-installation"
     erasure_previous_salts: str = ""
+    api_keys_path: Path = Path()
+    api_host: str = "127.0.0.1"
+    api_port: int = 8600
 
     @model_validator(mode="after")
     def _report_unknown_environment(self) -> Settings:
@@ -91,6 +94,7 @@ class Settings(BaseSettings):
             "orchestration_config_path": config / "orchestration.yml",
             "dbt_project_dir": project / "dbt_project",
             "airflow_home": data / "airflow",
+            "api_keys_path": data / "api" / "api_keys.yml",
         }
         for field, default in defaults.items():
             value = given.get(field)
