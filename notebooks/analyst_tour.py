@@ -15,12 +15,12 @@ app = marimo.App(width="medium")
 @app.cell
 def _():
     import altair as alt
-    import duckdb
     import marimo as mo
 
     from cdp.settings import Settings
+    from cdp.snapshot import open_snapshot, snapshot_path
 
-    return Settings, alt, duckdb, mo
+    return Settings, alt, mo, open_snapshot, snapshot_path
 
 
 @app.cell
@@ -34,19 +34,20 @@ def _(mo):
     column is documented in `dbt_project/models/marts/_marts.yml` (and in DuckDB:
     `select * from duckdb_columns() where schema_name = 'marts'`).
 
-    Every query below opens the warehouse read-only and closes it again, so this
-    notebook never holds up a pipeline run.
+    Every query below opens the published snapshot (the read-only copy the pipeline
+    swaps in after each profiles build) and closes it again, so this notebook never holds
+    up a pipeline run and always reads one whole run.
     """)
     return
 
 
 @app.cell
-def _(Settings, duckdb):
-    settings = Settings()  # CDP_DUCKDB_PATH / CDP_DATA_DIR choose another warehouse
+def _(Settings, open_snapshot):
+    settings = Settings()  # CDP_DATA_DIR chooses another warehouse
 
     def query(sql, parameters=None):
-        """Run one query read-only and return a pandas DataFrame."""
-        con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+        """Run one query on the published snapshot and return a pandas DataFrame."""
+        con = open_snapshot(settings)
         try:
             return con.execute(sql, parameters or []).df()
         finally:
@@ -56,8 +57,8 @@ def _(Settings, duckdb):
 
 
 @app.cell
-def _(mo, settings):
-    mo.md(f"Warehouse: `{settings.duckdb_path}`")
+def _(mo, settings, snapshot_path):
+    mo.md(f"Published snapshot: `{snapshot_path(settings)}`")
     return
 
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from cdp.identifiers import email_typed_sql, phone_e164_sql
 from cdp.warehouse import connect, scalar, table_exists
 from profiles import export_dialect, export_files
+from profiles.build import require_complete_build
 from profiles.consent import build_consent
 from profiles.export import ExportError, ExportResult, NothingToExportError
 from profiles.export_config import Audience, Filter, load_exports_config
@@ -144,6 +145,7 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
                 f"nothing to export: identity.golden_records is missing in "
                 f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
             )
+        require_complete_build(con)
         build_consent(con, settings)
         columns = _build_base(con)
         if not scalar(con, f"select count(*) from {BASE}"):

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from cdp.warehouse import connect, scalar, table_exists
 from profiles import export_dialect, export_files
+from profiles.build import require_complete_build
 from profiles.consent import build_consent
 from profiles.export_config import FORMATS, load_exports_config
 
@@ -192,6 +193,7 @@ def export_golden_records(
                 f"nothing to export: identity.golden_records is missing in "
                 f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
             )
+        require_complete_build(con)
         con.execute(STATE_DDL)
         build_consent(con, settings)
         previous = _previous_run(con)

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cdp.cli import app
+from cdp.snapshot import publish_snapshot
 from cdp.sql_output import statement_title
 from cdp.warehouse import connect
 
@@ -28,12 +29,14 @@ select id, revenue from people order by id;
 @pytest.fixture
 def people(settings, monkeypatch, tmp_path):
     monkeypatch.setenv("CDP_DUCKDB_PATH", str(settings.duckdb_path))
+    monkeypatch.setenv("CDP_PUBLISHED_DIR", str(settings.published_dir))
     with connect(settings) as con:
         con.execute(
             "create table people as select * from (values "
             f"('{LONG_ID}', 'Paris', 12.50::decimal(14, 2), '06000'), "
             "('B', 'Nice | Côte', null, '=cmd')) t(id, city, revenue, postcode)"
         )
+    publish_snapshot(settings, "run-1")  # `cdp sql` reads the published snapshot
     script = tmp_path / "queries.sql"
     script.write_text(SCRIPT, encoding="utf-8")
     return script
