@@ -62,7 +62,7 @@ def sql_command(
         raise typer.BadParameter("give either a query or --file, not both")
     if output_format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
-    statements = split_statements(file.read_text(encoding="utf-8") if file else query)
+    statements = split_statements(file.read_text(encoding="utf-8") if file else query or "")
     import duckdb
 
     # Not a terminal (a pipe, a file): as wide as the widest cell, nothing cut.
