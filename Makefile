@@ -13,7 +13,7 @@ export SCARF_NO_ANALYTICS := true
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: install demo test test-all lint format check bench clean airflow browser serve
+.PHONY: install demo test test-all lint format check bench clean distclean airflow browser serve
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+	@$(BIN)/cdp --version
 
 demo: $(STAMP)
 	$(BIN)/python -m cdp.demo
@@ -59,8 +60,19 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
 
+# Everything the project generates: the whole data/ folder (sample exports, truth, warehouse,
+# exports, reports, Airflow home, models, dbt target, benchmark data under data/bench/),
+# dbt's folders in the source tree, bench results, notebook and tool caches.
+# Kept: the source, config/, docs/, the venv and its install record (*.egg-info);
+# `make distclean` removes those too.
 clean:
-	rm -rf data/warehouse data/exports data/reports data/airflow data/models
+	rm -rf data dbt_project/target dbt_project/logs dbt_project/dbt_packages logs bench/results
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .sqlfluff_cache notebooks/__marimo__ notebooks/__pycache__
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	@echo "clean: generated files removed; kept the source, config/, docs/, $(VENV)/ and its *.egg-info"
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info
 
 # The gates CI runs before the tests: Python lint and format, SQL lint, types.
 check: $(STAMP)

@@ -26,14 +26,15 @@ GOLDEN_ATTRIBUTES = (
 )
 PROFILE_GROUPS = {
     "rfm": (
+        # RFM frequency is order_count, monetary lifetime_revenue (one column per figure)
         "recency_days",
-        "frequency_orders",
-        "monetary_revenue",
+        "order_count",
+        "lifetime_revenue",
         "recency_score",
         "frequency_score",
         "monetary_score",
     ),
-    "lifetime_value": ("lifetime_revenue", "historical_clv", "predicted_clv", "order_count"),
+    "lifetime_value": ("lifetime_revenue", "predicted_clv", "order_count"),
     "activity": ("first_seen_at", "last_seen_at", "first_order_at", "last_order_at"),
 }
 CHANNELS = ("email", "sms")

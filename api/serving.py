@@ -27,13 +27,10 @@ ROW_GROUP_SIZE = 2048
 PROFILE_COLUMNS = (
     "customer_id",
     "recency_days",
-    "frequency_orders",
-    "monetary_revenue",
     "recency_score",
     "frequency_score",
     "monetary_score",
     "lifetime_revenue",
-    "historical_clv",
     "predicted_clv",
     "order_count",
     "first_seen_at",

@@ -8,10 +8,18 @@ stays as thin as the DAGs. Heavy imports live inside the command functions.
 from __future__ import annotations
 
 import importlib
-import logging
+import os
 import sys
+from importlib import metadata
 
 import typer
+
+from cdp.console import configure_logging, quiet_libraries
+from cdp.settings import describe_unknown, unknown_environment
+
+# Libraries imported by a command module (or by Airflow's structlog set-up) log at INFO as
+# they load; quiet them before anything imports them. `--verbose` turns them back on.
+quiet_libraries("-v" in sys.argv[1:] or "--verbose" in sys.argv[1:])
 
 COMMAND_MODULES = (
     "cdp.sample_data.cli",
@@ -36,12 +44,36 @@ app = typer.Typer(
 )
 
 
+def version() -> str:
+    """The installed cdp-rcu version (the source tree's when run from a checkout)."""
+    try:
+        return metadata.version("cdp-rcu")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed: run `make install`)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cdp-rcu {version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _configure(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")):
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _configure(
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Library logs (dbt, Great Expectations, Airflow) too."
+    ),
+    show_version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+):
+    configure_logging(verbose)
+    unknown = unknown_environment(os.environ)
+    if unknown:
+        # A misspelt CDP_ variable would send the run to the default data/ folder unnoticed.
+        for name, suggestion in unknown:
+            typer.echo(f"error: {describe_unknown(name, suggestion)}", err=True)
+        raise typer.Exit(2)
 
 
 def _mount_commands() -> None:

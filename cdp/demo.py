@@ -83,12 +83,25 @@ def _latest(folder: Path, pattern: str) -> Path | None:
     return found[-1] if found else None
 
 
+def latest_full_export(export_dir: Path) -> Path | None:
+    """Manifest of the newest full golden-record export: after a re-run the newest export is
+    an incremental one, often empty, which is not where a newcomer should look."""
+    import json
+
+    folder = export_dir / "golden_records"
+    manifests = sorted(folder.glob("*/manifest.json"), reverse=True) if folder.exists() else []
+    for manifest in manifests:
+        if json.loads(manifest.read_text(encoding="utf-8")).get("mode") == "full":
+            return manifest
+    return manifests[0] if manifests else None
+
+
 def where_results_are(settings: Settings, email: str | None = None) -> str:
     """The paths a new user looks at after the demo, and how to query the warehouse."""
     gx_docs = _latest(settings.reports_dir, "gx/**/data_docs/local_site/index.html")
     lines = {
         "Warehouse (DuckDB)": settings.duckdb_path,
-        "Golden records": _latest(settings.export_dir, "golden_records/*/manifest.json"),
+        "Golden records": latest_full_export(settings.export_dir),
         "Audiences": _latest(settings.export_dir, "audiences/*/manifest.json"),
         "Quality summary": _latest(settings.reports_dir, "quality/index.html"),
         "GX Data Docs": gx_docs,
@@ -114,14 +127,21 @@ def where_results_are(settings: Settings, email: str | None = None) -> str:
     )
 
 
+def stage_line(number: int, total: int, text: str) -> str:
+    """``[n/N] what`` printed as a stage starts, so a long step is never a silent one."""
+    return f"[bold][{number}/{total}][/bold] {text}"
+
+
 def main() -> int:
     """Run the demo; returns the process exit code."""
     from cdp.airflow_env import prepare
+    from cdp.console import quiet_libraries
     from cdp.orchestration import load_orchestration
     from cdp.pipeline import generate_sample
     from cdp.settings import Settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    quiet_libraries()
     started = time.perf_counter()
     from cdp.erasure import DEFAULT_SALT
 
@@ -130,20 +150,25 @@ def main() -> int:
         settings = settings.model_copy(update={"erasure_salt": DEMO_ERASURE_SALT})
     settings.ensure_dirs()
     timings: dict[str, float] = {}
+    dag_ids = [f"cdp_ingest_{s}" for s in load_orchestration(settings).sources]
+    dag_ids += ["cdp_identity", "cdp_profiles"]
+    total = 2 + len(dag_ids)
 
     step = time.perf_counter()
+    console.print(stage_line(1, total, "Airflow setup: SQLite metadata DB and pool"))
     env = prepare(settings)
     timings["airflow setup (SQLite metadata DB, pool)"] = time.perf_counter() - step
 
     step = time.perf_counter()
-    console.print(f"[bold]Generating sample exports[/bold] into {settings.landing_dir}")
+    console.print(stage_line(2, total, f"Generating sample exports into {settings.landing_dir}"))
     generate_sample(settings)
     timings["generate sample exports"] = time.perf_counter() - step
 
-    dag_ids = [f"cdp_ingest_{s}" for s in load_orchestration(settings).sources]
-    dag_ids += ["cdp_identity", "cdp_profiles"]
-    for dag_id in dag_ids:
-        console.print(f"[bold]airflow dags test {dag_id}[/bold]")
+    for number, dag_id in enumerate(dag_ids, start=3):
+        console.print(
+            stage_line(number, total, f"airflow dags test {dag_id}")
+            + f"  (log: {settings.airflow_home / 'demo' / dag_id}.log)"
+        )
         try:
             timings[dag_id] = run_dag(dag_id, env, settings)
         except RuntimeError as error:

@@ -8,6 +8,10 @@ it down; packages never read the environment themselves.
 
 from __future__ import annotations
 
+import difflib
+import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +19,15 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+ENV_PREFIX = "CDP_"
+log = logging.getLogger(__name__)
+_reported: set[str] = set()
 
 
 class Settings(BaseSettings):
     """Where the platform reads its configuration and writes its data."""
 
-    model_config = SettingsConfigDict(env_prefix="CDP_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     project_dir: Path = PROJECT_DIR
     # Every path below is derived in `_derive_paths` unless given explicitly; the `Path()`
@@ -56,6 +63,15 @@ class Settings(BaseSettings):
     snapshot_storage_version: str = "v1.0.0"
     # How long a second writer waits for the warehouse lock before failing.
     writer_lock_wait_seconds: float = 30.0
+
+    @model_validator(mode="after")
+    def _report_unknown_environment(self) -> Settings:
+        # A misspelt variable would otherwise be ignored and the run would write to data/.
+        for name, suggestion in unknown_environment(os.environ):
+            if name not in _reported:
+                _reported.add(name)
+                log.warning(describe_unknown(name, suggestion))
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -108,3 +124,28 @@ class Settings(BaseSettings):
 def get_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with explicit overrides winning."""
     return Settings(**overrides)
+
+
+def known_environment() -> list[str]:
+    """Every ``CDP_*`` environment variable a setting reads."""
+    return [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+
+
+def unknown_environment(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """``CDP_*`` variables no setting reads, each with the closest known name (or None)."""
+    known = known_environment()
+    unknown = sorted(
+        n for n in environ if n.upper().startswith(ENV_PREFIX) and n.upper() not in known
+    )
+    return [
+        (n, next(iter(difflib.get_close_matches(n.upper(), known, n=1, cutoff=0.6)), None))
+        for n in unknown
+    ]
+
+
+def describe_unknown(name: str, suggestion: str | None) -> str:
+    """One line a user acts on: the unknown variable, and what they probably meant."""
+    hint = (
+        f"did you mean {suggestion}?" if suggestion else "known: " + ", ".join(known_environment())
+    )
+    return f"environment variable {name} is not a cdp setting and is ignored; {hint}"

@@ -43,30 +43,40 @@ def sql_command(
     file: Annotated[
         Path | None, typer.Option("--file", "-f", exists=True, help="A .sql script to run.")
     ] = None,
-    max_rows: Annotated[int, typer.Option(help="Rows printed per result.")] = MAX_ROWS_SHOWN,
+    max_rows: Annotated[
+        int, typer.Option(help="Rows of a terminal table (csv and json print every row).")
+    ] = MAX_ROWS_SHOWN,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table | csv | json | markdown.")
+    ] = "table",
 ) -> None:
     """Run SQL on the published snapshot of the warehouse (read-only) and print the results."""
+    import sys
+
     from rich.console import Console
-    from rich.table import Table
 
     from cdp.settings import Settings
+    from cdp.sql_output import FORMATS, Result, print_results, statement_title
 
     if (query is None) == (file is None):
         raise typer.BadParameter("give either a query or --file, not both")
-    statements = split_statements(file.read_text(encoding="utf-8") if file else query)
+    if output_format not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
+    statements = split_statements(file.read_text(encoding="utf-8") if file else query or "")
     import duckdb
 
-    console = Console()
+    # Not a terminal (a pipe, a file): as wide as the widest cell, nothing cut.
+    console = Console() if sys.stdout.isatty() else Console(width=1_000_000, soft_wrap=True)
     try:
         results = run_statements(Settings(), statements)
     except (duckdb.Error, FileNotFoundError) as error:
-        console.print(f"[red]{error}[/red]")
+        Console(stderr=True).print(f"[red]{error}[/red]")
         raise typer.Exit(1) from error
-    for columns, rows in results:
-        table = Table(*columns, caption=f"{len(rows):,} row(s)")
-        for row in rows[:max_rows]:
-            table.add_row(*("" if value is None else str(value) for value in row))
-        console.print(table)
+    titled = [
+        Result(statement_title(statement) if file else None, columns, rows)
+        for statement, (columns, rows) in zip(statements, results, strict=True)
+    ]
+    print_results(titled, output_format, max_rows, console)
 
 
 def register(app: typer.Typer) -> None:

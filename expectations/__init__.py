@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from cdp.settings import Settings
     from expectations._gx import Outcome
 
-__all__ = ["STAGES", "BlockingQualityError", "QualityConfigError", "QualityReport", "run_checks"]
+__all__ = [
+    "STAGES",
+    "BlockingQualityError",
+    "NothingToCheckError",
+    "QualityConfigError",
+    "QualityReport",
+    "run_checks",
+]
 log = logging.getLogger(__name__)
 
 
@@ -68,10 +75,28 @@ class BlockingQualityError(RuntimeError):
         )
 
 
+class NothingToCheckError(RuntimeError):
+    """No suite of the stage found a row to validate: a pass would be a false green."""
+
+    def __init__(self, stage: str, reasons: list[str], duckdb_path: Path):
+        self.stage = stage
+        run = {"raw": "cdp ingest", "identity": "cdp identity resolve"}.get(
+            stage, "cdp profiles build"
+        )
+        listed = "\n".join(f"  - {reason}" for reason in reasons)
+        super().__init__(
+            f"nothing to check at stage {stage!r} in {duckdb_path}: no suite found a row "
+            f"to validate\n{listed}\nRun `{run}` first (or point CDP_DUCKDB_PATH at the "
+            "warehouse you meant)."
+        )
+
+
 def run_checks(settings: Settings, stage: str, *, today: date | None = None) -> QualityReport:
     """Validate ``stage`` (raw, identity, marts); raise BlockingQualityError on a blocking failure.
 
-    ``today`` is the day "dates not in the future" refers to (default: the real today).
+    Raise NothingToCheckError when no suite of the stage has a row to validate (nothing
+    loaded yet, or the wrong warehouse). ``today`` is the day "dates not in the future"
+    refers to (default: the real today).
     """
     if stage not in STAGES:
         raise ValueError(f"unknown quality stage {stage!r}: expected one of {', '.join(STAGES)}")
@@ -83,9 +108,16 @@ def run_checks(settings: Settings, stage: str, *, today: date | None = None) -> 
     parameters = run_parameters(config, settings.identity_config_path, today or date.today())
     run_id = settings.run_id or f"{datetime.now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     report = QualityReport(run_id=run_id, stage=stage)
-    context = _gx.open_context(settings.reports_dir / "gx")
     with connect(settings) as con:
         checks = _frames.read_checks(con, config, stage)
+        if not any(check.has_rows for check in checks):
+            reasons = [
+                f"{check.suite}: {check.missing or 'no rows'}"
+                for check in checks
+                if check.kind == "rows"
+            ]
+            raise NothingToCheckError(stage, reasons, settings.duckdb_path)
+        context = _gx.open_context(settings.reports_dir / "gx")
         report.outcomes = _gx.validate(
             context, checks, parameters, run_id, config.example_count, config.default_severity
         )

@@ -32,6 +32,14 @@ class Check:
     frame: pd.DataFrame | None = None
     missing: str | None = None  # why the frame could not be read
     required: bool = True
+    # "rows" validates the data itself; "schema" and "volume" describe it (a table with no
+    # row still has a schema), so they alone never make a stage "checked".
+    kind: str = "rows"
+
+    @property
+    def has_rows(self) -> bool:
+        """True when this check validates at least one row of data."""
+        return self.kind == "rows" and self.frame is not None and len(self.frame) > 0
 
 
 def _quote(name: str) -> str:
@@ -68,6 +76,7 @@ def _schema_check(con, name: str, suite: SuiteSpec, config: QualityConfig) -> Ch
         [(present, severity), (typed, severity)],
         ["column_name"],
         frame,
+        kind="schema",
     )
 
 
@@ -119,6 +128,7 @@ def _volume_check(con, name: str, suite: SuiteSpec, config: QualityConfig) -> Ch
         ["file_path", "rows_read", "previous_rows_read"],
         frame,
         missing,
+        kind="volume",
     )
 
 

@@ -14,7 +14,15 @@ def register(app: typer.Typer) -> None:
 
     @quality.command("check")
     def check_command(
-        stage: Annotated[str, typer.Option("--stage", "-s", help="raw | identity | marts")] = "raw",
+        stage: Annotated[
+            str,
+            typer.Option(
+                "--stage",
+                "-s",
+                help="raw (after cdp ingest) | identity (after cdp identity resolve) | "
+                "marts (after cdp profiles build)",
+            ),
+        ] = "raw",
         show_passed: Annotated[
             bool, typer.Option("--all", help="List passing expectations too.")
         ] = False,
@@ -24,18 +32,30 @@ def register(app: typer.Typer) -> None:
         from rich.table import Table
 
         from cdp.settings import Settings
-        from expectations import STAGES, BlockingQualityError, QualityConfigError, run_checks
+        from expectations import (
+            STAGES,
+            BlockingQualityError,
+            NothingToCheckError,
+            QualityConfigError,
+            run_checks,
+        )
 
-        console = Console()
+        console = Console(soft_wrap=True)
         if stage not in STAGES:
             console.print(f"[red]unknown stage {stage!r}: use one of {', '.join(STAGES)}[/red]")
             raise typer.Exit(2)
         settings = Settings()
         try:
-            report, error = run_checks(settings, stage), None
+            from cdp.console import progress_step
+
+            with progress_step(f"Quality checks, stage {stage}"):
+                report, error = run_checks(settings, stage), None
         except QualityConfigError as problem:
             console.print(f"[red]{problem}[/red]")
             raise typer.Exit(2) from problem
+        except NothingToCheckError as problem:
+            console.print(f"[red]{problem}[/red]")
+            raise typer.Exit(1) from problem
         except BlockingQualityError as problem:
             report, error = problem.report, problem
         table = Table(title=f"cdp quality check --stage {stage} (run {report.run_id})")

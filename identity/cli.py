@@ -42,7 +42,10 @@ def resolve_command(
     import identity
 
     try:
-        summary = identity.resolve(_settings(), full=full, approve_churn=approve_churn)
+        from cdp.console import progress_step
+
+        with progress_step("Resolving identities"):
+            summary = identity.resolve(_settings(), full=full, approve_churn=approve_churn)
     except identity.ChurnGateError as error:
         typer.secho(f"stability gate failed: {error}", fg="red", err=True)
         raise typer.Exit(1) from error

@@ -50,7 +50,10 @@ def register(app: typer.Typer) -> None:
         reloading = ReloadRequest(frozenset(reload or ()), frozenset(reload_file or ()))
         only = sorted(set(source or ()) | set(reload or ())) or None
         try:
-            report = ingest(settings, sources=only, reloading=reloading)
+            from cdp.console import progress_step
+
+            with progress_step("Ingesting landing files"):
+                report = ingest(settings, sources=only, reloading=reloading)
             error = None
         except DefinitionError as problem:
             console.print(f"[red]{problem}[/red]")

@@ -9,6 +9,12 @@ contact point (e-mail or phone) is known.
 `identifiers: clear` writes the contact point for the channel; `identifiers: hashed` writes
 only SHA-256 of the normalised e-mail (trimmed, lower case) and phone (E.164 digits with
 `+`), the form ad platforms match on, each only when its own channel's consent is granted.
+Hashes are written for an audience that says `identifiers: hashed` and for no other. They
+are unsalted, as the platforms require, so they are personal data: anyone holding a list of
+addresses or phone numbers can hash it and find who is in the file (docs/exports.md).
+
+Each audience ships a JSON Schema beside its files (`<name>.schema.json`, named in the
+manifest); CSV files follow profiles/export_dialect.py.
 """
 
 from __future__ import annotations
@@ -18,11 +24,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cdp.identifiers import email_typed_sql, phone_e164_sql
-from cdp.warehouse import connect, table_exists
-from profiles import export_files
+from cdp.warehouse import connect, scalar, table_exists
+from profiles import export_dialect, export_files
 from profiles.build import require_complete_build
 from profiles.consent import build_consent
-from profiles.export import ExportError, ExportResult
+from profiles.export import ExportError, ExportResult, NothingToExportError
 from profiles.export_config import Audience, Filter, load_exports_config
 
 if TYPE_CHECKING:
@@ -36,6 +42,11 @@ KIND = "audiences"
 BASE = "_audience_base"
 _CONTACT = {"email": "email", "sms": "phone"}
 _GOLDEN = ("customer_id", "first_name", "last_name", "email", "phone", "postcode", "city")
+HASHING_NOTE = (
+    "unsalted SHA-256 of the normalised e-mail (trimmed, lower case) and E.164 phone, as ad "
+    "platforms match them: re-identifiable by anyone who can hash a list of contacts; share "
+    "only with the destination that asked for hashes"
+)
 
 
 def _build_base(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -130,13 +141,18 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
     folder = settings.export_dir / KIND / stamp
     with connect(settings) as con:
         if not table_exists(con, "identity", "golden_records"):
-            raise ExportError(
-                f"identity.golden_records is missing in {settings.duckdb_path}; "
-                "run `cdp identity resolve` first"
+            raise NothingToExportError(
+                f"nothing to export: identity.golden_records is missing in "
+                f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
             )
         require_complete_build(con)
         build_consent(con, settings)
         columns = _build_base(con)
+        if not scalar(con, f"select count(*) from {BASE}"):
+            raise NothingToExportError(
+                f"nothing to export: identity.golden_records in {settings.duckdb_path} holds "
+                "no identified customer; run `cdp ingest` and `cdp identity resolve` first"
+            )
         if any(config.audiences[n].segments for n in wanted) and not table_exists(
             con, "marts", "customer_segments"
         ):
@@ -149,16 +165,28 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
         with export_files.staged_folder(folder) as staging:
             for name, sql in queries.items():
                 audience = config.audiences[name]
+                schema = export_dialect.write_schema(
+                    staging,
+                    f"{name}.schema.json",
+                    export_dialect.json_schema(
+                        export_dialect.described(con, sql),
+                        f"Audience {name}",
+                        audience.description or f"Rows of the audience {name}.",
+                    ),
+                )
                 for fmt in audience.formats:
                     entry = export_files.write_data_file(con, sql, staging, name, fmt)
-                    files.append({"audience": name, **entry})
+                    files.append({"audience": name, "schema": schema, **entry})
                 summary[name] = {
                     "rows": files[-1]["rows"],
                     "channel": audience.channel,
                     "identifiers": audience.identifiers,
                     "segments": audience.segments,
                     "description": audience.description,
+                    "schema": schema,
                 }
+                if audience.identifiers == "hashed":
+                    summary[name]["hashing"] = HASHING_NOTE
             export_files.write_manifest(
                 staging,
                 {
@@ -166,6 +194,7 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
                     "run_id": run_id,
                     "created_at": started_at,
                     "audiences": summary,
+                    "csv_dialect": export_dialect.CSV_DIALECT,
                     "files": files,
                 },
             )

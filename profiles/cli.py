@@ -31,7 +31,10 @@ def build_command(
         overrides = yaml.safe_load(dbt_vars) if dbt_vars else None
         if overrides is not None and not isinstance(overrides, dict):
             raise typer.BadParameter(f"--vars must be a mapping, got {dbt_vars!r}")
-        result = build_profiles(_settings(), select=select, dbt_vars=overrides)
+        from cdp.console import progress_step
+
+        with progress_step("dbt build"):
+            result = build_profiles(_settings(), select=select, dbt_vars=overrides)
     except DbtBuildError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from error
@@ -40,18 +43,29 @@ def build_command(
 
 
 @profiles_app.command("docs")
-def docs_command() -> None:
-    """Run `dbt docs generate` (works offline); prints where index.html was written."""
-    from profiles.build import DbtBuildError, generate_docs
+def docs_command(
+    serve: bool = typer.Option(False, "--serve", help="Then serve them on 127.0.0.1."),
+    port: int = typer.Option(8081, "--port", help="Port for --serve."),
+) -> None:
+    """Run `dbt docs generate` (works offline); index.html opens from disk or with --serve."""
+    from profiles.build import DbtBuildError, generate_docs, serve_docs
 
     try:
         folder = generate_docs(_settings())
-    except DbtBuildError as error:
+        server = serve_docs(folder, port) if serve else None
+    except (DbtBuildError, OSError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from error
-    typer.echo(
-        f"dbt docs: {folder / 'index.html'} (self-contained: {folder / 'static_index.html'})"
-    )
+    typer.echo(f"dbt docs: {folder / 'index.html'} (opens from disk, self-contained)")
+    if server is not None:
+        host, bound = server.server_address[:2]
+        typer.echo(f"serving on http://{host}:{bound}/ (Ctrl+C stops)")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
 
 
 def register(app: typer.Typer) -> None:

@@ -1,7 +1,8 @@
 """Golden-record exports for downstream tools: full or incremental, atomic, with a manifest.
 
 Each run lands in `export_dir/golden_records/<run timestamp>/` as Parquet, CSV and/or JSON
-lines plus `manifest.json`. Rows follow `profiles/schemas/golden_record.v1.json`; the run
+lines plus `manifest.json` and a copy of the JSON Schema the rows follow (CSV dialect:
+`profiles/export_dialect.py`). Rows follow `profiles/schemas/golden_record.v1.json`; the run
 fails before publishing anything if the columns drift from it.
 
 Incremental exports compare each customer's row hash with `ops.export_state` (the hash of
@@ -21,8 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import connect, table_exists
-from profiles import export_files
+from cdp.warehouse import connect, scalar, table_exists
+from profiles import export_dialect, export_files
 from profiles.build import require_complete_build
 from profiles.consent import build_consent
 from profiles.export_config import FORMATS, load_exports_config
@@ -61,6 +62,10 @@ create table if not exists ops.export_runs (run_id varchar, kind varchar, mode v
 
 class ExportError(RuntimeError):
     """An export could not run; the message says which input is missing and what to run."""
+
+
+class NothingToExportError(ExportError):
+    """The warehouse holds nothing to export: publishing an empty file would be a false green."""
 
 
 class ExportSchemaError(ExportError):
@@ -184,9 +189,9 @@ def export_golden_records(
     folder = settings.export_dir / KIND / stamp
     with connect(settings) as con:
         if not table_exists(con, "identity", "golden_records"):
-            raise ExportError(
-                f"identity.golden_records is missing in {settings.duckdb_path}; "
-                "run `cdp identity resolve` first"
+            raise NothingToExportError(
+                f"nothing to export: identity.golden_records is missing in "
+                f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
             )
         require_complete_build(con)
         con.execute(STATE_DDL)
@@ -200,12 +205,19 @@ def export_golden_records(
             con.execute(f"select operation, count(*) from {CHANGES} group by operation").fetchall()
         )
         row_count = sum(counts.values())
+        if not row_count and not scalar(con, f"select count(*) from {CURRENT}"):
+            raise NothingToExportError(
+                f"nothing to export: identity.golden_records in {settings.duckdb_path} holds "
+                "no identified, active customer; run `cdp ingest` and `cdp identity resolve` "
+                "first (or point CDP_DUCKDB_PATH at the warehouse you meant)"
+            )
         select_sql = f"select {', '.join(columns)} from {CHANGES} order by customer_id"
         with export_files.staged_folder(folder) as staging:
             files = [
                 export_files.write_data_file(con, select_sql, staging, KIND, fmt) for fmt in formats
             ]
             schema = load_schema()
+            export_dialect.write_schema(staging, SCHEMA_PATH.name, schema)
             export_files.write_manifest(
                 staging,
                 {
@@ -213,7 +225,8 @@ def export_golden_records(
                     "run_id": run_id,
                     "mode": mode,
                     "created_at": started_at,
-                    "schema": SCHEMA_PATH.name,
+                    "schema": SCHEMA_PATH.name,  # shipped in this folder
+                    "csv_dialect": export_dialect.CSV_DIALECT,
                     "schema_id": schema["$id"],
                     "schema_version": schema["x-schema-version"],
                     "row_count": row_count,

@@ -39,10 +39,18 @@ def export_command(
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
     try:
-        result = export_golden_records(_settings(), mode=mode, formats=chosen)
+        from cdp.console import progress_step
+
+        with progress_step("Exporting golden records"):
+            result = export_golden_records(_settings(), mode=mode, formats=chosen)
     except (ExportError, ExportConfigError) as error:
         _fail(error)
-    operations = ", ".join(f"{n} {op}" for op, n in sorted(result.counts.items())) or "no change"
+    operations = ", ".join(f"{n} {op}" for op, n in sorted(result.counts.items()))
+    if not result.row_count:
+        # An incremental run with no change is normal on a quiet day: it is published (the
+        # downstream tool sees the run) and said plainly, not dressed as an export of rows.
+        typer.echo(f"no change since the previous export: empty incremental -> {result.folder}")
+        return
     typer.echo(
         f"{result.mode} export {result.run_id}: {result.row_count} rows ({operations}) "
         f"-> {result.folder}"
@@ -59,11 +67,15 @@ def audiences_command(
     from profiles.export_config import ExportConfigError
 
     try:
-        result = export_audiences(_settings(), names=names or None)
+        from cdp.console import progress_step
+
+        with progress_step("Exporting audiences"):
+            result = export_audiences(_settings(), names=names or None)
     except (ExportError, ExportConfigError) as error:
         _fail(error)
     for name, rows in result.counts.items():
-        typer.echo(f"{name}: {rows} rows")
+        note = "  (no consented customer matches its definition)" if not rows else ""
+        typer.echo(f"{name}: {rows} rows{note}")
     typer.echo(f"-> {result.folder}")
 
 

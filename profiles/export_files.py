@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from profiles import export_dialect
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -28,7 +30,6 @@ MANIFEST = "manifest.json"
 EXTENSIONS = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
 _COPY_OPTIONS = {
     "parquet": "format parquet, compression zstd",
-    "csv": "format csv, header true",
     "jsonl": "format json",
 }
 
@@ -75,10 +76,17 @@ def staged_folder(final: Path) -> Iterator[Path]:
 def write_data_file(
     con: duckdb.DuckDBPyConnection, select_sql: str, folder: Path, stem: str, fmt: str
 ) -> dict[str, Any]:
-    """COPY a query into ``folder/stem.<ext>``; returns the manifest entry for the file."""
+    """COPY a query into ``folder/stem.<ext>``; returns the manifest entry for the file.
+
+    CSV follows :mod:`profiles.export_dialect` (text quoted, formulas neutralised).
+    """
     path = folder / f"{stem}{EXTENSIONS[fmt]}"
     escaped = str(path).replace("'", "''")
-    con.execute(f"copy ({select_sql}) to '{escaped}' ({_COPY_OPTIONS[fmt]})")
+    if fmt == "csv":
+        written_sql, options = export_dialect.csv_copy(con, select_sql)
+    else:
+        written_sql, options = select_sql, _COPY_OPTIONS[fmt]
+    con.execute(f"copy ({written_sql}) to '{escaped}' ({options})")
     rows = con.execute(f"select count(*) from ({select_sql})").fetchone()[0]
     return file_entry(path, fmt, rows)
 
@@ -116,7 +124,9 @@ def published_folders(root: Path) -> list[Path]:
 
 
 def _matches(value: Any, needles: frozenset[str]) -> bool:
-    return value is not None and str(value).strip().lower() in needles
+    if value is None:
+        return False
+    return export_dialect.original(str(value)).strip().lower() in needles
 
 
 def _filter_text_file(path: Path, fmt: str, needles: frozenset[str]) -> tuple[int, int]:
@@ -128,14 +138,18 @@ def _filter_text_file(path: Path, fmt: str, needles: frozenset[str]) -> tuple[in
         partial.open("w", encoding="utf-8", newline="") as target,
     ):
         if fmt == "csv":
-            reader, writer = csv.reader(source), csv.writer(target, lineterminator="\n")
-            writer.writerow(next(reader, []))
-            for row in reader:
-                if any(_matches(cell, needles) for cell in row):
+            # Kept records are copied as written (their quoting is the dialect); a record
+            # may span lines when a quoted cell holds a line break.
+            lines = source.readlines()
+            reader, consumed = csv.reader(lines), 0
+            for number, row in enumerate(reader):
+                record = "".join(lines[consumed : reader.line_num])
+                consumed = reader.line_num
+                if number and any(_matches(cell, needles) for cell in row):
                     removed += 1
                 else:
-                    writer.writerow(row)
-                    kept += 1
+                    target.write(record)
+                    kept += bool(number)
         else:
             for line in source:
                 if line.strip() and any(_matches(v, needles) for v in json.loads(line).values()):

@@ -35,14 +35,17 @@ def generate_command(
 
     settings = Settings()
     settings.ensure_dirs()
-    summary = generate(
-        settings,
-        people=people,
-        seed=seed,
-        batches=batches,
-        end_date=end_date.date(),
-        profile=profile,
-    )
+    from cdp.console import progress_step
+
+    with progress_step(f"Generating sample exports for {people:,} people"):
+        summary = generate(
+            settings,
+            people=people,
+            seed=seed,
+            batches=batches,
+            end_date=end_date.date(),
+            profile=profile,
+        )
     table = Table(title=f"cdp generate: {people} people, seed {seed} → {settings.landing_dir}")
     table.add_column("file")
     table.add_column("rows", justify="right")

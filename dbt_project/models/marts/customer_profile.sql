@@ -80,19 +80,17 @@ final as (
         coalesce(scored.order_count, 0) as order_count,
         cast(coalesce(scored.lifetime_revenue, 0) as decimal(14, 2)) as lifetime_revenue,
         cast(coalesce(scored.revenue_last_12_months, 0) as decimal(14, 2)) as revenue_last_12_months,
-        coalesce(scored.orders_last_12_months, 0) as orders_last_12_months,
+        cast(coalesce(scored.orders_last_12_months, 0) as bigint) as orders_last_12_months,
         cast(scored.lifetime_revenue / nullif(scored.order_count, 0) as decimal(14, 2)) as average_basket,
         cast(scored.lifetime_margin as decimal(14, 2)) as lifetime_margin,
         cast(scored.cost_known_revenue as decimal(14, 2)) as margin_revenue_basis,
         scored.first_order_at,
         scored.last_order_at,
         scored.recency_days,
-        coalesce(scored.order_count, 0) as frequency_orders,
-        cast(coalesce(scored.lifetime_revenue, 0) as decimal(14, 2)) as monetary_revenue,
         {{ score_from_boundaries('scored.recency_days', var('rfm_recency_days'), lower_is_better=true) }} as recency_score,
-        {{ score_from_boundaries('scored.order_count', var('rfm_frequency_orders')) }} as frequency_score,
-        {{ score_from_boundaries('scored.lifetime_revenue', var('rfm_monetary_eur')) }} as monetary_score,
-        cast(coalesce(scored.lifetime_revenue, 0) as decimal(14, 2)) as historical_clv,
+        -- a prospect has 0 orders and 0 EUR: scored 1, as documented (recency stays null)
+        {{ score_from_boundaries('coalesce(scored.order_count, 0)', var('rfm_frequency_orders')) }} as frequency_score,
+        {{ score_from_boundaries('coalesce(scored.lifetime_revenue, 0)', var('rfm_monetary_eur')) }} as monetary_score,
         -- method: docs block "clv_method" (models/marts/_marts.md)
         cast(
             coalesce(
@@ -106,7 +104,7 @@ final as (
         scored.preferred_channel,
         scored.preferred_store_id,
         scored.top_categories,
-        coalesce(engagement_metrics.emails_sent, 0) as emails_sent,
+        cast(coalesce(engagement_metrics.emails_sent, 0) as bigint) as emails_sent,
         engagement_metrics.email_open_rate,
         engagement_metrics.email_click_rate,
         engagement_metrics.last_email_opened_at,
