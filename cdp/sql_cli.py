@@ -47,9 +47,11 @@ def sql_command(
 
     from cdp.settings import Settings
 
-    if (query is None) == (file is None):
+    if file is not None and query is None:
+        query = file.read_text(encoding="utf-8")
+    elif file is not None or query is None:
         raise typer.BadParameter("give either a query or --file, not both")
-    statements = split_statements(file.read_text(encoding="utf-8") if file else query)
+    statements = split_statements(query)
     import duckdb
 
     console = Console()

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import one_row, scalar
 from ingestion import field_issues, ledger, readers, reload, suppression
 from ingestion.definitions import (
     EntityDefinition,
@@ -96,7 +97,7 @@ def _stage(
         con.execute(statement)
     rules = entity_rules(entity)
     query = staging_query(entity, rules, rows, encoding_clean=clean)
-    if not con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]:
+    if not scalar(con, "select current_setting('preserve_insertion_order')"):
         raise RuntimeError(
             "ingestion numbers rows by scan order: the connection must keep DuckDB's default "
             "preserve_insertion_order = true (see cdp.warehouse.connect)"
@@ -120,11 +121,14 @@ def _stage(
 
 
 def _check_encoding(con: duckdb.DuckDBPyConnection, entity: EntityDefinition) -> None:
-    broken, total = con.execute("""
+    broken, total = one_row(
+        con,
+        """
         select (select count(*) from _staged where _encoding_broken)
                  + (select count(*) from _bad where _encoding_broken),
                (select count(*) from _staged) + (select count(*) from _bad)
-    """).fetchone()
+    """,
+    )
     if total and broken / total > entity.max_encoding_error_ratio:
         raise FileReadError(
             f"{broken} of {total} rows are not valid {entity.encoding} (or are UTF-8 read as a "
@@ -164,14 +168,17 @@ def _write(
         "from _bad where reason is not null",
         [*head, result.started_at],
     )
-    counts = con.execute("""
+    counts = one_row(
+        con,
+        """
         select (select count(*) from _staged) + (select count(*) from _bad),
                (select count(*) from _staged where _reason is null and not _suppressed),
                (select count(*) from _staged where _reason is not null and not _suppressed)
                  + (select count(*) from _bad where reason is not null),
                (select count(*) from _staged where _suppressed)
                  + (select count(*) from _bad where reason is null)
-    """).fetchone()
+    """,
+    )
     result.rows_read, result.rows_accepted, result.rows_quarantined, result.rows_suppressed = counts
     if result.rows_read != result.rows_accepted + result.rows_quarantined + result.rows_suppressed:
         raise RuntimeError(f"counts do not reconcile: {counts}")
@@ -212,8 +219,9 @@ def load_file(
             replaces = reload.previous_batches(con, source, entity_name, result.file_path)
             stamp = f"{datetime.now():%Y%m%dT%H%M%S%f}"  # never the batch id it replaces
         elif ledger.size_loaded(con, source, entity_name, size):
-            _identify(result, hashing.result(), stamp)
-            previous = ledger.already_loaded(con, source, entity_name, result.file_hash)
+            file_hash = hashing.result()
+            _identify(result, file_hash, stamp)
+            previous = ledger.already_loaded(con, source, entity_name, file_hash)
         if previous:
             result.status, result.error = "skipped_duplicate", f"same content loaded by {previous}"
         else:
