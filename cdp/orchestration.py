@@ -26,6 +26,7 @@ MARTS_ASSET_URI = "cdp://marts/profiles"
 DATA_ERRORS = (
     "ingestion.IngestionError",
     "ingestion.DefinitionError",
+    "identity.ModelFileError",
     "expectations.BlockingQualityError",
     "profiles.DbtBuildError",
     "cdp.erasure.ErasureSaltError",

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     export_dir: Path = Path()
     reports_dir: Path = Path()
     model_dir: Path = Path()
+    tmp_dir: Path = Path()
     config_dir: Path = Path()
     sources_dir: Path = Path()
     identity_config_path: Path = Path()
@@ -46,6 +47,9 @@ class Settings(BaseSettings):
     # erasures they wrote matching after a rotation (docs/privacy.md).
     erasure_salt: str = "change-me-per-installation"
     erasure_previous_salts: str = ""
+    api_keys_path: Path = Path()
+    api_host: str = "127.0.0.1"
+    api_port: int = 8600
 
     @model_validator(mode="before")
     @classmethod
@@ -65,6 +69,8 @@ class Settings(BaseSettings):
             "export_dir": data / "exports",
             "reports_dir": data / "reports",
             "model_dir": data / "models",
+            # scratch copies stay in the data folder (erasure and backups know it), not /tmp
+            "tmp_dir": data / "tmp",
             "sources_dir": config / "sources",
             "identity_config_path": config / "identity.yml",
             "quality_config_path": config / "quality.yml",
@@ -72,6 +78,7 @@ class Settings(BaseSettings):
             "orchestration_config_path": config / "orchestration.yml",
             "dbt_project_dir": project / "dbt_project",
             "airflow_home": data / "airflow",
+            "api_keys_path": data / "api" / "api_keys.yml",
         }
         for field, default in defaults.items():
             value = given.get(field)

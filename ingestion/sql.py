@@ -15,13 +15,14 @@ from decimal import Decimal
 from ingestion.contracts import ColumnRule
 from ingestion.definitions import EntityDefinition
 
-# UTF-8 decoded as a single-byte code page: a lead byte (Ã, Â, â€) followed by what was a
+# UTF-8 decoded as a single-byte code page: a lead byte (Â Ã: Latin-1 letters; Ä Å: Latin
+# Extended-A, œ Œ š ž ł; â€ â‚: punctuation ’ … and currency €) followed by what was a
 # continuation byte (0x80-0xBF as latin-1, or its cp1252 character). U+FFFD marks a byte
 # that cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D).
 _CONTINUATION = "\\x{80}-\\x{BF}€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
-BROKEN_ENCODING_PATTERN = f"[ÃÂ][{_CONTINUATION}]|â€|\\x{{FFFD}}"
+BROKEN_ENCODING_PATTERN = f"[ÂÃÄÅ][{_CONTINUATION}]|â€|â‚|\\x{{FFFD}}"
 # A match of the pattern needs one of these: text without them is clean, at memchr speed.
-ENCODING_SUSPECTS = ("Ã", "Â", "â€", "\ufffd")
+ENCODING_SUSPECTS = ("Â", "Ã", "Ä", "Å", "â€", "â‚", "\ufffd")
 
 
 def may_show_broken_encoding(text: str) -> str:
