@@ -52,7 +52,7 @@ def run_dag(dag_id: str, env: dict[str, str], settings: Settings) -> float:
 
 def mart_counts(settings: Settings) -> dict[str, int]:
     """Row count of every table in the ``marts`` schema."""
-    from cdp.warehouse import connect
+    from cdp.warehouse import connect, scalar
 
     with connect(settings) as con:
         tables = [
@@ -62,7 +62,7 @@ def mart_counts(settings: Settings) -> dict[str, int]:
                 "where table_schema = 'marts' order by table_name"
             ).fetchall()
         ]
-        return {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for t in tables}
+        return {t: scalar(con, f'select count(*) from marts."{t}"') for t in tables}
 
 
 def a_customer_email(settings: Settings) -> str | None:

@@ -30,8 +30,12 @@ from typing import Protocol
 class EmailRules(Protocol):
     """What canonical e-mails depend on (``config/identity.yml``, ``standardisation:``)."""
 
-    email_domain_typos: Mapping[str, str]
-    dotless_email_domains: Sequence[str]
+    # Read-only properties: a config's dict and list fields satisfy Mapping and Sequence.
+    @property
+    def email_domain_typos(self) -> Mapping[str, str]: ...
+
+    @property
+    def dotless_email_domains(self) -> Sequence[str]: ...
 
 
 def _quote(value: str) -> str:

@@ -58,11 +58,13 @@ def sql_command(
     from cdp.settings import Settings
     from cdp.sql_output import FORMATS, Result, print_results, statement_title
 
-    if (query is None) == (file is None):
+    if file is not None and query is None:
+        query = file.read_text(encoding="utf-8")
+    elif file is not None or query is None:
         raise typer.BadParameter("give either a query or --file, not both")
     if output_format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
-    statements = split_statements(file.read_text(encoding="utf-8") if file else query or "")
+    statements = split_statements(query)
     import duckdb
 
     # Not a terminal (a pipe, a file): as wide as the widest cell, nothing cut.

@@ -139,15 +139,20 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
 
 
 def one_row(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object] | None = None
 ) -> tuple[Any, ...]:
-    """The single row a query returns (an aggregate, a lookup that must exist)."""
+    """The single row a query returns (an aggregate, a lookup that must exist).
+
+    ``params`` are positional (``?``) as a list, or named (``$key``) as a dict.
+    """
     row = con.execute(sql, params or []).fetchone()
     if row is None:
         raise LookupError(f"query returned no row: {sql.strip().splitlines()[0][:120]}")
     return row
 
 
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
+def scalar(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object] | None = None
+) -> Any:
     """The first column of the single row a query returns (``select count(*) ...``)."""
     return one_row(con, sql, params)[0]

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from airflow.sdk import Asset, Param, dag, task
 
 from cdp.orchestration import IDENTITY_ASSET_URI, load_orchestration, raw_asset_uri
 from cdp.settings import Settings
 
+if TYPE_CHECKING:
+    from airflow.sdk.definitions.asset import BaseAsset
+
 ORCHESTRATION = load_orchestration(Settings())
 IDENTITY = Asset(IDENTITY_ASSET_URI)
 RAW_ASSETS = [Asset(raw_asset_uri(source)) for source in ORCHESTRATION.sources]
 
 
-def _any_of(assets: list[Asset]):
-    schedule = assets[0]
+def _any_of(assets: list[Asset]) -> BaseAsset:
+    schedule: BaseAsset = assets[0]
     for asset in assets[1:]:
         schedule = schedule | asset
     return schedule
@@ -80,7 +84,8 @@ def cdp_identity():
         outlet_events[IDENTITY].extra = summary
 
     summary = resolve()
-    summary >> check_identity() >> announce(summary)
+    # Airflow's @task typing does not model an XComArg argument (resolved when the task runs).
+    summary >> check_identity() >> announce(summary)  # type: ignore[arg-type]
 
 
 cdp_identity()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cdp.warehouse import columns_of, table_exists
-from expectations._config import ExpectationSpec, QualityConfig, SuiteSpec
+from expectations._config import ExpectationSpec, QualityConfig, SuiteSpec, VolumeSpec
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,9 +46,11 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _schema_check(con, name: str, suite: SuiteSpec, config: QualityConfig) -> Check:
-    schema, table = suite.table.split(".")
-    expected = list(suite.schema_.items())
+def _schema_check(
+    con, name: str, suite: SuiteSpec, qualified: str, columns: dict[str, str], config: QualityConfig
+) -> Check:
+    schema, table = qualified.split(".")
+    expected = list(columns.items())
     frame = con.execute(
         "select e.column_name, e.expected_type, c.data_type as actual_type "
         "from (select unnest(?::varchar[]) as column_name, "
@@ -98,9 +100,10 @@ where prev.load_number > $skip_first_loads and prev.rows_read >= $min_previous_r
 """
 
 
-def _volume_check(con, name: str, suite: SuiteSpec, config: QualityConfig) -> Check:
-    volume = suite.volume
-    source, entity = suite.table.split(".")[1].split("__", 1)
+def _volume_check(
+    con, name: str, suite: SuiteSpec, qualified: str, volume: VolumeSpec, config: QualityConfig
+) -> Check:
+    source, entity = qualified.split(".")[1].split("__", 1)
     if table_exists(con, "ops", "load_ledger"):
         frame = con.execute(
             VOLUME_SQL,
@@ -135,7 +138,7 @@ def _volume_check(con, name: str, suite: SuiteSpec, config: QualityConfig) -> Ch
 def _rows_check(con, name: str, suite: SuiteSpec, config: QualityConfig) -> Check:
     specs = [(spec, config.severity_of(spec)) for spec in suite.expectations]
     check = Check(suite.stage, name, specs, list(suite.index_columns), required=suite.required)
-    if suite.sql is not None:
+    if suite.table is None:  # a `sql:` suite (the config allows exactly one of the two)
         check.frame = con.execute(suite.sql).df()
         return check
     available = columns_of(con, suite.table)
@@ -182,10 +185,11 @@ def _suite_checks(con, name: str, suite: SuiteSpec, config: QualityConfig) -> li
         reason = f"table {suite.table} does not exist ({what}): run the stage that writes it first"
         return [Check(suite.stage, name, [], missing=reason, required=suite.required)]
     checks: list[Check] = []
-    if suite.schema_:
-        checks.append(_schema_check(con, name, suite, config))
-    if suite.volume:
-        checks.append(_volume_check(con, name, suite, config))
+    # `schema:` and `volume:` need a `table:` (checked when the config loads).
+    if suite.table is not None and suite.schema_:
+        checks.append(_schema_check(con, name, suite, suite.table, suite.schema_, config))
+    if suite.table is not None and suite.volume:
+        checks.append(_volume_check(con, name, suite, suite.table, suite.volume, config))
     if suite.expectations:
         checks.append(_rows_check(con, name, suite, config))
     return checks

@@ -58,10 +58,18 @@ def open_context(root: Path) -> AbstractDataContext:
 
 
 def _batch_definition(context: AbstractDataContext, name: str):
+    from great_expectations.datasource.fluent import PandasDatasource
+
     try:
-        source = context.data_sources.get(DATASOURCE)
+        found = context.data_sources.get(DATASOURCE)
     except (KeyError, ValueError):
-        source = context.data_sources.add_pandas(DATASOURCE)
+        found = context.data_sources.add_pandas(DATASOURCE)
+    if not isinstance(found, PandasDatasource):
+        raise QualityConfigError(
+            f"GX data source {DATASOURCE!r} is a {type(found).__name__}, not pandas: "
+            "remove it from the GX context so the checks can recreate it"
+        )
+    source = found
     try:
         asset = source.get_asset(name)
     except LookupError:

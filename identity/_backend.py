@@ -14,6 +14,8 @@ import logging
 import warnings
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import one_row, scalar
+
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
@@ -66,6 +68,7 @@ class SplinkTables:
         self.is_duckdb = config.backend == "duckdb"
         self._frames: dict = {}
         self._registered: list[str] = []
+        self._cursor: duckdb.DuckDBPyConnection | None = None
         if self.is_duckdb:
             from splink import DuckDBAPI
 
@@ -108,18 +111,19 @@ class SplinkTables:
         """Row count of a table given with :meth:`put`."""
         if self.is_duckdb:
             physical = self._frames[name].physical_name
-            return self.con.execute(f"select count(*) from {SCRATCH}.main.{physical}").fetchone()[0]
+            return scalar(self.con, f"select count(*) from {SCRATCH}.main.{physical}")
         return len(self._frames[name].as_pandas_dataframe())
 
     def non_null_counts(self, name: str, columns: tuple[str, ...]) -> dict[str, int]:
         """How many rows of a table given with :meth:`put` carry each column."""
         if self.is_duckdb:
             physical = self._frames[name].physical_name
-            counts = self.con.execute(
+            counts = one_row(
+                self.con,
                 "select "
                 + ", ".join(f"count({c})" for c in columns)
-                + f" from {SCRATCH}.main.{physical}"
-            ).fetchone()
+                + f" from {SCRATCH}.main.{physical}",
+            )
             return dict(zip(columns, counts, strict=True))
         frame = self._frames[name].as_pandas_dataframe()
         return {c: int(frame[c].notna().sum()) for c in columns}

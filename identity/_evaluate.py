@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from cdp.warehouse import one_row, scalar
 from identity._truth import load_truth
 
 if TYPE_CHECKING:
@@ -35,7 +36,9 @@ class EvaluationError(RuntimeError):
 
 
 def _metrics(con: duckdb.DuckDBPyConnection, where: str) -> dict[str, float]:
-    row = con.execute(f"""
+    row = one_row(
+        con,
+        f"""
 with j as (select * from _identity_eval where {where}),
 cells as (select customer_id, person_id, count(*) n from j group by all),
 pred as (select customer_id, count(*) n from j group by all),
@@ -47,7 +50,8 @@ b3 as (
 )
 select (select sum(n * (n - 1) / 2) from cells), (select sum(n * (n - 1) / 2) from pred),
   (select sum(n * (n - 1) / 2) from true_), b3.precision, b3.recall, (select count(*) from j)
-from b3""").fetchone()
+from b3""",
+    )
     tp, predicted, actual, b3_p, b3_r, records = row
     precision = tp / predicted if predicted else 1.0
     recall = tp / actual if actual else 1.0
@@ -87,13 +91,16 @@ where coalesce(trim(c.case_name), '') <> '' group by 1 order by 1""").fetchall()
     result = {name: count for name, count in rows}
     # Over-merges inside one household (two people of one home made one customer), counted
     # apart from the cases above, which count any wrong pair one of their people is in.
-    result["same_household"] = con.execute(f"""
+    result["same_household"] = scalar(
+        con,
+        f"""
 with j as (select identity_type || ':' || source_key as k, * from _identity_eval),
 homes as (select person_id, household_id from read_parquet('{people}'))
 select count(*) from j a
 join j b on a.customer_id = b.customer_id and a.k < b.k and a.person_id <> b.person_id
 join homes ha on ha.person_id = a.person_id join homes hb on hb.person_id = b.person_id
-where ha.household_id = hb.household_id""").fetchone()[0]
+where ha.household_id = hb.household_id""",
+    )
     return result
 
 
@@ -130,7 +137,7 @@ select t.identity_type, t.source_key, t.person_id, m.customer_id, r.is_anonymous
 from _identity_truth t
 join identity.customer_records m using (identity_type, source_key)
 join identity.identity_records r using (record_id)""")
-        matched = con.execute("select count(*) from _identity_eval").fetchone()[0]
+        matched = scalar(con, "select count(*) from _identity_eval")
         if matched == 0:
             raise EvaluationError(_no_match_message(con, truth, truth_rows))
         unmatched = truth_rows - matched

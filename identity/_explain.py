@@ -13,6 +13,7 @@ import json
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from cdp.warehouse import scalar
 from identity import _standardise as std
 from identity._config import load_identity_config
 
@@ -39,13 +40,13 @@ union select customer_id from identity.customer_aliases where retired_customer_i
     if "@" in key:
         column, value = (
             "email",
-            con.execute(f"select {std.email_sql('$key', config)}", {"key": key}).fetchone()[0],
+            scalar(con, f"select {std.email_sql('$key', config)}", {"key": key}),
         )
     else:
         column = "phone"
-        value = con.execute(f"select {std.phone_sql('$key')}", {"key": key}).fetchone()[
-            0
-        ] or std.phone_e164(key, config.default_phone_region)
+        value = scalar(con, f"select {std.phone_sql('$key')}", {"key": key}) or std.phone_e164(
+            key, config.default_phone_region
+        )
     rows = con.execute(
         f"""
 select distinct m.customer_id from identity.identity_records r
@@ -118,11 +119,12 @@ def link_reason(link: dict[str, Any] | None) -> str:
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
-        con.execute(
+        scalar(
+            con,
             "select count(*) from duckdb_tables() "
             "where schema_name = 'identity' and table_name = ?",
             [name],
-        ).fetchone()[0]
+        )
     )
 
 

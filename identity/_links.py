@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import scalar
 from identity import _plan
 from identity._config import IdentityConfig, IdentityConfigError
 from identity._guards import LINK_IDS
@@ -159,7 +160,7 @@ select record_id_l, record_id_r, conflict, match_weight, match_probability, top_
 from _identity_scored where conflict is not null""")
     _review.stage_borderline(con, "_identity_scored", config)
     con.execute("drop table _identity_scored")
-    return con.execute(f"select count(*) from {ACCEPTED}").fetchone()[0]
+    return scalar(con, f"select count(*) from {ACCEPTED}")
 
 
 def create_empty(con: duckdb.DuckDBPyConnection) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import one_row, scalar
 from identity import _guards, _ids, _links, _watermark
 from identity._config import ATTRIBUTES, IdentityConfig
 from identity._golden import golden_records_sql
@@ -74,7 +75,7 @@ def load_previous(con: duckdb.DuckDBPyConnection) -> bool:
         f"create or replace temp table {PREV_RECORDS} as "
         "select record_id, fingerprint from identity.identity_records"
     )
-    return con.execute(f"select count(*) from {_ids.PREVIOUS}").fetchone()[0] > 0
+    return scalar(con, f"select count(*) from {_ids.PREVIOUS}") > 0
 
 
 def _changed_keys(con: duckdb.DuckDBPyConnection, mode: str) -> None:
@@ -235,7 +236,9 @@ from {_ids.RETIRED} r where a.customer_id = r.retired_customer_id and r.customer
             f"insert into identity.id_history select '{run_id}', customer_id, event, "
             f"from_customer_id, to_customer_id, now()::timestamp, detail from {_ids.EVENTS}"
         )
-        counts = con.execute(f"""select
+        counts = one_row(
+            con,
+            f"""select
   (select count(*) from _identity_links_stage where link_type = 'deterministic'),
   (select count(*) from _identity_links_stage where link_type = 'probabilistic'),
   (select count(*) from {_links.REFUSED}),
@@ -244,7 +247,8 @@ from {_ids.RETIRED} r where a.customer_id = r.retired_customer_id and r.customer
   (select count(*) from {_ids.EVENTS} where event = 'merged'),
   (select count(distinct customer_id) from {_ids.EVENTS} where event = 'split'),
   (select count(*) from {_ids.EVENTS} where event = 'retired'),
-  (select count(*) from _identity_customers_stage where is_active and is_oversized)""").fetchone()
+  (select count(*) from _identity_customers_stage where is_active and is_oversized)""",
+        )
         names = (
             "deterministic_links",
             "probabilistic_links",

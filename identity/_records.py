@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import scalar
 from identity import _standardise as std
 from identity import _watermark
 from identity._config import ATTRIBUTES, IdentityConfig, IdentityMapping
@@ -148,7 +149,7 @@ def extract_records(
     from identity import _guards  # imports this module: bound late
 
     _guards.apply(con, config)
-    return con.execute(f"select count(*) from {RECORDS}").fetchone()[0]
+    return scalar(con, f"select count(*) from {RECORDS}")
 
 
 def _lookup_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig, country: str) -> None:
@@ -319,7 +320,7 @@ from standardised s""")
     )
     con.execute("drop table _identity_raw_keyed")
     if reuse:
-        kept = con.execute("select count(*) from _identity_records_kept").fetchone()[0]
+        kept = scalar(con, "select count(*) from _identity_records_kept")
         log.info("standardisation: %d unchanged records kept from the previous run", kept)
         con.execute("drop table _identity_records_kept")
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cdp.warehouse import scalar
 from identity import (
     _cluster,
     _decisions,
@@ -92,7 +93,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
                 con, mappings, config, reuse_previous=has_previous and not full
             )
             _decisions.ensure_tables(con)
-            reread = con.execute(f"select n from {REREAD}").fetchone()[0]
+            reread = scalar(con, f"select n from {REREAD}")
             nulled = standardisation_nulls(con)
         mode = "incremental" if has_previous and not full else "full"
         if mode == "incremental" and _retrained_since_last_run(con, path):
@@ -161,7 +162,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
 
 def _retrained_since_last_run(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """Links scored by an older model should not survive a retrain."""
-    last = con.execute("select max(finished_at) from identity.runs").fetchone()[0]
+    last = scalar(con, "select max(finished_at) from identity.runs")
     if last is None or not path.exists():
         return False
     trained_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
@@ -196,9 +197,12 @@ create or replace temp table _identity_scope_records as
 select record_id from {_ids.PREVIOUS} where customer_id in (select * from {_ids.SCOPE_CUSTOMERS})
   and record_id in ({present})
 union select record_id from _identity_rescored""")
-        leaks = con.execute("""select count(*) from _identity_edges
+        leaks = scalar(
+            con,
+            """select count(*) from _identity_edges
 where (record_id_l in (select * from _identity_scope_records))
-   <> (record_id_r in (select * from _identity_scope_records))""").fetchone()[0]
+   <> (record_id_r in (select * from _identity_scope_records))""",
+        )
         if leaks:
             log.warning("%d links cross the incremental scope; re-clustering everything", leaks)
             _scope(con, "full")
@@ -248,7 +252,7 @@ union all select * from ({_decisions.must_link_edges_sql()})""")
         "select record_id_l as record_id from _identity_scope_edges "
         "union select record_id_r from _identity_scope_edges"
     )
-    if con.execute("select count(*) from _identity_scope_edges").fetchone()[0]:
+    if scalar(con, "select count(*) from _identity_scope_edges"):
         components = _model.cluster(
             splink,
             f"select record_id from ({linked})",

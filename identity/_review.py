@@ -23,6 +23,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import scalar
 from identity import _decisions
 from identity._config import IdentityConfig
 from identity._records import RECORDS
@@ -101,11 +102,12 @@ def persist_review(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> No
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
-        con.execute(
+        scalar(
+            con,
             "select count(*) from duckdb_tables() where schema_name = 'identity' "
             "and table_name = ?",
             [name],
-        ).fetchone()[0]
+        )
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import scalar
 from identity import _decisions, _guards, _links, _model, _persist, _review
 from identity._records import RECORDS
 
@@ -83,7 +84,7 @@ union select record_id from ({_decisions.changed_since_last_run_sql()})""")
         "create or replace temp table _identity_new_model_records as "
         + model_records_sql("record_id in (select record_id from _identity_rescored)")
     )
-    new = con.execute("select count(*) from _identity_new_model_records").fetchone()[0]
+    new = scalar(con, "select count(*) from _identity_new_model_records")
     if new == 0:
         _links.create_empty(con)
         return 0

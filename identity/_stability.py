@@ -14,6 +14,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from cdp.warehouse import one_row
 from identity import _ids
 from identity._config import IdentityConfig
 from identity._records import RECORDS
@@ -40,7 +41,9 @@ class ChurnGateError(RuntimeError):
 
 def compute(con: duckdb.DuckDBPyConnection, run_id: str, mode: str, config: IdentityConfig):
     """Churn of this run against the previous state (temp tables of the run in progress)."""
-    row = con.execute(f"""
+    row = one_row(
+        con,
+        f"""
 with now_members as (
   select c.record_id, a.customer_id from {_ids.CLUSTERS} c join {_ids.ASSIGNED} a using (cluster_id)
 ), known as (
@@ -53,7 +56,8 @@ select count(*), count(*) filter (where before <> after),
   (select count(distinct customer_id) from {_ids.EVENTS} where event = 'split'),
   (select count(*) from {_ids.EVENTS} where event = 'created'),
   (select count(*) from {_ids.EVENTS} where event = 'retired')
-from known""").fetchone()
+from known""",
+    )
     previous, changed = row[0], row[1]
     ceiling = (
         config.stability.max_changed_share_incremental

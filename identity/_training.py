@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cdp.warehouse import one_row
 from identity import _plan
 from identity._config import IdentityConfig
 from identity._model import _QUIET, settings_creator
@@ -125,7 +126,7 @@ def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig, support=No
     from splink import block_on
     from splink.internals.exceptions import EMTrainingException  # not re-exported
 
-    missing, tried = set(plan.comparisons), []
+    missing, tried = set(plan.comparisons), list[list[str]]()
     floor = config.training.min_pairs_per_estimate
     while missing and (session := _plan.next_training_session(plan, config, tried, missing)):
         tried.append(session)
@@ -417,11 +418,12 @@ def warn_if_outgrown(
     if not trained:
         return
     columns = _plan.ATTRIBUTE_COLUMNS
-    counts = con.execute(
+    counts = one_row(
+        con,
         "select "
         + ", ".join(f"count({c})" for c in columns)
-        + f" from {MATCH_RECORDS} where not is_anonymous"
-    ).fetchone()
+        + f" from {MATCH_RECORDS} where not is_anonymous",
+    )
     now = set(_plan.plan_from_counts(dict(zip(columns, counts, strict=True)), config).comparisons)
     if now - trained:
         log.warning(

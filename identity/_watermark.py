@@ -16,6 +16,8 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import one_row
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -69,11 +71,14 @@ def changed_keys(con: duckdb.DuckDBPyConnection, mappings: list[IdentityMapping]
 
     if not table_exists(con, "identity", "extraction_state"):
         return False
-    lost, stale = con.execute(f"""select
+    lost, stale = one_row(
+        con,
+        f"""select
   (select count(*) from {STATE} s left join {CURRENT} c using (raw_table, batch_id)
    where c.row_count is null or c.row_count < s.row_count),
   (select count(*) from {CURRENT} where state_hash not in (select state_hash from {STATE}))
-    + (select cast(count(*) = 0 as integer) from {STATE})""").fetchone()
+    + (select cast(count(*) = 0 as integer) from {STATE})""",
+    )
     if lost or stale:
         log.info("raw batches shrank or the mappings changed: reading every raw row")
         return False

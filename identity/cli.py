@@ -288,8 +288,8 @@ def decide_command(
     try:
         with _connect() as con:
             if file is not None:
-                done = import_decisions(con, file, by=by, reason=reason)
-                typer.echo(f"{len(done)} decisions recorded from {file}")
+                imported = import_decisions(con, file, by=by, reason=reason)
+                typer.echo(f"{len(imported)} decisions recorded from {file}")
             elif action == "list":
                 _print_decisions(list_decisions(con, include_revoked))
             elif action == "revoke":

@@ -60,8 +60,13 @@ class Contract(BaseModel):
         field = cls.model_fields[info.field_name]
         if value is not None and any(isinstance(m, NotInFuture) for m in field.metadata):
             now = dt.datetime.now() + dt.timedelta(days=1)
-            limit = now if isinstance(value, dt.datetime) else now.date()
-            if value > limit:
+            if isinstance(value, dt.datetime):
+                in_future = value > now
+            elif isinstance(value, dt.date):
+                in_future = value > now.date()
+            else:
+                raise TypeError(f"NotInFuture marks dates and timestamps, not {type(value)}")
+            if in_future:
                 raise ValueError("must not be in the future")
         return value
 
@@ -229,7 +234,8 @@ class ColumnRule:
     birth_date: bool = False
 
 
-_SQL_TYPES = {
+# Keyed by the annotation a field unwraps to (any object), so a lookup needs no cast.
+_SQL_TYPES: dict[object, str] = {
     str: "VARCHAR",
     int: "INTEGER",
     Decimal: "DECIMAL(12,2)",

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cdp import erasure
+from cdp.warehouse import scalar
 from ingestion.contracts import ColumnRule
 
 if TYPE_CHECKING:
@@ -106,12 +107,14 @@ def already_loaded(
 
 def size_loaded(con: duckdb.DuckDBPyConnection, source: str, entity: str, size: int) -> bool:
     """True when a file of exactly ``size`` bytes was loaded for this entity (content may match)."""
-    row = con.execute(
-        "select count(*) from ops.load_ledger where source = ? and entity = ? "
-        "and file_size_bytes = ? and status = 'loaded'",
-        [source, entity, size],
-    ).fetchone()
-    return bool(row[0])
+    return bool(
+        scalar(
+            con,
+            "select count(*) from ops.load_ledger where source = ? and entity = ? "
+            "and file_size_bytes = ? and status = 'loaded'",
+            [source, entity, size],
+        )
+    )
 
 
 def record(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:

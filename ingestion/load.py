@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import one_row
 from ingestion import field_issues, landing, ledger, readers, reload, suppression
 from ingestion.definitions import (
     EntityDefinition,
@@ -104,14 +105,17 @@ def _write(
         "from _bad where reason is not null",
         [*head, result.started_at],
     )
-    counts = con.execute("""
+    counts = one_row(
+        con,
+        """
         select (select count(*) from _staged) + (select count(*) from _bad),
                (select count(*) from _staged where _reason is null and not _suppressed),
                (select count(*) from _staged where _reason is not null and not _suppressed)
                  + (select count(*) from _bad where reason is not null),
                (select count(*) from _staged where _suppressed)
                  + (select count(*) from _bad where reason is null)
-    """).fetchone()
+    """,
+    )
     result.rows_read, result.rows_accepted, result.rows_quarantined, result.rows_suppressed = counts
     if result.rows_read != result.rows_accepted + result.rows_quarantined + result.rows_suppressed:
         raise RuntimeError(f"counts do not reconcile: {counts}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import one_row, scalar
 from ingestion import readers, suppression
 from ingestion.contracts import ColumnRule
 from ingestion.definitions import EntityDefinition
@@ -206,7 +207,7 @@ def stage_file(
         con.execute(statement)
     rules = entity_rules(entity)
     query = staging_query(entity, rules, rows, encoding_clean=clean)
-    if not con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]:
+    if not scalar(con, "select current_setting('preserve_insertion_order')"):
         raise RuntimeError(
             "ingestion numbers rows by scan order: the connection must keep DuckDB's default "
             "preserve_insertion_order = true (see cdp.warehouse.connect)"
@@ -230,11 +231,14 @@ def stage_file(
 
 
 def check_encoding(con: duckdb.DuckDBPyConnection, entity: EntityDefinition) -> None:
-    broken, total = con.execute("""
+    broken, total = one_row(
+        con,
+        """
         select (select count(*) from _staged where _encoding_broken)
                  + (select count(*) from _bad where _encoding_broken),
                (select count(*) from _staged) + (select count(*) from _bad)
-    """).fetchone()
+    """,
+    )
     if total and broken / total > entity.max_encoding_error_ratio:
         raise FileReadError(
             f"{broken} of {total} rows are not valid {entity.encoding} (or are UTF-8 read as a "

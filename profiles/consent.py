@@ -24,7 +24,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from cdp.identifiers import email_typed_sql
-from cdp.warehouse import columns_of, table_exists
+from cdp.warehouse import columns_of, one_row, table_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -133,9 +133,10 @@ select customer_id, channel, is_granted, decided_at, source
 from consent.history
 qualify row_number() over (partition by customer_id, channel
                            order by decided_at desc, is_granted asc, source) = 1""")
-        counts = con.execute(
-            "select (select count(*) from consent.history), (select count(*) from consent.current)"
-        ).fetchone()
+        counts = one_row(
+            con,
+            "select (select count(*) from consent.history), (select count(*) from consent.current)",
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")

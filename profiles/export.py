@@ -179,7 +179,7 @@ def export_golden_records(
     """
     if mode not in ("full", "incremental"):
         raise ExportError(f"mode must be 'full' or 'incremental', not {mode!r}")
-    formats = formats or load_exports_config(settings.exports_config_path).golden_records.formats
+    formats = formats or [*load_exports_config(settings.exports_config_path).golden_records.formats]
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ExportError(f"unknown export format(s) {sorted(unknown)}; use {list(FORMATS)}")

@@ -14,6 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 FORMATS = ("parquet", "csv", "jsonl")
 Format = Literal["parquet", "csv", "jsonl"]
+
+
+def _formats(*formats: Format) -> list[Format]:
+    """A fresh default list per model, typed as formats (a bare list literal infers list[str])."""
+    return list(formats)
+
+
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -48,11 +55,11 @@ class Audience(_Strict):
     segments: list[str] = Field(default_factory=list)
     filters: list[Filter] = Field(default_factory=list)
     identifiers: Literal["clear", "hashed"] = "clear"
-    formats: list[Format] = Field(default_factory=lambda: ["csv"])
+    formats: list[Format] = Field(default_factory=lambda: _formats("csv"))
 
 
 class GoldenRecordsConfig(_Strict):
-    formats: list[Format] = Field(default_factory=lambda: ["parquet"])
+    formats: list[Format] = Field(default_factory=lambda: _formats("parquet"))
 
 
 class ExportsConfig(_Strict):

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cdp.warehouse import one_row, scalar
 from profiles import export_dialect
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def write_data_file(
     else:
         written_sql, options = select_sql, _COPY_OPTIONS[fmt]
     con.execute(f"copy ({written_sql}) to '{escaped}' ({options})")
-    rows = con.execute(f"select count(*) from ({select_sql})").fetchone()[0]
+    rows = scalar(con, f"select count(*) from ({select_sql})")
     return file_entry(path, fmt, rows)
 
 
@@ -172,15 +173,15 @@ def _filter_parquet(
         f"select name from parquet_schema('{escaped}') where type = 'BYTE_ARRAY'"
     ).fetchall()
     if not columns:
-        return con.execute(f"select count(*) from read_parquet('{escaped}')").fetchone()[0], 0
+        return scalar(con, f"select count(*) from read_parquet('{escaped}')"), 0
     con.execute("create or replace temp table _erasure_needles(needle varchar)")
     con.executemany("insert into _erasure_needles values (?)", [[n] for n in needles])
     hit = " or ".join(
         f'lower(trim("{c[0]}")) in (select needle from _erasure_needles)' for c in columns
     )
-    total, removed = con.execute(
-        f"select count(*), count(*) filter (where {hit}) from read_parquet('{escaped}')"
-    ).fetchone()
+    total, removed = one_row(
+        con, f"select count(*), count(*) filter (where {hit}) from read_parquet('{escaped}')"
+    )
     if removed:
         partial = path.with_name(f".{path.name}.partial")
         partial_escaped = str(partial).replace("'", "''")

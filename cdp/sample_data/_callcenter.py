@@ -83,8 +83,8 @@ def _plant_junk(rng: random.Random, callers: list[Person]) -> dict[str, str]:
 
 def _name(rng: random.Random, person: Person) -> str:
     first, last = person.first_name, person.last_name
-    if rng.random() < 0.04 and nickname(first):
-        first = nickname(first)
+    if rng.random() < 0.04 and (nick := nickname(first)):
+        first = nick
         person.cases.append("nickname")
     if rng.random() < 0.04:
         last = typo(last, rng)

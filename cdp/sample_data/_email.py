@@ -52,8 +52,8 @@ class Subscriber:
 def _names(rng: random.Random, person: Person, profile: Profile) -> tuple[str, str]:
     first = person.first_name if rng.random() < profile.subscriber_first_name else ""
     last = person.last_name if rng.random() < profile.subscriber_last_name else ""
-    if first and rng.random() < 0.04 and nickname(first):
-        first = nickname(first)
+    if first and rng.random() < 0.04 and (nick := nickname(first)):
+        first = nick
         person.cases.append("nickname")
     if rng.random() < 0.3:
         first, last = fold(first), fold(last)

@@ -11,7 +11,7 @@ import bisect
 import csv
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -147,8 +147,10 @@ class CsvWriter(BatchWriter):
         if isinstance(row, bytes):
             self.handles[batch].flush()
             self.handles[batch].buffer.write(row)
-        else:
+        elif isinstance(row, Iterable):
             self.writers[batch].writerow(row)
+        else:
+            raise TypeError(f"a CSV row is a sequence of fields or raw bytes, not {row!r}")
         self.rows[batch] += 1
 
     def _close(self) -> None:

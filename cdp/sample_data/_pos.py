@@ -203,7 +203,7 @@ def write_pos(
         min_malformed=4,
     )
     receipts = _Receipts(rng, products, popularity, timeline, writer)
-    result, taken = PosResult(), set()
+    result, taken = PosResult(), set[str]()
     stores = [code for code, _, _ in STORES]
     members = [p for p in people if p.has_card]
     first_customer: list[str] = []

@@ -91,8 +91,8 @@ def _account_rows(
         email, _ = email_variant(email, rng)
         person.cases.append("email_variant")
     first = person.first_name
-    if rng.random() < 0.03 and nickname(first):
-        first = nickname(first)
+    if rng.random() < 0.03 and (nick := nickname(first)):
+        first = nick
         person.cases.append("nickname")
     phone = phone_any_format(person.phone, rng) if rng.random() < 0.6 else None
     birth = person.birth_date if rng.random() < 0.85 else None

@@ -69,7 +69,7 @@ class _Cookie:
             login_at = max(account.created, self.first_seen)
             starts = sorted([s for s in starts if s != login_at] + [login_at])
         for start in starts:
-            if login_at is None or start < login_at:
+            if account is None or login_at is None or start < login_at:
                 self._session(start, None, False, buyer)
             elif start == login_at:
                 self._session(start, account.account_id, True, buyer)

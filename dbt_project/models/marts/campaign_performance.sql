@@ -48,7 +48,8 @@ final as (
         recipients.unsubscribes,
         cast(recipients.unique_opens * 1.0 / nullif(recipients.delivered, 0) as decimal(6, 4)) as open_rate,
         cast(recipients.unique_clicks * 1.0 / nullif(recipients.delivered, 0) as decimal(6, 4)) as click_rate,
-        cast(recipients.unique_clicks * 1.0 / nullif(recipients.unique_opens, 0) as decimal(6, 4)) as click_to_open_rate,
+        cast(recipients.unique_clicks * 1.0 / nullif(recipients.unique_opens, 0) as decimal(6, 4))
+            as click_to_open_rate,
         recipients.clicking_customers,
         coalesce(revenue.attributed_orders, 0) as attributed_orders,
         cast(coalesce(revenue.attributed_revenue, 0) as decimal(14, 2)) as attributed_revenue

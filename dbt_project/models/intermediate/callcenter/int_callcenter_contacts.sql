@@ -13,8 +13,10 @@ final as (
     select
         tickets.*,
         identity_keys.customer_id,
-        tickets.ticket_status in ('open', 'escalated')
-            and tickets.contact_reason in {{ sql_list(var('complaint_reasons')) }} as is_open_complaint
+        (
+            tickets.ticket_status in ('open', 'escalated')
+            and tickets.contact_reason in {{ sql_list(var('complaint_reasons')) }}
+        ) as is_open_complaint
     from tickets
     left join identity_keys
         on tickets.ticket_id = identity_keys.source_key

@@ -19,7 +19,8 @@ sessions as (
 
 item_views as (
     select * from {{ ref('int_web_items_unnested') }}
-    where event_name = 'view_item'
+    where
+        event_name = 'view_item'
         and customer_id is not null
 ),
 
@@ -37,10 +38,14 @@ email_metrics as (
     select
         customer_id,
         sum(case when was_sent then 1 else 0 end) as emails_sent,
-        sum(case when was_opened then 1 else 0 end) * 1.0
-            / nullif(sum(case when was_delivered or was_opened then 1 else 0 end), 0) as email_open_rate,
-        sum(case when was_clicked then 1 else 0 end) * 1.0
-            / nullif(sum(case when was_delivered or was_opened then 1 else 0 end), 0) as email_click_rate,
+        (
+            sum(case when was_opened then 1 else 0 end) * 1.0
+            / nullif(sum(case when was_delivered or was_opened then 1 else 0 end), 0)
+        ) as email_open_rate,
+        (
+            sum(case when was_clicked then 1 else 0 end) * 1.0
+            / nullif(sum(case when was_delivered or was_opened then 1 else 0 end), 0)
+        ) as email_click_rate,
         max(last_opened_at) as last_email_opened_at,
         max(case when was_unsubscribed then 1 else 0 end) = 1 as has_unsubscribe_action,
         max(case when was_bounced then 1 else 0 end) = 1 as has_bounce_action
@@ -67,7 +72,9 @@ web_metrics as (
 ),
 
 products_bought as (
-    select distinct customer_id, sku
+    select distinct
+        customer_id,
+        sku
     from order_lines
     where sku is not null
 ),
@@ -80,8 +87,9 @@ viewed_not_bought as (
         max(item_views.event_at) as last_viewed_at
     from item_views
     left join products_bought
-        on item_views.customer_id = products_bought.customer_id
-        and item_views.sku = products_bought.sku
+        on
+            item_views.customer_id = products_bought.customer_id
+            and item_views.sku = products_bought.sku
     where products_bought.sku is null
     group by item_views.customer_id, item_views.sku
 ),
@@ -89,7 +97,7 @@ viewed_not_bought as (
 viewed_not_bought_ranked as (
     select
         *,
-        row_number() over (partition by customer_id order by last_viewed_at desc, sku) as view_rank
+        row_number() over (partition by customer_id order by last_viewed_at desc, sku asc) as view_rank
     from viewed_not_bought
 ),
 
@@ -131,10 +139,14 @@ final as (
         cast(email_metrics.email_open_rate as decimal(6, 4)) as email_open_rate,
         cast(email_metrics.email_click_rate as decimal(6, 4)) as email_click_rate,
         email_metrics.last_email_opened_at,
-        coalesce(email_metrics.has_unsubscribe_action, false)
-            or coalesce(subscription_metrics.has_unsubscribed_status, false) as is_email_unsubscribed,
-        coalesce(email_metrics.has_bounce_action, false)
-            or coalesce(subscription_metrics.has_cleaned_status, false) as has_email_bounced,
+        (
+            coalesce(email_metrics.has_unsubscribe_action, false)
+            or coalesce(subscription_metrics.has_unsubscribed_status, false)
+        ) as is_email_unsubscribed,
+        (
+            coalesce(email_metrics.has_bounce_action, false)
+            or coalesce(subscription_metrics.has_cleaned_status, false)
+        ) as has_email_bounced,
         web_metrics.web_sessions,
         web_metrics.last_web_visit_at,
         viewed_not_bought_metrics.products_viewed_not_bought_count,

@@ -25,12 +25,20 @@ totals as (
         orders.customer_id,
         count(*) as order_count,
         sum(orders.revenue) as lifetime_revenue,
-        sum(case when orders.ordered_at > {{ dbt.dateadd('day', -365, 'reporting_date.as_of_date') }}
-            and orders.ordered_at < {{ dbt.dateadd('day', 1, 'reporting_date.as_of_date') }}
-            then orders.revenue else 0 end) as revenue_last_12_months,
-        sum(case when orders.ordered_at > {{ dbt.dateadd('day', -365, 'reporting_date.as_of_date') }}
-            and orders.ordered_at < {{ dbt.dateadd('day', 1, 'reporting_date.as_of_date') }}
-            then 1 else 0 end) as orders_last_12_months,
+        sum(case
+            when
+                orders.ordered_at > {{ dbt.dateadd('day', -365, 'reporting_date.as_of_date') }}
+                and orders.ordered_at < {{ dbt.dateadd('day', 1, 'reporting_date.as_of_date') }}
+                then orders.revenue
+            else 0
+        end) as revenue_last_12_months,
+        sum(case
+            when
+                orders.ordered_at > {{ dbt.dateadd('day', -365, 'reporting_date.as_of_date') }}
+                and orders.ordered_at < {{ dbt.dateadd('day', 1, 'reporting_date.as_of_date') }}
+                then 1
+            else 0
+        end) as orders_last_12_months,
         sum(orders.margin) as lifetime_margin,
         sum(orders.cost_known_revenue) as cost_known_revenue,
         min(orders.ordered_at) as first_order_at,
@@ -95,8 +103,9 @@ final as (
         coalesce(attribution.email_attributed_revenue, 0) as email_attributed_revenue
     from totals
     left join store_ranks
-        on totals.customer_id = store_ranks.customer_id
-        and store_ranks.store_rank = 1
+        on
+            totals.customer_id = store_ranks.customer_id
+            and store_ranks.store_rank = 1
     left join top_categories
         on totals.customer_id = top_categories.customer_id
     left join attribution

@@ -26,7 +26,8 @@ final as (
     from customers
     inner join sources_present
         on customers.customer_id = sources_present.customer_id
-    where customers.is_active
+    where
+        customers.is_active
         and not customers.is_anonymous
 )
 

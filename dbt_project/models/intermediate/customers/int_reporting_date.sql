@@ -31,9 +31,9 @@ latest_activity as (
 final as (
     select
         {%- if var('as_of_date') %}
-        cast('{{ var("as_of_date") }}' as date) as as_of_date,
+            cast('{{ var("as_of_date") }}' as date) as as_of_date,
         {%- else %}
-        cast(max(latest_at) as date) as as_of_date,
+            cast(max(latest_at) as date) as as_of_date,
         {%- endif %}
         {{ "'var'" if var('as_of_date') else "'latest_activity'" }} as as_of_date_origin
     from latest_activity

@@ -5,7 +5,8 @@ with
 
 orders as (
     select * from {{ ref('int_orders') }}
-    where customer_id is not null
+    where
+        customer_id is not null
         and order_channel = 'store'
 ),
 
@@ -72,8 +73,9 @@ accounts_created as (
         {{ dbt.concat(["'account '", "accounts.web_account_id"]) }} as detail
     from accounts
     inner join identity_keys
-        on identity_keys.identity_type = 'web_account'
-        and accounts.web_account_id = identity_keys.source_key
+        on
+            identity_keys.identity_type = 'web_account'
+            and accounts.web_account_id = identity_keys.source_key
     group by accounts.web_account_id
 ),
 
@@ -88,8 +90,9 @@ subscription_changes as (
         {{ dbt.concat(["'newsletter '", "subscribers.subscriber_status"]) }} as detail
     from subscribers
     inner join identity_keys
-        on identity_keys.identity_type = 'email_subscriber'
-        and subscribers.email_subscriber_key = identity_keys.source_key
+        on
+            identity_keys.identity_type = 'email_subscriber'
+            and subscribers.email_subscriber_key = identity_keys.source_key
     where coalesce(subscribers.status_changed_at, subscribers.opted_in_at) is not null
 ),
 
@@ -113,7 +116,8 @@ callcenter_touchpoints as (
         'callcenter' as channel,
         'ticket_opened' as event_type,
         cast(null as decimal(14, 2)) as amount,
-        {{ dbt.concat(["contact_channel", "': '", "coalesce(contact_reason, '?')", "' ('", "ticket_status", "')'"]) }} as detail
+        {{ dbt.concat(["contact_channel", "': '", "coalesce(contact_reason, '?')", "' ('", "ticket_status", "')'"]) }}
+            as detail
     from callcenter_contacts
 ),
 

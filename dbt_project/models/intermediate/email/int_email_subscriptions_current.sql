@@ -7,12 +7,17 @@ subscribers as (
 
 identity_keys as (
     select * from {{ ref('int_identity_keys_resolved') }}
-    where identity_type = 'email_subscriber'
+    where
+        identity_type = 'email_subscriber'
         and customer_id is not null
 ),
 
 latest as (
-    {{ deduplicate_latest('subscribers', 'email_subscriber_key', 'status_changed_at desc, loaded_at desc, subscriber_version_id') }}
+    {{ deduplicate_latest(
+        'subscribers',
+        'email_subscriber_key',
+        'status_changed_at desc, loaded_at desc, subscriber_version_id',
+    ) }}
 ),
 
 final as (

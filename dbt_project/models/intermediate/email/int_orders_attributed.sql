@@ -9,7 +9,8 @@ orders as (
 
 clicks as (
     select * from {{ ref('int_email_activity_attached') }}
-    where activity_type = 'click'
+    where
+        activity_type = 'click'
         and customer_id is not null
 ),
 
@@ -23,13 +24,14 @@ clicks_before_orders as (
         clicks.activity_at as clicked_at,
         row_number() over (
             partition by orders.order_id
-            order by clicks.activity_at desc, clicks.campaign_id
+            order by clicks.activity_at desc, clicks.campaign_id asc
         ) as click_rank
     from orders
     inner join clicks
-        on orders.customer_id = clicks.customer_id
-        and clicks.activity_at <= orders.ordered_at
-        and clicks.activity_at > {{ dbt.dateadd('day', -1 * var('attribution_window_days'), 'orders.ordered_at') }}
+        on
+            orders.customer_id = clicks.customer_id
+            and orders.ordered_at >= clicks.activity_at
+            and clicks.activity_at > {{ dbt.dateadd('day', -1 * var('attribution_window_days'), 'orders.ordered_at') }}
 ),
 
 final as (

@@ -44,7 +44,8 @@ final as (
         ) as last_reactivated_at,
         max(
             case
-                when revenue_12_months_at_order >= {{ var('vip_min_revenue_12m') }}
+                when
+                    revenue_12_months_at_order >= {{ var('vip_min_revenue_12m') }}
                     and revenue_12_months_at_order - revenue < {{ var('vip_min_revenue_12m') }}
                     then ordered_at
             end

@@ -44,7 +44,12 @@ store_lines as (
 
 web_lines as (
     select
-        {{ dbt.concat(["'web:'", "web_purchase_lines.transaction_id", "':'", "cast(web_purchase_lines.item_position as varchar)"]) }} as order_line_id,
+        {{ dbt.concat([
+            "'web:'",
+            "web_purchase_lines.transaction_id",
+            "':'",
+            "cast(web_purchase_lines.item_position as varchar)",
+        ]) }} as order_line_id,
         {{ dbt.concat(["'web:'", "web_purchase_lines.transaction_id"]) }} as order_id,
         web_purchase_lines.customer_id,
         'web' as order_channel,

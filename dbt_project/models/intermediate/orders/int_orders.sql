@@ -21,7 +21,8 @@ line_totals as (
         sum(quantity) as item_quantity,
         count(*) as line_count,
         sum(case when line_cost is not null then line_revenue end) as cost_known_revenue,
-        sum(line_cost) as cost
+        -- `cost` is the documented column name (_intermediate.yml); DuckDB does not reserve it.
+        sum(line_cost) as cost  -- noqa: RF04
     from order_lines
     group by order_id
 ),
@@ -49,7 +50,7 @@ final as (
         coalesce(line_totals.item_quantity, 0) as item_quantity,
         coalesce(line_totals.line_count, 0) as line_count,
         cast(line_totals.cost_known_revenue as decimal(14, 2)) as cost_known_revenue,
-        cast(line_totals.cost as decimal(14, 2)) as cost,
+        cast(line_totals.cost as decimal(14, 2)) as cost,  -- noqa: RF04
         cast(line_totals.cost_known_revenue - line_totals.cost as decimal(14, 2)) as margin
     from line_totals
     full outer join web_orders

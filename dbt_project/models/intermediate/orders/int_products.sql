@@ -12,7 +12,11 @@ ranked as (
 ),
 
 known_costs as (
-    {{ deduplicate_latest('(select * from receipt_lines where unit_cost is not null)', 'sku', 'sold_at desc, receipt_line_id desc') }}
+    {{ deduplicate_latest(
+        '(select * from receipt_lines where unit_cost is not null)',
+        'sku',
+        'sold_at desc, receipt_line_id desc',
+    ) }}
 ),
 
 final as (

@@ -4,7 +4,8 @@ with
 
 web_events as (
     select * from {{ ref('int_web_events_attached') }}
-    where event_name in ('view_item', 'add_to_cart', 'purchase')
+    where
+        event_name in ('view_item', 'add_to_cart', 'purchase')
         and items_json is not null
         and items_json <> '[]'
 ),
@@ -19,19 +20,20 @@ unnested as (
         transaction_id,
         unnest(from_json(
             items_json,
-            '[{"item_id": "VARCHAR", "item_name": "VARCHAR", "item_category": "VARCHAR", "price": "DECIMAL(12,2)", "quantity": "INTEGER"}]'
+            -- from_json needs its structure as one constant string literal, so it stays on one line.
+            '[{"item_id": "VARCHAR", "item_name": "VARCHAR", "item_category": "VARCHAR", "price": "DECIMAL(12,2)", "quantity": "INTEGER"}]'  -- noqa: LT05
         )) as item
     from web_events
 ),
 
 final as (
     select
-        web_event_id,
-        customer_id,
-        web_user_pseudo_id,
-        event_name,
-        event_at,
-        transaction_id,
+        unnested.web_event_id,
+        unnested.customer_id,
+        unnested.web_user_pseudo_id,
+        unnested.event_name,
+        unnested.event_at,
+        unnested.transaction_id,
         item.item_id as sku,
         item.item_name as product_name,
         item.item_category as category,

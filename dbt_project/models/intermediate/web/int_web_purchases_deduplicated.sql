@@ -4,7 +4,8 @@ with
 
 purchase_events as (
     select * from {{ ref('int_web_events_attached') }}
-    where event_name = 'purchase'
+    where
+        event_name = 'purchase'
         and transaction_id is not null
 ),
 

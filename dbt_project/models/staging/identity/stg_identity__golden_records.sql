@@ -9,11 +9,11 @@ source as (
 final as (
     select
         customer_id,
-        {%- for attribute in attributes %}
+    {%- for attribute in attributes %}
         {{ attribute }},
         {{ attribute }}_source,
         {{ attribute }}_updated_at{{ "," if not loop.last }}
-        {%- endfor %}
+    {%- endfor %}
     from source
 )
 

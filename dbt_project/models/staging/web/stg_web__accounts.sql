@@ -10,7 +10,8 @@ deduplicated as (
 
 final as (
     select
-        {{ dbt.concat(["account_id", "':'", "cast(coalesce(updated_at, created_at) as varchar)"]) }} as account_version_id,
+        {{ dbt.concat(["account_id", "':'", "cast(coalesce(updated_at, created_at) as varchar)"]) }}
+            as account_version_id,
         account_id as web_account_id,
         email_opt_in,
         sms_opt_in,
