@@ -143,7 +143,7 @@ class SplinkTables:
                     f"(select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n "
                     f"from {table} where {key_ok} and ({has}) group by {', '.join(keys)}))"
                 )
-            counts = self.con.execute("select " + ", ".join(parts)).fetchone()
+            counts = one_row(self.con, "select " + ", ".join(parts))
             return {label: int(n) for label, n in zip(carrying, counts, strict=True)}
         frame = self._frames[name].as_pandas_dataframe().dropna(subset=keys)
         result = {}
@@ -157,10 +157,11 @@ class SplinkTables:
         of squared term frequencies): the u of an exact match on it."""
         if self.is_duckdb:
             table = f"{SCRATCH}.main.{self._frames[name].physical_name}"
-            value = self.con.execute(
+            value = scalar(
+                self.con,
                 f"select sum(n * n) / pow(sum(n), 2) from (select count(*) n from {table} "
-                f"where {column} is not null group by {column})"
-            ).fetchone()[0]
+                f"where {column} is not null group by {column})",
+            )
             return float(value or 0.0)
         shares = self._frames[name].as_pandas_dataframe()[column].value_counts(normalize=True)
         return float((shares**2).sum())

@@ -53,14 +53,14 @@ def _score(con, settings, config, a: str, b: str) -> dict[str, Any]:
         pair = [
             _row(con, f"select * from ({records}) where record_id = ?", [key])[0] for key in (a, b)
         ]
-        scored = linker.inference.score_pair(*pair, include_found_by_blocking_rules=True)
+        scored = linker.inference.score_pair(pair[0], pair[1], include_found_by_blocking_rules=True)
         row = _row(con, f"select * from {splink.read(scored, 'explain_pair_scored')}", [])[0]
     labels = level_labels(model)
-    comparisons = []
+    comparisons: list[dict[str, Any]] = []
     for name, gammas in labels.items():
         if f"gamma_{name}" not in row:
             continue
-        weight = (row.get(f"mw_{name}") or 0.0) + (row.get(f"mw_tf_adj_{name}") or 0.0)
+        weight = float(row.get(f"mw_{name}") or 0.0) + float(row.get(f"mw_tf_adj_{name}") or 0.0)
         comparisons.append(
             {"comparison": name, "level": gammas.get(row[f"gamma_{name}"]), "weight": weight}
         )

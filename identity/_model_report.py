@@ -84,7 +84,7 @@ def write_charts(settings: Settings, out: Path) -> Path:
     frame = pd.DataFrame({c: ["x"] for c in columns})
     frame["birth_date"] = pd.to_datetime(["2000-01-01"])
     linker = Linker(DuckDBAPI().register(frame), model, log_level=logging.WARNING)
-    charts = [
+    charts: list[tuple[str, Any]] = [
         ("Match weights per comparison level", linker.visualisations.match_weights_chart()),
         ("m and u probabilities", linker.visualisations.m_u_parameters_chart()),
     ]

@@ -179,7 +179,7 @@ def _prior_m(position: int, count: int, u: float | None) -> float:
 
 
 def apply_m_priors(
-    model: dict[str, Any], unseen: set[str] = frozenset()
+    model: dict[str, Any], unseen: frozenset[str] | set[str] = frozenset()
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Stated prior m for every level training left unestimated: every level of the
     comparisons in ``unseen`` (no session saw them), and any level Splink could not estimate
