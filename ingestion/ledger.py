@@ -128,3 +128,14 @@ def record(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
             result.finished_at,
         ],
     )
+
+
+def loaded_files_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Which files the raw layer holds, in one comparable string (count and a hash of the
+    loaded batches): equal fingerprints mean no file was loaded in between."""
+    ensure_ops_tables(con)
+    count, digest = con.execute(
+        "select count(*), md5(coalesce(string_agg(batch_id, ',' order by batch_id), '')) "
+        "from ops.load_ledger where status = 'loaded'"
+    ).fetchone()
+    return f"{count}:{digest}"
