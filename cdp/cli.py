@@ -16,6 +16,7 @@ import typer
 COMMAND_MODULES = (
     "cdp.sample_data.cli",
     "ingestion.cli",
+    "ingestion.sources_cli",
     "identity.cli",
     "profiles.cli",
     "profiles.export_cli",
@@ -23,6 +24,7 @@ COMMAND_MODULES = (
     "expectations.cli",
     "cdp.pipeline_cli",
     "cdp.sql_cli",
+    "api.cli",
 )
 
 app = typer.Typer(
@@ -57,7 +59,7 @@ _mount_commands()
 
 # Errors the platform raises on purpose carry a message that says what and what to do:
 # the user gets that message, not a traceback (`--verbose` keeps the traceback).
-_OWN_PACKAGES = ("cdp", "ingestion", "identity", "profiles", "expectations")
+_OWN_PACKAGES = ("cdp", "ingestion", "identity", "profiles", "expectations", "api")
 
 
 def _is_own_error(error: BaseException) -> bool:
@@ -74,3 +76,7 @@ def main() -> None:
             raise
         print(f"error: {error}", file=sys.stderr)
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

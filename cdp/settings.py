@@ -9,6 +9,7 @@ it down; packages never read the environment themselves.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,47 +23,67 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CDP_", extra="ignore")
 
     project_dir: Path = PROJECT_DIR
-    data_dir: Path | None = None
-    landing_dir: Path | None = None
-    truth_dir: Path | None = None
-    duckdb_path: Path | None = None
-    export_dir: Path | None = None
-    reports_dir: Path | None = None
-    model_dir: Path | None = None
-    config_dir: Path | None = None
-    sources_dir: Path | None = None
-    identity_config_path: Path | None = None
-    quality_config_path: Path | None = None
-    exports_config_path: Path | None = None
-    orchestration_config_path: Path | None = None
-    dbt_project_dir: Path | None = None
-    airflow_home: Path | None = None
+    # Every path below is derived in `_derive_paths` unless given explicitly; the `Path()`
+    # defaults only keep the declared type `Path` (never None) for the code that reads them.
+    data_dir: Path = Path()
+    landing_dir: Path = Path()
+    truth_dir: Path = Path()
+    duckdb_path: Path = Path()
+    export_dir: Path = Path()
+    reports_dir: Path = Path()
+    model_dir: Path = Path()
+    tmp_dir: Path = Path()
+    config_dir: Path = Path()
+    sources_dir: Path = Path()
+    identity_config_path: Path = Path()
+    quality_config_path: Path = Path()
+    exports_config_path: Path = Path()
+    orchestration_config_path: Path = Path()
+    dbt_project_dir: Path = Path()
+    airflow_home: Path = Path()
     run_id: str | None = None
+    # Tombstone salt: a secret per installation; the shipped default is refused by the
+    # pipeline and `forget` (cdp.erasure.salts). Earlier salts, comma-separated, keep the
+    # erasures they wrote matching after a rotation (docs/privacy.md).
     erasure_salt: str = "change-me-per-installation"
+    erasure_previous_salts: str = ""
+    api_keys_path: Path = Path()
+    api_host: str = "127.0.0.1"
+    api_port: int = 8600
 
-    @model_validator(mode="after")
-    def _derive_paths(self) -> Settings:
-        data = self.data_dir = (self.data_dir or self.project_dir / "data").resolve()
-        config = self.config_dir = (self.config_dir or self.project_dir / "config").resolve()
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_paths(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        given = {key: value for key, value in values.items() if value is not None}
+        project = Path(given.get("project_dir", PROJECT_DIR))
+        data = Path(given.get("data_dir", project / "data")).resolve()
+        config = Path(given.get("config_dir", project / "config")).resolve()
         defaults = {
+            "data_dir": data,
+            "config_dir": config,
             "landing_dir": data / "landing",
             "truth_dir": data / "truth",
             "duckdb_path": data / "warehouse" / "cdp.duckdb",
             "export_dir": data / "exports",
             "reports_dir": data / "reports",
             "model_dir": data / "models",
+            # scratch copies stay in the data folder (erasure and backups know it), not /tmp
+            "tmp_dir": data / "tmp",
             "sources_dir": config / "sources",
             "identity_config_path": config / "identity.yml",
             "quality_config_path": config / "quality.yml",
             "exports_config_path": config / "exports.yml",
             "orchestration_config_path": config / "orchestration.yml",
-            "dbt_project_dir": self.project_dir / "dbt_project",
+            "dbt_project_dir": project / "dbt_project",
             "airflow_home": data / "airflow",
+            "api_keys_path": data / "api" / "api_keys.yml",
         }
         for field, default in defaults.items():
-            value = getattr(self, field)
-            setattr(self, field, Path(value).resolve() if value is not None else default)
-        return self
+            value = given.get(field)
+            given[field] = Path(value).resolve() if value is not None else default
+        return given
 
     def ensure_dirs(self) -> None:
         """Create the data folders the pipeline writes into."""
@@ -77,6 +98,6 @@ class Settings(BaseSettings):
             path.mkdir(parents=True, exist_ok=True)
 
 
-def get_settings(**overrides: object) -> Settings:
+def get_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with explicit overrides winning."""
     return Settings(**overrides)

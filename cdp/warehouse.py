@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import duckdb
@@ -18,10 +18,16 @@ if TYPE_CHECKING:
 
 @contextmanager
 def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse read-write, creating its folder; closed on exit."""
+    """Open the warehouse read-write, creating its folder; closed on exit.
+
+    First finishes a compaction an interrupted erasure left owing (:mod:`cdp.compaction`).
+    """
     import duckdb
 
+    from cdp import compaction
+
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    compaction.finish_pending(settings.duckdb_path)
     con = duckdb.connect(str(settings.duckdb_path))
     try:
         yield con
@@ -64,3 +70,18 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
         [schema, table],
     ).fetchone()
     return bool(row and row[0])
+
+
+def one_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
+) -> tuple[Any, ...]:
+    """The single row a query returns (an aggregate, a lookup that must exist)."""
+    row = con.execute(sql, params or []).fetchone()
+    if row is None:
+        raise LookupError(f"query returned no row: {sql.strip().splitlines()[0][:120]}")
+    return row
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
+    """The first column of the single row a query returns (``select count(*) ...``)."""
+    return one_row(con, sql, params)[0]

@@ -7,6 +7,7 @@ The mapping from raw tables to identity records lives in each source definition
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Literal
@@ -24,8 +25,9 @@ ATTRIBUTES = (
     "city",
     "address_line",
 )
-# Inputs a mapping may give; `full_name` is split into first/last by standardisation.
-INPUT_ATTRIBUTES = (*ATTRIBUTES, "full_name")
+# Inputs a mapping may give; `full_name` is split into first/last by standardisation;
+# `country` (per row) says how postcodes and phones are read.
+INPUT_ATTRIBUTES = (*ATTRIBUTES, "full_name", "country")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -51,6 +53,15 @@ class IdentityMapping(_Strict):
         default_factory=dict,
         description="identifier type -> SQL expression; equal values link deterministically",
     )
+    country: str | None = Field(
+        None,
+        description="ISO alpha-2 country of these records (postcodes, phones), default the "
+        "source's `country:`, then standardisation.default_phone_region; a `country` "
+        "attribute (per row) wins",
+    )
+    min_birth_date: dt.date | None = Field(
+        None, description="earliest plausible birth date here; default standardisation's"
+    )
     source: str = ""  # filled from the file it was read from
     table: str | None = None  # the entity's `table:` in that file, when it names one
 
@@ -68,6 +79,34 @@ class IdentityMapping(_Strict):
         if unknown:
             raise ValueError(f"unknown attributes {unknown}; allowed: {list(INPUT_ATTRIBUTES)}")
         return value
+
+    @field_validator("strong_identifiers", mode="before")
+    @classmethod
+    def _presets(cls, value: object) -> object:
+        """``{sql: ..., standardise: preset}`` becomes the preset's SQL over ``sql``."""
+        if not isinstance(value, dict):
+            return value
+        from identity._identifiers import identifier_sql
+
+        compiled = {}
+        for name, spec in value.items():
+            if isinstance(spec, dict):
+                unknown = sorted(set(spec) - {"sql", "standardise"})
+                if unknown or "sql" not in spec:
+                    raise ValueError(
+                        f"strong identifier {name!r}: give `sql:` (over the raw row) and "
+                        f"optionally `standardise:`; unknown keys {unknown}"
+                    )
+                spec = identifier_sql(spec["sql"], spec.get("standardise", "text"))
+            compiled[name] = spec
+        return compiled
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        from cdp.countries import check_country
+
+        return check_country(value)
 
     @field_validator("strong_identifiers")
     @classmethod
@@ -256,6 +295,8 @@ def load_identity_mappings(sources_dir: Path) -> list[IdentityMapping]:
             except ValidationError as error:
                 raise _explain(path, error, prefix=f"identities[{index}].") from error
             mapping.source = source
+            if mapping.country is None and data.get("country"):
+                mapping.country = str(data["country"]).strip().upper()
             entities = data.get("entities")
             if isinstance(entities, dict) and mapping.entity not in entities:
                 raise IdentityConfigError(

@@ -14,6 +14,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from identity._truth import load_truth
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -109,29 +111,26 @@ def _no_match_message(con: duckdb.DuckDBPyConnection, truth: Path, rows: int) ->
 
 def evaluate(settings: Settings, truth_path: Path | None = None) -> dict[str, Any]:
     """Compare identity.customer_records with a truth file (identity_type, source_key,
-    person_id); by default truth_dir/identity_truth.csv, written by `cdp generate`."""
+    person_id; or source, key, person_id in the export's terms, see :mod:`identity._truth`);
+    by default truth_dir/identity_truth.csv, written by `cdp generate`."""
     from cdp.warehouse import connect, table_exists
 
     truth = truth_path or settings.truth_dir / "identity_truth.csv"
     if not truth.exists():
         raise TruthNotFoundError(
             f"{truth}: not found; run `cdp generate`, or give your own truth file "
-            "(CSV with identity_type, source_key, person_id) with --truth"
+            "(CSV with source, key, person_id, the key as your export writes it) with --truth"
         )
     with connect(settings) as con:
         if not table_exists(con, "identity", "customer_records"):
             raise EvaluationError("no identities resolved yet: run `cdp identity resolve` first")
-        con.execute(f"""create or replace temp table _identity_truth as
-select identity_type, source_key, person_id
-from read_csv('{truth}', header = true, all_varchar = true)""")
+        truth_rows = load_truth(con, truth, settings)
         con.execute("""create or replace temp table _identity_eval as
 select t.identity_type, t.source_key, t.person_id, m.customer_id, r.is_anonymous
 from _identity_truth t
 join identity.customer_records m using (identity_type, source_key)
 join identity.identity_records r using (record_id)""")
-        truth_rows, matched = con.execute(
-            "select (select count(*) from _identity_truth), (select count(*) from _identity_eval)"
-        ).fetchone()
+        matched = con.execute("select count(*) from _identity_eval").fetchone()[0]
         if matched == 0:
             raise EvaluationError(_no_match_message(con, truth, truth_rows))
         unmatched = truth_rows - matched

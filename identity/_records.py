@@ -27,6 +27,9 @@ RECORDS = "_identity_records_stage"
 STRONG_IDS = "_identity_strong_ids_stage"
 REREAD = "_identity_reread_count"  # records read from the raw layer this run
 _EPOCH = "timestamp '1900-01-01'"
+# what a mapping's attributes may read; `country` only steers standardisation
+RAW_INPUTS = (*ATTRIBUTES, "full_name", "country")
+NULLED = "_identity_standardisation_nulled"  # per source, attribute: values dropped this run
 
 
 class IdentitySourceError(RuntimeError):
@@ -37,7 +40,7 @@ def _raw_extract_sql(mapping: IdentityMapping, only: str | None = None) -> str:
     attrs = mapping.attributes
     columns = [
         f"cast(({attrs[a]}) as varchar) as raw_{a}" if a in attrs else f"null::varchar as raw_{a}"
-        for a in (*ATTRIBUTES, "full_name")
+        for a in RAW_INPUTS
     ]
     first_seen = mapping.first_seen_at or mapping.last_seen_at or "null"
     last_seen = mapping.last_seen_at or mapping.first_seen_at or "null"
@@ -45,7 +48,7 @@ def _raw_extract_sql(mapping: IdentityMapping, only: str | None = None) -> str:
     where = f"where {' and '.join(filters)}" if filters else ""
     picked = ",\n  ".join(
         f"arg_max(raw_{a}, _order) filter (where raw_{a} is not null) as raw_{a}"
-        for a in (*ATTRIBUTES, "full_name")
+        for a in RAW_INPUTS
     )
     return f"""
 with base as (
@@ -141,14 +144,14 @@ def extract_records(
         )
     )
     unread = [m.identity_type for m in mappings] if partial else []
-    _standardise(con, config, reuse_previous, unread)
+    _standardise(con, config, reuse_previous, unread, mappings)
     from identity import _guards  # imports this module: bound late
 
     _guards.apply(con, config)
     return con.execute(f"select count(*) from {RECORDS}").fetchone()[0]
 
 
-def _lookup_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+def _lookup_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig, country: str) -> None:
     """Caller names split in SQL; phones SQL cannot read go through `phonenumbers`, once per
     distinct value (only new and changed records on an incremental run)."""
     import pyarrow as pa
@@ -158,19 +161,18 @@ def _lookup_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None
         "create or replace temp table _identity_name_split as "
         + std.split_full_name_sql("_identity_raw_todo", "raw_full_name", cfg)
     )
-    phones = [
-        r[0]
-        for r in con.execute(
-            f"select distinct raw_phone from _identity_raw_todo where raw_phone is not null "
-            f"and ({std.phone_sql('raw_phone')}) is null"
-        ).fetchall()
-    ]
+    # French spellings are read in SQL; everything else, and every other country's
+    # numbers, through phonenumbers with the record's country as region
+    phones = con.execute(
+        f"select distinct raw_phone, {country} as phone_region from _identity_raw_todo r "
+        f"where raw_phone is not null "
+        f"and ({country} <> 'FR' or ({std.phone_sql('raw_phone')}) is null)"
+    ).fetchall()
     phone_map = pa.table(
         {
-            "raw_phone": pa.array(phones, pa.string()),
-            "phone_fallback": pa.array(
-                [std.phone_e164(p, cfg.default_phone_region) for p in phones], pa.string()
-            ),
+            "raw_phone": pa.array([p for p, _ in phones], pa.string()),
+            "phone_region": pa.array([r for _, r in phones], pa.string()),
+            "phone_fallback": pa.array([std.phone_e164(p, r) for p, r in phones], pa.string()),
         }
     )
     con.register("_identity_phone_fallback", phone_map)
@@ -186,11 +188,15 @@ def _settings_hash(config: IdentityConfig) -> str:
 
 
 def _key_raw_rows(
-    con: duckdb.DuckDBPyConnection, config: IdentityConfig, reuse: bool, unread: list[str]
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    reuse: bool,
+    unread: list[str],
+    per_source: str = "''",
 ) -> None:
     """Fingerprint each raw record; keep the stored rows of unchanged ones (``reuse``), and
     of every record of the ``unread`` identity types whose source keys were not re-read."""
-    raw_columns = ", ".join(f"r.raw_{a}" for a in (*ATTRIBUTES, "full_name"))
+    raw_columns = ", ".join(f"r.raw_{a}" for a in RAW_INPUTS)
     con.execute(f"""
 create or replace temp table _identity_raw_keyed as
 with identified as (
@@ -202,7 +208,7 @@ select r.identity_type || ':' || r.source_key as record_id, r.*, i.identifiers,
   -- what the sources say about the record, and how it was standardised: any change
   -- standardises and re-scores the record (hash() keeps NULLs apart from empty strings)
   cast(hash('{_settings_hash(config)}', {raw_columns}, r.first_seen_at, r.last_seen_at,
-            i.identifiers) as varchar) as fingerprint
+            i.identifiers, {per_source}) as varchar) as fingerprint
 from _identity_raw_stage r
 left join identified i on i.record_id = r.identity_type || ':' || r.source_key""")
     con.execute("drop view _identity_raw_stage")
@@ -228,19 +234,45 @@ select * from _identity_raw_keyed anti join _identity_records_kept using (record
         )
 
 
+def _per_type(mappings: list[IdentityMapping], value, sql_type: str) -> str:
+    """SQL picking a per-mapping setting by the record's identity type (NULL when unset)."""
+
+    def literal(setting: object) -> str:
+        return "'" + str(setting).replace("'", "''") + "'"
+
+    cases = " ".join(
+        f"when '{m.identity_type}' then {literal(value(m))}"
+        for m in mappings
+        if value(m) is not None
+    )
+    return f"cast(case r.identity_type {cases} end as {sql_type})" if cases else f"null::{sql_type}"
+
+
 def _standardise(
-    con: duckdb.DuckDBPyConnection, config: IdentityConfig, reuse: bool, unread: list[str]
+    con: duckdb.DuckDBPyConnection,
+    config: IdentityConfig,
+    reuse: bool,
+    unread: list[str],
+    mappings: list[IdentityMapping] | None = None,
 ) -> None:
     cfg = config.standardisation
-    _key_raw_rows(con, config, reuse, unread)
-    _lookup_maps(con, config)
+    mappings = mappings or []
+    source_country = _per_type(mappings, lambda m: m.country, "varchar")
+    earliest = _per_type(mappings, lambda m: m.min_birth_date, "date")
+    country = (
+        f"coalesce(nullif(upper(trim(r.raw_country)), ''), {source_country}, "
+        f"'{cfg.default_phone_region}')"
+    )
+    _key_raw_rows(con, config, reuse, unread, f"{source_country}, {earliest}")
+    _lookup_maps(con, config, country)
     attributes = {
         "first_name": std.name_sql("coalesce(r.raw_first_name, n.split_first)", cfg),
         "last_name": std.name_sql("coalesce(r.raw_last_name, n.split_last)", cfg),
         "email": std.email_sql("r.raw_email", cfg),
-        "phone": f"coalesce({std.phone_sql('r.raw_phone')}, p.phone_fallback)",
-        "birth_date": std.birth_date_sql("r.raw_birth_date", cfg),
-        "postcode": std.postcode_sql("r.raw_postcode"),
+        "phone": f"coalesce(case when {country} = 'FR' then {std.phone_sql('r.raw_phone')} "
+        "end, p.phone_fallback)",
+        "birth_date": std.birth_date_sql("r.raw_birth_date", cfg, earliest),
+        "postcode": std.postcode_sql("r.raw_postcode", country),
         "city": std.city_sql("r.raw_city"),
         "address_line": std.address_sql("r.raw_address_line"),
     }
@@ -257,13 +289,20 @@ def _standardise(
             attributes[name] = "null::date" if name == "birth_date" else "null::varchar"
     selects = ",\n  ".join(f"{sql} as {name}" for name, sql in attributes.items())
     con.execute(f"""
-create or replace temp table {RECORDS} as
-with standardised as (
+create or replace temp table _identity_standardised as
   select r.record_id, r.identity_type, r.source, r.source_key, {selects}, r.first_seen_at,
-    r.last_seen_at, r.identifiers, r.fingerprint
+    r.last_seen_at, r.identifiers, r.fingerprint, {country} as _country,
+    {", ".join(f"r.raw_{a}" for a in attributes)}
   from _identity_raw_todo r
   left join _identity_name_split n using (raw_full_name)
-  left join _identity_phone_fallback p using (raw_phone)
+  left join _identity_phone_fallback p
+    on p.raw_phone = r.raw_phone and p.phone_region = {country}""")
+    _count_nulled(con, list(attributes))
+    con.execute(f"""
+create or replace temp table {RECORDS} as
+with standardised as (
+  select * exclude (_country, {", ".join(f"raw_{a}" for a in attributes)})
+  from _identity_standardised
 )
 {"select * from _identity_records_kept union all by name" if reuse else ""}
 select s.* exclude (identifiers, fingerprint),
@@ -271,6 +310,7 @@ select s.* exclude (identifiers, fingerprint),
            s.postcode, s.city, s.address_line) is null and s.identifiers is null as is_anonymous,
   s.fingerprint
 from standardised s""")
+    con.execute("drop table _identity_standardised")
     con.execute("drop table _identity_name_split")
     con.unregister("_identity_phone_fallback")
     con.execute(f"drop {'table' if reuse else 'view'} _identity_raw_todo")
@@ -282,3 +322,56 @@ from standardised s""")
         kept = con.execute("select count(*) from _identity_records_kept").fetchone()[0]
         log.info("standardisation: %d unchanged records kept from the previous run", kept)
         con.execute("drop table _identity_records_kept")
+
+
+_NULL_HINTS = {
+    "postcode": "not a {country} postcode: set `country:` on the source (or a `country` "
+    "attribute per row)",
+    "phone": "not a {country} phone number: set `country:` on the source, or check the column",
+    "birth_date": "unparsable, in the future or before the earliest birth date (a source's "
+    "`min_birth_date`, standardisation.min_birth_year)",
+    "email": "not an e-mail address",
+}
+
+
+def _count_nulled(con: duckdb.DuckDBPyConnection, attributes: list[str]) -> None:
+    """Count, per source, attribute and country, the values standardisation turned into
+    NULL (into :data:`NULLED`), and warn about each: nothing is dropped silently."""
+    counted = " union all ".join(
+        f"select source, identity_type, '{a}' as attribute, _country as country, "
+        f"count(*) filter (where {a} is null) as nulled, count(*) as present "
+        f"from _identity_standardised where raw_{a} is not null group by all"
+        for a in attributes
+        if a not in ("first_name", "last_name")  # names come from a split, not one value
+    )
+    con.execute(
+        f"create or replace temp table {NULLED} as "
+        f"select * from ({counted}) where nulled > 0 order by source, attribute, country"
+    )
+    for source, identity_type, attribute, country, nulled, present in con.execute(
+        f"select * from {NULLED}"
+    ).fetchall():
+        hint = _NULL_HINTS.get(attribute, "not in its standard form").format(country=country)
+        log.warning(
+            "standardisation: %s.%s (%s) %s: %s of %s values nulled, %s",
+            source,
+            identity_type,
+            country,
+            attribute,
+            f"{nulled:,}",
+            f"{present:,}",
+            hint,
+        )
+
+
+def standardisation_nulls(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """What the last :func:`extract_records` nulled: source, identity type, attribute,
+    country, values nulled and values present (a run summary's ``standardisation_nulled``)."""
+    import duckdb
+
+    try:
+        cursor = con.execute(f"select * from {NULLED}")
+    except duckdb.CatalogException:
+        return []
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

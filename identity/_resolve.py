@@ -28,7 +28,7 @@ from identity import (
 )
 from identity._backend import SplinkTables
 from identity._config import IdentityConfig, load_identity_config, load_identity_mappings
-from identity._records import RECORDS, REREAD, extract_records
+from identity._records import RECORDS, REREAD, extract_records, standardisation_nulls
 
 if TYPE_CHECKING:
     import duckdb
@@ -93,6 +93,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
             )
             _decisions.ensure_tables(con)
             reread = con.execute(f"select n from {REREAD}").fetchone()[0]
+            nulled = standardisation_nulls(con)
         mode = "incremental" if has_previous and not full else "full"
         if mode == "incremental" and _retrained_since_last_run(con, path):
             log.info("the model was retrained since the last run: re-resolving everything")
@@ -152,6 +153,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
         "changed_share": stability["changed_share"],
         "churn_gate": gate,
         "stage_seconds": stage.seconds,
+        "standardisation_nulled": nulled,
     }
     log.info("identity run %s (%s): %s", run_id, mode, summary)
     return summary

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
+from cdp import identifiers
 from identity._config import StandardisationConfig
 
 
@@ -38,46 +38,45 @@ def name_sql(expr: str, config: StandardisationConfig) -> str:
 
 
 def email_sql(expr: str, config: StandardisationConfig) -> str:
-    """Lower/trim, typo domains fixed, +tags dropped, dots dropped for dotless providers."""
-    cleaned = f"regexp_replace(lower(trim({expr})), '\\s', '', 'g')"
-    local = f"regexp_replace(split_part({cleaned}, '@', 1), '\\+.*$', '')"
-    domain = f"split_part({cleaned}, '@', 2)"
-    typo_cases = " ".join(
-        f"when {_quote(typo.lower())} then {_quote(fixed.lower())}"
-        for typo, fixed in config.email_domain_typos.items()
-    )
-    fixed_domain = f"(case {domain} {typo_cases} else {domain} end)" if typo_cases else domain
-    dotless = ", ".join(_quote(d) for d in config.dotless_email_domains) or "''"
-    canonical_local = (
-        f"(case when {fixed_domain} in ({dotless}) then replace({local}, '.', '') else {local} end)"
-    )
-    return (
-        f"case when regexp_matches({cleaned}, '^[^@]+@[^@]+\\.[a-z]{{2,}}$') "
-        f"then {canonical_local} || '@' || {fixed_domain} end"
-    )
+    """Canonical e-mail (:func:`cdp.identifiers.email_canonical_sql`, the one definition)."""
+    return identifiers.email_canonical_sql(expr, config)
 
 
 def phone_sql(expr: str) -> str:
-    """French numbers in their usual spellings to E.164; NULL when SQL cannot tell.
+    """E.164 phone where SQL can tell (:func:`cdp.identifiers.phone_e164_sql`)."""
+    return identifiers.phone_e164_sql(expr)
 
-    Levels of recognition, in order: ``+33 6 ..``/``+33 (0)6 ..``; ``0033 6 ..``;
-    ``33 6 ..``; national ``06 ..``; nine digits whose leading 0 was lost (``612345678``).
+
+def postcode_sql(expr: str, country: str | None = None) -> str:
+    """A postcode in its country's standard form; NULL when it is not one.
+
+    ``country`` is SQL giving the ISO alpha-2 code (default: French rules only).
+    - FR: five digits; four digits regain the leading zero a spreadsheet dropped
+      (``6000`` -> ``06000``);
+    - GB: outward and inward code, one space (``sw1a1aa`` -> ``SW1A 1AA``);
+    - US: the five-digit ZIP (``02134-1234`` -> ``02134``);
+    - elsewhere: upper-case letters and digits, 3 to 10 of them (``d-10115`` -> ``D10115``).
     """
-    digits = f"regexp_replace({expr}, '[^0-9+]', '', 'g')"
-    return (
-        f"case when regexp_matches({digits}, '^(\\+33|0033|33)0?[1-9][0-9]{{8}}$') "
-        f"then '+33' || right({digits}, 9) "
-        f"when regexp_matches({digits}, '^0?[1-9][0-9]{{8}}$') then '+33' || right({digits}, 9) "
-        f"end"
-    )
-
-
-def postcode_sql(expr: str) -> str:
-    """Five digits; four digits regain the leading zero a spreadsheet dropped."""
     digits = f"regexp_replace(cast({expr} as varchar), '[^0-9]', '', 'g')"
-    return (
+    french = (
         f"case when length({digits}) = 5 then {digits} "
         f"when length({digits}) = 4 then '0' || {digits} end"
+    )
+    if country is None:
+        return french
+    alnum = f"upper(regexp_replace(cast({expr} as varchar), '[^0-9A-Za-z]', '', 'g'))"
+    british = (
+        f"case when regexp_full_match({alnum}, '[A-Z]{{1,2}}[0-9][A-Z0-9]?[0-9][A-Z]{{2}}') "
+        f"then left({alnum}, length({alnum}) - 3) || ' ' || right({alnum}, 3) end"
+    )
+    american = (
+        f"case when regexp_full_match({digits}, '[0-9]{{5}}([0-9]{{4}})?') "
+        f"then left({digits}, 5) end"
+    )
+    other = f"case when length({alnum}) between 3 and 10 then {alnum} end"
+    return (
+        f"case {country} when 'FR' then {french} when 'GB' then {british} "
+        f"when 'US' then {american} else {other} end"
     )
 
 
@@ -89,13 +88,17 @@ def city_sql(expr: str) -> str:
     return f"nullif({saint}, '')"
 
 
-def birth_date_sql(expr: str, config: StandardisationConfig) -> str:
-    """A plausible DATE or NULL (placeholders like 1900-01-01 and future dates dropped)."""
+def birth_date_sql(expr: str, config: StandardisationConfig, earliest: str | None = None) -> str:
+    """A plausible DATE or NULL (placeholders like 1900-01-01 and future dates dropped).
+
+    ``earliest`` is SQL giving a per-record lower bound (a source's ``min_birth_date``,
+    exclusive), default ``min_birth_year``-01-01.
+    """
     value = f"try_cast({expr} as date)"
-    return (
-        f"case when {value} > make_date({config.min_birth_year}, 1, 1) "
-        f"and {value} <= current_date then {value} end"
-    )
+    floor = f"make_date({config.min_birth_year}, 1, 1)"
+    if earliest is not None:
+        floor = f"coalesce({earliest}, {floor})"
+    return f"case when {value} > {floor} and {value} <= current_date then {value} end"
 
 
 def address_sql(expr: str) -> str:
@@ -185,15 +188,6 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-@lru_cache(maxsize=200_000)
 def phone_e164(text: str, region: str) -> str | None:
-    """E.164 through `phonenumbers` for what the SQL patterns did not recognise."""
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """E.164 through `phonenumbers` (:func:`cdp.identifiers.phone_e164`)."""
+    return identifiers.phone_e164(text, region)

@@ -56,13 +56,24 @@ def resolve_command(
         f"{summary['oversized_customers']} oversized; {100 * summary['changed_share']:.2f}% of "
         f"known records changed customer (gate {summary['churn_gate']}). {stages}"
     )
+    for row in summary.get("standardisation_nulled", []):
+        typer.secho(
+            f"standardisation nulled {row['attribute']} of {row['source']} "
+            f"({row['identity_type']}, country {row['country']}): {row['nulled']:,} of "
+            f"{row['present']:,} values (see the log for the reason)",
+            fg="yellow",
+        )
 
 
 @identity_app.command("evaluate")
 def evaluate_command(
     truth: Annotated[
         Path | None,
-        typer.Option(help="CSV of identity_type, source_key, person_id; default: the generator's"),
+        typer.Option(
+            help="CSV of source, key, person_id (the source definition's name and the key as "
+            "the export writes it), or identity_type, source_key, person_id; default: the "
+            "generator's"
+        ),
     ] = None,
 ) -> None:
     """Pairwise and B-cubed precision/recall/F1 against the generator's truth."""

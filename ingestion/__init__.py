@@ -8,5 +8,13 @@ been loaded when some could not be.
 from ingestion.definitions import DefinitionError
 from ingestion.ledger import FileResult
 from ingestion.load import IngestionError, IngestReport, ingest
+from ingestion.reload import ReloadRequest
 
-__all__ = ["DefinitionError", "FileResult", "IngestReport", "IngestionError", "ingest"]
+__all__ = [
+    "DefinitionError",
+    "FileResult",
+    "IngestReport",
+    "IngestionError",
+    "ReloadRequest",
+    "ingest",
+]

@@ -1,5 +1,9 @@
 """Canonical row contracts: one pydantic model per raw entity.
 
+Only what identifies a row is required (and, for a till line, what makes it a sale: the
+article, quantity and price the marts sum); every other field is optional: missing, it
+loads as NULL, and invalid, it is nulled and counted (``on_invalid`` in a definition).
+
 The models are the single statement of what a valid row is (types, required fields,
 bounds, allowed values, patterns, dates not in the future). Ingestion never validates row
 by row in Python: :func:`column_rules` turns a model into plain rules that
@@ -32,7 +36,16 @@ Json = Annotated[str, JsonText()]
 Money = Annotated[Decimal, Field(max_digits=12, decimal_places=2)]
 PastTimestamp = Annotated[dt.datetime, NotInFuture()]
 PastDate = Annotated[dt.date, NotInFuture()]
-BirthDate = Annotated[dt.date, NotInFuture(), Field(ge=dt.date(1900, 1, 1))]
+
+
+class BirthDateBounds:
+    """Marker: a birth date, bounded per source (``birth_dates:`` of a definition)."""
+
+
+# Dates before 1900 are storable (public person files, genealogy CRMs); a definition
+# narrows the bounds for its source. The floor only rejects what no person can have.
+BIRTH_DATE_FLOOR = dt.date(1800, 1, 1)
+BirthDate = Annotated[dt.date, NotInFuture(), BirthDateBounds(), Field(ge=BIRTH_DATE_FLOOR)]
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
@@ -128,7 +141,7 @@ class EmailSubscriber(Contract):
     email: str = Field(pattern=EMAIL_PATTERN)
     first_name: str | None = None
     last_name: str | None = None
-    status: Literal["subscribed", "unsubscribed", "cleaned", "pending"]
+    status: Literal["subscribed", "unsubscribed", "cleaned", "pending"] | None = None
     opted_in_at: PastTimestamp | None = None
     status_changed_at: PastTimestamp | None = None
     postcode: str | None = None
@@ -158,9 +171,9 @@ class CallCenterTicket(Contract):
     caller_phone: str | None = None
     caller_email: str | None = None
     loyalty_card_id: str | None = None
-    contact_channel: Literal["phone", "chat", "email"]
+    contact_channel: Literal["phone", "chat", "email"] | None = None
     reason: str | None = None
-    status: Literal["open", "closed", "escalated"]
+    status: Literal["open", "closed", "escalated"] | None = None
     duration_seconds: int | None = Field(None, ge=0, le=86400)
     csat: int | None = Field(None, ge=1, le=5)
     verbatim: str | None = None
@@ -181,6 +194,9 @@ class Contact(Contract):
     postcode: str | None = None
     city: str | None = None
     country: str | None = None
+    # A national or CRM identifier (SSN, NIR, customer number): declared as a strong
+    # identifier or compared attribute under the source's `identities:`.
+    national_id: str | None = None
     email_opt_in: bool | None = None
     sms_opt_in: bool | None = None
     created_at: PastTimestamp | None = None
@@ -210,6 +226,7 @@ class ColumnRule:
     allowed: tuple[str, ...] = ()
     pattern: str | None = None
     not_in_future: bool = False
+    birth_date: bool = False
 
 
 _SQL_TYPES = {
@@ -269,6 +286,7 @@ def column_rules(contract: type[Contract]) -> list[ColumnRule]:
                 allowed=allowed,
                 pattern=pattern,
                 not_in_future=any(isinstance(m, NotInFuture) for m in metadata),
+                birth_date=any(isinstance(m, BirthDateBounds) for m in metadata),
             )
         )
     return rules

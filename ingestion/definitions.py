@@ -7,6 +7,7 @@ and is accepted but ignored here.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Literal
@@ -14,7 +15,10 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cdp.countries import check_country
 from ingestion.contracts import CONTRACTS, Contract, column_rules
+from ingestion.landing import glob_problem
+from ingestion.policy import check_field_policies
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 EPOCH_FORMATS = {"epoch_s", "epoch_ms", "epoch_us"}
@@ -33,19 +37,48 @@ class ColumnSource(BaseModel):
     ``event_params`` list. With ``structure`` (a DuckDB JSON structure, as for
     ``from_json``), ``value`` is the column's JSON already parsed into it: fields reading the
     same column with the same structure share one parse.
+
+    Without ``column``, ``sql`` is an expression over the whole source row: any column of
+    the same file by its export name (``concat_ws(' ', street_number, street_name)``; a
+    JSONL row is its text, ``line``). ``default`` is the text a field takes when the export
+    lacks it or leaves it empty. ``on_invalid`` says what a value breaking the contract
+    does: ``null`` (the value is dropped and counted, the row kept) or ``quarantine`` (the
+    row goes to ``ops.quarantine``); by default ``null`` for optional fields.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    column: str = Field(min_length=1)
+    column: str | None = Field(None, min_length=1)
     sql: str | None = None
     structure: str | None = None
+    default: str | int | float | bool | None = None
+    on_invalid: Literal["null", "quarantine"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _yaml_null(cls, data: object) -> object:
+        # YAML reads `on_invalid: null` as no value at all: written out, it means "null"
+        if isinstance(data, dict) and "on_invalid" in data and data["on_invalid"] is None:
+            return {**data, "on_invalid": "null"}
+        return data
 
     @model_validator(mode="after")
     def _structure_feeds_sql(self) -> ColumnSource:
         if self.structure and not self.sql:
             raise ValueError("`structure:` parses the column for `sql:`; add the `sql:` using it")
+        if self.structure and not self.column:
+            raise ValueError("`structure:` parses `column:`; name the column it parses")
+        if not self.column and not self.sql and self.default is None:
+            raise ValueError(
+                "give `column:` (the export's column), `sql:` (an expression over the row) "
+                "or `default:` (a constant)"
+            )
         return self
+
+    @property
+    def whole_row(self) -> bool:
+        """True when ``sql`` reads the whole source row rather than one column's ``value``."""
+        return bool(self.sql) and not self.column
 
 
 class Booleans(BaseModel):
@@ -55,6 +88,21 @@ class Booleans(BaseModel):
 
     true_values: list[str] = ["true", "1", "o", "oui", "y", "yes"]
     false_values: list[str] = ["false", "0", "n", "non", "no"]
+
+
+class BirthDateBounds(BaseModel):
+    """Birth dates this source may hold; outside them a birth date is invalid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min: dt.date = dt.date(1800, 1, 1)
+    max: dt.date | None = Field(None, description="default: not in the future")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BirthDateBounds:
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"birth_dates.max {self.max} is before birth_dates.min {self.min}")
+        return self
 
 
 class EntityDefinition(BaseModel):
@@ -76,12 +124,21 @@ class EntityDefinition(BaseModel):
     columns: dict[str, ColumnSource]
     personal_data: dict[Literal["email", "phone"], list[str]] = Field(default_factory=dict)
     max_encoding_error_ratio: float = Field(0.1, ge=0, le=1)
+    birth_dates: BirthDateBounds = Field(default_factory=lambda: BirthDateBounds())
     table: str | None = Field(
         None,
         description="raw table written (schema raw), default <source>__<entity>; a second "
         "system of the same kind names the first one's table (pos__receipt_lines) so that "
         "identity, consent and the marts read both",
     )
+
+    @field_validator("files")
+    @classmethod
+    def _inside_landing(cls, value: str) -> str:
+        problem = glob_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("table")
     @classmethod
@@ -124,13 +181,7 @@ class EntityDefinition(BaseModel):
                 f"columns {unknown} are not fields of contract {self.contract!r}; "
                 f"its fields are {list(rules)}"
             )
-        missing = [
-            name for name, rule in rules.items() if rule.required and name not in self.columns
-        ]
-        if missing:
-            raise ValueError(
-                f"contract {self.contract!r} requires {missing}: map them under `columns:`"
-            )
+        check_field_policies(self, rules)
         for kind, fields in self.personal_data.items():
             stray = sorted(set(fields) - set(self.columns))
             if stray:
@@ -154,6 +205,11 @@ class SourceDefinition(BaseModel):
 
     source: str
     description: str | None = None
+    country: str | None = Field(
+        None,
+        description="ISO 3166 alpha-2 country of the people in this source (postcodes, "
+        "phones); read by identity standardisation, default its default_phone_region",
+    )
     entities: dict[str, EntityDefinition] = Field(min_length=1)
     identities: object = None  # read by the identity package, not by ingestion
     path: Path | None = Field(None, exclude=True)
@@ -164,6 +220,11 @@ class SourceDefinition(BaseModel):
         if not NAME.match(value):
             raise ValueError(f"{value!r} must be lower_snake_case (it names raw tables)")
         return value
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        return check_country(value)
 
     @field_validator("entities")
     @classmethod

@@ -26,7 +26,7 @@ create table if not exists ops.load_ledger (
     rows_accepted bigint,
     rows_quarantined bigint,
     rows_suppressed bigint,
-    status varchar not null,          -- loaded | failed | skipped_duplicate
+    status varchar not null,          -- loaded | failed | skipped_duplicate | replaced
     error varchar,
     started_at timestamp not null,
     finished_at timestamp
@@ -70,6 +70,13 @@ class FileResult:
     started_at: datetime = field(default_factory=datetime.now)
     finished_at: datetime | None = None
     seconds: float = 0.0
+    field_issues: dict[str, int] = field(default_factory=dict)  # "field: reason" -> rows
+    rows_replaced: int = 0  # raw rows of earlier loads of the file a reload deleted
+
+    @property
+    def fields_nulled(self) -> int:
+        """Values nulled in the accepted rows (``on_invalid: null``)."""
+        return sum(self.field_issues.values())
 
 
 def ensure_ops_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -12,17 +12,17 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from cdp import erasure
 from ingestion.contracts import ColumnRule
 from ingestion.definitions import EntityDefinition
 
-# UTF-8 decoded as a single-byte code page: a lead byte (Ã, Â, â€) followed by what was a
+# UTF-8 decoded as a single-byte code page: a lead byte (Â Ã: Latin-1 letters; Ä Å: Latin
+# Extended-A, œ Œ š ž ł; â€ â‚: punctuation ’ … and currency €) followed by what was a
 # continuation byte (0x80-0xBF as latin-1, or its cp1252 character). U+FFFD marks a byte
 # that cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D).
 _CONTINUATION = "\\x{80}-\\x{BF}€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
-BROKEN_ENCODING_PATTERN = f"[ÃÂ][{_CONTINUATION}]|â€|\\x{{FFFD}}"
+BROKEN_ENCODING_PATTERN = f"[ÂÃÄÅ][{_CONTINUATION}]|â€|â‚|\\x{{FFFD}}"
 # A match of the pattern needs one of these: text without them is clean, at memchr speed.
-ENCODING_SUSPECTS = ("Ã", "Â", "â€", "\ufffd")
+ENCODING_SUSPECTS = ("Â", "Ã", "Ä", "Å", "â€", "â‚", "\ufffd")
 
 
 def may_show_broken_encoding(text: str) -> str:
@@ -65,7 +65,7 @@ def macro_ddl(entity: EntityDefinition) -> list[str]:
     return [
         f"create or replace temp macro {macro_name(field)}(value) as ({source.sql})"
         for field, source in entity.columns.items()
-        if source.sql
+        if source.sql and not source.whole_row
     ]
 
 
@@ -73,7 +73,30 @@ def field_text(field: str, entity: EntityDefinition, parsed: dict[tuple[str, str
     """SQL for a field's cleaned text (trimmed, empty as NULL), through its ``sql:`` if any;
     ``parsed`` names the columns already parsed into a definition's ``structure``."""
     source = entity.columns[field]
+    if source.whole_row or source.column is None:
+        return _row_text(source)
     value = f"cast({ident(source.column)} as varchar)"
+    if source.default is not None:
+        return f"coalesce({field_text_plain(value, source, parsed, field)}, {_default(source)})"
+    return field_text_plain(value, source, parsed, field)
+
+
+def _default(source) -> str:
+    from ingestion.policy import default_text
+
+    return literal(default_text(source.default))
+
+
+def _row_text(source) -> str:
+    """A field computed over the whole row (``sql:`` without ``column:``) or a constant."""
+    if source.sql:
+        text = f"nullif(trim(cast(({source.sql}) as varchar)), '')"
+        return f"coalesce({text}, {_default(source)})" if source.default is not None else text
+    return _default(source)
+
+
+def field_text_plain(value: str, source, parsed: dict[tuple[str, str], str], field: str) -> str:
+    """A column's cleaned text, through its ``sql:`` when it has one."""
     if source.sql:
         argument = parsed.get((source.column, source.structure or ""), value)
         return f"nullif(trim(cast({macro_name(field)}({argument}) as varchar)), '')"
@@ -88,7 +111,11 @@ def _parse_time(text: str, formats: list[str], target: str) -> str:
     parts = []
     patterns = [f for f in formats if "%" in f]
     if patterns:
-        parts.append(f"try_strptime({text}, [{', '.join(literal(f) for f in patterns)}])")
+        parsed = f"try_strptime({text}, [{', '.join(literal(f) for f in patterns)}])"
+        if any("%z" in f or "%Z" in f for f in patterns):
+            # an offset makes the value absolute: stored as UTC, like every *_at column
+            parsed = f"timezone('UTC', {parsed})"
+        parts.append(parsed)
     scale = {"epoch_s": 1_000_000, "epoch_ms": 1_000, "epoch_us": 1}
     for fmt in formats:
         if fmt in scale:
@@ -215,31 +242,4 @@ def encoding_reason(rule: ColumnRule, text: str) -> str:
         + " || "
         + _shown(text)
         + " end"
-    )
-
-
-def suppression_condition(entity: EntityDefinition, text_of: dict[str, str], salt: str) -> str:
-    """SQL true when one of the row's email/phone columns matches an erasure tombstone."""
-    checks = []
-    for kind, fields in entity.personal_data.items():
-        key_sql = erasure.email_key_sql if kind == "email" else erasure.phone_key_sql
-        hashes = (
-            f"select identifier_hash from {erasure.TOMBSTONE_TABLE} "
-            f"where identifier_kind = '{kind}'"
-        )
-        for field in fields:
-            match = f"{erasure.hash_sql(key_sql(text_of[field]), literal(salt))} in ({hashes})"
-            checks.append(f"coalesce({match}, false)")
-    return " or ".join(checks) if checks else "false"
-
-
-def raw_line_suppression(raw: str, salt: str) -> str:
-    """SQL true when any token of an unparsed line hashes to a tombstone (email or phone)."""
-    tokens = f"regexp_split_to_array(coalesce({raw}, ''), '[;,\"{{}}\\[\\]\\t|]')"
-    email = erasure.hash_sql(erasure.email_key_sql("t"), literal(salt))
-    phone = erasure.hash_sql(erasure.phone_key_sql("t"), literal(salt))
-    return (
-        f"list_has_any(list_transform({tokens}, lambda t: {email}) || "
-        f"list_transform({tokens}, lambda t: {phone}), "
-        f"(select coalesce(list(identifier_hash), []) from {erasure.TOMBSTONE_TABLE}))"
     )

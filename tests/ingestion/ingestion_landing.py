@@ -182,8 +182,10 @@ def write_web_accounts(landing: Path, con, name: str = "eshop_accounts_20240203.
         ) t(account_id, email, first_name, last_name, birth_date, phone, address_line, postcode,
             city, email_opt_in, sms_opt_in, created_at, updated_at)) to '{path}' (format parquet)
     """)
-    bad = {2: "account_id: required, missing", 3: "birth_date: must not be in the future"}
-    return {"path": path, "read": 3, "accepted": 1, "quarantined": 2, "bad": bad}
+    # the birth date is optional: nulled and counted, the account kept
+    bad = {2: "account_id: required, missing"}
+    nulled = {("birth_date", "must not be in the future"): 1}
+    return {"path": path, "read": 3, "accepted": 2, "quarantined": 1, "bad": bad, "nulled": nulled}
 
 
 def write_email(landing: Path, suffix: str = "20240203") -> dict:
@@ -217,6 +219,7 @@ def write_email(landing: Path, suffix: str = "20240203") -> dict:
             "read": 5,
             "accepted": 3,
             "quarantined": 2,
+            # status is optional but `on_invalid: quarantine` in config/sources/email.yml
             "bad": {4: "status: must be one of", 5: "email: must match"},
         },
         "activity": {
@@ -236,7 +239,8 @@ CALLCENTER_HEADER = (
 
 
 def write_callcenter(landing: Path, name: str = "tickets_20240203.csv") -> dict:
-    """UTF-8 with BOM: 3 good tickets, csat 7, duration 'long'."""
+    """UTF-8 with BOM: 3 good tickets, csat 7 (quarantined: `on_invalid: quarantine` in
+    config/sources/callcenter.yml), duration 'long' (optional: nulled, the ticket kept)."""
     rows = [
         "K1;03/02/2024 09:00:00;03/02/2024 09:05:00;DUPONT Jean;06 12 34 56 78;;C123;phone;"
         "livraison;closed;300;5;Très satisfait, merci !",
@@ -250,8 +254,9 @@ def write_callcenter(landing: Path, name: str = "tickets_20240203.csv") -> dict:
     path = landing / "callcenter" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\ufeff" + "\n".join([CALLCENTER_HEADER, *rows]) + "\n", encoding="utf-8")
-    bad = {4: "csat: must be <= 5", 5: "duration_seconds: not a valid INTEGER"}
-    return {"path": path, "read": 5, "accepted": 3, "quarantined": 2, "bad": bad}
+    bad = {4: "csat: must be <= 5"}
+    nulled = {("duration_seconds", "not a valid INTEGER"): 1}
+    return {"path": path, "read": 5, "accepted": 4, "quarantined": 1, "bad": bad, "nulled": nulled}
 
 
 def write_all(landing: Path, con) -> dict:

@@ -42,6 +42,13 @@ def test_each_source_loads_and_counts_reconcile(settings, landed):
         for table, status, read, accepted, quarantined, suppressed in _ledger(con):
             assert status == "loaded"
             assert read == landed[table]["read"] == accepted + quarantined + suppressed
+        for table, expected in landed.items():
+            nulled = con.execute(
+                "select field, reason, rows_nulled from ops.field_issues "
+                "where source || '__' || entity = ?",
+                [table],
+            ).fetchall()
+            assert {(f, r): n for f, r, n in nulled} == expected.get("nulled", {}), table
 
 
 def test_malformed_rows_land_in_quarantine_with_reasons(settings, landed):
@@ -121,7 +128,7 @@ def test_accepted_rows_satisfy_the_pydantic_contracts(settings, landed):
         for table in landed:
             cursor = con.execute(
                 f"select * exclude (_source_file, _source_row, _batch_id, "
-                f"_loaded_at) from raw.{table}"
+                f"_loaded_at, _nulled_fields) from raw.{table}"
             )
             names = [d[0] for d in cursor.description]
             for row in cursor.fetchall():
@@ -230,4 +237,5 @@ def test_unreadable_files_fail_clearly_while_other_sources_load(settings, landed
             "pos/pos_receipts_20240205.csv",
         ]
         assert all(f[1] for f in failed)
-        assert con.execute("select count(*) from raw.callcenter__tickets").fetchone()[0] == 3
+        tickets = con.execute("select count(*) from raw.callcenter__tickets").fetchone()[0]
+        assert tickets == landed["callcenter__tickets"]["accepted"]

@@ -1,0 +1,156 @@
+"""Vendor vocabularies: the column names exports give each contract field, French and English.
+
+Used by ``cdp sources infer`` to map an unknown export's header onto a contract. Names are
+compared normalised (lower case, accents folded, punctuation as spaces): ``N° Client``,
+``n_client`` and ``N CLIENT`` are all ``n client``. A synonym listed under a contract
+field is an exact match; a header holding a synonym's words among others (``Default
+Address Zip`` holds ``zip``) is a weaker guess, flagged as such in the proposal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# one line per field reads as a table
+# fmt: off
+PERSON = {
+    "email": ["email", "e mail", "email address", "e mail address", "mail", "adresse email",
+              "adresse mail", "adresse e mail", "courriel", "email client", "customer email",
+              "requester email"],
+    "first_name": ["first name", "firstname", "prenom", "given name", "forename",
+                   "prenom client", "billing first name", "fname"],
+    "last_name": ["last name", "lastname", "nom", "surname", "family name", "nom de famille",
+                  "nom client", "billing last name", "lname"],
+    "full_name": ["name", "full name", "nom complet", "requester", "customer name",
+                  "billing name", "caller name", "nom prenom", "contact name"],
+    "phone": ["phone", "telephone", "tel", "mobile", "portable", "phone number", "sms",
+              "gsm", "telephone portable", "tel portable", "tel client", "billing phone",
+              "requester phone", "default address phone", "numero de telephone"],
+    "postcode": ["zip", "zip code", "postcode", "postal code", "post code", "cp",
+                 "code postal", "billing zip", "default address zip", "cp client"],
+    "city": ["city", "ville", "town", "commune", "billing city", "default address city",
+             "ville client"],
+    "address_line": ["address", "adresse", "address1", "address 1", "address line 1",
+                     "street", "rue", "adresse 1", "billing address1", "billing street",
+                     "default address address1", "adresse postale"],
+    "country": ["country", "pays", "country code", "billing country",
+                "default address country code", "cc"],
+    "birth_date": ["birth date", "birthdate", "date of birth", "dob", "birthday",
+                   "date de naissance", "naissance", "ddn", "date naissance"],
+    "national_id": ["ssn", "social security number", "national id", "nir",
+                    "numero de securite sociale", "n securite sociale", "nino",
+                    "national insurance number"],
+    "email_opt_in": ["accepts email marketing", "accepts marketing", "optin email",
+                     "opt in email", "email opt in", "newsletter", "consentement email"],
+    "sms_opt_in": ["accepts sms marketing", "optin sms", "opt in sms", "sms opt in",
+                   "consentement sms"],
+    "created_at": ["created at", "created", "creation date", "date creation",
+                   "date de creation", "signup date", "date inscription", "added time",
+                   "date d inscription"],
+    "updated_at": ["updated at", "updated", "last modified", "modified", "date modification",
+                   "modified time", "date de modification"],
+}
+
+CONTRACT_VOCABULARY: dict[str, dict[str, list[str]]] = {
+    "contact": {
+        "contact_id": ["id", "customer id", "client id", "contact id", "n client",
+                       "no client", "numero client", "num client", "code client",
+                       "ref client", "reference client", "identifiant", "id client",
+                       "customer number", "member id", "contact number", "numero"],
+        **{k: v for k, v in PERSON.items()},
+    },
+    "email_subscriber": {
+        "email": PERSON["email"],
+        "first_name": PERSON["first_name"],
+        "last_name": PERSON["last_name"],
+        "status": ["status", "statut", "etat", "subscription status"],
+        "opted_in_at": ["optin time", "opt in date", "optin date", "date optin",
+                        "date opt in", "subscribed at", "confirm time", "added time",
+                        "date inscription"],
+        "status_changed_at": ["last changed", "status changed at", "modified time",
+                              "date modification", "updated at"],
+        "postcode": PERSON["postcode"],
+    },
+    "email_activity": {
+        "campaign_id": ["campaign id", "campaign", "id campagne", "campagne id", "campagne"],
+        "campaign_name": ["campaign name", "campaign title", "nom campagne",
+                          "nom de la campagne", "subject"],
+        "email": PERSON["email"],
+        "activity_type": ["action", "activity", "event", "type", "evenement",
+                          "activity type", "event type"],
+        "activity_at": ["timestamp", "date", "time", "activity at", "event date",
+                        "event time", "date evenement"],
+        "url": ["url", "link", "lien", "clicked url"],
+        "bounce_type": ["bounce type", "type bounce", "type de bounce"],
+    },
+    "callcenter_ticket": {
+        "ticket_id": ["id", "ticket id", "ticket", "numero ticket", "n ticket", "num ticket",
+                      "ticket number", "case number"],
+        "opened_at": ["created at", "opened at", "created", "date ouverture",
+                      "date d ouverture", "date creation", "opened"],
+        "closed_at": ["solved at", "closed at", "date cloture", "date de cloture",
+                      "resolved at", "closed"],
+        "caller_name": ["requester", "caller name", "requester name", "customer name",
+                        "name", "client", "nom client", "demandeur"],
+        "caller_phone": ["requester phone", "caller phone", "phone", "telephone", "tel"],
+        "caller_email": ["requester email", "caller email", "email", "customer email",
+                         "email demandeur"],
+        "loyalty_card_id": ["loyalty card", "loyalty number", "carte fidelite",
+                            "num carte fidelite", "card number"],
+        "contact_channel": ["via", "channel", "canal", "contact channel"],
+        "reason": ["subject", "reason", "motif", "objet", "category", "categorie"],
+        "status": ["status", "statut", "etat", "ticket status"],
+        "duration_seconds": ["duration", "duration seconds", "duree", "duration sec",
+                             "handle time"],
+        "csat": ["satisfaction", "csat", "satisfaction score", "rating", "note"],
+        "verbatim": ["comment", "description", "verbatim", "commentaire", "satisfaction comment"],
+    },
+    "pos_receipt_line": {
+        "store_id": ["store", "store id", "magasin", "code magasin", "shop", "location",
+                     "boutique", "point de vente"],
+        "receipt_id": ["receipt", "receipt id", "num ticket", "numero ticket", "n ticket",
+                       "no ticket", "ticket", "order",
+                       "order id", "name", "order number", "numero commande", "n commande",
+                       "commande", "transaction id"],
+        "line_number": ["line", "line number", "num ligne", "ligne", "n ligne"],
+        "sold_at": ["date", "created at", "paid at", "date heure", "sold at", "order date",
+                    "date vente", "date commande", "transaction date"],
+        "sku": ["sku", "lineitem sku", "code article", "ean", "product id", "article",
+                "ref article", "reference article"],
+        "product_name": ["lineitem name", "product", "product name", "libelle",
+                         "libelle article", "designation", "description", "produit"],
+        "category": ["category", "famille", "categorie", "rayon", "product type"],
+        "quantity": ["qty", "quantity", "lineitem quantity", "quantite", "qte"],
+        "unit_price": ["price", "unit price", "lineitem price", "prix", "prix unitaire", "pu"],
+        "discount_amount": ["lineitem discount", "discount", "discount amount", "remise"],
+        "payment_method": ["payment method", "mode paiement", "mode de paiement", "payment",
+                           "mode reglement", "tender"],
+        "loyalty_card_id": ["loyalty card", "card", "carte fidelite", "num carte fidelite",
+                            "card number", "loyalty number"],
+        "customer_last_name": PERSON["last_name"],
+        "customer_first_name": PERSON["first_name"],
+        "customer_email": PERSON["email"],
+        "customer_phone": PERSON["phone"],
+        "customer_postcode": PERSON["postcode"],
+        "customer_city": PERSON["city"],
+        "customer_birth_date": PERSON["birth_date"],
+        "email_opt_in": PERSON["email_opt_in"],
+        "sms_opt_in": PERSON["sms_opt_in"],
+    },
+    "web_account": {
+        "account_id": ["account id", "id", "user id", "customer id", "id compte"],
+        **{k: PERSON[k] for k in ("email", "first_name", "last_name", "birth_date", "phone",
+                                  "address_line", "postcode", "city", "email_opt_in",
+                                  "sms_opt_in", "created_at", "updated_at")},
+    },
+}
+
+# fmt: on
+
+
+def normalise(name: str) -> str:
+    """``N° Client`` -> ``n client``; ``Email_Address`` -> ``email address``."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    folded = re.sub(r"([a-z])([0-9])", r"\1 \2", folded)
+    return " ".join(re.split(r"[^a-z0-9]+", folded)).strip()
