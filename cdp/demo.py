@@ -208,14 +208,14 @@ def main() -> int:
     dag_ids += ["cdp_identity", "cdp_profiles"]
     step = time.perf_counter()
     try:
-        seconds = run_dags(dag_ids, env, settings)
+        per_dag = run_dags(dag_ids, env, settings)
     except RuntimeError as error:
         console.print(f"[red]{error}[/red]")
         return 1
     timings["Airflow start (import, parse the DAG folder)"] = (
-        time.perf_counter() - step - sum(seconds.values())
+        time.perf_counter() - step - sum(per_dag.values())
     )
-    timings.update(seconds)
+    timings.update(per_dag)
 
     table = Table(title="Marts")
     table.add_column("table")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import scalar
 from identity import _guards, _ids, _links, _watermark
 from identity._config import ATTRIBUTES, IdentityConfig
 from identity._golden import golden_records_sql
@@ -120,7 +121,9 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
     golden_columns = "customer_id, " + ", ".join(
         f"{a}, {a}_source, {a}_updated_at" for a in ATTRIBUTES
     )
-    return con.execute(f"""
+    return scalar(
+        con,
+        f"""
 with customers_changed as (
   (select {customer_columns} from _identity_customers_stage {scope}
    except select {customer_columns} from {_ids.PREV_CUSTOMERS} {scope})
@@ -136,7 +139,8 @@ with customers_changed as (
 )
 select count(distinct customer_id) from (
   select customer_id from customers_changed union all select customer_id from golden_changed
-)""").fetchone()[0]
+)""",
+    )
 
 
 def write_run(
