@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "expectations.cli",
     "cdp.pipeline_cli",
     "cdp.sql_cli",
+    "cdp.snapshot_cli",
     "api.cli",
 )
 

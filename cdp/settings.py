@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     api_keys_path: Path = Path()
     api_host: str = "127.0.0.1"
     api_port: int = 8600
+    # The read-only copy readers open (cdp sql, analysts, the API): see cdp/snapshot.py.
+    published_dir: Path = Path()
+    # Oldest DuckDB storage format the snapshot is written in, so DuckDB 1.x clients read it.
+    snapshot_storage_version: str = "v1.0.0"
+    # How long a second writer waits for the warehouse lock before failing.
+    writer_lock_wait_seconds: float = 30.0
 
     @model_validator(mode="before")
     @classmethod
@@ -69,6 +75,7 @@ class Settings(BaseSettings):
             "export_dir": data / "exports",
             "reports_dir": data / "reports",
             "model_dir": data / "models",
+            "published_dir": data / "published",
             # scratch copies stay in the data folder (erasure and backups know it), not /tmp
             "tmp_dir": data / "tmp",
             "sources_dir": config / "sources",

@@ -71,8 +71,10 @@ Runs when identity resolution emitted `cdp://identity/customers`.
    intermediate → marts) and, watching it, each model's `run` task and its `test` task,
    which finish as dbt reports that model. A failed model fails its own task: fix the input
    or the SQL, then clear that task: it re-runs that model alone.
-3. `check_marts`: the marts quality checks (blocking failures stop the exports).
-4. `export_golden_records` (incremental: upserts and deletes since the last export) and
+3. `publish`: records the build in `ops.step_runs` and publishes the readers' snapshot
+   (`data/published/`, swapped atomically): analysts, `cdp sql` and the API read it.
+4. `check_marts`: the marts quality checks (blocking failures stop the exports).
+5. `export_golden_records` (incremental: upserts and deletes since the last export) and
    `export_audiences` (consented customers only), under `data/exports/`.
 
 Emits `cdp://marts/profiles` when the exports are written.
@@ -122,6 +124,13 @@ def cdp_profiles():
     )
 
     @task(pool=ORCHESTRATION.writer_pool)
+    def publish(dag_run_id: str) -> dict:
+        """The readers' snapshot of this run, once every dbt model and test passed."""
+        from cdp.pipeline import publish_built_marts
+
+        return publish_built_marts(Settings(), run_id=dag_run_id)
+
+    @task(pool=ORCHESTRATION.writer_pool)
     def check_marts() -> dict:
         """Marts quality checks; blocking failures stop the exports."""
         from cdp.pipeline import check
@@ -142,8 +151,9 @@ def cdp_profiles():
 
         return export_audiences(Settings())
 
+    published = publish("{{ run_id }}")
     watch_after_build(dbt, after=consent())
-    dbt >> check_marts() >> export_golden_records() >> export_audiences()
+    dbt >> published >> check_marts() >> export_golden_records() >> export_audiences()
 
 
 cdp_profiles()

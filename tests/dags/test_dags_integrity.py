@@ -68,6 +68,7 @@ def test_warehouse_writers_share_the_one_slot_pool(dagbag):
         "check_identity",
         "consent",
         "dbt.dbt_producer_watcher",  # the one dbt build; the tasks watching it write nothing
+        "publish",
         "check_marts",
         "export_golden_records",
         "export_audiences",
