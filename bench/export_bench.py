@@ -110,6 +110,9 @@ def main() -> None:
             results[f"full_{fmt}_s"] = round(time.perf_counter() - started, 2)
     results["target_met"] = results["full_parquet_s"] < 20
     print(json.dumps(results, indent=2))
+    from bench._figures import record
+
+    record(f"golden records to Parquet, {args.customers:,}", results["full_parquet_s"])
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

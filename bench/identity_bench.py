@@ -204,6 +204,29 @@ def summary(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _record(results: dict) -> None:
+    """The run's figures for `make bench`'s table (bench._figures)."""
+    from bench._figures import record
+
+    full, size = results["full"], f"{results['full']['records']:,}"
+    bare = results.get("bare_splink")
+    record(
+        f"identity full run, {size} records (all stages)",
+        full["seconds"],
+        bare and bare["seconds"],
+        "Splink alone: train+predict+cluster",
+    )
+    comparable = sum(full["stages"].get(k, 0.0) for k in ("train", "predict", "cluster"))
+    record(
+        f"identity train+predict+cluster, {size} records",
+        round(comparable, 2),
+        bare and bare["seconds"],
+        "Splink alone",
+    )
+    record(f"identity +1% incremental, {size} records", results["incremental"]["seconds"])
+    record(f"identity pairwise F1, {size} records", full["pairwise_f1"], unit="F1")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -218,6 +241,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             results = run(records, Path(tmp), bare=not args.no_bare)
         print(json.dumps(results, indent=2) if args.json else summary(results), flush=True)
+        _record(results)
     print("settings (both sides):", json.dumps(results["settings"]))
 
 

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import ingestion
+from bench._figures import record
 from cdp.settings import Settings
 
 PRODUCTS = [
@@ -269,6 +270,8 @@ def main() -> None:
             f"{ingest_s:>10.2f}{ingest_cpu:>7.2f}{read / ingest_s:>15,.0f}"
             f"{ingest_s / bare_s:>7.2f}{ingest_cpu / bare_cpu:>7.2f}"
         )
+        reference = "DuckDB read_json" if "JSON" in label else "DuckDB read_csv"
+        record(f"ingest {read:,} {label}", ingest_s, bare_s, reference)
     print(
         "\nbare read = DuckDB's own read_csv/read_json of the same file into a table of a"
         "\n  fresh DuckDB file, typed as the contract (POS: the file's UTF-8 copy, DuckDB has"

@@ -167,6 +167,8 @@ def summary(results: dict) -> str:
 
 
 def main() -> None:
+    from bench._figures import record
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", choices=sorted(DATASETS), default=list(DATASETS))
     parser.add_argument("--no-bare", action="store_true", help="skip the bare Splink runs")
@@ -180,6 +182,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             results = run(name, Path(tmp), wheel, bare=not args.no_bare)
         print(json.dumps(results, indent=2) if args.json else summary(results), flush=True)
+        bare = results.get("bare_splink")
+        record(
+            f"{name} pairwise F1 (public data)",
+            results["ours"]["pairwise_f1"],
+            bare and bare["pairwise_f1"],
+            "Splink alone",
+            unit="F1",
+            higher_is_better=True,
+        )
 
 
 if __name__ == "__main__":

@@ -116,6 +116,9 @@ def main() -> None:
     )
     for message in failing:
         print(f"  {message}")
+    from bench._figures import record
+
+    record(f"raw quality checks (GX), {args.rows:,} rows", round(total, 2))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 ``environment`` is what every Airflow process of the project runs with (``make demo``,
 ``make airflow``, the DAG tests); ``setup_metadata_db`` migrates the metadata database and
-creates the one-slot pool DuckDB writers queue in; ``serve`` runs Airflow's components on
-127.0.0.1 until interrupted. Usage: ``python -m cdp.airflow_env setup|serve``.
+creates the one-slot pool DuckDB writers queue in; ``write_dbt_manifest`` runs ``dbt parse``
+so the profiles DAG renders its tasks from the manifest; ``serve`` runs Airflow's components
+on 127.0.0.1 until interrupted. Usage: ``python -m cdp.airflow_env setup|serve``.
 """
 
 from __future__ import annotations
@@ -52,9 +53,6 @@ def environment(settings: Settings, parallelism: int | None = None) -> dict[str,
         "AIRFLOW__API__HOST": API_HOST,
         "AIRFLOW__API__PORT": str(API_PORT),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{API_HOST}:{API_PORT}/execution/",
-        # The profiles DAG renders dbt models with Cosmos at parse time; give it room.
-        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
-        "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "180",
         # dbt's profiles.yml reads the warehouse path from here.
         "CDP_DUCKDB_PATH": str(settings.duckdb_path),
         **TELEMETRY_OFF,
@@ -87,8 +85,18 @@ def setup_metadata_db(pool: str) -> None:
     )
 
 
+def write_dbt_manifest(settings: Settings) -> Path:
+    """``dbt parse`` of the project: the profiles DAG reads the manifest instead of running
+    dbt each time Airflow parses it. Re-run it after editing the dbt project (``prepare`` does,
+    so ``make demo`` and ``make airflow`` always start from a fresh one)."""
+    from profiles.build import parse_project
+
+    return parse_project(settings)
+
+
 def prepare(settings: Settings) -> dict[str, str]:
-    """Create the Airflow home, migrate it when needed, ensure the pool; returns the env."""
+    """Create the Airflow home, migrate it when needed, ensure the pool, write the dbt
+    manifest; returns the env."""
     from cdp.orchestration import load_orchestration
 
     pool = load_orchestration(settings).writer_pool
@@ -158,18 +166,22 @@ def serve(settings: Settings, parallelism: int = 4) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """``setup <pool>`` (inside a prepared environment) or ``serve``."""
+    """``setup <pool>`` (inside a prepared environment: metadata DB, pool, dbt manifest) or
+    ``serve``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if argv[:1] == ["setup"] and len(argv) == 2:
         if "AIRFLOW_HOME" not in os.environ:
             sys.stderr.write("setup runs inside prepare()'s environment: AIRFLOW_HOME is not set\n")
             return 2
-        setup_metadata_db(argv[1])
-        return 0
-    if argv == ["serve"]:
         from cdp.settings import Settings
 
-        return serve(Settings())
+        setup_metadata_db(argv[1])
+        write_dbt_manifest(Settings())
+        return 0
+    if argv == ["serve"]:
+        from cdp.demo import demo_settings
+
+        return serve(demo_settings())  # `make airflow` serves the demo's warehouse
     sys.stderr.write("usage: python -m cdp.airflow_env setup <pool> | serve\n")
     return 2
 

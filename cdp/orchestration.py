@@ -111,6 +111,28 @@ class Orchestration(BaseModel):
         }
 
 
+def watch_after_build(group: Any, after: Any) -> None:
+    """Chain ``after >> group`` for a Cosmos watcher-mode task group, starting its model tasks
+    only once the group's one ``dbt build`` (the producer) has run, succeeded or failed.
+
+    Cosmos leaves the model tasks free to start first and wait for the build (it orders only a
+    whole ``DbtDag``), but ``dag.test()``, behind ``airflow dags test`` and the DAG tests,
+    takes ready tasks in no set order and waits on a deferred task in place: a model task
+    started before the build would wait forever. After the build each finds its status at
+    once. ``all_done_min_one_success`` over (``after``, producer): a failed build still reports
+    model by model, while a failed ``after`` (the producer then never ran) stops them.
+    """
+    from airflow.task.trigger_rule import TriggerRule
+
+    producer = next(t for t in group if t.task_id.endswith(".dbt_producer_watcher"))
+    gate = producer.downstream_task_ids  # Cosmos' task absorbing a skipped producer
+    roots = [t for t in group.get_roots() if t is not producer and t.task_id not in gate]
+    after >> group
+    for task in roots:
+        producer >> task
+        task.trigger_rule = TriggerRule.ALL_DONE_MIN_ONE_SUCCESS
+
+
 def load_orchestration(settings: Settings) -> Orchestration:
     """Read and validate ``settings.orchestration_config_path``."""
     path: Path = settings.orchestration_config_path

@@ -94,10 +94,34 @@ def check(settings: Settings, stage: str):
 
 def resolve_identities(settings: Settings, full: bool = False, approve_churn: bool = False):
     """Resolve identity records into customers (incremental unless ``full``); a run above the
-    stability ceiling raises ``identity.ChurnGateError`` unless ``approve_churn``."""
-    from identity import resolve
+    stability ceiling raises ``identity.ChurnGateError`` unless ``approve_churn``.
 
-    return _jsonable(resolve(settings, full=full, approve_churn=approve_churn))
+    The summary also holds ``raw_files``, the raw layer's loaded files as this run saw them,
+    for :func:`marts_rebuild_reason`."""
+    from cdp.warehouse import connect
+    from identity import resolve
+    from ingestion.ledger import loaded_files_fingerprint
+
+    summary = _jsonable(resolve(settings, full=full, approve_churn=approve_churn))
+    with connect(settings) as con:
+        summary["raw_files"] = loaded_files_fingerprint(con)
+    return summary
+
+
+def marts_rebuild_reason(summary: dict, last_announced: dict | None) -> str | None:
+    """Why the marts must be rebuilt after this identity run, or None when a rebuild would
+    reproduce them: no customer changed and no raw file was loaded since the run that last
+    announced new identities (``last_announced``, that announcement's summary)."""
+    changed = summary.get("changed_customers")
+    if changed is None:
+        return "the identity run did not count the customers it changed"
+    if changed:
+        return f"{changed} customers changed"
+    if last_announced is None:
+        return "no identity run was announced before"
+    if last_announced.get("raw_files") != summary.get("raw_files"):
+        return "raw files were loaded since the marts were last rebuilt"
+    return None
 
 
 def build_marts(settings: Settings, select: str | None = None):

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
 
 from cdp.orchestration import IDENTITY_ASSET_URI, load_orchestration, raw_asset_uri
 from cdp.settings import Settings
@@ -56,7 +57,9 @@ Trigger with `full = true` to re-resolve everything (after retraining the model,
 A run changing more customer_ids than the stability ceiling fails before anything is written
 (`identity.run_stability`); after checking it, trigger with `approve_churn = true`.
 Then the identity quality checks; on success it emits `cdp://identity/customers`, which rebuilds the
-profiles.
+profiles, unless the run changed no customer (`changed_customers` = 0 in `identity.runs`) and no
+raw file was loaded since the last announcement: then `announce` is skipped and nothing is
+rebuilt or re-exported.
 """,
 )
 def cdp_identity():
@@ -78,10 +81,20 @@ def cdp_identity():
 
         return check(Settings(), "identity")
 
-    @task(outlets=[IDENTITY])
-    def announce(summary: dict, *, outlet_events=None) -> None:
-        """Emit `cdp://identity/customers` with the resolution summary as extra."""
-        outlet_events[IDENTITY].extra = summary
+    @task(outlets=[IDENTITY], inlets=[IDENTITY])
+    def announce(summary: dict, *, outlet_events=None, inlet_events=None) -> None:
+        """Emit `cdp://identity/customers` with the resolution summary as extra, unless
+        nothing the marts read changed since the last announcement (skipped then)."""
+        from cdp.pipeline import marts_rebuild_reason
+
+        last = list(inlet_events[IDENTITY].ascending(False).limit(1))
+        reason = marts_rebuild_reason(summary, dict(last[0].extra or {}) if last else None)
+        if reason is None:
+            raise AirflowSkipException(
+                "no customer changed and no raw file was loaded since the last announcement: "
+                "the marts are up to date, nothing to rebuild"
+            )
+        outlet_events[IDENTITY].extra = {**summary, "rebuild_reason": reason}
 
     summary = resolve()
     # Airflow's @task typing does not model an XComArg argument (resolved when the task runs).

@@ -1,20 +1,19 @@
 """Profiles DAG (``cdp_profiles``): dbt marts, their quality checks, then the exports.
 
-Cosmos renders each dbt model as its own run + test tasks, so a failed model is a failed
-task an operator can retry alone. The whole group queues in the one-slot writer pool:
-DuckDB takes one writer per file.
+Cosmos in watcher mode: one ``dbt build`` (the producer task, in the one-slot writer pool:
+DuckDB takes one writer per file) and one task per model and per model's tests that watches
+it, so the UI still shows which model failed. The tasks are rendered from the manifest
+``dbt parse`` writes (``python -m cdp.airflow_env setup``): parsing this file runs no dbt.
 """
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
-from pathlib import Path
 
 import yaml
 from airflow.sdk import Asset, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import ExecutionMode, TestBehavior, TestIndirectSelection
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
 from cdp.orchestration import (
     DATA_ERRORS,
@@ -22,26 +21,35 @@ from cdp.orchestration import (
     IDENTITY_ASSET_URI,
     MARTS_ASSET_URI,
     load_orchestration,
+    watch_after_build,
 )
 from cdp.settings import Settings
+from profiles.build import manifest_path  # stdlib only at import: no dbt while parsing
 
 SETTINGS = Settings()
 ORCHESTRATION = load_orchestration(SETTINGS)
 MARTS = Asset(MARTS_ASSET_URI)
 DBT_DIR = SETTINGS.dbt_project_dir
+MANIFEST = manifest_path(SETTINGS)
 
 if not (DBT_DIR / "dbt_project.yml").exists():
     raise FileNotFoundError(
         f"{DBT_DIR / 'dbt_project.yml'} not found: the profiles DAG renders that dbt project; "
         f"set CDP_DBT_PROJECT_DIR to the folder holding dbt_project.yml"
     )
+if not MANIFEST.exists():
+    raise FileNotFoundError(
+        f"{MANIFEST} not found: the profiles DAG renders its tasks from dbt's manifest; write "
+        f"it with `python -m cdp.airflow_env setup` (make demo and make airflow run it)"
+    )
 DBT_PROFILE = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["profile"]
 DBT_TARGET = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))[DBT_PROFILE][
     "target"
 ]
-DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # the venv's, PATH or not
 # dbt's committed profiles.yml reads the warehouse path from this variable.
 DBT_ENV = {"CDP_DUCKDB_PATH": str(SETTINGS.duckdb_path)}
+# How often a model's task looks at the build's progress (seconds).
+WATCH_INTERVAL = 2
 
 
 @dag(
@@ -59,8 +67,10 @@ Runs when identity resolution emitted `cdp://identity/customers`.
 
 1. `consent`: consent history per customer and channel, from the raw layer (what the
    profile's consent columns and the audiences both read).
-2. `dbt`: every model of `dbt_project/` (staging → intermediate → marts) as a `run` task
-   followed by its `test` task. A failed model fails its own task: fix and clear it alone.
+2. `dbt`: one `dbt build` of `dbt_project/` (`dbt_producer_watcher`, staging →
+   intermediate → marts) and, watching it, each model's `run` task and its `test` task,
+   which finish as dbt reports that model. A failed model fails its own task: fix the input
+   or the SQL, then clear that task: it re-runs that model alone.
 3. `publish`: records the build in `ops.step_runs` and publishes the readers' snapshot
    (`data/published/`, swapped atomically): analysts, `cdp sql` and the API read it.
 4. `check_marts`: the marts quality checks (blocking failures stop the exports).
@@ -80,25 +90,37 @@ def cdp_profiles():
 
     dbt = DbtTaskGroup(
         group_id="dbt",
-        project_config=ProjectConfig(DBT_DIR, env_vars=DBT_ENV),
+        project_config=ProjectConfig(DBT_DIR, manifest_path=MANIFEST, env_vars=DBT_ENV),
         profile_config=ProfileConfig(
             profile_name=DBT_PROFILE,
             target_name=DBT_TARGET,
             profiles_yml_filepath=DBT_DIR / "profiles.yml",
         ),
         execution_config=ExecutionConfig(
-            execution_mode=ExecutionMode.LOCAL,
-            dbt_executable_path=DBT_EXECUTABLE,
-            # A model's test task runs only the tests whose every parent is built by then;
-            # tests spanning several models get their own task after all of them.
-            test_indirect_selection=TestIndirectSelection.CAUTIOUS,
+            execution_mode=ExecutionMode.WATCHER,
+            # dbt in the task's own process: no interpreter start, no dbt import per task
+            invocation_mode=InvocationMode.DBT_RUNNER,
+            # only the one build writes: it alone takes the writer pool's slot
+            setup_operator_args={"pool": ORCHESTRATION.writer_pool},
         ),
         render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.AFTER_EACH,
             emit_datasets=False,
-            should_detach_multiple_parents_tests=True,
+            # a test over several models counts for each of them (watcher mode reports
+            # test results per model; a detached test task would wait for a model status)
+            should_detach_multiple_parents_tests=False,
         ),
-        operator_args={"pool": ORCHESTRATION.writer_pool, "install_deps": False},
+        operator_args={
+            "install_deps": False,
+            # The watching tasks only read the build's progress, so they wait outside the
+            # writer pool (in it, they would queue behind the build they watch). A failed
+            # model fails its task at once: retrying it would re-run dbt for that model only
+            # after the data or SQL is fixed, which is a clear by hand.
+            "pool": "default_pool",
+            "retries": 0,
+            "poke_interval": WATCH_INTERVAL,
+        },
     )
 
     @task(pool=ORCHESTRATION.writer_pool)
@@ -130,7 +152,8 @@ def cdp_profiles():
         return export_audiences(Settings())
 
     published = publish("{{ run_id }}")
-    consent() >> dbt >> published >> check_marts() >> export_golden_records() >> export_audiences()
+    watch_after_build(dbt, after=consent())
+    dbt >> published >> check_marts() >> export_golden_records() >> export_audiences()
 
 
 cdp_profiles()

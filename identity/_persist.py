@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import duckdb
 
 PREV_RECORDS = "_identity_prev_records"
+GOLDEN = "_identity_golden_stage"  # this run's golden records of the customers it assigned
 
 _DDL = """
 create schema if not exists identity;
@@ -43,7 +44,10 @@ create table if not exists identity.runs (run_id varchar, mode varchar, started_
   finished_at timestamp, record_count bigint, scored_record_count bigint,
   deterministic_links bigint, probabilistic_links bigint, refused_pairs bigint,
   customers bigint, created bigint, merged bigint, split bigint, retired bigint,
-  oversized_customers bigint, model_path varchar, match_threshold double, stage_seconds varchar);
+  oversized_customers bigint, model_path varchar, match_threshold double, stage_seconds varchar,
+  changed_customers bigint);
+-- runs recorded before the column existed: null, "not counted"
+alter table identity.runs add column if not exists changed_customers bigint;
 """
 
 
@@ -103,6 +107,42 @@ def _changed_keys(con: duckdb.DuckDBPyConnection, mode: str) -> None:
     )
 
 
+def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
+    """Customers whose row or golden record this run changes (created, merged, split, grown,
+    retired, or a surviving value changed): what the marts read of identity. Zero means a
+    rebuild of the marts would reproduce them, as far as identity goes."""
+    scope = (
+        "" if mode == "full" else "where customer_id in (select * from _identity_changed_customers)"
+    )
+    customer_columns = (
+        "customer_id, is_active, is_anonymous, record_count, created_run_id, updated_run_id, "
+        "is_oversized, created_at"
+    )
+    golden_columns = "customer_id, " + ", ".join(
+        f"{a}, {a}_source, {a}_updated_at" for a in ATTRIBUTES
+    )
+    return scalar(
+        con,
+        f"""
+with customers_changed as (
+  (select {customer_columns} from _identity_customers_stage {scope}
+   except select {customer_columns} from {_ids.PREV_CUSTOMERS} {scope})
+  union all
+  (select {customer_columns} from {_ids.PREV_CUSTOMERS} {scope}
+   except select {customer_columns} from _identity_customers_stage {scope})
+), golden_changed as (
+  (select {golden_columns} from {GOLDEN}
+   except select {golden_columns} from identity.golden_records {scope})
+  union all
+  (select {golden_columns} from identity.golden_records {scope}
+   except select {golden_columns} from {GOLDEN})
+)
+select count(distinct customer_id) from (
+  select customer_id from customers_changed union all select customer_id from golden_changed
+)""",
+    )
+
+
 def write_run(
     con: duckdb.DuckDBPyConnection, config: IdentityConfig, run_id: str, mode: str, started_at
 ) -> dict[str, int]:
@@ -156,6 +196,17 @@ where pc.customer_id not in (select customer_id from active)""",
         if mode == "incremental"
         else ""
     )
+    con.execute(
+        f"create or replace temp table {GOLDEN} as "
+        + golden_records_sql(
+            RECORDS,
+            scope_members,
+            f"(select * from _identity_customers_stage where customer_id in "
+            f"(select customer_id from {_ids.ASSIGNED}))",
+            config,
+        )
+    )
+    changed = _count_changed_customers(con, mode)
     con.execute("begin transaction")
     try:
         con.execute(
@@ -201,13 +252,7 @@ where pc.customer_id not in (select customer_id from active)""",
                 "_identity_touched_records",
             ),
             "golden_records": (
-                golden_records_sql(
-                    RECORDS,
-                    scope_members,
-                    f"(select * from _identity_customers_stage where customer_id in "
-                    f"(select customer_id from {_ids.ASSIGNED}))",
-                    config,
-                ),
+                f"select * from {GOLDEN}",
                 "customer_id",
                 "_identity_changed_customers",
             ),
@@ -260,7 +305,7 @@ from {_ids.RETIRED} r where a.customer_id = r.retired_customer_id and r.customer
             "retired",
             "oversized_customers",
         )
-        result = dict(zip(names, counts, strict=True))
+        result = dict(zip(names, counts, strict=True)) | {"changed_customers": changed}
         _watermark.save(con)
         con.execute("commit")
     except Exception:

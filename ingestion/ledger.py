@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cdp import erasure
-from cdp.warehouse import scalar
+from cdp.warehouse import one_row, scalar
 from ingestion.contracts import ColumnRule
 
 if TYPE_CHECKING:
@@ -138,3 +138,15 @@ def record(con: duckdb.DuckDBPyConnection, result: FileResult) -> None:
             result.finished_at,
         ],
     )
+
+
+def loaded_files_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """Which files the raw layer holds, in one comparable string (count and a hash of the
+    loaded batches): equal fingerprints mean no file was loaded in between."""
+    ensure_ops_tables(con)
+    count, digest = one_row(
+        con,
+        "select count(*), md5(coalesce(string_agg(batch_id, ',' order by batch_id), '')) "
+        "from ops.load_ledger where status = 'loaded'",
+    )
+    return f"{count}:{digest}"

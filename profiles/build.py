@@ -99,25 +99,39 @@ def _release_warehouse() -> None:
             DuckDBConnectionManager.close_all_connections()
 
 
-def _require_inputs(settings: Settings) -> None:
+def manifest_path(settings: Settings) -> Path:
+    """The manifest the Airflow DAG renders its dbt tasks from (``dbt parse`` writes it).
+
+    It describes the project, not a warehouse, so it lives in the project's own (ignored)
+    ``target/``, where every data folder's Airflow finds it."""
+    return settings.dbt_project_dir / "target" / "manifest.json"
+
+
+def _require_inputs(settings: Settings, needs_warehouse: bool = True) -> None:
     project_dir = settings.dbt_project_dir
     if not (project_dir / "dbt_project.yml").exists():
         raise DbtBuildError(
             f"no dbt_project.yml in {project_dir}: set CDP_DBT_PROJECT_DIR to the dbt project"
         )
-    if not settings.duckdb_path.exists():
+    if needs_warehouse and not settings.duckdb_path.exists():
         raise DbtBuildError(
             f"warehouse {settings.duckdb_path} does not exist: run `cdp ingest` and "
             f"`cdp identity resolve` first (or set CDP_DUCKDB_PATH)"
         )
 
 
-def _invoke(settings: Settings, command: list[str]) -> Any:
+def _invoke(
+    settings: Settings,
+    command: list[str],
+    target_path: Path | None = None,
+    needs_warehouse: bool = True,
+) -> Any:
     from dbt.cli.main import dbtRunner
 
-    _require_inputs(settings)
+    _require_inputs(settings, needs_warehouse)
     project_dir = settings.dbt_project_dir
-    target_path, log_path = dbt_paths(settings)
+    default_target, log_path = dbt_paths(settings)
+    target_path = target_path or default_target
     args = [
         *command,
         "--project-dir",
@@ -137,6 +151,21 @@ def _invoke(settings: Settings, command: list[str]) -> Any:
             return dbtRunner(callbacks=[_relay]).invoke(args)
         finally:
             _release_warehouse()
+
+
+def parse_project(settings: Settings) -> Path:
+    """``dbt parse`` into :func:`manifest_path`, so DAG files render dbt tasks without running
+    dbt; raises :class:`DbtBuildError` when the project does not parse."""
+    path = manifest_path(settings)
+    started = time.perf_counter()
+    outcome = _invoke(settings, ["parse"], target_path=path.parent, needs_warehouse=False)
+    if outcome.exception is not None or not outcome.success or not path.exists():
+        raise DbtBuildError(
+            f"dbt parse of {settings.dbt_project_dir} failed: {outcome.exception}; "
+            f"details: {dbt_paths(settings)[1] / 'dbt.log'}"
+        )
+    log.info("dbt manifest written to %s in %.1f s", path, time.perf_counter() - started)
+    return path
 
 
 def require_complete_build(con: duckdb.DuckDBPyConnection) -> None:

@@ -24,11 +24,13 @@ os.environ.update({k: v for k, v in environment(_BASE).items() if not k.startswi
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
-    """The migrated metadata DB (with the writer pool) every dag.test() needs."""
-    from cdp.airflow_env import setup_metadata_db
+    """The migrated metadata DB (with the writer pool) every dag.test() needs, and the dbt
+    manifest the profiles DAG renders from."""
+    from cdp.airflow_env import setup_metadata_db, write_dbt_manifest
     from cdp.orchestration import load_orchestration
 
     setup_metadata_db(load_orchestration(_BASE).writer_pool)
+    write_dbt_manifest(_BASE)
     return _BASE.airflow_home
 
 

@@ -97,6 +97,20 @@ def test_identity_dag_gives_every_record_one_customer(flow):
 
 
 @needs_stages
+def test_identity_rerun_on_unchanged_data_rebuilds_nothing(flow):
+    settings, dags = flow
+    before = len(asset_events(IDENTITY_ASSET_URI))
+
+    run = dags["cdp_identity"].test()
+
+    assert task_states(run)["resolve"] == "success"
+    assert task_states(run)["announce"] == "skipped"  # no event: the profiles DAG does not run
+    assert len(asset_events(IDENTITY_ASSET_URI)) == before
+    last = "select changed_customers from identity.runs order by finished_at desc limit 1"
+    assert _count(settings, last) == 0
+
+
+@needs_stages
 @pytest.mark.skipif(
     not _stage_ready("profiles", "build_profiles"), reason="dbt project not landed yet"
 )

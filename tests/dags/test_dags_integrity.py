@@ -33,6 +33,11 @@ def test_every_dag_has_owner_tags_retries_and_docs(dagbag):
         assert dag.doc_md and len(dag.doc_md) > 100, dag_id
         for task in dag.tasks:
             assert task.owner == "data-platform", (dag_id, task.task_id)
+            if task.task_id.startswith("dbt."):
+                # the one dbt build and the tasks watching it do not retry: a failed model is
+                # fixed, then its task cleared (docs/airflow.md); Cosmos' no-op gate aside
+                assert task.retries == 0 or task.task_id.endswith("_done"), task.task_id
+                continue
             assert task.retries >= 1, (dag_id, task.task_id)
             assert task.retry_exponential_backoff, (dag_id, task.task_id)
 
@@ -56,10 +61,21 @@ def test_identity_dag_is_scheduled_on_every_ingestion_asset(dagbag):
 
 
 def test_warehouse_writers_share_the_one_slot_pool(dagbag):
-    writers = {"ingest", "check_raw", "resolve", "check_identity"}
+    writers = {
+        "ingest",
+        "check_raw",
+        "resolve",
+        "check_identity",
+        "consent",
+        "dbt.dbt_producer_watcher",  # the one dbt build; the tasks watching it write nothing
+        "publish",
+        "check_marts",
+        "export_golden_records",
+        "export_audiences",
+    }
     for dag_id in EXPECTED:
         for task in dagbag.dags[dag_id].tasks:
-            if task.task_id in writers or task.task_id.startswith("dbt."):
+            if task.task_id in writers:
                 assert task.pool == "duckdb_writer", (dag_id, task.task_id)
 
 

@@ -110,3 +110,27 @@ def test_bad_input_fails_at_once_without_burning_retries(dags, calls, monkeypatc
     ingest = run.get_task_instance("ingest")
     assert (str(ingest.state), ingest.try_number) == ("failed", 1)
     assert task_states(run)["announce"] == "upstream_failed"
+
+
+def test_an_identity_run_that_changes_nothing_announces_nothing(dags, calls, monkeypatch):
+    runs = iter(
+        [
+            {"mode": "incremental", "changed_customers": 3, "raw_files": "4:a"},
+            {"mode": "incremental", "changed_customers": 0, "raw_files": "4:a"},  # nothing new
+            {"mode": "incremental", "changed_customers": 0, "raw_files": "5:b"},  # new receipts
+        ]
+    )
+    monkeypatch.setattr(cdp.pipeline, "resolve_identities", lambda *a, **k: next(runs))
+    dag = dags["cdp_identity"]
+    states = []
+    for _ in range(3):
+        before = len(asset_events(IDENTITY_ASSET_URI))
+        states.append(task_states(dag.test())["announce"])
+        states.append(len(asset_events(IDENTITY_ASSET_URI)) - before)
+
+    # announced, then skipped (no event: profiles neither rebuild nor re-export), then
+    # announced again because raw files arrived since, even with no customer changed
+    assert states == ["success", 1, "skipped", 0, "success", 1]
+    assert asset_events(IDENTITY_ASSET_URI)[-1]["extra"]["rebuild_reason"] == (
+        "raw files were loaded since the marts were last rebuilt"
+    )

@@ -32,12 +32,16 @@ PROJECT = {
 
 
 @pytest.fixture
-def tiny_project(tmp_path: Path, monkeypatch) -> Path:
+def tiny_project(dag_settings, tmp_path: Path, monkeypatch) -> Path:
+    from cdp.airflow_env import write_dbt_manifest
+    from cdp.settings import Settings
+
     root = tmp_path / "tiny_dbt"
     for name, text in PROJECT.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     monkeypatch.setenv("CDP_DBT_PROJECT_DIR", str(root))
+    write_dbt_manifest(Settings())  # what `python -m cdp.airflow_env setup` does
     return root
 
 
@@ -49,9 +53,17 @@ def test_a_failing_model_fails_alone_and_blocks_the_exports(
     calls = []
     monkeypatch.setattr(cdp.pipeline, "check", lambda s, stage: calls.append(stage) or {})
     dag = load_dags().dags["cdp_profiles"]
-    assert {"dbt.customers.run", "dbt.customers.test", "dbt.orders_run"} <= set(dag.task_ids)
-    for task in dag.tasks:  # dbt tasks too: one writer at a time, owned, retried
-        assert (task.pool, task.owner, task.retries) == ("duckdb_writer", "data-platform", 2)
+    watchers = {"dbt.customers.run", "dbt.customers.test", "dbt.orders_run"}
+    assert watchers <= set(dag.task_ids)
+    for task in dag.tasks:  # one writer at a time; the tasks watching dbt's build write nothing
+        if task.task_id in watchers:
+            assert (task.pool, task.owner, task.retries) == ("default_pool", "data-platform", 0)
+        elif task.task_id == "dbt.dbt_producer_watcher_done":  # Cosmos' no-op gate
+            assert task.pool == "default_pool"
+        elif task.task_id == "dbt.dbt_producer_watcher":  # the one dbt build; it never retries
+            assert (task.pool, task.owner) == ("duckdb_writer", "data-platform")
+        else:
+            assert (task.pool, task.owner, task.retries) == ("duckdb_writer", "data-platform", 2)
 
     run = dag.test()
 
