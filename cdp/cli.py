@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "expectations.cli",
     "cdp.pipeline_cli",
     "cdp.sql_cli",
+    "voice.cli",
 )
 
 app = typer.Typer(
@@ -58,7 +59,7 @@ _mount_commands()
 
 # Errors the platform raises on purpose carry a message that says what and what to do:
 # the user gets that message, not a traceback (`--verbose` keeps the traceback).
-_OWN_PACKAGES = ("cdp", "ingestion", "identity", "profiles", "expectations")
+_OWN_PACKAGES = ("cdp", "ingestion", "identity", "profiles", "expectations", "voice")
 
 
 def _is_own_error(error: BaseException) -> bool:

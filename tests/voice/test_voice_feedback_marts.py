@@ -1,0 +1,38 @@
+"""A known customer's call-center verbatim reaches customer_feedback and their profile."""
+
+from __future__ import annotations
+
+from conftest import ALICE_VERBATIM
+from dbt_fixture_warehouse import query
+
+
+def test_known_callers_verbatim_lands_on_their_feedback_rows(feedback_settings):
+    rows = query(
+        feedback_settings,
+        "select customer_id, feedback_source, channel, sentiment, rating, message_text "
+        "from marts.customer_feedback",
+    )
+    assert rows == [("cust-A", "callcenter", "phone", "negative", None, ALICE_VERBATIM)]
+
+
+def test_profile_carries_last_feedback_and_detractor_flag(feedback_settings):
+    rows = query(
+        feedback_settings,
+        "select customer_id, last_feedback_at, feedback_messages_12m, negative_feedback_12m, "
+        "feedback_sentiment_12m, is_detractor from marts.customer_profile "
+        "where customer_id in ('cust-A', 'cust-B') order by customer_id",
+    )
+    (alice, bruno) = rows
+    # T1 opened 2026-10-22 14:00, within 12 months and within detractor_days of as_of_date
+    assert alice[1].isoformat() == "2026-10-22T14:00:00"
+    assert alice[2:] == (1, 1, "negative", True)
+    assert bruno[1:] == (None, 0, 0, None, False)
+
+
+def test_topics_monthly_counts_the_message(feedback_settings):
+    rows = query(
+        feedback_settings,
+        "select feedback_month, sentiment, message_count, callcenter_messages "
+        "from marts.feedback_topics_monthly",
+    )
+    assert [(str(r[0]), r[1], r[2], r[3]) for r in rows] == [("2026-10-01", "negative", 1, 1)]
