@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-feedback_app = typer.Typer(help="Voice of the customer: what customers write.", no_args_is_help=True)
+feedback_app = typer.Typer(help="Voice of the customer: what they write.", no_args_is_help=True)
 
 
 @feedback_app.command("analyse")

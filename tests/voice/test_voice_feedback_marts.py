@@ -36,3 +36,11 @@ def test_topics_monthly_counts_the_message(feedback_settings):
         "from marts.feedback_topics_monthly",
     )
     assert [(str(r[0]), r[1], r[2], r[3]) for r in rows] == [("2026-10-01", "negative", 1, 1)]
+
+
+def test_unhappy_valuable_customers_query_lists_the_detractor(feedback_settings):
+    from test_profiles_dbt_analyst_queries import _queries
+
+    rows = query(feedback_settings, _queries()[3])
+    # Alice: detractor (negative verbatim T1) and the fixture's highest lifetime revenue
+    assert [(r[0], r[7]) for r in rows] == [("cust-A", ALICE_VERBATIM)]
