@@ -59,6 +59,8 @@ Runs when identity resolution emitted `cdp://identity/customers`.
 
 1. `consent`: consent history per customer and channel, from the raw layer (what the
    profile's consent columns and the audiences both read).
+   `feedback`: topics and sentiment of customer messages (`cdp feedback analyse`), which
+   the feedback marts and profile columns read.
 2. `dbt`: every model of `dbt_project/` (staging → intermediate → marts) as a `run` task
    followed by its `test` task. A failed model fails its own task: fix and clear it alone.
 3. `check_marts`: the marts quality checks (blocking failures stop the exports).
@@ -75,6 +77,13 @@ def cdp_profiles():
         from cdp.pipeline import refresh_consent
 
         return refresh_consent(Settings())
+
+    @task(pool=ORCHESTRATION.writer_pool)
+    def feedback() -> dict:
+        """Customer messages analysed into feedback.message_analysis, before dbt reads it."""
+        from cdp.pipeline import analyse_feedback
+
+        return analyse_feedback(Settings())
 
     dbt = DbtTaskGroup(
         group_id="dbt",
@@ -120,7 +129,7 @@ def cdp_profiles():
 
         return export_audiences(Settings())
 
-    consent() >> dbt >> check_marts() >> export_golden_records() >> export_audiences()
+    consent() >> feedback() >> dbt >> check_marts() >> export_golden_records() >> export_audiences()
 
 
 cdp_profiles()

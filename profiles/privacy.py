@@ -281,6 +281,7 @@ def access(settings: Settings, identifier: str, out: Path | None = None) -> Path
             "profile": by_customer("marts", "customer_profile"),
             "segments": by_customer("marts", "customer_segments"),
             "timeline": by_customer("marts", "customer_timeline"),
+            "feedback": by_customer("marts", "customer_feedback"),
             "consents": {
                 "current": by_customer("consent", "current"),
                 "history": by_customer("consent", "history"),

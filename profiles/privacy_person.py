@@ -222,8 +222,22 @@ def row_predicate(person: Person, schema: str, table: str, columns: list[tuple[s
             conditions += _contains_any(quoted, person.emails + source_keys)
             digits = f"regexp_replace({quoted}, '[^0-9]', '', 'g')"
             conditions += _contains_any(digits, person.phone_keys)
+    conditions += _keyed_message_conditions(person, {name.lower() for name, _ in columns})
     conditions = [c for c in conditions if c != "false"]
     return " or ".join(f"coalesce({c}, false)" for c in conditions) or "false"
+
+
+def _keyed_message_conditions(person: Person, names: set[str]) -> list[str]:
+    """Rows keyed by (identity_type, message_id | source_key), as feedback.message_analysis
+    is: the person's messages whatever table copied them."""
+    key = next((k for k in ("message_id", "source_key") if k in names), None)
+    if "identity_type" not in names or key is None:
+        return []
+    return [
+        f"({_in('identity_type', [kind])} and {_in(key, keys)})"
+        for kind, keys in person.source_keys.items()
+        if keys
+    ]
 
 
 def tables_with_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list]:

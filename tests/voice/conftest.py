@@ -28,8 +28,10 @@ def feedback_settings(tmp_path_factory):
     create_warehouse(settings.duckdb_path)
     con = duckdb.connect(str(settings.duckdb_path))
     try:
-        con.execute("update raw.callcenter__tickets set verbatim = ? where ticket_id = 'T1'",
-                    [ALICE_VERBATIM])
+        con.execute(
+            "update raw.callcenter__tickets set verbatim = ? where ticket_id = 'T1'",
+            [ALICE_VERBATIM],
+        )
     finally:
         con.close()
     analyse_feedback(settings)

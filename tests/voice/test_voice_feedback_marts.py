@@ -44,3 +44,62 @@ def test_unhappy_valuable_customers_query_lists_the_detractor(feedback_settings)
     rows = query(feedback_settings, _queries()[3])
     # Alice: detractor (negative verbatim T1) and the fixture's highest lifetime revenue
     assert [(r[0], r[7]) for r in rows] == [("cust-A", ALICE_VERBATIM)]
+
+
+def test_forget_removes_the_persons_messages_from_every_table(tmp_path):
+    """On its own warehouse: forget runs last in a session-scoped build otherwise."""
+    import duckdb
+    from dbt_fixture_warehouse import ALICE_EMAIL, create_warehouse
+
+    from cdp.settings import Settings
+    from profiles import build_profiles
+    from profiles.privacy import access, forget
+    from voice import analyse_feedback
+
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.ensure_dirs()
+    create_warehouse(settings.duckdb_path)
+    with duckdb.connect(str(settings.duckdb_path)) as con:
+        con.execute(
+            "update raw.callcenter__tickets set verbatim = ? where ticket_id = 'T1'",
+            [ALICE_VERBATIM],
+        )
+        # what identity writes beside customer_records: forget finds a person through it
+        con.execute(
+            "create table identity.identity_records as select record_id, identity_type, "
+            "source_key, case when source_key = ? then ? end as email, "
+            "null::varchar as phone from identity.customer_records",
+            [ALICE_EMAIL, ALICE_EMAIL],
+        )
+    analyse_feedback(settings)
+    build_profiles(settings)
+
+    document = (access(settings, ALICE_EMAIL)).read_text(encoding="utf-8")
+    assert ALICE_VERBATIM in document  # access returns what she wrote
+
+    forget(settings, ALICE_EMAIL)
+
+    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE'"
+        ).fetchall()
+        holding = []
+        for schema, table in tables:
+            text_columns = [
+                c
+                for c, t in con.execute(
+                    "select column_name, data_type from information_schema.columns "
+                    "where table_schema = ? and table_name = ?",
+                    [schema, table],
+                ).fetchall()
+                if t == "VARCHAR"
+            ]
+            for column in text_columns:
+                found = con.execute(
+                    f'select count(*) from "{schema}"."{table}" where "{column}" like ?',
+                    ["%deuxième fois%"],
+                ).fetchone()[0]
+                if found:
+                    holding.append(f"{schema}.{table}.{column}")
+    assert holding == []

@@ -16,7 +16,11 @@ TEXTS = [
 def test_messages_without_a_rating_get_a_sentiment_and_mentions():
     results = analyse_texts(TEXTS, [None] * len(TEXTS), FeedbackConfig())
     assert [r.sentiment for r in results] == [
-        "positive", "negative", "negative", "positive", "neutral",
+        "positive",
+        "negative",
+        "negative",
+        "positive",
+        "neutral",
     ]
     assert all(-1 <= r.sentiment_score <= 1 for r in results)
 
