@@ -25,7 +25,10 @@ final as (
         count(*) filter (where is_last_12_months) as feedback_messages_12m,
         count(*) filter (where is_last_12_months and sentiment = 'negative') as negative_feedback_12m,
         cast(avg(sentiment_score) filter (where is_last_12_months) as decimal(5, 3)) as feedback_score_12m,
-        bool_or(is_recent and (sentiment = 'negative' or rating <= {{ var('detractor_max_rating') }})) as is_detractor
+        -- a message without a rating is judged on its sentiment alone (null rating: not low)
+        coalesce(bool_or(
+            is_recent and (sentiment = 'negative' or coalesce(rating <= {{ var('detractor_max_rating') }}, false))
+        ), false) as is_detractor
     from windowed
     group by customer_id
 )
