@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from cdp.settings import Settings
 
 log = logging.getLogger(__name__)
+# The demo's own erasure salt: the pipeline refuses the shipped default, and the demo's
+# sample people are fictitious. An installation sets CDP_ERASURE_SALT (docs/privacy.md).
+DEMO_ERASURE_SALT = "demo-only-erasure-salt-never-for-real-data"
 console = Console(soft_wrap=True)  # paths must stay copyable, unbroken
 
 
@@ -120,7 +123,11 @@ def main() -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     started = time.perf_counter()
+    from cdp.erasure import DEFAULT_SALT
+
     settings = Settings()
+    if settings.erasure_salt == DEFAULT_SALT:
+        settings = settings.model_copy(update={"erasure_salt": DEMO_ERASURE_SALT})
     settings.ensure_dirs()
     timings: dict[str, float] = {}
 

@@ -1,42 +1,161 @@
 """Erasure tombstones: the one definition of how an erased person is recognised.
 
-``cdp privacy forget`` writes salted hashes of the person's normalised email and phone into
-``ops.erasure_tombstones``; ingestion drops incoming rows that match one, so re-loading an
-old export cannot bring the person back. Both sides build their SQL from these helpers so the
-normalisation can never drift apart. Only hashes are kept, never the values.
+``cdp privacy forget`` writes salted hashes of every identifier of the person into
+``ops.erasure_tombstones``: e-mail and phone keys (:mod:`cdp.identifiers`) and each source
+key or strong identifier under its identifier type (``loyalty_card``, ``web_account``,
+``web_cookie``, custom types). Ingestion drops incoming rows that match one, so re-loading an
+old export cannot bring the person back. Only hashes are kept, never the values.
+
+Each tombstone records the *salt generation* that wrote it (a fingerprint of the salt, not
+the salt). Rotating ``CDP_ERASURE_SALT`` keeps earlier erasures working as long as the old
+salt stays in ``CDP_ERASURE_PREVIOUS_SALTS``: matching hashes each value with the salt of
+every generation present. A generation no configured salt explains stops ingestion.
 """
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cdp.identifiers import hash_sql
+from cdp.warehouse import scalar
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from cdp.settings import Settings
+
 TOMBSTONE_TABLE = "ops.erasure_tombstones"
+DEFAULT_SALT = "change-me-per-installation"
 
 TOMBSTONE_DDL = f"""
 create schema if not exists ops;
 create table if not exists {TOMBSTONE_TABLE} (
-    identifier_kind varchar not null,   -- 'email' | 'phone'
-    identifier_hash varchar not null,   -- sha256(salt || normalised value)
+    identifier_kind varchar not null,   -- 'email' | 'phone' | an identifier type
+    identifier_hash varchar not null,   -- sha256(salt || key), key from cdp.identifiers
     request_id varchar not null,
-    erased_at timestamp not null
-)
+    erased_at timestamp not null,
+    salt_generation varchar             -- erasure.salt_generation(salt) of the writer
+);
+alter table {TOMBSTONE_TABLE} add column if not exists salt_generation varchar;
 """
 
 
-def email_key_sql(column: str) -> str:
-    """SQL normalising an email column for matching: trimmed, lower case."""
-    return f"nullif(lower(trim({column})), '')"
+class ErasureSaltError(RuntimeError):
+    """The erasure salt is the shipped default, or tombstones need a salt nobody configured."""
 
 
-def phone_key_sql(column: str) -> str:
-    """SQL normalising a phone column: its last nine digits (the national number in France).
+def salt_generation(salt: str) -> str:
+    """A short fingerprint naming a salt in tombstones without revealing it."""
+    return hashlib.sha256(f"cdp-erasure-salt-generation:{salt}".encode()).hexdigest()[:12]
 
-    ``06 12 34 56 78``, ``+33 6 12 34 56 78`` and ``0033612345678`` give the same key.
+
+@dataclass(frozen=True)
+class Salts:
+    """The salt tombstones are written with, and the earlier ones still matched."""
+
+    current: str
+    previous: tuple[str, ...] = ()
+
+    @property
+    def current_generation(self) -> str:
+        return salt_generation(self.current)
+
+    @property
+    def by_generation(self) -> dict[str, str]:
+        """Generation -> salt, current first."""
+        return {salt_generation(s): s for s in (self.current, *self.previous)}
+
+
+def salts(settings: Settings) -> Salts:
+    """The configured salts; refuses the shipped default (tombstones would be reversible)."""
+    if settings.erasure_salt in ("", DEFAULT_SALT):
+        raise ErasureSaltError(
+            f"CDP_ERASURE_SALT is {settings.erasure_salt!r}, the shipped default: set a long "
+            "random secret per installation (e.g. `openssl rand -hex 32`), see docs/privacy.md"
+        )
+    previous = tuple(s.strip() for s in settings.erasure_previous_salts.split(",") if s.strip())
+    return Salts(settings.erasure_salt, previous)
+
+
+def ensure_tombstones(con: duckdb.DuckDBPyConnection, current: Salts) -> None:
+    """Create or upgrade the tombstone table and stop when a generation is unknown.
+
+    Tombstones written before generations existed were hashed with the salt configured then,
+    which the upgrade assumes is the current one (the tombstones of an earlier rotation were
+    already void then).
     """
-    # No coalesce(column, ''): DuckDB 2.0 fails to bind that expression over a stored column
-    # it knows to be all NULL ("BindBuiltinScalarFunction did not return ...").
-    digits = f"regexp_replace({column}, '[^0-9]', '', 'g')"
-    return f"case when length({digits}) >= 9 then right({digits}, 9) end"
+    con.execute(TOMBSTONE_DDL)
+    con.execute(
+        f"update {TOMBSTONE_TABLE} set salt_generation = ? where salt_generation is null",
+        [current.current_generation],
+    )
+    unknown = con.execute(
+        f"select salt_generation, count(*) from {TOMBSTONE_TABLE} "
+        "where salt_generation not in (select unnest(?)) group by 1 order by 1",
+        [list(current.by_generation)],
+    ).fetchall()
+    if unknown:
+        generations = ", ".join(f"{g} ({n} tombstones)" for g, n in unknown)
+        raise ErasureSaltError(
+            f"{TOMBSTONE_TABLE} holds erasures written with salt generation(s) {generations} "
+            "that neither CDP_ERASURE_SALT nor CDP_ERASURE_PREVIOUS_SALTS provides: add the "
+            "old salt to CDP_ERASURE_PREVIOUS_SALTS (comma-separated) and re-run"
+        )
 
 
-def hash_sql(key_sql: str, salt_literal: str) -> str:
-    """SQL hashing a normalised key with the installation's salt."""
-    return f"sha256({salt_literal} || {key_sql})"
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def present_generations(con: duckdb.DuckDBPyConnection, current: Salts) -> dict[str, str]:
+    """Generation -> salt of the generations that tombstones actually use."""
+    rows = con.execute(f"select distinct salt_generation from {TOMBSTONE_TABLE}").fetchall()
+    used = {r[0] for r in rows}
+    return {g: s for g, s in current.by_generation.items() if g in used}
+
+
+def match_sql(kind: str | None, key_sql: str, generations: dict[str, str]) -> str:
+    """SQL true when ``key_sql`` hashes to a tombstone of ``kind`` (any kind when None),
+    each generation's tombstones hashed with that generation's salt."""
+    checks = []
+    for generation, salt in generations.items():
+        kind_filter = f" and identifier_kind = {_literal(kind)}" if kind else ""
+        checks.append(
+            f"{hash_sql(key_sql, _literal(salt))} in (select identifier_hash from "
+            f"{TOMBSTONE_TABLE} where salt_generation = {_literal(generation)}{kind_filter})"
+        )
+    return "(" + " or ".join(f"coalesce({c}, false)" for c in checks) + ")" if checks else "false"
+
+
+def write_tombstones(
+    con: duckdb.DuckDBPyConnection,
+    current: Salts,
+    keys: list[tuple[str, str]],
+    request_id: str,
+    erased_at: object,
+) -> int:
+    """Insert tombstones for ``(kind, key)`` pairs not already tombstoned; returns how many
+    tombstones name this request."""
+    con.execute(TOMBSTONE_DDL)
+    keys = sorted({(k, v) for k, v in keys if v})
+    if keys:
+        salt = _literal(current.current)
+        con.execute(
+            f"""insert into {TOMBSTONE_TABLE}
+select distinct kind, {hash_sql("key", salt)}, ?, ?, ?
+from (select unnest(?) as kind, unnest(?) as key) k
+where (kind, {hash_sql("key", salt)}) not in (
+  select identifier_kind, identifier_hash from {TOMBSTONE_TABLE})""",
+            [
+                request_id,
+                erased_at,
+                current.current_generation,
+                [k for k, _ in keys],
+                [v for _, v in keys],
+            ],
+        )
+    return int(
+        scalar(con, f"select count(*) from {TOMBSTONE_TABLE} where request_id = ?", [request_id])
+    )

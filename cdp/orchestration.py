@@ -26,8 +26,10 @@ MARTS_ASSET_URI = "cdp://marts/profiles"
 DATA_ERRORS = (
     "ingestion.IngestionError",
     "ingestion.DefinitionError",
+    "identity.ModelFileError",
     "expectations.BlockingQualityError",
     "profiles.DbtBuildError",
+    "cdp.erasure.ErasureSaltError",
 )
 # A dbt model failing under Cosmos: bad SQL or data, fixed by hand, then the task cleared.
 DBT_ERRORS = ("cosmos.exceptions.CosmosDbtRunError",)

@@ -38,19 +38,49 @@ def generate_sample(settings: Settings, people: int = 5000, seed: int = 42, batc
     return _jsonable(generate(settings, people=people, seed=seed, batches=batches))
 
 
-def ingest_sources(settings: Settings, sources: list[str] | None = None) -> dict[str, int]:
-    """Load new landing files of ``sources`` (all when None); counts of what was new."""
-    from ingestion import ingest
+def ingest_sources(
+    settings: Settings, sources: list[str] | None = None, *, defer_failures: bool = False
+) -> dict[str, Any]:
+    """Load new landing files of ``sources`` (all when None); counts of what was new.
 
-    report = ingest(settings, sources=sources)
-    summary = {
+    A file that fails raises ``ingestion.IngestionError`` after the others are loaded; with
+    ``defer_failures`` the failures are returned under ``failures`` instead, so that the
+    files this call did commit can be announced before :func:`raise_ingest_failures` fails.
+    """
+    from ingestion import IngestionError, ingest
+
+    try:
+        report = ingest(settings, sources=sources)
+    except IngestionError as error:
+        if not defer_failures:
+            raise
+        report = error.report
+    summary: dict[str, Any] = {
         "files_loaded": sum(1 for f in report.files if f.status == "loaded"),
         "files_skipped": sum(1 for f in report.files if f.status == "skipped_duplicate"),
+        "files_failed": len(report.failed),
         "rows_accepted": report.total("rows_accepted"),
         "rows_quarantined": report.total("rows_quarantined"),
     }
     log.info("ingested %s: %s", ", ".join(sources or ["all sources"]), summary)
+    if report.failed:
+        # the ledger's error texts: file, line and reason, never a row's contents
+        summary["failures"] = [
+            {"source": f.source, "entity": f.entity, "file_path": f.file_path, "error": f.error}
+            for f in report.failed
+        ]
     return summary
+
+
+def raise_ingest_failures(summary: dict[str, Any]) -> None:
+    """Raise ``ingestion.IngestionError`` for the failures :func:`ingest_sources` deferred."""
+    failures = summary.get("failures") or []
+    if not failures:
+        return
+    from ingestion import FileResult, IngestionError, IngestReport
+
+    report = IngestReport([FileResult(**failure, batch_id="") for failure in failures])
+    raise IngestionError(report)
 
 
 def check(settings: Settings, stage: str):

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     export_dir: Path = Path()
     reports_dir: Path = Path()
     model_dir: Path = Path()
+    tmp_dir: Path = Path()
     config_dir: Path = Path()
     sources_dir: Path = Path()
     identity_config_path: Path = Path()
@@ -41,7 +42,11 @@ class Settings(BaseSettings):
     dbt_project_dir: Path = Path()
     airflow_home: Path = Path()
     run_id: str | None = None
+    # Tombstone salt: a secret per installation; the shipped default is refused by the
+    # pipeline and `forget` (cdp.erasure.salts). Earlier salts, comma-separated, keep the
+    # erasures they wrote matching after a rotation (docs/privacy.md).
     erasure_salt: str = "change-me-per-installation"
+    erasure_previous_salts: str = ""
 
     @model_validator(mode="before")
     @classmethod
@@ -61,6 +66,8 @@ class Settings(BaseSettings):
             "export_dir": data / "exports",
             "reports_dir": data / "reports",
             "model_dir": data / "models",
+            # scratch copies stay in the data folder (erasure and backups know it), not /tmp
+            "tmp_dir": data / "tmp",
             "sources_dir": config / "sources",
             "identity_config_path": config / "identity.yml",
             "quality_config_path": config / "quality.yml",

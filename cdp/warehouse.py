@@ -18,10 +18,16 @@ if TYPE_CHECKING:
 
 @contextmanager
 def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse read-write, creating its folder; closed on exit."""
+    """Open the warehouse read-write, creating its folder; closed on exit.
+
+    First finishes a compaction an interrupted erasure left owing (:mod:`cdp.compaction`).
+    """
     import duckdb
 
+    from cdp import compaction
+
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    compaction.finish_pending(settings.duckdb_path)
     con = duckdb.connect(str(settings.duckdb_path))
     try:
         yield con

@@ -25,8 +25,10 @@ raw data-quality checks. Only when new files were loaded does it emit `{asset}`,
 triggers identity resolution.
 
 - Files already loaded (same content hash) are skipped, so a re-run adds nothing.
-- A file that cannot be read fails `ingest` at once (no retry: the export must be fixed);
-  the other files of the run are still loaded. Fix or replace the file and clear the task.
+- A file that cannot be read does not stop the others: the files loaded are checked and
+  announced, then `report_failures` fails the run (no retry: the export must be fixed),
+  naming each failed file with its reason (never a row's contents). Fix or replace the
+  file and trigger the DAG again: only that file is new.
 """
 
 
@@ -47,10 +49,10 @@ def ingestion_dag(source: str, schedule: str | None):
     def ingest_source():
         @task(pool=ORCHESTRATION.writer_pool)
         def ingest() -> dict:
-            """Load new landing files of this source; what was new."""
+            """Load new landing files of this source; what was new, and what failed."""
             from cdp.pipeline import ingest_sources
 
-            return ingest_sources(Settings(), [source])
+            return ingest_sources(Settings(), [source], defer_failures=True)
 
         @task(pool=ORCHESTRATION.writer_pool)
         def check_raw(loaded: dict) -> dict:
@@ -64,10 +66,17 @@ def ingestion_dag(source: str, schedule: str | None):
         @task(outlets=[asset])
         def announce(loaded: dict, *, outlet_events=None) -> None:
             """Emit the source's asset, with what was loaded as the event's extra."""
-            outlet_events[asset].extra = loaded
+            outlet_events[asset].extra = {k: v for k, v in loaded.items() if k != "failures"}
+
+        @task(trigger_rule="none_failed")
+        def report_failures(loaded: dict) -> None:
+            """Fail the run for the files that could not be loaded, once the others are out."""
+            from cdp.pipeline import raise_ingest_failures
+
+            raise_ingest_failures(loaded)
 
         loaded = ingest()
-        check_raw(loaded) >> announce(loaded)
+        check_raw(loaded) >> announce(loaded) >> report_failures(loaded)
 
     return ingest_source()
 

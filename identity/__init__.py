@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 
 from identity._config import IdentityMapping
 from identity._stability import ChurnGateError
+from identity._training import ModelFileError
 
 __all__ = [
     "ChurnGateError",
     "IdentityMapping",
+    "ModelFileError",
     "identity_mappings",
     "train",
     "resolve",

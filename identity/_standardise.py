@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
+from cdp import identifiers
 from identity._config import StandardisationConfig
 
 
@@ -38,38 +38,13 @@ def name_sql(expr: str, config: StandardisationConfig) -> str:
 
 
 def email_sql(expr: str, config: StandardisationConfig) -> str:
-    """Lower/trim, typo domains fixed, +tags dropped, dots dropped for dotless providers."""
-    cleaned = f"regexp_replace(lower(trim({expr})), '\\s', '', 'g')"
-    local = f"regexp_replace(split_part({cleaned}, '@', 1), '\\+.*$', '')"
-    domain = f"split_part({cleaned}, '@', 2)"
-    typo_cases = " ".join(
-        f"when {_quote(typo.lower())} then {_quote(fixed.lower())}"
-        for typo, fixed in config.email_domain_typos.items()
-    )
-    fixed_domain = f"(case {domain} {typo_cases} else {domain} end)" if typo_cases else domain
-    dotless = ", ".join(_quote(d) for d in config.dotless_email_domains) or "''"
-    canonical_local = (
-        f"(case when {fixed_domain} in ({dotless}) then replace({local}, '.', '') else {local} end)"
-    )
-    return (
-        f"case when regexp_matches({cleaned}, '^[^@]+@[^@]+\\.[a-z]{{2,}}$') "
-        f"then {canonical_local} || '@' || {fixed_domain} end"
-    )
+    """Canonical e-mail (:func:`cdp.identifiers.email_canonical_sql`, the one definition)."""
+    return identifiers.email_canonical_sql(expr, config)
 
 
 def phone_sql(expr: str) -> str:
-    """French numbers in their usual spellings to E.164; NULL when SQL cannot tell.
-
-    Levels of recognition, in order: ``+33 6 ..``/``+33 (0)6 ..``; ``0033 6 ..``;
-    ``33 6 ..``; national ``06 ..``; nine digits whose leading 0 was lost (``612345678``).
-    """
-    digits = f"regexp_replace({expr}, '[^0-9+]', '', 'g')"
-    return (
-        f"case when regexp_matches({digits}, '^(\\+33|0033|33)0?[1-9][0-9]{{8}}$') "
-        f"then '+33' || right({digits}, 9) "
-        f"when regexp_matches({digits}, '^0?[1-9][0-9]{{8}}$') then '+33' || right({digits}, 9) "
-        f"end"
-    )
+    """E.164 phone where SQL can tell (:func:`cdp.identifiers.phone_e164_sql`)."""
+    return identifiers.phone_e164_sql(expr)
 
 
 def postcode_sql(expr: str, country: str | None = None) -> str:
@@ -213,15 +188,6 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-@lru_cache(maxsize=200_000)
 def phone_e164(text: str, region: str) -> str | None:
-    """E.164 through `phonenumbers` for what the SQL patterns did not recognise."""
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """E.164 through `phonenumbers` (:func:`cdp.identifiers.phone_e164`)."""
+    return identifiers.phone_e164(text, region)

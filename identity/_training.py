@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 
 class IdentityTrainingError(RuntimeError):
     """The model cannot be trained on the records at hand."""
+
+
+class ModelFileError(RuntimeError):
+    """The saved model file cannot be read (torn by a crash, edited): retrain it."""
 
 
 def train_model(
@@ -55,15 +60,14 @@ def train_model(
     estimate_prior(linker, plan, config, count)
     linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
     estimate_m_by_em(linker, plan, config)
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    model = fill_untrained_m(linker.misc.save_model_to_json(str(model_path), overwrite=True))
+    model = fill_untrained_m(linker.misc.save_model_to_json())
     if t.discount_sampled_matches:
         sampled = min(t.u_max_pairs, count * (count - 1) / 2)
         model = discount_sampled_matches(model, sampled, t.discount_max_factor)
-    model_path.write_text(json.dumps(model, indent=2), encoding="utf-8")
-    _meta_path(model_path).write_text(
+    _write_atomically(model_path, json.dumps(model, indent=2))
+    _write_atomically(
+        _meta_path(model_path),
         json.dumps({"config_hash": config_hash(config), "records": count, "plan": plan.as_dict()}),
-        encoding="utf-8",
     )
     log.info("identity model trained on %d records, saved to %s", count, model_path)
     return model
@@ -188,19 +192,55 @@ def _meta_path(model_path: Path) -> Path:
     return model_path.with_suffix(".meta.json")
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary name and rename: a reader sees the old file or the new one,
+    never a torn one (a crash or a full disk mid-write leaves only the temporary file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    with partial.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelFileError(
+            f"{path} is not a readable model (torn or corrupt: {type(error).__name__} at "
+            f"{getattr(error, 'pos', '?')}): run `cdp identity train` to retrain it"
+        ) from None
+    if not isinstance(data, dict):
+        raise ModelFileError(
+            f"{path} holds JSON but no model: run `cdp identity train` to retrain it"
+        )
+    return data
+
+
 def load_model(model_path: Path, config: IdentityConfig) -> dict[str, Any]:
-    """The saved model as a dict (Splink settings JSON); warns when it is stale."""
+    """The saved model as a dict (Splink settings JSON); warns when it is stale.
+
+    Raises :class:`ModelFileError` (one line, saying to retrain) when the file is torn."""
+    model = _read_json(model_path)
+    if "comparisons" not in model:
+        raise ModelFileError(
+            f"{model_path} is JSON without Splink comparisons, not a trained model: run "
+            "`cdp identity train` to retrain it"
+        )
     meta = _meta_path(model_path)
-    trained_for = (
-        json.loads(meta.read_text(encoding="utf-8")).get("config_hash") if meta.exists() else None
-    )
+    try:
+        trained_for = _read_json(meta).get("config_hash") if meta.exists() else None
+    except ModelFileError:
+        trained_for = None  # a torn note only makes the model look stale: warned below
     if trained_for != config_hash(config):
         log.warning(
             "%s was trained with other blocking/training settings than identity.yml "
             "holds now; run `cdp identity train` to retrain it",
             model_path,
         )
-    return json.loads(model_path.read_text(encoding="utf-8"))
+    return model
 
 
 def warn_if_outgrown(
@@ -213,7 +253,10 @@ def warn_if_outgrown(
     meta = _meta_path(model_path)
     if not meta.exists():
         return
-    plan = json.loads(meta.read_text(encoding="utf-8")).get("plan", {})
+    try:
+        plan = _read_json(meta).get("plan", {})
+    except ModelFileError:
+        return  # load_model already warned that the model looks stale
     trained = set(plan.get("comparisons", []))
     if not trained:
         return

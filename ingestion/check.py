@@ -9,14 +9,13 @@ and reason; a file that cannot be read at all says why.
 from __future__ import annotations
 
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cdp.warehouse import scalar
-from ingestion import field_issues, ledger, readers
+from ingestion import field_issues, landing, ledger, readers
 from ingestion.definitions import EntityDefinition, load_definitions
 
 if TYPE_CHECKING:
@@ -49,20 +48,23 @@ def _reason_labels(reason: str) -> list[str]:
     return [_GOT.sub("", part).strip() for part in reason.split("; ") if part.strip()]
 
 
-def check_file(entity_name: str, entity: EntityDefinition, path: Path, shown: str) -> FileCheck:
-    """Stage one file in memory and count what a load would do with its rows."""
+def check_file(
+    entity_name: str, entity: EntityDefinition, path: Path, shown: str, tmp_dir: Path
+) -> FileCheck:
+    """Stage one file in memory and count what a load would do with its rows; scratch
+    copies go under ``tmp_dir`` (the data folder's, as for ``cdp ingest``)."""
     import duckdb
 
-    from ingestion.load import _check_encoding, _stage
     from ingestion.readers import FileReadError
+    from ingestion.staging import check_encoding, stage_file
 
     result = FileCheck(entity_name, shown)
     con = duckdb.connect()
     try:
         ledger.ensure_ops_tables(con)
-        with tempfile.TemporaryDirectory(prefix="cdp_check_") as workdir:
-            _stage(con, path, entity, "dry-run", Path(workdir))
-        _check_encoding(con, entity)
+        with landing.scratch_dir(tmp_dir, prefix="cdp_check_") as workdir:
+            stage_file(con, path, entity, None, workdir)  # a dry run suppresses nothing
+        check_encoding(con, entity)
         reasons = con.execute(
             "select _reason from _staged where _reason is not null "
             "union all select reason from _bad where reason is not null"
@@ -77,7 +79,7 @@ def check_file(entity_name: str, entity: EntityDefinition, path: Path, shown: st
         for name, why, n in field_issues.summarise(con):
             result.nulled[f"{name}: {why}"] += n
     except (FileReadError, duckdb.Error) as error:
-        result.error = str(error)
+        result.error = str(error) if isinstance(error, FileReadError) else readers.error_text(error)
     finally:
         readers.drop_temp_tables(con)
         con.close()
@@ -93,11 +95,17 @@ def check_source(settings: Settings, name: str, files: list[Path] | None = None)
         if files:
             paths = [p for p in files if p.match(entity.files) or len(definition.entities) == 1]
         else:
-            paths = sorted(p for p in settings.landing_dir.glob(entity.files) if p.is_file())
+            paths = landing.matching_files(settings.landing_dir, entity.files)
         for path in paths:
             try:
                 shown = str(path.relative_to(settings.landing_dir))
             except ValueError:
                 shown = str(path)
-            results.append(check_file(entity_name, entity, path, shown))
+            if not files:  # named files are the operator's own; matches must stay inside
+                try:
+                    landing.check_confined(settings.landing_dir, path)
+                except landing.RefusedFileError as refused:
+                    results.append(FileCheck(entity_name, shown, error=str(refused)))
+                    continue
+            results.append(check_file(entity_name, entity, path, shown, settings.tmp_dir))
     return results

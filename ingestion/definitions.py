@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cdp.countries import check_country
 from ingestion.contracts import CONTRACTS, Contract, column_rules
+from ingestion.landing import glob_problem
 from ingestion.policy import check_field_policies
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -130,6 +131,14 @@ class EntityDefinition(BaseModel):
         "system of the same kind names the first one's table (pos__receipt_lines) so that "
         "identity, consent and the marts read both",
     )
+
+    @field_validator("files")
+    @classmethod
+    def _inside_landing(cls, value: str) -> str:
+        problem = glob_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("table")
     @classmethod

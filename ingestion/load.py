@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
+import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingestion import field_issues, ledger, readers, reload
+from ingestion import field_issues, landing, ledger, readers, reload, suppression
 from ingestion.definitions import (
     EntityDefinition,
     SourceDefinition,
@@ -19,10 +19,10 @@ from ingestion.definitions import (
     raw_table_name,
 )
 from ingestion.ledger import FileResult
-from ingestion.policy import derive_fields, entity_rules
+from ingestion.policy import entity_rules
 from ingestion.readers import FileReadError
-from ingestion.sql import ident, macro_ddl, raw_line_suppression
-from ingestion.staging import staging_query
+from ingestion.sql import ident
+from ingestion.staging import check_encoding, stage_file
 
 if TYPE_CHECKING:
     import duckdb
@@ -71,64 +71,6 @@ def _display_path(path: Path, settings: Settings) -> str:
         return str(path.relative_to(settings.landing_dir))
     except ValueError:
         return str(path)
-
-
-def _stage(
-    con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinition, salt: str, workdir: Path
-) -> None:
-    """Read the file once and type its rows into ``_staged``; rejected lines into ``_bad``."""
-    clean = False  # no character of the file could show broken encoding
-    if entity.format == "csv":
-        if entity.encoding == "cp1252":
-            utf8_copy = workdir / (path.name + ".utf8")
-            clean = not readers.transcode_cp1252(path, utf8_copy)
-            path = utf8_copy
-        rows = readers.open_csv(con, path, entity)
-    elif entity.format == "jsonl":
-        rows = readers.open_jsonl(con, path, entity)
-    else:
-        rows = readers.open_parquet(con, path, entity)
-    for statement in macro_ddl(entity):
-        con.execute(statement)
-    suppress = bool(con.execute("select count(*) from ops.erasure_tombstones").fetchone()[0])
-    rules = entity_rules(entity)
-    query = staging_query(entity, rules, salt, rows, suppress=suppress, encoding_clean=clean)
-    if not con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]:
-        raise RuntimeError(
-            "ingestion numbers rows by scan order: the connection must keep DuckDB's default "
-            "preserve_insertion_order = true (see cdp.warehouse.connect)"
-        )
-    try:
-        # Insertion order is preserved, so a record's rowid in _scanned is its ordinal.
-        con.execute(f"create temp table _scanned as {query}")
-        derive_fields(con, entity)
-        con.execute(
-            "create temp view _staged as select rowid + 1 as _k, * exclude (_skip) "
-            "from _scanned where not _skip"
-        )
-    except Exception as error:
-        if "Binder Error" in str(error) or "Parser Error" in str(error):
-            raise  # a mistake in a definition's `sql:`, not in the file
-        raise FileReadError(f"cannot be read as {rows.describe}: {error}") from error
-    readers.collect_rejects(con, entity)
-    if suppress:
-        con.execute(
-            f"update _bad set reason = null where {raw_line_suppression('raw_record', salt)}"
-        )
-
-
-def _check_encoding(con: duckdb.DuckDBPyConnection, entity: EntityDefinition) -> None:
-    broken, total = con.execute("""
-        select (select count(*) from _staged where _encoding_broken)
-                 + (select count(*) from _bad where _encoding_broken),
-               (select count(*) from _staged) + (select count(*) from _bad)
-    """).fetchone()
-    if total and broken / total > entity.max_encoding_error_ratio:
-        raise FileReadError(
-            f"{broken} of {total} rows are not valid {entity.encoding} (or are UTF-8 read as a "
-            f"single-byte code page): is `encoding: {entity.encoding}` right for this export? "
-            f"(more than max_encoding_error_ratio={entity.max_encoding_error_ratio})"
-        )
 
 
 def _write(
@@ -196,26 +138,18 @@ def load_file(
     load in the same transaction (:mod:`ingestion.reload`).
     """
     started, stamp = time.perf_counter(), f"{datetime.now():%Y%m%dT%H%M%S}"
-    size = path.stat().st_size
-    result = FileResult(
-        source, entity_name, _display_path(path, settings), "", file_size_bytes=size
-    )
-    # The content hash runs on its own thread (hashlib and DuckDB release the GIL) while the
-    # file is staged, unless a loaded file has the same size: then it may be the same content,
-    # and that is worth knowing before any work.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdp_hash") as pool:
-        hashing = pool.submit(readers.file_sha256, path)
-        previous, replaces = None, []
-        if reloading and reloading.covers(source, result.file_path):
-            replaces = reload.previous_batches(con, source, entity_name, result.file_path)
-            stamp = f"{datetime.now():%Y%m%dT%H%M%S%f}"  # never the batch id it replaces
-        elif ledger.size_loaded(con, source, entity_name, size):
-            _identify(result, hashing.result(), stamp)
-            previous = ledger.already_loaded(con, source, entity_name, result.file_hash)
-        if previous:
-            result.status, result.error = "skipped_duplicate", f"same content loaded by {previous}"
-        else:
-            _load(con, settings, result, entity, path, hashing, stamp, replaces)
+    result = FileResult(source, entity_name, _display_path(path, settings), "")
+    try:
+        landing.check_confined(settings.landing_dir, path)
+        result.file_size_bytes = path.stat().st_size
+        if entity.format != "parquet":
+            header = entity.format == "csv" and entity.header
+            landing.check_readable(path, result.file_size_bytes, header)
+    except landing.RefusedFileError as error:
+        result.batch_id = f"{stamp}_{source}_{entity_name}_refused"
+        _fail(result, path, error)
+    else:
+        _hash_and_load(con, settings, result, entity, path, stamp, reloading)
     result.finished_at = datetime.now()
     result.seconds = time.perf_counter() - started
     if result.status != "loaded":
@@ -235,6 +169,34 @@ def load_file(
     return result
 
 
+def _hash_and_load(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    result: FileResult,
+    entity: EntityDefinition,
+    path: Path,
+    stamp: str,
+    reloading: reload.ReloadRequest | None,
+) -> None:
+    source, entity_name, size = result.source, result.entity, result.file_size_bytes or 0
+    # The content hash runs on its own thread (hashlib and DuckDB release the GIL) while the
+    # file is staged, unless a loaded file has the same size: then it may be the same content,
+    # and that is worth knowing before any work.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdp_hash") as pool:
+        hashing = pool.submit(readers.file_sha256, path)
+        previous, replaces = None, []
+        if reloading and reloading.covers(source, result.file_path):
+            replaces = reload.previous_batches(con, source, entity_name, result.file_path)
+            stamp = f"{datetime.now():%Y%m%dT%H%M%S%f}"  # never the batch id it replaces
+        elif ledger.size_loaded(con, source, entity_name, size):
+            _identify(result, hashing.result(), stamp)
+            previous = ledger.already_loaded(con, source, entity_name, result.file_hash or "")
+        if previous:
+            result.status, result.error = "skipped_duplicate", f"same content loaded by {previous}"
+        else:
+            _load(con, settings, result, entity, path, hashing, stamp, replaces)
+
+
 def _load(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -251,9 +213,15 @@ def _load(
     try:
         # Scratch temp tables are built outside the transaction: only the writes to the
         # warehouse below must be atomic.
-        with tempfile.TemporaryDirectory(prefix="cdp_ingest_") as workdir:
-            _stage(con, path, entity, settings.erasure_salt, Path(workdir))
-        _check_encoding(con, entity)
+        erased = suppression.for_entity(con, settings, result.source, result.entity, entity)
+        with landing.scratch_dir(settings.tmp_dir) as workdir:
+            try:
+                stage_file(con, path, entity, erased, workdir)
+            except readers.LineTooLongError:
+                # rare: read again allowing any line, each line over the limit quarantined
+                readers.drop_temp_tables(con)
+                stage_file(con, path, entity, erased, workdir, long_lines=True)
+        check_encoding(con, entity)
         _identify(result, hashing.result(), stamp)
         con.execute("begin transaction")
         try:
@@ -270,21 +238,36 @@ def _load(
             con.execute("rollback")
             raise
     except Exception as error:
-        result.status, result.error = "failed", f"{path}: {error}"
-        result.rows_read = result.rows_accepted = result.rows_quarantined = 0
-        result.rows_suppressed = 0
-        if not isinstance(error, FileReadError):
-            log.exception("unexpected error loading %s", path)
+        _fail(result, path, error)
     finally:
         readers.drop_temp_tables(con)
     if not result.file_hash:
         _identify(result, hashing.result(), stamp)
 
 
+def _fail(result: FileResult, path: Path, error: Exception) -> None:
+    """Record a failed load on ``result``: the file and the reason, never a row's contents."""
+    result.rows_read = result.rows_accepted = result.rows_quarantined = 0
+    result.rows_suppressed = 0
+    result.status = "failed"
+    if isinstance(error, FileReadError | landing.RefusedFileError):
+        result.error = f"{path}: {error}"
+        return
+    # Not the file's fault: a bug or the machine. The traceback's frames help; its message
+    # may quote a value, so the logs get the frames and the masked message only.
+    result.error = f"{path}: {type(error).__name__}: {readers.error_text(error)}"
+    log.error(
+        "unexpected error loading %s: %s\n%s",
+        path,
+        result.error,
+        "".join(traceback.format_tb(error.__traceback__)),
+    )
+
+
 def _files(
     settings: Settings, definition: SourceDefinition, entity: EntityDefinition
 ) -> list[Path]:
-    files = sorted(p for p in settings.landing_dir.glob(entity.files) if p.is_file())
+    files = landing.matching_files(settings.landing_dir, entity.files)
     if not files:
         log.warning(
             "%s: no file matches %s under %s", definition.source, entity.files, settings.landing_dir
@@ -303,12 +286,16 @@ def ingest(
     their previous load is replaced. A file that fails is rolled back and recorded, the
     others still load, and :class:`IngestionError` is raised at the end.
     """
+    from cdp import erasure
     from cdp.warehouse import connect
 
     definitions = load_definitions(settings.sources_dir, sources)
     report = IngestReport()
+    salts = erasure.salts(settings)  # the shipped default salt stops the pipeline here
     with connect(settings) as con:
+        landing.clean_scratch(settings.tmp_dir)  # the warehouse lock says no ingest is running
         ledger.ensure_ops_tables(con)
+        erasure.ensure_tombstones(con, salts)
         field_issues.ensure_tables(con)
         for definition in definitions:
             for entity_name, entity in definition.entities.items():

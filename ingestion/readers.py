@@ -13,8 +13,10 @@ rejects table; :func:`collect_rejects` turns them into ``_bad`` afterwards, and
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,14 +32,20 @@ _CHUNK = 16 * 1024 * 1024
 _TEMP_TABLES = ("_bad", "_offsets", "_rejects", "_rejects_scan", "_scanned")
 _INLINE_OFFSETS = 256
 # A cp1252 file's text can match ingestion.sql.BROKEN_ENCODING_PATTERN only if it holds "â€"
-# or one of these bytes: Ã, Â, and the five that cp1252 leaves undefined (decoded to U+FFFD).
-_CP1252_SUSPECT_BYTES = (b"\xc3", b"\xc2", b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
+# or one of these bytes: Â, Ã, Ä, Å, ‚ (UTF-8's € read as cp1252 is "â‚¬"; a real cp1252 export
+# hardly ever holds the low quote ‚) and the five that cp1252 leaves undefined (U+FFFD).
+_CP1252_SUSPECT_BYTES = tuple(bytes([b]) for b in b"\xc2\xc3\xc4\xc5\x82\x81\x8d\x8f\x90\x9d")
 _MOJIBAKE_EURO = "â€".encode()
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 _REJECTS = "store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan'"
 
 
 class FileReadError(Exception):
     """The file cannot be read at all with its definition (encoding, columns, format)."""
+
+
+class LineTooLongError(FileReadError):
+    """DuckDB met a line longer than its ``max_line_size``: worth a second read allowing it."""
 
 
 @dataclass
@@ -68,8 +76,12 @@ def transcode_cp1252(path: Path, target: Path) -> bool:
     bytes cp1252 leaves undefined become U+FFFD, which the contract query quarantines as
     broken encoding. While the text is at hand, it is searched for the characters without
     which no row can show broken encoding, so a clean file skips that check row by row.
+    A file that is valid UTF-8 throughout and not plain ASCII is refused (:func:`_refuse_utf8`):
+    read as cp1252 its ``œ €`` would become ``Å“ â‚¬``, which no row check can tell from text.
     """
     suspect, tail = False, b""
+    utf8: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")()
+    lines_before, first_non_ascii = 0, 0
     with path.open("rb") as source, target.open("wb") as out:
         # cp1252 is one byte per character: any chunk boundary is a character boundary.
         while chunk := source.read(_CHUNK):
@@ -84,7 +96,60 @@ def transcode_cp1252(path: Path, target: Path) -> bool:
             )
             tail = encoded[-len(_MOJIBAKE_EURO) :]
             out.write(encoded)
+            if utf8 is not None:  # still possibly UTF-8: real cp1252 text fails at its first é
+                try:
+                    utf8.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = None
+                    continue
+                if not first_non_ascii and not chunk.isascii():
+                    at = _NON_ASCII.search(chunk).start()  # type: ignore[union-attr]
+                    first_non_ascii = lines_before + chunk.count(b"\n", 0, at) + 1
+                lines_before += chunk.count(b"\n")
+    if utf8 is not None and first_non_ascii:
+        _refuse_utf8(utf8, first_non_ascii)
     return suspect
+
+
+def _refuse_utf8(decoder: codecs.IncrementalDecoder, line: int) -> None:
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return  # a truncated last character: not UTF-8 after all
+    raise FileReadError(
+        "is declared `encoding: cp1252` but is UTF-8 (every non-ASCII character is a valid "
+        f"UTF-8 sequence, the first on line {line}; read as cp1252, œ and € would become "
+        "Å“ and â‚¬): set `encoding: utf-8` in its source definition, or have it exported "
+        "in cp1252"
+    )
+
+
+_SAFE_ERROR_LENGTH = 240
+_QUERY_ERRORS = ("Binder Error", "Parser Error", "Catalog Error")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def error_text(error: BaseException, *paths: Path) -> str:
+    """What went wrong, for the ledger and the logs, without the file's contents.
+
+    DuckDB quotes the offending line (``Original Line: ...``), a value it could not convert
+    or the JSON it could not parse; a source line carries names, cards and phone numbers.
+    Kept: the first line of the message (error type, line number), quoted texts masked;
+    ``paths`` (scratch copies) are named by their file name only.
+    """
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    for path in paths:
+        first = first.replace(str(path), path.name)
+    first = first.split("Original Line:")[0].split("Input:")[0].rstrip(" :")
+    if not first.startswith(_QUERY_ERRORS):  # these quote the definition's SQL, not data
+        first = _QUOTED.sub(lambda m: m.group(0)[0] + "…" + m.group(0)[0], first)
+    return first[:_SAFE_ERROR_LENGTH]
+
+
+def is_line_too_long(error: BaseException) -> bool:
+    """True when DuckDB stopped at a line longer than its ``max_line_size``."""
+    text = str(error)
+    return "Maximum line size" in text or "max_line_size" in text
 
 
 def drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -139,37 +204,70 @@ def row_number_sql(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
 
 
 def _check_columns(
-    con: duckdb.DuckDBPyConnection, relation: str, entity: EntityDefinition, describe: str
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    entity: EntityDefinition,
+    describe: str,
+    path: Path,
 ) -> list[str]:
     try:
         columns = [row[0] for row in con.execute(f"describe select * from {relation}").fetchall()]
     except Exception as error:  # duckdb raises several families for unreadable input
-        raise FileReadError(f"cannot be read as {describe}: {error}") from error
-    missing = sorted(
-        {source.column for source in entity.columns.values() if source.column} - set(columns)
-    )
-    if missing:
-        raise FileReadError(
-            f"missing column(s) {missing}; the file has {columns}. Check that the export is "
-            f"{describe}, or map the columns it really has in the source definition"
+        raise read_error(error, describe, path) from error
+    expected = {source.column for source in entity.columns.values() if source.column}
+    missing = sorted(expected - set(columns))
+    if not missing:
+        return columns
+    if expected & set(columns):
+        found = f"the file has {columns}"
+    else:
+        # No name in common: the first line is data (a missing header, another export) and
+        # may be a customer's record, so its fields are counted, not shown.
+        found = (
+            f"the file's first line has {len(columns)} field(s), none of them a mapped "
+            "column (not shown: it looks like data, not a header)"
         )
-    return columns
+    raise FileReadError(
+        f"missing column(s) {missing}; {found}. Check that the export is {describe}, or map "
+        "the columns it really has in the source definition"
+    )
 
 
-def open_csv(con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinition) -> SourceRows:
+def read_error(error: BaseException, describe: str, *paths: Path) -> FileReadError:
+    """The reader's failure as a :class:`FileReadError` that quotes no row."""
+    kind = LineTooLongError if is_line_too_long(error) else FileReadError
+    hint = ""
+    if "sniffing" in str(error):
+        hint = (
+            " (DuckDB found no layout matching the declared delimiter and quote: a quote "
+            "left open, another delimiter, or not text at all)"
+        )
+    return kind(f"cannot be read as {describe}: {error_text(error, *paths)}{hint}")
+
+
+def _line_size(max_line_size: int | None) -> str:
+    return f", max_line_size = {max_line_size}" if max_line_size else ""
+
+
+def open_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    entity: EntityDefinition,
+    max_line_size: int | None = None,
+) -> SourceRows:
     """A delimited file (already UTF-8, or latin-1) read as text, rejects kept."""
     encoding = "latin-1" if entity.encoding == "latin-1" else "utf-8"
     quote = literal(entity.quote)
     options = (
         f"all_varchar = true, header = {literal(entity.header)}, "
         f"delim = {literal(entity.delimiter)}, quote = {quote}, escape = {quote}, "
-        f"encoding = '{encoding}'"
+        f"encoding = '{encoding}'{_line_size(max_line_size)}"
     )
     describe = f"{entity.encoding} CSV delimited by {entity.delimiter!r}"
     file = literal(str(path))
     # ignore_errors, like store_rejects below, keeps a few short lines from failing the sniffer
     columns = _check_columns(
-        con, f"read_csv({file}, {options}, ignore_errors = true)", entity, describe
+        con, f"read_csv({file}, {options}, ignore_errors = true)", entity, describe, path
     )
     fields = ", ".join(f"coalesce({ident(c)}, '')" for c in columns)
     return SourceRows(
@@ -179,14 +277,19 @@ def open_csv(con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinitio
     )
 
 
-def open_jsonl(con: duckdb.DuckDBPyConnection, path: Path, entity: EntityDefinition) -> SourceRows:
+def open_jsonl(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    entity: EntityDefinition,
+    max_line_size: int | None = None,
+) -> SourceRows:
     """Newline-delimited JSON read one line per record: a broken line is one bad record."""
     paths = sorted({source.column for source in entity.columns.values() if source.column})
     listed = ", ".join(literal(json_path(p)) for p in paths)
     parsed = ", ".join(f"_v[{i}] as {ident(p)}" for i, p in enumerate(paths, start=1))
     lines = (
         f"read_csv({literal(str(path))}, columns = {{'line': 'VARCHAR'}}, header = false, "
-        f"delim = chr(1), quote = '', escape = '', {_REJECTS})"
+        f"delim = chr(1), quote = '', escape = '', {_REJECTS}{_line_size(max_line_size)})"
     )
     # One parse per line for every mapped path; try() turns a malformed line into NULL.
     extracted = f"try(json_extract_string(line, [{listed}]))"
@@ -206,7 +309,7 @@ def open_parquet(
 ) -> SourceRows:
     """A Parquet file; its typed columns are cast to text by the staging query."""
     relation = f"read_parquet({literal(str(path))})"
-    columns = _check_columns(con, relation, entity, "Parquet")
+    columns = _check_columns(con, relation, entity, "Parquet", path)
     record = ", ".join(f"{literal(c)}: {ident(c)}" for c in columns)
     return SourceRows(
         f"{relation} s",

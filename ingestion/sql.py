@@ -12,17 +12,17 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from cdp import erasure
 from ingestion.contracts import ColumnRule
 from ingestion.definitions import EntityDefinition
 
-# UTF-8 decoded as a single-byte code page: a lead byte (Ã, Â, â€) followed by what was a
+# UTF-8 decoded as a single-byte code page: a lead byte (Â Ã: Latin-1 letters; Ä Å: Latin
+# Extended-A, œ Œ š ž ł; â€ â‚: punctuation ’ … and currency €) followed by what was a
 # continuation byte (0x80-0xBF as latin-1, or its cp1252 character). U+FFFD marks a byte
 # that cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D).
 _CONTINUATION = "\\x{80}-\\x{BF}€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ"
-BROKEN_ENCODING_PATTERN = f"[ÃÂ][{_CONTINUATION}]|â€|\\x{{FFFD}}"
+BROKEN_ENCODING_PATTERN = f"[ÂÃÄÅ][{_CONTINUATION}]|â€|â‚|\\x{{FFFD}}"
 # A match of the pattern needs one of these: text without them is clean, at memchr speed.
-ENCODING_SUSPECTS = ("Ã", "Â", "â€", "\ufffd")
+ENCODING_SUSPECTS = ("Â", "Ã", "Ä", "Å", "â€", "â‚", "\ufffd")
 
 
 def may_show_broken_encoding(text: str) -> str:
@@ -242,31 +242,4 @@ def encoding_reason(rule: ColumnRule, text: str) -> str:
         + " || "
         + _shown(text)
         + " end"
-    )
-
-
-def suppression_condition(entity: EntityDefinition, text_of: dict[str, str], salt: str) -> str:
-    """SQL true when one of the row's email/phone columns matches an erasure tombstone."""
-    checks = []
-    for kind, fields in entity.personal_data.items():
-        key_sql = erasure.email_key_sql if kind == "email" else erasure.phone_key_sql
-        hashes = (
-            f"select identifier_hash from {erasure.TOMBSTONE_TABLE} "
-            f"where identifier_kind = '{kind}'"
-        )
-        for field in fields:
-            match = f"{erasure.hash_sql(key_sql(text_of[field]), literal(salt))} in ({hashes})"
-            checks.append(f"coalesce({match}, false)")
-    return " or ".join(checks) if checks else "false"
-
-
-def raw_line_suppression(raw: str, salt: str) -> str:
-    """SQL true when any token of an unparsed line hashes to a tombstone (email or phone)."""
-    tokens = f"regexp_split_to_array(coalesce({raw}, ''), '[;,\"{{}}\\[\\]\\t|]')"
-    email = erasure.hash_sql(erasure.email_key_sql("t"), literal(salt))
-    phone = erasure.hash_sql(erasure.phone_key_sql("t"), literal(salt))
-    return (
-        f"list_has_any(list_transform({tokens}, lambda t: {email}) || "
-        f"list_transform({tokens}, lambda t: {phone}), "
-        f"(select coalesce(list(identifier_hash), []) from {erasure.TOMBSTONE_TABLE}))"
     )

@@ -2,26 +2,38 @@
 
 Built from the expressions of :mod:`ingestion.sql`: every mapped field is cleaned (trim,
 empty to NULL) and cast to its contract type; each row gets the reason string listing the
-rules it broke, its broken-encoding flag and, when tombstones exist, its suppression flag.
+rules it broke and its broken-encoding flag; :mod:`ingestion.suppression` flags the rows of
+erased people afterwards (``_suppressed``).
+:func:`stage_file` runs it over one file into the temp view ``_staged`` (and ``_bad``), and
+:func:`check_encoding` refuses a file whose rows mostly show broken encoding.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ingestion import readers, suppression
 from ingestion.contracts import ColumnRule
 from ingestion.definitions import EntityDefinition
-from ingestion.policy import issue_label, on_invalid
-from ingestion.readers import SourceRows
+from ingestion.policy import derive_fields, entity_rules, issue_label, on_invalid
+from ingestion.readers import FileReadError, SourceRows
 from ingestion.sql import (
     BROKEN_ENCODING_PATTERN,
     encoding_reason,
     field_text,
     ident,
     literal,
+    macro_ddl,
     may_show_broken_encoding,
     reasons,
-    suppression_condition,
     typed,
 )
+
+if TYPE_CHECKING:
+    import duckdb
+
+LONG_LINE_BYTES = 2 * 1024 * 1024  # DuckDB's default max_line_size
 
 
 def _parsed_columns(entity: EntityDefinition) -> dict[tuple[str, str], str]:
@@ -35,10 +47,8 @@ def _parsed_columns(entity: EntityDefinition) -> dict[tuple[str, str], str]:
 def staging_query(
     entity: EntityDefinition,
     rules: list[ColumnRule],
-    salt: str,
     rows: SourceRows,
     *,
-    suppress: bool,
     encoding_clean: bool = False,
 ) -> str:
     """The query typing the file's records, in file order: the canonical columns,
@@ -87,7 +97,6 @@ def staging_query(
     outputs = ",\n    ".join(
         f"{kept_value(rule, value_of, nulling)} as {ident(rule.name)}" for rule in rules
     )
-    suppressed = suppression_condition(entity, text_of, salt) if suppress else "false"
     return f"""
 with t as (
   select s.*, {rows.unreadable or "NULL"} as _unreadable,
@@ -102,7 +111,7 @@ with t as (
     case when _unreadable is not null then _unreadable
          when _encoding_broken or coalesce({broken}, false)
            then nullif(concat_ws('; ', {encoding}, {messages}), '') end as _reason,
-    {suppressed} as _suppressed,
+    false as _suppressed,
     {nulled_list(nulling)} as _nulled
   from v
 )
@@ -160,3 +169,75 @@ def nulled_list(nulling: dict[str, list[tuple[str, str]]]) -> str:
         for condition, label in checks
     )
     return f"case when {any_flag} then list_filter([{labels}], lambda x: x is not null) end"
+
+
+def stage_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    entity: EntityDefinition,
+    suppress: suppression.Suppression | None,
+    workdir: Path,
+    long_lines: bool = False,
+) -> None:
+    """Read the file once and type its rows into ``_staged``; rejected lines into ``_bad``.
+
+    With ``long_lines``, DuckDB may read lines as long as the file, and each line over its
+    default limit is quarantined as one row instead of failing the file.
+    """
+    clean = False  # no character of the file could show broken encoding
+    source = path
+    max_line_size = max(path.stat().st_size + 1, LONG_LINE_BYTES) if long_lines else None
+    if entity.format == "csv":
+        if entity.encoding == "cp1252":
+            utf8_copy = workdir / (path.name + ".utf8")
+            clean = not readers.transcode_cp1252(path, utf8_copy)
+            path = utf8_copy
+        rows = readers.open_csv(con, path, entity, max_line_size)
+    elif entity.format == "jsonl":
+        rows = readers.open_jsonl(con, path, entity, max_line_size)
+    else:
+        rows = readers.open_parquet(con, path, entity)
+    if long_lines:
+        rows.unreadable = (
+            f"case when strlen({rows.raw_record}) > {LONG_LINE_BYTES} then 'line: longer than "
+            f"{LONG_LINE_BYTES:,} bytes, quarantined whole' else {rows.unreadable or 'NULL'} end"
+        )
+    for statement in macro_ddl(entity):
+        con.execute(statement)
+    rules = entity_rules(entity)
+    query = staging_query(entity, rules, rows, encoding_clean=clean)
+    if not con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]:
+        raise RuntimeError(
+            "ingestion numbers rows by scan order: the connection must keep DuckDB's default "
+            "preserve_insertion_order = true (see cdp.warehouse.connect)"
+        )
+    try:
+        # Insertion order is preserved, so a record's rowid in _scanned is its ordinal.
+        con.execute(f"create temp table _scanned as {query}")
+        derive_fields(con, entity)
+        con.execute(
+            "create temp view _staged as select rowid + 1 as _k, * exclude (_skip) "
+            "from _scanned where not _skip"
+        )
+    except Exception as error:
+        if "Binder Error" in str(error) or "Parser Error" in str(error):
+            raise  # a mistake in a definition's `sql:`, not in the file
+        raise readers.read_error(error, rows.describe, path, source) from error
+    readers.collect_rejects(con, entity)
+    if suppress:
+        suppress.apply(con)
+        suppress.apply_to_lines(con)
+
+
+def check_encoding(con: duckdb.DuckDBPyConnection, entity: EntityDefinition) -> None:
+    broken, total = con.execute("""
+        select (select count(*) from _staged where _encoding_broken)
+                 + (select count(*) from _bad where _encoding_broken),
+               (select count(*) from _staged) + (select count(*) from _bad)
+    """).fetchone()
+    if total and broken / total > entity.max_encoding_error_ratio:
+        raise FileReadError(
+            f"{broken} of {total} rows are not valid {entity.encoding} (or are UTF-8 read as a "
+            f"single-byte code page): is `encoding: {entity.encoding}` right for this export? "
+            f"(more than max_encoding_error_ratio={entity.max_encoding_error_ratio})"
+        )

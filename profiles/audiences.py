@@ -17,6 +17,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from cdp.identifiers import email_typed_sql, phone_e164_sql
 from cdp.warehouse import connect, table_exists
 from profiles import export_files
 from profiles.consent import build_consent
@@ -34,16 +35,6 @@ KIND = "audiences"
 BASE = "_audience_base"
 _CONTACT = {"email": "email", "sms": "phone"}
 _GOLDEN = ("customer_id", "first_name", "last_name", "email", "phone", "postcode", "city")
-
-
-def normalised_email_sql(column: str) -> str:
-    """SQL: e-mail as ad platforms expect it before hashing."""
-    return f"nullif(lower(trim({column})), '')"
-
-
-def normalised_phone_sql(column: str) -> str:
-    """SQL: E.164 phone (golden records hold E.164; stray separators are dropped)."""
-    return f"nullif(regexp_replace(coalesce({column}, ''), '[^0-9+]', '', 'g'), '')"
 
 
 def _build_base(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -106,9 +97,9 @@ def audience_sql(name: str, audience: Audience, columns: list[str]) -> str:
     conditions += [_filter_sql(f) for f in audience.filters]
     if audience.identifiers == "hashed":
         selected = (
-            f"case when email_consent then sha256({normalised_email_sql('email')}) end "
+            f"case when email_consent then sha256({email_typed_sql('email')}) end "
             "as email_sha256, "
-            f"case when sms_consent then sha256({normalised_phone_sql('phone')}) end "
+            f"case when sms_consent then sha256(coalesce({phone_e164_sql('phone')}, phone)) end "
             "as phone_sha256"
         )
         order = "email_sha256, phone_sha256"

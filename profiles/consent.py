@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from cdp.identifiers import email_typed_sql
 from cdp.warehouse import columns_of, table_exists
 
 if TYPE_CHECKING:
@@ -35,13 +36,14 @@ log = logging.getLogger(__name__)
 
 _SIGNAL_COLUMNS = "identity_type, source_key, channel, is_granted, decided_at, source"
 
-# (raw table, the columns it needs, SQL yielding _SIGNAL_COLUMNS)
+# (raw table, the columns it needs, SQL yielding _SIGNAL_COLUMNS); the subscriber's source key
+# is its e-mail as typed, as config/sources/email.yml keys it
 _SIGNALS = (
     (
         "email__subscribers",
         ("email", "status", "opted_in_at", "status_changed_at"),
-        """
-select distinct 'email_subscriber', lower(trim(email)), 'email', status = 'subscribed',
+        f"""
+select distinct 'email_subscriber', {email_typed_sql("email")}, 'email', status = 'subscribed',
   case when status = 'subscribed' then coalesce(opted_in_at, status_changed_at)
        else coalesce(status_changed_at, opted_in_at) end, 'email.subscribers'
 from raw.email__subscribers
@@ -50,8 +52,8 @@ where email is not null and status in ('subscribed', 'unsubscribed', 'cleaned')"
     (
         "email__activity",
         ("email", "activity_type", "activity_at"),
-        """
-select distinct 'email_subscriber', lower(trim(email)), 'email', false, activity_at,
+        f"""
+select distinct 'email_subscriber', {email_typed_sql("email")}, 'email', false, activity_at,
   'email.activity.' || activity_type
 from raw.email__activity
 where email is not null and activity_type in ('unsubscribe', 'complaint')""",

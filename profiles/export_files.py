@@ -49,12 +49,20 @@ def sha256_file(path: Path) -> str:
 
 @contextmanager
 def staged_folder(final: Path) -> Iterator[Path]:
-    """Yield a temporary folder that becomes ``final`` on success and vanishes on failure."""
+    """Yield a temporary folder that becomes ``final`` on success and vanishes on failure.
+
+    Partial folders an earlier, killed export of the same kind left are deleted first: they
+    hold personal data nobody reads (exports of one kind run one at a time, on the writer pool).
+    """
     if final.exists():
         raise FileExistsError(f"export folder {final} already exists; wait a moment and re-run")
     final.parent.mkdir(parents=True, exist_ok=True)
+    for stale in final.parent.glob(".*.partial"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
     staging = final.parent / f".{final.name}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
         yield staging

@@ -1,4 +1,4 @@
-"""`cdp privacy forget|access <email|phone|customer_id>`: the data subject's rights."""
+"""`cdp privacy forget|access <identifier>`: the data subject's rights (docs/privacy.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+_IDENTIFIER_HELP = "E-mail or phone in any spelling, loyalty card, account id, cookie, customer_id."
 privacy_app = typer.Typer(help="Data-subject rights: erasure and access.", no_args_is_help=True)
 
 
@@ -17,8 +18,10 @@ def _settings():
 
 
 @privacy_app.command("forget")
-def forget_command(identifier: str = typer.Argument(..., help="E-mail, phone or customer_id.")):
-    """Erase the person everywhere and tombstone their e-mail and phone."""
+def forget_command(
+    identifier: str = typer.Argument(..., help=_IDENTIFIER_HELP),
+):
+    """Erase the person everywhere and tombstone every identifier they have."""
     from profiles.privacy import forget
     from profiles.privacy_person import PersonNotFoundError
 
@@ -37,7 +40,7 @@ def forget_command(identifier: str = typer.Argument(..., help="E-mail, phone or 
 
 @privacy_app.command("access")
 def access_command(
-    identifier: str = typer.Argument(..., help="E-mail, phone or customer_id."),
+    identifier: str = typer.Argument(..., help=_IDENTIFIER_HELP),
     out: Annotated[Path | None, typer.Option("--out", help="JSON file to write.")] = None,
 ) -> None:
     """Write everything held on the person into one JSON file."""
@@ -50,6 +53,12 @@ def access_command(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from error
     typer.echo(f"written: {path}")
+    if '"needs_review": true' in path.read_text(encoding="utf-8"):
+        typer.echo(
+            "needs review: the customer holds records that share none of the requester's "
+            "identifiers; their data and the customer-level data were withheld",
+            err=True,
+        )
 
 
 def register(app: typer.Typer) -> None:

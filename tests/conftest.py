@@ -14,6 +14,8 @@ for _name, _value in {
     "DO_NOT_TRACK": "1",
     "SCARF_NO_ANALYTICS": "true",
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    # the pipeline refuses the shipped default salt; tests use their own, never a real one
+    "CDP_ERASURE_SALT": "tests-only-erasure-salt",
 }.items():
     os.environ.setdefault(_name, _value)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cdp.erasure import email_key_sql, phone_key_sql
+from cdp.identifiers import email_typed_sql, phone_key_sql
 
 
 def test_french_phone_spellings_share_one_key():
@@ -22,7 +22,7 @@ def test_french_phone_spellings_share_one_key():
 def test_email_key_is_trimmed_lower_case():
     con = duckdb.connect()
 
-    key = con.execute(f"select {email_key_sql('?::varchar')}", ["  Jean.Dupont@Mail.FR "])
+    key = con.execute(f"select {email_typed_sql('?::varchar')}", ["  Jean.Dupont@Mail.FR "])
 
     assert key.fetchone()[0] == "jean.dupont@mail.fr"
 
@@ -34,7 +34,7 @@ def test_keys_bind_on_a_stored_all_null_column(tmp_path):
     with duckdb.connect(path, read_only=True) as con:
         matches = con.execute(
             f"select count(*) from t where {phone_key_sql('phone')} = '612345678' "
-            f"or {email_key_sql('phone')} = 'a@b.fr'"
+            f"or {email_typed_sql('phone')} = 'a@b.fr'"
         ).fetchone()[0]
 
     assert matches == 0

@@ -37,7 +37,10 @@ def dag_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, airflow_db: Pa
     """Fresh data folders for one test, visible to the tasks dag.test() runs in-process."""
     for name in [n for n in os.environ if n.startswith("CDP_")]:
         monkeypatch.delenv(name)  # a module fixture's settings must not leak into these
-    built = Settings(data_dir=tmp_path / "data", airflow_home=airflow_db)
+    # the pipeline refuses the shipped default salt: tests set theirs (tests/conftest.py)
+    built = Settings(
+        data_dir=tmp_path / "data", airflow_home=airflow_db, erasure_salt="tests-only-erasure-salt"
+    )
     built.ensure_dirs()
     for name, value in settings_env(built).items():
         monkeypatch.setenv(name, value)

@@ -155,22 +155,34 @@ def _pos_file(path, receipts: range, drop_column: str | None = None) -> None:
 @pytest.mark.skipif(
     not _stage_ready("expectations", "run_checks"), reason="raw checks not landed yet"
 )
-def test_bad_export_fails_loudly_and_the_rerun_after_the_fix_adds_no_duplicates(
+def test_bad_export_fails_the_run_after_the_good_one_is_announced_and_the_fix_loads_once(
     dag_settings, tmp_path, monkeypatch
 ):
+    """Issue #20 item 10: the file committed beside a failed one still reaches identity."""
     monkeypatch.setenv("CDP_ORCHESTRATION_CONFIG_PATH", str(fast_retry_config(tmp_path)))
     landing = dag_settings.landing_dir / "pos"
     _pos_file(landing / "pos_receipts_20240203.csv", range(1, 4))  # 3 good lines
     broken = landing / "pos_receipts_20240204.csv"
     _pos_file(broken, range(4, 6), drop_column="NUM_TICKET")
     dag = load_dags().dags["cdp_ingest_pos"]
+    before = len(asset_events(raw_asset_uri("pos")))
 
     failed = dag.test()
 
     assert str(failed.state) == "failed"
-    ingest = failed.get_task_instance("ingest")
-    assert (str(ingest.state), ingest.try_number) == ("failed", 1)  # no retries on bad input
-    assert task_states(failed)["announce"] == "upstream_failed"
+    states = task_states(failed)
+    assert {k: states[k] for k in ("ingest", "check_raw", "announce")} == {
+        "ingest": "success",
+        "check_raw": "success",
+        "announce": "success",
+    }
+    report = failed.get_task_instance("report_failures")
+    assert (str(report.state), report.try_number) == ("failed", 1)  # no retries on bad input
+    events = asset_events(raw_asset_uri("pos"))
+    assert len(events) == before + 1  # identity is triggered for the 3 rows committed
+    assert events[-1]["extra"]["files_loaded"] == 1
+    assert events[-1]["extra"]["rows_accepted"] == 3
+    assert events[-1]["extra"]["files_failed"] == 1
     error = _count(
         dag_settings,
         "select count(*) from ops.load_ledger where status = 'failed' "
@@ -198,7 +210,7 @@ def _literal(text: str) -> str:
 )
 def test_forget_after_the_whole_pipeline_leaves_no_trace_anywhere(flow):
     """Erasure reaches raw, quarantine, identity (guards, decisions, reviews), marts, exports."""
-    from cdp.erasure import phone_key_sql
+    from cdp.identifiers import phone_key_sql
     from profiles import forget
 
     settings, _ = flow

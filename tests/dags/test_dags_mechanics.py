@@ -23,7 +23,8 @@ def calls(monkeypatch, dag_settings):
     """Replace the pipeline steps by recorders; returns the list of calls made."""
     made: list[tuple] = []
 
-    def ingest_sources(settings, sources=None):
+    def ingest_sources(settings, sources=None, defer_failures=False):
+        assert defer_failures  # the loaded files are announced before failures fail the run
         made.append(("ingest", tuple(sources)))
         return {"files_loaded": LOADED[sources[0]], "rows_accepted": 10 * LOADED[sources[0]]}
 
@@ -53,7 +54,12 @@ def test_new_files_are_checked_then_announced_with_what_was_loaded(dags, calls):
 
     run = dags["cdp_ingest_pos"].test()
 
-    assert task_states(run) == {"ingest": "success", "check_raw": "success", "announce": "success"}
+    assert task_states(run) == {
+        "ingest": "success",
+        "check_raw": "success",
+        "announce": "success",
+        "report_failures": "success",
+    }
     assert calls == [("ingest", ("pos",)), ("check", "raw")]
     events = asset_events(raw_asset_uri("pos"))
     assert len(events) == before + 1
@@ -67,7 +73,12 @@ def test_nothing_new_skips_checks_and_announces_nothing(dags, calls):
     run = dags["cdp_ingest_web"].test()
 
     assert str(run.state) == "success"
-    assert task_states(run) == {"ingest": "success", "check_raw": "skipped", "announce": "skipped"}
+    assert task_states(run) == {
+        "ingest": "success",
+        "check_raw": "skipped",
+        "announce": "skipped",
+        "report_failures": "success",
+    }
     assert calls == [("ingest", ("web",))]
     assert len(asset_events(raw_asset_uri("web"))) == before
 
@@ -88,7 +99,7 @@ def test_identity_resolves_incrementally_unless_full_is_asked(dags, calls, conf,
 def test_bad_input_fails_at_once_without_burning_retries(dags, calls, monkeypatch):
     from ingestion import IngestionError, IngestReport
 
-    def broken(settings, sources=None):
+    def broken(settings, sources=None, defer_failures=False):
         raise IngestionError(IngestReport())
 
     monkeypatch.setattr(cdp.pipeline, "ingest_sources", broken)

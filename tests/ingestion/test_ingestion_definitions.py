@@ -10,9 +10,11 @@ from ingestion_landing import write_pos
 from typer.testing import CliRunner
 
 import ingestion
-from cdp.erasure import TOMBSTONE_DDL, TOMBSTONE_TABLE, email_key_sql, hash_sql, phone_key_sql
+from cdp import erasure
+from cdp.identifiers import email_key_sql, phone_key_sql
 from cdp.settings import Settings
 from cdp.warehouse import connect
+from ingestion import suppression
 from ingestion.definitions import DefinitionError, load_definitions
 
 PROJECT_SOURCES = Path(__file__).resolve().parents[2] / "config" / "sources"
@@ -152,18 +154,18 @@ def test_rows_of_an_erased_person_are_suppressed_everywhere(settings):
         write_pos(settings.landing_dir, broken.name)["path"].read_bytes()
         + b"M012;T999999;1;03/02/2024 10:15;06.12.34.56.78\r\n"
     )
-    salt = "'" + settings.erasure_salt + "'"
+    rules = suppression.email_rules(settings)
     with connect(settings) as con:
-        con.execute(TOMBSTONE_DDL)
-        con.execute(
-            f"insert into {TOMBSTONE_TABLE} select 'email', "
-            f"{hash_sql(email_key_sql('$1'), salt)}, 'r1', now()",
-            [" chloe.martin@EXAMPLE.fr"],
-        )
-        con.execute(
-            f"insert into {TOMBSTONE_TABLE} select 'phone', "
-            f"{hash_sql(phone_key_sql('$1'), salt)}, 'r1', now()",
-            ["+33 6 12 34 56 78"],
+        keys = con.execute(
+            f"select {email_key_sql('$1', rules)}, {phone_key_sql('$2')}",
+            [" chloe.martin@EXAMPLE.fr", "+33 6 12 34 56 78"],
+        ).fetchone()
+        erasure.write_tombstones(
+            con,
+            erasure.salts(settings),
+            [("email", keys[0]), ("phone", keys[1])],
+            "r1",
+            "2024-01-01",
         )
 
     report = ingestion.ingest(settings, sources=["pos"])

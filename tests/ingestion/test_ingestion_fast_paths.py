@@ -69,8 +69,12 @@ def test_row_numbers_follow_the_file_across_parallel_scan_chunks(settings):
     ("text", "suspect"),
     [
         ("Cœur de bœuf, 10 €, l’été…", False),
-        ("CrÃ©teil", True),  # UTF-8 read as cp1252
-        ("Bon dâ€™achat", True),
+        # UTF-8 read as cp1252, in a file that is not UTF-8 throughout (see tests/faults for
+        # a file that is: it is refused whole)
+        ("CrÃ©teil, Noël", True),
+        ("Bon dâ€™achat à 10 €", True),
+        ("BÅ“uf à 10 â‚¬", True),
+        ("Bon à 10 â‚¬", True),
     ],
 )
 def test_transcoding_flags_only_files_that_may_show_broken_encoding(tmp_path, text, suspect):
@@ -83,11 +87,12 @@ def test_transcoding_flags_only_files_that_may_show_broken_encoding(tmp_path, te
 
 def test_transcoding_sees_broken_encoding_split_across_chunks(tmp_path, monkeypatch):
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
-    source.write_bytes("abcâ€™d".encode("cp1252"))  # "â" ends the first 4-byte chunk
+    # "â" ends the first 4-byte chunk; the cp1252 dash makes the file no UTF-8 in disguise
+    source.write_bytes("abcâ€™d – e".encode("cp1252"))
     monkeypatch.setattr(readers, "_CHUNK", 4)
 
     assert readers.transcode_cp1252(source, target) is True
-    assert target.read_text(encoding="utf-8") == "abcâ€™d"
+    assert target.read_text(encoding="utf-8") == "abcâ€™d – e"
     source.write_bytes(b"ab\x81cd")  # a byte cp1252 leaves undefined
     assert readers.transcode_cp1252(source, target) is True
 

@@ -8,7 +8,8 @@ import re
 import pytest
 from profiles_warehouse import ZEBULON
 
-from cdp.erasure import email_key_sql, hash_sql, phone_key_sql
+from cdp.erasure import salt_generation
+from cdp.identifiers import email_typed_sql, hash_sql, phone_key_sql
 from cdp.warehouse import connect
 from profiles.audiences import export_audiences
 from profiles.export import export_golden_records
@@ -86,19 +87,30 @@ def test_forget_keeps_salted_tombstones_and_a_log_without_personal_data(exported
     salt = "'" + exported.erasure_salt + "'"
     with connect(exported) as con:
         expected = con.execute(
-            f"select {hash_sql(email_key_sql('$1'), salt)}, {hash_sql(phone_key_sql('$2'), salt)}",
-            [ZEBULON["email"], ZEBULON["raw_phone"]],
+            f"select {hash_sql(email_typed_sql('$1'), salt)}, "
+            f"{hash_sql(phone_key_sql('$2'), salt)}, {hash_sql('$3', salt)}",
+            [ZEBULON["email"], ZEBULON["raw_phone"], "A001"],
         ).fetchone()
         tombstones = con.execute(
-            "select identifier_kind, identifier_hash, request_id "
+            "select identifier_kind, identifier_hash, request_id, salt_generation "
             "from ops.erasure_tombstones order by 1"
         ).fetchall()
         logged = con.execute("select * from ops.erasure_requests").fetchall()
 
-    assert tombstones == [
-        ("email", expected[0], report.request_id),
-        ("phone", expected[1], report.request_id),
-    ]
+    generation = salt_generation(exported.erasure_salt)
+    # every identifier of his: e-mail, phone, card, account, subscriber key, ticket, cookie
+    assert ("email", expected[0], report.request_id, generation) in tombstones
+    assert ("phone", expected[1], report.request_id, generation) in tombstones
+    assert ("web_account", expected[2], report.request_id, generation) in tombstones
+    assert {t[0] for t in tombstones} == {
+        "email",
+        "phone",
+        "loyalty_card",
+        "web_account",
+        "email_subscriber",
+        "callcenter_caller",
+        "web_cookie",
+    }
     assert len(logged) == 1 and logged[0][0] == report.request_id
     assert "zebulon" not in json.dumps(logged, default=str).lower()
 

@@ -14,7 +14,9 @@ import shutil
 import pytest
 from profiles_warehouse import ZEBULON
 
-from cdp.erasure import TOMBSTONE_TABLE, email_key_sql, hash_sql, phone_key_sql
+from cdp.erasure import TOMBSTONE_TABLE
+from cdp.identifiers import email_typed_sql as email_key_sql
+from cdp.identifiers import hash_sql, phone_key_sql
 from cdp.warehouse import connect
 from profiles.privacy import forget
 

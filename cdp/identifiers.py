@@ -1,0 +1,204 @@
+"""Identifier keys: the one definition of each form a person's identifiers take.
+
+Identity standardisation, erasure (tombstones and the rows `forget` deletes), access,
+consent and audiences all build their SQL from these functions, so a value written one way
+in a source and typed another way by a data subject still lands on the same key. Each form
+has a table of examples (``*_EXAMPLES``, input -> output) that ``tests/privacy`` runs and
+``docs/privacy.md`` quotes.
+
+| form              | function                  | used for                                     |
+|-------------------|---------------------------|----------------------------------------------|
+| e-mail as typed   | :func:`email_typed_sql`   | subscriber source key, consent, ad hashes    |
+| e-mail canonical  | :func:`email_canonical_sql` | identity matching, golden record           |
+| e-mail key        | :func:`email_key_sql`     | forget/access lookups, tombstones            |
+| phone E.164       | :func:`phone_e164_sql`    | identity matching, golden record, ad hashes  |
+| phone key         | :func:`phone_key_sql`     | forget/access lookups, tombstones            |
+| loyalty card      | :func:`loyalty_card_sql`  | what `config/sources/*.yml` writes in SQL    |
+| account, cookie   | :func:`source_key_sql`    | web account id, GA4 cookie, custom ids       |
+
+This module imports nothing of the project: the e-mail rules come from the caller (identity's
+``StandardisationConfig`` fits :class:`EmailRules`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Protocol
+
+
+class EmailRules(Protocol):
+    """What canonical e-mails depend on (``config/identity.yml``, ``standardisation:``)."""
+
+    email_domain_typos: Mapping[str, str]
+    dotless_email_domains: Sequence[str]
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+EMAIL_TYPED_EXAMPLES = [
+    ("  Jean.Dupont@Mail.FR ", "jean.dupont@mail.fr"),
+    ("Delahaye.Lea+promo@gmail.com", "delahaye.lea+promo@gmail.com"),
+    ("   ", None),
+]
+
+
+def email_typed_sql(expr: str) -> str:
+    """E-mail as typed, only trimmed and lower-cased; empty as NULL."""
+    return f"nullif(lower(trim({expr})), '')"
+
+
+# With config/identity.yml's rules: gmail.com dotless, gmial.com / googlemail.com -> gmail.com
+EMAIL_CANONICAL_EXAMPLES = [
+    (" Jean.Dupont+promo@GMIAL.com ", "jeandupont@gmail.com"),
+    ("Delahaye.Lea+promo@gmail.com", "delahayelea@gmail.com"),
+    ("delahaye.lea@googlemail.com", "delahayelea@gmail.com"),
+    ("marie.curie+x@hotmial.fr", "marie.curie@hotmail.fr"),
+    ("marie.curie@orange.fr", "marie.curie@orange.fr"),
+    ("not-an-email", None),
+]
+
+
+def email_canonical_sql(expr: str, rules: EmailRules) -> str:
+    """Lower/trim, typo domains fixed, +tags dropped, dots dropped for dotless providers;
+    NULL when the text is not shaped like an address."""
+    cleaned = f"regexp_replace(lower(trim({expr})), '\\s', '', 'g')"
+    local = f"regexp_replace(split_part({cleaned}, '@', 1), '\\+.*$', '')"
+    domain = f"split_part({cleaned}, '@', 2)"
+    typo_cases = " ".join(
+        f"when {_quote(typo.lower())} then {_quote(fixed.lower())}"
+        for typo, fixed in rules.email_domain_typos.items()
+    )
+    fixed_domain = f"(case {domain} {typo_cases} else {domain} end)" if typo_cases else domain
+    # `=` comparisons, not `in (...)`: DuckDB 2.0 fails to bind `in` over a stored column it
+    # knows to be all NULL ("BindBuiltinScalarFunction did not return ...")
+    dotless = " or ".join(f"{fixed_domain} = {_quote(d)}" for d in rules.dotless_email_domains)
+    canonical_local = (
+        f"(case when {dotless or 'false'} then replace({local}, '.', '') else {local} end)"
+    )
+    return (
+        f"case when regexp_matches({cleaned}, '^[^@]+@[^@]+\\.[a-z]{{2,}}$') "
+        f"then {canonical_local} || '@' || {fixed_domain} end"
+    )
+
+
+EMAIL_KEY_EXAMPLES = [
+    ("Delahaye.Lea+promo@gmail.com", "delahayelea@gmail.com"),
+    ("DELAHAYE.LEA@GMIAL.COM", "delahayelea@gmail.com"),
+    ("delahaye.lea@gmail.com", "delahayelea@gmail.com"),
+    (" Lea@Intranet ", "lea@intranet"),  # not an address identity reads: as typed
+    ("", None),
+]
+
+
+def email_key_sql(expr: str, rules: EmailRules) -> str:
+    """The key an e-mail is looked up and tombstoned by: canonical, else as typed.
+
+    Every raw spelling whose canonical form is the same gets the same key; a value identity
+    cannot read as an address still gets one (so it can be found and erased).
+    """
+    # concat() turns NULL into '' (whose key is NULL too): DuckDB 2.0 fails to bind the
+    # canonical form over a stored column it knows to be all NULL ("BindBuiltinScalarFunction
+    # did not return ..."), and lookups run over any column of any table.
+    text = f"concat({expr})"
+    return f"coalesce({email_canonical_sql(text, rules)}, {email_typed_sql(text)})"
+
+
+PHONE_E164_EXAMPLES = [
+    ("06 12 34 56 78", "+33612345678"),
+    ("+33 (0)6 12 34 56 78", "+33612345678"),
+    ("0033612345678", "+33612345678"),
+    ("612345678", "+33612345678"),
+    ("+44 20 7946 0958", None),  # SQL knows French shapes only: phone_e164() does the rest
+    ("hello", None),
+]
+
+
+def phone_e164_sql(expr: str) -> str:
+    """French numbers in their usual spellings to E.164; NULL when SQL cannot tell.
+
+    Levels of recognition, in order: ``+33 6 ..``/``+33 (0)6 ..``; ``0033 6 ..``;
+    ``33 6 ..``; national ``06 ..``; nine digits whose leading 0 was lost (``612345678``).
+    """
+    digits = f"regexp_replace({expr}, '[^0-9+]', '', 'g')"
+    return (
+        f"case when regexp_matches({digits}, '^(\\+33|0033|33)0?[1-9][0-9]{{8}}$') "
+        f"then '+33' || right({digits}, 9) "
+        f"when regexp_matches({digits}, '^0?[1-9][0-9]{{8}}$') then '+33' || right({digits}, 9) "
+        f"end"
+    )
+
+
+@lru_cache(maxsize=200_000)
+def phone_e164(text: str, region: str) -> str | None:
+    """E.164 through `phonenumbers` for what :func:`phone_e164_sql` did not recognise."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+PHONE_KEY_EXAMPLES = [
+    ("06 12 34 56 78", "612345678"),
+    ("+33 6 12 34 56 78", "612345678"),
+    ("0033612345678", "612345678"),
+    ("06.12.34.56.78", "612345678"),
+    ("+44 20 7946 0958", "079460958"),
+    ("12 34", None),
+]
+
+
+def phone_key_sql(expr: str) -> str:
+    """A phone's last nine digits (the national number in France), any spelling.
+
+    Coarser than E.164 on purpose: it needs no parsing, so a lookup and a tombstone match a
+    number however a till, an agent or a data subject typed it.
+    """
+    # No coalesce(expr, ''): DuckDB 2.0 fails to bind that expression over a stored column
+    # it knows to be all NULL ("BindBuiltinScalarFunction did not return ...").
+    digits = f"regexp_replace({expr}, '[^0-9]', '', 'g')"
+    return f"case when length({digits}) >= 9 then right({digits}, 9) end"
+
+
+LOYALTY_CARD_EXAMPLES = [
+    ("FID-0012 345", "FID0012345"),
+    ("fid0012345", "FID0012345"),
+    ("  ", None),
+]
+
+
+def loyalty_card_sql(expr: str) -> str:
+    """Card number without the spaces and dashes agents type: upper-case letters and digits.
+
+    The source definitions spell the same expression in their ``strong_identifiers:``.
+    """
+    return f"nullif(upper(regexp_replace({expr}, '[^0-9A-Za-z]', '', 'g')), '')"
+
+
+SOURCE_KEY_EXAMPLES = [
+    (" A001 ", "A001"),  # e-shop account id
+    ("1234567.1700000000", "1234567.1700000000"),  # GA4 user_pseudo_id (cookie)
+    ("", None),
+]
+
+
+def source_key_sql(expr: str) -> str:
+    """An opaque source key (account id, cookie, ticket, custom identifier): trimmed."""
+    return f"nullif(trim(cast({expr} as varchar)), '')"
+
+
+def hash_sql(key_sql: str, salt_literal: str) -> str:
+    """SQL hashing a key with a salt (tombstones); NULL when the key is NULL."""
+    return f"sha256({salt_literal} || {key_sql})"
+
+
+def unsalted_sha256_sql(key_sql: str) -> str:
+    """SQL SHA-256 of a key as ad platforms match on it (hashed audiences): no salt."""
+    return f"sha256({key_sql})"

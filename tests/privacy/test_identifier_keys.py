@@ -1,0 +1,69 @@
+"""Each identifier form of `cdp.identifiers` on its table of examples (the module's own)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from cdp import identifiers as ids
+from identity._config import StandardisationConfig
+
+# the rules of config/identity.yml that the examples rely on
+RULES = StandardisationConfig(
+    email_domain_typos={
+        "gmial.com": "gmail.com",
+        "googlemail.com": "gmail.com",
+        "hotmial.fr": "hotmail.fr",
+    },
+    dotless_email_domains=["gmail.com"],
+)
+
+FORMS = [
+    (ids.email_typed_sql, ids.EMAIL_TYPED_EXAMPLES),
+    (lambda v: ids.email_canonical_sql(v, RULES), ids.EMAIL_CANONICAL_EXAMPLES),
+    (lambda v: ids.email_key_sql(v, RULES), ids.EMAIL_KEY_EXAMPLES),
+    (ids.phone_e164_sql, ids.PHONE_E164_EXAMPLES),
+    (ids.phone_key_sql, ids.PHONE_KEY_EXAMPLES),
+    (ids.loyalty_card_sql, ids.LOYALTY_CARD_EXAMPLES),
+    (ids.source_key_sql, ids.SOURCE_KEY_EXAMPLES),
+]
+
+
+@pytest.mark.parametrize(
+    ("form", "raw", "expected"),
+    [(form, raw, expected) for form, examples in FORMS for raw, expected in examples],
+)
+def test_each_form_gives_its_documented_output(form, raw, expected):
+    value = duckdb.execute(f"select {form('v')} from (select ?::varchar as v)", [raw])
+
+    assert value.fetchone()[0] == expected
+
+
+def test_every_spelling_of_one_address_shares_the_key_of_the_canonical_form():
+    spellings = [
+        "Delahaye.Lea+promo@gmail.com",
+        " DELAHAYE.LEA@GMIAL.COM",
+        "delahaye.lea@googlemail.com",
+        "delahayelea@gmail.com",
+    ]
+    sql = f"select {ids.email_key_sql('v', RULES)} from (select ?::varchar as v)"
+
+    assert {duckdb.execute(sql, [s]).fetchone()[0] for s in spellings} == {"delahayelea@gmail.com"}
+
+
+def test_foreign_numbers_reach_e164_through_phonenumbers():
+    assert ids.phone_e164("+44 20 7946 0958", "FR") == "+442079460958"
+    assert ids.phone_e164("hello", "FR") is None
+
+
+def test_keys_bind_on_a_stored_all_null_column(tmp_path):
+    path = str(tmp_path / "w.duckdb")
+    with duckdb.connect(path) as con:
+        con.execute("create table t as select null::varchar as v from range(3); checkpoint")
+    with duckdb.connect(path, read_only=True) as con:
+        keys = con.execute(
+            f"select distinct {ids.email_key_sql('v', RULES)}, {ids.phone_key_sql('v')}, "
+            f"{ids.source_key_sql('v')}, {ids.loyalty_card_sql('v')} from t"
+        ).fetchall()
+
+    assert keys == [(None, None, None, None)]
