@@ -100,9 +100,9 @@ def discover_topics(
     taken: set[str] = set()
     for component in nmf.components_:
         stems = (str(vocabulary[i]) for i in component.argsort()[::-1][:8])
-        terms = tuple(spelled[stem].most_common(1)[0][0] for stem in stems)
-        label = _name(terms, names or {}, taken)
+        top_terms = tuple(spelled[stem].most_common(1)[0][0] for stem in stems)
+        label = _name(top_terms, names or {}, taken)
         taken.add(label)
-        topics.append(Topic(label=label, top_terms=terms))
+        topics.append(Topic(label=label, top_terms=top_terms))
     assignments = tuple(int(row.argmax()) if row.max() > 0 else -1 for row in weights)
     return TopicModel(topics=tuple(topics), assignments=assignments)
