@@ -13,7 +13,7 @@ export SCARF_NO_ANALYTICS := true
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: install demo test test-all lint format check bench clean airflow
+.PHONY: install demo test test-all lint format check bench clean airflow browser serve
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,10 +31,23 @@ demo: $(STAMP)
 airflow: $(STAMP)
 	$(BIN)/python -m cdp.airflow_env serve
 
-test: $(STAMP)
+# The console's browser test drives the distribution's Chromium through Playwright
+# (Playwright's own browser download is not reachable offline); Debian/Ubuntu package.
+CHROMIUM := /usr/bin/chromium
+browser: $(CHROMIUM)
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium at $(CHROMIUM) with your distribution's packages"; exit 1; }
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends chromium
+
+# The API and console on http://127.0.0.1:8600 (docs/api.md, docs/console.md).
+serve: $(STAMP)
+	$(BIN)/cdp serve
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
-test-all: $(STAMP)
+test-all: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 lint: $(STAMP)

@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "expectations.cli",
     "cdp.pipeline_cli",
     "cdp.sql_cli",
+    "cdp.snapshot_cli",
+    "api.cli",
     "voice.cli",
 )
 
@@ -59,7 +61,7 @@ _mount_commands()
 
 # Errors the platform raises on purpose carry a message that says what and what to do:
 # the user gets that message, not a traceback (`--verbose` keeps the traceback).
-_OWN_PACKAGES = ("cdp", "ingestion", "identity", "profiles", "expectations", "voice")
+_OWN_PACKAGES = ("cdp", "ingestion", "identity", "profiles", "expectations", "api", "voice")
 
 
 def _is_own_error(error: BaseException) -> bool:

@@ -15,7 +15,9 @@ every generation present. A generation no configured salt explains stops ingesti
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cdp.identifiers import hash_sql
@@ -159,3 +161,44 @@ where (kind, {hash_sql("key", salt)}) not in (
     return int(
         scalar(con, f"select count(*) from {TOMBSTONE_TABLE} where request_id = ?", [request_id])
     )
+
+
+def forgotten_list_path(data_dir: Path) -> Path:
+    """The customers `cdp privacy forget` erased: what readers of a published snapshot (the
+    API) must hide until the next publish no longer holds them."""
+    return data_dir / "privacy" / "forgotten_customers.txt"
+
+
+def _customer_digest(customer_id: str) -> str:
+    # The list holds digests, not ids: forget scrubs every file that quotes the person's
+    # identifiers (customer id included), and this list must survive that scrub.
+    return hashlib.sha256(f"cdp-forgotten:{customer_id}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ForgottenCustomers:
+    """The erased customers, tested with ``customer_id in forgotten``."""
+
+    digests: frozenset[str] = frozenset()
+
+    def __contains__(self, customer_id: object) -> bool:
+        return isinstance(customer_id, str) and _customer_digest(customer_id) in self.digests
+
+
+def record_forgotten(data_dir: Path, customer_ids: list[str]) -> None:
+    """Append erased customers to the forgotten list (flushed to disk before returning)."""
+    path = forgotten_list_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.writelines(f"{_customer_digest(c)}\n" for c in customer_ids)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_forgotten(data_dir: Path) -> ForgottenCustomers:
+    """The forgotten customers; empty when nobody was ever erased."""
+    path = forgotten_list_path(data_dir)
+    if not path.exists():
+        return ForgottenCustomers()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return ForgottenCustomers(frozenset(line.strip() for line in lines if line.strip()))

@@ -108,10 +108,30 @@ def analyse_feedback(settings: Settings):
 
 
 def build_marts(settings: Settings, select: str | None = None):
-    """dbt build of the profile marts (all models, or a dbt selection)."""
+    """dbt build of the profile marts (all models, or a dbt selection), then the readers'
+    snapshot is published (``cdp.snapshot``)."""
     from profiles import build_profiles
 
     return _jsonable(build_profiles(settings, select=select))
+
+
+def publish_built_marts(settings: Settings, run_id: str | None = None):
+    """After dbt ran elsewhere (the profiles DAG's Cosmos tasks): record the build as
+    finished in ``ops.step_runs`` and publish the readers' snapshot."""
+    from cdp.snapshot import publish_snapshot
+    from cdp.step_runs import new_run_id, record_finished
+    from profiles.build import BUILD_STEP
+
+    run_id = run_id or settings.run_id or new_run_id("profiles")
+    published = []
+    record_finished(
+        settings,
+        BUILD_STEP,
+        run_id,
+        "dbt run by the profiles DAG",
+        then=lambda con: published.append(publish_snapshot(settings, run_id, con=con)),
+    )
+    return _jsonable(published[0])
 
 
 def refresh_consent(settings: Settings):
@@ -136,7 +156,15 @@ def export_audiences(settings: Settings):
 
 
 def run_pipeline(settings: Settings, people: int | None = None, full: bool = False):
-    """Every step in order, as the DAGs chain them; generate sample data first if ``people``."""
+    """Every step in order, as the DAGs chain them; generate sample data first if ``people``.
+
+    One run id (``settings.run_id``, or a new ``pipeline-...``) names the identity run, the
+    profiles build and the snapshot published after it, so readers can tell which run
+    they see.
+    """
+    from cdp.step_runs import new_run_id
+
+    settings = settings.model_copy(update={"run_id": settings.run_id or new_run_id("pipeline")})
     steps: list[tuple[str, Any]] = []
     if people:
         steps.append(("generate", lambda: generate_sample(settings, people=people)))

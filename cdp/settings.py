@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     # erasures they wrote matching after a rotation (docs/privacy.md).
     erasure_salt: str = "change-me-per-installation"
     erasure_previous_salts: str = ""
+    api_keys_path: Path = Path()
+    api_host: str = "127.0.0.1"
+    api_port: int = 8600
+    # The read-only copy readers open (cdp sql, analysts, the API): see cdp/snapshot.py.
+    published_dir: Path = Path()
+    # Oldest DuckDB storage format the snapshot is written in, so DuckDB 1.x clients read it.
+    snapshot_storage_version: str = "v1.0.0"
+    # How long a second writer waits for the warehouse lock before failing.
+    writer_lock_wait_seconds: float = 30.0
 
     @model_validator(mode="before")
     @classmethod
@@ -66,6 +75,7 @@ class Settings(BaseSettings):
             "export_dir": data / "exports",
             "reports_dir": data / "reports",
             "model_dir": data / "models",
+            "published_dir": data / "published",
             # scratch copies stay in the data folder (erasure and backups know it), not /tmp
             "tmp_dir": data / "tmp",
             "sources_dir": config / "sources",
@@ -75,6 +85,7 @@ class Settings(BaseSettings):
             "orchestration_config_path": config / "orchestration.yml",
             "dbt_project_dir": project / "dbt_project",
             "airflow_home": data / "airflow",
+            "api_keys_path": data / "api" / "api_keys.yml",
         }
         for field, default in defaults.items():
             value = given.get(field)

@@ -1,4 +1,8 @@
-"""``cdp sql``: run analyst SQL on the warehouse, read-only, without a DuckDB client installed."""
+"""``cdp sql``: run analyst SQL, read-only, without a DuckDB client installed.
+
+Queries run on the published snapshot (``cdp.snapshot``), never on the warehouse itself, so
+they work while the pipeline writes and never hold up a writer.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +26,11 @@ def split_statements(text: str) -> list[str]:
 
 
 def run_statements(settings, statements: list[str]) -> list[tuple[list[str], list[tuple]]]:
-    """Each statement's column names and rows, on a read-only connection."""
-    from cdp.warehouse import connect_read_only
+    """Each statement's column names and rows, on a read-only connection to the snapshot."""
+    from cdp.snapshot import open_snapshot
 
     results = []
-    with connect_read_only(settings) as con:
+    with open_snapshot(settings) as con:
         for statement in statements:
             cursor = con.execute(statement)
             columns = [column[0] for column in cursor.description or []]
@@ -41,7 +45,7 @@ def sql_command(
     ] = None,
     max_rows: Annotated[int, typer.Option(help="Rows printed per result.")] = MAX_ROWS_SHOWN,
 ) -> None:
-    """Run SQL on the warehouse (read-only) and print the results."""
+    """Run SQL on the published snapshot of the warehouse (read-only) and print the results."""
     from rich.console import Console
     from rich.table import Table
 

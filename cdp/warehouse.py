@@ -1,13 +1,20 @@
 """The DuckDB warehouse file: one place that opens it, so configuration stays identical.
 
 DuckDB allows one writing process per file, and a file opened twice in one process must be
-opened with the same configuration; every module goes through :func:`connect`.
+opened with the same configuration; every module goes through :func:`connect`. A second
+writer waits up to ``settings.writer_lock_wait_seconds`` for the lock, then fails with one
+line naming the holder (:class:`WarehouseLockedError`). Readers do not open this file: they
+read the published snapshot (``cdp.snapshot``).
 """
 
 from __future__ import annotations
 
+import logging
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,29 +22,88 @@ if TYPE_CHECKING:
 
     from cdp.settings import Settings
 
+log = logging.getLogger(__name__)
+
+_LOCK_ERROR = "Could not set lock on file"
+_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+_POLL_SECONDS = 0.25
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the warehouse's lock and kept it past the wait."""
+
+
+def lock_holder(message: str) -> str:
+    """Who holds the lock, from DuckDB's lock error: PID and command line when known."""
+    match = _HOLDER.search(message)
+    if not match:
+        return "another process"
+    pid = match["pid"]
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        command = " ".join(raw.decode(errors="replace").replace("\0", " ").split())
+    except OSError:  # not Linux, or the holder exited meanwhile
+        command = match["program"]
+    return f"PID {pid} ({command[:120]})"
+
+
+def _open_waiting(settings: Settings) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    waited_from = time.monotonic()
+    deadline = waited_from + max(settings.writer_lock_wait_seconds, 0)
+    announced = False
+    while True:
+        try:
+            return duckdb.connect(str(settings.duckdb_path))
+        except duckdb.IOException as error:
+            if _LOCK_ERROR not in str(error):
+                raise
+            holder = lock_holder(str(error))
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(
+                    f"warehouse {settings.duckdb_path} is locked by {holder}; waited "
+                    f"{time.monotonic() - waited_from:.0f} s (CDP_WRITER_LOCK_WAIT_SECONDS): "
+                    "let that run finish, or stop it, then retry"
+                ) from None
+            if not announced:
+                log.warning("warehouse locked by %s: waiting for it", holder)
+                announced = True
+            time.sleep(_POLL_SECONDS)
+
 
 @contextmanager
 def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse read-write, creating its folder; closed on exit.
+    """Open the warehouse read-write, creating its folder, waiting (bounded) for another
+    writer to finish; closed on exit.
 
     First finishes a compaction an interrupted erasure left owing (:mod:`cdp.compaction`).
     """
-    import duckdb
-
     from cdp import compaction
 
     settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     compaction.finish_pending(settings.duckdb_path)
-    con = duckdb.connect(str(settings.duckdb_path))
+    con = _open_waiting(settings)
     try:
         yield con
     finally:
         con.close()
 
 
+def wait_for_writer_lock(settings: Settings) -> None:
+    """Wait (bounded) until no other process writes the warehouse; for code that opens the
+    file by other means (dbt), so it fails in one line instead of mid-build."""
+    if settings.duckdb_path.exists():
+        with connect(settings):
+            pass
+
+
 @contextmanager
 def connect_read_only(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse read-only (analyst queries); fails clearly when it does not exist."""
+    """Open the warehouse itself read-only; fails clearly when it does not exist.
+
+    This takes a lock that blocks every writer: readers who must not stop the pipeline
+    use ``cdp.snapshot.open_snapshot`` instead."""
     import duckdb
 
     if not settings.duckdb_path.exists():

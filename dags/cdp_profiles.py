@@ -63,8 +63,10 @@ Runs when identity resolution emitted `cdp://identity/customers`.
    the feedback marts and profile columns read.
 2. `dbt`: every model of `dbt_project/` (staging → intermediate → marts) as a `run` task
    followed by its `test` task. A failed model fails its own task: fix and clear it alone.
-3. `check_marts`: the marts quality checks (blocking failures stop the exports).
-4. `export_golden_records` (incremental: upserts and deletes since the last export) and
+3. `publish`: records the build in `ops.step_runs` and publishes the readers' snapshot
+   (`data/published/`, swapped atomically): analysts, `cdp sql` and the API read it.
+4. `check_marts`: the marts quality checks (blocking failures stop the exports).
+5. `export_golden_records` (incremental: upserts and deletes since the last export) and
    `export_audiences` (consented customers only), under `data/exports/`.
 
 Emits `cdp://marts/profiles` when the exports are written.
@@ -109,6 +111,13 @@ def cdp_profiles():
     )
 
     @task(pool=ORCHESTRATION.writer_pool)
+    def publish(dag_run_id: str) -> dict:
+        """The readers' snapshot of this run, once every dbt model and test passed."""
+        from cdp.pipeline import publish_built_marts
+
+        return publish_built_marts(Settings(), run_id=dag_run_id)
+
+    @task(pool=ORCHESTRATION.writer_pool)
     def check_marts() -> dict:
         """Marts quality checks; blocking failures stop the exports."""
         from cdp.pipeline import check
@@ -129,7 +138,9 @@ def cdp_profiles():
 
         return export_audiences(Settings())
 
-    consent() >> feedback() >> dbt >> check_marts() >> export_golden_records() >> export_audiences()
+    published = publish("{{ run_id }}")
+    consent() >> feedback() >> dbt >> published
+    published >> check_marts() >> export_golden_records() >> export_audiences()
 
 
 cdp_profiles()

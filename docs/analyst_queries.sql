@@ -1,4 +1,5 @@
--- Analyst queries on the profile marts (DuckDB: `duckdb data/warehouse/cdp.duckdb`).
+-- Analyst queries on the profile marts, read-only on the published snapshot:
+-- `duckdb -readonly data/published/cdp.duckdb < docs/analyst_queries.sql` (any DuckDB 1.x/2.x CLI).
 -- They run as printed: tests/profiles_dbt/test_profiles_dbt_analyst_queries.py runs them.
 
 -- 1. Win-back list: dormant customers worth at least 200 EUR who accept e-mail.

@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import duckdb
+
     from cdp.settings import Settings
+    from identity._realtime import RealtimeScorer
 
 from identity._config import IdentityMapping
 from identity._stability import ChurnGateError
@@ -27,6 +30,8 @@ __all__ = [
     "resolve",
     "evaluate",
     "explain",
+    "realtime_scorer",
+    "standardise_attributes",
 ]
 
 
@@ -68,3 +73,22 @@ def explain(settings: Settings, key: str) -> dict[str, Any]:
     from identity._explain import explain as _explain
 
     return _explain(settings, key)
+
+
+def standardise_attributes(
+    con: duckdb.DuckDBPyConnection, settings: Settings, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Identifying attributes standardised exactly as identity records are (junk dropped)."""
+    from identity._realtime import cached_config, standardise
+
+    return standardise(con, values, cached_config(settings.identity_config_path))
+
+
+def realtime_scorer(
+    settings: Settings, con: duckdb.DuckDBPyConnection, records_by=None
+) -> RealtimeScorer:
+    """A scorer of single incoming persons against the records ``con`` holds (saved model);
+    ``records_by(column)`` names a copy of the records sorted by that column, if any."""
+    from identity._realtime import RealtimeScorer
+
+    return RealtimeScorer(settings, con, records_by)

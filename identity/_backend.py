@@ -42,11 +42,11 @@ def make_db_api(config: IdentityConfig):
     return SparkAPI(spark_session=spark)
 
 
-def arrow(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+def arrow(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pa.Table:
     """A query's result as an Arrow table (the copy DuckDB warns about is small here)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return con.execute(sql).to_arrow_table()
+        return con.execute(sql, params).to_arrow_table()
 
 
 def to_arrow(splink_df) -> pa.Table:

@@ -109,10 +109,17 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
-def queue_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Borderline pairs and guard splits not yet decided, both records side by side."""
-    con.execute(_DDL)
-    _decisions.ensure_tables(con)
+def queue_rows(con: duckdb.DuckDBPyConnection, read_only: bool = False) -> list[dict]:
+    """Borderline pairs and guard splits not yet decided, both records side by side.
+
+    ``read_only`` (a published snapshot): nothing is created; no queue before the first run.
+    """
+    if read_only:
+        if not (_has_table(con, "review_pairs") and _has_table(con, "decisions")):
+            return []
+    else:
+        con.execute(_DDL)
+        _decisions.ensure_tables(con)
     guards = ""
     if _has_table(con, "guard_events"):
         guards = """union all

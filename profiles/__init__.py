@@ -38,12 +38,12 @@ def refresh_consent(settings):
     return _refresh(settings)
 
 
-def build_profiles(settings, select=None, dbt_vars=None):
-    """Rebuild consent, then `dbt build` the warehouse; raises DbtBuildError naming failed
-    nodes."""
+def build_profiles(settings, select=None, dbt_vars=None, publish=True):
+    """Rebuild consent, `dbt build` the warehouse, then publish the readers' snapshot
+    (cdp.snapshot); raises DbtBuildError naming failed nodes."""
     from profiles.build import build_profiles as _build
 
-    return _build(settings, select=select, dbt_vars=dbt_vars)
+    return _build(settings, select=select, dbt_vars=dbt_vars, publish=publish)
 
 
 def generate_docs(settings):

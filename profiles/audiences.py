@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from cdp.identifiers import email_typed_sql, phone_e164_sql
 from cdp.warehouse import connect, table_exists
 from profiles import export_files
+from profiles.build import require_complete_build
 from profiles.consent import build_consent
 from profiles.export import ExportError, ExportResult
 from profiles.export_config import Audience, Filter, load_exports_config
@@ -133,6 +134,7 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
                 f"identity.golden_records is missing in {settings.duckdb_path}; "
                 "run `cdp identity resolve` first"
             )
+        require_complete_build(con)
         build_consent(con, settings)
         columns = _build_base(con)
         if any(config.audiences[n].segments for n in wanted) and not table_exists(

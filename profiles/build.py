@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import duckdb
+
     from cdp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,8 @@ FAILED_STATUSES = {"error", "fail", "runtime error"}
 _DBT_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1"}
 # dbt events worth relaying to the platform log: one line per finished node.
 _RELAYED_EVENTS = {"LogModelResult", "LogTestResult"}
+# The step name in ops.step_runs (cdp.step_runs) that exports check before reading marts.
+BUILD_STEP = "profiles build"
 
 
 class DbtBuildError(RuntimeError):
@@ -95,9 +99,7 @@ def _release_warehouse() -> None:
             DuckDBConnectionManager.close_all_connections()
 
 
-def _invoke(settings: Settings, command: list[str]) -> Any:
-    from dbt.cli.main import dbtRunner
-
+def _require_inputs(settings: Settings) -> None:
     project_dir = settings.dbt_project_dir
     if not (project_dir / "dbt_project.yml").exists():
         raise DbtBuildError(
@@ -108,6 +110,13 @@ def _invoke(settings: Settings, command: list[str]) -> Any:
             f"warehouse {settings.duckdb_path} does not exist: run `cdp ingest` and "
             f"`cdp identity resolve` first (or set CDP_DUCKDB_PATH)"
         )
+
+
+def _invoke(settings: Settings, command: list[str]) -> Any:
+    from dbt.cli.main import dbtRunner
+
+    _require_inputs(settings)
+    project_dir = settings.dbt_project_dir
     target_path, log_path = dbt_paths(settings)
     args = [
         *command,
@@ -130,6 +139,14 @@ def _invoke(settings: Settings, command: list[str]) -> Any:
             _release_warehouse()
 
 
+def require_complete_build(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse to read the marts while the last profiles build is unfinished or was killed
+    (``cdp.step_runs.IncompleteStepError``): they may mix two runs."""
+    from cdp.step_runs import require_finished
+
+    require_finished(con, BUILD_STEP, "run `cdp profiles build` (it rebuilds every model) first")
+
+
 def refresh_consent(settings: Settings) -> dict[str, int]:
     """Rebuild the consent tables dbt reads (``consent.history``) from the raw layer."""
     from cdp.warehouse import connect
@@ -140,18 +157,43 @@ def refresh_consent(settings: Settings) -> dict[str, int]:
 
 
 def build_profiles(
-    settings: Settings, select: str | None = None, dbt_vars: dict[str, Any] | None = None
+    settings: Settings,
+    select: str | None = None,
+    dbt_vars: dict[str, Any] | None = None,
+    publish: bool = True,
 ) -> BuildResult:
-    """Rebuild consent, then run ``dbt build`` (models, tests, unit tests); raise
-    :class:`DbtBuildError` on failure.
+    """Rebuild consent, run ``dbt build`` (models, tests, unit tests), then publish the
+    readers' snapshot; raise :class:`DbtBuildError` on failure (nothing is published).
 
     ``select`` is a dbt selection (``customer_profile+``, ``tag:x``); ``dbt_vars`` override
-    the project's vars (RFM boundaries, windows, ``as_of_date``).
+    the project's vars (RFM boundaries, windows, ``as_of_date``). The run is recorded in
+    ``ops.step_runs``: when the previous build never finished (killed), its marts may mix
+    two runs, so a selection is widened to every model.
     """
+    from cdp.snapshot import publish_snapshot
+    from cdp.step_runs import new_run_id, recorded_step
+    from cdp.warehouse import wait_for_writer_lock
+
+    _require_inputs(settings)
+    wait_for_writer_lock(settings)
+    run_id = settings.run_id or new_run_id("profiles")
+
+    def publish_from(con: duckdb.DuckDBPyConnection) -> None:
+        publish_snapshot(settings, run_id, con=con)
+
+    then = publish_from if publish else None
+    with recorded_step(settings, BUILD_STEP, run_id, then=then) as interrupted:
+        if interrupted and select:
+            log.warning("previous build interrupted: building every model, not %r", select)
+            select = None
+        result = _build(settings, select, dbt_vars)
+    return result
+
+
+def _build(settings: Settings, select: str | None, dbt_vars: dict[str, Any] | None):
     import json
 
-    if settings.duckdb_path.exists():
-        refresh_consent(settings)
+    refresh_consent(settings)
     command = ["build"]
     if select:
         command += ["--select", select]

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from cdp.warehouse import connect, table_exists
 from profiles import export_files
+from profiles.build import require_complete_build
 from profiles.consent import build_consent
 from profiles.export_config import FORMATS, load_exports_config
 
@@ -187,6 +188,7 @@ def export_golden_records(
                 f"identity.golden_records is missing in {settings.duckdb_path}; "
                 "run `cdp identity resolve` first"
             )
+        require_complete_build(con)
         con.execute(STATE_DDL)
         build_consent(con, settings)
         previous = _previous_run(con)

@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from cdp import compaction, erasure
+from cdp.erasure import record_forgotten
 from cdp.identifiers import email_typed_sql, phone_e164_sql, unsalted_sha256_sql
+from cdp.snapshot import republish_if_published
 from cdp.warehouse import connect, one_row, scalar, table_exists
 from profiles.export_files import erase_from_exports
 from profiles.privacy_access import access, load_person
@@ -168,6 +170,9 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
         except Exception:
             con.execute("rollback")
             raise
+        # the published snapshot still holds the person until the next publish: the API
+        # reads this list and answers 404 from now on
+        record_forgotten(settings.data_dir, person.customer_ids)
         removed = erase_from_exports(con, settings.export_dir, needles, request_id)
         extra = {
             "partial_exports": remove_partial_exports(settings.export_dir),
@@ -198,6 +203,7 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
             ],
         )
         compaction.compact(con, settings.duckdb_path)  # still holding the writer lock
+    republish_if_published(settings, f"erasure {request_id}")
     log.info(
         "erasure %s: %d customer id(s), %d rows in %d tables, export rows %s, %d tombstones",
         request_id,

@@ -1,4 +1,4 @@
-"""`cdp sql`: analysts run SQL on the warehouse read-only, from a query or a script."""
+"""`cdp sql`: analysts run SQL on the published snapshot, read-only, from a query or a script."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cdp.cli import app
+from cdp.snapshot import publish_snapshot
 from cdp.sql_cli import run_statements, split_statements
 from cdp.warehouse import connect
 
@@ -19,11 +20,15 @@ def test_a_script_splits_into_its_statements_and_skips_comment_only_parts():
     ]
 
 
-def test_queries_run_read_only_on_the_warehouse(settings):
+def test_queries_run_read_only_on_the_published_snapshot(settings):
     with connect(settings) as con:
         con.execute("create schema marts; create table marts.t as select 42 as answer")
+    publish_snapshot(settings, "run-1")
 
-    [(columns, rows)] = run_statements(settings, ["select answer from marts.t"])
+    # A writer holding the warehouse does not stop the reader, which sees the published run.
+    with connect(settings) as writer:
+        writer.execute("update marts.t set answer = 0")
+        [(columns, rows)] = run_statements(settings, ["select answer from marts.t"])
 
     assert (columns, rows) == (["answer"], [(42,)])
     with pytest.raises(Exception, match="read-only"):
@@ -32,8 +37,10 @@ def test_queries_run_read_only_on_the_warehouse(settings):
 
 def test_the_command_prints_the_result(settings, monkeypatch):
     monkeypatch.setenv("CDP_DUCKDB_PATH", str(settings.duckdb_path))
+    monkeypatch.setenv("CDP_PUBLISHED_DIR", str(settings.published_dir))
     with connect(settings) as con:
         con.execute("create table answers as select 'quarante-deux' as word")
+    publish_snapshot(settings)
 
     result = CliRunner().invoke(app, ["sql", "select word from answers"])
 
@@ -41,6 +48,6 @@ def test_the_command_prints_the_result(settings, monkeypatch):
     assert "quarante-deux" in result.output
 
 
-def test_a_missing_warehouse_is_a_clear_error(settings):
-    with pytest.raises(FileNotFoundError, match="no warehouse"):
+def test_nothing_published_yet_is_a_clear_error(settings):
+    with pytest.raises(FileNotFoundError, match="no published snapshot .*cdp profiles build"):
         run_statements(settings, ["select 1"])

@@ -11,6 +11,7 @@ from dag_test_helpers import asset_events, fast_retry_config, load_dags, task_st
 
 from cdp.orchestration import IDENTITY_ASSET_URI, SOURCES, raw_asset_uri
 from cdp.settings import Settings
+from cdp.snapshot import open_snapshot
 from cdp.warehouse import connect
 
 PEOPLE = 300
@@ -113,6 +114,11 @@ def test_profiles_dag_builds_the_marts_and_exports_them(flow):
     )
     assert list((settings.export_dir / "golden_records").glob("*/manifest.json"))
     assert list((settings.export_dir / "audiences").glob("*/manifest.json"))
+    with open_snapshot(settings) as snapshot:  # what readers see: this run, whole
+        assert snapshot.execute("select run_id from ops.snapshot_info").fetchone() == (run.run_id,)
+        assert snapshot.execute("select count(*) from marts.customer_profile").fetchone() == (
+            profiles,
+        )
 
 
 POS_HEADER = (
@@ -257,4 +263,8 @@ def test_forget_after_the_whole_pipeline_leaves_no_trace_anywhere(flow):
                 text = path.read_text(encoding="utf-8")
             if email.lower() in text.lower() or phone in text:
                 traces.append(str(path))
-    assert traces == []
+    with open_snapshot(settings) as snapshot:  # readers' copy republished without the person
+        [(left,)] = snapshot.execute(
+            "select count(*) from identity.golden_records where lower(email) = ?", [email.lower()]
+        ).fetchall()
+    assert (traces, left) == ([], 0)

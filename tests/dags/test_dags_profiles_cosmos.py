@@ -13,6 +13,7 @@ import pytest
 from dag_test_helpers import load_dags, task_states
 
 import cdp.pipeline
+from cdp.snapshot import open_snapshot, snapshot_path
 
 PROJECT = {
     "dbt_project.yml": "name: tiny\nprofile: tiny\nversion: '1.0'\nmodel-paths: [models]\n",
@@ -58,8 +59,9 @@ def test_a_failing_model_fails_alone_and_blocks_the_exports(
     assert states["dbt.customers.run"] == "success"
     assert states["dbt.customers.test"] == "success"
     assert states["dbt.orders_run"] == "failed"
-    assert states["check_marts"] == "upstream_failed"
+    assert states["publish"] == states["check_marts"] == "upstream_failed"
     assert calls == []
+    assert not snapshot_path(dag_settings).exists()  # readers never see a half-built run
     with duckdb.connect(str(dag_settings.duckdb_path)) as con:
         assert con.execute("select count(*) from main.customers").fetchone() == (2,)
 
@@ -73,3 +75,7 @@ def test_a_failing_model_fails_alone_and_blocks_the_exports(
 
     assert set(task_states(rerun).values()) == {"success"}
     assert calls == ["marts"]
+    with open_snapshot(dag_settings) as snapshot:
+        assert snapshot.execute("select count(*) from main.source_orders").fetchone() == (1,)
+        [(run_id,)] = snapshot.execute("select run_id from ops.snapshot_info").fetchall()
+    assert run_id == rerun.run_id
