@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "profiles_dbt"))
-
-# Alice's ticket T1 (cust-A) has no CSAT: its sentiment comes from the text alone.
-ALICE_VERBATIM = "Colis toujours pas reçu, c'est la deuxième fois ! Je suis très déçue."
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +16,7 @@ def feedback_settings(tmp_path_factory):
     """Fixture warehouse -> Alice's verbatim -> `cdp feedback analyse` -> `dbt build`."""
     import duckdb
     from dbt_fixture_warehouse import create_warehouse
+    from voice_messages import ALICE_VERBATIM
 
     from cdp.settings import Settings
     from profiles import build_profiles

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import ALICE_VERBATIM
 from dbt_fixture_warehouse import query
+from voice_messages import ALICE_VERBATIM
 
 
 def test_known_callers_verbatim_lands_on_their_feedback_rows(feedback_settings):
