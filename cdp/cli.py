@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "cdp.sql_cli",
     "cdp.snapshot_cli",
     "api.cli",
+    "voice.cli",
 )
 
 app = typer.Typer(
@@ -92,7 +93,7 @@ _mount_commands()
 
 # Errors the platform raises on purpose carry a message that says what and what to do:
 # the user gets that message, not a traceback (`--verbose` keeps the traceback).
-_OWN_PACKAGES = ("cdp", "ingestion", "identity", "profiles", "expectations", "api")
+_OWN_PACKAGES = ("cdp", "ingestion", "identity", "profiles", "expectations", "api", "voice")
 
 
 def _is_own_error(error: BaseException) -> bool:

@@ -124,6 +124,13 @@ def marts_rebuild_reason(summary: dict, last_announced: dict | None) -> str | No
     return None
 
 
+def analyse_feedback(settings: Settings):
+    """Topics and sentiment of every customer message, into feedback.message_analysis."""
+    from voice import analyse_feedback as analyse
+
+    return _jsonable(analyse(settings))
+
+
 def build_marts(settings: Settings, select: str | None = None):
     """dbt build of the profile marts (all models, or a dbt selection), then the readers'
     snapshot is published (``cdp.snapshot``)."""
@@ -190,6 +197,7 @@ def run_pipeline(settings: Settings, people: int | None = None, full: bool = Fal
         ("check raw", lambda: check(settings, "raw")),
         ("resolve identities", lambda: resolve_identities(settings, full=full)),
         ("check identity", lambda: check(settings, "identity")),
+        ("analyse feedback", lambda: analyse_feedback(settings)),
         ("build marts", lambda: build_marts(settings)),
         ("check marts", lambda: check(settings, "marts")),
         ("export golden records", lambda: export_golden_records(settings)),

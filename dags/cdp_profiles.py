@@ -67,6 +67,8 @@ Runs when identity resolution emitted `cdp://identity/customers`.
 
 1. `consent`: consent history per customer and channel, from the raw layer (what the
    profile's consent columns and the audiences both read).
+   `feedback`: topics and sentiment of customer messages (`cdp feedback analyse`), which
+   the feedback marts and profile columns read.
 2. `dbt`: one `dbt build` of `dbt_project/` (`dbt_producer_watcher`, staging →
    intermediate → marts) and, watching it, each model's `run` task and its `test` task,
    which finish as dbt reports that model. A failed model fails its own task: fix the input
@@ -87,6 +89,13 @@ def cdp_profiles():
         from cdp.pipeline import refresh_consent
 
         return refresh_consent(Settings())
+
+    @task(pool=ORCHESTRATION.writer_pool)
+    def feedback() -> dict:
+        """Customer messages analysed into feedback.message_analysis, before dbt reads it."""
+        from cdp.pipeline import analyse_feedback
+
+        return analyse_feedback(Settings())
 
     dbt = DbtTaskGroup(
         group_id="dbt",
@@ -152,7 +161,7 @@ def cdp_profiles():
         return export_audiences(Settings())
 
     published = publish("{{ run_id }}")
-    watch_after_build(dbt, after=consent())
+    watch_after_build(dbt, after=consent() >> feedback())
     dbt >> published >> check_marts() >> export_golden_records() >> export_audiences()
 
 

@@ -54,3 +54,22 @@ from marts.customer_timeline as t
 inner join customer
     on t.customer_id = customer.customer_id
 order by t.occurred_at, t.touchpoint_id;
+
+-- 4. Unhappy valuable customers: detractors (recent negative feedback or CSAT <= 2) worth
+--    at least 200 EUR, with what they said last.
+select
+    p.customer_id,
+    p.first_name,
+    p.last_name,
+    p.lifetime_revenue,
+    p.feedback_score_12m,
+    f.written_at as last_feedback_at,
+    f.topic as last_feedback_topic,
+    f.message_text as last_feedback_text
+from marts.customer_profile as p
+inner join marts.customer_feedback as f
+    on p.customer_id = f.customer_id
+    and p.last_feedback_at = f.written_at
+where p.is_detractor
+    and p.lifetime_revenue >= 200
+order by p.lifetime_revenue desc;

@@ -184,6 +184,21 @@ class CallCenterTicket(Contract):
     verbatim: str | None = None
 
 
+class CustomerReview(Contract):
+    """One review or social mention: what a customer wrote in public, and who they are there."""
+
+    review_id: str
+    written_at: PastTimestamp
+    platform: str | None = None
+    author_name: str | None = None
+    author_handle: str | None = None
+    author_email: str | None = None
+    rating: int | None = Field(None, ge=1, le=5)
+    text: str | None = None
+    product: str | None = None
+    store: str | None = None
+
+
 class Contact(Contract):
     """One person as another system knows them: a CRM contact, a loyalty-programme member,
     a marketplace buyer, a franchise's customer file. The generic way in for person data."""
@@ -215,6 +230,7 @@ CONTRACTS: dict[str, type[Contract]] = {
     "email_subscriber": EmailSubscriber,
     "email_activity": EmailActivity,
     "callcenter_ticket": CallCenterTicket,
+    "customer_review": CustomerReview,
     "contact": Contact,
 }
 

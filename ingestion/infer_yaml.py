@@ -29,6 +29,8 @@ _IDENTITIES = {
     "callcenter_ticket": ("ticket_id", None, {
         "full_name": "caller_name", "phone": "caller_phone", "email": "caller_email"},
         "opened_at"),
+    "customer_review": ("review_id", None, {
+        "full_name": "author_name", "email": "author_email"}, "written_at"),
     "pos_receipt_line": ("lower(trim(customer_email))", "customer_email is not null", {
         "first_name": "customer_first_name", "last_name": "customer_last_name",
         "email": "customer_email", "phone": "customer_phone", "postcode": "customer_postcode",

@@ -35,6 +35,7 @@ _CUSTOMER_LEVEL = {
     "profile": ("marts", "customer_profile"),
     "segments": ("marts", "customer_segments"),
     "timeline": ("marts", "customer_timeline"),
+    "feedback": ("marts", "customer_feedback"),
     "identity_history": ("identity", "id_history"),
 }
 

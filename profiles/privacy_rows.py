@@ -68,8 +68,21 @@ def row_predicate(person: Person, schema: str, table: str, columns: list[tuple[s
             conditions += _contains_any(quoted, person.emails + keys)
             digits = f"regexp_replace({quoted}, '[^0-9]', '', 'g')"
             conditions += _contains_any(digits, person.phone_keys)
+    conditions += _message_conditions(person, {name.lower() for name, _ in columns})
     conditions = [c for c in conditions if c != "false"]
     return " or ".join(f"coalesce({c}, false)" for c in conditions) or "false"
+
+
+def _message_conditions(person: Person, names: set[str]) -> list[str]:
+    """Rows keyed by (identity_type, message_id), as feedback.message_analysis is: the
+    person's messages, text included, wherever the analysis copied them."""
+    if not {"identity_type", "message_id"} <= names:
+        return []
+    kinds = {kind for kind, _ in person.tokens} - {"email", "phone"}
+    return [
+        f"({_in('identity_type', [kind])} and {_in('message_id', person.values_of(kind))})"
+        for kind in sorted(kinds)
+    ]
 
 
 def tables_with_columns(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list]:

@@ -21,6 +21,7 @@ from cdp.sample_data._email import write_activity, write_subscribers
 from cdp.sample_data._files import Timeline
 from cdp.sample_data._people import PROFILES, build_population
 from cdp.sample_data._pos import write_pos
+from cdp.sample_data._reviews import write_reviews
 from cdp.sample_data._truth import Truth, write_people
 from cdp.sample_data._web_accounts import write_accounts
 from cdp.sample_data._web_events import write_events
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from cdp.settings import Settings
 
 log = logging.getLogger(__name__)
-SOURCES = ("pos", "web", "email", "callcenter")
+SOURCES = ("pos", "web", "email", "callcenter", "reviews")
 
 
 def _clear(directory: Path, patterns: tuple[str, ...]) -> None:
@@ -67,6 +68,7 @@ def generate(
     _clear(dirs["web"], ("ga4_events_*.jsonl", "eshop_accounts_*.parquet"))
     _clear(dirs["email"], ("subscribers_*.csv", "activity_*.csv"))
     _clear(dirs["callcenter"], ("tickets_*.csv",))
+    _clear(dirs["reviews"], ("reviews_*.csv", "mentions_*.jsonl"))
 
     def stream(name: str) -> random.Random:
         return random.Random(f"{seed}:{name}")
@@ -104,6 +106,9 @@ def generate(
     )
     files["callcenter"] = write_tickets(
         dirs["callcenter"], stream("callcenter"), population, pos, timeline, truth
+    )
+    files["reviews"] = write_reviews(
+        dirs["reviews"], stream("reviews"), population, products, timeline, truth
     )
 
     truth_dir.mkdir(parents=True, exist_ok=True)

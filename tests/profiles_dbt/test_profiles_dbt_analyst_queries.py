@@ -23,9 +23,9 @@ def _queries() -> list[str]:
     ]
 
 
-def test_three_queries_are_printed_in_the_readme():
+def test_four_queries_are_printed_in_the_readme():
     readme = README_PATH.read_text(encoding="utf-8")
-    assert len(_queries()) == 3
+    assert len(_queries()) == 4
     for statement in _queries():
         body = "\n".join(line for line in statement.splitlines() if not line.startswith("--"))
         assert body.strip() in readme

@@ -73,6 +73,12 @@ def _identity_keys(settings: Settings) -> set[tuple[str, str]]:
     for path in _files(settings, "callcenter/*.csv"):
         for row in _csv_rows(path, ";", "utf-8-sig")[1:]:
             keys.add(("callcenter_caller", row[0]))
+    for path in _files(settings, "reviews/reviews_*.csv"):
+        for row in _csv_rows(path, ",", "utf-8")[1:]:
+            keys.add(("review_author", row[0]))
+    for path in _files(settings, "reviews/mentions_*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            keys.add(("social_author", json.loads(line)["id"]))
     return keys
 
 
@@ -149,7 +155,7 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(tmp_path):
         }
 
     first, again = snapshot(tmp_path / "a", 3), snapshot(tmp_path / "b", 3)
-    assert first.keys() == again.keys() and len(first) == 15
+    assert first.keys() == again.keys() and len(first) == 19
     assert first == again
     other = snapshot(tmp_path / "c", 4)
     assert (
@@ -170,7 +176,8 @@ def test_truth_names_the_person_behind_every_identity_in_the_files(sample):
         kind: sum(1 for k, _ in truth if k == kind) for kind in summary["identities"]
     }
     assert set(summary["identities"]) == {
-        "loyalty_card", "web_account", "web_cookie", "email_subscriber", "callcenter_caller"
+        "loyalty_card", "web_account", "web_cookie", "email_subscriber", "callcenter_caller",
+        "review_author", "social_author",
     }  # fmt: skip
 
 
@@ -351,3 +358,15 @@ def test_out_of_range_arguments_are_refused_before_writing(tmp_path, people, bat
     with pytest.raises(ValueError, match="must be"):
         generate(settings, people=people, batches=batches)
     assert not any(settings.landing_dir.rglob("*.*"))
+
+
+def test_review_texts_are_varied_not_one_template_per_topic(sample):
+    settings, _ = sample
+    texts = [
+        row[6]
+        for path in _files(settings, "reviews/reviews_*.csv")
+        for row in _csv_rows(path, ",", "utf-8")[1:]
+    ]
+    assert len(texts) > 20
+    assert len(set(texts)) >= 0.9 * len(texts)
+    assert len({len(t) // 40 for t in texts}) >= 3  # short and long ones

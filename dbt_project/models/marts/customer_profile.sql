@@ -20,6 +20,10 @@ engagement_metrics as (
     select * from {{ ref('int_customer_engagement_metrics') }}
 ),
 
+feedback_metrics as (
+    select * from {{ ref('int_customer_feedback_metrics') }}
+),
+
 consent_current as (
     select * from {{ ref('int_consent_current') }}
 ),
@@ -119,6 +123,16 @@ final as (
         engagement_metrics.last_contact_reason,
         engagement_metrics.average_csat,
         coalesce(engagement_metrics.has_open_complaint, false) as has_open_complaint,
+        feedback_metrics.last_feedback_at,
+        coalesce(feedback_metrics.feedback_messages_12m, 0) as feedback_messages_12m,
+        coalesce(feedback_metrics.negative_feedback_12m, 0) as negative_feedback_12m,
+        feedback_metrics.feedback_score_12m,
+        case
+            when feedback_metrics.feedback_score_12m < -0.15 then 'negative'
+            when feedback_metrics.feedback_score_12m > 0.2 then 'positive'
+            when feedback_metrics.feedback_score_12m is not null then 'neutral'
+        end as feedback_sentiment_12m,
+        coalesce(feedback_metrics.is_detractor, false) as is_detractor,
         cast(coalesce(scored.email_attributed_revenue, 0) as decimal(14, 2)) as email_attributed_revenue,
         cast(
             coalesce(scored.email_attributed_revenue, 0) / nullif(scored.lifetime_revenue, 0) as decimal(6, 4)
@@ -136,6 +150,8 @@ final as (
         on customers.customer_id = scored.customer_id
     left join engagement_metrics
         on customers.customer_id = engagement_metrics.customer_id
+    left join feedback_metrics
+        on customers.customer_id = feedback_metrics.customer_id
 )
 
 select * from final

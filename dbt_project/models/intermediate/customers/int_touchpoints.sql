@@ -33,6 +33,13 @@ callcenter_contacts as (
     where customer_id is not null
 ),
 
+-- reviews and social mentions; call-center verbatims are already ticket_opened touchpoints
+public_feedback as (
+    select * from {{ ref('int_feedback_messages_attributed') }}
+    where customer_id is not null
+        and feedback_source <> 'callcenter'
+),
+
 identity_keys as (
     select * from {{ ref('int_identity_keys_resolved') }}
     where customer_id is not null
@@ -121,6 +128,18 @@ callcenter_touchpoints as (
     from callcenter_contacts
 ),
 
+feedback_touchpoints as (
+    select
+        {{ dbt.concat(["'feedback:'", "feedback_id"]) }} as touchpoint_id,
+        customer_id,
+        written_at as occurred_at,
+        'feedback' as channel,
+        case when feedback_source = 'social' then 'social_mention' else 'review' end as event_type,
+        cast(null as decimal(14, 2)) as amount,
+        {{ dbt.concat(["coalesce(channel, feedback_source)", "': '", "topic", "' ('", "sentiment", "')'"]) }} as detail
+    from public_feedback
+),
+
 final as (
     select * from store_purchases
     union all
@@ -133,6 +152,8 @@ final as (
     select * from email_touchpoints
     union all
     select * from callcenter_touchpoints
+    union all
+    select * from feedback_touchpoints
 )
 
 select * from final

@@ -1,0 +1,155 @@
+"""Read every configured message table, analyse the texts, write ``feedback.message_analysis``.
+
+Stages: ``extract`` (raw tables named in config/feedback.yml, latest version of each message)
+-> ``analyse_texts`` (lemmas, topics, sentiment, mentions) -> ``persist`` (the whole table
+replaced in one transaction, so a re-run gives the same table and a failure leaves the old).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from voice._text import prepare
+from voice.config import FeedbackConfig, load_feedback_config
+from voice.mentions import MentionFinder
+from voice.sentiment import SentimentModel
+from voice.topics import discover_topics
+
+if TYPE_CHECKING:
+    from cdp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCHEMA, TABLE = "feedback", "message_analysis"
+COLUMNS = (
+    "source",
+    "identity_type",
+    "message_id",
+    "channel",
+    "written_at",
+    "text",
+    "rating",
+    "topic",
+    "topic_terms",
+    "sentiment",
+    "sentiment_score",
+    "store_code",
+    "product",
+    "analysed_at",
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    topic: str
+    topic_terms: str
+    sentiment: str
+    sentiment_score: float
+    store_code: str | None
+    product: str | None
+
+
+def analyse_texts(
+    texts: list[str], ratings: list[float | None], config: FeedbackConfig
+) -> list[Analysis]:
+    """Topic, sentiment and mentions of each text; topics are discovered on ``texts``."""
+    if not texts:
+        return []
+    messages = prepare(texts)
+    topics = discover_topics(messages, config.topics.count, config.topics.names)
+    sentiments = SentimentModel(config.sentiment.params()).fit(messages).score(messages, ratings)
+    finder = MentionFinder(config.mentions.stores, config.mentions.products)
+    results = []
+    for index, (text, sentiment) in enumerate(zip(texts, sentiments, strict=True)):
+        topic_index = topics.assignments[index]
+        mentions = finder.find(text)
+        results.append(
+            Analysis(
+                topic=topics.label_of(topic_index),
+                topic_terms=" ".join(topics.topics[topic_index].top_terms[:5])
+                if topic_index >= 0
+                else "",
+                sentiment=sentiment.label,
+                sentiment_score=sentiment.score,
+                store_code=mentions.store_code,
+                product=mentions.product,
+            )
+        )
+    return results
+
+
+def extract(con: Any, config: FeedbackConfig) -> list[dict[str, Any]]:
+    """The latest version of every non-empty message of every configured source table."""
+    from cdp.warehouse import table_exists
+
+    rows: list[dict[str, Any]] = []
+    for source in config.sources:
+        schema, table = source.table.split(".", 1)
+        if not table_exists(con, schema, table):
+            log.info("feedback source %s: %s not loaded yet, skipped", source.name, source.table)
+            continue
+        rating = f"try_cast({source.rating} as double)" if source.rating else "null"
+        channel = source.channel or f"'{source.name}'"
+        found = con.execute(
+            f"""
+            select ? as source, ? as identity_type, cast({source.message_id} as varchar),
+                   cast({channel} as varchar), cast({source.written_at} as timestamp),
+                   cast({source.text} as varchar), {rating}
+            from {source.table}
+            where nullif(trim(cast({source.text} as varchar)), '') is not null
+            qualify row_number() over (
+                partition by {source.message_id} order by _loaded_at desc) = 1
+            """,
+            [source.name, source.identity_type],
+        ).fetchall()
+        keys = ("source", "identity_type", "message_id", "channel", "written_at", "text", "rating")
+        rows += [dict(zip(keys, row, strict=True)) for row in found]
+    return rows
+
+
+def persist(con: Any, rows: list[dict[str, Any]]) -> None:
+    """Replace ``feedback.message_analysis`` with ``rows`` in one transaction."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    con.execute("begin")
+    try:
+        con.execute(f"create schema if not exists {SCHEMA}")
+        con.execute(
+            f"""create or replace table {SCHEMA}.{TABLE} (
+                source varchar, identity_type varchar, message_id varchar, channel varchar,
+                written_at timestamp, text varchar, rating double, topic varchar,
+                topic_terms varchar, sentiment varchar, sentiment_score double,
+                store_code varchar, product varchar, analysed_at timestamp)"""
+        )
+        if len(frame):
+            con.register("analysed_frame", frame)
+            con.execute(f"insert into {SCHEMA}.{TABLE} select * from analysed_frame")
+            con.unregister("analysed_frame")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+
+
+def analyse_feedback(settings: Settings) -> dict[str, Any]:
+    """Analyse every customer message in the warehouse; counts by sentiment and topic."""
+    from cdp.warehouse import connect
+
+    config = load_feedback_config(settings.config_dir / "feedback.yml")
+    with connect(settings) as con:
+        rows = extract(con, config)
+        analyses = analyse_texts([r["text"] for r in rows], [r["rating"] for r in rows], config)
+        analysed_at = datetime.now(UTC).replace(tzinfo=None)
+        for row, analysis in zip(rows, analyses, strict=True):
+            row.update(vars(analysis), analysed_at=analysed_at)
+        persist(con, rows)
+    summary: dict[str, Any] = {"messages": len(rows), "sentiment": {}, "topics": {}}
+    for row in rows:
+        summary["sentiment"][row["sentiment"]] = summary["sentiment"].get(row["sentiment"], 0) + 1
+        summary["topics"][row["topic"]] = summary["topics"].get(row["topic"], 0) + 1
+    log.info("feedback analysed: %s", summary)
+    return summary
