@@ -1,3 +1,6 @@
+{%- set golden_attributes = [
+    'first_name', 'last_name', 'email', 'phone', 'birth_date', 'address_line', 'postcode', 'city'
+] %}
 with
 
 customers as (
@@ -44,7 +47,8 @@ seen as (
 consent_by_channel as (
     select
         customer_id,
-        max(case when channel = 'email' then case when is_granted then 1 else 0 end end) = 1 as is_email_consent_granted,
+        max(case when channel = 'email' then case when is_granted then 1 else 0 end end)
+        = 1 as is_email_consent_granted,
         max(case when channel = 'email' then decided_at end) as email_consent_decided_at,
         max(case when channel = 'email' then decision_source end) as email_consent_source,
         max(case when channel = 'sms' then case when is_granted then 1 else 0 end end) = 1 as is_sms_consent_granted,
@@ -66,9 +70,9 @@ scored as (
 final as (
     select
         customers.customer_id,
-        {%- for attribute in ['first_name', 'last_name', 'email', 'phone', 'birth_date', 'address_line', 'postcode', 'city'] %}
-        golden_records.{{ attribute }},
-        golden_records.{{ attribute }}_source,
+        {%- for attribute in golden_attributes %}
+            golden_records.{{ attribute }},
+            golden_records.{{ attribute }}_source,
         {%- endfor %}
         coalesce(consent_by_channel.is_email_consent_granted, false) as is_email_consent_granted,
         consent_by_channel.email_consent_decided_at,
@@ -91,7 +95,8 @@ final as (
         scored.first_order_at,
         scored.last_order_at,
         scored.recency_days,
-        {{ score_from_boundaries('scored.recency_days', var('rfm_recency_days'), lower_is_better=true) }} as recency_score,
+        {{ score_from_boundaries('scored.recency_days', var('rfm_recency_days'), lower_is_better=true) }}
+            as recency_score,
         -- a prospect has 0 orders and 0 EUR: scored 1, as documented (recency stays null)
         {{ score_from_boundaries('coalesce(scored.order_count, 0)', var('rfm_frequency_orders')) }} as frequency_score,
         {{ score_from_boundaries('coalesce(scored.lifetime_revenue, 0)', var('rfm_monetary_eur')) }} as monetary_score,

@@ -36,7 +36,8 @@ callcenter_contacts as (
 -- reviews and social mentions; call-center verbatims are already ticket_opened touchpoints
 public_feedback as (
     select * from {{ ref('int_feedback_messages_attributed') }}
-    where customer_id is not null
+    where
+        customer_id is not null
         and feedback_source <> 'callcenter'
 ),
 

@@ -12,7 +12,8 @@ windowed as (
     select
         feedback.*,
         feedback.written_at > {{ dbt.dateadd('day', -365, 'reporting_date.as_of_date') }} as is_last_12_months,
-        feedback.written_at > {{ dbt.dateadd('day', -1 * var('detractor_days'), 'reporting_date.as_of_date') }} as is_recent
+        feedback.written_at
+        > {{ dbt.dateadd('day', -1 * var('detractor_days'), 'reporting_date.as_of_date') }} as is_recent
     from feedback
     cross join reporting_date
     where feedback.customer_id is not null

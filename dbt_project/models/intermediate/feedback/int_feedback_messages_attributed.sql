@@ -16,8 +16,9 @@ final as (
         identity_keys.customer_id
     from messages
     left join identity_keys
-        on messages.identity_type = identity_keys.identity_type
-        and messages.source_key = identity_keys.source_key
+        on
+            messages.identity_type = identity_keys.identity_type
+            and messages.source_key = identity_keys.source_key
 )
 
 select * from final

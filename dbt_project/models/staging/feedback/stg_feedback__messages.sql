@@ -1,22 +1,35 @@
 -- The analysis table only exists once `cdp feedback analyse` has run: until then this model
 -- is empty with the right columns, so a first `dbt build` does not depend on the analyser.
-{%- set analysed = adapter.get_relation(database=target.database, schema='feedback', identifier='message_analysis') %}
+{%- set analysed = adapter.get_relation(
+    database=target.database, schema='feedback', identifier='message_analysis'
+) %}
 with
 
 {% if analysed is not none %}
-source as (
-    select * from {{ source('feedback', 'message_analysis') }}
-),
+    source as (
+        select * from {{ source('feedback', 'message_analysis') }}
+    ),
 {% else %}
-source as (
-    select
-        null::varchar as source, null::varchar as identity_type, null::varchar as message_id,
-        null::varchar as channel, null::timestamp as written_at, null::varchar as text,
-        null::double as rating, null::varchar as topic, null::varchar as topic_terms,
-        null::varchar as sentiment, null::double as sentiment_score, null::varchar as store_code,
-        null::varchar as product, null::timestamp as analysed_at
-    where false
-),
+-- noqa: disable=RF04
+    source as (
+        select
+            null::varchar as source,
+            null::varchar as identity_type,
+            null::varchar as message_id,
+            null::varchar as channel,
+            null::timestamp as written_at,
+            null::varchar as text,
+            null::double as rating,
+            null::varchar as topic,
+            null::varchar as topic_terms,
+            null::varchar as sentiment,
+            null::double as sentiment_score,
+            null::varchar as store_code,
+            null::varchar as product,
+            null::timestamp as analysed_at
+        where false
+    ),
+-- noqa: enable=RF04
 {% endif %}
 
 final as (

@@ -1,0 +1,5 @@
+"""dbt's `target` as sqlfluff's jinja templater sees it."""
+
+database = "cdp"
+schema = "main"
+type = "duckdb"
