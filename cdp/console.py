@@ -38,15 +38,24 @@ def quiet_libraries(verbose: bool = False) -> None:
 def configure_logging(verbose: bool = False) -> None:
     """The CLI's logging: warnings and errors printed; ``verbose`` prints the platform's
     INFO/DEBUG and the libraries' INFO too."""
+    import sys
+
     from rich.console import Console
     from rich.logging import RichHandler
 
-    handler = RichHandler(
-        console=Console(stderr=True),
-        show_path=verbose,
-        show_time=verbose,
-        rich_tracebacks=verbose,
-    )
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        handler = RichHandler(
+            console=Console(stderr=True),
+            show_path=verbose,
+            show_time=verbose,
+            rich_tracebacks=verbose,
+        )
+    else:
+        # A log file or a scheduler reads stderr: one line per message, level named, never
+        # wrapped to a terminal's width.
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     # The platform's INFO messages still reach the progress line (progress_step); printed
     # lines are warnings and errors unless --verbose.
     handler.setLevel(logging.DEBUG if verbose else logging.WARNING)

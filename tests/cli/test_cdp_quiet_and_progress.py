@@ -78,34 +78,64 @@ def test_a_long_step_shows_a_spinner_with_its_latest_message_then_a_tick():
 
 
 def test_make_demo_announces_each_stage_before_it_runs(settings, monkeypatch):
+    """The parent announces setup and sample; the child that runs the DAGs (one process for
+    all of them) announces each DAG, numbered on from there."""
+    import types
+
+    import airflow.dag_processing.dagbag
+
     import cdp.airflow_env
     import cdp.pipeline
     from cdp import demo
 
     screen = io.StringIO()
-    events: list[str] = []
+    events: list[tuple[str, str]] = []
+    dag_ids: list[str] = []
     monkeypatch.setattr(demo, "console", Console(file=screen, width=200))
-    monkeypatch.setattr(demo, "Settings", lambda: settings, raising=False)
     monkeypatch.setattr("cdp.settings.Settings", lambda: settings)
 
-    def record(name):
+    def last_line() -> str:
+        return screen.getvalue().strip().splitlines()[-1]
+
+    def record(name, result):
         def step(*args, **kwargs):
-            # what was printed when the step started
-            events.append((name, screen.getvalue().strip().splitlines()[-1]))
-            return 0.0 if name.startswith("cdp_") else {}
+            events.append((name, last_line()))  # what was printed when the step started
+            return result
 
         return step
 
-    monkeypatch.setattr(cdp.airflow_env, "prepare", record("prepare"))
-    monkeypatch.setattr(cdp.pipeline, "generate_sample", record("generate"))
-    monkeypatch.setattr(demo, "run_dag", lambda dag_id, env, s: record(dag_id)())
+    class FakeDag:
+        def __init__(self, dag_id):
+            self.dag_id = dag_id
+
+        def test(self):
+            events.append((self.dag_id, last_line()))
+            state = types.SimpleNamespace(state="success")
+            return types.SimpleNamespace(state="success", get_task_instance=lambda _: state)
+
+    class FakeBag:
+        import_errors: dict = {}
+
+        def __init__(self, dag_folder):
+            self.dags = {d: FakeDag(d) for d in dag_ids}
+
+    def run_dags_here(ids, env, s):
+        dag_ids.extend(ids)
+        (s.airflow_home / "demo").mkdir(parents=True, exist_ok=True)  # as run_dags does
+        assert demo._test_dags_here(ids) == 0  # the child's loop, in this process
+        return dict.fromkeys(ids, 0.0)
+
+    monkeypatch.setattr(cdp.airflow_env, "prepare", record("prepare", {}))
+    monkeypatch.setattr(cdp.pipeline, "generate_sample", record("generate", {}))
+    monkeypatch.setattr(airflow.dag_processing.dagbag, "DagBag", FakeBag)
+    monkeypatch.setattr(demo, "run_dags", run_dags_here)
     monkeypatch.setattr(demo, "mart_counts", lambda s: {})
     monkeypatch.setattr(demo, "a_customer_email", lambda s: None)
 
     assert demo.main() == 0
 
     total = len(events)
-    assert total >= 4
-    for number, (name, last_line) in enumerate(events, start=1):
-        assert last_line.startswith(f"[{number}/{total}]"), (name, last_line)
+    assert total == 2 + len(dag_ids) and "cdp_profiles" in dag_ids
+    for number, (name, line) in enumerate(events, start=1):
+        assert line.startswith(f"[{number}/{total}]"), (name, line)
     assert "cdp_identity" in events[-2][1] and "cdp_profiles" in events[-1][1]
