@@ -54,7 +54,8 @@ def run_and_kill(
     """Run ``cdp <args>``; SIGKILL it at the ``nth`` log line matching ``after_line``, or
     ``after_seconds`` after start, whichever comes first (unless it finished before)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "cdp.cli", *args],
+        # --verbose: the kill points are the platform's INFO lines (quiet by default)
+        [sys.executable, "-m", "cdp.cli", "--verbose", *args],
         env=cli_env(settings),
         cwd=PROJECT_DIR,
         stdout=subprocess.DEVNULL,
