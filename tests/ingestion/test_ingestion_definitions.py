@@ -225,6 +225,8 @@ def test_project_definitions_cover_every_source_and_keep_identities():
         "email__subscribers",
         "email__activity",
         "callcenter__tickets",
+        "reviews__reviews",
+        "reviews__mentions",
     }
     assert all(d.identities for d in definitions.values())
 
