@@ -97,7 +97,8 @@ def _available(
         if table_exists(con, schema, table):
             present.append(mapping)
         else:
-            log.warning(
+            # a configured source whose exports have not arrived yet: normal, not a warning
+            log.info(
                 "identity type %s skipped: %s does not exist yet (run `cdp ingest`)",
                 mapping.identity_type,
                 mapping.raw_table,

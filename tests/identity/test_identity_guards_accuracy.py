@@ -22,21 +22,25 @@ def _resolve_generated(settings, people: int) -> dict:
 def test_accuracy_floor_on_small_generated_data(settings):
     result = _resolve_generated(settings, people=800)
     metrics = result["identified"]
-    # Measured (800 people, seed 42): precision 0.978, recall 0.946, F1 0.962 (namesakes
-    # known by name only weigh more in a small population).
+    # Measured (800 people, seed 42): precision 0.997, recall 0.893, F1 0.942. Since the
+    # sample carries reviews and social mentions (issue 19), recall counts authors known only
+    # by a handle and a display name, which nothing links to their other records (a name
+    # alone is no evidence): before them, precision 0.978, recall 0.946, F1 0.962.
     assert metrics["pairwise_precision"] >= 0.97
-    assert metrics["pairwise_f1"] >= 0.955
+    assert metrics["pairwise_f1"] >= 0.935
     assert result["false_merge_pairs_by_case"]["same_household"] <= 10
 
 
 def test_accuracy_target_on_default_generated_data(settings):
     result = _resolve_generated(settings, people=5000)
     metrics = result["identified"]
-    # Measured (5000 people, seed 42): precision 0.9954, recall 0.9557, F1 0.9751,
-    # B-cubed F1 0.984; 27 wrongly merged pairs inside households.
+    # Measured (5000 people, seed 42): precision 0.9967, recall 0.9069, F1 0.9497, B-cubed
+    # F1 0.968; 37 wrongly merged pairs inside households. Recall counts the social-mention
+    # authors known only by a handle (see above); before the review and social sources:
+    # precision 0.9954, recall 0.9557, F1 0.9751, B-cubed F1 0.984, 27 household pairs.
     assert metrics["pairwise_precision"] >= 0.99
-    assert metrics["pairwise_f1"] >= 0.97
-    assert metrics["bcubed_f1"] >= 0.98
+    assert metrics["pairwise_f1"] >= 0.94
+    assert metrics["bcubed_f1"] >= 0.96
     assert result["false_merge_pairs_by_case"]["same_household"] <= 40
     # the planted junk (test@test.com on 40 accounts, 0000000000, the stores' numbers, the
     # till's default card) is blocked or refused, and merges no junk user with another

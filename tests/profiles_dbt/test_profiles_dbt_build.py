@@ -72,6 +72,8 @@ def test_docs_generate_offline_documents_every_mart_column(built_settings, tmp_p
         "customer_segments",
         "customer_timeline",
         "campaign_performance",
+        "customer_feedback",
+        "feedback_topics_monthly",
     }
     for name, node in marts.items():
         built_columns = catalog["nodes"][node["unique_id"]]["columns"]

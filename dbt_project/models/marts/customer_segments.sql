@@ -33,7 +33,8 @@ measured as (
         {{ dbt.datediff('profiles.first_order_at', 'reporting_date.as_of_date', 'day') }} as days_since_first_order,
         milestones.second_order_at,
         milestones.last_reactivated_at,
-        milestones.vip_threshold_reached_at
+        milestones.vip_threshold_reached_at,
+        reporting_date.as_of_date
     from profiles
     cross join reporting_date
     left join milestones
@@ -60,7 +61,9 @@ final as (
         segment,
         cast(
             case segment
-                when 'prospect' then first_seen_at
+                -- a customer with no dated touchpoint (known only by a review author name
+                -- or an API call) enters on the reporting date
+                when 'prospect' then coalesce(first_seen_at, as_of_date)
                 when 'dormant' then {{ dbt.dateadd('day', var('dormancy_days'), 'last_order_at') }}
                 when 'at_risk' then {{ dbt.dateadd('day', var('at_risk_days'), 'last_order_at') }}
                 when 'vip' then coalesce(vip_threshold_reached_at, last_order_at)
