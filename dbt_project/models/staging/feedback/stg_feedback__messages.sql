@@ -41,11 +41,11 @@ final as (
         lower(channel) as channel,
         written_at,
         text as message_text,
-        cast(rating as decimal(3, 1)) as rating,
+        rating::decimal(3, 1) as rating,
         topic,
         topic_terms,
         sentiment,
-        cast(sentiment_score as decimal(6, 3)) as sentiment_score,
+        sentiment_score::decimal(6, 3) as sentiment_score,
         store_code as mentioned_store_id,
         product as mentioned_product,
         analysed_at
