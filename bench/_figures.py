@@ -1,7 +1,7 @@
 """The figures ``make bench`` gathers into its closing table, each beside its bare-tool reference.
 
 A benchmark calls :func:`record` for each figure it measures; when ``bench.run_all`` runs it,
-``CDP_BENCH_FIGURES`` names a JSON-lines file the figures are appended to, and
+``BENCH_FIGURES_FILE`` names a JSON-lines file the figures are appended to, and
 :func:`table` renders them once every benchmark has run. Run alone, a benchmark records
 nothing and prints its own report as before.
 """
@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-ENV = "CDP_BENCH_FIGURES"
+ENV = "BENCH_FIGURES_FILE"  # not CDP_: the CLI refuses unknown CDP_ settings
 
 
 def record(
