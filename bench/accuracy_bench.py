@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from identity._config import ATTRIBUTES
+
 BENCH_DIR = Path(__file__).resolve().parent
 WORLDS = {"sample": "default", "hard": "hard"}
 FEBRL = ("febrl1", "febrl2", "febrl3", "febrl4")
@@ -42,16 +44,7 @@ _IDENTIFIED = (
     "not is_anonymous and coalesce(first_name, last_name, email, phone, postcode, city, "
     "address_line, cast(birth_date as varchar)) is not null"
 )
-_PEER_COLUMNS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_date",
-    "postcode",
-    "city",
-    "address_line",
-)
+_PEER_COLUMNS = ATTRIBUTES  # the identity attributes, in the engine's order
 
 
 def load(name: str, workdir: Path, people: int):

@@ -27,7 +27,7 @@ from cdp.warehouse import table_exists
 from identity import _links, _model, _plan
 from identity import _standardise as std
 from identity._backend import arrow
-from identity._config import IdentityConfig, load_identity_config
+from identity._config import ATTRIBUTES, IdentityConfig, load_identity_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,16 +36,6 @@ if TYPE_CHECKING:
 
     from cdp.settings import Settings
 
-ATTRIBUTES = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_date",
-    "postcode",
-    "city",
-    "address_line",
-)
 # identifier given to the API -> identity type whose source_key it is (docs/architecture.md)
 KEYED_IDENTIFIERS = {
     "loyalty_card": "loyalty_card",
