@@ -11,19 +11,11 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
+from profiles.export import GOLDEN_ATTRIBUTES
+
 if TYPE_CHECKING:
     from api.snapshots import View
 
-GOLDEN_ATTRIBUTES = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_date",
-    "address_line",
-    "postcode",
-    "city",
-)
 PROFILE_GROUPS = {
     "rfm": (
         # RFM frequency is order_count, monetary lifetime_revenue (one column per figure)

@@ -39,7 +39,8 @@ SCHEMA_PATH = Path(__file__).parent / "schemas" / "golden_record.v1.json"
 KIND = "golden_records"
 CURRENT = "_export_current"
 CHANGES = "_export_changes"
-_ATTRIBUTES = (
+# The golden record's attributes in the order exports, the profile and the API show them.
+GOLDEN_ATTRIBUTES = (
     "first_name",
     "last_name",
     "email",
@@ -97,7 +98,7 @@ def schema_columns() -> list[str]:
 
 
 def _current_sql() -> str:
-    updated = ", ".join(f"g.{a}_updated_at" for a in _ATTRIBUTES)
+    updated = ", ".join(f"g.{a}_updated_at" for a in GOLDEN_ATTRIBUTES)
     return f"""
 select g.customer_id, 'upsert' as operation, null::varchar as merged_into_customer_id,
   g.first_name, g.last_name, lower(trim(g.email)) as email, g.phone,
