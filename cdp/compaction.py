@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import scalar
+from cdp.warehouse import fsync_path, scalar
 
 if TYPE_CHECKING:
     import duckdb
@@ -30,14 +30,6 @@ def marker(path: Path) -> Path:
     return path.with_name(f".{path.name}.compact-pending")
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def owe(path: Path) -> None:
     """Record, durably, that ``path`` must be compacted (before deleting anything)."""
     flag = marker(path)
@@ -45,7 +37,7 @@ def owe(path: Path) -> None:
         out.write("erased rows may remain in the file's free blocks until compaction\n")
         out.flush()
         os.fsync(out.fileno())
-    _fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def compact(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -64,7 +56,7 @@ def compact(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     with fresh.open("rb") as copied:
         os.fsync(copied.fileno())
     os.replace(fresh, path)
-    _fsync_dir(path.parent)
+    fsync_path(path.parent)
     marker(path).unlink(missing_ok=True)
     log.info("warehouse rewritten without deleted rows: %s", path)
 

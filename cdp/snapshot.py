@@ -32,6 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cdp.warehouse import fsync_path
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -113,14 +115,6 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _fsync(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _remove_leftovers(folder: Path) -> None:
     """Temporary files a killed publication left (only the writer publishes, so any
     temporary file found while holding the warehouse lock is an orphan)."""
@@ -196,9 +190,9 @@ def _publish(
     }
     _remove_leftovers(folder)
     tables = _write_copy(con, settings, temp, fields)
-    _fsync(temp)
+    fsync_path(temp)
     os.replace(temp, target)
-    _fsync(folder)
+    fsync_path(folder)
     info = SnapshotInfo(
         path=str(target),
         storage_version=settings.snapshot_storage_version,

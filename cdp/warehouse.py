@@ -10,6 +10,7 @@ read the published snapshot (``cdp.snapshot``).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -156,3 +157,12 @@ def scalar(
 ) -> Any:
     """The first column of the single row a query returns (``select count(*) ...``)."""
     return one_row(con, sql, params)[0]
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file or a folder's entries to disk (a folder after a rename in it)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
