@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def publish_profile_inputs(
 
     Each is replaced whole; a table the warehouse does not hold yet (no feedback analysed)
     is left out, and dbt on Spark reads it as empty. Returns the rows written per table."""
-    from cdp.warehouse import scalar, table_exists
+    from core.warehouse import scalar, table_exists
 
     written = {}
     for schema, table in tables:
@@ -100,7 +100,7 @@ def publish_if_spark(settings: Settings, schema: str, table: str) -> None:
     too (the profiles DAG's dbt build reads it there)."""
     if settings.engine != SPARK:
         return
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     with connect(settings) as con:
         publish_profile_inputs(con, settings, ((schema, table),))

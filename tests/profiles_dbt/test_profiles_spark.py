@@ -93,8 +93,8 @@ def sample_on_both_engines(tmp_path_factory):
 
     import identity
     import ingestion
-    from cdp.sample_data import generate
-    from cdp.settings import Settings
+    from sample_data import generate
+    from core.settings import Settings
     from profiles import build_profiles
 
     logging.getLogger("splink").setLevel(logging.ERROR)
