@@ -93,9 +93,9 @@ def sample_on_both_engines(tmp_path_factory):
 
     import identity
     import ingestion
-    from sample_data import generate
     from core.settings import Settings
     from profiles import build_profiles
+    from sample_data import generate
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     settings = Settings(data_dir=tmp_path_factory.mktemp("spark") / "data", spark_master=MASTER)
