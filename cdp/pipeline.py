@@ -164,8 +164,11 @@ def publish_built_marts(settings: Settings, run_id: str | None = None):
 def refresh_consent(settings: Settings):
     """Rebuild the consent tables from the raw layer (the dbt models read them)."""
     from profiles import refresh_consent as refresh
+    from profiles.spark_target import publish_if_spark
 
-    return _jsonable(refresh(settings))
+    refreshed = refresh(settings)
+    publish_if_spark(settings, "consent", "history")  # dbt on Spark reads the lake
+    return _jsonable(refreshed)
 
 
 def export_golden_records(settings: Settings, mode: str = "incremental"):

@@ -44,9 +44,14 @@ if not MANIFEST.exists():
         f"it with `python -m cdp.airflow_env setup` (make demo and make airflow run it)"
     )
 DBT_PROFILE = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["profile"]
-# The engine setting picks the profiles.yml output: duckdb (the warehouse file), or spark
+# The engine setting picks the profiles.yml output: its default (the DuckDB file), or spark
 # (dbt-spark's own session on CDP_SPARK_MASTER, sources in the lake; docs/scale.md).
-DBT_TARGET = target_for(SETTINGS)
+DBT_TARGET = target_for(
+    SETTINGS,
+    default=yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))[DBT_PROFILE][
+        "target"
+    ],
+)
 # dbt's committed profiles.yml reads the warehouse path, and the Spark master and lake, here.
 DBT_ENV = {"CDP_DUCKDB_PATH": str(SETTINGS.duckdb_path), **dbt_environment(SETTINGS)}
 # How often a model's task looks at the build's progress (seconds).

@@ -1,5 +1,8 @@
 """Build the profile marts: ``dbt build`` (and ``dbt docs generate``) run in-process.
 
+The ``spark`` target builds the same models with Spark SQL over the Parquet lake
+(:mod:`profiles.spark_target`); what follows describes the default, DuckDB.
+
 dbt runs through :class:`dbt.cli.main.dbtRunner` against the project in
 ``settings.dbt_project_dir`` and the warehouse file ``settings.duckdb_path``. The committed
 ``profiles.yml`` reads that path from ``CDP_DUCKDB_PATH``, which is set for the duration of
@@ -190,16 +193,12 @@ def require_complete_build(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def refresh_consent(settings: Settings) -> dict[str, int]:
-    """Rebuild the consent tables dbt reads (``consent.history``) from the raw layer (and,
-    on the Spark engine, write it to the lake)."""
+    """Rebuild the consent tables dbt reads (``consent.history``) from the raw layer."""
     from core.warehouse import connect
     from profiles.consent import build_consent
-    from profiles.spark_target import publish_if_spark
 
     with connect(settings) as con:
-        counts = build_consent(con, settings)
-    publish_if_spark(settings, "consent", "history")
-    return counts
+        return build_consent(con, settings)
 
 
 def build_profiles(
@@ -250,7 +249,7 @@ def _build(settings: Settings, select: str | None, dbt_vars: dict[str, Any] | No
     from profiles.spark_target import SPARK, publish_profile_inputs
 
     refresh_consent(settings)
-    if target == SPARK:
+    if target == SPARK:  # dbt on Spark reads consent and feedback from the lake
         from core.warehouse import connect
 
         with connect(settings) as con:
@@ -261,7 +260,8 @@ def _build(settings: Settings, select: str | None, dbt_vars: dict[str, Any] | No
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     started = time.perf_counter()
-    outcome = _invoke(settings, command, target=target)
+    # duckdb is the profile's default output (a test project may name it otherwise)
+    outcome = _invoke(settings, command, target=target if target == SPARK else None)
     elapsed = round(time.perf_counter() - started, 2)
     statuses: Counter[str] = Counter()
     failed: list[str] = []

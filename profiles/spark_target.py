@@ -33,10 +33,11 @@ TARGETS = (DUCKDB, SPARK)
 PROFILE_INPUTS = (("consent", "history"), ("feedback", "message_analysis"))
 
 
-def target_for(settings: Settings, target: str | None = None) -> str:
-    """The dbt target to build: the one asked for, else the configured engine's."""
-    chosen = target or settings.engine
-    if chosen not in TARGETS:
+def target_for(settings: Settings, target: str | None = None, default: str = DUCKDB) -> str:
+    """The dbt target to build: the one asked for, else the configured engine's (``spark``,
+    or ``default``: the DuckDB output, whatever a profiles.yml names it)."""
+    chosen = target or (SPARK if settings.engine == SPARK else default)
+    if chosen not in (*TARGETS, default):
         raise ValueError(f"unknown dbt target {chosen!r}: use one of {', '.join(TARGETS)}")
     return chosen
 

@@ -28,6 +28,26 @@
     {%- if limit_num -%}
         {{ return(dbt_spark.spark__listagg(measure, delimiter_text, order_by_clause, limit_num)) }}
     {%- endif -%}
-    listagg({{ measure }}, {{ delimiter_text }})
-    {%- if order_by_clause %} within group ({{ order_by_clause }}){% endif %}
+    {%- set expression = measure | trim -%}
+    {%- if expression[:9] | lower == 'distinct ' -%}
+        {#- Spark 4.3 fails (ClassCastException) on listagg(distinct ...) beside another distinct
+            aggregate; the distinct values sorted ascending are the same string -#}
+        {%- set expression = expression[9:] | trim -%}
+        {%- if order_by_clause and (order_by_clause | lower | replace(' ', '')) not in [
+            'orderby' ~ (expression | lower | replace(' ', '')),
+            'orderby' ~ (expression | lower | replace(' ', '')) ~ 'asc'
+        ] -%}
+            {{ exceptions.raise_compiler_error(
+                "listagg(distinct ...) on Spark orders by the aggregated expression only, got "
+                ~ order_by_clause
+            ) }}
+        {%- endif -%}
+        {#- no value: null, as listagg (and DuckDB's string_agg) give, not '' -#}
+        case when count({{ expression }}) > 0
+            then array_join(array_sort(collect_set({{ expression }})), {{ delimiter_text }})
+        end
+    {%- else -%}
+        listagg({{ measure }}, {{ delimiter_text }})
+        {%- if order_by_clause %} within group ({{ order_by_clause }}){% endif %}
+    {%- endif -%}
 {%- endmacro %}
