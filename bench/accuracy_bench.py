@@ -233,7 +233,9 @@ def bare_splink(settings, records):
         link_type="dedupe_only",
         unique_id_column_name="record_id",
         comparisons=[make() for column, make in library.items() if column in has],
-        blocking_rules_to_generate_predictions=[block_on(*cols) for cols in plan.blocking],
+        blocking_rules_to_generate_predictions=[
+            block_on(*cols) for cols in plan.blocking if set(cols) <= set(_PEER_COLUMNS)
+        ],
     )
     db_api = DuckDBAPI()
     linker = Linker(db_api.register(records), creator, log_level=logging.ERROR)

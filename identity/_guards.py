@@ -165,11 +165,22 @@ def different_birth_dates_sql(left: str, right: str, days: int) -> str:
     )
 
 
+def same_address_sql(a: str, b: str) -> str:
+    """One address line, typed twice: equal, or close (Jaro-Winkler >= 0.9: ``lambrigg
+    treet`` / ``lambrigg street``) with the same house number (``12 rue de la paix`` /
+    ``14 rue de la paix`` are neighbours, not a typo)."""
+    digits = "regexp_replace({}, '[^0-9]', '', 'g')"
+    return (
+        f"({a} = {b} or ({digits.format(a)} = {digits.format(b)} "
+        f"and jaro_winkler_similarity({a}, {b}) >= 0.9))"
+    )
+
+
 def same_person_at_address_sql(left: str, right: str) -> str:
-    """The same first name (or one slip of it) at the same address line."""
+    """The same first name (or one slip of it) at the same address line (or a typo of it)."""
     a, b = f"{left}.first_name", f"{right}.first_name"
     return (
-        f"({left}.address_line = {right}.address_line "
+        f"({same_address_sql(f'{left}.address_line', f'{right}.address_line')} "
         f"and ({a} = {b} or damerau_levenshtein({a}, {b}) <= 1))"
     )
 

@@ -97,6 +97,9 @@ def _username_spells_name_sql() -> str:
 DERIVED_COLUMNS = {
     "email_user": "regexp_extract(email, '^[^@]+')",
     "email_user_is_name": _username_spells_name_sql(),
+    # the full name whichever way round it was typed: a blocking key that finds first and
+    # last names swapped (an agent's slip) as well as the name typed right
+    "name_pair": "least(first_name, last_name) || ' ' || greatest(first_name, last_name)",
 }
 # Term-frequency adjusted columns -> the comparison they adjust.
 TF_COLUMNS = {
@@ -114,6 +117,16 @@ def model_columns_sql() -> str:
     """The select list Splink's input table is built with."""
     derived = [f"{sql} as {name}" for name, sql in DERIVED_COLUMNS.items()]
     return ", ".join([*MODEL_COLUMNS, *derived])
+
+
+def _swapped_names_level():
+    """``kyra everett`` / ``everett kyra``: the first and last names typed the other way
+    round. A level of both name comparisons, so a swap weighs like two agreeing names."""
+    import splink.comparison_level_library as cll
+
+    return cll.ColumnsReversedLevel("first_name", "last_name").configure(
+        label_for_charts="first and last names swapped"
+    )
 
 
 def _comparisons(kept: tuple[str, ...]) -> list:
@@ -161,6 +174,7 @@ def _comparisons(kept: tuple[str, ...]) -> list:
         comparison_levels=[
             cll.NullLevel("first_name"),
             cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
+            _swapped_names_level(),
             cll.JaroWinklerLevel("first_name", 0.92),
             cll.JaroWinklerLevel("first_name", 0.8),
             cll.DamerauLevenshteinLevel("first_name", 1).configure(
@@ -195,6 +209,19 @@ def _comparisons(kept: tuple[str, ...]) -> list:
             cll.ElseLevel(),
         ],
     )
+    # Splink's NameComparison levels, plus first and last names swapped
+    last_name = cl.CustomComparison(
+        output_column_name="last_name",
+        comparison_description="last name",
+        comparison_levels=[
+            cll.NullLevel("last_name"),
+            cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
+            _swapped_names_level(),
+            cll.JaroWinklerLevel("last_name", 0.92),
+            cll.JaroWinklerLevel("last_name", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
     place = cl.CustomComparison(
         output_column_name="place",
         comparison_description="postcode and city",
@@ -225,7 +252,7 @@ def _comparisons(kept: tuple[str, ...]) -> list:
     )
     every = {
         "first_name": first_name,
-        "last_name": cl.NameComparison("last_name", jaro_winkler_thresholds=[0.92, 0.8]),
+        "last_name": last_name,
         "birth_date": birth_date,
         "email": email,
         "phone": phone,
