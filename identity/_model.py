@@ -93,10 +93,22 @@ def _username_spells_name_sql() -> str:
     return f"coalesce({user} in ({forms}), false)"
 
 
+def username_names_holder_sql() -> str:
+    """True when the e-mail's username spells the record's own name or holds its surname
+    (``olivier.fleury``, ``fleury75``); false for one naming somebody else
+    (``fredericpire@`` on Claude Lelievre's card: a family's or partner's address)."""
+    user = "regexp_replace(regexp_extract(email, '^[^@]+'), '[^a-z0-9]', '', 'g')"
+    surname = (
+        f"coalesce(strpos({user}, regexp_replace(last_name, '[^a-z0-9]', '', 'g')) > 0, false)"
+    )
+    return f"({_username_spells_name_sql()} or {surname})"
+
+
 # Columns Splink sees that records do not store: name -> portable SQL over record columns.
 DERIVED_COLUMNS = {
     "email_user": "regexp_extract(email, '^[^@]+')",
     "email_user_is_name": _username_spells_name_sql(),
+    "email_user_names_holder": username_names_holder_sql(),
     # the full name whichever way round it was typed: a blocking key that finds first and
     # last names swapped (an agent's slip) as well as the name typed right
     "name_pair": "least(first_name, last_name) || ' ' || greatest(first_name, last_name)",
@@ -109,6 +121,8 @@ TF_COLUMNS = {
     "address_line": "address",
 }
 RETAINED_COLUMNS = ("name_people",)  # people known by the record's full name
+# derived columns read by conflicts, not compared
+CONFLICT_COLUMNS = ("email_user_names_holder",)
 HOUSEHOLD_EVIDENCE = ("address",)  # comparisons a household shares (capped in training)
 _QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summary suffices
 
@@ -274,7 +288,7 @@ def settings_creator(plan: ModelPlan):
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
         # read by conflicts, not compared (``_scoring.model_records_sql``)
-        additional_columns_to_retain=list(RETAINED_COLUMNS),
+        additional_columns_to_retain=[*RETAINED_COLUMNS, *CONFLICT_COLUMNS],
     )
 
 
