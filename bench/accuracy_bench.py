@@ -24,8 +24,10 @@ were unreachable. Precision is always over every predicted pair.
 
 Datasets: ``sample`` (`cdp generate`), ``hard`` (`cdp generate --profile hard`: dense
 namesakes, family e-mails, apartment buildings, e-mail-only subscribers), ``febrl1``..
-``febrl4`` (without soc_sec_id, as `bench.public_bench` loads them). ``--quick`` generates
-1,500 people per world instead of 5,000 (FEBRL sizes are fixed).
+``febrl4`` (without soc_sec_id, as `bench.public_bench` loads them), ``pseudopeople`` and
+``pseudopeople_ssn`` (seven simulated US sources, without and with the SSN as the custom
+identifier ``national_id``: `bench.public_pseudopeople`). ``--quick`` generates 1,500 people
+per world instead of 5,000 and keeps a quarter of pseudopeople's (FEBRL sizes are fixed).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from identity._config import ATTRIBUTES
 BENCH_DIR = Path(__file__).resolve().parent
 WORLDS = {"sample": "default", "hard": "hard"}
 FEBRL = ("febrl1", "febrl2", "febrl3", "febrl4")
+PSEUDOPEOPLE = ("pseudopeople", "pseudopeople_ssn")  # without and with the SSN
 PEOPLE = {"quick": 1500, "full": 5000}
 _SALT = "bench-only-erasure-salt"  # the pipeline refuses the shipped default (docs/privacy.md)
 _IDENTIFIED = (
@@ -61,6 +64,16 @@ def load(name: str, workdir: Path, people: int):
         settings = Settings(data_dir=workdir / "data", erasure_salt=_SALT)
         settings.ensure_dirs()
         generate(settings, people=people, seed=42, profile=WORLDS[name])
+    elif name in PSEUDOPEOPLE:
+        from bench.public_pseudopeople import SOURCES, write_exports
+
+        settings = Settings(
+            data_dir=workdir / "data", sources_dir=SOURCES[name], erasure_salt=_SALT
+        )
+        settings.ensure_dirs()
+        # the quick run keeps a stable quarter of the simulated people (about 11,000 records)
+        share = 0.25 if people <= PEOPLE["quick"] else 1.0
+        write_exports(settings.landing_dir / "pseudopeople", settings.truth_dir, share)
     else:
         from bench.public_bench import febrl_wheel, write_dataset
 
@@ -376,7 +389,10 @@ def table(all_results: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--datasets", nargs="+", choices=[*WORLDS, *FEBRL], default=[*WORLDS, *FEBRL]
+        "--datasets",
+        nargs="+",
+        choices=[*WORLDS, *FEBRL, *PSEUDOPEOPLE],
+        default=[*WORLDS, *FEBRL, *PSEUDOPEOPLE],
     )
     parser.add_argument("--quick", action="store_true", help="1,500 people per world")
     parser.add_argument("--people", type=int, help="people per generated world")
