@@ -102,7 +102,7 @@ def reach_groups(settings):
     import duckdb
     import pyarrow as pa
 
-    from cdp.warehouse import connect
+    from core.warehouse import connect
     from identity._backend import arrow
 
     beyond_name = " or ".join(
