@@ -78,14 +78,23 @@ def evaluate_command(
             "generator's"
         ),
     ] = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            help="Splink's threshold / precision / recall chart, an offline HTML page "
+            "(default: identity_threshold_chart.html beside the model)"
+        ),
+    ] = None,
 ) -> None:
     """Pairwise and B-cubed precision/recall/F1 against the generator's truth."""
     from rich.console import Console
     from rich.table import Table
 
     import identity
+    from identity._evaluate import write_threshold_chart
 
-    metrics = identity.evaluate(_settings(), truth)
+    settings = _settings()
+    metrics = identity.evaluate(settings, truth)
     table = Table(title="Identity resolution vs truth")
     table.add_column("metric")
     for scope in ("identified", "all"):
@@ -101,6 +110,10 @@ def evaluate_command(
     )
     for case, pairs in metrics.get("false_merge_pairs_by_case", {}).items():
         console.print(f"wrongly merged pairs involving a '{case}' person: {pairs}")
+    page = write_threshold_chart(
+        settings, chart or settings.model_dir / "identity_threshold_chart.html", truth
+    )
+    console.print(f"threshold / precision / recall chart of the model (offline HTML): {page}")
 
 
 @identity_app.command("model")
