@@ -23,12 +23,35 @@ def _settings():
 
 
 @identity_app.command("train")
-def train_command() -> None:
+def train_command(
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="labelled pairs (record_id_l, record_id_r, clerical_match_score) or clusters "
+            "(identity_type, source_key, person_id, or source, key, person_id); the stewards' "
+            "decisions join them: m from the matches, the threshold from their "
+            "precision-recall curve"
+        ),
+    ] = None,
+) -> None:
     """Retrain the matching model on current identity records (saved as JSON)."""
     import identity
 
-    result = identity.train(_settings())
+    result = identity.train(_settings(), labels)
     typer.echo(f"model trained on {result['records']} records: {result['model_path']}")
+    if labels is not None:
+        chosen = result["labels"]
+        typer.echo(
+            f"{result['labelled_pairs']} labelled pairs; "
+            + (
+                f"threshold {chosen['match_threshold']} (labelled precision "
+                f"{chosen['precision']}, recall {chosen['recall']}, F1 {chosen['f1']}; "
+                f"{chosen['matches']} matches, {chosen['non_matches']} non-matches), used by "
+                "the next runs instead of match_threshold"
+                if chosen
+                else "no threshold picked (the labels need matches and non-matches)"
+            )
+        )
 
 
 @identity_app.command("resolve")
