@@ -1,8 +1,9 @@
 """The stewards' and analysts' console: server-rendered pages under /console.
 
 Jinja2 templates and a shipped htmx (``static/``, no CDN): every page works without
-JavaScript; htmx only saves reloads. Login is an API key kept in an HttpOnly, SameSite=Strict
-cookie; every form carries a CSRF token matched against its own cookie (double submit).
+JavaScript; htmx only saves reloads. Sign-in is a local user (name and password) or an API
+key; either gets a signed, HttpOnly, SameSite=Strict session cookie (:mod:`api.console.auth`);
+every form carries a CSRF token matched against its own cookie (double submit).
 Read-only pages need ``profiles:read``; decisions need ``admin`` and are written with
 identity's own ``record_decision``, exactly as ``cdp identity decide`` writes them: the
 next resolve applies them.
@@ -20,15 +21,17 @@ from fastapi.templating import Jinja2Templates
 
 from api import customers as queries
 from api.console import charts, pages
-from api.keys import ApiKey, find_key, load_keys
+from api.console.auth import SESSION_SECONDS, LocalUser, Sessions, authenticate
+from api.keys import ApiKey
 from api.snapshots import SnapshotUnavailableError
 
 HERE = Path(__file__).parent
-KEY_COOKIE, CSRF_COOKIE = "cdp_key", "cdp_csrf"
+SESSION_COOKIE, CSRF_COOKIE = "cdp_session", "cdp_csrf"
+SIGN_IN_FAILED = "Sign-in failed: unknown user or key, or wrong password."
 
 
 class LoginRequired(Exception):
-    """No (valid) key in the console's cookie."""
+    """No valid session in the console's cookie."""
 
 
 def mount_console(app: FastAPI, settings) -> None:
@@ -36,16 +39,20 @@ def mount_console(app: FastAPI, settings) -> None:
     templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     pool = app.state.pool
+    sessions = Sessions(settings.console_users_path, settings.api_keys_path)
+    # the API's endpoints accept the console's session too (app.presented_key)
+    app.state.session_principal = lambda request: sessions.principal(
+        request.cookies.get(SESSION_COOKIE)
+    )
 
-    def key_for(request: Request, scope: str) -> ApiKey:
-        given = request.cookies.get(KEY_COOKIE)
-        key = find_key(load_keys(settings.api_keys_path), given) if given else None
-        if key is None:
+    def key_for(request: Request, scope: str) -> LocalUser | ApiKey:
+        principal = sessions.principal(request.cookies.get(SESSION_COOKIE))
+        if principal is None:
             raise LoginRequired()
-        if not key.allows(scope):
-            raise HTTPException(403, f"key {key.name!r} lacks the scope {scope!r}")
-        request.state.key_name = key.name
-        return key
+        request.state.key_name = principal.name
+        if not principal.allows(scope):
+            raise HTTPException(403, f"{principal.name!r} lacks the scope {scope!r}")
+        return principal
 
     def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
         return templates.TemplateResponse(
@@ -74,16 +81,35 @@ def mount_console(app: FastAPI, settings) -> None:
     @app.post("/console/login", include_in_schema=False)
     def login(
         request: Request,
-        key: Annotated[str, Form()],
+        secret: Annotated[str, Form()],
         csrf: Annotated[str, Form()],
+        username: Annotated[str, Form()] = "",
         next: Annotated[str, Form()] = "/console/",
     ):
         check_csrf(request, csrf)
-        if find_key(load_keys(settings.api_keys_path), key.strip()) is None:
-            return render(request, "login.html", status_code=401, next=next, error="Unknown key")
+        principal = authenticate(
+            settings.console_users_path, settings.api_keys_path, username, secret
+        )
+        if principal is None:
+            # one message whichever part was wrong: it tells a guesser nothing
+            return render(request, "login.html", 401, next=next, error=SIGN_IN_FAILED)
         target = next if next.startswith("/console/") else "/console/"
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(KEY_COOKIE, key.strip(), httponly=True, samesite="strict")
+        response.set_cookie(
+            SESSION_COOKIE,
+            sessions.issue(principal),
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            path="/",
+        )
+        return response
+
+    @app.post("/console/logout", include_in_schema=False)
+    def logout(request: Request, csrf: Annotated[str, Form()]):
+        check_csrf(request, csrf)
+        response = RedirectResponse("/console/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     def with_view(function):

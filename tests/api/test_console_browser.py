@@ -88,7 +88,7 @@ def test_console_search_review_health_in_chromium(api_settings, keys, live_serve
     page.on("request", lambda request: requested.append(request.url))
 
     page.goto(f"{live_server}/console/")
-    page.fill("#key", keys["admin"])
+    page.fill("#secret", keys["admin"])
     page.click("button[type=submit]")
     customer_id, email = snapshot_rows(
         api_settings,
