@@ -37,6 +37,7 @@ class LoginRequired(Exception):
 def mount_console(app: FastAPI, settings) -> None:
     """Add the console's routes and static files to ``app``."""
     templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals["waterfall"] = charts.waterfall
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     pool = app.state.pool
     sessions = Sessions(settings.console_users_path, settings.api_keys_path)
@@ -132,7 +133,7 @@ def mount_console(app: FastAPI, settings) -> None:
     def customer_page(request: Request, customer_id: str):
         key_for(request, "profiles:read")
         try:
-            data = with_view(lambda v: pages.customer_360(v, customer_id))
+            data = with_view(lambda v: pages.customer_360(v, customer_id, settings))
         except queries.CustomerMoved as moved:
             return RedirectResponse(f"/console/customers/{moved.customer_id}", status_code=303)
         except queries.CustomerNotFound:
@@ -145,6 +146,14 @@ def mount_console(app: FastAPI, settings) -> None:
         key = key_for(request, "profiles:read")
         queue, run = with_view(lambda v: (pages.review_queue(v), v.run))
         return render(request, "review.html", queue=queue, run=run, can_decide=key.allows("admin"))
+
+    @app.get("/console/review/pair", response_class=HTMLResponse, include_in_schema=False)
+    def review_pair_page(request: Request, left: str, right: str):
+        key = key_for(request, "profiles:read")
+        data, run = with_view(lambda v: (pages.review_pair(v, settings, left, right), v.run))
+        if data is None:
+            return render(request, "message.html", 404, message=f"No pair {left} / {right}.")
+        return render(request, "pair.html", p=data, run=run, can_decide=key.allows("admin"))
 
     @app.post("/console/review/decide", response_class=HTMLResponse, include_in_schema=False)
     def decide(
