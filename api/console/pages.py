@@ -246,7 +246,38 @@ def identity_health(view: View, settings: Settings) -> dict[str, Any]:
         "sizes": sizes,
         "oversized": oversized,
         "runs": runs,
+        "evaluation": latest_evaluation(view),
+        "stewards": steward_accuracy(view, settings),
     }
+
+
+def latest_evaluation(view: View) -> list[dict[str, Any]]:
+    """The last `cdp identity evaluate` against a truth file, one row per scope."""
+    if not table_exists(view.cursor, "identity", "evaluations"):
+        return []
+    return rows(
+        view,
+        """select * from identity.evaluations
+qualify evaluated_at = max(evaluated_at) over () order by scope desc""",
+    )
+
+
+def steward_accuracy(view: View, settings: Settings) -> dict[str, Any] | None:
+    """The model's precision/recall/F1 on the stewards' decisions (once per snapshot)."""
+    from api.identify import _scorer
+    from identity._steward_labels import labelled_pairs, steward_accuracy
+
+    cache = view.generation.cache
+    if "steward_accuracy" not in cache:
+        if not labelled_pairs(view.cursor):
+            cache["steward_accuracy"] = None
+        else:
+            try:
+                scorer = _scorer(settings, view)
+            except FileNotFoundError:  # no saved model: nothing to score the labels with
+                return None
+            cache["steward_accuracy"] = steward_accuracy(scorer, view.cursor)
+    return cache["steward_accuracy"]
 
 
 def quality(view: View) -> list[dict[str, Any]]:
