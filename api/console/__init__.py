@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from api import customers as queries
-from api.console import charts, pages
+from api.console import charts, datadocs, pages
 from api.console.auth import SESSION_SECONDS, LocalUser, Sessions, authenticate
 from api.keys import ApiKey
 from api.snapshots import SnapshotUnavailableError
@@ -189,7 +189,29 @@ def mount_console(app: FastAPI, settings) -> None:
         key_for(request, "profiles:read")
         results, run = with_view(lambda v: (pages.quality(v), v.run))
         report = settings.reports_dir / "quality" / "index.html"
-        return render(request, "quality.html", results=results, run=run, has_report=report.exists())
+        return render(
+            request,
+            "quality.html",
+            results=results,
+            run=run,
+            has_report=report.exists(),
+            has_docs=datadocs.page_path(settings.reports_dir, "index.html") is not None,
+        )
+
+    @app.get("/console/quality/docs/{path:path}", include_in_schema=False)
+    def data_docs(request: Request, path: str = ""):
+        key_for(request, "profiles:read")
+        found = datadocs.page_path(settings.reports_dir, path or "index.html")
+        if found is None:
+            return render(
+                request,
+                "message.html",
+                404,
+                message=f"No Data Docs page {path or 'index.html'}: run `cdp quality check`.",
+            )
+        if found.suffix == ".html":
+            return HTMLResponse(datadocs.offline(found.read_text(encoding="utf-8")))
+        return FileResponse(found)
 
     @app.get("/console/quality/report", response_class=HTMLResponse, include_in_schema=False)
     def quality_report(request: Request):

@@ -144,3 +144,42 @@ def test_console_search_review_health_in_chromium(api_settings, keys, live_serve
     assert requested and all(url.startswith(live_server) for url in requested), [
         u for u in requested if not u.startswith(live_server)
     ]
+
+
+def test_data_docs_render_offline_from_the_app_alone(api_settings, keys, live_server, browser):
+    from cdp import pipeline
+
+    pipeline.check(api_settings, "marts")  # GX validates and builds its Data Docs site
+    context = browser.new_context(viewport={"width": 1100, "height": 720})
+    outside: list[str] = []
+
+    def only_loopback(route):
+        if route.request.url.startswith(live_server):
+            route.continue_()
+        else:  # what would have gone to a CDN, or anywhere else, fails here
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+    page.goto(f"{live_server}/console/quality")
+    page.fill("#secret", keys["reader"])
+    page.click("button[type=submit]")
+    page.click("#data-docs")
+    page.wait_for_load_state("networkidle")
+    # the index lists the validation runs in bootstrap-table's table, styled by Bootstrap
+    assert page.evaluate("typeof jQuery === 'function' && !!jQuery.fn.bootstrapTable")
+    assert page.locator("table tbody tr").count() >= 3
+    assert "marts.customer_profile" in page.text_content("body")
+    assert page.evaluate("document.fonts.check('900 16px \"Font Awesome 6 Free\"')")
+    _shot(page, "data_docs")
+    # a row opens its validation result (bootstrap-table's click handler, jQuery)
+    row = page.locator("tbody tr", has_text="cdp_warehouse-marts.customer_profile").first
+    row.locator("td").nth(1).click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("text=Expectation Validation Result").count() == 1
+    assert page.locator("table").count() >= 2
+    assert not outside, outside
+    assert not failed, failed
