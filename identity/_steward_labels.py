@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import table_exists
+from core.warehouse import table_exists
 from identity._waterfall import score_pairs
 
 if TYPE_CHECKING:

@@ -41,7 +41,7 @@ def test_health_page_says_how_to_get_labels_when_there_are_none(signed_in):
 
 def test_health_page_shows_the_latest_truth_evaluation(signed_in):
     import identity
-    from cdp.snapshot import publish_snapshot
+    from core.snapshot import publish_snapshot
 
     settings = signed_in.app.state.settings
     metrics = identity.evaluate(settings)  # the generator's truth file
@@ -65,7 +65,7 @@ def test_health_page_scores_the_stewards_decisions_as_labels(signed_in):
     from api.console import record
     from api.console.pages import pair_scores
     from api.snapshots import SnapshotPool
-    from cdp.snapshot import publish_snapshot
+    from core.snapshot import publish_snapshot
 
     settings = signed_in.app.state.settings
     pairs = snapshot_rows(

@@ -72,7 +72,7 @@ def _shot(page, name: str, element: str | None = None) -> None:
 
 def _resolve_and_publish(settings, run_id: str) -> None:
     import identity
-    from cdp.snapshot import publish_snapshot
+    from core.snapshot import publish_snapshot
 
     identity.resolve(settings, approve_churn=True)
     identity.evaluate(settings)  # against the generator's truth: accuracy on the health page
@@ -163,7 +163,7 @@ def test_console_search_review_health_in_chromium(api_settings, keys, live_serve
 
 def test_data_docs_render_offline_from_the_app_alone(api_settings, keys, live_server, browser):
     from cdp import pipeline
-    from cdp.snapshot import publish_snapshot
+    from core.snapshot import publish_snapshot
 
     pipeline.check(api_settings, "marts")  # GX validates and builds its Data Docs site
     publish_snapshot(api_settings, "run-checked")  # the results reach the quality page
