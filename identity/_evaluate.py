@@ -171,8 +171,15 @@ def store_evaluation(
 
     con.execute(_EVALUATIONS_DDL)
     at = datetime.now()  # one time for both scopes: the page shows the latest evaluation's rows
-    metrics = ("records", "pairwise_precision", "pairwise_recall", "pairwise_f1")
-    metrics += ("bcubed_precision", "bcubed_recall", "bcubed_f1")
+    metrics = (
+        "records",
+        "pairwise_precision",
+        "pairwise_recall",
+        "pairwise_f1",
+        "bcubed_precision",
+        "bcubed_recall",
+        "bcubed_f1",
+    )
     for scope in ("identified", "all"):
         con.execute(
             "insert into identity.evaluations values (?, ?, ?, ?, "
