@@ -80,6 +80,9 @@ def add_user_command(
         list[str],
         typer.Option("--scopes", "-s", help="profiles:read, identify, admin (repeat or comma)."),
     ],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="New password and scopes for an existing user.")
+    ] = False,
 ) -> None:
     """Create a console user; the password is asked (or read from stdin), only its hash kept."""
     import sys
@@ -93,7 +96,7 @@ def add_user_command(
     else:  # piped: the first line is the password (scripts, tests)
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        add_user(settings.console_users_path, name, wanted, password)
+        add_user(settings.console_users_path, name, wanted, password, replace=replace)
     except UserError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from error

@@ -84,14 +84,17 @@ def _dummy_hash() -> str:
 def load_users(path: Path) -> dict[str, LocalUser]:
     """The users of ``path`` by name; none when the file does not exist yet."""
     try:
-        stamp = path.stat().st_mtime_ns
+        stat = path.stat()
     except FileNotFoundError:
         return {}
+    # every write replaces the file (a new inode): two writes within one clock tick of the
+    # modification time still read anew
+    stamp = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
     return {user.name: user for user in _users_at(path, stamp)}
 
 
 @lru_cache(maxsize=4)
-def _users_at(path: Path, mtime_ns: int) -> tuple[LocalUser, ...]:
+def _users_at(path: Path, stamp: tuple[int, int, int]) -> tuple[LocalUser, ...]:
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return tuple(
         LocalUser(e["name"], tuple(e["scopes"]), e["password_hash"])
@@ -99,8 +102,11 @@ def _users_at(path: Path, mtime_ns: int) -> tuple[LocalUser, ...]:
     )
 
 
-def add_user(path: Path, name: str, scopes: list[str], password: str) -> None:
-    """Store user ``name`` with ``scopes`` and the hash of ``password`` in ``path``."""
+def add_user(
+    path: Path, name: str, scopes: list[str], password: str, replace: bool = False
+) -> None:
+    """Store user ``name`` with ``scopes`` and the hash of ``password`` in ``path``;
+    ``replace`` gives an existing user new scopes and password (its sessions end)."""
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise UserError(f"scopes {unknown or scopes} unknown: use any of {', '.join(SCOPES)}")
@@ -111,7 +117,12 @@ def add_user(path: Path, name: str, scopes: list[str], password: str) -> None:
     entries = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
     entries = entries or {"users": []}
     if any(e["name"] == name for e in entries["users"]):
-        raise UserError(f"a user named {name!r} exists in {path}: pick another name")
+        if not replace:
+            raise UserError(
+                f"a user named {name!r} exists in {path}: pick another name, or give "
+                "--replace to set a new password and scopes"
+            )
+        entries["users"] = [e for e in entries["users"] if e["name"] != name]
     entries["users"].append(
         {
             "name": name,

@@ -58,6 +58,13 @@ def test_add_user_cli_reads_the_password_from_stdin_and_stores_only_a_salted_has
     assert not verify_password(PASSWORD + "x", users["bob"].password_hash)
     again = runner.invoke(app, ["console", "add-user", "ana", "--scopes", "admin"], input="x" * 12)
     assert again.exit_code == 1 and "exists" in again.output
+    reset = runner.invoke(
+        app, ["console", "add-user", "ana", "--scopes", "admin", "--replace"], input="y" * 12
+    )
+    assert reset.exit_code == 0, reset.output
+    ana = load_users(settings.console_users_path)["ana"]
+    assert ana.scopes == ("admin",) and verify_password("y" * 12, ana.password_hash)
+    assert len(load_users(settings.console_users_path)) == 2
     short = runner.invoke(app, ["console", "add-user", "cy", "--scopes", "admin"], input="short\n")
     assert short.exit_code == 1 and "characters" in short.output
 
