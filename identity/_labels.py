@@ -8,7 +8,7 @@ Labels come as pairs or as clusters, and the stewards' stored decisions count to
   ``source, key, person_id``, read as ``cdp identity evaluate --truth`` reads it). Every two
   records of one person are a match; two records of different people that the blocking
   rules would pair are a non-match (the pairs the model has to tell apart);
-- stored decisions: a must-link joins its records (a match), a cannot-link parts them.
+- stored decisions between two records: a must-link is a match, a cannot-link is not.
 
 Training then estimates m from the labelled matches (Splink's
 ``estimate_m_from_pairwise_labels``, after EM, so labels win where they say something) and
@@ -85,12 +85,13 @@ group by all""")
 
 
 def _decision_pairs_sql() -> str:
-    return """select a.record_id as record_id_l, b.record_id as record_id_r,
-  case d.decision when 'must_link' then 1.0 else 0.0 end as score
-from identity.decisions d
-join identity.decision_records a on a.decision_id = d.decision_id and a.side = 'l'
-join identity.decision_records b on b.decision_id = d.decision_id and b.side = 'r'
-where d.revoked_at is null"""
+    """The stewards' record-to-record decisions (those naming whole customers are left out:
+    which of their records the steward meant is unknown), as ``_steward_labels`` reads them."""
+    from identity._steward_labels import DECISION_LABELS_SQL
+
+    return f"""select record_id_l, record_id_r,
+  case decision when 'must_link' then 1.0 else 0.0 end as score
+from ({DECISION_LABELS_SQL})"""
 
 
 def _cluster_pairs_sql(con, path: Path, settings, config, model_records: str) -> str:
