@@ -22,6 +22,7 @@ from cdp.sample_data._files import Timeline
 from cdp.sample_data._people import PROFILES, build_population
 from cdp.sample_data._pos import write_pos
 from cdp.sample_data._reviews import write_reviews
+from cdp.sample_data._sms import write_sms_activity
 from cdp.sample_data._truth import Truth, write_people
 from cdp.sample_data._web_accounts import write_accounts
 from cdp.sample_data._web_events import write_events
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from cdp.settings import Settings
 
 log = logging.getLogger(__name__)
-SOURCES = ("pos", "web", "email", "callcenter", "reviews")
+SOURCES = ("pos", "web", "email", "callcenter", "reviews", "sms")
 
 
 def _clear(directory: Path, patterns: tuple[str, ...]) -> None:
@@ -69,6 +70,7 @@ def generate(
     _clear(dirs["email"], ("subscribers_*.csv", "activity_*.csv"))
     _clear(dirs["callcenter"], ("tickets_*.csv",))
     _clear(dirs["reviews"], ("reviews_*.csv", "mentions_*.jsonl"))
+    _clear(dirs["sms"], ("sms_activity_*.csv",))
 
     def stream(name: str) -> random.Random:
         return random.Random(f"{seed}:{name}")
@@ -109,6 +111,9 @@ def generate(
     )
     files["reviews"] = write_reviews(
         dirs["reviews"], stream("reviews"), population, products, timeline, truth
+    )
+    files["sms"] = write_sms_activity(
+        dirs["sms"], stream("sms"), population, products, campaigns, timeline, truth
     )
 
     truth_dir.mkdir(parents=True, exist_ok=True)
