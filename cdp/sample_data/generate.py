@@ -107,7 +107,7 @@ def generate(
         dirs["email"], stream("email_activity"), subscribers, campaigns, timeline
     )
     files["callcenter"] = write_tickets(
-        dirs["callcenter"], stream("callcenter"), population, pos, timeline, truth
+        dirs["callcenter"], stream("callcenter"), population, pos, products, timeline, truth
     )
     files["reviews"] = write_reviews(
         dirs["reviews"], stream("reviews"), population, products, timeline, truth
