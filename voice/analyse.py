@@ -19,7 +19,7 @@ from voice.sentiment import SentimentModel
 from voice.topics import discover_topics
 
 if TYPE_CHECKING:
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def _author_keys(config: FeedbackConfig, mappings: list) -> dict[str, str]:
 
 def extract(con: Any, config: FeedbackConfig, mappings: list | None = None) -> list[dict[str, Any]]:
     """The latest version of every non-empty message of every configured source table."""
-    from cdp.warehouse import table_exists
+    from core.warehouse import table_exists
 
     authors = _author_keys(config, mappings or [])
     rows: list[dict[str, Any]] = []
@@ -158,7 +158,7 @@ def persist(con: Any, rows: list[dict[str, Any]]) -> None:
 
 def analyse_feedback(settings: Settings) -> dict[str, Any]:
     """Analyse every customer message in the warehouse; counts by sentiment and topic."""
-    from cdp.warehouse import connect
+    from core.warehouse import connect
     from identity import identity_mappings
 
     config = load_feedback_config(settings.config_dir / "feedback.yml")

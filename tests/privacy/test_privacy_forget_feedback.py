@@ -21,9 +21,9 @@ from cdp.pipeline import (
     resolve_identities,
     run_pipeline,
 )
-from cdp.warehouse import connect
+from core.warehouse import connect
 from ingestion.suppression import email_rules
-from profiles.privacy import forget
+from privacy.erase import forget
 
 SOURCES_OWN = ("landing", "truth")
 AUTHORS = ("callcenter", "reviews", "social", "sms")
