@@ -19,6 +19,7 @@ from core.warehouse import scalar
 from identity import _plan
 from identity._config import IdentityConfig, IdentityConfigError
 from identity._guards import LINK_IDS
+from identity._model import CONFLICT_COLUMNS
 
 if TYPE_CHECKING:
     import duckdb
@@ -143,6 +144,14 @@ def accept_predictions(
     absent = [
         f"null::{'date' if c == 'birth_date' else 'varchar'} as {c}_{side}"
         for c in _plan.ATTRIBUTE_COLUMNS
+        for side in "lr"
+        if f"{c}_{side}" not in columns
+    ]
+    # a model saved before a conflict column existed does not retain it: read as "no
+    # evidence against" (the conflicts then decide as they did when it was trained)
+    absent += [
+        f"true as {c}_{side}"
+        for c in CONFLICT_COLUMNS
         for side in "lr"
         if f"{c}_{side}" not in columns
     ]

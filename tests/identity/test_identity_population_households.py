@@ -187,3 +187,27 @@ def test_training_names_a_comparison_no_session_could_estimate(id_settings, base
     worst = [lvl for lvl in birth["comparison_levels"] if not lvl.get("is_null_level")][-1]
     # the stated prior: a different birth date weighs clearly against a match
     assert worst["m_probability"] == 0.05 and worst["m_probability"] / worst["u_probability"] < 0.1
+
+
+def test_a_model_saved_before_a_conflict_column_still_scores(warehouse):
+    """A model trained before ``email_user_names_holder`` existed does not retain it: the
+    conflicts read it as no evidence against, instead of failing or refusing every pair."""
+    from identity._config import load_identity_config
+    from identity._links import ACCEPTED, accept_predictions
+    from identity._model import level_labels
+
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    rows = [
+        {"record_id": "a", "email": "lapin.bleu75@orange.fr", "phone": "+33644445555"},
+        {"record_id": "b", "email": "lapin.bleu75@orange.fr", "first_name": "zenobie",
+         "last_name": "quartz", "phone": "+33644445555"},
+    ]  # fmt: skip
+    con, scored = _predict(model, rows)
+    con.register("scored", scored.drop_columns(
+        [c for c in scored.column_names if c.startswith("email_user_names_holder")]
+    ))  # fmt: skip
+    config = load_identity_config(warehouse.identity_config_path)
+    accept_predictions(con, "scored", level_labels(model), config)
+    # (without the column the conflict SQL would not even bind)
+    accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED}").fetchall()
+    assert accepted == [("a", "b")]
