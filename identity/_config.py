@@ -244,7 +244,21 @@ class StabilityConfig(_Strict):
 class IdentityConfig(_Strict):
     """Contents of config/identity.yml."""
 
-    backend: Literal["duckdb", "spark"] = "duckdb"
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _engine_is_a_setting(cls, value: object) -> object:
+        if value == "spark":
+            raise ValueError(
+                "`backend: spark` moved to the settings: remove it from identity.yml and set "
+                "CDP_ENGINE=spark (docs/scale.md)"
+            )
+        return value
+
+    # Where Splink runs is a setting now (CDP_ENGINE, cdp.settings): a configuration that
+    # still says `backend:` is read, and a `spark` there is refused with that pointer.
+    backend: Literal["duckdb"] = Field(
+        "duckdb", description="deprecated: set the engine with CDP_ENGINE (duckdb | spark)"
+    )
     model_file: str = "identity_model.json"
     match_threshold: float = Field(0.95, gt=0, lt=1)
     max_cluster_size: int = Field(50, ge=2)
