@@ -85,7 +85,7 @@ def _bare_splink(settings, results: dict, rss: _PeakRss):
     stages: dict = {}
     with rss.phase(results, "bare_splink"):
         start = time.perf_counter()
-        db_api = make_db_api(config)
+        db_api = make_db_api()
         # the log level ours uses: Splink's INFO narration would bury the figures
         linker = Linker(db_api.register(records), settings_creator(plan), log_level=logging.WARNING)
         t = config.training

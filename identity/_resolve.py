@@ -65,7 +65,7 @@ def train(settings: Settings) -> dict[str, Any]:
     path = model_path(settings, config)
     with connect(settings) as con:
         extract_records(con, mappings, config)
-        with SplinkTables(con, config) as splink:
+        with SplinkTables(con, settings) as splink:
             records = _scoring.all_records(splink)
             _training.train_model(splink, records, config, path)
             count = splink.rows(records)
@@ -99,7 +99,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
         if mode == "incremental" and _retrained_since_last_run(con, path):
             log.info("the model was retrained since the last run: re-resolving everything")
             mode = "full"
-        with SplinkTables(con, config) as splink:
+        with SplinkTables(con, settings) as splink:
             with stage("train"):
                 model = None
                 if not path.exists():
@@ -110,7 +110,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
                     else:
                         log.warning("fewer than two identified records: nothing to match")
                 if path.exists():
-                    model = _training.load_model(path, config)
+                    model = _training.load_model(path, config, splink.dialect)
                     _training.warn_if_outgrown(con, path, config)
             with stage("predict"):
                 rescored = _scoring.score(con, splink, model, config, mode)
@@ -137,6 +137,11 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
                     json.dumps(stage.seconds),
                 ],
             )
+        if settings.engine == "spark":
+            from cdp import lake
+
+            with stage("lake"):  # what the marts' Spark target reads (docs/scale.md)
+                lake.export_identity(con, settings)
     if counts["oversized_customers"]:
         log.warning(
             "%d customers hold more than %d records and are flagged is_oversized; "

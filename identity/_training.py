@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from cdp.warehouse import one_row
 from identity import _plan
 from identity._config import IdentityConfig
-from identity._model import _QUIET, settings_creator
+from identity._model import _QUIET, for_dialect, settings_creator
 
 if TYPE_CHECKING:
     import duckdb
@@ -376,8 +376,9 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_model(model_path: Path, config: IdentityConfig) -> dict[str, Any]:
-    """The saved model as a dict (Splink settings JSON); warns when it is stale.
+def load_model(model_path: Path, config: IdentityConfig, dialect: str = "duckdb") -> dict[str, Any]:
+    """The saved model as a dict (Splink settings JSON) written in Splink's SQL ``dialect``,
+    whichever engine trained it; warns when it is stale.
 
     Raises :class:`ModelFileError` (one line, saying to retrain) when the file is torn."""
     model = _read_json(model_path)
@@ -397,7 +398,7 @@ def load_model(model_path: Path, config: IdentityConfig) -> dict[str, Any]:
             "holds now; run `cdp identity train` to retrain it",
             model_path,
         )
-    return model
+    return for_dialect(model, dialect)
 
 
 def warn_if_outgrown(
