@@ -7,6 +7,7 @@ the way a deployment submits to a real cluster (``CDP_SPARK_MASTER=spark://...``
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import signal
@@ -138,6 +139,7 @@ class LocalCluster:
         except BaseException:
             self.stop()
             raise
+        atexit.register(self.stop)  # an interpreter exiting without `stop` still stops them
         log.info("Spark standalone cluster at %s (pids %s)", self.master_url, self.pids)
         return self
 

@@ -3,7 +3,7 @@ as they are (raw partitioned by load batch). The one short Spark test of the def
 
 from __future__ import annotations
 
-from conftest import sample_settings
+from conftest import SMALL_SPARK, sample_settings
 
 
 def test_spark_reads_raw_batches_and_identity_tables_duckdb_wrote(tmp_path):
@@ -11,7 +11,7 @@ def test_spark_reads_raw_batches_and_identity_tables_duckdb_wrote(tmp_path):
     from cdp.spark import spark_session
     from cdp.warehouse import connect
 
-    settings = sample_settings(tmp_path, spark_master="local[1]")
+    settings = sample_settings(tmp_path, spark_master="local[1]", spark_conf=SMALL_SPARK)
     with connect(settings) as con:
         # two batches of receipts (3 + 2 rows) and two customers, one of them without records
         con.execute("create schema raw; create schema identity")

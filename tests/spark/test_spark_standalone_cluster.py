@@ -4,7 +4,7 @@ the identity run submitted to it gives the DuckDB engine's customers and ids."""
 from __future__ import annotations
 
 import pytest
-from conftest import resolution, spark_copy
+from conftest import SMALL_SPARK, resolution, spark_copy
 
 import identity
 
@@ -21,11 +21,7 @@ def test_identity_run_on_standalone_cluster_gives_duckdb_ids(
         source,
         tmp_path,
         spark_master=spark_cluster.master_url,
-        spark_conf={
-            "spark.executor.memory": "1g",
-            "spark.cores.max": "1",
-            "spark.sql.shuffle.partitions": "1",
-        },
+        spark_conf={**SMALL_SPARK, "spark.executor.memory": "1g", "spark.cores.max": "1"},
     )
 
     identity.resolve(settings, full=True)
