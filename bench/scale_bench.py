@@ -5,7 +5,7 @@ For each size (identity records, about 3.2 per synthetic person of `bench.identi
    record resolved (`identity.resolve(full=True)`);
 2. Spark engine: the same raw tables (a copy of the warehouse taken before the DuckDB run)
    resolved with the model the DuckDB run saved, on a standalone cluster started on
-   127.0.0.1 from the installed pyspark (`cdp.spark_cluster`), or on `--spark-master`.
+   127.0.0.1 from the installed pyspark (`core.spark_cluster`), or on `--spark-master`.
 
 Each run is its own process; its peak memory is the sum of the resident memory of that
 process, its children (Spark's driver JVM) and, on the standalone cluster, the worker's
@@ -35,7 +35,7 @@ STAGES = ("standardise", "train", "predict", "cluster", "persist", "lake")
 
 
 def _settings(root: Path, engine: str, master: str | None):
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     conf = {"spark.driver.memory": "2g", "spark.executor.memory": "2g"}
     extra = {"spark_master": master} if master else {}
@@ -50,7 +50,7 @@ def _settings(root: Path, engine: str, master: str | None):
 def _one(engine: str, records: int, root: Path, master: str | None) -> dict:
     """One resolution in this process (the child side); its figures."""
     import identity
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     settings = _settings(root, engine, master)
     setup = 0.0
@@ -184,7 +184,7 @@ def main() -> None:
         Path(os.environ["BENCH_OUT"]).write_text(json.dumps(figures))
         return
 
-    from cdp.spark_cluster import LocalCluster
+    from core.spark_cluster import LocalCluster
 
     rows = []
     deadline = time.monotonic() + args.budget

@@ -1,5 +1,5 @@
 """``cdp lake export``: the warehouse's raw and identity tables as the Parquet lake Spark
-reads (cdp/lake.py, docs/scale.md)."""
+reads (core/lake.py, docs/scale.md)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ def export_command(
     identity: bool = typer.Option(True, "--identity/--no-identity", help="identity/<table>/"),
 ) -> None:
     """Write the lake from the warehouse, replacing each table's files."""
-    from cdp.lake import export
-    from cdp.settings import Settings
+    from core.lake import export
+    from core.settings import Settings
 
     settings = Settings()
     written = export(settings, raw=raw, identity=identity)

@@ -70,9 +70,9 @@ class Settings(BaseSettings):
     # under spark-submit or on Databricks: the session they made is used as it is.
     spark_master: str = "local[2]"
     # Spark properties, e.g. CDP_SPARK_CONF='{"spark.executor.memory": "8g"}' (JSON); they
-    # win over the defaults of cdp.spark.DEFAULT_CONF.
+    # win over the defaults of core.spark.DEFAULT_CONF.
     spark_conf: dict[str, str] = {}
-    # The Parquet lake both engines read (cdp/lake.py): a directory, or an object-store URI
+    # The Parquet lake both engines read (core/lake.py): a directory, or an object-store URI
     # (s3://bucket/cdp) that DuckDB writes through httpfs and Spark reads through Hadoop.
     lake_uri: str = ""
 

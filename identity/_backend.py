@@ -7,7 +7,7 @@ qualified name. Nothing crosses into Python or Arrow, Splink's working tables ne
 the warehouse file, and detaching the catalog frees them.
 
 On Spark (``CDP_ENGINE=spark``, docs/scale.md), tables travel through the Parquet lake's
-work area (``cdp.lake``): an input is written by DuckDB with ``COPY`` and read by Spark with
+work area (``core.lake``): an input is written by DuckDB with ``COPY`` and read by Spark with
 ``spark.read.parquet``; a result is written by Spark and read back by DuckDB. Blocking,
 term frequencies, scoring and clustering run on the cluster; the counts training asks for
 are read by DuckDB from the same files. Nothing travels as pandas frames.
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 SCRATCH = "identity_splink"
@@ -54,8 +54,8 @@ def _spark_db_api(settings: Settings):
     from splink import SparkAPI
     from splink.backends.spark import similarity_jar_location
 
-    from cdp.lake import WORK, uri
-    from cdp.spark import spark_session
+    from core.lake import WORK, uri
+    from core.spark import spark_session
 
     spark = spark_session(settings, jars=[similarity_jar_location()])
     # Splink breaks long query lineages by writing Parquet there: a place every executor reads
@@ -99,7 +99,7 @@ class SplinkTables:
         self.close()
 
     def _work(self, name: str) -> str:
-        from cdp.lake import WORK, uri
+        from core.lake import WORK, uri
 
         assert self.settings is not None
         return uri(self.settings, WORK, name)
@@ -114,7 +114,7 @@ class SplinkTables:
             frame = self.db_api.register(physical, dataset_display_name=name)
             self._tables[name] = f"{SCRATCH}.main.{physical}"
         else:
-            from cdp.lake import copy_query, files
+            from core.lake import copy_query, files
 
             location = self._work(name)
             copy_query(self.con, sql, location)
@@ -176,7 +176,7 @@ class SplinkTables:
         """A relation name the warehouse connection can query for a Splink result."""
         if self.is_duckdb:
             return f"{SCRATCH}.main.{splink_df.physical_name}"
-        from cdp.lake import files
+        from core.lake import files
 
         location = self._work(name)
         splink_df.as_spark_dataframe().write.mode("overwrite").parquet(location)
@@ -198,7 +198,7 @@ class SplinkTables:
             self._cursor = None
             self.con.execute(f"detach database if exists {SCRATCH}")
         elif not self.is_duckdb and self.settings is not None and self._frames:
-            from cdp.lake import remove_work
+            from core.lake import remove_work
 
             self._frames.clear()
             remove_work(self.settings)

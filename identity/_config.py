@@ -254,7 +254,7 @@ class IdentityConfig(_Strict):
             )
         return value
 
-    # Where Splink runs is a setting now (CDP_ENGINE, cdp.settings): a configuration that
+    # Where Splink runs is a setting now (CDP_ENGINE, core.settings): a configuration that
     # still says `backend:` is read, and a `spark` there is refused with that pointer.
     backend: Literal["duckdb"] = Field(
         "duckdb", description="deprecated: set the engine with CDP_ENGINE (duckdb | spark)"

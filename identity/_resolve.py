@@ -138,7 +138,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
                 ],
             )
         if settings.engine == "spark":
-            from cdp import lake
+            from core import lake
 
             with stage("lake"):  # what the marts' Spark target reads (docs/scale.md)
                 lake.export_identity(con, settings)

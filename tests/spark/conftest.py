@@ -1,5 +1,5 @@
 """Spark fixtures: a generated sample in a real warehouse, its DuckDB resolution, and a
-standalone Spark cluster on 127.0.0.1 (cdp.spark_cluster), stopped by PID at teardown.
+standalone Spark cluster on 127.0.0.1 (core.spark_cluster), stopped by PID at teardown.
 
 Spark stays small here (one core, 2 GB driver): the machine is shared.
 """
@@ -29,13 +29,13 @@ SMALL_SPARK = {
 @pytest.fixture(scope="session", autouse=True)
 def _stop_spark_at_end():
     yield
-    from cdp.spark import stop_spark_session
+    from core.spark import stop_spark_session
 
     stop_spark_session()
 
 
 def sample_settings(root: Path, **overrides):
-    from cdp.settings import PROJECT_DIR, Settings
+    from core.settings import PROJECT_DIR, Settings
 
     config_dir = root / "config"
     if not config_dir.exists():
@@ -50,8 +50,8 @@ def duckdb_resolved(tmp_path_factory):
     """A `cdp generate` sample ingested and resolved on DuckDB (the model trained there);
     returns (settings, customer_records rows, customers rows)."""
     import identity
-    from cdp.sample_data.generate import generate
     from ingestion.load import ingest
+    from sample_data.generate import generate
 
     settings = sample_settings(tmp_path_factory.mktemp("duckdb_engine"))
     generate(settings, people=SAMPLE_PEOPLE, seed=7)
@@ -63,7 +63,7 @@ def duckdb_resolved(tmp_path_factory):
 
 def resolution(settings) -> tuple[list[tuple], list[tuple]]:
     """Who is whom: (record, customer) pairs and (customer, record count, flags) rows."""
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     with connect(settings) as con:
         records = con.execute(
@@ -94,7 +94,7 @@ def spark_cluster(tmp_path_factory):
     import signal
     import sys
 
-    from cdp.spark_cluster import LocalCluster
+    from core.spark_cluster import LocalCluster
 
     # A run stopped from outside (`timeout`, CI cancelling) gets SIGTERM: turned into an exit,
     # it still runs this teardown, so no master or worker outlives the session.

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 def test_spark_engine_gives_duckdb_engine_customers_and_ids(duckdb_resolved, tmp_path):
     import duckdb
 
-    from cdp.lake import files, uri
+    from core.lake import files, uri
 
     source, duckdb_records, duckdb_customers = duckdb_resolved
     settings = spark_copy(source, tmp_path, spark_master="local[1]")

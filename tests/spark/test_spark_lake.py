@@ -7,9 +7,9 @@ from conftest import SMALL_SPARK, sample_settings
 
 
 def test_spark_reads_raw_batches_and_identity_tables_duckdb_wrote(tmp_path):
-    from cdp import lake
-    from cdp.spark import spark_session
-    from cdp.warehouse import connect
+    from core import lake
+    from core.spark import spark_session
+    from core.warehouse import connect
 
     settings = sample_settings(tmp_path, spark_master="local[1]", spark_conf=SMALL_SPARK)
     with connect(settings) as con:

@@ -21,12 +21,12 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import scalar
+from core.warehouse import scalar
 
 if TYPE_CHECKING:
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
 
 def export_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
     """Every raw table as ``raw/<table>/batch_id=<batch>/``; rows written per table."""
-    from cdp.warehouse import columns_of
+    from core.warehouse import columns_of
 
     written = {}
     for table in _tables(con, RAW):
@@ -115,7 +115,7 @@ def export_identity(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[
 
 def export(settings: Settings, raw: bool = True, identity: bool = True) -> dict[str, int]:
     """Write the lake from the warehouse (``cdp lake export``); rows per ``layer/table``."""
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     written: dict[str, int] = {}
     with connect(settings) as con:
