@@ -103,6 +103,48 @@ def export_raw(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, 
     return written
 
 
+def _lake_batches(con: duckdb.DuckDBPyConnection, location: str) -> set[str]:
+    if is_local(location):
+        root = Path(location.removeprefix("file://"))
+        return (
+            {p.name.split("=", 1)[1] for p in root.glob("batch_id=*")} if root.exists() else set()
+        )
+    found = con.execute(f"select file from glob({_quote(location + '/batch_id=*/*.parquet')})")
+    return {f.rsplit("/batch_id=", 1)[1].split("/", 1)[0] for (f,) in found.fetchall()}
+
+
+def sync_raw(con: duckdb.DuckDBPyConnection, settings: Settings, tables: list[str]) -> int:
+    """Bring the lake's batch partitions of raw ``tables`` in line with the warehouse: write
+    the batches it lacks, delete (local lakes) those a reload replaced; batches written.
+
+    What ingestion calls after a load on the Spark engine: a batch is written once, not the
+    whole table again. Rows changed inside a batch (``cdp forget``) need ``export_raw``."""
+    written = 0
+    for table in tables:
+        location = uri(settings, RAW, table)
+        present = {
+            b
+            for (b,) in con.execute(f'select distinct {BATCH_COLUMN} from raw."{table}"').fetchall()
+        }
+        in_lake = _lake_batches(con, location)
+        missing = sorted(present - in_lake)
+        if missing:
+            if is_local(location):
+                Path(location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+            batches = ", ".join(_quote(b) for b in missing)
+            con.execute(
+                f'copy (select *, {BATCH_COLUMN} as batch_id from raw."{table}" '
+                f"where {BATCH_COLUMN} in ({batches})) to {_quote(location)} "
+                "(format parquet, partition_by (batch_id), overwrite_or_ignore true)"
+            )
+            written += len(missing)
+        if is_local(location):
+            for stale in in_lake - present:
+                shutil.rmtree(Path(location.removeprefix("file://")) / f"batch_id={stale}")
+    log.info("lake: %d raw batches written under %s", written, uri(settings, RAW))
+    return written
+
+
 def export_identity(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
     """Every identity table as ``identity/<table>/``; rows written per table."""
     written = {

@@ -40,3 +40,28 @@ def test_spark_reads_raw_batches_and_identity_tables_duckdb_wrote(tmp_path):
         ("C1", 2, __import__("datetime").date(1980, 2, 29)),
         ("C2", 0, None),
     ]
+
+
+def test_raw_sync_writes_new_batches_and_drops_replaced_ones(tmp_path):
+    from core import lake
+    from core.warehouse import connect
+
+    settings = sample_settings(tmp_path)
+    root = tmp_path / "data" / "lake" / "raw" / "web__events"
+    with connect(settings) as con:
+        con.execute("create schema raw")
+        con.execute("""create table raw.web__events as select * from (values
+            ('E1', 'b1'), ('E2', 'b1'), ('E3', 'b2')) t(event_id, _batch_id)""")
+        assert lake.sync_raw(con, settings, ["web__events"]) == 2
+        # a reload replaces batch b2 by b3; b1 is already in the lake: not written again
+        first_write = (root / "batch_id=b1" / "data_0.parquet").stat().st_mtime_ns
+        con.execute("delete from raw.web__events where _batch_id = 'b2'")
+        con.execute("insert into raw.web__events values ('E3', 'b3'), ('E4', 'b3')")
+        assert lake.sync_raw(con, settings, ["web__events"]) == 1
+        rows = con.execute(
+            f"select _batch_id, count(*) from read_parquet('{lake.files(str(root))}') "
+            "group by 1 order by 1"
+        ).fetchall()
+    assert sorted(p.name for p in root.iterdir()) == ["batch_id=b1", "batch_id=b3"]
+    assert rows == [("b1", 2), ("b3", 2)]
+    assert (root / "batch_id=b1" / "data_0.parquet").stat().st_mtime_ns == first_write
