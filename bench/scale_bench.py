@@ -15,6 +15,8 @@ as a timeout.
 
     python -m bench.scale_bench                       # 20k records, both engines
     python -m bench.scale_bench --records 100000 1000000 --engines duckdb spark
+    python -m bench.scale_bench --records 100000 --engines duckdb --workdir data/bench/scale
+    python -m bench.scale_bench --records 100000 --engines spark --workdir data/bench/scale
 """
 
 from __future__ import annotations
@@ -176,6 +178,13 @@ def main() -> None:
         help="seconds for the whole command: a run "
         "still going when they are spent is stopped and reported as a timeout",
     )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep data, models and warehouses there (default: a "
+        "temporary folder); a size whose DuckDB run is there already is not run again, so "
+        "`--engines spark` can follow `--engines duckdb` in another command",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -188,7 +197,8 @@ def main() -> None:
 
     rows = []
     deadline = time.monotonic() + args.budget
-    with tempfile.TemporaryDirectory(prefix="scale_bench_") as tmp:
+    with tempfile.TemporaryDirectory(prefix="scale_bench_") as scratch:
+        tmp = str(args.workdir or scratch)
         cluster = None
         master = args.spark_master
         if "spark" in args.engines and master is None:
@@ -198,7 +208,9 @@ def main() -> None:
             for records in args.records:
                 root = Path(tmp) / str(records)
                 for engine in ("duckdb", "spark"):  # DuckDB first: it writes data and model
-                    if engine == "spark" and "spark" not in args.engines:
+                    if engine not in args.engines and (
+                        engine == "spark" or (root / "spark" / "warehouse").exists()
+                    ):
                         continue
                     pids = cluster.pids if (engine == "spark" and cluster) else []
                     figures = _measure(
@@ -211,7 +223,8 @@ def main() -> None:
                     )
                     rows.append((records, engine, figures))
                     print(json.dumps({"records": records, "engine": engine, **figures}), flush=True)
-                shutil.rmtree(root, ignore_errors=True)
+                if not args.workdir:
+                    shutil.rmtree(root, ignore_errors=True)
         finally:
             if cluster:
                 cluster.stop()
