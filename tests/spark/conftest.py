@@ -26,8 +26,9 @@ SMALL_SPARK = {
 }
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _stop_spark_at_end():
+@pytest.fixture(scope="module", autouse=True)
+def _stop_spark_after_module():
+    # the driver JVM holds ~0.5 GB: not for the rest of the suite
     yield
     from core.spark import stop_spark_session
 
