@@ -9,7 +9,7 @@ Slow: Spark pays a JVM start and a job per Splink step (6 min measured at load 2
 from __future__ import annotations
 
 import pytest
-from conftest import SAMPLE_PEOPLE, resolution, spark_copy
+from spark_samples import SAMPLE_PEOPLE, resolution, spark_copy
 
 import identity
 

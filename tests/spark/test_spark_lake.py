@@ -3,7 +3,9 @@ as they are (raw partitioned by load batch). The one short Spark test of the def
 
 from __future__ import annotations
 
-from conftest import SMALL_SPARK, sample_settings
+from datetime import date
+
+from spark_samples import SMALL_SPARK, sample_settings
 
 
 def test_spark_reads_raw_batches_and_identity_tables_duckdb_wrote(tmp_path):
@@ -37,7 +39,7 @@ def test_spark_reads_raw_batches_and_identity_tables_duckdb_wrote(tmp_path):
     assert per_batch == {"b1": 3, "b2": 2}
     customers = spark.read.parquet(lake.uri(settings, "identity", "customers"))
     assert sorted(tuple(r) for r in customers.collect()) == [
-        ("C1", 2, __import__("datetime").date(1980, 2, 29)),
+        ("C1", 2, date(1980, 2, 29)),
         ("C2", 0, None),
     ]
 

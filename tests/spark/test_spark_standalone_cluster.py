@@ -4,7 +4,7 @@ the identity run submitted to it gives the DuckDB engine's customers and ids."""
 from __future__ import annotations
 
 import pytest
-from conftest import SMALL_SPARK, resolution, spark_copy
+from spark_samples import SMALL_SPARK, resolution, spark_copy
 
 import identity
 
