@@ -16,7 +16,7 @@ from core.config_files import ConfigError, load_yaml_model
 if TYPE_CHECKING:
     from core.settings import Settings
 
-SOURCES = ("pos", "web", "email", "callcenter", "reviews")
+SOURCES = ("pos", "web", "email", "callcenter", "reviews", "sms")
 CRON_PRESETS = {"@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@continuous"}
 
 # Asset URIs: the hand-offs between DAGs (producer outlets, consumer schedules).
