@@ -6,6 +6,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
 from activation.export_config import ExportConfigError, load_exports_config
+from api.console.auth import UserError, load_users
 from api.keys import ApiKeyError, load_keys
 from cdp.orchestration import OrchestrationError
 from core.config_files import ConfigError, load_yaml_model
@@ -69,6 +70,7 @@ def test_every_configuration_file_reports_through_the_same_loader(tmp_path):
         (lambda: load_feedback_config(bad), ConfigError),
         (lambda: load_definition(bad), DefinitionError),
         (lambda: load_keys(bad), ApiKeyError),
+        (lambda: load_users(bad), UserError),
     ]
     for load, error in loaders:
         with pytest.raises(error, match=rf"{bad}: .*unknown_setting") as raised:
