@@ -11,10 +11,12 @@ out and counted in ``unmatched_truth_rows``.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
 from core.warehouse import one_row, scalar
+from identity._config import load_identity_config
 from identity._truth import load_truth
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from core.settings import Settings
+    from identity._config import IdentityConfig
 
 log = logging.getLogger(__name__)
 
@@ -149,5 +152,81 @@ join identity.identity_records r using (record_id)""")
         people = settings.truth_dir / "people.parquet"
         if people.exists():
             result["false_merge_pairs_by_case"] = _false_merges_by_case(con, people)
+        store_evaluation(con, result, truth, load_identity_config(settings.identity_config_path))
     log.info("identity evaluation: %s", result)
     return result
+
+
+_EVALUATIONS_DDL = """create table if not exists identity.evaluations (evaluated_at timestamp,
+  truth_file varchar, match_threshold double, scope varchar, records bigint,
+  pairwise_precision double, pairwise_recall double, pairwise_f1 double,
+  bcubed_precision double, bcubed_recall double, bcubed_f1 double)"""
+
+
+def store_evaluation(
+    con: duckdb.DuckDBPyConnection, result: dict[str, Any], truth: Path, config: IdentityConfig
+) -> None:
+    """Keep the figures in ``identity.evaluations`` (one row per scope), so the published
+    snapshot carries the latest evaluation to the console's health page."""
+    from datetime import datetime
+
+    con.execute(_EVALUATIONS_DDL)
+    at = datetime.now()  # one time for both scopes: the page shows the latest evaluation's rows
+    metrics = (
+        "records",
+        "pairwise_precision",
+        "pairwise_recall",
+        "pairwise_f1",
+        "bcubed_precision",
+        "bcubed_recall",
+        "bcubed_f1",
+    )
+    for scope in ("identified", "all"):
+        con.execute(
+            "insert into identity.evaluations values (?, ?, ?, ?, "
+            + ", ".join("?" for _ in metrics)
+            + ")",
+            [at, str(truth), config.match_threshold, scope, *(result[scope][m] for m in metrics)],
+        )
+
+
+def write_threshold_chart(settings: Settings, out: Path, truth_path: Path | None = None) -> Path:
+    """Splink's threshold / precision / recall chart of the saved model against the truth,
+    as one offline HTML page (``save_offline_chart``: its JS inlined, no CDN).
+
+    The chart scores the blocked pairs of the identified records that the truth names, with
+    the model alone: the conflicts and guards that refuse some of them later are not in it,
+    so it shows where to set ``match_threshold`` for the model, not the customers' accuracy
+    (``evaluate`` says that)."""
+    import logging
+
+    from splink import DuckDBAPI, Linker
+
+    from core.warehouse import connect
+    from identity._backend import arrow
+    from identity._model import RETAINED_COLUMNS, model_columns_sql
+    from identity._model_report import _paths
+
+    model_file, _ = _paths(settings)
+    model = json.loads(model_file.read_text(encoding="utf-8"))
+    truth = truth_path or settings.truth_dir / "identity_truth.csv"
+    if not truth.exists():
+        raise TruthNotFoundError(f"{truth}: not found; give a truth file with --truth")
+    retained = ", ".join(f"0 as {c}" for c in RETAINED_COLUMNS)  # read by conflicts only
+    with connect(settings) as con:
+        load_truth(con, truth, settings)
+        labelled = arrow(
+            con,
+            f"select {model_columns_sql()}, {retained}, t.person_id from identity.identity_records "
+            "join _identity_truth t using (identity_type, source_key) "
+            "where not is_anonymous order by record_id",
+        )
+    if labelled.num_rows < 2:
+        raise EvaluationError("fewer than two resolved records are named in the truth file")
+    linker = Linker(DuckDBAPI().register(labelled), model, log_level=logging.WARNING)
+    chart = linker.evaluation.accuracy_analysis_from_labels_column(
+        "person_id", output_type="threshold_selection", add_metrics=["f1"]
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    chart.save_offline_chart(str(out), overwrite=True, print_msg=False)
+    return out

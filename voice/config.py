@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.config_files import load_yaml_model
 from voice.sentiment import SentimentParams
 
 
@@ -35,7 +35,9 @@ class MentionsConfig(_Strict):
 
 
 class MessageSource(_Strict):
-    """A raw table holding customer text, and how its rows reach a customer."""
+    """A raw table holding customer text, and how its rows reach a customer: through the
+    identity record ``identity_type`` keys the row by (its `identities:` mapping over the
+    same table; the message id when none does)."""
 
     name: str
     table: str = Field(pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
@@ -45,6 +47,8 @@ class MessageSource(_Strict):
     written_at: str
     rating: str | None = None
     channel: str | None = None
+    # SQL over the raw row: which rows are messages (an SMS export also holds sends, clicks)
+    where: str | None = None
 
 
 class FeedbackConfig(_Strict):
@@ -56,9 +60,4 @@ class FeedbackConfig(_Strict):
 
 def load_feedback_config(path: Path) -> FeedbackConfig:
     """Read ``path``; defaults when the file does not exist."""
-    if not path.exists():
-        return FeedbackConfig()
-    try:
-        return FeedbackConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-    except ValueError as error:
-        raise ValueError(f"{path}: {error}\nFix the file (see config/feedback.yml).") from error
+    return load_yaml_model(path, FeedbackConfig, hint="see config/feedback.yml in the repository")
