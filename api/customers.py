@@ -11,7 +11,7 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from profiles.export import GOLDEN_ATTRIBUTES
+from activation.export import GOLDEN_ATTRIBUTES
 
 if TYPE_CHECKING:
     from api.snapshots import View

@@ -15,7 +15,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import columns_of
+from core.warehouse import columns_of
 
 if TYPE_CHECKING:
     import duckdb

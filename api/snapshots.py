@@ -5,7 +5,7 @@ the middle of a request (``os.replace`` of the snapshot file) is not noticed by 
 whose connection still reads the file it opened; the next request opens the new one. An old
 generation's connection closes when its last request has finished.
 
-The forgotten list (``cdp.erasure``) is read here too, so a person erased after the snapshot
+The forgotten list (``core.erasure``) is read here too, so a person erased after the snapshot
 was published answers 404 from the next request on.
 """
 
@@ -19,14 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cdp import snapshot
-from cdp.erasure import ForgottenCustomers, forgotten_list_path, read_forgotten
-from cdp.warehouse import table_exists
+from core import snapshot
+from core.erasure import ForgottenCustomers, forgotten_list_path, read_forgotten
+from core.warehouse import table_exists
 
 if TYPE_CHECKING:
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

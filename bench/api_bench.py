@@ -31,8 +31,8 @@ def prepare(data_dir: Path, people: int, reuse: bool) -> dict[str, float]:
     With ``reuse``, stages finished by an earlier call (a marker file each) are skipped, so
     a large build can be split over several bounded runs."""
     from cdp import pipeline
-    from cdp.settings import Settings
-    from cdp.snapshot import publish_snapshot
+    from core.settings import Settings
+    from core.snapshot import publish_snapshot
 
     settings = Settings(data_dir=data_dir)
     settings.ensure_dirs()
@@ -56,7 +56,7 @@ def prepare(data_dir: Path, people: int, reuse: bool) -> dict[str, float]:
 
 
 def _samples(settings, n: int) -> dict[str, list]:
-    from cdp.snapshot import open_snapshot
+    from core.snapshot import open_snapshot
 
     con = open_snapshot(settings)
     try:
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     from api.keys import add_key
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     print(f"snapshot of {args.people} people under {args.data_dir}", flush=True)
     timings = prepare(args.data_dir, args.people, args.reuse)

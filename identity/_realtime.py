@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import table_exists
+from core.warehouse import table_exists
 from identity import _links, _model, _plan
 from identity import _standardise as std
 from identity._backend import arrow
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 # identifier given to the API -> identity type whose source_key it is (docs/architecture.md)
 KEYED_IDENTIFIERS = {
