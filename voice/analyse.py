@@ -185,7 +185,7 @@ def _fingerprint(rows: list[dict[str, Any]], config: FeedbackConfig) -> str:
 
 def _analysed(con: Any, fingerprint: str) -> bool:
     """True when ``feedback.message_analysis`` was written from these very messages."""
-    from cdp.warehouse import table_exists
+    from core.warehouse import table_exists
 
     if not table_exists(con, SCHEMA, STATE):
         return False
