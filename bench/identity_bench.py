@@ -237,9 +237,7 @@ def _record(results: dict) -> None:
         "Splink alone: train+predict+cluster",
     )
     record(f"identity +1% incremental, {size} records", results["incremental"]["seconds"])
-    record(
-        f"identity +1% incremental, {size} records, CPU", results["incremental"]["cpu_seconds"]
-    )
+    record(f"identity +1% incremental, {size} records, CPU", results["incremental"]["cpu_seconds"])
     record(f"identity pairwise F1, {size} records", full["pairwise_f1"], unit="F1")
 
 

@@ -160,9 +160,7 @@ def analyse_feedback(settings: Settings) -> dict[str, Any]:
             ]
             log.info("feedback: %d messages, none new or changed: analysis kept", len(rows))
         else:
-            analyses = analyse_texts(
-                [r["text"] for r in rows], [r["rating"] for r in rows], config
-            )
+            analyses = analyse_texts([r["text"] for r in rows], [r["rating"] for r in rows], config)
             analysed_at = datetime.now(UTC).replace(tzinfo=None)
             for row, analysis in zip(rows, analyses, strict=True):
                 row.update(vars(analysis), analysed_at=analysed_at)
