@@ -12,6 +12,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voice._text import prepare
@@ -197,8 +198,11 @@ def analyse_feedback(settings: Settings) -> dict[str, Any]:
 
 
 def _fingerprint(rows: list[dict[str, Any]], config: FeedbackConfig) -> str:
-    """What the analysis is a function of: the extracted messages and the configuration."""
+    """What the analysis is a function of: the extracted messages, the configuration and
+    the analyser's own code (an upgraded analyser analyses again)."""
     digest = hashlib.sha256(config.model_dump_json().encode())
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
     for row in sorted(repr(tuple(row.values())) for row in rows):
         digest.update(row.encode())
     return digest.hexdigest()
