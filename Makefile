@@ -13,7 +13,7 @@ export SCARF_NO_ANALYTICS := true
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: install demo test test-all lint format check bench clean distclean airflow browser serve
+.PHONY: install demo test test-all lint format check bench clean distclean airflow browser serve schemas
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ lint: $(STAMP)
 
 format: $(STAMP)
 	$(BIN)/ruff format .
+
+# The golden-record JSON Schema is generated from its pydantic model (activation/golden_record.py).
+schemas: $(STAMP)
+	$(BIN)/python -m activation.golden_record
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all

@@ -292,6 +292,13 @@ order by f.record_id limit {_MAX_CANDIDATES}""",
             for side in "lr"
             if f"{c}_{side}" not in columns
         ]
+        # a model saved before a conflict column existed: no evidence against (as _links)
+        absent += [
+            f"true as {c}_{side}"
+            for c in _model.CONFLICT_COLUMNS
+            for side in "lr"
+            if f"{c}_{side}" not in columns
+        ]
         relation = "(select *, " + ", ".join(absent) + " from {table})" if absent else "{table}"
         conflict = _links._gamma_sql(self.labels, self.config)
         top = _links._top_comparisons_sql(self.labels, columns, self.config.top_comparisons)
