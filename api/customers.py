@@ -11,7 +11,7 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from activation.export import GOLDEN_ATTRIBUTES
+from activation.golden_record import GOLDEN_ATTRIBUTES
 
 if TYPE_CHECKING:
     from api.snapshots import View

@@ -68,12 +68,13 @@ class Settings(BaseSettings):
     # Where identity's Splink steps run (docs/scale.md): DuckDB in this process, or a Spark
     # cluster reading the Parquet lake. Everything else stays on the DuckDB warehouse.
     engine: Literal["duckdb", "spark"] = "duckdb"
-    # The Spark master: local[2], spark://host:7077, k8s://https://host:6443, yarn.
+    # The Spark master: local[2], spark://host:7077, k8s://https://host:6443, yarn; empty
+    # under spark-submit or on Databricks: the session they made is used as it is.
     spark_master: str = "local[2]"
     # Spark properties, e.g. CDP_SPARK_CONF='{"spark.executor.memory": "8g"}' (JSON); they
-    # win over the defaults of cdp.spark.DEFAULT_CONF.
+    # win over the defaults of core.spark.DEFAULT_CONF.
     spark_conf: dict[str, str] = {}
-    # The Parquet lake both engines read (cdp/lake.py): a directory, or an object-store URI
+    # The Parquet lake both engines read (core/lake.py): a directory, or an object-store URI
     # (s3://bucket/cdp) that DuckDB writes through httpfs and Spark reads through Hadoop.
     lake_uri: str = ""
 
