@@ -15,8 +15,6 @@ like any other source.
 from __future__ import annotations
 
 import logging
-import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -65,10 +63,6 @@ def marts_location(settings: Settings) -> str:
     return settings.lake_uri.rstrip("/") + "/warehouse/marts.db"
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def publish_profile_inputs(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -76,22 +70,19 @@ def publish_profile_inputs(
 ) -> dict[str, int]:
     """Write consent history and the feedback analysis to ``<lake>/<schema>/<table>/``.
 
-    Each is replaced whole; a table the warehouse does not hold yet (no feedback analysed)
-    is left out, and dbt on Spark reads it as empty. Returns the rows written per table."""
-    from core.warehouse import scalar, table_exists
+    Each is replaced whole (``core.lake.copy_query``); a table the warehouse does not hold
+    yet (no feedback analysed) is left out, and dbt on Spark reads it as empty (its columns
+    are declared in its source YAML). Returns the rows written per table."""
+    from core.lake import copy_query, uri
+    from core.warehouse import table_exists
 
-    written = {}
-    for schema, table in tables:
-        if not table_exists(con, schema, table):
-            continue
-        location = f"{settings.lake_uri.rstrip('/')}/{schema}/{table}"
-        if "://" not in location:
-            shutil.rmtree(location, ignore_errors=True)
-            Path(location).mkdir(parents=True)
-        con.execute(
-            f"copy {schema}.{table} to {_quote(location + '/data_0.parquet')} (format parquet)"
+    written = {
+        f"{schema}.{table}": copy_query(
+            con, f"select * from {schema}.{table}", uri(settings, schema, table)
         )
-        written[f"{schema}.{table}"] = int(scalar(con, f"select count(*) from {schema}.{table}"))
+        for schema, table in tables
+        if table_exists(con, schema, table)
+    }
     log.info("lake: profile inputs written under %s: %s", settings.lake_uri, written)
     return written
 
