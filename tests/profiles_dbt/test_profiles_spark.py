@@ -53,7 +53,7 @@ def _models_only():
         yield
 
 
-@pytest.mark.slow  # ~60 s on an idle machine (the JVM and metastore start), 250 s loaded
+@pytest.mark.slow  # 250 s on the loaded 2-core machine, mostly the JVM and metastore start
 def test_identified_customers_are_the_same_rows_on_spark(built_settings):
     """Lake sources, two staging views and the ordered listagg of int_customers_identified
     (sources present, 'loyalty_card,web_account,...' in name order) match DuckDB row for row.
