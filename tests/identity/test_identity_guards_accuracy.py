@@ -26,8 +26,11 @@ def test_accuracy_floor_on_small_generated_data(settings):
     # sample carries reviews and social mentions (issue 19), recall counts authors known only
     # by a handle and a display name, which nothing links to their other records (a name
     # alone is no evidence): before them, precision 0.978, recall 0.946, F1 0.962.
+    # With SMS recipients (a phone alone, some of it a household's) and the match threshold
+    # raised to 0.93 for namesake-dense populations (issue 12): precision 0.992, recall
+    # 0.876, F1 0.930.
     assert metrics["pairwise_precision"] >= 0.97
-    assert metrics["pairwise_f1"] >= 0.935
+    assert metrics["pairwise_f1"] >= 0.925
     assert result["false_merge_pairs_by_case"]["same_household"] <= 10
 
 
@@ -38,8 +41,9 @@ def test_accuracy_target_on_default_generated_data(settings):
     # F1 0.968; 37 wrongly merged pairs inside households. Recall counts the social-mention
     # authors known only by a handle (see above); before the review and social sources:
     # precision 0.9954, recall 0.9557, F1 0.9751, B-cubed F1 0.984, 27 household pairs.
+    # With SMS recipients and the 0.93 threshold (see above): F1 0.931.
     assert metrics["pairwise_precision"] >= 0.99
-    assert metrics["pairwise_f1"] >= 0.94
+    assert metrics["pairwise_f1"] >= 0.925
     assert metrics["bcubed_f1"] >= 0.96
     assert result["false_merge_pairs_by_case"]["same_household"] <= 40
     # the planted junk (test@test.com on 40 accounts, 0000000000, the stores' numbers, the
