@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.warehouse import one_row, scalar
 
@@ -82,7 +82,8 @@ class SplinkTables:
             con.execute(f"attach if not exists ':memory:' as {SCRATCH}")
             self._cursor = con.cursor()
             self._cursor.execute(f"use {SCRATCH}")
-            self.db_api = DuckDBAPI(connection=self._cursor)
+            # DuckDBAPI or SparkAPI, as the engine says
+            self.db_api: Any = DuckDBAPI(connection=self._cursor)
         else:
             assert settings is not None
             self.db_api = _spark_db_api(settings)
