@@ -4,30 +4,28 @@ The same rules as a resolve run, applied to one record: the attributes are stand
 the pipeline's own SQL (``_standardise``), junk values are dropped by the configured block
 list (``_guards``), a strong identifier (loyalty card, e-shop account) answers
 deterministically, and otherwise the records sharing a blocking key with it are scored with
-the saved Splink model through Splink's real-time ``compare_records`` (its SQL cached
-between calls), conflicts refuse a pair exactly as ``_links`` does, and the best pair above
-the match threshold names the customer. Term frequencies come from the records scored
-against, computed once per :class:`RealtimeScorer`.
+the saved Splink model (Splink's own prediction SQL, compiled once into one statement by
+``_realtime_sql``), conflicts refuse a pair exactly as ``_links`` does, and the best pair
+above the match threshold names the customer. Term frequencies come from the records scored
+against (``write_scorer_tables``).
 
-The scorer reads through any DuckDB connection holding the ``identity`` schema (the API
-gives it the published snapshot); Splink works in a private in-memory database.
+The scorer reads through any DuckDB connection holding the ``identity`` schema and the
+scorer's tables (the API gives it a cursor on its serving copy of the published snapshot).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cdp.warehouse import table_exists
-from identity import _links, _model, _plan
+from identity import _links, _model
 from identity import _standardise as std
-from identity._backend import arrow
 from identity._config import ATTRIBUTES, IdentityConfig, load_identity_config
+from identity._realtime_weights import ModelWeights
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,14 +34,14 @@ if TYPE_CHECKING:
 
     from cdp.settings import Settings
 
+INPUT_COLUMNS = tuple(c for c in _model.MODEL_COLUMNS if c != "record_id")
+MAX_CANDIDATES = 200
 # identifier given to the API -> identity type whose source_key it is (docs/architecture.md)
 KEYED_IDENTIFIERS = {
     "loyalty_card": "loyalty_card",
     "web_account": "web_account",
     "cookie": "web_cookie",
 }
-_MAX_CANDIDATES = 200
-_NEW_ID = "new:request"
 
 
 @lru_cache(maxsize=8)
@@ -61,31 +59,67 @@ def standardise(
     con: duckdb.DuckDBPyConnection, values: dict[str, Any], config: IdentityConfig
 ) -> dict[str, Any]:
     """The attributes given, standardised exactly as identity records are (None when junk)."""
-    cfg = config.standardisation
-    expressions = {
-        "first_name": std.name_sql("$first_name", cfg),
-        "last_name": std.name_sql("$last_name", cfg),
-        "email": std.email_sql("$email", cfg),
-        "phone": std.phone_sql("$phone"),
-        "birth_date": std.birth_date_sql("$birth_date", cfg),
-        "postcode": std.postcode_sql("$postcode"),
-        "city": std.city_sql("$city"),
-        "address_line": std.address_sql("$address_line"),
-    }
+    expressions = {name: standardise_sql(name, f"${name}", config) for name in ATTRIBUTES}
     given = {name: values.get(name) for name in expressions if values.get(name) not in (None, "")}
-    if not given:
-        return dict.fromkeys(ATTRIBUTES)
-    sql = "select " + ", ".join(f"{expressions[name]} as {name}" for name in given)
-    row = con.execute(sql, {name: str(value) for name, value in given.items()}).fetchone()
-    assert row is not None  # a select without from has one row
     out = dict.fromkeys(ATTRIBUTES)
-    out.update(zip(given, row, strict=True))
+    if given.get("email") is not None and str(given["email"]).isascii():
+        out["email"] = email_canonical(str(given.pop("email")), config)
+    if given:
+        sql = "select " + ", ".join(f"{expressions[name]} as {name}" for name in given)
+        row = con.execute(sql, {name: str(value) for name, value in given.items()}).fetchone()
+        assert row is not None  # a select without from has one row
+        out.update(zip(given, row, strict=True))
     if given.get("phone") and out["phone"] is None:  # what SQL cannot tell, Python can
-        out["phone"] = std.phone_e164(str(given["phone"]), cfg.default_phone_region)
-    return _drop_blocked(out, config)
+        out["phone"] = phone_fallback(str(given["phone"]), config)
+    return drop_blocked(out, config)
 
 
-def _drop_blocked(record: dict[str, Any], config: IdentityConfig) -> dict[str, Any]:
+_SQL_SPACE = re.compile(r"[\t\n\f\r ]")  # RE2's \s, which the SQL rule removes
+_ADDRESS_SHAPE = re.compile(r"[^@]+@[^@]+\.[a-z]{2,}")
+
+
+def email_canonical(text: str, config: IdentityConfig) -> str | None:
+    """``cdp.identifiers.email_canonical_sql`` step by step in Python, for ASCII text (where
+    Python's and DuckDB's lower case agree): the SQL rule repeats its sub-expressions and
+    costs ~12 ms of CPU per call in DuckDB, this a few microseconds. Same examples, and
+    every e-mail of the sample data, checked against the SQL in ``tests/identity``."""
+    rules = config.standardisation
+    cleaned = _SQL_SPACE.sub("", text.lower())
+    if not _ADDRESS_SHAPE.fullmatch(cleaned):
+        return None
+    local, domain = cleaned.split("@")
+    local = local.split("+", 1)[0]
+    typos = {typo.lower(): fixed.lower() for typo, fixed in rules.email_domain_typos.items()}
+    domain = typos.get(domain, domain)
+    if domain in rules.dotless_email_domains:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def standardise_sql(attribute: str, value: str, config: IdentityConfig) -> str:
+    """The pipeline's SQL standardising ``value`` (an expression) as ``attribute``."""
+    cfg = config.standardisation
+    if attribute in ("first_name", "last_name"):
+        return std.name_sql(value, cfg)
+    if attribute == "email":
+        return std.email_sql(value, cfg)
+    if attribute == "birth_date":
+        return std.birth_date_sql(value, cfg)
+    simple = {
+        "phone": std.phone_sql,
+        "postcode": std.postcode_sql,
+        "city": std.city_sql,
+        "address_line": std.address_sql,
+    }
+    return simple[attribute](value)
+
+
+def phone_fallback(given: str, config: IdentityConfig) -> str | None:
+    """A phone the SQL rule could not read, as E.164 when Python's rule can."""
+    return std.phone_e164(given, config.standardisation.default_phone_region)
+
+
+def drop_blocked(record: dict[str, Any], config: IdentityConfig) -> dict[str, Any]:
     """Junk e-mails and phones (the configured block list) identify nobody."""
     for kind in ("email", "phone"):
         rules = config.guards.blocklist.get(kind)
@@ -113,8 +147,21 @@ class Identification:
         return self.customer_id is None
 
 
+def records_with_derived(records: str = "identity.identity_records") -> str:
+    """The records with the derived columns Splink's input holds (``_model``): what
+    candidates are read from (the API stores such copies, sorted by blocking keys)."""
+    derived = ", ".join(f"{sql} as {name}" for name, sql in _model.DERIVED_COLUMNS.items())
+    return f"select *, {derived} from {records}"
+
+
 class RealtimeScorer:
-    """The saved model and term frequencies over one set of resolved records."""
+    """The saved model and term frequencies over one set of resolved records.
+
+    A call reads the candidates sharing a blocking key (one query), derives the incoming
+    person's columns (one small query), then evaluates the saved comparisons and weights in
+    Python (:mod:`identity._realtime_weights`); a configured conflict's ``unless`` SQL runs
+    only for a pair that conflict would refuse.
+    """
 
     def __init__(
         self,
@@ -122,12 +169,8 @@ class RealtimeScorer:
         con: duckdb.DuckDBPyConnection,
         records_by: Callable[[str], str] | None = None,
     ) -> None:
-        """``records_by(column)``: a table of the identity records to look candidates up in
-        by that column (a copy sorted by it serves a lookup fastest); by default
-        ``identity.identity_records`` for every column."""
-        import duckdb
-        from splink import DuckDBAPI
-
+        """``records_by(column)``: a table of the records with derived columns, sorted by
+        ``column`` (a copy sorted by it serves a lookup fastest); by default a subquery."""
         from identity._training import load_model
 
         self.config = load_identity_config(settings.identity_config_path)
@@ -138,23 +181,20 @@ class RealtimeScorer:
                 "resolve, which trains on first run) before identifying in real time"
             )
         self.model = load_model(model_path, self.config)
-        self.labels = _model.level_labels(self.model)
-        self.columns = [c for c in _model.MODEL_COLUMNS if c != "record_id"]
-        # the columns a resolve run gives Splink beyond the records' own (identity._scoring):
-        # term frequencies, derived columns, people known by each full name; over the
-        # records scored against, computed once
-        self.tf_columns = [
-            c for c, comparison in _model.TF_COLUMNS.items() if comparison in self.labels
-        ]
-        self.tf: dict[str, dict[str, float]] = {}
-        for column in self.tf_columns:
+        self.weights = ModelWeights(self.model)
+        self.records_by = records_by or (lambda column: f"({records_with_derived()})")
+        # what a resolve run gives Splink beyond the records (identity._scoring): term
+        # frequencies and people known by each full name, over the records scored against
+        self.tf: dict[str, dict[Any, float]] = {}
+        for column in self.weights.tf_columns():
             value = _model.DERIVED_COLUMNS.get(column, column)
-            rows = con.execute(
-                f"select {value}, count(*) / sum(count(*)) over () from "
-                f"identity.identity_records where not is_anonymous and {value} is not null "
-                "group by 1"
-            ).fetchall()
-            self.tf[column] = dict(rows)
+            self.tf[column] = dict(
+                con.execute(
+                    f"select {value}, count(*) / sum(count(*)) over () from "
+                    f"identity.identity_records where not is_anonymous and {value} is not null "
+                    "group by 1"
+                ).fetchall()
+            )
         self.name_people: dict[tuple[str, str], int] = {
             (first, last): people
             for first, last, people in con.execute(
@@ -164,7 +204,7 @@ class RealtimeScorer:
                 "group by all"
             ).fetchall()
         }
-        self.blocking = [cols for cols in self.config.blocking if set(cols) <= set(self.columns)]
+        self.blocking = [cols for cols in self.config.blocking if set(cols) <= set(INPUT_COLUMNS)]
         # what the last run's guards blocked (block list, frequency ceiling): links nobody
         self.blocked: set[tuple[str, str]] = set()
         if table_exists(con, "identity", "blocked_identifiers"):
@@ -173,154 +213,159 @@ class RealtimeScorer:
                     "select identifier_type, identifier_value from identity.blocked_identifiers"
                 ).fetchall()
             )
-        self.records_by = records_by or (lambda column: "identity.identity_records")
-        self._splink_con = duckdb.connect()
-        self._db_api = DuckDBAPI(connection=self._splink_con)
-        self._lock = threading.Lock()  # one Splink database: one scoring at a time
-        self._explain_sql: str | None = None
+        self.types = dict(
+            con.execute(
+                "select column_name, column_type from (describe identity.identity_records)"
+            ).fetchall()
+        )
+        self.conflicts = self._conflicts()
+
+    def _conflicts(self) -> list[tuple[str, str, set[int], float | None, str | None]]:
+        """(name, comparison, refused levels, weight above which it yields, ``unless`` as a
+        query over one pair's columns) per conflict, in ``_links._gamma_sql``'s order."""
+        labels = self.weights.labels
+        _links._gamma_sql(labels, self.config)  # raises on levels the model does not have
+        types = {
+            **{c: self.types[c] for c in INPUT_COLUMNS},
+            "email_user": "VARCHAR",
+            "email_user_is_name": "BOOLEAN",
+            "name_people": "BIGINT",
+        }
+        columns = list(types)
+        pair = ", ".join(
+            f"cast(${i * 2 + side + 1} as {types[c]}) as {c}_{'lr'[side]}"
+            for i, c in enumerate(columns)
+            for side in (0, 1)
+        )
+        self._pair_columns = columns
+        out = []
+        for conflict in self.config.conflicts:
+            if conflict.comparison not in labels:
+                continue  # the records carry no such attribute: the model has no such comparison
+            by_label = {label: gamma for gamma, label in labels[conflict.comparison].items()}
+            unless = (
+                f"select coalesce(({conflict.unless}), false) from (select {pair})"
+                if conflict.unless
+                else None
+            )
+            gammas = {by_label[level] for level in conflict.levels}
+            above = conflict.unless_match_weight_above
+            out.append((conflict.name, conflict.comparison, gammas, above, unless))
+        return out
 
     def close(self) -> None:
-        self._splink_con.close()
+        """Nothing held: every query runs on the caller's cursor."""
 
-    def candidates(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]):
-        """Records sharing a blocking key with ``record``, with their customer (Arrow)."""
+    def candidates(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> list[dict]:
+        """Records sharing a blocking key with ``record``, with their customer."""
         rules = [cols for cols in self.blocking if all(record.get(c) is not None for c in cols)]
         if not rules:
-            return None
-        columns = ", ".join(f"r.{c}" for c in self.columns)
+            return []
         # one equality lookup per blocking rule, each in the records sorted by its first column
         lookups = " union ".join(
-            f"select r.record_id, {columns} from {self.records_by(cols[0])} r where "
+            f"select * from {self.records_by(cols[0])} r where "
             + " and ".join(f"r.{c} = ${c}" for c in cols)
             + " and not r.is_anonymous"
             for cols in rules
         )
         params = {c: record[c] for cols in rules for c in cols}
-        return arrow(
-            con,
+        cursor = con.execute(
             f"""select f.*, m.customer_id from ({lookups}) f
 join identity.customer_records m using (record_id)
-order by f.record_id limit {_MAX_CANDIDATES}""",
+order by f.record_id limit {MAX_CANDIDATES}""",
             params,
         )
+        names = [c[0] for c in cursor.description]
+        return [self._model_input(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
-    def _model_input(self, table):
-        """``table`` (record columns) with what Splink's input holds beyond them: the derived
-        columns, people known by the full name and the term frequencies (under the lock:
-        the derivation runs in the scorer's private database)."""
-        import pyarrow as pa
+    def incoming(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> dict:
+        """The incoming person as Splink's input holds a record (derived columns included)."""
+        out = {c: record.get(c) for c in INPUT_COLUMNS}
+        for column in ("email", "phone"):
+            if (column, out[column]) in self.blocked:
+                out[column] = None
+        if out["email"] is None:  # every derived column reads the e-mail: null, false
+            out.update(email_user=None, email_user_is_name=False)
+        else:
+            names = ", ".join(_model.DERIVED_COLUMNS)
+            given = "(select $email as email, $first_name as first_name, $last_name as last_name)"
+            values = con.execute(
+                f"select {names} from ({records_with_derived(given)})",
+                {c: out[c] for c in ("email", "first_name", "last_name")},
+            ).fetchone()
+            out.update(zip(_model.DERIVED_COLUMNS, values, strict=True))
+        return self._model_input(out)
 
-        derived = ", ".join(f"{sql} as {name}" for name, sql in _model.DERIVED_COLUMNS.items())
-        self._splink_con.register("identify_derive", table)
-        try:
-            table = arrow(self._splink_con, f"select *, {derived} from identify_derive")
-        finally:
-            self._splink_con.unregister("identify_derive")
-        names = zip(
-            table.column("first_name").to_pylist(),
-            table.column("last_name").to_pylist(),
-            strict=True,
-        )
-        people = [self.name_people.get(name, 0) for name in names]
-        table = table.append_column("name_people", pa.array(people, pa.int64()))
-        for column in self.tf_columns:
-            values = table.column(column).to_pylist()
-            tf = [self.tf[column].get(v) if v is not None else None for v in values]
-            table = table.append_column(f"tf_{column}", pa.array(tf, pa.float64()))
-        return table
+    def _model_input(self, row: dict[str, Any]) -> dict[str, Any]:
+        row["name_people"] = self.name_people.get((row.get("first_name"), row.get("last_name")), 0)
+        for column, frequencies in self.tf.items():
+            value = row.get(column)
+            row[f"tf_{column}"] = frequencies.get(value) if value is not None else None
+        return row
 
-    def _new_table(self, record: dict[str, Any], template):
-        import pyarrow as pa
+    def rows(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> list[dict]:
+        """Every candidate with its match weight and probability, conflict and top reasons,
+        best first."""
+        found = self.candidates(con, record)
+        if not found:
+            return []
+        new = self.incoming(con, record)
+        scored = []
+        for candidate in found:
+            pair = (new, candidate)
+            levels = self.weights.levels(pair)
+            weights = self.weights.weights(pair, levels)
+            match_weight = self.weights.match_weight(weights)
+            scored.append(
+                {
+                    "record_id": candidate["record_id"],
+                    "customer_id": candidate["customer_id"],
+                    "match_weight": match_weight,
+                    "match_probability": self.weights.probability(match_weight),
+                    "pair": pair,
+                    "levels": levels,
+                    "reasons": self.weights.reasons(levels, weights, self.config.top_comparisons),
+                }
+            )
+        return sorted(scored, key=lambda r: (-r["match_weight"], r["record_id"]))
 
-        arrays = {"record_id": pa.array([_NEW_ID], pa.string())}
-        for column in self.columns:
-            arrays[column] = pa.array([record.get(column)], template.schema.field(column).type)
-        return pa.table(arrays)
+    def conflict(self, con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> str | None:
+        """The first configured conflict refusing the pair (``_links._gamma_sql``'s order)."""
+        for name, comparison, gammas, above, unless in self.conflicts:
+            if row["levels"][comparison].gamma not in gammas:
+                continue
+            if above is not None and row["match_weight"] > above:
+                continue
+            if unless is not None:
+                new, candidate = row["pair"]
+                values = [side.get(c) for c in self._pair_columns for side in (new, candidate)]
+                if con.execute(unless, values).fetchone()[0]:
+                    continue
+            return name
+        return None
 
     def score(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> Identification:
         """Score ``record`` (standardised) against its candidates; the best customer or new."""
-        from splink.internals.realtime import compare_records
-
-        record = {
-            k: None if k in ("email", "phone") and (k, v) in self.blocked else v
-            for k, v in record.items()
-        }
-        found = self.candidates(con, record)
-        if found is None or found.num_rows == 0:
-            return Identification(None, None, None)
-        customers = dict(
-            zip(
-                found.column("record_id").to_pylist(),
-                found.column("customer_id").to_pylist(),
-                strict=True,
-            )
-        )
-        with self._lock:
-            existing = self._model_input(found.drop_columns(["customer_id"]))
-            new = self._model_input(self._new_table(record, found))
-            # Arrow tables registered as views: Splink reads them by name, nothing copied
-            self._splink_con.register("identify_new", new)
-            self._splink_con.register("identify_existing", existing)
-            predictions = compare_records(
-                "identify_new",
-                "identify_existing",
-                self.model,
-                self._db_api,
-                sql_cache_key="cdp_identify",
-            )
-            try:
-                rows = self._explain(predictions.physical_name)
-            finally:
-                # a result served from the SQL cache is not flagged as Splink's own: force the drop
-                predictions.drop_table_from_database_and_remove_from_cache(
-                    force_non_splink_table=True
-                )
-        return self._best(rows, customers)
-
-    def _explain(self, table: str) -> list[dict[str, Any]]:
-        if self._explain_sql is None:  # the same columns on every call: built once
-            self._explain_sql = self._explain_template(table)
-        cursor = self._splink_con.execute(self._explain_sql.replace("{table}", table))
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    def _explain_template(self, table: str) -> str:
-        columns = {r[0] for r in self._splink_con.execute(f"describe {table}").fetchall()}
-        absent = [
-            f"null::{'date' if c == 'birth_date' else 'varchar'} as {c}_{side}"
-            for c in _plan.ATTRIBUTE_COLUMNS
-            for side in "lr"
-            if f"{c}_{side}" not in columns
-        ]
-        relation = "(select *, " + ", ".join(absent) + " from {table})" if absent else "{table}"
-        conflict = _links._gamma_sql(self.labels, self.config)
-        top = _links._top_comparisons_sql(self.labels, columns, self.config.top_comparisons)
-        return f"""
-select record_id_r as record_id, match_weight, match_probability, {conflict} as conflict,
-  {top} as top_comparisons
-from {relation} order by match_weight desc"""
-
-    def _best(self, rows: list[dict[str, Any]], customers: dict[str, str]) -> Identification:
         threshold = self.config.match_threshold
         refused = []
-        for row in rows:
-            reasons = json.loads(row["top_comparisons"] or "[]")
+        for row in self.rows(con, record):
             if row["match_probability"] < threshold:
                 break
-            if row["conflict"]:
+            conflict = self.conflict(con, row)
+            if conflict:
                 refused.append(
                     {
-                        "customer_id": customers[row["record_id"]],
-                        "conflict": row["conflict"],
+                        "customer_id": row["customer_id"],
+                        "conflict": conflict,
                         "match_probability": row["match_probability"],
                     }
                 )
                 continue
             return Identification(
-                customers[row["record_id"]],
+                row["customer_id"],
                 row["match_probability"],
                 row["match_weight"],
-                reasons,
+                row["reasons"],
                 row["record_id"],
                 refused,
             )
