@@ -26,7 +26,7 @@ from api.keys import ApiKey, find_key, load_keys
 from api.snapshots import SnapshotPool, SnapshotUnavailableError, View
 
 if TYPE_CHECKING:
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 access_log = logging.getLogger("cdp.api.access")
 IDENTIFIER_KINDS = ("email", "phone", "loyalty_card", "web_account", "cookie")

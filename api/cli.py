@@ -10,7 +10,7 @@ serve_app = typer.Typer(help="Serve the profile and identity API (and the consol
 
 
 def _settings():
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     return Settings()
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from api.app import IdentifyRequest
     from api.snapshots import View
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 _TICKET_COLUMNS = (
     "ticket_id;opened_at;closed_at;caller_name;caller_phone;caller_email;loyalty_number;"

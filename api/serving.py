@@ -26,7 +26,7 @@ import time
 from typing import TYPE_CHECKING
 
 from api.answers import write_customer_answers
-from cdp.warehouse import columns_of
+from core.warehouse import columns_of
 
 if TYPE_CHECKING:
     import duckdb

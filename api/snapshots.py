@@ -7,7 +7,7 @@ thread keeps one cursor per generation (opening a cursor and choosing its catalo
 of its own), made on its first request there; an old generation's connection and cursors
 close when its last request has finished.
 
-The forgotten list (``cdp.erasure``) is read here too, so a person erased after the snapshot
+The forgotten list (``core.erasure``) is read here too, so a person erased after the snapshot
 was published answers 404 from the next request on.
 """
 
@@ -23,14 +23,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from api.serving import CATALOG
-from cdp import snapshot
-from cdp.erasure import ForgottenCustomers, forgotten_list_path, read_forgotten
-from cdp.warehouse import table_exists
+from core import snapshot
+from core.erasure import ForgottenCustomers, forgotten_list_path, read_forgotten
+from core.warehouse import table_exists
 
 if TYPE_CHECKING:
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

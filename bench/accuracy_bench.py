@@ -50,8 +50,8 @@ _PEER_COLUMNS = ATTRIBUTES  # the identity attributes, in the engine's order
 def load(name: str, workdir: Path, people: int):
     """Settings of a fresh warehouse holding the dataset, ingested; and its people file."""
     import ingestion
-    from cdp.sample_data import generate
-    from cdp.settings import Settings
+    from core.settings import Settings
+    from sample_data import generate
 
     if name in WORLDS:
         settings = Settings(data_dir=workdir / "data", erasure_salt=_SALT)
@@ -103,7 +103,7 @@ def ours(settings, people_file) -> dict:
     import shutil
 
     import identity
-    from cdp.warehouse import connect
+    from core.warehouse import connect
     from identity._backend import arrow
 
     shutil.rmtree(settings.model_dir, ignore_errors=True)
@@ -118,7 +118,7 @@ def ours(settings, people_file) -> dict:
 
 
 def _records(settings):
-    from cdp.warehouse import connect
+    from core.warehouse import connect
     from identity._backend import arrow
 
     with connect(settings) as con:

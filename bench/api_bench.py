@@ -39,8 +39,8 @@ def prepare(data_dir: Path, people: int, reuse: bool) -> dict[str, float]:
     a large build can be split over several bounded runs. The dbt build publishes the
     snapshot; the last stage publishes only when it is missing."""
     from cdp import pipeline
-    from cdp.settings import Settings
-    from cdp.snapshot import publish_snapshot, snapshot_path
+    from core.settings import Settings
+    from core.snapshot import publish_snapshot, snapshot_path
 
     settings = Settings(data_dir=data_dir)
     settings.ensure_dirs()
@@ -67,7 +67,7 @@ def prepare(data_dir: Path, people: int, reuse: bool) -> dict[str, float]:
 
 
 def _samples(settings, n: int) -> dict[str, list]:
-    from cdp.snapshot import open_snapshot
+    from core.snapshot import open_snapshot
 
     con = open_snapshot(settings)
     try:
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> dict:
     os.environ.setdefault("CDP_ERASURE_SALT", "api-bench-generated-data-only")
 
     from api.keys import add_key
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     print(f"snapshot of {args.people} people under {args.data_dir}", flush=True)
     if args.rebuild and args.data_dir.exists():

@@ -31,7 +31,7 @@ ATTRIBUTES = (
 
 def synthesise(settings, people: int) -> dict[str, int]:
     """Write raw + identity tables for ``people`` people; returns row counts per table."""
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     golden = ", ".join(
         (
@@ -64,8 +64,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the bench warehouse")
     args = parser.parse_args()
 
-    from cdp.settings import Settings
-    from cdp.warehouse import connect
+    from core.settings import Settings
+    from core.warehouse import connect
     from profiles import build_profiles
 
     base = Settings()

@@ -75,9 +75,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    from cdp.settings import Settings
-    from cdp.warehouse import connect
-    from profiles.export import export_golden_records
+    from activation.export import export_golden_records
+    from core.settings import Settings
+    from core.warehouse import connect
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="cdp-export-bench-"))
     settings = Settings(data_dir=work / "data", exports_config_path=work / "none.yml")

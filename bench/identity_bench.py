@@ -64,7 +64,7 @@ def _bare_splink(settings, results: dict, rss: _PeakRss):
     from splink import Linker
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-    from cdp.warehouse import connect
+    from core.warehouse import connect
     from identity._backend import arrow, make_db_api, to_arrow
     from identity._config import load_identity_config
     from identity._model import MODEL_COLUMNS, model_columns_sql, settings_creator
@@ -116,8 +116,8 @@ def run(records: int, workdir: Path, bare: bool = True) -> dict:
     """Run the three phases; returns the figures."""
     import identity
     from bench.identity_synthetic import generate, write_raw, write_truth
-    from cdp.settings import Settings
-    from cdp.warehouse import connect
+    from core.settings import Settings
+    from core.warehouse import connect
 
     settings = Settings(data_dir=workdir / "data")
     settings.ensure_dirs()

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import ingestion
 from bench._figures import record
-from cdp.settings import Settings
+from core.settings import Settings
 
 PRODUCTS = [
     "Pain de campagne",

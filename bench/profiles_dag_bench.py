@@ -89,7 +89,7 @@ def prepare_warehouse(settings, people: int) -> dict[str, str]:
 
 def run(people: int, rounds: int) -> dict:
     """The rounds' figures."""
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     base = Settings()
     settings = Settings(data_dir=base.data_dir / "bench" / "profiles_dag" / str(people))

@@ -113,7 +113,7 @@ def run(name: str, workdir: Path, wheel: Path, bare: bool = True) -> dict:
     """One dataset through ingestion, resolution and evaluation; returns the figures."""
     import ingestion
     from bench.identity_bench import _bare_splink, _PeakRss
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     settings = Settings(
         data_dir=workdir / "data",

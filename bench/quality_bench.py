@@ -17,7 +17,7 @@ import shutil
 import time
 from datetime import date
 
-from cdp.settings import Settings
+from core.settings import Settings
 
 POS_SQL = """
 create schema if not exists raw;

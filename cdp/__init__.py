@@ -1,1 +1,2 @@
-"""Customer Data Platform core: settings, warehouse access, CLI and sample data."""
+"""The roof: the `cdp` CLI, the pipeline the DAGs and the demo run, the Airflow runner and
+the orchestration config, the readers' snapshot CLI and `cdp sql`. Nothing below imports it."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def main(argv: list[str]) -> int:
         if "AIRFLOW_HOME" not in os.environ:
             sys.stderr.write("setup runs inside prepare()'s environment: AIRFLOW_HOME is not set\n")
             return 2
-        from cdp.settings import Settings
+        from core.settings import Settings
 
         setup_metadata_db(argv[1])
         write_dbt_manifest(Settings())

@@ -14,21 +14,21 @@ from importlib import metadata
 
 import typer
 
-from cdp.console import configure_logging, quiet_libraries
-from cdp.settings import describe_unknown, unknown_environment
+from core.console import configure_logging, quiet_libraries
+from core.settings import describe_unknown, unknown_environment
 
 # Libraries imported by a command module (or by Airflow's structlog set-up) log at INFO as
 # they load; quiet them before anything imports them. `--verbose` turns them back on.
 quiet_libraries("-v" in sys.argv[1:] or "--verbose" in sys.argv[1:])
 
 COMMAND_MODULES = (
-    "cdp.sample_data.cli",
+    "sample_data.cli",
     "ingestion.cli",
     "ingestion.sources_cli",
     "identity.cli",
     "profiles.cli",
-    "profiles.export_cli",
-    "profiles.privacy_cli",
+    "activation.export_cli",
+    "privacy.cli",
     "expectations.cli",
     "cdp.pipeline_cli",
     "cdp.sql_cli",
@@ -93,7 +93,19 @@ _mount_commands()
 
 # Errors the platform raises on purpose carry a message that says what and what to do:
 # the user gets that message, not a traceback (`--verbose` keeps the traceback).
-_OWN_PACKAGES = ("cdp", "ingestion", "identity", "profiles", "expectations", "api", "voice")
+_OWN_PACKAGES = (
+    "cdp",
+    "core",
+    "sample_data",
+    "ingestion",
+    "identity",
+    "profiles",
+    "activation",
+    "privacy",
+    "expectations",
+    "api",
+    "voice",
+)
 
 
 def _is_own_error(error: BaseException) -> bool:

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 if TYPE_CHECKING:
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 # The demo's own erasure salt: the pipeline refuses the shipped default, and the demo's
@@ -80,7 +80,7 @@ def _output_to(path: Path) -> Iterator[None]:
 def _test_dags_here(dag_ids: list[str]) -> int:
     """The child of :func:`run_dags`: each DAG's ``dag.test()``, its output (every task's
     log) into ``<airflow_home>/demo/<dag_id>.log``, progress on the console."""
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     settings = Settings()
     log_dir = settings.airflow_home / "demo"
@@ -120,7 +120,7 @@ def _test_dags_here(dag_ids: list[str]) -> int:
 
 def mart_counts(settings: Settings) -> dict[str, int]:
     """Row count of every table in the ``marts`` schema."""
-    from cdp.warehouse import connect, scalar
+    from core.warehouse import connect, scalar
 
     with connect(settings) as con:
         tables = [
@@ -136,7 +136,7 @@ def mart_counts(settings: Settings) -> dict[str, int]:
 def a_customer_email(settings: Settings) -> str | None:
     """The e-mail of a customer seen in the most sources (then the biggest spender): a good
     first one to look at."""
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     with connect(settings) as con:
         row = con.execute(
@@ -203,8 +203,8 @@ def stage_line(number: int, total: int, text: str) -> str:
 def demo_settings() -> Settings:
     """The environment's settings, with the demo's own erasure salt unless one is set (the
     demo and `make airflow` on its warehouse; the pipeline refuses the shipped default)."""
-    from cdp.erasure import DEFAULT_SALT
-    from cdp.settings import Settings
+    from core.erasure import DEFAULT_SALT
+    from core.settings import Settings
 
     settings = Settings()
     if settings.erasure_salt == DEFAULT_SALT:
@@ -215,9 +215,9 @@ def demo_settings() -> Settings:
 def main() -> int:
     """Run the demo; returns the process exit code."""
     from cdp.airflow_env import prepare
-    from cdp.console import quiet_libraries
     from cdp.orchestration import load_orchestration
     from cdp.pipeline import generate_sample
+    from core.console import quiet_libraries
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     quiet_libraries()

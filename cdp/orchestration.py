@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 if TYPE_CHECKING:
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 SOURCES = ("pos", "web", "email", "callcenter", "reviews")
 CRON_PRESETS = {"@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@continuous"}
@@ -29,7 +29,7 @@ DATA_ERRORS = (
     "identity.ModelFileError",
     "expectations.BlockingQualityError",
     "profiles.DbtBuildError",
-    "cdp.erasure.ErasureSaltError",
+    "core.erasure.ErasureSaltError",
 )
 # A dbt model failing under Cosmos: bad SQL or data, fixed by hand, then the task cleared.
 DBT_ERRORS = ("cosmos.exceptions.CosmosDbtRunError",)

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def _jsonable(value: Any) -> Any:
 
 def generate_sample(settings: Settings, people: int = 5000, seed: int = 42, batches: int = 2):
     """Write the sample landing exports and their truth."""
-    from cdp.sample_data import generate
+    from sample_data import generate
 
     return _jsonable(generate(settings, people=people, seed=seed, batches=batches))
 
@@ -98,7 +98,7 @@ def resolve_identities(settings: Settings, full: bool = False, approve_churn: bo
 
     The summary also holds ``raw_files``, the raw layer's loaded files as this run saw them,
     for :func:`marts_rebuild_reason`."""
-    from cdp.warehouse import connect
+    from core.warehouse import connect
     from identity import resolve
     from ingestion.ledger import loaded_files_fingerprint
 
@@ -133,7 +133,7 @@ def analyse_feedback(settings: Settings):
 
 def build_marts(settings: Settings, select: str | None = None):
     """dbt build of the profile marts (all models, or a dbt selection), then the readers'
-    snapshot is published (``cdp.snapshot``)."""
+    snapshot is published (``core.snapshot``)."""
     from profiles import build_profiles
 
     return _jsonable(build_profiles(settings, select=select))
@@ -142,8 +142,8 @@ def build_marts(settings: Settings, select: str | None = None):
 def publish_built_marts(settings: Settings, run_id: str | None = None):
     """After dbt ran elsewhere (the profiles DAG's Cosmos tasks): record the build as
     finished in ``ops.step_runs`` and publish the readers' snapshot."""
-    from cdp.snapshot import publish_snapshot
-    from cdp.step_runs import new_run_id, record_finished
+    from core.snapshot import publish_snapshot
+    from core.step_runs import new_run_id, record_finished
     from profiles.build import BUILD_STEP
 
     run_id = run_id or settings.run_id or new_run_id("profiles")
@@ -167,14 +167,14 @@ def refresh_consent(settings: Settings):
 
 def export_golden_records(settings: Settings, mode: str = "incremental"):
     """Export golden records (incremental by default) with their manifest."""
-    from profiles import export_golden_records as export
+    from activation import export_golden_records as export
 
     return _jsonable(export(settings, mode=mode))
 
 
 def export_audiences(settings: Settings):
     """Export the configured audiences, consented customers only."""
-    from profiles import export_audiences as export
+    from activation import export_audiences as export
 
     return _jsonable(export(settings))
 
@@ -186,7 +186,7 @@ def run_pipeline(settings: Settings, people: int | None = None, full: bool = Fal
     profiles build and the snapshot published after it, so readers can tell which run
     they see.
     """
-    from cdp.step_runs import new_run_id
+    from core.step_runs import new_run_id
 
     settings = settings.model_copy(update={"run_id": settings.run_id or new_run_id("pipeline")})
     steps: list[tuple[str, Any]] = []

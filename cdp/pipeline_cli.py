@@ -22,7 +22,7 @@ def run_command(
     from rich.table import Table
 
     from cdp.pipeline import run_pipeline
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     settings = Settings()
     settings.ensure_dirs()

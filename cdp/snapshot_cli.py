@@ -16,8 +16,8 @@ def publish_command(
     run_id: str | None = typer.Option(None, "--run-id", help="Run id recorded in the manifest."),
 ) -> None:
     """Publish the warehouse as it is now (waits for the writer lock like any writer)."""
-    from cdp.settings import Settings
-    from cdp.snapshot import publish_snapshot
+    from core.settings import Settings
+    from core.snapshot import publish_snapshot
 
     info = publish_snapshot(Settings(), run_id)
     typer.echo(
@@ -29,8 +29,8 @@ def publish_command(
 @snapshot_app.command("status")
 def status_command() -> None:
     """Which run readers see, and whether a step was interrupted since."""
-    from cdp.settings import Settings
-    from cdp.snapshot import read_manifest, snapshot_path
+    from core.settings import Settings
+    from core.snapshot import read_manifest, snapshot_path
 
     settings = Settings()
     info = read_manifest(settings)

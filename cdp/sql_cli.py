@@ -1,6 +1,6 @@
 """``cdp sql``: run analyst SQL, read-only, without a DuckDB client installed.
 
-Queries run on the published snapshot (``cdp.snapshot``), never on the warehouse itself, so
+Queries run on the published snapshot (``core.snapshot``), never on the warehouse itself, so
 they work while the pipeline writes and never hold up a writer.
 """
 
@@ -27,7 +27,7 @@ def split_statements(text: str) -> list[str]:
 
 def run_statements(settings, statements: list[str]) -> list[tuple[list[str], list[tuple]]]:
     """Each statement's column names and rows, on a read-only connection to the snapshot."""
-    from cdp.snapshot import open_snapshot
+    from core.snapshot import open_snapshot
 
     results = []
     with open_snapshot(settings) as con:
@@ -55,8 +55,8 @@ def sql_command(
 
     from rich.console import Console
 
-    from cdp.settings import Settings
     from cdp.sql_output import FORMATS, Result, print_results, statement_title
+    from core.settings import Settings
 
     if file is not None and query is None:
         query = file.read_text(encoding="utf-8")

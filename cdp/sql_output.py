@@ -61,7 +61,7 @@ def _cell(value: Any) -> str:
 
 def to_csv(result: Result) -> str:
     """RFC 4180 CSV with a header; formula-like text cells get a leading `'` (OWASP)."""
-    from profiles.export_dialect import neutralise
+    from activation.export_dialect import neutralise
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

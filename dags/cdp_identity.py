@@ -9,7 +9,7 @@ from airflow.sdk import Asset, Param, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from cdp.orchestration import IDENTITY_ASSET_URI, load_orchestration, raw_asset_uri
-from cdp.settings import Settings
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from airflow.sdk.definitions.asset import BaseAsset

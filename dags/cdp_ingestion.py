@@ -12,7 +12,7 @@ from airflow.sdk import Asset, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from cdp.orchestration import load_orchestration, raw_asset_uri
-from cdp.settings import Settings
+from core.settings import Settings
 
 ORCHESTRATION = load_orchestration(Settings())
 

@@ -23,7 +23,7 @@ from cdp.orchestration import (
     load_orchestration,
     watch_after_build,
 )
-from cdp.settings import Settings
+from core.settings import Settings
 from profiles.build import manifest_path  # stdlib only at import: no dbt while parsing
 
 SETTINGS = Settings()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from expectations._config import STAGES, QualityConfigError, load_quality_config, run_parameters
 
 if TYPE_CHECKING:
-    from cdp.settings import Settings
+    from core.settings import Settings
     from expectations._gx import Outcome
 
 __all__ = [
@@ -100,7 +100,7 @@ def run_checks(settings: Settings, stage: str, *, today: date | None = None) -> 
     """
     if stage not in STAGES:
         raise ValueError(f"unknown quality stage {stage!r}: expected one of {', '.join(STAGES)}")
-    from cdp.warehouse import connect
+    from core.warehouse import connect
     from expectations import _frames, _gx, _results
 
     started = time.perf_counter()

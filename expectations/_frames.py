@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import columns_of, table_exists
+from core.warehouse import columns_of, table_exists
 from expectations._config import ExpectationSpec, QualityConfig, SuiteSpec, VolumeSpec
 
 if TYPE_CHECKING:

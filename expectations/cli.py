@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
         from rich.table import Table
 
-        from cdp.settings import Settings
+        from core.settings import Settings
         from expectations import (
             STAGES,
             BlockingQualityError,
@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         settings = Settings()
         try:
-            from cdp.console import progress_step
+            from core.console import progress_step
 
             with progress_step(f"Quality checks, stage {stage}"):
                 report, error = run_checks(settings, stage), None

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
     from identity._realtime import RealtimeScorer
 
 from identity._config import IdentityMapping

@@ -14,7 +14,7 @@ import logging
 import warnings
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import one_row, scalar
+from core.warehouse import one_row, scalar
 
 if TYPE_CHECKING:
     import duckdb

@@ -104,7 +104,7 @@ class IdentityMapping(_Strict):
     @field_validator("country")
     @classmethod
     def _country(cls, value: str | None) -> str | None:
-        from cdp.countries import check_country
+        from core.countries import check_country
 
         return check_country(value)
 

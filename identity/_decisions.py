@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("must_link", "cannot_link")
 CONSTRAINTS = "_identity_constraints"
-# Column names follow profiles/privacy_person.py so `cdp privacy forget` erases them.
+# Column names follow privacy/person.py so `cdp privacy forget` erases them.
 _DDL = """
 create schema if not exists identity;
 create table if not exists identity.decisions (decision_id varchar, decision varchar,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import one_row, scalar
+from core.warehouse import one_row, scalar
 from identity._truth import load_truth
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def evaluate(settings: Settings, truth_path: Path | None = None) -> dict[str, An
     """Compare identity.customer_records with a truth file (identity_type, source_key,
     person_id; or source, key, person_id in the export's terms, see :mod:`identity._truth`);
     by default truth_dir/identity_truth.csv, written by `cdp generate`."""
-    from cdp.warehouse import connect, table_exists
+    from core.warehouse import connect, table_exists
 
     truth = truth_path or settings.truth_dir / "identity_truth.csv"
     if not truth.exists():

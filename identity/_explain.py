@@ -13,14 +13,14 @@ import json
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import scalar
+from core.warehouse import scalar
 from identity import _standardise as std
 from identity._config import load_identity_config
 
 if TYPE_CHECKING:
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 
 class CustomerNotFoundError(LookupError):
@@ -161,7 +161,7 @@ order by created_at""",
 
 def explain(settings: Settings, key: str) -> dict[str, Any]:
     """Records and links of every customer matching a customer id, e-mail or phone."""
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     with connect(settings) as con:
         ids = _customer_ids(con, key.strip(), settings)

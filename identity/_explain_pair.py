@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 _RECORD = """select r.*, m.customer_id from identity.identity_records r
 left join identity.customer_records m using (record_id) where r.record_id = ?"""
@@ -77,7 +77,7 @@ def _score(con, settings, config, a: str, b: str) -> dict[str, Any]:
 
 def explain_pair(settings: Settings, key_a: str, key_b: str) -> dict[str, Any]:
     """Both records, their customers, the pair's score and what the last run decided."""
-    from cdp.warehouse import connect
+    from core.warehouse import connect
     from identity._config import load_identity_config
 
     config = load_identity_config(settings.identity_config_path)
@@ -135,7 +135,7 @@ def explain_pair(settings: Settings, key_a: str, key_b: str) -> dict[str, Any]:
 
 
 def _has(con, table: str) -> bool:
-    from cdp.warehouse import table_exists
+    from core.warehouse import table_exists
 
     return table_exists(con, "identity", table)
 

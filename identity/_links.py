@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import scalar
+from core.warehouse import scalar
 from identity import _plan
 from identity._config import IdentityConfig, IdentityConfigError
 from identity._guards import LINK_IDS

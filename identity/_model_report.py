@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 
 class ModelNotTrainedError(FileNotFoundError):

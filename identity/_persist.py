@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import one_row, scalar
+from core.warehouse import one_row, scalar
 from identity import _guards, _ids, _links, _watermark
 from identity._config import ATTRIBUTES, IdentityConfig
 from identity._golden import golden_records_sql

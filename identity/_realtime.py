@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import table_exists
+from core.warehouse import table_exists
 from identity import _links, _model
 from identity import _standardise as std
 from identity._config import ATTRIBUTES, IdentityConfig, load_identity_config
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 INPUT_COLUMNS = tuple(c for c in _model.MODEL_COLUMNS if c != "record_id")
 MAX_CANDIDATES = 200
@@ -79,7 +79,7 @@ _ADDRESS_SHAPE = re.compile(r"[^@]+@[^@]+\.[a-z]{2,}")
 
 
 def email_canonical(text: str, config: IdentityConfig) -> str | None:
-    """``cdp.identifiers.email_canonical_sql`` step by step in Python, for ASCII text (where
+    """``core.identifiers.email_canonical_sql`` step by step in Python, for ASCII text (where
     Python's and DuckDB's lower case agree): the SQL rule repeats its sub-expressions and
     costs ~12 ms of CPU per call in DuckDB, this a few microseconds. Same examples, and
     every e-mail of the sample data, checked against the SQL in ``tests/identity``."""

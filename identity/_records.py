@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import scalar
+from core.warehouse import scalar
 from identity import _standardise as std
 from identity import _watermark
 from identity._config import ATTRIBUTES, IdentityConfig, IdentityMapping
@@ -89,7 +89,7 @@ from (
 def _available(
     con: duckdb.DuckDBPyConnection, mappings: list[IdentityMapping]
 ) -> list[IdentityMapping]:
-    from cdp.warehouse import table_exists
+    from core.warehouse import table_exists
 
     present = []
     for mapping in mappings:

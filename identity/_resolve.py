@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import scalar
+from core.warehouse import scalar
 from identity import (
     _cluster,
     _decisions,
@@ -34,7 +34,7 @@ from identity._records import RECORDS, REREAD, extract_records, standardisation_
 if TYPE_CHECKING:
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def model_path(settings: Settings, config: IdentityConfig) -> Path:
 
 def train(settings: Settings) -> dict[str, Any]:
     """Retrain the matching model on the current identity records and save it."""
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     config = load_identity_config(settings.identity_config_path)
     mappings = load_identity_mappings(settings.sources_dir)
@@ -78,7 +78,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
     Raises ChurnGateError, writing nothing, when the run changes more customer ids than
     config `stability` allows, unless `approve_churn`.
     """
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     config = load_identity_config(settings.identity_config_path)
     mappings = load_identity_mappings(settings.sources_dir)

@@ -23,7 +23,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import scalar
+from core.warehouse import scalar
 from identity import _decisions
 from identity._config import IdentityConfig
 from identity._records import RECORDS

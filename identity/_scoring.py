@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import scalar
+from core.warehouse import scalar
 from identity import _decisions, _guards, _links, _model, _persist, _review
 from identity._records import RECORDS
 

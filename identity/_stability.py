@@ -14,7 +14,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import one_row
+from core.warehouse import one_row
 from identity import _ids
 from identity._config import IdentityConfig
 from identity._records import RECORDS

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from cdp import identifiers
+from core import identifiers
 from identity._config import StandardisationConfig
 
 
@@ -38,12 +38,12 @@ def name_sql(expr: str, config: StandardisationConfig) -> str:
 
 
 def email_sql(expr: str, config: StandardisationConfig) -> str:
-    """Canonical e-mail (:func:`cdp.identifiers.email_canonical_sql`, the one definition)."""
+    """Canonical e-mail (:func:`core.identifiers.email_canonical_sql`, the one definition)."""
     return identifiers.email_canonical_sql(expr, config)
 
 
 def phone_sql(expr: str) -> str:
-    """E.164 phone where SQL can tell (:func:`cdp.identifiers.phone_e164_sql`)."""
+    """E.164 phone where SQL can tell (:func:`core.identifiers.phone_e164_sql`)."""
     return identifiers.phone_e164_sql(expr)
 
 
@@ -189,5 +189,5 @@ def _ascii(text: str) -> str:
 
 
 def phone_e164(text: str, region: str) -> str | None:
-    """E.164 through `phonenumbers` (:func:`cdp.identifiers.phone_e164`)."""
+    """E.164 through `phonenumbers` (:func:`core.identifiers.phone_e164`)."""
     return identifiers.phone_e164(text, region)

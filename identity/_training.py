@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cdp.warehouse import one_row
+from core.warehouse import one_row
 from identity import _plan
 from identity._config import IdentityConfig
 from identity._model import _QUIET, settings_creator

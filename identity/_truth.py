@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 PLATFORM = ("identity_type", "source_key", "person_id")
 USER = ("source", "key", "person_id")
@@ -38,7 +38,7 @@ def _quote(text: str) -> str:
 def load_truth(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings) -> int:
     """Read ``path`` into the temp table ``_identity_truth`` (identity_type, source_key,
     person_id), translating a file in the user's terms; returns the file's row count."""
-    from cdp.warehouse import columns_of, scalar
+    from core.warehouse import columns_of, scalar
 
     read = f"read_csv({_quote(str(path))}, header = true, all_varchar = true)"
     header = [row[0] for row in con.execute(f"describe select * from {read}").fetchall()]

@@ -16,7 +16,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import one_row
+from core.warehouse import one_row
 
 if TYPE_CHECKING:
     import duckdb
@@ -43,7 +43,7 @@ def measure(
 ) -> bool:
     """Count the rows per batch of every mapped raw table (kept for this run's state);
     False when a table has no batches to count (then no state is kept)."""
-    from cdp.warehouse import columns_of
+    from core.warehouse import columns_of
 
     tables = sorted({m.raw_table for m in mappings})
     if not all("_batch_id" in columns_of(con, t) for t in tables):
@@ -67,7 +67,7 @@ def measure(
 def changed_keys(con: duckdb.DuckDBPyConnection, mappings: list[IdentityMapping]) -> bool:
     """Build :data:`CHANGED_KEYS` (identity_type, source_key) from the batches that are new
     or grew since the stored state; False when the whole raw layer must be read."""
-    from cdp.warehouse import table_exists
+    from core.warehouse import table_exists
 
     if not table_exists(con, "identity", "extraction_state"):
         return False

@@ -17,7 +17,7 @@ identity_app = typer.Typer(
 
 
 def _settings():
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     return Settings()
 
@@ -42,7 +42,7 @@ def resolve_command(
     import identity
 
     try:
-        from cdp.console import progress_step
+        from core.console import progress_step
 
         with progress_step("Resolving identities"):
             summary = identity.resolve(_settings(), full=full, approve_churn=approve_churn)
@@ -262,7 +262,7 @@ def _print_chain(console, customer: dict) -> None:
 
 
 def _connect():
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     return connect(_settings())
 
@@ -353,7 +353,7 @@ def review_export_command(
 
     settings = _settings()
     out = out or settings.reports_dir / f"identity_review_{datetime.now():%Y%m%dT%H%M%S}.csv"
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     with connect(settings) as con:
         count = export_queue(con, out)

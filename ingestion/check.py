@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import scalar
+from core.warehouse import scalar
 from ingestion import field_issues, landing, ledger, readers
 from ingestion.definitions import EntityDefinition, load_definitions
 
 if TYPE_CHECKING:
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 _GOT = re.compile(r",? got .*$")
 

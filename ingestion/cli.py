@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         """Load new landing files into raw.*, quarantining rows that break their contract."""
         from rich.console import Console
 
-        from cdp.settings import Settings
+        from core.settings import Settings
         from ingestion import DefinitionError, IngestionError, ingest
         from ingestion.reload import ReloadRequest
 
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         reloading = ReloadRequest(frozenset(reload or ()), frozenset(reload_file or ()))
         only = sorted(set(source or ()) | set(reload or ())) or None
         try:
-            from cdp.console import progress_step
+            from core.console import progress_step
 
             with progress_step("Ingesting landing files"):
                 report = ingest(settings, sources=only, reloading=reloading)

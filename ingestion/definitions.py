@@ -15,7 +15,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cdp.countries import check_country
+from core.countries import check_country
 from ingestion.contracts import CONTRACTS, Contract, column_rules
 from ingestion.landing import glob_problem
 from ingestion.policy import check_field_policies

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from cdp import erasure
-from cdp.warehouse import one_row, scalar
+from core import erasure
+from core.warehouse import one_row, scalar
 from ingestion.contracts import ColumnRule
 
 if TYPE_CHECKING:

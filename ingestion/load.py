@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import one_row
+from core.warehouse import one_row
 from ingestion import field_issues, landing, ledger, readers, reload, suppression
 from ingestion.definitions import (
     EntityDefinition,
@@ -28,7 +28,7 @@ from ingestion.staging import check_encoding, stage_file
 if TYPE_CHECKING:
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -290,8 +290,8 @@ def ingest(
     their previous load is replaced. A file that fails is rolled back and recorded, the
     others still load, and :class:`IngestionError` is raised at the end.
     """
-    from cdp import erasure
-    from cdp.warehouse import connect
+    from core import erasure
+    from core.warehouse import connect
 
     definitions = load_definitions(settings.sources_dir, sources)
     report = IngestReport()

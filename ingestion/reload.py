@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import scalar
+from core.warehouse import scalar
 
 if TYPE_CHECKING:
     import duckdb

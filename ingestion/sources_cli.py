@@ -25,7 +25,7 @@ def infer_command(
     force: Annotated[bool, typer.Option(help="Overwrite an existing definition.")] = False,
 ) -> None:
     """Sniff a sample export and write a proposed source definition, each guess commented."""
-    from cdp.settings import Settings
+    from core.settings import Settings
     from ingestion.infer import InferError, propose
 
     settings = Settings()
@@ -67,7 +67,7 @@ def check_command(
     from rich.console import Console
     from rich.table import Table
 
-    from cdp.settings import Settings
+    from core.settings import Settings
     from ingestion import DefinitionError
     from ingestion.check import check_source
 

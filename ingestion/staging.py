@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cdp.warehouse import one_row, scalar
+from core.warehouse import one_row, scalar
 from ingestion import readers, suppression
 from ingestion.contracts import ColumnRule
 from ingestion.definitions import EntityDefinition
@@ -210,7 +210,7 @@ def stage_file(
     if not scalar(con, "select current_setting('preserve_insertion_order')"):
         raise RuntimeError(
             "ingestion numbers rows by scan order: the connection must keep DuckDB's default "
-            "preserve_insertion_order = true (see cdp.warehouse.connect)"
+            "preserve_insertion_order = true (see core.warehouse.connect)"
         )
     try:
         # Insertion order is preserved, so a record's rowid in _scanned is its ordinal.

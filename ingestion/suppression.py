@@ -1,8 +1,8 @@
 """Erasure at the door: incoming rows that carry an erased person's identifier are dropped.
 
-A row is suppressed when one of its identifiers hashes to a tombstone (:mod:`cdp.erasure`):
+A row is suppressed when one of its identifiers hashes to a tombstone (:mod:`core.erasure`):
 its e-mail and phone columns (the entity's ``personal_data:``, keyed as
-:mod:`cdp.identifiers` keys them), and every source key and strong identifier the source's
+:mod:`core.identifiers` keys them), and every source key and strong identifier the source's
 ``identities:`` mappings read from this entity (loyalty card, account id, GA4 cookie and
 ``user_id``, custom identifiers), under their identifier type. So a GA4 event keyed only by
 the cookie or the account id of a forgotten person is dropped too. An unparsed line is
@@ -18,13 +18,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cdp import erasure, identifiers
-from cdp.warehouse import scalar
+from core import erasure, identifiers
+from core.warehouse import scalar
 
 if TYPE_CHECKING:
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
     from ingestion.definitions import EntityDefinition
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ def _():
     import altair as alt
     import marimo as mo
 
-    from cdp.settings import Settings
-    from cdp.snapshot import open_snapshot, snapshot_path
+    from core.settings import Settings
+    from core.snapshot import open_snapshot, snapshot_path
 
     return Settings, alt, mo, open_snapshot, snapshot_path
 

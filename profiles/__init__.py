@@ -1,36 +1,12 @@
-"""profiles package."""
+"""The 360° profiles: the marts dbt builds from the resolved identities, and what runs first.
+
+`build.py` runs `dbt build` (and `dbt docs generate`) on `dbt_project/` in-process, then
+publishes the readers' snapshot (`core.snapshot`); `consent.py` turns the marketing-consent
+signals of the raw layer into `consent.history` / `consent.current`, which dbt reads.
+Exports and audiences live in `activation/`, forget and access in `privacy/`.
+"""
 
 
-# --- exports, audiences and data-subject rights (profiles/export*.py, audiences.py, privacy*.py)
-def export_golden_records(settings, mode: str = "incremental", formats=None):
-    """Export golden records (full or incremental) with a manifest; see profiles.export."""
-    from profiles.export import export_golden_records as _export
-
-    return _export(settings, mode=mode, formats=formats)
-
-
-def export_audiences(settings, names=None):
-    """Export the audiences configured in exports.yml, consented customers only."""
-    from profiles.audiences import export_audiences as _export
-
-    return _export(settings, names=names)
-
-
-def forget(settings, identifier: str):
-    """Erase a person (e-mail, phone or customer_id) everywhere; see profiles.privacy."""
-    from profiles.privacy import forget as _forget
-
-    return _forget(settings, identifier)
-
-
-def access(settings, identifier: str, out=None):
-    """Write everything held on a person into one JSON file; returns its path."""
-    from profiles.privacy import access as _access
-
-    return _access(settings, identifier, out)
-
-
-# --- 360° profile marts (profiles/build.py, dbt_project/)
 def refresh_consent(settings):
     """Rebuild consent.history / consent.current from the raw layer (dbt reads them)."""
     from profiles.build import refresh_consent as _refresh
@@ -40,7 +16,7 @@ def refresh_consent(settings):
 
 def build_profiles(settings, select=None, dbt_vars=None, publish=True):
     """Rebuild consent, `dbt build` the warehouse, then publish the readers' snapshot
-    (cdp.snapshot); raises DbtBuildError naming failed nodes."""
+    (core.snapshot); raises DbtBuildError naming failed nodes."""
     from profiles.build import build_profiles as _build
 
     return _build(settings, select=select, dbt_vars=dbt_vars, publish=publish)

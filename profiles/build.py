@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ FAILED_STATUSES = {"error", "fail", "runtime error"}
 _DBT_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1"}
 # dbt events worth relaying to the platform log: one line per finished node.
 _RELAYED_EVENTS = {"LogModelResult", "LogTestResult"}
-# The step name in ops.step_runs (cdp.step_runs) that exports check before reading marts.
+# The step name in ops.step_runs (core.step_runs) that exports check before reading marts.
 BUILD_STEP = "profiles build"
 
 
@@ -170,15 +170,15 @@ def parse_project(settings: Settings) -> Path:
 
 def require_complete_build(con: duckdb.DuckDBPyConnection) -> None:
     """Refuse to read the marts while the last profiles build is unfinished or was killed
-    (``cdp.step_runs.IncompleteStepError``): they may mix two runs."""
-    from cdp.step_runs import require_finished
+    (``core.step_runs.IncompleteStepError``): they may mix two runs."""
+    from core.step_runs import require_finished
 
     require_finished(con, BUILD_STEP, "run `cdp profiles build` (it rebuilds every model) first")
 
 
 def refresh_consent(settings: Settings) -> dict[str, int]:
     """Rebuild the consent tables dbt reads (``consent.history``) from the raw layer."""
-    from cdp.warehouse import connect
+    from core.warehouse import connect
     from profiles.consent import build_consent
 
     with connect(settings) as con:
@@ -199,9 +199,9 @@ def build_profiles(
     ``ops.step_runs``: when the previous build never finished (killed), its marts may mix
     two runs, so a selection is widened to every model.
     """
-    from cdp.snapshot import publish_snapshot
-    from cdp.step_runs import new_run_id, recorded_step
-    from cdp.warehouse import wait_for_writer_lock
+    from core.snapshot import publish_snapshot
+    from core.step_runs import new_run_id, recorded_step
+    from core.warehouse import wait_for_writer_lock
 
     _require_inputs(settings)
     wait_for_writer_lock(settings)

@@ -8,7 +8,7 @@ profiles_app = typer.Typer(help="Build the 360° profile marts with dbt, and the
 
 
 def _settings():
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     return Settings()
 
@@ -31,7 +31,7 @@ def build_command(
         overrides = yaml.safe_load(dbt_vars) if dbt_vars else None
         if overrides is not None and not isinstance(overrides, dict):
             raise typer.BadParameter(f"--vars must be a mapping, got {dbt_vars!r}")
-        from cdp.console import progress_step
+        from core.console import progress_step
 
         with progress_step("dbt build"):
             result = build_profiles(_settings(), select=select, dbt_vars=overrides)

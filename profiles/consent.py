@@ -23,13 +23,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from cdp.identifiers import email_typed_sql
-from cdp.warehouse import columns_of, one_row, table_exists
+from core.identifiers import email_typed_sql
+from core.warehouse import columns_of, one_row, table_exists
 
 if TYPE_CHECKING:
     import duckdb
 
-    from cdp.settings import Settings
+    from core.settings import Settings
     from identity import IdentityMapping
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ def settings(tmp_path: Path):
     The configuration is copied so a test that edits a source definition or a threshold
     never touches the project's own ``config/``.
     """
-    from cdp.settings import PROJECT_DIR, Settings
+    from core.settings import PROJECT_DIR, Settings
 
     config_dir = tmp_path / "config"
     shutil.copytree(PROJECT_DIR / "config", config_dir)

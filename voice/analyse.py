@@ -19,7 +19,7 @@ from voice.sentiment import SentimentModel
 from voice.topics import discover_topics
 
 if TYPE_CHECKING:
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def analyse_texts(
 
 def extract(con: Any, config: FeedbackConfig) -> list[dict[str, Any]]:
     """The latest version of every non-empty message of every configured source table."""
-    from cdp.warehouse import table_exists
+    from core.warehouse import table_exists
 
     rows: list[dict[str, Any]] = []
     for source in config.sources:
@@ -137,7 +137,7 @@ def persist(con: Any, rows: list[dict[str, Any]]) -> None:
 
 def analyse_feedback(settings: Settings) -> dict[str, Any]:
     """Analyse every customer message in the warehouse; counts by sentiment and topic."""
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     config = load_feedback_config(settings.config_dir / "feedback.yml")
     with connect(settings) as con:

@@ -10,7 +10,7 @@ feedback_app = typer.Typer(help="Voice of the customer: what they write.", no_ar
 @feedback_app.command("analyse")
 def analyse_command() -> None:
     """Analyse call-center verbatims and reviews into feedback.message_analysis."""
-    from cdp.settings import Settings
+    from core.settings import Settings
     from voice import analyse_feedback
 
     summary = analyse_feedback(Settings())

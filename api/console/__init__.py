@@ -169,7 +169,7 @@ def record(settings, decision: str, left: str, right: str, by: str, reason: str)
     """Write one steward's decision into the warehouse, as `cdp identity decide` does."""
     import duckdb
 
-    from cdp.warehouse import connect
+    from core.warehouse import connect
     from identity._decisions import DecisionError, record_decision
 
     try:

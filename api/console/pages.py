@@ -12,11 +12,11 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from api import customers as queries
-from cdp.warehouse import table_exists
+from core.warehouse import table_exists
 
 if TYPE_CHECKING:
     from api.snapshots import View
-    from cdp.settings import Settings
+    from core.settings import Settings
 
 
 def rows(view: View, sql: str, params: list | dict | None = None) -> list[dict[str, Any]]:

@@ -14,8 +14,8 @@ PEOPLE = 300
 def built_data(tmp_path_factory):
     """The data folder after one whole pipeline run and a publish (about a minute)."""
     from cdp import pipeline
-    from cdp.settings import Settings
-    from cdp.snapshot import publish_snapshot
+    from core.settings import Settings
+    from core.snapshot import publish_snapshot
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("api") / "data")
     settings.ensure_dirs()
@@ -30,7 +30,7 @@ def built_data(tmp_path_factory):
 @pytest.fixture
 def api_settings(built_data, tmp_path):
     """Settings over a private copy of the built data folder."""
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     data = tmp_path / "data"
     shutil.copytree(built_data, data)

@@ -72,7 +72,7 @@ def test_recorded_contact_joins_its_customer_at_the_next_resolve(client, keys, a
     assert list((api_settings.landing_dir / "callcenter").glob(f"tickets_*{ticket.lower()}.csv"))
     pipeline.ingest_sources(api_settings, ["callcenter"])
     pipeline.resolve_identities(api_settings)
-    from cdp.warehouse import connect_read_only
+    from core.warehouse import connect_read_only
 
     with connect_read_only(api_settings) as con:
         row = con.execute(

@@ -10,7 +10,7 @@ from api_snapshot import snapshot_rows
 
 @pytest.fixture
 def scorer_and_con(api_settings):
-    from cdp.snapshot import open_snapshot
+    from core.snapshot import open_snapshot
     from identity._realtime import RealtimeScorer
 
     con = open_snapshot(api_settings)
@@ -110,7 +110,7 @@ def test_canonical_email_in_python_is_the_pipelines_sql_rule(api_settings):
     import duckdb
     import pyarrow as pa
 
-    from cdp.identifiers import EMAIL_CANONICAL_EXAMPLES
+    from core.identifiers import EMAIL_CANONICAL_EXAMPLES
     from identity._realtime import cached_config, email_canonical, standardise_sql
 
     config = cached_config(api_settings.identity_config_path)

@@ -17,8 +17,8 @@ def _two_customers(settings) -> tuple[str, str]:
 
 
 def test_a_publish_during_a_request_is_not_seen_by_that_request(client, keys, api_settings):
-    from cdp.snapshot import publish_snapshot
-    from cdp.warehouse import connect
+    from core.snapshot import publish_snapshot
+    from core.warehouse import connect
 
     gone, _ = _two_customers(api_settings)
     pool = client.app.state.pool
@@ -37,8 +37,8 @@ def test_a_publish_during_a_request_is_not_seen_by_that_request(client, keys, ap
 
 def test_retired_id_redirects_to_the_surviving_customer(client, keys, api_settings):
     import identity
-    from cdp.snapshot import publish_snapshot
-    from cdp.warehouse import connect
+    from core.snapshot import publish_snapshot
+    from core.warehouse import connect
     from identity._decisions import record_decision
 
     left, right = _two_customers(api_settings)
@@ -62,7 +62,7 @@ def test_retired_id_redirects_to_the_surviving_customer(client, keys, api_settin
 
 
 def test_forgotten_person_is_404_right_after_forget(client, keys, api_settings):
-    from profiles.privacy import forget
+    from privacy.erase import forget
 
     customer_id, email = snapshot_rows(
         api_settings,

@@ -68,7 +68,7 @@ def _shot(page, name: str) -> None:
 
 def _resolve_and_publish(settings, run_id: str) -> None:
     import identity
-    from cdp.snapshot import publish_snapshot
+    from core.snapshot import publish_snapshot
 
     identity.resolve(settings, approve_churn=True)
     publish_snapshot(settings, run_id)

@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cdp.cli import app
-from cdp.settings import describe_unknown, unknown_environment
-from cdp.warehouse import connect
+from core.settings import describe_unknown, unknown_environment
+from core.warehouse import connect
 
 
 @pytest.fixture

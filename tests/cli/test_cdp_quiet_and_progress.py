@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from cdp.console import progress_step
-from cdp.warehouse import connect
+from core.console import progress_step
+from core.warehouse import connect
 
 PROJECT = Path(__file__).parents[2]
 
@@ -92,7 +92,7 @@ def test_make_demo_announces_each_stage_before_it_runs(settings, monkeypatch):
     events: list[tuple[str, str]] = []
     dag_ids: list[str] = []
     monkeypatch.setattr(demo, "console", Console(file=screen, width=200))
-    monkeypatch.setattr("cdp.settings.Settings", lambda: settings)
+    monkeypatch.setattr("core.settings.Settings", lambda: settings)
 
     def last_line() -> str:
         return screen.getvalue().strip().splitlines()[-1]

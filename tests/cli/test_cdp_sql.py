@@ -6,9 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cdp.cli import app
-from cdp.snapshot import publish_snapshot
 from cdp.sql_cli import run_statements, split_statements
-from cdp.warehouse import connect
+from core.snapshot import publish_snapshot
+from core.warehouse import connect
 
 
 def test_a_script_splits_into_its_statements_and_skips_comment_only_parts():

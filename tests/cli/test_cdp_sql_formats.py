@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cdp.cli import app
-from cdp.snapshot import publish_snapshot
 from cdp.sql_output import statement_title
-from cdp.warehouse import connect
+from core.snapshot import publish_snapshot
+from core.warehouse import connect
 
 LONG_ID = "C35E7539F0A94C6BB0D1E2F3A4B5C6D7E8F90123456789ABCDEF"
 SCRIPT = """-- Header of the file.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cdp.airflow_env import environment, settings_env
-from cdp.settings import Settings
+from core.settings import Settings
 
 _HOME = Path(tempfile.mkdtemp(prefix="cdp-dag-tests-"))
 _BASE = Settings(data_dir=_HOME / "data", airflow_home=_HOME / "airflow")

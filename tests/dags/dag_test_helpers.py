@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cdp.airflow_env import settings_env
-from cdp.settings import Settings
+from core.settings import Settings
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 

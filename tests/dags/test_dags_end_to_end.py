@@ -10,9 +10,9 @@ import pytest
 from dag_test_helpers import asset_events, fast_retry_config, load_dags, task_states
 
 from cdp.orchestration import IDENTITY_ASSET_URI, SOURCES, raw_asset_uri
-from cdp.settings import Settings
-from cdp.snapshot import open_snapshot
-from cdp.warehouse import connect
+from core.settings import Settings
+from core.snapshot import open_snapshot
+from core.warehouse import connect
 
 PEOPLE = 300
 
@@ -30,7 +30,7 @@ needs_stages = pytest.mark.skipif(
     not all(
         _stage_ready(m, n)
         for m, n in [
-            ("cdp.sample_data", "generate"),
+            ("sample_data", "generate"),
             ("ingestion", "ingest"),
             ("identity", "resolve"),
             ("expectations", "run_checks"),
@@ -48,7 +48,7 @@ def _count(settings: Settings, sql: str) -> int:
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory, airflow_db):
     """Generated exports in a temporary data folder, and the DAGs parsed against it."""
-    from cdp.sample_data import generate
+    from sample_data import generate
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("flow") / "data", airflow_home=airflow_db)
     settings.ensure_dirs()
@@ -226,12 +226,12 @@ def _literal(text: str) -> str:
 
 @needs_stages
 @pytest.mark.skipif(
-    not _stage_ready("profiles", "forget"), reason="privacy commands not landed yet"
+    not _stage_ready("privacy.erase", "forget"), reason="privacy commands not landed yet"
 )
 def test_forget_after_the_whole_pipeline_leaves_no_trace_anywhere(flow):
     """Erasure reaches raw, quarantine, identity (guards, decisions, reviews), marts, exports."""
-    from cdp.identifiers import phone_key_sql
-    from profiles import forget
+    from core.identifiers import phone_key_sql
+    from privacy.erase import forget
 
     settings, _ = flow
     with connect(settings) as con:

@@ -6,7 +6,7 @@ import pytest
 
 import cdp.pipeline
 from cdp.airflow_env import environment, settings_env
-from cdp.settings import Settings
+from core.settings import Settings
 
 
 def test_tasks_rebuild_exactly_the_settings_of_whoever_started_airflow(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ import pytest
 from dag_test_helpers import load_dags, task_states
 
 import cdp.pipeline
-from cdp.snapshot import open_snapshot, snapshot_path
+from core.snapshot import open_snapshot, snapshot_path
 
 PROJECT = {
     "dbt_project.yml": "name: tiny\nprofile: tiny\nversion: '1.0'\nmodel-paths: [models]\n",
@@ -34,7 +34,7 @@ PROJECT = {
 @pytest.fixture
 def tiny_project(dag_settings, tmp_path: Path, monkeypatch) -> Path:
     from cdp.airflow_env import write_dbt_manifest
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     root = tmp_path / "tiny_dbt"
     for name, text in PROJECT.items():

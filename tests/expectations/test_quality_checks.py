@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from cdp.settings import Settings
+from core.settings import Settings
 from expectations import BlockingQualityError, run_checks
 from tests.expectations.quality_warehouse import build_clean_warehouse
 

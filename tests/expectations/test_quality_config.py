@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from cdp.settings import Settings
+from core.settings import Settings
 from expectations._config import QualityConfigError, load_quality_config, run_parameters
 
 

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cdp.settings import PROJECT_DIR, Settings
+from core.settings import PROJECT_DIR, Settings
 
 
 @dataclass
@@ -156,7 +156,7 @@ def assert_snapshot_is_one_whole_run(settings: Settings) -> str:
     """The published snapshot is one complete run: manifest and ``ops.snapshot_info`` agree,
     that run's build finished, marts agree with each other and with identity, and the
     ledger reconciles. Returns the run id."""
-    from cdp.snapshot import open_snapshot, read_manifest
+    from core.snapshot import open_snapshot, read_manifest
 
     manifest = read_manifest(settings)
     assert manifest is not None, "nothing published"

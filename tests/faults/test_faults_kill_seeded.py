@@ -25,7 +25,7 @@ from snapshot_fault_points import (
     run_cli,
 )
 
-from cdp.warehouse import connect
+from core.warehouse import connect
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ def built(tmp_path_factory):
         ingest_sources,
         resolve_identities,
     )
-    from cdp.settings import PROJECT_DIR, Settings
+    from core.settings import PROJECT_DIR, Settings
 
     root = tmp_path_factory.mktemp("built")
     shutil.copytree(PROJECT_DIR / "config", root / "config")
@@ -93,7 +93,7 @@ def test_a_step_killed_at_a_seeded_point_keeps_one_whole_run(built, tmp_path, st
 
 
 def test_a_build_killed_inside_dbt_is_rebuilt_whole_and_published_by_the_next(built, tmp_path):
-    from cdp.step_runs import last_run
+    from core.step_runs import last_run
     from profiles.build import BUILD_STEP
 
     settings = copy_data(built, tmp_path)

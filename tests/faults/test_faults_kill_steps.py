@@ -15,7 +15,7 @@ from snapshot_fault_points import (
     run_and_kill,
 )
 
-from cdp.warehouse import connect
+from core.warehouse import connect
 
 # One line per file ingestion commits (ingestion.load logs it after the commit).
 FILE_COMMITTED = r"ingestion\.load: .*: loaded read="
@@ -30,8 +30,8 @@ def resolved(tmp_path_factory):
     import shutil
 
     from cdp.pipeline import generate_sample, ingest_sources, resolve_identities
-    from cdp.settings import PROJECT_DIR, Settings
-    from cdp.snapshot import publish_snapshot
+    from core.settings import PROJECT_DIR, Settings
+    from core.snapshot import publish_snapshot
 
     root = tmp_path_factory.mktemp("resolved")
     shutil.copytree(PROJECT_DIR / "config", root / "config")
@@ -62,9 +62,9 @@ def test_ingest_killed_between_files_keeps_every_ledger_line_whole(resolved, tmp
 
 
 def test_build_killed_mid_run_leaves_readers_on_the_last_whole_run(resolved, tmp_path):
-    from cdp.snapshot import snapshot_path
-    from cdp.step_runs import IncompleteStepError, last_run
-    from profiles import export_golden_records
+    from activation import export_golden_records
+    from core.snapshot import snapshot_path
+    from core.step_runs import IncompleteStepError, last_run
     from profiles.build import BUILD_STEP
 
     settings = copy_data(resolved, tmp_path)

@@ -17,8 +17,8 @@ from identity._config import load_identity_config
 def trained(tmp_path_factory):
     """A real warehouse of 150 synthetic people and the model trained on it (a few seconds)."""
     from bench.identity_synthetic import generate, write_raw
-    from cdp.settings import PROJECT_DIR, Settings
-    from cdp.warehouse import connect
+    from core.settings import PROJECT_DIR, Settings
+    from core.warehouse import connect
 
     root = tmp_path_factory.mktemp("model_faults")
     settings = Settings(data_dir=root / "data", sources_dir=PROJECT_DIR / "config" / "sources")

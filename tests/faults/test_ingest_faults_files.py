@@ -14,7 +14,7 @@ from ingest_fault_files import POS_HEADER, good_lines, secret_line, write_pos_li
 from ingestion_landing import pos_line
 
 import ingestion
-from cdp.warehouse import connect
+from core.warehouse import connect
 
 
 def _ledger(settings) -> dict[str, tuple]:

@@ -13,7 +13,7 @@ import yaml
 from ingest_fault_files import SECRET, good_lines, secret_line, write_pos_lines
 
 import ingestion
-from cdp.warehouse import connect
+from core.warehouse import connect
 from ingestion import readers
 from ingestion.definitions import DefinitionError, load_definitions
 

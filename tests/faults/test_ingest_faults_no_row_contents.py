@@ -17,7 +17,7 @@ from ingest_fault_files import (
 )
 from typer.testing import CliRunner
 
-from cdp.warehouse import connect
+from core.warehouse import connect
 
 
 def _failing_exports(settings) -> dict[str, str]:

@@ -18,7 +18,7 @@ BASE_PEOPLE = 1500
 @pytest.fixture
 def id_settings(tmp_path: Path):
     """Settings reading the identity source definitions of the contract."""
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     built = Settings(data_dir=tmp_path / "data", sources_dir=SOURCES)
     built.ensure_dirs()
@@ -37,8 +37,8 @@ def trained_model(tmp_path_factory, base_data) -> Path:
     """A model trained on the base population, saved once."""
     import identity
     from bench.identity_synthetic import write_raw
-    from cdp.settings import Settings
-    from cdp.warehouse import connect
+    from core.settings import Settings
+    from core.warehouse import connect
 
     root = tmp_path_factory.mktemp("identity_model")
     settings = Settings(data_dir=root / "data", sources_dir=SOURCES)
@@ -52,7 +52,7 @@ def trained_model(tmp_path_factory, base_data) -> Path:
 def warehouse(id_settings, base_data, trained_model):
     """Base population loaded and the trained model in place; returns the settings."""
     from bench.identity_synthetic import write_raw
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     with connect(id_settings) as con:
         write_raw(con, base_data)

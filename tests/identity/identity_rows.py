@@ -86,14 +86,14 @@ def ticket(ticket_id, name=None, phone=None, email=None, card_id=None, at=dateti
 def add_rows(settings, **rows) -> None:
     """Append rows to raw tables: accounts=[...], receipts=[...], subscribers=[...], ..."""
     from bench.identity_synthetic import write_raw
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     with connect(settings) as con:
         write_raw(con, rows)
 
 
 def customer_of(settings, record_id: str) -> str:
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     with connect(settings) as con:
         row = con.execute(
@@ -104,7 +104,7 @@ def customer_of(settings, record_id: str) -> str:
 
 
 def query(settings, sql: str, params=None) -> list[tuple]:
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     with connect(settings) as con:
         return con.execute(sql, params or []).fetchall()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from identity_rows import query
 
 import identity
-from cdp.warehouse import connect
+from core.warehouse import connect
 
 _RECORDED = "select changed_customers from identity.runs order by finished_at"
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import identity
 from cdp.cli import app
-from cdp.warehouse import connect
+from core.warehouse import connect
 from identity._decisions import DecisionError, record_decision, revoke
 from identity._review import import_decisions
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import identity
 from cdp.cli import app
-from cdp.warehouse import connect
+from core.warehouse import connect
 from identity._decisions import record_decision
 from identity._explain import explain_rows
 

@@ -169,7 +169,7 @@ def test_default_block_list_recognises_placeholders(warehouse, patterned):
 
 def test_resolve_with_no_identified_record_and_no_model_does_not_fail(id_settings):
     from bench.identity_synthetic import write_raw
-    from cdp.warehouse import connect
+    from core.warehouse import connect
     from identity._training import IdentityTrainingError
 
     with connect(id_settings) as con:

@@ -10,8 +10,8 @@ import identity
 
 
 def _resolve_generated(settings, people: int) -> dict:
-    from cdp.sample_data.generate import generate
     from ingestion.load import ingest
+    from sample_data.generate import generate
 
     generate(settings, people=people, seed=42)
     ingest(settings)

@@ -6,7 +6,7 @@ from identity_rows import query
 
 import identity
 from bench.identity_synthetic import generate, write_raw
-from cdp.warehouse import connect
+from core.warehouse import connect
 
 
 def _partition(settings) -> set[frozenset[str]]:
@@ -20,7 +20,7 @@ def _partition(settings) -> set[frozenset[str]]:
 def test_a_new_batch_is_the_only_raw_data_read_again(id_settings, trained_model, tmp_path):
     import shutil
 
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     shutil.copy(trained_model, id_settings.model_dir / trained_model.name)
     shutil.copy(trained_model.with_suffix(".meta.json"), id_settings.model_dir)

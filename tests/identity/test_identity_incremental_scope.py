@@ -5,7 +5,7 @@ from __future__ import annotations
 from identity_rows import query
 
 import identity
-from cdp.warehouse import connect
+from core.warehouse import connect
 
 _RECORDS = "select * exclude (fingerprint) from identity.identity_records order by record_id"
 _MEMBERS = "select record_id, customer_id from identity.customer_records order by record_id"

@@ -128,7 +128,7 @@ def test_contacts_without_email_or_phone_train_resolve_and_evaluate(crm_only):
 
 
 def test_the_split_name_and_cp1252_text_survive(crm_only):
-    from cdp.warehouse import connect_read_only
+    from core.warehouse import connect_read_only
 
     ingestion.ingest(crm_only)
     identity.resolve(crm_only)

@@ -125,7 +125,7 @@ def test_training_names_a_comparison_no_session_could_estimate(id_settings, base
     sees a pair with birth dates on both sides (the issue's run weighed a different birth
     date -0.01 and said nothing)."""
     from bench.identity_synthetic import write_raw
-    from cdp.warehouse import connect
+    from core.warehouse import connect
 
     receipts = [{**row, "customer_birth_date": None} for row in base_data["receipts"]]
     with connect(id_settings) as con:

@@ -292,8 +292,8 @@ def test_a_fresh_warehouse_resolving_the_same_data_issues_the_same_ids(warehouse
     import shutil
 
     from bench.identity_synthetic import write_raw
-    from cdp.settings import Settings
-    from cdp.warehouse import connect
+    from core.settings import Settings
+    from core.warehouse import connect
 
     identity.resolve(warehouse)
     fresh = Settings(data_dir=tmp_path / "fresh", sources_dir=warehouse.sources_dir)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import identity
 from cdp.cli import app
-from cdp.warehouse import connect
+from core.warehouse import connect
 from identity._decisions import record_decision
 
 

@@ -10,10 +10,10 @@ from ingestion_landing import write_pos
 from typer.testing import CliRunner
 
 import ingestion
-from cdp import erasure
-from cdp.identifiers import email_key_sql, phone_key_sql
-from cdp.settings import Settings
-from cdp.warehouse import connect
+from core import erasure
+from core.identifiers import email_key_sql, phone_key_sql
+from core.settings import Settings
+from core.warehouse import connect
 from ingestion import suppression
 from ingestion.definitions import DefinitionError, load_definitions
 

@@ -10,7 +10,7 @@ import pytest
 from ingestion_landing import POS_HEADER, ga4_event, pos_line, write_web_events
 
 import ingestion
-from cdp.warehouse import connect
+from core.warehouse import connect
 from ingestion import readers
 from ingestion.definitions import DefinitionError, load_definition
 

@@ -6,7 +6,7 @@ import pytest
 from ingestion_landing import SPECIAL_PRODUCT, write_all, write_callcenter, write_pos
 
 import ingestion
-from cdp.warehouse import connect
+from core.warehouse import connect
 from ingestion import load as load_module
 from ingestion.contracts import CONTRACTS
 from ingestion.definitions import load_definitions

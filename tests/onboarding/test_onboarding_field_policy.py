@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 import ingestion
-from cdp.warehouse import connect
+from core.warehouse import connect
 from ingestion.definitions import DefinitionError
 
 CONTACTS = """

@@ -17,7 +17,7 @@ import yaml
 
 import identity
 import ingestion
-from cdp.warehouse import connect
+from core.warehouse import connect
 
 TILLS = """
 source: uk_tills
@@ -271,7 +271,7 @@ def test_evaluation_takes_the_truth_in_the_exports_terms(unlike_sample, tmp_path
 
 
 def test_forgetting_a_person_erases_their_rows_of_a_custom_source(unlike_sample):
-    from profiles.privacy import forget
+    from privacy.erase import forget
 
     ingestion.ingest(unlike_sample)
     identity.resolve(unlike_sample)

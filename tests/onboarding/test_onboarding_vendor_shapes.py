@@ -13,8 +13,8 @@ import shutil
 import pytest
 
 import ingestion
-from cdp.settings import PROJECT_DIR
-from cdp.warehouse import connect
+from core.settings import PROJECT_DIR
+from core.warehouse import connect
 from ingestion.check import check_source
 from ingestion.definitions import load_definition
 from ingestion.infer import propose

@@ -14,8 +14,8 @@ def resolved_template(tmp_path_factory) -> Path:
     """Folder holding ``config/`` and ``data/`` of the resolved sample warehouse."""
     import identity
     import ingestion
-    from cdp.sample_data import generate
-    from cdp.settings import PROJECT_DIR, Settings
+    from core.settings import PROJECT_DIR, Settings
+    from sample_data import generate
 
     root = tmp_path_factory.mktemp("privacy_template")
     shutil.copytree(PROJECT_DIR / "config", root / "config")
@@ -30,7 +30,7 @@ def resolved_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def resolved(resolved_template, tmp_path):
     """Settings over a private copy of the resolved sample warehouse."""
-    from cdp.settings import Settings
+    from core.settings import Settings
 
     shutil.copytree(resolved_template, tmp_path / "w")
     return Settings(data_dir=tmp_path / "w" / "data", config_dir=tmp_path / "w" / "config")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cdp.identifiers import email_canonical_sql, email_typed_sql, phone_e164_sql
-from cdp.warehouse import connect
+from core.identifiers import email_canonical_sql, email_typed_sql, phone_e164_sql
+from core.warehouse import connect
 
 
 def identifier_forms(settings, customer_id: str, rules) -> set[str]:

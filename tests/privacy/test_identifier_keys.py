@@ -1,11 +1,11 @@
-"""Each identifier form of `cdp.identifiers` on its table of examples (the module's own)."""
+"""Each identifier form of `core.identifiers` on its table of examples (the module's own)."""
 
 from __future__ import annotations
 
 import duckdb
 import pytest
 
-from cdp import identifiers as ids
+from core import identifiers as ids
 from identity._config import StandardisationConfig
 
 # the rules of config/identity.yml that the examples rely on

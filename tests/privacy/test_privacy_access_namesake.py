@@ -6,8 +6,8 @@ import json
 
 from privacy_scan import rewritten_person
 
-from cdp.warehouse import connect
-from profiles.privacy import access
+from core.warehouse import connect
+from privacy.access import access
 
 
 def _wrongly_merge_a_stranger(settings, customer_id: str) -> tuple[str, str]:

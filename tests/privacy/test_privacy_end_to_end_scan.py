@@ -11,7 +11,7 @@ from privacy_scan import byte_scan, identifier_forms, other_spelling, rewritten_
 
 from cdp.pipeline import run_pipeline
 from ingestion.suppression import email_rules
-from profiles.privacy import forget
+from privacy.erase import forget
 
 SOURCES_OWN = ("landing", "truth")
 

@@ -8,9 +8,9 @@ import json
 from privacy_scan import byte_scan, identifier_forms, other_spelling, resend_all, rewritten_person
 
 import ingestion
-from cdp.warehouse import connect
+from core.warehouse import connect
 from ingestion.suppression import email_rules
-from profiles.privacy import forget
+from privacy.erase import forget
 
 
 def _ga4_rows_keyed_by_one_identifier(settings, cookie: str, account: str) -> None:

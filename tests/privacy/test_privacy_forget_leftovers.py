@@ -8,9 +8,9 @@ import json
 import duckdb
 from privacy_scan import rewritten_person
 
-from cdp import compaction
-from cdp.warehouse import connect
-from profiles.privacy import forget
+from core import compaction
+from core.warehouse import connect
+from privacy.erase import forget
 
 
 def test_forget_cleans_partial_exports_quality_examples_and_reports(resolved):
@@ -72,7 +72,7 @@ def test_an_interrupted_compaction_is_finished_by_the_next_connection(settings):
 
 
 def test_the_next_export_deletes_partial_folders_a_killed_export_left(resolved):
-    from profiles.export_files import staged_folder
+    from activation.export_files import staged_folder
 
     kind = resolved.export_dir / "golden_records"
     left = kind / ".20261101T000000.partial"

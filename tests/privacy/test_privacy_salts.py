@@ -6,10 +6,10 @@ import pytest
 from privacy_scan import byte_scan, identifier_forms, resend_all, rewritten_person
 
 import ingestion
-from cdp import erasure
-from cdp.warehouse import connect
+from core import erasure
+from core.warehouse import connect
 from ingestion.suppression import email_rules
-from profiles.privacy import forget
+from privacy.erase import forget
 
 
 def test_the_shipped_default_salt_stops_ingestion_and_forget(resolved):

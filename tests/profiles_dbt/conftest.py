@@ -15,7 +15,7 @@ def built_settings(tmp_path_factory):
     """Settings over the hand-made warehouse, after a successful `dbt build`."""
     from dbt_fixture_warehouse import create_warehouse
 
-    from cdp.settings import Settings
+    from core.settings import Settings
     from profiles import build_profiles
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("dbt") / "data")

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from cdp.settings import Settings
+from core.settings import Settings
 
 
 def _copy_of(built_settings, tmp_path) -> Settings:

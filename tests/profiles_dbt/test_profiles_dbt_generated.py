@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-pytest.importorskip("cdp.sample_data")
+pytest.importorskip("sample_data")
 pytest.importorskip("ingestion")
 pytest.importorskip("identity")
 
@@ -18,9 +18,9 @@ pytest.importorskip("identity")
 def generated(tmp_path_factory):
     import identity
     import ingestion
-    from cdp.sample_data import generate
-    from cdp.settings import Settings
+    from core.settings import Settings
     from profiles import build_profiles
+    from sample_data import generate
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     settings = Settings(data_dir=tmp_path_factory.mktemp("generated") / "data")

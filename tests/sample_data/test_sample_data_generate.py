@@ -16,9 +16,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from cdp.sample_data import generate
-from cdp.sample_data._noise import fold
-from cdp.settings import Settings
+from core.settings import Settings
+from sample_data import generate
+from sample_data._noise import fold
 
 PEOPLE = 1000
 POS_HEADER = (

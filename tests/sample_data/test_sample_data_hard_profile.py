@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from cdp.sample_data import generate
-from cdp.settings import Settings
+from core.settings import Settings
+from sample_data import generate
 
 
 def test_hard_profile_plants_dense_namesakes_buildings_and_family_emails(tmp_path: Path):

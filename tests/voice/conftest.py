@@ -18,7 +18,7 @@ def feedback_settings(tmp_path_factory):
     from dbt_fixture_warehouse import create_warehouse
     from voice_messages import ALICE_VERBATIM
 
-    from cdp.settings import Settings
+    from core.settings import Settings
     from profiles import build_profiles
     from voice import analyse_feedback
 

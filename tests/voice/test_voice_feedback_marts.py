@@ -51,9 +51,10 @@ def test_forget_removes_the_persons_messages_from_every_table(tmp_path):
     import duckdb
     from dbt_fixture_warehouse import ALICE_EMAIL, create_warehouse
 
-    from cdp.settings import Settings
+    from core.settings import Settings
+    from privacy.access import access
+    from privacy.erase import forget
     from profiles import build_profiles
-    from profiles.privacy import access, forget
     from voice import analyse_feedback
 
     settings = Settings(data_dir=tmp_path / "data")

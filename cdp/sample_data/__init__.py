@@ -1,5 +1,0 @@
-"""Sample exports of a fictional French retailer, seeded, with ground truth (`cdp generate`)."""
-
-from cdp.sample_data.generate import generate
-
-__all__ = ["generate"]

@@ -1,0 +1,168 @@
+"""The DuckDB warehouse file: one place that opens it, so configuration stays identical.
+
+DuckDB allows one writing process per file, and a file opened twice in one process must be
+opened with the same configuration; every module goes through :func:`connect`. A second
+writer waits up to ``settings.writer_lock_wait_seconds`` for the lock, then fails with one
+line naming the holder (:class:`WarehouseLockedError`). Readers do not open this file: they
+read the published snapshot (``core.snapshot``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_LOCK_ERROR = "Could not set lock on file"
+_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+_POLL_SECONDS = 0.25
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the warehouse's lock and kept it past the wait."""
+
+
+def lock_holder(message: str) -> str:
+    """Who holds the lock, from DuckDB's lock error: PID and command line when known."""
+    match = _HOLDER.search(message)
+    if not match:
+        return "another process"
+    pid = match["pid"]
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        command = " ".join(raw.decode(errors="replace").replace("\0", " ").split())
+    except OSError:  # not Linux, or the holder exited meanwhile
+        command = match["program"]
+    return f"PID {pid} ({command[:120]})"
+
+
+def _open_waiting(settings: Settings) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    waited_from = time.monotonic()
+    deadline = waited_from + max(settings.writer_lock_wait_seconds, 0)
+    announced = False
+    while True:
+        try:
+            return duckdb.connect(str(settings.duckdb_path))
+        except duckdb.IOException as error:
+            if _LOCK_ERROR not in str(error):
+                raise
+            holder = lock_holder(str(error))
+            if time.monotonic() >= deadline:
+                raise WarehouseLockedError(
+                    f"warehouse {settings.duckdb_path} is locked by {holder}; waited "
+                    f"{time.monotonic() - waited_from:.0f} s (CDP_WRITER_LOCK_WAIT_SECONDS): "
+                    "let that run finish, or stop it, then retry"
+                ) from None
+            if not announced:
+                log.warning("warehouse locked by %s: waiting for it", holder)
+                announced = True
+            time.sleep(_POLL_SECONDS)
+
+
+@contextmanager
+def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse read-write, creating its folder, waiting (bounded) for another
+    writer to finish; closed on exit.
+
+    First finishes a compaction an interrupted erasure left owing (:mod:`core.compaction`).
+    """
+    from core import compaction
+
+    settings.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    compaction.finish_pending(settings.duckdb_path)
+    con = _open_waiting(settings)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def wait_for_writer_lock(settings: Settings) -> None:
+    """Wait (bounded) until no other process writes the warehouse; for code that opens the
+    file by other means (dbt), so it fails in one line instead of mid-build."""
+    if settings.duckdb_path.exists():
+        with connect(settings):
+            pass
+
+
+@contextmanager
+def connect_read_only(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse itself read-only; fails clearly when it does not exist.
+
+    This takes a lock that blocks every writer: readers who must not stop the pipeline
+    use ``core.snapshot.open_snapshot`` instead."""
+    import duckdb
+
+    if not settings.duckdb_path.exists():
+        raise FileNotFoundError(
+            f"no warehouse at {settings.duckdb_path}: run `make demo` or the pipeline first, "
+            "or point CDP_DUCKDB_PATH at an existing DuckDB file"
+        )
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Column names of ``schema.table`` in order; empty when it does not exist."""
+    schema, name = table.split(".", 1)
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """True when ``schema.table`` exists (table or view)."""
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def one_row(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object] | None = None
+) -> tuple[Any, ...]:
+    """The single row a query returns (an aggregate, a lookup that must exist).
+
+    ``params`` are positional (``?``) as a list, or named (``$key``) as a dict.
+    """
+    row = con.execute(sql, params or []).fetchone()
+    if row is None:
+        raise LookupError(f"query returned no row: {sql.strip().splitlines()[0][:120]}")
+    return row
+
+
+def scalar(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object] | None = None
+) -> Any:
+    """The first column of the single row a query returns (``select count(*) ...``)."""
+    return one_row(con, sql, params)[0]
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file or a folder's entries to disk (a folder after a rename in it)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
