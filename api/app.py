@@ -104,6 +104,10 @@ def create_app(settings: "Settings") -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        import anyio
+
+        # the serving copy is built before the first request, not during it
+        await anyio.to_thread.run_sync(pool.warm)
         yield
         pool.close()
 

@@ -113,11 +113,11 @@ def build(con: duckdb.DuckDBPyConnection, source: str = "snapshot") -> float:
 
 def records_by(column: str) -> str:
     """The serving copy of the identity records sorted by ``column``, if one was built."""
-    from identity._realtime import records_with_derived
+    from identity._realtime import candidate_records_sql
 
     if column in BLOCKING_LEADS:
         return f"{CATALOG}.main.records_by_{column}"
-    return f"({records_with_derived()})"
+    return f"({candidate_records_sql()})"
 
 
 def _write_timeline(con: duckdb.DuckDBPyConnection, source: str) -> None:
@@ -149,13 +149,16 @@ select kind, value, list(distinct customer_id order by customer_id) as customer_
 
 
 def _write_records(con: duckdb.DuckDBPyConnection, source: str) -> None:
-    """The identity records with Splink's derived columns, sorted by each column a blocking
-    rule starts with: /v1/identify looks its candidates up rule by rule."""
-    from identity._realtime import records_with_derived
+    """The identified records with their customer and Splink's derived columns, sorted by
+    each column a blocking rule starts with: /v1/identify looks its candidates up rule by
+    rule."""
+    from identity._realtime import candidate_records_sql
 
     con.execute(
         f"create table {CATALOG}.main.identity_records_derived as "
-        + records_with_derived(f"{source}.identity.identity_records")
+        + candidate_records_sql(
+            f"{source}.identity.identity_records", f"{source}.identity.customer_records"
+        )
     )
     for column in BLOCKING_LEADS:
         con.execute(

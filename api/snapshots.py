@@ -196,6 +196,14 @@ class SnapshotPool:
             threading.Thread(target=self._build_next, args=(path, stamp), daemon=True).start()
         return current
 
+    def warm(self) -> None:
+        """Open the published snapshot and build its serving copy now, if there is one."""
+        try:
+            with self._lock:
+                self._generation()
+        except SnapshotUnavailableError:
+            log.warning("no snapshot published yet: the API answers 503 until one is")
+
     def forgotten(self) -> ForgottenCustomers:
         path = forgotten_list_path(self.settings.data_dir)
         stamp = _stamp(path)

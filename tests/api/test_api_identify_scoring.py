@@ -122,22 +122,21 @@ def test_canonical_email_in_python_is_the_pipelines_sql_rule(api_settings):
         "@x.fr",
         "a@b.c",
     }
-    # every e-mail the sample's sources carry, as typed
-    con = duckdb.connect()
-    landing = api_settings.landing_dir
-    for pattern, column in (
-        ("email/subscribers_*.csv", "Email Address"),
-        ("callcenter/tickets_*.csv", "caller_email"),
+    # every e-mail the sample's sources carry, as typed (their raw tables)
+    for table, column in (
+        ("raw.email__subscribers", "email"),
+        ("raw.callcenter__tickets", "caller_email"),
+        ("raw.web__accounts", "email"),
+        ("raw.pos__receipt_lines", "customer_email"),
     ):
-        files = str(landing / pattern).replace("'", "''")
         raw |= {
             r[0]
-            for r in con.execute(
-                f"select distinct \"{column}\" from read_csv('{files}', all_varchar = true) "
-                f'where "{column}" is not null'
-            ).fetchall()
+            for r in snapshot_rows(
+                api_settings, f"select distinct {column} from {table} where {column} is not null"
+            )
         }
     assert len(raw) > 50
+    con = duckdb.connect()
     con.register("typed", pa.table({"x": sorted(raw)}))
     sql = standardise_sql("email", "x", config)
     for text, expected in con.execute(f"select x, {sql} from typed").fetchall():
