@@ -87,12 +87,6 @@ def customer_answer(
     return answer
 
 
-def _by_customer(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, dict[str, Any]]:
-    cursor = con.execute(sql)
-    names = [c[0] for c in cursor.description]
-    return {row[0]: dict(zip(names, row, strict=True)) for row in cursor.fetchall()}
-
-
 def survivors(
     active: dict[str, bool], moved_to: dict[str, str]
 ) -> dict[str, tuple[str, list[str]]]:
@@ -112,9 +106,14 @@ def survivors(
     return out
 
 
+def _row(struct: dict[str, Any] | None) -> dict[str, Any]:
+    """A left-joined table's row as a dict; empty when the table has none for the key."""
+    return struct if struct and struct.get("customer_id") is not None else {}
+
+
 def write_customer_answers(con: duckdb.DuckDBPyConnection, source: str, table: str) -> int:
     """Create ``table`` (customer_id, survivor_id, chain, body) from the ``source`` catalog;
-    returns its row count."""
+    returns its row count. The answers are encoded a batch of customers at a time."""
     import pyarrow as pa
 
     active = dict(
@@ -126,34 +125,49 @@ def write_customer_answers(con: duckdb.DuckDBPyConnection, source: str, table: s
             f"from {source}.identity.customer_aliases group by 1"
         ).fetchall()
     )
-    golden = _by_customer(con, f"select * from {source}.identity.golden_records")
-    profile = _by_customer(con, f"select * from {source}.marts.customer_profile")
-    segments = _by_customer(
-        con,
-        f"select customer_id, segment, segment_entered_at from {source}.marts.customer_segments",
-    )
-    rows: dict[str, list] = {"customer_id": [], "survivor_id": [], "chain": [], "body": []}
-    for customer_id, (survivor, chain) in sorted(survivors(active, moved_to).items()):
-        body = None
-        if survivor == customer_id:
-            segment = segments.get(customer_id)
-            if segment is not None:
-                segment = {k: segment[k] for k in ("segment", "segment_entered_at")}
-            body = to_json(
-                customer_answer(
-                    customer_id,
-                    golden.get(customer_id, {}),
-                    profile.get(customer_id, {}),
-                    segment,
-                )
-            )
-        rows["customer_id"].append(customer_id)
-        rows["survivor_id"].append(survivor)
-        rows["chain"].append(chain)
-        rows["body"].append(body)
-    con.register("customer_answers_arrow", pa.table(rows))
+    routes = survivors(active, moved_to)
+    del active, moved_to
+    ids = sorted(routes)
+    bodies: dict[str, list] = {"customer_id": [], "body": []}
+    cursor = con.cursor()
     try:
-        con.execute(f"create table {table} as select * from customer_answers_arrow")
+        # each table's row as one struct column: no name clash between their columns
+        cursor.execute(f"""select c.customer_id, g, p, s
+from {source}.identity.customers c
+left join {source}.identity.golden_records g using (customer_id)
+left join {source}.marts.customer_profile p using (customer_id)
+left join {source}.marts.customer_segments s using (customer_id)
+where c.is_active""")
+        while batch := cursor.fetchmany(5000):
+            for customer_id, golden, profile, segment in batch:
+                segment = _row(segment)
+                answer = customer_answer(
+                    customer_id,
+                    _row(golden),
+                    _row(profile),
+                    {k: segment[k] for k in ("segment", "segment_entered_at")} if segment else None,
+                )
+                bodies["customer_id"].append(customer_id)
+                bodies["body"].append(to_json(answer))
     finally:
-        con.unregister("customer_answers_arrow")
-    return len(rows["customer_id"])
+        cursor.close()
+    con.register(
+        "answer_routes",
+        pa.table(
+            {
+                "customer_id": ids,
+                "survivor_id": [routes[i][0] for i in ids],
+                "chain": [routes[i][1] for i in ids],
+            }
+        ),
+    )
+    con.register("answer_bodies", pa.table(bodies))
+    try:
+        con.execute(f"""create table {table} as
+select r.customer_id, r.survivor_id, r.chain, b.body from answer_routes r
+left join answer_bodies b on b.customer_id = r.customer_id and r.survivor_id = r.customer_id
+order by r.customer_id""")
+    finally:
+        con.unregister("answer_routes")
+        con.unregister("answer_bodies")
+    return len(ids)
