@@ -8,6 +8,7 @@ Progress goes to stderr, so ``cdp ... > file`` keeps only the result on stdout.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -37,6 +38,8 @@ NOISY_LOGGERS = (
     "asyncio",
     "fsspec",
     "matplotlib",
+    "numexpr",
+    "pyspark",
 )
 
 
@@ -44,6 +47,10 @@ def quiet_libraries(verbose: bool = False) -> None:
     """Library loggers at WARNING (INFO with ``verbose``); safe to call before importing them."""
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+    if not verbose:
+        # Great Expectations imports pyspark when the `spark` extra is installed, and pyspark
+        # warns about pandas 3 on import; the platform hands Spark no pandas frames.
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
 
 
 def configure_logging(verbose: bool = False) -> None:

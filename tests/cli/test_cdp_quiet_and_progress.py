@@ -31,9 +31,13 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_importing_the_stack_prints_nothing():
+def test_importing_the_stack_prints_nothing(tmp_path):
+    # A script, not `python -c`: under -c pyspark's connect module takes the run for a
+    # doctest and exits the interpreter in the middle of the imports.
+    script = tmp_path / "import_stack.py"
+    script.write_text("import cdp.cli, airflow, dbt, great_expectations\n")
     done = subprocess.run(
-        [sys.executable, "-c", "import cdp.cli, airflow, dbt, great_expectations"],
+        [sys.executable, str(script)],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(PROJECT)},
