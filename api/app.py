@@ -204,7 +204,7 @@ def create_app(settings: "Settings") -> FastAPI:
         }
         if len(given) != 1:
             raise HTTPException(400, f"give exactly one of {', '.join(IDENTIFIER_KINDS)}")
-        from identity._realtime import cached_config
+        from identity._realtime_input import cached_config
 
         ((kind, value),) = given.items()
         config = cached_config(settings.identity_config_path)

@@ -68,7 +68,7 @@ def customer_json(view: View, customer_id: str) -> str:
 
 def find_by_identifier(view: View, kind: str, value: str, standardised: Any) -> list[str]:
     """Active customers holding an identifier already standardised (the console's search)."""
-    from identity._realtime import KEYED_IDENTIFIERS
+    from identity._realtime_input import KEYED_IDENTIFIERS
 
     if kind in ("email", "phone"):
         if standardised is None:
@@ -88,7 +88,7 @@ def find_by_identifier(view: View, kind: str, value: str, standardised: Any) -> 
 def find_customers(view: View, kind: str, value: str, config: IdentityConfig) -> list[str]:
     """Active customers holding the identifier, standardised as the pipeline does: one read
     that standardises and looks up (keyed identifiers: the record id is the key)."""
-    from identity._realtime import (
+    from identity._realtime_input import (
         drop_blocked,
         email_canonical,
         phone_fallback,

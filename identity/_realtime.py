@@ -1,30 +1,27 @@
 """Real-time identification: one incoming person scored against the resolved records.
 
-The same rules as a resolve run, applied to one record: the attributes are standardised by
-the pipeline's own SQL (``_standardise``), junk values are dropped by the configured block
-list (``_guards``), a strong identifier (loyalty card, e-shop account) answers
-deterministically, and otherwise the records sharing a blocking key with it are scored with
-the saved Splink model (Splink's own prediction SQL, compiled once into one statement by
-``_realtime_sql``), conflicts refuse a pair exactly as ``_links`` does, and the best pair
-above the match threshold names the customer. Term frequencies come from the records scored
-against (``write_scorer_tables``).
+The same rules as a resolve run, applied to one record: the attributes are standardised as
+the pipeline does and junk values dropped (``_realtime_input``); the records sharing a
+blocking key with it are read in one query, each pair's comparison levels, match weights
+and term-frequency adjustments computed from the saved model as Splink computes them
+(``_realtime_weights``), conflicts refuse a pair exactly as ``_links`` does, and the best
+pair above the match threshold names the customer. Term frequencies come from the records
+scored against, computed once per :class:`RealtimeScorer`.
 
-The scorer reads through any DuckDB connection holding the ``identity`` schema and the
-scorer's tables (the API gives it a cursor on its serving copy of the published snapshot).
+The scorer reads through any DuckDB connection holding the ``identity`` schema (the API
+gives it a cursor on its serving copy of the published snapshot, whose records are sorted
+by blocking key).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.warehouse import table_exists
 from identity import _links, _model
-from identity import _standardise as std
-from identity._config import ATTRIBUTES, IdentityConfig, load_identity_config
+from identity._config import load_identity_config
+from identity._realtime_input import KEYED_IDENTIFIERS
 from identity._realtime_weights import ModelWeights
 
 if TYPE_CHECKING:
@@ -36,99 +33,6 @@ if TYPE_CHECKING:
 
 INPUT_COLUMNS = tuple(c for c in _model.MODEL_COLUMNS if c != "record_id")
 MAX_CANDIDATES = 200
-# identifier given to the API -> identity type whose source_key it is (docs/architecture.md)
-KEYED_IDENTIFIERS = {
-    "loyalty_card": "loyalty_card",
-    "web_account": "web_account",
-    "cookie": "web_cookie",
-}
-
-
-@lru_cache(maxsize=8)
-def _config_at(path: Path, mtime_ns: int) -> IdentityConfig:
-    return load_identity_config(path)
-
-
-def cached_config(path: Path) -> IdentityConfig:
-    """config/identity.yml, read again only when the file changes (one read per request
-    would cost more than the lookup it serves)."""
-    return _config_at(path, path.stat().st_mtime_ns)
-
-
-def standardise(
-    con: duckdb.DuckDBPyConnection, values: dict[str, Any], config: IdentityConfig
-) -> dict[str, Any]:
-    """The attributes given, standardised exactly as identity records are (None when junk)."""
-    expressions = {name: standardise_sql(name, f"${name}", config) for name in ATTRIBUTES}
-    given = {name: values.get(name) for name in expressions if values.get(name) not in (None, "")}
-    out = dict.fromkeys(ATTRIBUTES)
-    if given.get("email") is not None and str(given["email"]).isascii():
-        out["email"] = email_canonical(str(given.pop("email")), config)
-    if given:
-        sql = "select " + ", ".join(f"{expressions[name]} as {name}" for name in given)
-        row = con.execute(sql, {name: str(value) for name, value in given.items()}).fetchone()
-        assert row is not None  # a select without from has one row
-        out.update(zip(given, row, strict=True))
-    if given.get("phone") and out["phone"] is None:  # what SQL cannot tell, Python can
-        out["phone"] = phone_fallback(str(given["phone"]), config)
-    return drop_blocked(out, config)
-
-
-_SQL_SPACE = re.compile(r"[\t\n\f\r ]")  # RE2's \s, which the SQL rule removes
-_ADDRESS_SHAPE = re.compile(r"[^@]+@[^@]+\.[a-z]{2,}")
-
-
-def email_canonical(text: str, config: IdentityConfig) -> str | None:
-    """``core.identifiers.email_canonical_sql`` step by step in Python, for ASCII text (where
-    Python's and DuckDB's lower case agree): the SQL rule repeats its sub-expressions and
-    costs ~12 ms of CPU per call in DuckDB, this a few microseconds. Same examples, and
-    every e-mail of the sample data, checked against the SQL in ``tests/identity``."""
-    rules = config.standardisation
-    cleaned = _SQL_SPACE.sub("", text.lower())
-    if not _ADDRESS_SHAPE.fullmatch(cleaned):
-        return None
-    local, domain = cleaned.split("@")
-    local = local.split("+", 1)[0]
-    typos = {typo.lower(): fixed.lower() for typo, fixed in rules.email_domain_typos.items()}
-    domain = typos.get(domain, domain)
-    if domain in rules.dotless_email_domains:
-        local = local.replace(".", "")
-    return f"{local}@{domain}"
-
-
-def standardise_sql(attribute: str, value: str, config: IdentityConfig) -> str:
-    """The pipeline's SQL standardising ``value`` (an expression) as ``attribute``."""
-    cfg = config.standardisation
-    if attribute in ("first_name", "last_name"):
-        return std.name_sql(value, cfg)
-    if attribute == "email":
-        return std.email_sql(value, cfg)
-    if attribute == "birth_date":
-        return std.birth_date_sql(value, cfg)
-    simple = {
-        "phone": std.phone_sql,
-        "postcode": std.postcode_sql,
-        "city": std.city_sql,
-        "address_line": std.address_sql,
-    }
-    return simple[attribute](value)
-
-
-def phone_fallback(given: str, config: IdentityConfig) -> str | None:
-    """A phone the SQL rule could not read, as E.164 when Python's rule can."""
-    return std.phone_e164(given, config.standardisation.default_phone_region)
-
-
-def drop_blocked(record: dict[str, Any], config: IdentityConfig) -> dict[str, Any]:
-    """Junk e-mails and phones (the configured block list) identify nobody."""
-    for kind in ("email", "phone"):
-        rules = config.guards.blocklist.get(kind)
-        value = record.get(kind)
-        if rules is None or value is None:
-            continue
-        if value in rules.values or any(re.search(p, value) for p in rules.patterns):
-            record[kind] = None
-    return record
 
 
 @dataclass

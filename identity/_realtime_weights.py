@@ -6,7 +6,7 @@ scoring a handful of candidates costs. Real-time identification therefore reads 
 condition from the saved model, evaluates it here with the same functions (Jaro-Winkler,
 Levenshtein, Damerau-Levenshtein, date arithmetic: each written to give DuckDB's value), and
 sums the saved match weights and term-frequency adjustments as Splink's SQL does
-(``splink.internals.comparison_level``). ``tests/identity/test_realtime_weights.py`` checks
+(``splink.internals.comparison_level``). ``tests/api/test_api_identify_scoring.py`` checks
 the probabilities against Splink's ``compare_records`` and the functions against DuckDB's.
 
 The conditions read are those ``_model`` builds; a condition of another form is refused when

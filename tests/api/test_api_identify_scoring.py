@@ -111,7 +111,7 @@ def test_canonical_email_in_python_is_the_pipelines_sql_rule(api_settings):
     import pyarrow as pa
 
     from core.identifiers import EMAIL_CANONICAL_EXAMPLES
-    from identity._realtime import cached_config, email_canonical, standardise_sql
+    from identity._realtime_input import cached_config, email_canonical, standardise_sql
 
     config = cached_config(api_settings.identity_config_path)
     raw = {text for text, _ in EMAIL_CANONICAL_EXAMPLES} | {
