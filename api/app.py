@@ -130,8 +130,10 @@ def create_app(settings: "Settings") -> FastAPI:
         if not given and authorization.lower().startswith("bearer "):
             given = authorization[7:].strip()
         if not given:
-            given = request.cookies.get("cdp_key")  # the console's login
-        if not given:
+            signed_in = request.app.state.session_principal(request)  # the console's sign-in
+            if signed_in is not None:
+                request.state.key_name = signed_in.name
+                return signed_in
             raise HTTPException(401, "an API key is required (header X-API-Key)")
         key = find_key(load_keys(settings.api_keys_path), given)
         if key is None:

@@ -1,4 +1,5 @@
-"""`cdp serve`: the API and console on 127.0.0.1; `cdp serve add-key` creates an API key."""
+"""`cdp serve`: the API and console on 127.0.0.1; `cdp serve add-key` creates an API key;
+`cdp console add-user` a console user."""
 
 from __future__ import annotations
 
@@ -69,6 +70,44 @@ def add_key_command(
     )
 
 
+console_app = typer.Typer(help="The console's local users (sign-in besides API keys).")
+
+
+@console_app.command("add-user")
+def add_user_command(
+    name: Annotated[str, typer.Argument(help="The user's sign-in name.")],
+    scopes: Annotated[
+        list[str],
+        typer.Option("--scopes", "-s", help="profiles:read, identify, admin (repeat or comma)."),
+    ],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="New password and scopes for an existing user.")
+    ] = False,
+) -> None:
+    """Create a console user; the password is asked (or read from stdin), only its hash kept."""
+    import sys
+
+    from api.console.auth import UserError, add_user
+
+    settings = _settings()
+    wanted = [s.strip() for value in scopes for s in value.split(",") if s.strip()]
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:  # piped: the first line is the password (scripts, tests)
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        add_user(settings.console_users_path, name, wanted, password, replace=replace)
+    except UserError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from error
+    typer.echo(
+        f"user {name!r} ({', '.join(wanted)}) stored with a scrypt hash of the password in "
+        f"{settings.console_users_path}",
+        err=True,
+    )
+
+
 def register(app: typer.Typer) -> None:
-    """Mount `cdp serve` on the main CLI."""
+    """Mount `cdp serve` and `cdp console` on the main CLI."""
     app.add_typer(serve_app, name="serve")
+    app.add_typer(console_app, name="console")

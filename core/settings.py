@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     erasure_salt: str = "change-me-per-installation"
     erasure_previous_salts: str = ""
     api_keys_path: Path = Path()
+    # The console's local users (name, scopes, scrypt password hash): `cdp console add-user`.
+    console_users_path: Path = Path()
     api_host: str = "127.0.0.1"
     api_port: int = 8600
     # The read-only copy readers open (cdp sql, analysts, the API): see core/snapshot.py.
@@ -102,6 +104,7 @@ class Settings(BaseSettings):
             "dbt_project_dir": project / "dbt_project",
             "airflow_home": data / "airflow",
             "api_keys_path": data / "api" / "api_keys.yml",
+            "console_users_path": data / "api" / "console_users.yml",
         }
         for field, default in defaults.items():
             value = given.get(field)

@@ -15,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from core.warehouse import one_row, scalar
+from identity._config import load_identity_config
 from identity._truth import load_truth
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from core.settings import Settings
+    from identity._config import IdentityConfig
 
 log = logging.getLogger(__name__)
 
@@ -149,5 +151,39 @@ join identity.identity_records r using (record_id)""")
         people = settings.truth_dir / "people.parquet"
         if people.exists():
             result["false_merge_pairs_by_case"] = _false_merges_by_case(con, people)
+        store_evaluation(con, result, truth, load_identity_config(settings.identity_config_path))
     log.info("identity evaluation: %s", result)
     return result
+
+
+_EVALUATIONS_DDL = """create table if not exists identity.evaluations (evaluated_at timestamp,
+  truth_file varchar, match_threshold double, scope varchar, records bigint,
+  pairwise_precision double, pairwise_recall double, pairwise_f1 double,
+  bcubed_precision double, bcubed_recall double, bcubed_f1 double)"""
+
+
+def store_evaluation(
+    con: duckdb.DuckDBPyConnection, result: dict[str, Any], truth: Path, config: IdentityConfig
+) -> None:
+    """Keep the figures in ``identity.evaluations`` (one row per scope), so the published
+    snapshot carries the latest evaluation to the console's health page."""
+    from datetime import datetime
+
+    con.execute(_EVALUATIONS_DDL)
+    at = datetime.now()  # one time for both scopes: the page shows the latest evaluation's rows
+    metrics = (
+        "records",
+        "pairwise_precision",
+        "pairwise_recall",
+        "pairwise_f1",
+        "bcubed_precision",
+        "bcubed_recall",
+        "bcubed_f1",
+    )
+    for scope in ("identified", "all"):
+        con.execute(
+            "insert into identity.evaluations values (?, ?, ?, ?, "
+            + ", ".join("?" for _ in metrics)
+            + ")",
+            [at, str(truth), config.match_threshold, scope, *(result[scope][m] for m in metrics)],
+        )

@@ -1,8 +1,9 @@
 """The stewards' and analysts' console: server-rendered pages under /console.
 
 Jinja2 templates and a shipped htmx (``static/``, no CDN): every page works without
-JavaScript; htmx only saves reloads. Login is an API key kept in an HttpOnly, SameSite=Strict
-cookie; every form carries a CSRF token matched against its own cookie (double submit).
+JavaScript; htmx only saves reloads. Sign-in is a local user (name and password) or an API
+key; either gets a signed, HttpOnly, SameSite=Strict session cookie (:mod:`api.console.auth`);
+every form carries a CSRF token matched against its own cookie (double submit).
 Read-only pages need ``profiles:read``; decisions need ``admin`` and are written with
 identity's own ``record_decision``, exactly as ``cdp identity decide`` writes them: the
 next resolve applies them.
@@ -14,38 +15,45 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import FastAPI, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from api import customers as queries
-from api.console import charts, pages
-from api.keys import ApiKey, find_key, load_keys
+from api.console import charts, datadocs, pages
+from api.console.auth import SESSION_SECONDS, LocalUser, Sessions, authenticate
+from api.keys import ApiKey
 from api.snapshots import SnapshotUnavailableError
 
 HERE = Path(__file__).parent
-KEY_COOKIE, CSRF_COOKIE = "cdp_key", "cdp_csrf"
+SESSION_COOKIE, CSRF_COOKIE = "cdp_session", "cdp_csrf"
+SIGN_IN_FAILED = "Sign-in failed: unknown user or key, or wrong password."
 
 
 class LoginRequired(Exception):
-    """No (valid) key in the console's cookie."""
+    """No valid session in the console's cookie."""
 
 
 def mount_console(app: FastAPI, settings) -> None:
     """Add the console's routes and static files to ``app``."""
     templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals["waterfall"] = charts.waterfall
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     pool = app.state.pool
+    sessions = Sessions(settings.console_users_path, settings.api_keys_path)
+    # the API's endpoints accept the console's session too (app.presented_key)
+    app.state.session_principal = lambda request: sessions.principal(
+        request.cookies.get(SESSION_COOKIE)
+    )
 
-    def key_for(request: Request, scope: str) -> ApiKey:
-        given = request.cookies.get(KEY_COOKIE)
-        key = find_key(load_keys(settings.api_keys_path), given) if given else None
-        if key is None:
+    def key_for(request: Request, scope: str) -> LocalUser | ApiKey:
+        principal = sessions.principal(request.cookies.get(SESSION_COOKIE))
+        if principal is None:
             raise LoginRequired()
-        if not key.allows(scope):
-            raise HTTPException(403, f"key {key.name!r} lacks the scope {scope!r}")
-        request.state.key_name = key.name
-        return key
+        request.state.key_name = principal.name
+        if not principal.allows(scope):
+            raise HTTPException(403, f"{principal.name!r} lacks the scope {scope!r}")
+        return principal
 
     def render(request: Request, name: str, status_code: int = 200, **context) -> HTMLResponse:
         return templates.TemplateResponse(
@@ -74,16 +82,35 @@ def mount_console(app: FastAPI, settings) -> None:
     @app.post("/console/login", include_in_schema=False)
     def login(
         request: Request,
-        key: Annotated[str, Form()],
+        secret: Annotated[str, Form()],
         csrf: Annotated[str, Form()],
+        username: Annotated[str, Form()] = "",
         next: Annotated[str, Form()] = "/console/",
     ):
         check_csrf(request, csrf)
-        if find_key(load_keys(settings.api_keys_path), key.strip()) is None:
-            return render(request, "login.html", status_code=401, next=next, error="Unknown key")
+        principal = authenticate(
+            settings.console_users_path, settings.api_keys_path, username, secret
+        )
+        if principal is None:
+            # one message whichever part was wrong: it tells a guesser nothing
+            return render(request, "login.html", 401, next=next, error=SIGN_IN_FAILED)
         target = next if next.startswith("/console/") else "/console/"
         response = RedirectResponse(target, status_code=303)
-        response.set_cookie(KEY_COOKIE, key.strip(), httponly=True, samesite="strict")
+        response.set_cookie(
+            SESSION_COOKIE,
+            sessions.issue(principal),
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            path="/",
+        )
+        return response
+
+    @app.post("/console/logout", include_in_schema=False)
+    def logout(request: Request, csrf: Annotated[str, Form()]):
+        check_csrf(request, csrf)
+        response = RedirectResponse("/console/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
     def with_view(function):
@@ -106,7 +133,7 @@ def mount_console(app: FastAPI, settings) -> None:
     def customer_page(request: Request, customer_id: str):
         key_for(request, "profiles:read")
         try:
-            data = with_view(lambda v: pages.customer_360(v, customer_id))
+            data = with_view(lambda v: pages.customer_360(v, customer_id, settings))
         except queries.CustomerMoved as moved:
             return RedirectResponse(f"/console/customers/{moved.customer_id}", status_code=303)
         except queries.CustomerNotFound:
@@ -119,6 +146,14 @@ def mount_console(app: FastAPI, settings) -> None:
         key = key_for(request, "profiles:read")
         queue, run = with_view(lambda v: (pages.review_queue(v), v.run))
         return render(request, "review.html", queue=queue, run=run, can_decide=key.allows("admin"))
+
+    @app.get("/console/review/pair", response_class=HTMLResponse, include_in_schema=False)
+    def review_pair_page(request: Request, left: str, right: str):
+        key = key_for(request, "profiles:read")
+        data, run = with_view(lambda v: (pages.review_pair(v, settings, left, right), v.run))
+        if data is None:
+            return render(request, "message.html", 404, message=f"No pair {left} / {right}.")
+        return render(request, "pair.html", p=data, run=run, can_decide=key.allows("admin"))
 
     @app.post("/console/review/decide", response_class=HTMLResponse, include_in_schema=False)
     def decide(
@@ -154,7 +189,29 @@ def mount_console(app: FastAPI, settings) -> None:
         key_for(request, "profiles:read")
         results, run = with_view(lambda v: (pages.quality(v), v.run))
         report = settings.reports_dir / "quality" / "index.html"
-        return render(request, "quality.html", results=results, run=run, has_report=report.exists())
+        return render(
+            request,
+            "quality.html",
+            results=results,
+            run=run,
+            has_report=report.exists(),
+            has_docs=datadocs.page_path(settings.reports_dir, "index.html") is not None,
+        )
+
+    @app.get("/console/quality/docs/{path:path}", include_in_schema=False)
+    def data_docs(request: Request, path: str = ""):
+        key_for(request, "profiles:read")
+        found = datadocs.page_path(settings.reports_dir, path or "index.html")
+        if found is None:
+            return render(
+                request,
+                "message.html",
+                404,
+                message=f"No Data Docs page {path or 'index.html'}: run `cdp quality check`.",
+            )
+        if found.suffix == ".html":
+            return HTMLResponse(datadocs.offline(found.read_text(encoding="utf-8")))
+        return FileResponse(found)
 
     @app.get("/console/quality/report", response_class=HTMLResponse, include_in_schema=False)
     def quality_report(request: Request):

@@ -71,7 +71,24 @@ def _name_key(view: View, settings: Settings, text: str) -> str | None:
     return standardise_attributes(view.cursor, settings, {"last_name": text})["last_name"]
 
 
-def customer_360(view: View, customer_id: str) -> dict[str, Any]:
+def pair_scores(
+    view: View, settings: Settings, pairs: list[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Each pair's match-weight waterfall from identity (the saved model, Splink's bars);
+    none when no model is saved yet."""
+    from api.identify import _scorer
+    from identity._waterfall import score_pairs
+
+    if not pairs:
+        return {}
+    try:
+        scorer = _scorer(settings, view)  # one per snapshot generation, shared with identify
+    except FileNotFoundError:
+        return {}
+    return score_pairs(scorer, view.cursor, pairs)
+
+
+def customer_360(view: View, customer_id: str, settings: Settings) -> dict[str, Any]:
     """Everything the Customer 360 page shows; raises the API's not-found/moved errors."""
     from identity._explain import _chain, link_reason
 
@@ -95,6 +112,18 @@ where a.customer_id = ?""",
     for link in links:
         link["top_comparisons"] = json.loads(link["top_comparisons"] or "null")
     chain = [{**step, "reason": link_reason(step["link"])} for step in _chain(records, links)]
+    scored = pair_scores(
+        view,
+        settings,
+        [
+            (s["link"]["record_id_l"], s["link"]["record_id_r"])
+            for s in chain
+            if s["link"] and s["link"]["link_type"] == "probabilistic"
+        ],
+    )
+    for step in chain:
+        link = step["link"]
+        step["score"] = scored.get((link["record_id_l"], link["record_id_r"])) if link else None
     grouped: dict[str, list[dict]] = {}
     for record in records:
         grouped.setdefault(record["identity_type"], []).append(record)
@@ -126,6 +155,37 @@ def review_queue(view: View) -> list[dict[str, Any]]:
     from identity._review import queue_rows
 
     return queue_rows(view.cursor, read_only=True)
+
+
+def review_pair(view: View, settings: Settings, left: str, right: str) -> dict[str, Any] | None:
+    """Both records of a pair side by side, its queue entry if any, and its waterfall."""
+    from identity._review import SIDE, queue_rows
+
+    side = ", ".join(f"r.{c}" for c in SIDE)
+    records = rows(
+        view,
+        f"""select r.record_id, m.customer_id, {side} from identity.identity_records r
+join identity.customer_records m using (record_id) where r.record_id in (?, ?)""",
+        [left, right],
+    )
+    by_id = {r["record_id"]: r for r in records}
+    if left not in by_id or right not in by_id:
+        return None
+    entry = next(
+        (
+            q
+            for q in queue_rows(view.cursor, read_only=True)
+            if (q["record_id_l"], q["record_id_r"]) == (left, right)
+        ),
+        None,
+    )
+    return {
+        "left": by_id[left],
+        "right": by_id[right],
+        "columns": SIDE,
+        "entry": entry,
+        "score": pair_scores(view, settings, [(left, right)]).get((left, right)),
+    }
 
 
 def match_weights(settings: Settings) -> list[dict[str, Any]]:
@@ -186,7 +246,38 @@ def identity_health(view: View, settings: Settings) -> dict[str, Any]:
         "sizes": sizes,
         "oversized": oversized,
         "runs": runs,
+        "evaluation": latest_evaluation(view),
+        "stewards": steward_accuracy(view, settings),
     }
+
+
+def latest_evaluation(view: View) -> list[dict[str, Any]]:
+    """The last `cdp identity evaluate` against a truth file, one row per scope."""
+    if not table_exists(view.cursor, "identity", "evaluations"):
+        return []
+    return rows(
+        view,
+        """select * from identity.evaluations
+qualify evaluated_at = max(evaluated_at) over () order by scope desc""",
+    )
+
+
+def steward_accuracy(view: View, settings: Settings) -> dict[str, Any] | None:
+    """The model's precision/recall/F1 on the stewards' decisions (once per snapshot)."""
+    from api.identify import _scorer
+    from identity._steward_labels import labelled_pairs, steward_accuracy
+
+    cache = view.generation.cache
+    if "steward_accuracy" not in cache:
+        if not labelled_pairs(view.cursor):
+            cache["steward_accuracy"] = None
+        else:
+            try:
+                scorer = _scorer(settings, view)
+            except FileNotFoundError:  # no saved model: nothing to score the labels with
+                return None
+            cache["steward_accuracy"] = steward_accuracy(scorer, view.cursor)
+    return cache["steward_accuracy"]
 
 
 def quality(view: View) -> list[dict[str, Any]]:
