@@ -15,6 +15,7 @@ by blocking key).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +135,8 @@ class RealtimeScorer:
             ).fetchall()
         )
         self.conflicts = self._conflicts()
+        self._lock = threading.Lock()  # Splink's private database: one waterfall at a time
+        self._splink_db = None
 
     def _conflicts(self) -> list[tuple[str, str, set[int], float | None, str | None]]:
         """(name, comparison, refused levels, weight above which it yields, ``unless`` as a
@@ -168,8 +171,58 @@ class RealtimeScorer:
             out.append((conflict.name, conflict.comparison, gammas, above, unless))
         return out
 
+    @property
+    def columns(self) -> list[str]:
+        """The record columns the model reads (derived ones come from them)."""
+        return list(INPUT_COLUMNS)
+
+    @property
+    def _splink_con(self) -> duckdb.DuckDBPyConnection:
+        """A private DuckDB database for Splink (the console's waterfall scores known pairs
+        with ``compare_records`` there), opened on first use."""
+        if self._splink_db is None:
+            import duckdb
+            from splink import DuckDBAPI
+
+            self._splink_db = duckdb.connect()
+            self._splink_api = DuckDBAPI(connection=self._splink_db)
+        return self._splink_db
+
+    @property
+    def _db_api(self):
+        self._splink_con  # noqa: B018 - opens it
+        return self._splink_api
+
+    def _model_input(self, table):
+        """``table`` (Arrow, record columns) as Splink's input holds it: derived columns,
+        people known by the full name, term frequencies (for ``_waterfall``)."""
+        import pyarrow as pa
+
+        from identity._backend import arrow
+
+        con = self._splink_con
+        con.register("identify_derive", table)
+        try:
+            table = arrow(con, with_derived("identify_derive"))
+        finally:
+            con.unregister("identify_derive")
+        names = zip(
+            table.column("first_name").to_pylist(),
+            table.column("last_name").to_pylist(),
+            strict=True,
+        )
+        people = [self.name_people.get(name, 0) for name in names]
+        table = table.append_column("name_people", pa.array(people, pa.int64()))
+        for column, frequencies in self.tf.items():
+            values = table.column(column).to_pylist()
+            tf = [frequencies.get(v) if v is not None else None for v in values]
+            table = table.append_column(f"tf_{column}", pa.array(tf, pa.float64()))
+        return table
+
     def close(self) -> None:
-        """Nothing held: every query runs on the caller's cursor."""
+        """Close Splink's private database, if the waterfall opened it."""
+        if self._splink_db is not None:
+            self._splink_db.close()
 
     def candidates(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> list[dict]:
         """Records sharing a blocking key with ``record``, with their customer."""
@@ -188,7 +241,7 @@ class RealtimeScorer:
         names = [c[0] for c in cursor.description]
         found = {row[0]: row for row in cursor.fetchall()}  # record_id is the first column
         return [
-            self._model_input(dict(zip(names, found[record_id], strict=True)))
+            self._frequencies(dict(zip(names, found[record_id], strict=True)))
             for record_id in sorted(found)[:MAX_CANDIDATES]
         ]
 
@@ -208,9 +261,10 @@ class RealtimeScorer:
                 {c: out[c] for c in ("email", "first_name", "last_name")},
             ).fetchone()
             out.update(zip(_model.DERIVED_COLUMNS, values, strict=True))
-        return self._model_input(out)
+        return self._frequencies(out)
 
-    def _model_input(self, row: dict[str, Any]) -> dict[str, Any]:
+    def _frequencies(self, row: dict[str, Any]) -> dict[str, Any]:
+        """``row`` with the people known by its full name and its term frequencies."""
         row["name_people"] = self.name_people.get((row.get("first_name"), row.get("last_name")), 0)
         for column, frequencies in self.tf.items():
             value = row.get(column)
