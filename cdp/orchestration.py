@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 if TYPE_CHECKING:
     from core.settings import Settings
 
-SOURCES = ("pos", "web", "email", "callcenter", "reviews")
+SOURCES = ("pos", "web", "email", "callcenter", "reviews", "sms")
 CRON_PRESETS = {"@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly", "@continuous"}
 
 # Asset URIs: the hand-offs between DAGs (producer outlets, consumer schedules).

@@ -199,6 +199,20 @@ class CustomerReview(Contract):
     store: str | None = None
 
 
+class SmsActivity(Contract):
+    """One event of an SMS campaign platform for one phone number: a send, its delivery
+    report, a link click, or an inbound reply (whose text is what the customer wrote)."""
+
+    event_id: str
+    campaign_id: str | None = None
+    campaign_name: str | None = None
+    phone: str
+    activity_type: Literal["sent", "delivered", "failed", "click", "reply"]
+    activity_at: PastTimestamp
+    url: str | None = None
+    reply_text: str | None = None
+
+
 class Contact(Contract):
     """One person as another system knows them: a CRM contact, a loyalty-programme member,
     a marketplace buyer, a franchise's customer file. The generic way in for person data."""
@@ -231,6 +245,7 @@ CONTRACTS: dict[str, type[Contract]] = {
     "email_activity": EmailActivity,
     "callcenter_ticket": CallCenterTicket,
     "customer_review": CustomerReview,
+    "sms_activity": SmsActivity,
     "contact": Contact,
 }
 

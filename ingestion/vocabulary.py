@@ -119,6 +119,17 @@ CONTRACT_VOCABULARY: dict[str, dict[str, list[str]]] = {
         "product": ["product", "produit", "article", "sku"],
         "store": ["store", "magasin", "boutique", "shop", "location"],
     },
+    "sms_activity": {
+        "event_id": ["id", "event id", "message id", "sms id", "id message"],
+        "campaign_id": ["campaign id", "campaign", "campagne", "id campagne"],
+        "campaign_name": ["campaign name", "nom campagne", "nom de la campagne"],
+        "phone": ["phone", "phone number", "mobile", "msisdn", "numero", "destinataire",
+                  "recipient", "telephone"],
+        "activity_type": ["event", "status", "type", "statut", "evenement"],
+        "activity_at": ["date", "timestamp", "event date", "sent at", "date envoi"],
+        "url": ["url", "link", "lien"],
+        "reply_text": ["reply", "reponse", "message", "text", "texte", "contenu reponse"],
+    },
     "pos_receipt_line": {
         "store_id": ["store", "store id", "magasin", "code magasin", "shop", "location",
                      "boutique", "point de vente"],

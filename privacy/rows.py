@@ -74,14 +74,18 @@ def row_predicate(person: Person, schema: str, table: str, columns: list[tuple[s
 
 
 def _message_conditions(person: Person, names: set[str]) -> list[str]:
-    """Rows keyed by (identity_type, message_id), as feedback.message_analysis is: the
-    person's messages, text included, wherever the analysis copied them."""
+    """Rows keyed by (identity_type, message_id or author_key), as
+    feedback.message_analysis is: the person's messages, text included, wherever the
+    analysis copied them."""
     if not {"identity_type", "message_id"} <= names:
         return []
     kinds = {kind for kind, _ in person.tokens} - {"email", "phone"}
+    # the author's identity key: the message id itself (a ticket), or the sender (an SMS)
+    keys = [key for key in ("message_id", "author_key") if key in names]
     return [
-        f"({_in('identity_type', [kind])} and {_in('message_id', person.values_of(kind))})"
+        f"({_in('identity_type', [kind])} and {_in(key, person.values_of(kind))})"
         for kind in sorted(kinds)
+        for key in keys
     ]
 
 

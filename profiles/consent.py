@@ -5,6 +5,10 @@ Signals (raw layer, attached to customers through `identity.customer_records`):
 - e-mail platform subscribers: `subscribed` grants e-mail, `unsubscribed` / `cleaned` refuse
   it (`pending` is no decision yet: double opt-in not confirmed);
 - e-mail activity: an `unsubscribe` or `complaint` refuses e-mail at that moment;
+- SMS replies: a reply holding the word STOP (any case: `STOP`, `stop svp`, `Stop, trop de
+  sms`) refuses SMS for the number's record at that moment, as the French STOP rule asks;
+  any `identities:` mapping whose raw table has `activity_type` and `reply_text` (an SMS
+  platform's activity, config/sources/sms.yml) gives these, named `<source>.<entity>.stop`;
 - opt-ins of any identity record: every `identities:` mapping of a source definition whose
   raw table has `email_opt_in` / `sms_opt_in` (e-shop accounts, loyalty sign-ups, a CRM's
   contacts) gives its record's answers, dated by the mapping's `last_seen_at`, counted when
@@ -60,6 +64,21 @@ where email is not null and activity_type in ('unsubscribe', 'complaint')""",
     ),
 )
 OPT_INS = {"email": "email_opt_in", "sms": "sms_opt_in"}
+# A reply is a STOP when it holds the word, however written (RE2, over the lower-cased text).
+STOP_PATTERN = r"\bstop\b"
+
+
+def _stop_signals(mapping: IdentityMapping, columns: set[str]) -> str | None:
+    """SMS refusals: the mapping's records' replies holding STOP."""
+    decided_at = mapping.last_seen_at or mapping.first_seen_at
+    if not {"activity_type", "reply_text"} <= columns or decided_at is None:
+        return None
+    return f"""
+select distinct '{mapping.identity_type}', cast(({mapping.source_key}) as varchar), 'sms', false,
+  cast(({decided_at}) as timestamp), '{mapping.source}.{mapping.entity}.stop'
+from {mapping.raw_table}
+where activity_type = 'reply' and regexp_matches(lower(reply_text), '{STOP_PATTERN}')
+  and ({mapping.where or "true"})"""
 
 
 def _opt_in_signals(mapping: IdentityMapping, columns: set[str]) -> str | None:
@@ -93,9 +112,10 @@ def build_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[st
 
     selects = []
     for mapping in identity_mappings(settings):
-        sql = _opt_in_signals(mapping, set(columns_of(con, mapping.raw_table)))
-        if sql:
-            selects.append(f"select * from ({sql})")
+        columns = set(columns_of(con, mapping.raw_table))
+        for sql in (_opt_in_signals(mapping, columns), _stop_signals(mapping, columns)):
+            if sql:
+                selects.append(f"select * from ({sql})")
     for table, required, sql in _SIGNALS:
         if not table_exists(con, "raw", table):
             continue

@@ -1,7 +1,8 @@
 """Call-center tickets (UTF-8 with BOM, ``;``): each ticket is its own source identity, with
 whatever the agent typed: a free-text name, a phone in any format, sometimes an e-mail or
-a loyalty number. Junk values callers give (``0000000000``, the store's number, a
-placeholder e-mail, the till's default card) are planted here."""
+a loyalty number, and a verbatim about the call's reason and more (``_verbatims``), its
+CSAT drawn around the verbatim's sentiment. Junk values callers give (``0000000000``, the
+store's number, a placeholder e-mail, the till's default card) are planted here."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import itertools
 import random
 from pathlib import Path
 
+from sample_data._catalogue import Product
 from sample_data._files import CsvWriter, Timeline, batch_paths
 from sample_data._noise import caller_name, email_variant, nickname, phone_any_format, typo
 from sample_data._people import Person, pick
 from sample_data._pos import PosResult
-from sample_data._reference import CALL_REASONS, STORES, VERBATIMS
+from sample_data._reference import CALL_REASONS, STORES
+from sample_data._reviews_text import rating_for
 from sample_data._truth import Truth
+from sample_data._verbatims import call_verbatim
 from sample_data._web_accounts import JUNK_EMAIL
 
 HEADER = [
@@ -36,6 +40,7 @@ JUNK_PHONE = "0000000000"
 _REASONS = [r for r, _ in CALL_REASONS]
 _REASON_WEIGHTS = [w for _, w in CALL_REASONS]
 _STORE_PHONES = {code: phone for code, _, phone in STORES}
+_STORE_NAMES = {code: name for code, name, _ in STORES}
 _STAMP = "%d/%m/%Y %H:%M:%S"
 
 
@@ -114,6 +119,7 @@ def write_tickets(
     rng: random.Random,
     people: list[Person],
     pos: PosResult,
+    products: list[Product],
     timeline: Timeline,
     truth: Truth,
 ) -> dict[str, int]:
@@ -154,6 +160,13 @@ def write_tickets(
                 person.person_id in victims,
                 junk.get(person.person_id, "") if call == 0 else "",
             )
+            reason = rng.choices(_REASONS, _REASON_WEIGHTS)[0]
+            verbatim, sentiment = "", "neutral"  # some tickets are closed without a word
+            if rng.random() < 0.92:
+                product = rng.choice(products).name.split(" ")[0].lower()
+                store = _STORE_NAMES.get(person.store, "la boutique")
+                verbatim, sentiment = call_verbatim(rng, reason, product, store)
+            closed = status == "closed"
             row = [
                 ticket,
                 f"{timeline.at(opened):{_STAMP}}",
@@ -163,11 +176,11 @@ def write_tickets(
                 email,
                 loyalty,
                 channel,
-                rng.choices(_REASONS, _REASON_WEIGHTS)[0],
+                reason,
                 status,
                 str(duration),
-                str(rng.randint(1, 5)) if status == "closed" and rng.random() < 0.6 else "",
-                rng.choice(VERBATIMS),
+                str(rating_for(sentiment, rng)) if closed and rng.random() < 0.6 else "",
+                verbatim,
             ]
             batch = timeline.batch_of(opened)
             writer.write(batch, row)
@@ -181,7 +194,7 @@ def write_tickets(
                         *row[3:9],
                         "closed",
                         row[10],
-                        str(rng.randint(1, 5)),
+                        str(rating_for(sentiment, rng)),
                         row[12],
                     ],
                 )

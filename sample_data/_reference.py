@@ -237,21 +237,6 @@ CALL_REASONS = (
     ("Modification de compte", 6),
     ("Livraison en retard", 9),
 )
-VERBATIMS = (
-    "Colis toujours pas reçu, c’est la deuxième fois !",
-    "Très bon accueil, problème réglé rapidement.",
-    "Je n’ai pas reçu mes points fidélité après mon achat en magasin.",
-    "Article abîmé à la livraison ; je souhaite un échange.",
-    "Remboursement effectué, merci beaucoup",
-    "La taille ne correspond pas, la robe d’été taille petit.",
-    'Impossible de me connecter à mon compte, "mot de passe incorrect".',
-    "Conseillère très aimable, à l’écoute.",
-    "Attente trop longue au téléphone... 20 min",
-    "Je veux supprimer mes données personnelles.",
-    "Bon d’achat de 10 € non appliqué sur ma commande.",
-    "Où est ma carte cadeau de 50 € ?",
-    "",
-)
 # Campaign themes by month; the evergreen ones fill the other fortnight.
 SEASONAL_THEMES = {
     1: "Soldes d’hiver",

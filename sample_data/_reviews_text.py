@@ -124,15 +124,18 @@ _SMS = {
 _ACCENTS = str.maketrans("éèêàâùûçîô", "eeeaauucio")
 
 
-def _rough(text: str, rng: random.Random) -> str:
+def rough(
+    text: str, rng: random.Random, accents: float = 0.15, sms: float = 0.1, typos: float = 0.2
+) -> str:
+    """Roughen a message as people type it: lost accents, SMS spelling, one typo."""
     draw = rng.random()
-    if draw < 0.15:
+    if draw < accents:
         text = text.translate(_ACCENTS).lower()
-    elif draw < 0.25:
-        for word, sms in _SMS.items():
-            text = text.replace(word, sms)
+    elif draw < accents + sms:
+        for word, short in _SMS.items():
+            text = text.replace(word, short)
         text = text.lower().rstrip(".")
-    if rng.random() < 0.2:
+    if rng.random() < typos:
         words = text.split(" ")
         index = rng.randrange(len(words))
         words[index] = typo(words[index], rng) if len(words[index]) > 4 else words[index]
@@ -140,17 +143,28 @@ def _rough(text: str, rng: random.Random) -> str:
     return text
 
 
-def review_text(rng: random.Random, product: str, store: str) -> tuple[str, str]:
-    """One message and the sentiment it carries (negative, neutral, positive)."""
-    tone = rng.choices(("pos", "neg", "mixed"), (45, 40, 15))[0]
-    aspects = rng.sample(sorted(_REMARKS), rng.choices((1, 2, 3), (50, 35, 15))[0])
+def remarks_for(
+    rng: random.Random,
+    aspects: list[str],
+    tone: str,
+    product: str,
+    store: str,
+    extra: dict | None = None,
+    number: int = 2,
+) -> list[str]:
+    """One remark per aspect; ``mixed`` alternates praise and complaint. ``extra`` adds
+    aspects (tone -> remarks) a caller has and a reviewer does not; ``{n}`` is ``number``."""
+    pools = {**_REMARKS, **(extra or {})}
     tones = ["pos", "neg"] if tone == "mixed" else [tone] * len(aspects)
-    if tone == "mixed" and len(aspects) == 1:
-        aspects.append(rng.choice([a for a in _REMARKS if a != aspects[0]]))
-    remarks = [
-        rng.choice(_REMARKS[aspect][tones[i % len(tones)]]).format(p=product, s=store)
+    return [
+        rng.choice(pools[aspect][tones[i % len(tones)]]).format(p=product, s=store, n=number)
         for i, aspect in enumerate(aspects)
     ]
+
+
+def compose(rng: random.Random, remarks: list[str], tone: str, openers, closers) -> str:
+    """Remarks joined as one message, between an opener and a closer of the message's mood;
+    a complaint turns ironic now and then."""
     mood = "neutral" if tone == "mixed" else tone
     joiner = ", mais " if tone == "mixed" else rng.choice((", ", ". ", " et "))
     if joiner == ". ":
@@ -159,9 +173,26 @@ def review_text(rng: random.Random, product: str, store: str) -> tuple[str, str]
     body = body[0].upper() + body[1:] + "."
     if tone == "neg" and rng.random() < 0.2:
         body = f"{rng.choice(_IRONY)} {body}"
-    parts = [rng.choice(_OPENERS[mood]), body, rng.choice(_CLOSERS[mood])]
-    text = _rough(" ".join(p for p in parts if p), rng)
-    return text, {"pos": "positive", "neg": "negative", "neutral": "neutral"}[mood]
+    opener = rng.choice(openers[mood])
+    if opener[-1:].isalpha() or opener[-1:] in (",", ":"):  # "Cliente appelle car le ..."
+        body = body[0].lower() + body[1:]
+    parts = [opener, body, rng.choice(closers[mood])]
+    return " ".join(p for p in parts if p)
+
+
+SENTIMENT_OF_TONE = {"pos": "positive", "neg": "negative", "mixed": "neutral"}
+ASPECTS = tuple(sorted(_REMARKS))
+
+
+def review_text(rng: random.Random, product: str, store: str) -> tuple[str, str]:
+    """One message and the sentiment it carries (negative, neutral, positive)."""
+    tone = rng.choices(("pos", "neg", "mixed"), (45, 40, 15))[0]
+    aspects = rng.sample(ASPECTS, rng.choices((1, 2, 3), (50, 35, 15))[0])
+    if tone == "mixed" and len(aspects) == 1:
+        aspects.append(rng.choice([a for a in _REMARKS if a != aspects[0]]))
+    remarks = remarks_for(rng, aspects, tone, product, store)
+    text = rough(compose(rng, remarks, tone, _OPENERS, _CLOSERS), rng)
+    return text, SENTIMENT_OF_TONE[tone]
 
 
 def rating_for(sentiment: str, rng: random.Random) -> int:

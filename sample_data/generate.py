@@ -22,6 +22,7 @@ from sample_data._files import Timeline
 from sample_data._people import PROFILES, build_population
 from sample_data._pos import write_pos
 from sample_data._reviews import write_reviews
+from sample_data._sms import write_sms_activity
 from sample_data._truth import Truth, write_people
 from sample_data._web_accounts import write_accounts
 from sample_data._web_events import write_events
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 log = logging.getLogger(__name__)
-SOURCES = ("pos", "web", "email", "callcenter", "reviews")
+SOURCES = ("pos", "web", "email", "callcenter", "reviews", "sms")
 
 
 def _clear(directory: Path, patterns: tuple[str, ...]) -> None:
@@ -69,6 +70,7 @@ def generate(
     _clear(dirs["email"], ("subscribers_*.csv", "activity_*.csv"))
     _clear(dirs["callcenter"], ("tickets_*.csv",))
     _clear(dirs["reviews"], ("reviews_*.csv", "mentions_*.jsonl"))
+    _clear(dirs["sms"], ("sms_activity_*.csv",))
 
     def stream(name: str) -> random.Random:
         return random.Random(f"{seed}:{name}")
@@ -105,10 +107,13 @@ def generate(
         dirs["email"], stream("email_activity"), subscribers, campaigns, timeline
     )
     files["callcenter"] = write_tickets(
-        dirs["callcenter"], stream("callcenter"), population, pos, timeline, truth
+        dirs["callcenter"], stream("callcenter"), population, pos, products, timeline, truth
     )
     files["reviews"] = write_reviews(
         dirs["reviews"], stream("reviews"), population, products, timeline, truth
+    )
+    files["sms"] = write_sms_activity(
+        dirs["sms"], stream("sms"), population, products, campaigns, timeline, truth
     )
 
     truth_dir.mkdir(parents=True, exist_ok=True)

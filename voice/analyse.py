@@ -28,6 +28,7 @@ COLUMNS = (
     "source",
     "identity_type",
     "message_id",
+    "author_key",
     "channel",
     "written_at",
     "text",
@@ -81,10 +82,26 @@ def analyse_texts(
     return results
 
 
-def extract(con: Any, config: FeedbackConfig) -> list[dict[str, Any]]:
+def _author_keys(config: FeedbackConfig, mappings: list) -> dict[str, str]:
+    """Per message source, the SQL giving the identity source key of a message's author:
+    the source key of the `identities:` mapping that reads the same table as that identity
+    type (a caller's ticket id, an SMS sender's number), else the message id."""
+    keys = {}
+    for source in config.sources:
+        found = [
+            m.source_key
+            for m in mappings
+            if m.identity_type == source.identity_type and m.raw_table == source.table
+        ]
+        keys[source.name] = found[0] if found else source.message_id
+    return keys
+
+
+def extract(con: Any, config: FeedbackConfig, mappings: list | None = None) -> list[dict[str, Any]]:
     """The latest version of every non-empty message of every configured source table."""
     from core.warehouse import table_exists
 
+    authors = _author_keys(config, mappings or [])
     rows: list[dict[str, Any]] = []
     for source in config.sources:
         schema, table = source.table.split(".", 1)
@@ -96,16 +113,19 @@ def extract(con: Any, config: FeedbackConfig) -> list[dict[str, Any]]:
         found = con.execute(
             f"""
             select ? as source, ? as identity_type, cast({source.message_id} as varchar),
+                   cast(({authors[source.name]}) as varchar),
                    cast({channel} as varchar), cast({source.written_at} as timestamp),
                    cast({source.text} as varchar), {rating}
             from {source.table}
             where nullif(trim(cast({source.text} as varchar)), '') is not null
+              and ({source.where or "true"})
             qualify row_number() over (
                 partition by {source.message_id} order by _loaded_at desc) = 1
             """,
             [source.name, source.identity_type],
         ).fetchall()
-        keys = ("source", "identity_type", "message_id", "channel", "written_at", "text", "rating")
+        keys = ("source", "identity_type", "message_id", "author_key", "channel", "written_at",
+                "text", "rating")  # fmt: skip
         rows += [dict(zip(keys, row, strict=True)) for row in found]
     return rows
 
@@ -120,7 +140,8 @@ def persist(con: Any, rows: list[dict[str, Any]]) -> None:
         con.execute(f"create schema if not exists {SCHEMA}")
         con.execute(
             f"""create or replace table {SCHEMA}.{TABLE} (
-                source varchar, identity_type varchar, message_id varchar, channel varchar,
+                source varchar, identity_type varchar, message_id varchar,
+                author_key varchar, channel varchar,
                 written_at timestamp, text varchar, rating double, topic varchar,
                 topic_terms varchar, sentiment varchar, sentiment_score double,
                 store_code varchar, product varchar, analysed_at timestamp)"""
@@ -138,10 +159,11 @@ def persist(con: Any, rows: list[dict[str, Any]]) -> None:
 def analyse_feedback(settings: Settings) -> dict[str, Any]:
     """Analyse every customer message in the warehouse; counts by sentiment and topic."""
     from core.warehouse import connect
+    from identity import identity_mappings
 
     config = load_feedback_config(settings.config_dir / "feedback.yml")
     with connect(settings) as con:
-        rows = extract(con, config)
+        rows = extract(con, config, identity_mappings(settings))
         analyses = analyse_texts([r["text"] for r in rows], [r["rating"] for r in rows], config)
         analysed_at = datetime.now(UTC).replace(tzinfo=None)
         for row, analysis in zip(rows, analyses, strict=True):

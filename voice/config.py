@@ -35,7 +35,9 @@ class MentionsConfig(_Strict):
 
 
 class MessageSource(_Strict):
-    """A raw table holding customer text, and how its rows reach a customer."""
+    """A raw table holding customer text, and how its rows reach a customer: through the
+    identity record ``identity_type`` keys the row by (its `identities:` mapping over the
+    same table; the message id when none does)."""
 
     name: str
     table: str = Field(pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
@@ -45,6 +47,8 @@ class MessageSource(_Strict):
     written_at: str
     rating: str | None = None
     channel: str | None = None
+    # SQL over the raw row: which rows are messages (an SMS export also holds sends, clicks)
+    where: str | None = None
 
 
 class FeedbackConfig(_Strict):

@@ -87,7 +87,11 @@ def discover_topics(
         for term in terms:
             spelled[term[:STEM]][term] += 1
         docs.append(" ".join(t[:STEM] for t in terms))
-    vectoriser = TfidfVectorizer(min_df=2, max_df=0.3, sublinear_tf=True)
+    # tokens are the stems as joined above: the default pattern would split `part-d` or
+    # `aujourd'h` into pieces no stem stands for
+    vectoriser = TfidfVectorizer(
+        min_df=2, max_df=0.3, sublinear_tf=True, token_pattern=r"[^ ]+", lowercase=False
+    )
     try:
         matrix = vectoriser.fit_transform(docs)
     except ValueError:  # no term appears twice: too few messages to discover anything

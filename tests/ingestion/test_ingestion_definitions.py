@@ -227,6 +227,7 @@ def test_project_definitions_cover_every_source_and_keep_identities():
         "callcenter__tickets",
         "reviews__reviews",
         "reviews__mentions",
+        "sms__activity",
     }
     assert all(d.identities for d in definitions.values())
 

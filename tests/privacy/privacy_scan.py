@@ -29,12 +29,18 @@ def identifier_forms(settings, customer_id: str, rules) -> set[str]:
             "web_cookie": ("web__events", "user_pseudo_id"),
             "callcenter_caller": ("callcenter__tickets", "ticket_id"),
             "email_subscriber": ("email__subscribers", "lower(trim(email))"),
+            "review_author": ("reviews__reviews", "review_id"),
+            "social_author": ("reviews__mentions", "review_id"),
+            "sms_recipient": ("sms__activity", "regexp_replace(phone, '[^0-9]', '', 'g')"),
         }
         contacts = {
             "pos__receipt_lines": ("customer_email", "customer_phone"),
             "web__accounts": ("email", "phone"),
             "email__subscribers": ("email", "null"),
             "callcenter__tickets": ("caller_email", "caller_phone"),
+            "reviews__reviews": ("author_email", "null"),
+            "reviews__mentions": ("null", "author_handle"),  # a handle: as written, '@' kept
+            "sms__activity": ("null", "phone"),
         }
         for identity_type, source_key in keys:
             table, key = raw[identity_type]

@@ -79,6 +79,9 @@ def _identity_keys(settings: Settings) -> set[tuple[str, str]]:
     for path in _files(settings, "reviews/mentions_*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             keys.add(("social_author", json.loads(line)["id"]))
+    for path in _files(settings, "sms/sms_activity_*.csv"):
+        for row in _csv_rows(path, ",", "utf-8")[1:]:
+            keys.add(("sms_recipient", row[3]))
     return keys
 
 
@@ -155,7 +158,7 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_does_not(tmp_path):
         }
 
     first, again = snapshot(tmp_path / "a", 3), snapshot(tmp_path / "b", 3)
-    assert first.keys() == again.keys() and len(first) == 19
+    assert first.keys() == again.keys() and len(first) == 21
     assert first == again
     other = snapshot(tmp_path / "c", 4)
     assert (
@@ -177,7 +180,7 @@ def test_truth_names_the_person_behind_every_identity_in_the_files(sample):
     }
     assert set(summary["identities"]) == {
         "loyalty_card", "web_account", "web_cookie", "email_subscriber", "callcenter_caller",
-        "review_author", "social_author",
+        "review_author", "social_author", "sms_recipient",
     }  # fmt: skip
 
 
@@ -370,3 +373,51 @@ def test_review_texts_are_varied_not_one_template_per_topic(sample):
     assert len(texts) > 20
     assert len(set(texts)) >= 0.9 * len(texts)
     assert len({len(t) // 40 for t in texts}) >= 3  # short and long ones
+
+
+def test_callcenter_verbatims_are_varied_and_mix_topics(tmp_path):
+    settings = _settings(tmp_path)
+    generate(settings, people=2500, seed=3, batches=1)
+    texts = [
+        row[12]
+        for path in _files(settings, "callcenter/tickets_*.csv")
+        for row in _csv_rows(path, ";", "utf-8-sig")[1:]
+        if len(row) > 12 and row[12]
+    ]
+    assert len(texts) > 250
+    assert len(set(texts)) > 0.8 * len(texts)
+    assert len({len(t) // 40 for t in texts}) >= 4  # one-liners to long complaints
+    # topic words from different aspects in one message (delivery + refund, store + staff...)
+    topics = {
+        "delivery": ("colis", "livr"),
+        "refund": ("rembours", "rbt", "avoir"),
+        "loyalty": ("points", "bon d", "carte"),
+        "phone": ("telephone", "tel ", "appel", "conseill", "raccroch"),
+        "account": ("compte", "mot de passe", "connect"),
+        "store": ("magasin", "mag ", "cabine", "caisse", "rayons"),
+    }
+    mixed = [
+        t
+        for t in texts
+        if sum(any(w in fold(t).lower() for w in words) for words in topics.values()) >= 2
+    ]
+    assert len(mixed) > 0.2 * len(texts)
+
+
+def test_sms_activity_holds_replies_and_no_send_after_a_stop(sample):
+    settings, _ = sample
+    rows = [
+        row
+        for path in _files(settings, "sms/sms_activity_*.csv")
+        for row in _csv_rows(path, ",", "utf-8")[1:]
+        if len(row) == 8
+    ]
+    events = {row[4] for row in rows}
+    assert {"sent", "delivered", "click", "reply"} <= events
+    replies = [row for row in rows if row[4] == "reply"]
+    assert all(row[3].startswith("33") and len(row[3]) == 11 for row in rows)
+    stops = {(row[3], row[5]) for row in replies if "stop" in row[7].lower()}
+    assert stops and len({row[7] for row in replies}) > 0.5 * len(replies)
+    for number, stopped_at in stops:
+        later = [r for r in rows if r[3] == number and r[4] == "sent" and r[5] > stopped_at]
+        assert later == [], f"{number} was sent a campaign after its STOP"

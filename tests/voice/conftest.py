@@ -13,10 +13,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 @pytest.fixture(scope="session")
 def feedback_settings(tmp_path_factory):
-    """Fixture warehouse -> Alice's verbatim -> `cdp feedback analyse` -> `dbt build`."""
+    """Fixture warehouse -> Alice's verbatim and SMS replies -> `cdp feedback analyse` ->
+    `dbt build`."""
     import duckdb
     from dbt_fixture_warehouse import create_warehouse
-    from voice_messages import ALICE_VERBATIM
+    from voice_messages import ALICE_VERBATIM, add_sms_activity
 
     from core.settings import Settings
     from profiles import build_profiles
@@ -31,6 +32,7 @@ def feedback_settings(tmp_path_factory):
             "update raw.callcenter__tickets set verbatim = ? where ticket_id = 'T1'",
             [ALICE_VERBATIM],
         )
+        add_sms_activity(con)
     finally:
         con.close()
     analyse_feedback(settings)

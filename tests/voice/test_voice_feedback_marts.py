@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dbt_fixture_warehouse import query
-from voice_messages import ALICE_VERBATIM
+from voice_messages import ALICE_SMS_REPLY, ALICE_VERBATIM
 
 
 def test_known_callers_verbatim_lands_on_their_feedback_rows(feedback_settings):
     rows = query(
         feedback_settings,
         "select customer_id, feedback_source, channel, sentiment, rating, message_text "
-        "from marts.customer_feedback",
+        "from marts.customer_feedback where feedback_source = 'callcenter'",
     )
     assert rows == [("cust-A", "callcenter", "phone", "negative", None, ALICE_VERBATIM)]
 
@@ -23,27 +23,30 @@ def test_profile_carries_last_feedback_and_detractor_flag(feedback_settings):
         "where customer_id in ('cust-A', 'cust-B') order by customer_id",
     )
     (alice, bruno) = rows
-    # T1 opened 2026-10-22 14:00, within 12 months and within detractor_days of as_of_date
-    assert alice[1].isoformat() == "2026-10-22T14:00:00"
-    assert alice[2:] == (1, 1, "negative", True)
+    # T1 opened 2026-10-22 14:00 and her SMS complaint of 2026-10-23 10:30 (her STOP is an
+    # opt-out, not a message), within 12 months and within detractor_days of as_of_date
+    assert alice[1].isoformat() == "2026-10-23T10:30:00"
+    assert alice[2:] == (2, 2, "negative", True)
     assert bruno[1:] == (None, 0, 0, None, False)
 
 
 def test_topics_monthly_counts_the_message(feedback_settings):
     rows = query(
         feedback_settings,
-        "select feedback_month, sentiment, message_count, callcenter_messages "
-        "from marts.feedback_topics_monthly",
+        "select feedback_month, sentiment, sum(message_count), sum(callcenter_messages), "
+        "sum(sms_messages) from marts.feedback_topics_monthly group by all",
     )
-    assert [(str(r[0]), r[1], r[2], r[3]) for r in rows] == [("2026-10-01", "negative", 1, 1)]
+    # Alice's verbatim and her SMS complaint, whatever topics they fell in
+    assert [(str(r[0]), *r[1:]) for r in rows] == [("2026-10-01", "negative", 2, 1, 1)]
 
 
 def test_unhappy_valuable_customers_query_lists_the_detractor(feedback_settings):
     from test_profiles_dbt_analyst_queries import _queries
 
     rows = query(feedback_settings, _queries()[3])
-    # Alice: detractor (negative verbatim T1) and the fixture's highest lifetime revenue
-    assert [(r[0], r[7]) for r in rows] == [("cust-A", ALICE_VERBATIM)]
+    # Alice: detractor (negative verbatim T1) and the fixture's highest lifetime revenue,
+    # quoted by her latest negative message (the SMS complaint, a day after T1)
+    assert [(r[0], r[7]) for r in rows] == [("cust-A", ALICE_SMS_REPLY)]
 
 
 def test_forget_removes_the_persons_messages_from_every_table(tmp_path):

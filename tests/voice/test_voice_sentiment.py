@@ -48,3 +48,20 @@ def test_store_and_product_named_in_the_message_are_found():
     )
     assert (results[0].store_code, results[0].product) == ("M008", "robe")
     assert (results[1].store_code, results[1].product) == (None, None)
+
+
+def test_topics_survive_stems_cut_at_a_hyphen_or_a_typo():
+    # `demi-heure` stems to `demi-`, the typo `jou.rs` to `jou.r`: each stays one term
+    texts = [
+        "Une demi-heure de queue en caisse.",
+        "Encore une demi-heure d'attente au téléphone.",
+        "Colis livré chez un voisin, livraison en retard.",
+        "Livraison en retard, colis abîmé.",
+        "Remboursement toujours pas reçu depuis dix jou.rs",
+        "Remboursement refusé, dix jou.rs sans réponse.",
+        "Mes points fidélité ont disparu.",
+        "Points fidélité jamais crédités.",
+    ]
+    results = analyse_texts(texts, [None] * len(texts), FeedbackConfig())
+    assert results[0].topic == results[1].topic
+    assert "demi-heure" in results[0].topic_terms.split()

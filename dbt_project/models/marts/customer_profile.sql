@@ -119,6 +119,8 @@ final as (
         engagement_metrics.last_email_opened_at,
         coalesce(engagement_metrics.is_email_unsubscribed, false) as is_email_unsubscribed,
         coalesce(engagement_metrics.has_email_bounced, false) as has_email_bounced,
+        cast(coalesce(engagement_metrics.sms_sent, 0) as bigint) as sms_sent,
+        engagement_metrics.sms_click_rate,
         coalesce(engagement_metrics.web_sessions, 0) as web_sessions,
         engagement_metrics.last_web_visit_at,
         coalesce(engagement_metrics.products_viewed_not_bought_count, 0) as products_viewed_not_bought_count,

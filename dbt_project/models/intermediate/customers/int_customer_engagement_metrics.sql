@@ -1,4 +1,4 @@
--- E-mail, web and call-center behaviour per identified customer.
+-- E-mail, SMS, web and call-center behaviour per identified customer.
 with
 
 customers as (
@@ -34,6 +34,11 @@ contacts as (
     where customer_id is not null
 ),
 
+sms_activity as (
+    select * from {{ ref('int_sms_activity_attached') }}
+    where customer_id is not null
+),
+
 email_metrics as (
     select
         customer_id,
@@ -50,6 +55,18 @@ email_metrics as (
         max(case when was_unsubscribed then 1 else 0 end) = 1 as has_unsubscribe_action,
         max(case when was_bounced then 1 else 0 end) = 1 as has_bounce_action
     from campaign_engagement
+    group by customer_id
+),
+
+sms_metrics as (
+    select
+        customer_id,
+        count(*) filter (where activity_type = 'sent') as sms_sent,
+        (
+            count(distinct case when activity_type = 'click' then campaign_id end) * 1.0
+            / nullif(count(distinct case when activity_type = 'delivered' then campaign_id end), 0)
+        ) as sms_click_rate
+    from sms_activity
     group by customer_id
 ),
 
@@ -147,6 +164,8 @@ final as (
             coalesce(email_metrics.has_bounce_action, false)
             or coalesce(subscription_metrics.has_cleaned_status, false)
         ) as has_email_bounced,
+        sms_metrics.sms_sent,
+        cast(sms_metrics.sms_click_rate as decimal(6, 4)) as sms_click_rate,
         web_metrics.web_sessions,
         web_metrics.last_web_visit_at,
         viewed_not_bought_metrics.products_viewed_not_bought_count,
@@ -161,6 +180,8 @@ final as (
         on customers.customer_id = email_metrics.customer_id
     left join subscription_metrics
         on customers.customer_id = subscription_metrics.customer_id
+    left join sms_metrics
+        on customers.customer_id = sms_metrics.customer_id
     left join web_metrics
         on customers.customer_id = web_metrics.customer_id
     left join viewed_not_bought_metrics

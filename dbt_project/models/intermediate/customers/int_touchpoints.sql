@@ -33,12 +33,18 @@ callcenter_contacts as (
     where customer_id is not null
 ),
 
--- reviews and social mentions; call-center verbatims are already ticket_opened touchpoints
+sms_activity as (
+    select * from {{ ref('int_sms_activity_attached') }}
+    where customer_id is not null
+),
+
+-- reviews and social mentions; call-center verbatims and SMS replies are already
+-- ticket_opened and sms_reply touchpoints
 public_feedback as (
     select * from {{ ref('int_feedback_messages_attributed') }}
     where
         customer_id is not null
-        and feedback_source <> 'callcenter'
+        and feedback_source in ('reviews', 'social')
 ),
 
 identity_keys as (
@@ -116,6 +122,18 @@ email_touchpoints as (
     from email_activity
 ),
 
+sms_touchpoints as (
+    select
+        {{ dbt.concat(["'sms:'", "sms_event_id"]) }} as touchpoint_id,
+        customer_id,
+        activity_at as occurred_at,
+        'sms' as channel,
+        {{ dbt.concat(["'sms_'", "activity_type"]) }} as event_type,
+        cast(null as decimal(14, 2)) as amount,
+        coalesce(campaign_name, campaign_id) as detail
+    from sms_activity
+),
+
 callcenter_touchpoints as (
     select
         {{ dbt.concat(["'callcenter:'", "ticket_id"]) }} as touchpoint_id,
@@ -151,6 +169,8 @@ final as (
     select * from subscription_changes
     union all
     select * from email_touchpoints
+    union all
+    select * from sms_touchpoints
     union all
     select * from callcenter_touchpoints
     union all

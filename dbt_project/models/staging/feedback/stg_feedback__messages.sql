@@ -16,6 +16,7 @@ with
             null::varchar as source,
             null::varchar as identity_type,
             null::varchar as message_id,
+            null::varchar as author_key,
             null::varchar as channel,
             null::timestamp as written_at,
             null::varchar as text,
@@ -37,7 +38,8 @@ final as (
         source || ':' || message_id as feedback_id,
         source as feedback_source,
         identity_type,
-        message_id as source_key,
+        message_id,
+        author_key as source_key,
         lower(channel) as channel,
         written_at,
         text as message_text,
@@ -50,7 +52,7 @@ final as (
         product as mentioned_product,
         analysed_at
     from source
-    where message_id is not null
+    where message_id is not null and author_key is not null
 )
 
 select * from final
