@@ -58,7 +58,17 @@ PROFILE_COLUMNS = (
     "sms_consent_source",
     "email",
 )
-BLOCKING_LEADS = ("email", "phone", "first_name", "last_name", "birth_date", "city")
+# the columns config/identity.yml's blocking rules start with (another is read unsorted)
+BLOCKING_LEADS = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "postcode",
+    "city",
+    "name_pair",
+)
 # table -> (sort key, columns kept or None for all)
 HOT = {
     "identity.customer_records": ("record_id", None),

@@ -42,11 +42,13 @@ def identity_mappings(settings: Settings) -> list[IdentityMapping]:
     return load_identity_mappings(settings.sources_dir)
 
 
-def train(settings: Settings) -> dict[str, Any]:
-    """Retrain the Splink model on current identity records; saved under settings.model_dir."""
+def train(settings: Settings, labels: Path | None = None) -> dict[str, Any]:
+    """Retrain the Splink model on current identity records; saved under settings.model_dir.
+    With ``labels`` (pairs or clusters; the stewards' decisions join them), m is estimated
+    from the labelled matches and the threshold picked on their precision-recall curve."""
     from identity._resolve import train as _train
 
-    return _train(settings)
+    return _train(settings, labels)
 
 
 def resolve(settings: Settings, full: bool = False, approve_churn: bool = False) -> dict[str, Any]:

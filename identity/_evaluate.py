@@ -11,6 +11,7 @@ out and counted in ``unmatched_truth_rows``.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -187,3 +188,45 @@ def store_evaluation(
             + ")",
             [at, str(truth), config.match_threshold, scope, *(result[scope][m] for m in metrics)],
         )
+
+
+def write_threshold_chart(settings: Settings, out: Path, truth_path: Path | None = None) -> Path:
+    """Splink's threshold / precision / recall chart of the saved model against the truth,
+    as one offline HTML page (``save_offline_chart``: its JS inlined, no CDN).
+
+    The chart scores the blocked pairs of the identified records that the truth names, with
+    the model alone: the conflicts and guards that refuse some of them later are not in it,
+    so it shows where to set ``match_threshold`` for the model, not the customers' accuracy
+    (``evaluate`` says that)."""
+    import logging
+
+    from splink import DuckDBAPI, Linker
+
+    from core.warehouse import connect
+    from identity._backend import arrow
+    from identity._model import RETAINED_COLUMNS, model_columns_sql
+    from identity._model_report import _paths
+
+    model_file, _ = _paths(settings)
+    model = json.loads(model_file.read_text(encoding="utf-8"))
+    truth = truth_path or settings.truth_dir / "identity_truth.csv"
+    if not truth.exists():
+        raise TruthNotFoundError(f"{truth}: not found; give a truth file with --truth")
+    retained = ", ".join(f"0 as {c}" for c in RETAINED_COLUMNS)  # read by conflicts only
+    with connect(settings) as con:
+        load_truth(con, truth, settings)
+        labelled = arrow(
+            con,
+            f"select {model_columns_sql()}, {retained}, t.person_id from identity.identity_records "
+            "join _identity_truth t using (identity_type, source_key) "
+            "where not is_anonymous order by record_id",
+        )
+    if labelled.num_rows < 2:
+        raise EvaluationError("fewer than two resolved records are named in the truth file")
+    linker = Linker(DuckDBAPI().register(labelled), model, log_level=logging.WARNING)
+    chart = linker.evaluation.accuracy_analysis_from_labels_column(
+        "person_id", output_type="threshold_selection", add_metrics=["f1"]
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    chart.save_offline_chart(str(out), overwrite=True, print_msg=False)
+    return out

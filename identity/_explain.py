@@ -110,11 +110,17 @@ def link_reason(link: dict[str, Any] | None) -> str:
     if link["link_type"] == "decision":
         made = link["top_comparisons"] or {}
         return f"decision {link['rule']} by {made.get('by')}: {made.get('reason')}"
-    parts = ", ".join(
-        f"{c['comparison']}: {c['level']} ({c['weight']:+.1f})"
-        for c in link["top_comparisons"] or []
-    )
-    return f"match weight {link['match_weight']:.1f} (p={link['match_probability']:.3f}): {parts}"
+
+    def listed(comparisons: list[dict]) -> str:
+        return ", ".join(
+            f"{c['comparison']}: {c['level']} ({c['weight']:+.1f})" for c in comparisons
+        )
+
+    comparisons = link["top_comparisons"] or []
+    reason = f"match weight {link['match_weight']:.1f} (p={link['match_probability']:.3f}): "
+    reason += listed([c for c in comparisons if c["weight"] >= 0])
+    against = [c for c in comparisons if c["weight"] < 0]
+    return reason + (f"; against: {listed(against)}" if against else "")
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

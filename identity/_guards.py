@@ -54,15 +54,20 @@ def _quote(value: str) -> str:
 
 def _holders_sql() -> str:
     """Every (record, identifier type, value): e-mails and phones, with the name and birth
-    date their people are counted by, plus strong identifiers."""
+    date their people are counted by (and, for an e-mail, whether its username names its
+    holder: ``_model.username_names_holder_sql``), plus strong identifiers."""
+    from identity._model import username_names_holder_sql
+
     attrs = " union all ".join(
         f"select record_id, '{a}' as identifier_type, {a} as identifier_value, first_name, "
-        f"last_name, birth_date, address_line from {RECORDS} where {a} is not null"
+        f"last_name, birth_date, address_line, "
+        f"{username_names_holder_sql() if a == 'email' else 'true'} as named_by_value "
+        f"from {RECORDS} where {a} is not null"
         for a in ATTRIBUTE_IDS
     )
     return (
         f"{attrs} union all select record_id, identifier_type, identifier_value, "
-        f"null::varchar, null::varchar, null::date, null::varchar from {STRONG_IDS}"
+        f"null::varchar, null::varchar, null::date, null::varchar, true from {STRONG_IDS}"
     )
 
 
@@ -165,11 +170,22 @@ def different_birth_dates_sql(left: str, right: str, days: int) -> str:
     )
 
 
+def same_address_sql(a: str, b: str) -> str:
+    """One address line, typed twice: equal, or close (Jaro-Winkler >= 0.9: ``lambrigg
+    treet`` / ``lambrigg street``) with the same house number (``12 rue de la paix`` /
+    ``14 rue de la paix`` are neighbours, not a typo)."""
+    digits = "regexp_replace({}, '[^0-9]', '', 'g')"
+    return (
+        f"({a} = {b} or ({digits.format(a)} = {digits.format(b)} "
+        f"and jaro_winkler_similarity({a}, {b}) >= 0.9))"
+    )
+
+
 def same_person_at_address_sql(left: str, right: str) -> str:
-    """The same first name (or one slip of it) at the same address line."""
+    """The same first name (or one slip of it) at the same address line (or a typo of it)."""
     a, b = f"{left}.first_name", f"{right}.first_name"
     return (
-        f"({left}.address_line = {right}.address_line "
+        f"({same_address_sql(f'{left}.address_line', f'{right}.address_line')} "
         f"and ({a} = {b} or damerau_levenshtein({a}, {b}) <= 1))"
     )
 
@@ -211,6 +227,15 @@ def _shared_contacts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> 
     contradiction = different_first_names_sql("a", "b")
     if days is not None:
         contradiction = f"({contradiction} or ({different_birth_dates_sql('a', 'b', days)}))"
+    # A record with no name and a named holder of an e-mail whose username names neither
+    # the holder nor the holder's surname (``fredericpire@`` held by Claude Lelievre): a
+    # family's or partner's address, and the nameless record as likely the other person
+    nameless = "({x}.first_name is null and {x}.last_name is null)"
+    named_other = "({y}.last_name is not null and not {y}.named_by_value)"
+    contradiction = (
+        f"({contradiction} or ({nameless.format(x='a')} and {named_other.format(y='b')}) "
+        f"or ({nameless.format(x='b')} and {named_other.format(y='a')}))"
+    )
     con.execute(f"""
 create or replace temp table _identity_shared_contacts as
 with held as (

@@ -6,8 +6,9 @@ every pair. Identifier values the guards blocked or refused (``_guards``) link n
 A probabilistic pair is accepted above the match threshold unless a configured
 conflict holds (e.g. two first names that are plainly different: a household sharing an
 e-mail); refused pairs are kept in ``_identity_refused_stage`` with the conflict's name, so
-they can be reviewed. Each accepted pair keeps its top contributing comparisons, taken from
-Splink's per-comparison match weights (the data behind its waterfall chart).
+they can be reviewed. Each accepted pair keeps its top contributing comparisons and every
+comparison that weighed against it, taken from Splink's per-comparison match weights (the
+data behind its waterfall chart).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from core.warehouse import scalar
 from identity import _plan
 from identity._config import IdentityConfig, IdentityConfigError
 from identity._guards import LINK_IDS
+from identity._model import CONFLICT_COLUMNS
 
 if TYPE_CHECKING:
     import duckdb
@@ -87,8 +89,15 @@ def _top_comparisons_sql(labels: dict[str, dict[int, str]], columns: set[str], t
             f"{{'size': abs({weight}), 'comparison': '{name}', "
             f"'level': case gamma_{name} {label_cases} end, 'weight': round({weight}, 2)}}"
         )
+    # the ``top`` comparisons that weighed most for the link, then every one that weighed
+    # against it (a different phone, another birth date), strongest first
+    ranked = f"list_reverse_sort([{', '.join(items)}])"
+    kept = (
+        f"list_concat(list_slice(list_filter({ranked}, lambda x: x.weight >= 0), 1, {top}), "
+        f"list_filter({ranked}, lambda x: x.weight < 0))"
+    )
     return (
-        f"to_json(list_transform(list_slice(list_reverse_sort([{', '.join(items)}]), 1, {top}), "
+        f"to_json(list_transform({kept}, "
         "lambda x: struct_pack(comparison := x.comparison, level := x.level, weight := x.weight)))"
         "::varchar"
     )
@@ -135,6 +144,14 @@ def accept_predictions(
     absent = [
         f"null::{'date' if c == 'birth_date' else 'varchar'} as {c}_{side}"
         for c in _plan.ATTRIBUTE_COLUMNS
+        for side in "lr"
+        if f"{c}_{side}" not in columns
+    ]
+    # a model saved before a conflict column existed does not retain it: read as "no
+    # evidence against" (the conflicts then decide as they did when it was trained)
+    absent += [
+        f"true as {c}_{side}"
+        for c in CONFLICT_COLUMNS
         for side in "lr"
         if f"{c}_{side}" not in columns
     ]

@@ -93,10 +93,25 @@ def _username_spells_name_sql() -> str:
     return f"coalesce({user} in ({forms}), false)"
 
 
+def username_names_holder_sql() -> str:
+    """True when the e-mail's username spells the record's own name or holds its surname
+    (``olivier.fleury``, ``fleury75``); false for one naming somebody else
+    (``fredericpire@`` on Claude Lelievre's card: a family's or partner's address)."""
+    user = "regexp_replace(regexp_extract(email, '^[^@]+'), '[^a-z0-9]', '', 'g')"
+    surname = (
+        f"coalesce(strpos({user}, regexp_replace(last_name, '[^a-z0-9]', '', 'g')) > 0, false)"
+    )
+    return f"({_username_spells_name_sql()} or {surname})"
+
+
 # Columns Splink sees that records do not store: name -> portable SQL over record columns.
 DERIVED_COLUMNS = {
     "email_user": "regexp_extract(email, '^[^@]+')",
     "email_user_is_name": _username_spells_name_sql(),
+    "email_user_names_holder": username_names_holder_sql(),
+    # the full name whichever way round it was typed: a blocking key that finds first and
+    # last names swapped (an agent's slip) as well as the name typed right
+    "name_pair": "least(first_name, last_name) || ' ' || greatest(first_name, last_name)",
 }
 # Term-frequency adjusted columns -> the comparison they adjust.
 TF_COLUMNS = {
@@ -106,6 +121,8 @@ TF_COLUMNS = {
     "address_line": "address",
 }
 RETAINED_COLUMNS = ("name_people",)  # people known by the record's full name
+# derived columns read by conflicts, not compared
+CONFLICT_COLUMNS = ("email_user_names_holder",)
 HOUSEHOLD_EVIDENCE = ("address",)  # comparisons a household shares (capped in training)
 _QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summary suffices
 
@@ -114,6 +131,16 @@ def model_columns_sql() -> str:
     """The select list Splink's input table is built with."""
     derived = [f"{sql} as {name}" for name, sql in DERIVED_COLUMNS.items()]
     return ", ".join([*MODEL_COLUMNS, *derived])
+
+
+def _swapped_names_level():
+    """``kyra everett`` / ``everett kyra``: the first and last names typed the other way
+    round. A level of both name comparisons, so a swap weighs like two agreeing names."""
+    import splink.comparison_level_library as cll
+
+    return cll.ColumnsReversedLevel("first_name", "last_name").configure(
+        label_for_charts="first and last names swapped"
+    )
 
 
 def _comparisons(kept: tuple[str, ...]) -> list:
@@ -161,6 +188,7 @@ def _comparisons(kept: tuple[str, ...]) -> list:
         comparison_levels=[
             cll.NullLevel("first_name"),
             cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
+            _swapped_names_level(),
             cll.JaroWinklerLevel("first_name", 0.92),
             cll.JaroWinklerLevel("first_name", 0.8),
             cll.DamerauLevenshteinLevel("first_name", 1).configure(
@@ -195,6 +223,19 @@ def _comparisons(kept: tuple[str, ...]) -> list:
             cll.ElseLevel(),
         ],
     )
+    # Splink's NameComparison levels, plus first and last names swapped
+    last_name = cl.CustomComparison(
+        output_column_name="last_name",
+        comparison_description="last name",
+        comparison_levels=[
+            cll.NullLevel("last_name"),
+            cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
+            _swapped_names_level(),
+            cll.JaroWinklerLevel("last_name", 0.92),
+            cll.JaroWinklerLevel("last_name", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
     place = cl.CustomComparison(
         output_column_name="place",
         comparison_description="postcode and city",
@@ -225,7 +266,7 @@ def _comparisons(kept: tuple[str, ...]) -> list:
     )
     every = {
         "first_name": first_name,
-        "last_name": cl.NameComparison("last_name", jaro_winkler_thresholds=[0.92, 0.8]),
+        "last_name": last_name,
         "birth_date": birth_date,
         "email": email,
         "phone": phone,
@@ -247,7 +288,7 @@ def settings_creator(plan: ModelPlan):
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
         # read by conflicts, not compared (``_scoring.model_records_sql``)
-        additional_columns_to_retain=list(RETAINED_COLUMNS),
+        additional_columns_to_retain=[*RETAINED_COLUMNS, *CONFLICT_COLUMNS],
     )
 
 

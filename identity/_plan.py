@@ -34,6 +34,16 @@ COMPARISON_INPUTS: dict[str, tuple[str, ...]] = {
     "address": ("address_line",),
 }
 ATTRIBUTE_COLUMNS = tuple(dict.fromkeys(c for cols in COMPARISON_INPUTS.values() for c in cols))
+# columns a comparison also reads (first and last names swapped): a session blocked on one
+# of them cannot estimate it
+ALSO_READS: dict[str, tuple[str, ...]] = {
+    "first_name": ("last_name",),
+    "last_name": ("first_name",),
+}
+# blocking keys derived from attributes (identity._model.DERIVED_COLUMNS) -> the attributes;
+# usable for blocking when those are, never as a training session (Splink would not know
+# the key repeats the names, and would estimate them on pairs that all agree on them)
+DERIVED_KEYS: dict[str, tuple[str, ...]] = {"name_pair": ("first_name", "last_name")}
 _MIN_RECORDS = 2  # a value carried by one record can never be compared
 
 
@@ -72,8 +82,9 @@ def plan_from_counts(counts: dict[str, int], config: IdentityConfig) -> ModelPla
     comparisons = tuple(
         name for name, inputs in COMPARISON_INPUTS.items() if attributes & set(inputs)
     )
-    blocking = _supported(config.blocking, attributes)
-    prior = _supported(config.training.prior_rules, attributes)
+    keys = attributes | {k for k, inputs in DERIVED_KEYS.items() if set(inputs) <= attributes}
+    blocking = _supported(config.blocking, keys)
+    prior = _supported(config.training.prior_rules, keys)
     if not prior:
         # the most specific blocking rules are the closest thing to near-certain matches
         widest = max((len(cols) for cols in blocking), default=0)
@@ -99,7 +110,8 @@ def plan_from_counts(counts: dict[str, int], config: IdentityConfig) -> ModelPla
 
 def estimated_by(session: list[str], comparisons: tuple[str, ...]) -> set[str]:
     """The comparisons a training session blocked on ``session`` estimates."""
-    return {c for c in comparisons if not set(COMPARISON_INPUTS[c]) & set(session)}
+    reads = {c: {*COMPARISON_INPUTS[c], *ALSO_READS.get(c, ())} for c in comparisons}
+    return {c for c in comparisons if not reads[c] & set(session)}
 
 
 def next_training_session(
@@ -112,7 +124,7 @@ def next_training_session(
     pending = [c for c in configured if c not in tried and estimated_by(c, plan.comparisons)]
     if pending:
         return pending[0]
-    candidates = [c for c in plan.blocking if c not in tried]
+    candidates = [c for c in plan.blocking if c not in tried and not set(c) & set(DERIVED_KEYS)]
     gains = [len(estimated_by(c, plan.comparisons) & missing) for c in candidates]
     if not gains or max(gains) == 0:
         return None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.warehouse import table_exists
-from identity import _links, _model
+from identity import _links, _model, _plan
 from identity._config import load_identity_config
 from identity._realtime_input import KEYED_IDENTIFIERS
 from identity._realtime_weights import ModelWeights
@@ -87,16 +87,18 @@ class RealtimeScorer:
     ) -> None:
         """``records_by(column)``: a table of the records with derived columns, sorted by
         ``column`` (a copy sorted by it serves a lookup fastest); by default a subquery."""
-        from identity._training import load_model
+        from identity._training import load_model, with_labelled_threshold
 
-        self.config = load_identity_config(settings.identity_config_path)
-        model_path = settings.model_dir / self.config.model_file
+        config = load_identity_config(settings.identity_config_path)
+        model_path = settings.model_dir / config.model_file
         if not model_path.exists():
             raise FileNotFoundError(
                 f"no saved identity model at {model_path}: run `cdp identity train` (or a "
                 "resolve, which trains on first run) before identifying in real time"
             )
-        self.model = load_model(model_path, self.config)
+        # the threshold a resolve run links at (`cdp identity train --labels` may set it)
+        self.config = with_labelled_threshold(config, model_path)
+        self.model = load_model(model_path, config)
         self.weights = ModelWeights(self.model)
         self.records_by = records_by or (lambda column: f"({candidate_records_sql()})")
         # what a resolve run gives Splink beyond the records (identity._scoring): term
@@ -120,7 +122,9 @@ class RealtimeScorer:
                 "group by all"
             ).fetchall()
         }
-        self.blocking = [cols for cols in self.config.blocking if set(cols) <= set(INPUT_COLUMNS)]
+        # rules on record columns and on keys derived from them (name_pair: names either way)
+        keys = {*INPUT_COLUMNS, *_plan.DERIVED_KEYS}
+        self.blocking = [cols for cols in self.config.blocking if set(cols) <= keys]
         # what the last run's guards blocked (block list, frequency ceiling): links nobody
         self.blocked: set[tuple[str, str]] = set()
         if table_exists(con, "identity", "blocked_identifiers"):
@@ -131,10 +135,16 @@ class RealtimeScorer:
             )
         self.types = dict(
             con.execute(
-                "select column_name, column_type from (describe identity.identity_records)"
+                "select column_name, column_type from "
+                f"(describe ({with_derived('identity.identity_records')}))"
             ).fetchall()
         )
+        # a model saved before a conflict column existed does not retain it: batch scoring
+        # reads it as no evidence against (``_links.accept_predictions``), and so does this
+        retained = set(self.model.get("additional_columns_to_retain") or ())
+        self.assumed = {c: True for c in _model.CONFLICT_COLUMNS if c not in retained}
         self.conflicts = self._conflicts()
+        self._derive_sql: str | None = None
         self._lock = threading.Lock()  # Splink's private database: one waterfall at a time
         self._splink_db = None
 
@@ -144,9 +154,7 @@ class RealtimeScorer:
         labels = self.weights.labels
         _links._gamma_sql(labels, self.config)  # raises on levels the model does not have
         types = {
-            **{c: self.types[c] for c in INPUT_COLUMNS},
-            "email_user": "VARCHAR",
-            "email_user_is_name": "BOOLEAN",
+            **{c: self.types[c] for c in (*INPUT_COLUMNS, *_model.DERIVED_COLUMNS)},
             "name_people": "BIGINT",
         }
         columns = list(types)
@@ -225,7 +233,8 @@ class RealtimeScorer:
             self._splink_db.close()
 
     def candidates(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> list[dict]:
-        """Records sharing a blocking key with ``record``, with their customer."""
+        """Records sharing a blocking key with ``record`` (as :meth:`incoming` gives it:
+        derived keys included, blocked values gone), with their customer."""
         rules = [cols for cols in self.blocking if all(record.get(c) is not None for c in cols)]
         if not rules:
             return []
@@ -246,21 +255,21 @@ class RealtimeScorer:
         ]
 
     def incoming(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> dict:
-        """The incoming person as Splink's input holds a record (derived columns included)."""
+        """The incoming person as Splink's input holds a record: blocked values gone (as the
+        guards null them before matching), derived columns by ``_model``'s own SQL."""
         out = {c: record.get(c) for c in INPUT_COLUMNS}
         for column in ("email", "phone"):
             if (column, out[column]) in self.blocked:
                 out[column] = None
-        if out["email"] is None:  # every derived column reads the e-mail: null, false
-            out.update(email_user=None, email_user_is_name=False)
-        else:
-            names = ", ".join(_model.DERIVED_COLUMNS)
-            given = "(select $email as email, $first_name as first_name, $last_name as last_name)"
-            values = con.execute(
-                f"select {names} from ({with_derived(given)})",
-                {c: out[c] for c in ("email", "first_name", "last_name")},
-            ).fetchone()
-            out.update(zip(_model.DERIVED_COLUMNS, values, strict=True))
+        if self._derive_sql is None:  # the derived columns' SQL reads these record columns
+            given = ", ".join(f"cast(${c} as {self.types[c]}) as {c}" for c in INPUT_COLUMNS)
+            self._derive_sql = (
+                f"select {', '.join(_model.DERIVED_COLUMNS)} "
+                f"from ({with_derived(f'(select {given})')})"
+            )
+        values = con.execute(self._derive_sql, out).fetchone()
+        assert values is not None  # a select from one row has one row
+        out.update(zip(_model.DERIVED_COLUMNS, values, strict=True))
         return self._frequencies(out)
 
     def _frequencies(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -274,10 +283,10 @@ class RealtimeScorer:
     def rows(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> list[dict]:
         """Every candidate with its match weight and probability, conflict and top reasons,
         best first."""
-        found = self.candidates(con, record)
+        new = self.incoming(con, record)
+        found = self.candidates(con, new)
         if not found:
             return []
-        new = self.incoming(con, record)
         scored = []
         for candidate in found:
             pair = (new, candidate)
@@ -306,7 +315,11 @@ class RealtimeScorer:
                 continue
             if unless is not None:
                 new, candidate = row["pair"]
-                values = [side.get(c) for c in self._pair_columns for side in (new, candidate)]
+                values = [
+                    self.assumed.get(c, side.get(c))
+                    for c in self._pair_columns
+                    for side in (new, candidate)
+                ]
                 if con.execute(unless, values).fetchone()[0]:
                     continue
             return name

@@ -118,6 +118,16 @@ _FORMS: list[tuple[re.Pattern, Callable[[re.Match], Callable[[Pair], bool]]]] = 
         ),
     ),
     (re.compile(rf"^{_COL} = {_COL_R}$"), lambda m: _both(m[1], lambda a, b: a == b)),
+    (  # columns reversed (first and last names swapped): one direction, as Splink's default
+        re.compile(r'^"?(\w+)_l"? = "?(\w+)_r"?$'),
+        lambda m: (
+            lambda p: (
+                p[0].get(m[1]) is not None
+                and p[1].get(m[2]) is not None
+                and p[0].get(m[1]) == p[1].get(m[2])
+            )
+        ),
+    ),
     (
         re.compile(rf"^jaro_winkler_similarity\({_COL}, {_COL_R}\) >= {_NUM}$"),
         lambda m: _both(m[1], lambda a, b, t=float(m[2]): jaro_winkler(a, b) >= t),
@@ -249,12 +259,14 @@ class ModelWeights:
 
     @staticmethod
     def reasons(levels: dict[str, _Level], weights: dict[str, float], top: int) -> list[dict]:
-        """The ``top`` comparisons weighing most either way, as ``_links`` lists them."""
+        """The ``top`` comparisons weighing most for the link, then every one weighing
+        against it, strongest first, as ``_links._top_comparisons_sql`` lists them."""
         items = sorted(
             ((abs(w), name, levels[name].label, round(w, 2)) for name, w in weights.items()),
             reverse=True,
         )
-        return [{"comparison": n, "level": lbl, "weight": w} for _, n, lbl, w in items[:top]]
+        kept = [i for i in items if i[3] >= 0][:top] + [i for i in items if i[3] < 0]
+        return [{"comparison": n, "level": lbl, "weight": w} for _, n, lbl, w in kept]
 
 
 def _tf(level, levels) -> tuple[str, float, float, float] | None:

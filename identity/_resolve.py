@@ -56,20 +56,33 @@ def model_path(settings: Settings, config: IdentityConfig) -> Path:
     return settings.model_dir / config.model_file
 
 
-def train(settings: Settings) -> dict[str, Any]:
-    """Retrain the matching model on the current identity records and save it."""
+def train(settings: Settings, labels: Path | None = None) -> dict[str, Any]:
+    """Retrain the matching model on the current identity records and save it; with
+    ``labels`` (pairs or clusters, ``_labels``) and the stewards' stored decisions, m from
+    the labelled matches and the threshold from the labelled precision-recall curve."""
     from core.warehouse import connect
+    from identity import _labels
 
     config = load_identity_config(settings.identity_config_path)
     mappings = load_identity_mappings(settings.sources_dir)
     path = model_path(settings, config)
     with connect(settings) as con:
         extract_records(con, mappings, config)
+        labelled = 0
+        if labels is not None:
+            sql = _scoring.model_records_sql()
+            labelled = _labels.load_labels(con, labels, settings, config, sql)
         with SplinkTables(con, config) as splink:
             records = _scoring.all_records(splink)
-            _training.train_model(splink, records, config, path)
+            _training.train_model(splink, records, config, path, labelled=labelled > 0)
             count = splink.rows(records)
-    return {"model_path": str(path), "records": count}
+    meta = json.loads(path.with_suffix(".meta.json").read_text(encoding="utf-8"))
+    return {
+        "model_path": str(path),
+        "records": count,
+        "labelled_pairs": labelled,
+        "labels": meta.get("labels"),
+    }
 
 
 def resolve(settings: Settings, full: bool = False, approve_churn: bool = False) -> dict[str, Any]:
@@ -111,6 +124,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
                         log.warning("fewer than two identified records: nothing to match")
                 if path.exists():
                     model = _training.load_model(path, config)
+                    config = _training.with_labelled_threshold(config, path)
                     _training.warn_if_outgrown(con, path, config)
             with stage("predict"):
                 rescored = _scoring.score(con, splink, model, config, mode)

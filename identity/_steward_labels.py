@@ -22,17 +22,19 @@ if TYPE_CHECKING:
     from identity._realtime import RealtimeScorer
 
 
+# every standing record-to-record decision (also read by ``cdp identity train --labels``)
+DECISION_LABELS_SQL = """select record_id_l, record_id_r, decision from identity.decisions
+where revoked_at is null and record_id_l is not null and record_id_r is not null
+order by decided_at"""
+
+
 def labelled_pairs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, bool]]:
     """(record_id_l, record_id_r, is_match) of every standing record-to-record decision."""
     if not table_exists(con, "identity", "decisions"):
         return []
     return [
         (left, right, decision == "must_link")
-        for left, right, decision in con.execute(
-            """select record_id_l, record_id_r, decision from identity.decisions
-where revoked_at is null and record_id_l is not null and record_id_r is not null
-order by decided_at"""
-        ).fetchall()
+        for left, right, decision in con.execute(DECISION_LABELS_SQL).fetchall()
     ]
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.warehouse import one_row
-from identity import _plan
+from identity import _labels, _plan
 from identity._config import IdentityConfig
 from identity._model import _QUIET, settings_creator
 
@@ -40,9 +40,15 @@ class ModelFileError(RuntimeError):
 
 
 def train_model(
-    splink: SplinkTables, records: str, config: IdentityConfig, model_path: Path
+    splink: SplinkTables,
+    records: str,
+    config: IdentityConfig,
+    model_path: Path,
+    labelled: bool = False,
 ) -> dict[str, Any]:
-    """Estimate the model without labels (u by sampling, m by EM) and save it as JSON.
+    """Estimate the model (u by sampling, m by EM, then from the labelled matches when
+    ``labelled``: ``_labels``) and save it as JSON; with labels, the threshold with the best
+    labelled F1 goes in its meta.
 
     ``records`` names a table given to Splink with ``splink.put``."""
     from splink import Linker
@@ -67,6 +73,8 @@ def train_model(
     unseen = estimate_m_by_em(
         linker, plan, config, support=lambda keys: splink.pairs_carrying(records, keys, inputs)
     )
+    if labelled and _labels.estimate_m(linker, splink):
+        unseen = set()  # the labels saw them; a level they never reached falls back below
     model = linker.misc.save_model_to_json()
     sampled = min(t.u_max_pairs, count * (count - 1) / 2)
     model = bound_unseen_u(model, sampled)
@@ -84,6 +92,9 @@ def train_model(
         "plan": plan.as_dict(),
         "untrained": untrained,
     }
+    if labelled and (chosen := _labels.best_threshold(splink, records, model)):
+        meta["labels"] = chosen
+        log.info("threshold from the labelled precision-recall curve: %s", chosen)
     _write_atomically(_meta_path(model_path), json.dumps(meta))
     log.info("identity model trained on %d records, saved to %s", count, model_path)
     return model
@@ -374,6 +385,19 @@ def _read_json(path: Path) -> dict[str, Any]:
             f"{path} holds JSON but no model: run `cdp identity train` to retrain it"
         )
     return data
+
+
+def with_labelled_threshold(config: IdentityConfig, model_path: Path) -> IdentityConfig:
+    """The config to resolve with: ``match_threshold`` from the labels the model was trained
+    with (``cdp identity train --labels``), when it was."""
+    meta = _meta_path(model_path)
+    try:
+        chosen = _read_json(meta).get("labels") if meta.exists() else None
+    except ModelFileError:
+        chosen = None
+    if not chosen:
+        return config
+    return config.model_copy(update={"match_threshold": chosen["match_threshold"]})
 
 
 def load_model(model_path: Path, config: IdentityConfig) -> dict[str, Any]:

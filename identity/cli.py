@@ -23,12 +23,35 @@ def _settings():
 
 
 @identity_app.command("train")
-def train_command() -> None:
+def train_command(
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="labelled pairs (record_id_l, record_id_r, clerical_match_score) or clusters "
+            "(identity_type, source_key, person_id, or source, key, person_id); the stewards' "
+            "decisions join them: m from the matches, the threshold from their "
+            "precision-recall curve"
+        ),
+    ] = None,
+) -> None:
     """Retrain the matching model on current identity records (saved as JSON)."""
     import identity
 
-    result = identity.train(_settings())
+    result = identity.train(_settings(), labels)
     typer.echo(f"model trained on {result['records']} records: {result['model_path']}")
+    if labels is not None:
+        chosen = result["labels"]
+        typer.echo(
+            f"{result['labelled_pairs']} labelled pairs; "
+            + (
+                f"threshold {chosen['match_threshold']} (labelled precision "
+                f"{chosen['precision']}, recall {chosen['recall']}, F1 {chosen['f1']}; "
+                f"{chosen['matches']} matches, {chosen['non_matches']} non-matches), used by "
+                "the next runs instead of match_threshold"
+                if chosen
+                else "no threshold picked (the labels need matches and non-matches)"
+            )
+        )
 
 
 @identity_app.command("resolve")
@@ -78,14 +101,23 @@ def evaluate_command(
             "generator's"
         ),
     ] = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            help="Splink's threshold / precision / recall chart, an offline HTML page "
+            "(default: identity_threshold_chart.html beside the model)"
+        ),
+    ] = None,
 ) -> None:
     """Pairwise and B-cubed precision/recall/F1 against the generator's truth."""
     from rich.console import Console
     from rich.table import Table
 
     import identity
+    from identity._evaluate import write_threshold_chart
 
-    metrics = identity.evaluate(_settings(), truth)
+    settings = _settings()
+    metrics = identity.evaluate(settings, truth)
     table = Table(title="Identity resolution vs truth")
     table.add_column("metric")
     for scope in ("identified", "all"):
@@ -101,6 +133,10 @@ def evaluate_command(
     )
     for case, pairs in metrics.get("false_merge_pairs_by_case", {}).items():
         console.print(f"wrongly merged pairs involving a '{case}' person: {pairs}")
+    page = write_threshold_chart(
+        settings, chart or settings.model_dir / "identity_threshold_chart.html", truth
+    )
+    console.print(f"threshold / precision / recall chart of the model (offline HTML): {page}")
 
 
 @identity_app.command("model")

@@ -19,7 +19,8 @@ def scorer_and_con(api_settings):
 
 
 def _people(settings) -> list[dict]:
-    """Known people as callers give them: whole, without their e-mail, a first-name typo."""
+    """Known people as callers give them: whole, without their e-mail, a first-name typo,
+    first and last names swapped (found through the ``name_pair`` key only)."""
     rows = snapshot_rows(
         settings,
         """select first_name, last_name, email, phone, birth_date, postcode
@@ -29,7 +30,11 @@ from identity.identity_records where not is_anonymous and first_name is not null
     names = ("first_name", "last_name", "email", "phone", "birth_date", "postcode")
     people = [dict(zip(names, row, strict=True)) for row in rows]
     typos = [p | {"first_name": p["first_name"][:-1] + "x", "email": None} for p in people[::4]]
-    return people + typos
+    swapped = [
+        {"first_name": p["last_name"], "last_name": p["first_name"], "postcode": p["postcode"]}
+        for p in people[1::4]
+    ]
+    return people + typos + swapped
 
 
 def _splink_probabilities(scorer, pair_rows) -> dict[str, float]:
@@ -40,6 +45,7 @@ def _splink_probabilities(scorer, pair_rows) -> dict[str, float]:
     from splink.internals.realtime import compare_records
 
     types = {"birth_date": pa.date32(), "email_user_is_name": pa.bool_()}
+    types |= {"email_user_names_holder": pa.bool_()}
     types |= {"name_people": pa.int64()} | {f"tf_{c}": pa.float64() for c in scorer.tf}
     new, candidates = pair_rows[0]["pair"][0], [row["pair"][1] for row in pair_rows]
     columns = [c for c in new if c in candidates[0]]
@@ -64,7 +70,7 @@ def test_fast_scoring_gives_splinks_probability_on_every_candidate_pair(
     scorer_and_con, api_settings
 ):
     scorer, con = scorer_and_con
-    compared = 0
+    compared, reached = 0, set()
     for person in _people(api_settings):
         rows = scorer.rows(con, person)
         if not rows:
@@ -75,7 +81,71 @@ def test_fast_scoring_gives_splinks_probability_on_every_candidate_pair(
                 expected[row["record_id"]], abs=1e-6
             ), (person, row["record_id"])
             compared += 1
+            reached |= {(name, level.label) for name, level in row["levels"].items()}
     assert compared >= 40  # candidates of ~50 callers: many pairs, most levels reached
+    swapped = "first and last names swapped"
+    assert {("first_name", swapped), ("last_name", swapped)} <= reached
+
+
+def _nameless_caller(api_settings) -> tuple[dict, str]:
+    """A caller giving only the e-mail of a named record whose username names someone else
+    (``fredericpire@`` on Claude Lelievre's card), and that record's id."""
+    from identity._realtime import with_derived
+
+    email, record_id = snapshot_rows(
+        api_settings,
+        f"""select email, record_id from ({with_derived("identity.identity_records")})
+where not is_anonymous and last_name is not null and email is not null
+  and not email_user_names_holder and email not in (
+    select identifier_value from identity.blocked_identifiers where identifier_type = 'email')
+order by record_id limit 1""",
+    )[0]
+    return {"email": email}, record_id
+
+
+def test_nameless_caller_on_someone_elses_email_is_refused(scorer_and_con, api_settings):
+    scorer, con = scorer_and_con
+    caller, record_id = _nameless_caller(api_settings)
+    row = next(r for r in scorer.rows(con, caller) if r["record_id"] == record_id)
+    assert row["levels"]["email"].label == "same email"
+    assert row["pair"][0]["email_user_names_holder"] is False
+    assert scorer.conflict(con, row) == "nameless_on_someone_elses_email"
+    # the caller naming the holder is no longer nameless: the e-mail is theirs to give
+    named = caller | dict(
+        zip(
+            ("first_name", "last_name"),
+            snapshot_rows(
+                api_settings,
+                "select first_name, last_name from identity.identity_records where record_id = ?",
+                [record_id],
+            )[0],
+            strict=True,
+        )
+    )
+    row = next(r for r in scorer.rows(con, named) if r["record_id"] == record_id)
+    assert scorer.conflict(con, row) != "nameless_on_someone_elses_email"
+
+
+def test_model_saved_before_a_conflict_column_reads_it_as_no_evidence_against(api_settings):
+    """As batch scoring does (``_links.accept_predictions``): the conflict does not refuse."""
+    import json
+
+    from core.snapshot import open_snapshot
+    from identity._realtime import RealtimeScorer
+
+    path = api_settings.model_dir / "identity_model.json"
+    model = json.loads(path.read_text())
+    model["additional_columns_to_retain"].remove("email_user_names_holder")
+    path.write_text(json.dumps(model))
+    caller, record_id = _nameless_caller(api_settings)
+    con = open_snapshot(api_settings)
+    try:
+        scorer = RealtimeScorer(api_settings, con)
+        row = next(r for r in scorer.rows(con, caller) if r["record_id"] == record_id)
+        assert row["levels"]["email"].label == "same email"
+        assert scorer.conflict(con, row) is None
+    finally:
+        con.close()
 
 
 def test_string_functions_give_duckdbs_values(api_settings):

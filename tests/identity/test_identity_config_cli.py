@@ -66,6 +66,10 @@ def test_cli_resolve_evaluate_and_explain(warehouse, base_data, monkeypatch):
     assert "full run" in resolved.output
     evaluated = runner.invoke(app, ["identity", "evaluate"])
     assert evaluated.exit_code == 0 and "pairwise_f1" in evaluated.output
+    # Splink's threshold / precision / recall chart, readable offline: its JS inlined
+    page = (warehouse.model_dir / "identity_threshold_chart.html").read_text(encoding="utf-8")
+    assert "truth_threshold" in page and "vega" in page
+    assert "cdn.jsdelivr" not in page and "<script src=" not in page
     email = query(
         warehouse,
         "select email from identity.identity_records where identity_type = "

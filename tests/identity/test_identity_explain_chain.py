@@ -68,3 +68,28 @@ def test_explain_shows_the_chain_of_a_three_record_customer(warehouse, monkeypat
     assert result.exit_code == 0, result.output
     for text in ("callcenter_caller:TX1", "same_loyalty_card", "decision", "ann: checked"):
         assert text in result.output
+
+
+def test_explain_lists_what_weighed_against_a_link(warehouse, monkeypatch):
+    # one woman whose phone changed between her account and her card: the link holds on
+    # e-mail, names and birth date, and the different phone is shown weighing against it
+    add_rows(
+        warehouse,
+        accounts=[
+            account("AG1", "Wilhelmine", "Osterwalder", email="wosterwalder@orange.fr",
+                    phone="0612121212", birth=date(1979, 6, 3))
+        ],
+        receipts=[
+            card("AG2", "Wilhelmine", "OSTERWALDER", email="wosterwalder@orange.fr",
+                 phone="0698989898", birth=date(1979, 6, 3))
+        ],
+    )  # fmt: skip
+    identity.resolve(warehouse)
+    customer = customer_of(warehouse, "web_account:AG1")
+    (explained,) = identity.explain(warehouse, customer)["customers"]
+    link = next(lk for lk in explained["links"] if lk["link_type"] == "probabilistic")
+    against = [c for c in link["top_comparisons"] if c["weight"] < 0]
+    assert [c["comparison"] for c in against] == ["phone"]
+    result = run_cli(warehouse, monkeypatch, "identity", "explain", customer)
+    assert result.exit_code == 0, result.output
+    assert "against: phone: different phone" in " ".join(result.output.split())  # unwrapped

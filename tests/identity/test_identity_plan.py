@@ -61,8 +61,18 @@ def test_only_names_falls_back_to_the_name_blocking_rule_for_the_prior():
     counts = dict.fromkeys(ATTRIBUTE_COLUMNS, 0) | {"first_name": 50, "last_name": 50}
     plan = plan_from_counts(counts, CONFIG)
     assert plan.comparisons == ("first_name", "last_name")
-    assert plan.blocking == [["first_name", "last_name"]]
+    # the full name either way round (first and last names swapped) is a blocking key too
+    assert plan.blocking == [["first_name", "last_name"], ["name_pair"]]
     assert plan.prior_rules == [["first_name", "last_name"]]
+
+
+def test_no_session_blocks_on_a_derived_key_or_estimates_names_it_blocks_on():
+    counts = dict.fromkeys(ATTRIBUTE_COLUMNS, 0) | {"first_name": 50, "last_name": 50}
+    plan = plan_from_counts(counts, CONFIG)
+    # blocked on name_pair, Splink would estimate the names on pairs that all agree on them
+    assert ["name_pair"] not in _sessions(plan)
+    # each name comparison reads both names (a swap): a session on either estimates neither
+    assert estimated_by(["last_name", "birth_date"], ("first_name", "last_name")) == set()
 
 
 def test_a_session_blocking_on_every_comparison_is_never_run():

@@ -107,3 +107,18 @@ def test_a_shared_phone_links_deterministically_only_without_contradiction(wareh
         "'loyalty_card:CP2' in (record_id_l, record_id_r)",
     )
     assert same_phone == [(0,)]
+
+
+def test_a_nameless_subscriber_on_an_address_naming_someone_else_is_not_stitched(warehouse):
+    # Claude Lelievre's card carries the household's address, named after Frederic Pire:
+    # the nameless subscriber to it is as likely Frederic as Claude
+    family = "fredericpirex@gmail.com"
+    add_rows(
+        warehouse,
+        receipts=[card("NO1", "Claude", "LELIEVREX", email=family, birth=date(1950, 1, 19))],
+        subscribers=[subscriber(family)],
+    )
+    identity.resolve(warehouse)
+    assert customer_of(warehouse, "loyalty_card:NO1") != customer_of(
+        warehouse, f"email_subscriber:{family}"
+    )

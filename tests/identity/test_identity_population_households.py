@@ -13,7 +13,7 @@ import pytest
 from identity_rows import account, add_rows, card, customer_of
 
 import identity
-from identity._guards import different_birth_dates_sql, different_first_names_sql
+from identity._guards import different_birth_dates_sql, different_first_names_sql, same_address_sql
 
 
 @pytest.mark.parametrize(
@@ -54,6 +54,53 @@ def test_a_birth_date_typo_is_not_another_person(left, right, different):
         [left, right],
     ).fetchall()
     assert row == [(different,)]
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "same"),
+    [
+        ("lambrigg treet", "lambrigg street", True),  # a dropped letter
+        ("12 rue de la pais", "12 rue de la paix", True),
+        ("12 rue de la paix", "14 rue de la paix", False),  # the neighbours
+        ("3 rue des lilas", "8 avenue foch", False),
+    ],
+)
+def test_an_address_typo_is_the_same_address(left, right, same):
+    row = duckdb.execute(
+        f"select {same_address_sql('a', 'b')} from (select ? as a, ? as b)", [left, right]
+    )
+    assert row.fetchall() == [(same,)]
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "different"),
+    [
+        ("lambrigg treet", "lambrigg street", False),  # one person, address mistyped
+        ("12 rue de la paix", "14 rue de la paix", True),  # two neighbours
+    ],
+)
+def test_a_replaced_birth_date_at_a_mistyped_address_is_not_another_person(left, right, different):
+    # FEBRL's replaced values: the same first name, a birth date replaced, the address line
+    # typed with a slip (a household member would differ on the first name too)
+    row = duckdb.execute(
+        f"select {different_birth_dates_sql('a', 'b', 366)} from "
+        "(select date '1948-05-11' as birth_date, 'joshua' as first_name, ? as address_line) a, "
+        "(select date '1926-08-12' as birth_date, 'joshua' as first_name, ? as address_line) b",
+        [left, right],
+    ).fetchall()
+    assert row == [(different,)]
+
+
+def test_first_and_last_names_swapped_meet_and_link(warehouse):
+    # only the full name typed the other way round brings these two together: another
+    # postcode, no shared e-mail, phone or address
+    add_rows(
+        warehouse,
+        accounts=[account("SW1", "Kyraline", "Everettine", birth=date(1975, 2, 2))],
+        receipts=[card("SW2", "EVERETTINE", "Kyraline", birth=date(1975, 2, 2), postcode="75018")],
+    )
+    identity.resolve(warehouse)
+    assert customer_of(warehouse, "web_account:SW1") == customer_of(warehouse, "loyalty_card:SW2")
 
 
 def test_typos_stay_one_customer_and_a_household_member_does_not(warehouse):
@@ -140,3 +187,27 @@ def test_training_names_a_comparison_no_session_could_estimate(id_settings, base
     worst = [lvl for lvl in birth["comparison_levels"] if not lvl.get("is_null_level")][-1]
     # the stated prior: a different birth date weighs clearly against a match
     assert worst["m_probability"] == 0.05 and worst["m_probability"] / worst["u_probability"] < 0.1
+
+
+def test_a_model_saved_before_a_conflict_column_still_scores(warehouse):
+    """A model trained before ``email_user_names_holder`` existed does not retain it: the
+    conflicts read it as no evidence against, instead of failing or refusing every pair."""
+    from identity._config import load_identity_config
+    from identity._links import ACCEPTED, accept_predictions
+    from identity._model import level_labels
+
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    rows = [
+        {"record_id": "a", "email": "lapin.bleu75@orange.fr", "phone": "+33644445555"},
+        {"record_id": "b", "email": "lapin.bleu75@orange.fr", "first_name": "zenobie",
+         "last_name": "quartz", "phone": "+33644445555"},
+    ]  # fmt: skip
+    con, scored = _predict(model, rows)
+    con.register("scored", scored.drop_columns(
+        [c for c in scored.column_names if c.startswith("email_user_names_holder")]
+    ))  # fmt: skip
+    config = load_identity_config(warehouse.identity_config_path)
+    accept_predictions(con, "scored", level_labels(model), config)
+    # (without the column the conflict SQL would not even bind)
+    accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED}").fetchall()
+    assert accepted == [("a", "b")]
