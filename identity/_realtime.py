@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.warehouse import table_exists
+from core.warehouse import one_row, scalar, table_exists
 from identity import _links, _model, _plan
 from identity._config import load_identity_config
 from identity._realtime_input import KEYED_IDENTIFIERS
@@ -113,7 +113,7 @@ class RealtimeScorer:
                     "group by 1"
                 ).fetchall()
             )
-        self.name_people: dict[tuple[str, str], int] = {
+        self.name_people: dict[tuple[str | None, str | None], int] = {
             (first, last): people
             for first, last, people in con.execute(
                 "select first_name, last_name, greatest(count(distinct birth_date), "
@@ -146,7 +146,7 @@ class RealtimeScorer:
         self.conflicts = self._conflicts()
         self._derive_sql: str | None = None
         self._lock = threading.Lock()  # Splink's private database: one waterfall at a time
-        self._splink_db = None
+        self._splink_db: duckdb.DuckDBPyConnection | None = None
 
     def _conflicts(self) -> list[tuple[str, str, set[int], float | None, str | None]]:
         """(name, comparison, refused levels, weight above which it yields, ``unless`` as a
@@ -192,8 +192,9 @@ class RealtimeScorer:
             import duckdb
             from splink import DuckDBAPI
 
-            self._splink_db = duckdb.connect()
-            self._splink_api = DuckDBAPI(connection=self._splink_db)
+            db = duckdb.connect()
+            self._splink_api = DuckDBAPI(connection=db)
+            self._splink_db = db
         return self._splink_db
 
     @property
@@ -267,8 +268,7 @@ class RealtimeScorer:
                 f"select {', '.join(_model.DERIVED_COLUMNS)} "
                 f"from ({with_derived(f'(select {given})')})"
             )
-        values = con.execute(self._derive_sql, out).fetchone()
-        assert values is not None  # a select from one row has one row
+        values = one_row(con, self._derive_sql, out)
         out.update(zip(_model.DERIVED_COLUMNS, values, strict=True))
         return self._frequencies(out)
 
@@ -320,7 +320,7 @@ class RealtimeScorer:
                     for c in self._pair_columns
                     for side in (new, candidate)
                 ]
-                if con.execute(unless, values).fetchone()[0]:
+                if scalar(con, unless, values):
                     continue
             return name
         return None

@@ -17,6 +17,8 @@ from identity import _standardise as std
 from identity._config import ATTRIBUTES, IdentityConfig, load_identity_config
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import duckdb
 
 # identifier given to the API -> identity type whose source_key it is (docs/architecture.md)
@@ -89,7 +91,7 @@ def standardise_sql(attribute: str, value: str, config: IdentityConfig) -> str:
         return std.email_sql(value, cfg)
     if attribute == "birth_date":
         return std.birth_date_sql(value, cfg)
-    simple = {
+    simple: dict[str, Callable[[str], str]] = {
         "phone": std.phone_sql,
         "postcode": std.postcode_sql,
         "city": std.city_sql,

@@ -89,7 +89,7 @@ def _epoch_days(value: date) -> int:
     return value.toordinal()
 
 
-def _both(column: str, test: Callable[[Any, Any], bool]) -> Callable[[Pair], bool]:
+def _both(column: str, test: Callable[..., bool]) -> Callable[[Pair], bool]:
     def check(pair: Pair) -> bool:
         left, right = pair[0].get(column), pair[1].get(column)
         return left is not None and right is not None and bool(test(left, right))
