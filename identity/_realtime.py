@@ -34,6 +34,16 @@ if TYPE_CHECKING:
 
 INPUT_COLUMNS = tuple(c for c in _model.MODEL_COLUMNS if c != "record_id")
 MAX_CANDIDATES = 200
+# _model.DERIVED_COLUMNS of a record without an e-mail: those reading it are null or false
+_EMAILLESS = {"email_user": None, "email_user_is_name": False, "email_user_names_holder": False}
+
+
+def _name_pair(first: str | None, last: str | None) -> str | None:
+    """``_model``'s ``name_pair`` (DuckDB orders strings by UTF-8 bytes, Python by code
+    points: the same order)."""
+    if first is None or last is None:
+        return None
+    return f"{min(first, last)} {max(first, last)}"
 
 
 @dataclass
@@ -89,6 +99,12 @@ class RealtimeScorer:
         ``column`` (a copy sorted by it serves a lookup fastest); by default a subquery."""
         from identity._training import load_model, with_labelled_threshold
 
+        if set(_model.DERIVED_COLUMNS) != {*_EMAILLESS, "name_pair"}:
+            raise NotImplementedError(  # a new derived column: say what it is without e-mail
+                f"identity._realtime knows the derived columns {[*_EMAILLESS, 'name_pair']} "
+                f"without an e-mail, _model has {list(_model.DERIVED_COLUMNS)}: add the new "
+                "ones to _EMAILLESS"
+            )
         config = load_identity_config(settings.identity_config_path)
         model_path = settings.model_dir / config.model_file
         if not model_path.exists():
@@ -262,6 +278,9 @@ class RealtimeScorer:
         for column in ("email", "phone"):
             if (column, out[column]) in self.blocked:
                 out[column] = None
+        if out["email"] is None:  # the SQL costs ~4 ms; without an e-mail the values are known
+            out.update(_EMAILLESS, name_pair=_name_pair(out["first_name"], out["last_name"]))
+            return self._frequencies(out)
         if self._derive_sql is None:  # the derived columns' SQL reads these record columns
             given = ", ".join(f"cast(${c} as {self.types[c]}) as {c}" for c in INPUT_COLUMNS)
             self._derive_sql = (

@@ -87,6 +87,25 @@ def test_fast_scoring_gives_splinks_probability_on_every_candidate_pair(
     assert {("first_name", swapped), ("last_name", swapped)} <= reached
 
 
+def test_callers_derived_columns_are_the_pipelines(scorer_and_con, api_settings):
+    """The caller's derived columns (name_pair, the e-mail username's tests) equal what
+    ``_model``'s SQL gives the same record, with an e-mail or without."""
+    from identity._model import DERIVED_COLUMNS
+    from identity._realtime import with_derived
+
+    scorer, con = scorer_and_con
+    people = _people(api_settings)
+    assert any(p.get("email") for p in people) and any(not p.get("email") for p in people)
+    given = "(select $first_name::varchar as first_name, $last_name::varchar as last_name, "
+    given += "$email::varchar as email)"
+    sql = f"select {', '.join(DERIVED_COLUMNS)} from ({with_derived(given)})"
+    for person in people:
+        new = scorer.incoming(con, person)
+        names = {c: new[c] for c in ("first_name", "last_name", "email")}
+        expected = dict(zip(DERIVED_COLUMNS, con.execute(sql, names).fetchone(), strict=True))
+        assert {c: new[c] for c in DERIVED_COLUMNS} == expected, person
+
+
 def _nameless_caller(api_settings) -> tuple[dict, str]:
     """A caller giving only the e-mail of a named record whose username names someone else
     (``fredericpire@`` on Claude Lelievre's card), and that record's id."""
