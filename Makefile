@@ -13,17 +13,27 @@ export SCARF_NO_ANALYTICS := true
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: install demo test test-all lint format check bench clean distclean airflow browser serve
+.PHONY: install java demo test test-all lint format check bench clean distclean airflow browser serve schemas
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -m pip install --quiet -e '.[dev]' 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import cdp.cli, duckdb, splink, airflow, dbt, great_expectations"
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]' 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import cdp.cli, duckdb, splink, airflow, dbt, great_expectations, pyspark"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) java
 	@$(BIN)/cdp --version
+
+# The Spark engine (docs/scale.md) and its tests need a Java runtime: pyspark brings Spark's
+# jars, not the JVM. Installed from the distribution's packages (headless JRE 17) when
+# `java` is missing; elsewhere, install one yourself (any JRE 17 or 21).
+java:
+	@command -v java >/dev/null && exit 0; \
+	command -v apt-get >/dev/null || { echo "java is missing: install a JRE 17 (the Spark engine needs it) with your system's packages"; exit 1; }; \
+	echo "java is missing: installing openjdk-17-jre-headless (Debian/Ubuntu packages) for the Spark engine"; \
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends openjdk-17-jre-headless
 
 demo: $(STAMP)
 	$(BIN)/python -m cdp.demo
@@ -45,10 +55,10 @@ $(CHROMIUM):
 serve: $(STAMP)
 	$(BIN)/cdp serve
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) java
 	$(BIN)/python -m pytest
 
-test-all: $(STAMP) $(CHROMIUM)
+test-all: $(STAMP) $(CHROMIUM) java
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 lint: $(STAMP)
@@ -56,6 +66,10 @@ lint: $(STAMP)
 
 format: $(STAMP)
 	$(BIN)/ruff format .
+
+# The golden-record JSON Schema is generated from its pydantic model (activation/golden_record.py).
+schemas: $(STAMP)
+	$(BIN)/python -m activation.golden_record
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all

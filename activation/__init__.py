@@ -1,7 +1,8 @@
 """Activation: golden-record exports and consented audiences for downstream tools.
 
 `export.py` writes the golden records (full or incremental, CSV/Parquet/JSONL) with a manifest
-and the JSON Schema of the rows (`schemas/`); `audiences.py` writes the audiences configured in
+and the JSON Schema of the rows (`schemas/`, generated from the pydantic model in
+`golden_record.py`); `audiences.py` writes the audiences configured in
 `config/exports.yml`, consented customers only. `export_files.py` and `export_dialect.py` hold
 the file writing and the spreadsheet-safe CSV dialect both share; `export_cli.py` is
 `cdp export`.

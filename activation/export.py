@@ -2,8 +2,9 @@
 
 Each run lands in `export_dir/golden_records/<run timestamp>/` as Parquet, CSV and/or JSON
 lines plus `manifest.json` and a copy of the JSON Schema the rows follow (CSV dialect:
-`activation/export_dialect.py`). Rows follow `activation/schemas/golden_record.v1.json`; the run
-fails before publishing anything if the columns drift from it.
+`activation/export_dialect.py`). Rows follow `activation/schemas/golden_record.v1.json`,
+generated from the pydantic model in `activation/golden_record.py`; the run fails before
+publishing anything if the columns drift from it.
 
 Incremental exports compare each customer's row hash with `ops.export_state` (the hash of
 what was last exported): new and changed customers become `upsert` rows; customers no longer
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from activation import export_dialect, export_files
 from activation.export_config import FORMATS, load_exports_config
+from activation.golden_record import GOLDEN_ATTRIBUTES, SCHEMA_PATH
 from core.warehouse import connect, scalar, table_exists
 from profiles.build import require_complete_build
 from profiles.consent import build_consent
@@ -35,21 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA_PATH = Path(__file__).parent / "schemas" / "golden_record.v1.json"
 KIND = "golden_records"
 CURRENT = "_export_current"
 CHANGES = "_export_changes"
-# The golden record's attributes in the order exports, the profile and the API show them.
-GOLDEN_ATTRIBUTES = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_date",
-    "address_line",
-    "postcode",
-    "city",
-)
 
 STATE_DDL = """
 create schema if not exists ops;

@@ -9,8 +9,9 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.config_files import ConfigError, load_yaml_model
 
 FORMATS = ("parquet", "csv", "jsonl")
 Format = Literal["parquet", "csv", "jsonl"]
@@ -24,7 +25,7 @@ def _formats(*formats: Format) -> list[Format]:
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class ExportConfigError(ValueError):
+class ExportConfigError(ConfigError):
     """`exports.yml` is missing or invalid; the message names the file and the field."""
 
 
@@ -82,16 +83,9 @@ class ExportsConfig(_Strict):
 
 def load_exports_config(path: Path) -> ExportsConfig:
     """Read and validate `exports.yml`; a missing file means defaults (parquet, no audiences)."""
-    if not path.exists():
-        return ExportsConfig()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise ExportConfigError(f"{path}: not valid YAML: {error}") from error
-    try:
-        return ExportsConfig.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise ExportConfigError(f"{path}: {problems}. Fix the file and re-run.") from error
+    return load_yaml_model(
+        path,
+        ExportsConfig,
+        hint="see config/exports.yml in the repository",
+        error=ExportConfigError,
+    )

@@ -14,7 +14,7 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from activation.export import GOLDEN_ATTRIBUTES
+from activation.golden_record import GOLDEN_ATTRIBUTES
 
 if TYPE_CHECKING:
     import duckdb

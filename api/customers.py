@@ -11,6 +11,8 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
+from core.warehouse import one_row
+
 if TYPE_CHECKING:
     from api.snapshots import View
     from identity._config import IdentityConfig
@@ -100,11 +102,12 @@ def find_customers(view: View, kind: str, value: str, config: IdentityConfig) ->
     if kind == "email" and value.isascii():
         standardised = drop_blocked({kind: email_canonical(value, config)}, config)[kind]
         return find_by_identifier(view, kind, value, standardised)
-    standardised, ids = view.cursor.execute(
+    standardised, ids = one_row(
+        view.cursor,
         f"select s.value, i.customer_ids from (select {standardise_sql(kind, '$1', config)} "
         "as value) s left join main.identifier_customers i on i.kind = $2 and i.value = s.value",
         [value, kind],
-    ).fetchone()
+    )
     if standardised is None and kind == "phone":  # what SQL cannot tell, Python can
         standardised = phone_fallback(value, config)
         if drop_blocked({kind: standardised}, config)[kind] is None:

@@ -16,12 +16,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel, ConfigDict
+
+from core.config_files import ConfigError, load_yaml_model
 
 SCOPES = ("profiles:read", "identify", "admin")
 PREFIX = "cdp_"
 
 
-class ApiKeyError(ValueError):
+class ApiKeyError(ConfigError):
     """A key cannot be created as asked; the message says why."""
 
 
@@ -35,6 +38,27 @@ class ApiKey:
 
     def allows(self, scope: str) -> bool:
         return scope in self.scopes or "admin" in self.scopes
+
+
+class _StoredKey(BaseModel):
+    """One entry of the keys file, as `cdp api-key add` writes it."""
+
+    name: str
+    scopes: list[str]
+    key_sha256: str
+    created_at: str | None = None
+
+
+class _KeysFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keys: list[_StoredKey] = []
+
+
+def _read_keys_file(path: Path) -> _KeysFile:
+    return load_yaml_model(
+        path, _KeysFile, hint="or delete it and add the keys again", error=ApiKeyError
+    )
 
 
 def _hash(key: str) -> str:
@@ -52,10 +76,8 @@ def load_keys(path: Path) -> list[ApiKey]:
 
 @lru_cache(maxsize=4)
 def _keys_at(path: Path, mtime_ns: int) -> tuple[ApiKey, ...]:
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return tuple(
-        ApiKey(e["name"], tuple(e["scopes"]), e["key_sha256"]) for e in entries.get("keys", [])
-    )
+    stored = _read_keys_file(path)
+    return tuple(ApiKey(e.name, tuple(e.scopes), e.key_sha256) for e in stored.keys)
 
 
 def add_key(path: Path, name: str, scopes: list[str]) -> str:
@@ -63,8 +85,7 @@ def add_key(path: Path, name: str, scopes: list[str]) -> str:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise ApiKeyError(f"scopes {unknown or scopes} unknown: use any of {', '.join(SCOPES)}")
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-    entries = entries or {"keys": []}
+    entries = _read_keys_file(path).model_dump(mode="json", exclude_none=True)
     if any(e["name"] == name for e in entries["keys"]):
         raise ApiKeyError(f"a key named {name!r} exists in {path}: pick another name")
     key = PREFIX + secrets.token_urlsafe(32)

@@ -272,6 +272,7 @@ def main() -> None:
         )
         reference = "DuckDB read_json" if "JSON" in label else "DuckDB read_csv"
         record(f"ingest {read:,} {label}", ingest_s, bare_s, reference)
+        record(f"ingest {read:,} {label}, CPU", ingest_cpu, bare_cpu, reference)
     print(
         "\nbare read = DuckDB's own read_csv/read_json of the same file into a table of a"
         "\n  fresh DuckDB file, typed as the contract (POS: the file's UTF-8 copy, DuckDB has"

@@ -92,7 +92,10 @@ def run(people: int, rounds: int) -> dict:
     from core.settings import Settings
 
     base = Settings()
-    settings = Settings(data_dir=base.data_dir / "bench" / "profiles_dag" / str(people))
+    settings = Settings(
+        data_dir=base.data_dir / "bench" / "profiles_dag" / str(people),
+        erasure_salt="bench-only-erasure-salt",  # the pipeline refuses the shipped default
+    )
     settings.ensure_dirs()
     env = prepare_warehouse(settings, people)
     logs = settings.data_dir / "bench_logs"
@@ -162,8 +165,12 @@ def main() -> None:
 
     for r in results["rounds"]:
         bare = round(sum(b["wall"] for b in r["bare_dbt_build"]) / 2, 1)
+        bare_cpu = round(sum(b["cpu"] for b in r["bare_dbt_build"]) / 2, 1)
         people = f"{results['people']:,} people"
         record(f"cdp_profiles DAG, {people} (all tasks)", r["dag"]["wall"], bare, "dbt build")
+        record(
+            f"cdp_profiles DAG, {people} (all tasks), CPU", r["dag"]["cpu"], bare_cpu, "dbt build"
+        )
         record(f"cdp_profiles DAG's dbt tasks, {people}", r["dag"]["dbt_tasks"], bare, "dbt build")
 
 

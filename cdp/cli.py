@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "cdp.pipeline_cli",
     "cdp.sql_cli",
     "cdp.snapshot_cli",
+    "cdp.lake_cli",
     "api.cli",
     "voice.cli",
 )

@@ -9,8 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.config_files import ConfigError, load_yaml_model
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -40,7 +41,7 @@ def raw_asset_uri(source: str) -> str:
     return f"cdp://raw/{source}"
 
 
-class OrchestrationError(ValueError):
+class OrchestrationError(ConfigError):
     """``orchestration.yml`` is missing or invalid."""
 
 
@@ -136,19 +137,10 @@ def watch_after_build(group: Any, after: Any) -> None:
 def load_orchestration(settings: Settings) -> Orchestration:
     """Read and validate ``settings.orchestration_config_path``."""
     path: Path = settings.orchestration_config_path
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as error:
-        raise OrchestrationError(
-            f"{path}: orchestration config not found; restore config/orchestration.yml "
-            f"or point CDP_ORCHESTRATION_CONFIG_PATH at one"
-        ) from error
-    except yaml.YAMLError as error:
-        raise OrchestrationError(f"{path}: not valid YAML: {error}") from error
-    try:
-        return Orchestration.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()
-        )
-        raise OrchestrationError(f"{path}: {problems}") from error
+    return load_yaml_model(
+        path,
+        Orchestration,
+        missing="restore config/orchestration.yml or point CDP_ORCHESTRATION_CONFIG_PATH at one",
+        hint="see config/orchestration.yml in the repository",
+        error=OrchestrationError,
+    )

@@ -13,7 +13,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     snapshot_storage_version: str = "v1.0.0"
     # How long a second writer waits for the warehouse lock before failing.
     writer_lock_wait_seconds: float = 30.0
+    # Where identity's Splink steps run (docs/scale.md): DuckDB in this process, or a Spark
+    # cluster reading the Parquet lake. Everything else stays on the DuckDB warehouse.
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    # The Spark master: local[2], spark://host:7077, k8s://https://host:6443, yarn; empty
+    # under spark-submit or on Databricks: the session they made is used as it is.
+    spark_master: str = "local[2]"
+    # Spark properties, e.g. CDP_SPARK_CONF='{"spark.executor.memory": "8g"}' (JSON); they
+    # win over the defaults of core.spark.DEFAULT_CONF.
+    spark_conf: dict[str, str] = {}
+    # The Parquet lake both engines read (core/lake.py): a directory, or an object-store URI
+    # (s3://bucket/cdp) that DuckDB writes through httpfs and Spark reads through Hadoop.
+    lake_uri: str = ""
 
     @model_validator(mode="after")
     def _report_unknown_environment(self) -> Settings:
@@ -109,6 +121,8 @@ class Settings(BaseSettings):
         for field, default in defaults.items():
             value = given.get(field)
             given[field] = Path(value).resolve() if value is not None else default
+        lake = str(given.get("lake_uri") or data / "lake")
+        given["lake_uri"] = lake if "://" in lake else str(Path(lake).resolve())
         return given
 
     def ensure_dirs(self) -> None:

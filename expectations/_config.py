@@ -12,15 +12,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core.config_files import ConfigError, load_yaml_model, read_yaml_mapping
 
 STAGES = ("raw", "identity", "marts")
 Severity = Literal["blocking", "warning"]
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
-class QualityConfigError(ValueError):
+class QualityConfigError(ConfigError):
     """``quality.yml`` is missing or invalid."""
 
 
@@ -117,22 +118,14 @@ class QualityConfig(BaseModel):
 
 def load_quality_config(path: Path) -> QualityConfig:
     """Read and validate ``quality.yml``; errors name the file and the failing field."""
-    if not path.is_file():
-        raise QualityConfigError(
-            f"quality configuration {path} not found: create it (see config/quality.yml in "
-            "the repository) or set CDP_QUALITY_CONFIG_PATH"
-        )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise QualityConfigError(f"{path}: not valid YAML: {error}") from error
-    try:
-        return QualityConfig.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise QualityConfigError(f"{path}: {problems}") from error
+    return load_yaml_model(
+        path,
+        QualityConfig,
+        missing="create it (see config/quality.yml in the repository) "
+        "or set CDP_QUALITY_CONFIG_PATH",
+        hint="see config/quality.yml in the repository",
+        error=QualityConfigError,
+    )
 
 
 def run_parameters(config: QualityConfig, identity_config_path: Path, today: date) -> dict:
@@ -140,10 +133,9 @@ def run_parameters(config: QualityConfig, identity_config_path: Path, today: dat
     from datetime import datetime, time
 
     params: dict[str, Any] = {"now": datetime.combine(today, time.max)}
-    if identity_config_path.is_file():
-        identity = yaml.safe_load(identity_config_path.read_text(encoding="utf-8")) or {}
-        if isinstance(identity, dict) and "max_cluster_size" in identity:
-            params["max_cluster_size"] = identity["max_cluster_size"]
+    identity = read_yaml_mapping(identity_config_path, error=QualityConfigError) or {}
+    if "max_cluster_size" in identity:
+        params["max_cluster_size"] = identity["max_cluster_size"]
     params.update(config.parameters)
     # pandas compares datetime64 columns with datetimes, not dates
     return {

@@ -1,11 +1,16 @@
 """Where Splink runs, and how tables travel between the warehouse connection and Splink.
 
-On DuckDB, Splink works in an in-memory catalog (:data:`SCRATCH`) attached to the warehouse
-connection, through a cursor whose default catalog it is: an input is written there with one
-``CREATE TABLE AS`` and Splink's outputs are read back by their qualified name. Nothing
-crosses into Python or Arrow, Splink's working tables never touch the warehouse file, and
-detaching the catalog frees them. Other backends (Spark, the ``spark`` extra) receive
-Arrow tables as pandas frames and hand their results back through Arrow.
+On DuckDB (the default engine), Splink works in an in-memory catalog (:data:`SCRATCH`)
+attached to the warehouse connection, through a cursor whose default catalog it is: an input
+is written there with one ``CREATE TABLE AS`` and Splink's outputs are read back by their
+qualified name. Nothing crosses into Python or Arrow, Splink's working tables never touch
+the warehouse file, and detaching the catalog frees them.
+
+On Spark (``CDP_ENGINE=spark``, docs/scale.md), tables travel through the Parquet lake's
+work area (``core.lake``): an input is written by DuckDB with ``COPY`` and read by Spark with
+``spark.read.parquet``; a result is written by Spark and read back by DuckDB. Blocking,
+term frequencies, scoring and clustering run on the cluster; the counts training asks for
+are read by DuckDB from the same files. Nothing travels as pandas frames.
 """
 
 from __future__ import annotations
@@ -20,28 +25,17 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-    from identity._config import IdentityConfig
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 SCRATCH = "identity_splink"
 
 
-def make_db_api(config: IdentityConfig):
-    """The one place that picks Splink's backend (a fresh, standalone database)."""
-    if config.backend == "duckdb":
-        from splink import DuckDBAPI
+def make_db_api():
+    """A fresh, standalone DuckDB database for Splink (benchmarks, ad-hoc scoring)."""
+    from splink import DuckDBAPI
 
-        return DuckDBAPI()
-    from pyspark.sql import SparkSession  # the `spark` extra
-    from splink import SparkAPI
-    from splink.backends.spark import similarity_jar_location
-
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.jars", similarity_jar_location())
-        .getOrCreate()
-    )
-    return SparkAPI(spark_session=spark)
+    return DuckDBAPI()
 
 
 def arrow(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pa.Table:
@@ -52,22 +46,35 @@ def arrow(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pa.Table:
 
 
 def to_arrow(splink_df) -> pa.Table:
-    """A Splink result as Arrow, whatever the backend."""
-    import pyarrow as pa
+    """A DuckDB-backed Splink result as Arrow."""
+    return splink_df.as_duckdbpyrelation().to_arrow_table()
 
-    if hasattr(splink_df, "as_duckdbpyrelation"):
-        return splink_df.as_duckdbpyrelation().to_arrow_table()
-    return pa.Table.from_pandas(splink_df.as_pandas_dataframe(), preserve_index=False)
+
+def _spark_db_api(settings: Settings):
+    from splink import SparkAPI
+    from splink.backends.spark import similarity_jar_location
+
+    from core.lake import WORK, uri
+    from core.spark import spark_session
+
+    spark = spark_session(settings, jars=[similarity_jar_location()])
+    # Splink breaks long query lineages by writing Parquet there: a place every executor reads
+    spark.sparkContext.setCheckpointDir(uri(settings, WORK, "checkpoints"))
+    return SparkAPI(spark_session=spark, break_lineage_method="parquet")
 
 
 class SplinkTables:
-    """Splink's database for one run, and the tables it was given (use as a context)."""
+    """Splink's database for one run, and the tables it was given (use as a context).
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    ``settings`` chooses the engine (``settings.engine``); without them, DuckDB."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> None:
         self.con = con
-        self.is_duckdb = config.backend == "duckdb"
+        self.settings = settings
+        self.is_duckdb = settings is None or settings.engine == "duckdb"
         self._frames: dict = {}
-        self._registered: list[str] = []
+        self._tables: dict[str, str] = {}  # name -> relation the warehouse connection reads
+        self._results: list[str] = []
         self._cursor: duckdb.DuckDBPyConnection | None = None
         if self.is_duckdb:
             from splink import DuckDBAPI
@@ -77,13 +84,25 @@ class SplinkTables:
             self._cursor.execute(f"use {SCRATCH}")
             self.db_api = DuckDBAPI(connection=self._cursor)
         else:
-            self.db_api = make_db_api(config)
+            assert settings is not None
+            self.db_api = _spark_db_api(settings)
+
+    @property
+    def dialect(self) -> str:
+        """Splink's SQL dialect of the engine (``duckdb`` or ``spark``)."""
+        return self.db_api.sql_dialect.sql_dialect_str
 
     def __enter__(self) -> SplinkTables:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def _work(self, name: str) -> str:
+        from core.lake import WORK, uri
+
+        assert self.settings is not None
+        return uri(self.settings, WORK, name)
 
     def put(self, name: str, sql: str):
         """Give Splink the rows of a warehouse query as table ``name``; its SplinkDataFrame."""
@@ -93,9 +112,16 @@ class SplinkTables:
             physical = f"_identity_splink_{name}"
             self.con.execute(f"create or replace table {SCRATCH}.main.{physical} as {sql}")
             frame = self.db_api.register(physical, dataset_display_name=name)
+            self._tables[name] = f"{SCRATCH}.main.{physical}"
         else:
-            rows = arrow(self.con, sql).to_pandas()
-            frame = self.db_api.register(rows, dataset_display_name=name)
+            from core.lake import copy_query, files
+
+            location = self._work(name)
+            copy_query(self.con, sql, location)
+            frame = self.db_api.register(
+                self.db_api.spark.read.parquet(location), dataset_display_name=name
+            )
+            self._tables[name] = f"read_parquet('{files(location)}')"
         self._frames[name] = frame
         return frame
 
@@ -109,77 +135,70 @@ class SplinkTables:
 
     def rows(self, name: str) -> int:
         """Row count of a table given with :meth:`put`."""
-        if self.is_duckdb:
-            physical = self._frames[name].physical_name
-            return scalar(self.con, f"select count(*) from {SCRATCH}.main.{physical}")
-        return len(self._frames[name].as_pandas_dataframe())
+        return scalar(self.con, f"select count(*) from {self._tables[name]}")
 
     def non_null_counts(self, name: str, columns: tuple[str, ...]) -> dict[str, int]:
         """How many rows of a table given with :meth:`put` carry each column."""
-        if self.is_duckdb:
-            physical = self._frames[name].physical_name
-            counts = one_row(
-                self.con,
-                "select "
-                + ", ".join(f"count({c})" for c in columns)
-                + f" from {SCRATCH}.main.{physical}",
-            )
-            return dict(zip(columns, counts, strict=True))
-        frame = self._frames[name].as_pandas_dataframe()
-        return {c: int(frame[c].notna().sum()) for c in columns}
+        counts = one_row(
+            self.con,
+            "select " + ", ".join(f"count({c})" for c in columns) + f" from {self._tables[name]}",
+        )
+        return dict(zip(columns, counts, strict=True))
 
     def pairs_carrying(
         self, name: str, keys: list[str], carrying: dict[str, tuple[str, ...]]
     ) -> dict[str, int]:
         """Pairs of rows equal on ``keys`` (an EM session's blocking) in which both rows carry
         one of each entry's columns: what the session sees of each comparison."""
-        if self.is_duckdb:
-            table = f"{SCRATCH}.main.{self._frames[name].physical_name}"
-            key_ok = " and ".join(f"{k} is not null" for k in keys)
-            parts = []
-            for columns in carrying.values():
-                has = " or ".join(f"{c} is not null" for c in columns)
-                parts.append(
-                    f"(select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n "
-                    f"from {table} where {key_ok} and ({has}) group by {', '.join(keys)}))"
-                )
-            counts = one_row(self.con, "select " + ", ".join(parts))
-            return {label: int(n) for label, n in zip(carrying, counts, strict=True)}
-        frame = self._frames[name].as_pandas_dataframe().dropna(subset=keys)
-        result = {}
-        for label, columns in carrying.items():
-            sizes = frame[frame[list(columns)].notna().any(axis=1)].groupby(keys).size()
-            result[label] = int((sizes * (sizes - 1) // 2).sum())
-        return result
+        table = self._tables[name]
+        key_ok = " and ".join(f"{k} is not null" for k in keys)
+        parts = []
+        for columns in carrying.values():
+            has = " or ".join(f"{c} is not null" for c in columns)
+            parts.append(
+                f"(select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n "
+                f"from {table} where {key_ok} and ({has}) group by {', '.join(keys)}))"
+            )
+        counts = one_row(self.con, "select " + ", ".join(parts))
+        return {label: int(n) for label, n in zip(carrying, counts, strict=True)}
 
     def repeat_probability(self, name: str, column: str) -> float:
         """The chance that two random rows carrying ``column`` hold the same value (the sum
         of squared term frequencies): the u of an exact match on it."""
-        if self.is_duckdb:
-            table = f"{SCRATCH}.main.{self._frames[name].physical_name}"
-            value = scalar(
-                self.con,
-                f"select sum(n * n) / pow(sum(n), 2) from (select count(*) n from {table} "
-                f"where {column} is not null group by {column})",
-            )
-            return float(value or 0.0)
-        shares = self._frames[name].as_pandas_dataframe()[column].value_counts(normalize=True)
-        return float((shares**2).sum())
+        value = scalar(
+            self.con,
+            f"select sum(n * n) / pow(sum(n), 2) from (select count(*) n "
+            f"from {self._tables[name]} where {column} is not null group by {column})",
+        )
+        return float(value or 0.0)
 
     def read(self, splink_df, name: str) -> str:
         """A relation name the warehouse connection can query for a Splink result."""
         if self.is_duckdb:
             return f"{SCRATCH}.main.{splink_df.physical_name}"
-        self.con.register(name, to_arrow(splink_df))
-        self._registered.append(name)
+        from core.lake import files
+
+        location = self._work(name)
+        splink_df.as_spark_dataframe().write.mode("overwrite").parquet(location)
+        self.con.execute(
+            f"create or replace temp table {name} as select * from "
+            f"read_parquet('{files(location)}')"
+        )
+        self._results.append(name)
         return name
 
     def close(self) -> None:
-        """Free Splink's tables: detach the scratch catalog, or unregister Arrow views."""
-        for name in self._registered:
-            self.con.unregister(name)
-        self._registered.clear()
+        """Free Splink's tables: detach the scratch catalog, or drop what came back from
+        Spark and delete the run's working files."""
+        for name in self._results:
+            self.con.execute(f"drop table if exists {name}")
+        self._results.clear()
         if self.is_duckdb and self._cursor is not None:
             self._cursor.close()
             self._cursor = None
             self.con.execute(f"detach database if exists {SCRATCH}")
+        elif not self.is_duckdb and self.settings is not None and self._frames:
+            from core.lake import remove_work
+
+            self._frames.clear()
+            remove_work(self.settings)

@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.config_files import ConfigError, load_yaml_model, read_yaml_mapping, validate_model
 
 ATTRIBUTES = (
     "first_name",
@@ -31,7 +32,7 @@ INPUT_ATTRIBUTES = (*ATTRIBUTES, "full_name", "country")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class IdentityConfigError(ValueError):
+class IdentityConfigError(ConfigError):
     """A configuration file is missing or invalid; the message names the file and field."""
 
 
@@ -244,7 +245,21 @@ class StabilityConfig(_Strict):
 class IdentityConfig(_Strict):
     """Contents of config/identity.yml."""
 
-    backend: Literal["duckdb", "spark"] = "duckdb"
+    @field_validator("backend", mode="before")
+    @classmethod
+    def _engine_is_a_setting(cls, value: object) -> object:
+        if value == "spark":
+            raise ValueError(
+                "`backend: spark` moved to the settings: remove it from identity.yml and set "
+                "CDP_ENGINE=spark (docs/scale.md)"
+            )
+        return value
+
+    # Where Splink runs is a setting now (CDP_ENGINE, core.settings): a configuration that
+    # still says `backend:` is read, and a `spark` there is refused with that pointer.
+    backend: Literal["duckdb"] = Field(
+        "duckdb", description="deprecated: set the engine with CDP_ENGINE (duckdb | spark)"
+    )
     model_file: str = "identity_model.json"
     match_threshold: float = Field(0.95, gt=0, lt=1)
     max_cluster_size: int = Field(50, ge=2)
@@ -265,30 +280,21 @@ class IdentityConfig(_Strict):
 
 
 def _read_yaml(path: Path) -> dict:
-    if not path.exists():
-        raise IdentityConfigError(f"{path}: file not found; create it or set CDP_CONFIG_DIR")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise IdentityConfigError(f"{path}: invalid YAML: {error}") from error
-    if not isinstance(data, dict):
-        raise IdentityConfigError(f"{path}: expected a mapping at the top level")
-    return data
-
-
-def _explain(path: Path, error: ValidationError, prefix: str = "") -> IdentityConfigError:
-    problems = "; ".join(
-        f"{prefix}{'.'.join(str(p) for p in item['loc'])}: {item['msg']}" for item in error.errors()
+    data = read_yaml_mapping(
+        path, missing="create it or set CDP_CONFIG_DIR", error=IdentityConfigError
     )
-    return IdentityConfigError(f"{path}: {problems}")
+    return data or {}
 
 
 def load_identity_config(path: Path) -> IdentityConfig:
     """Read and validate config/identity.yml."""
-    try:
-        return IdentityConfig.model_validate(_read_yaml(path))
-    except ValidationError as error:
-        raise _explain(path, error) from error
+    return load_yaml_model(
+        path,
+        IdentityConfig,
+        missing="create it or set CDP_CONFIG_DIR",
+        hint="see config/identity.yml in the repository",
+        error=IdentityConfigError,
+    )
 
 
 def load_identity_mappings(sources_dir: Path) -> list[IdentityMapping]:
@@ -298,10 +304,13 @@ def load_identity_mappings(sources_dir: Path) -> list[IdentityMapping]:
         data = _read_yaml(path)
         source = str(data.get("source") or data.get("name") or path.stem)
         for index, entry in enumerate(data.get("identities") or []):
-            try:
-                mapping = IdentityMapping.model_validate(entry)
-            except ValidationError as error:
-                raise _explain(path, error, prefix=f"identities[{index}].") from error
+            mapping = validate_model(
+                path,
+                entry,
+                IdentityMapping,
+                prefix=f"identities[{index}].",
+                error=IdentityConfigError,
+            )
             mapping.source = source
             if mapping.country is None and data.get("country"):
                 mapping.country = str(data["country"]).strip().upper()

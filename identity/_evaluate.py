@@ -201,6 +201,7 @@ def write_threshold_chart(settings: Settings, out: Path, truth_path: Path | None
     import logging
 
     from splink import DuckDBAPI, Linker
+    from splink.internals.splink_dataframe import SplinkDataFrame
 
     from core.warehouse import connect
     from identity._backend import arrow
@@ -227,6 +228,7 @@ def write_threshold_chart(settings: Settings, out: Path, truth_path: Path | None
     chart = linker.evaluation.accuracy_analysis_from_labels_column(
         "person_id", output_type="threshold_selection", add_metrics=["f1"]
     )
+    assert not isinstance(chart, SplinkDataFrame)  # a chart type answers a chart
     out.parent.mkdir(parents=True, exist_ok=True)
     chart.save_offline_chart(str(out), overwrite=True, print_msg=False)
     return out

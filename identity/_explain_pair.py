@@ -38,16 +38,16 @@ def _score(con, settings, config, a: str, b: str) -> dict[str, Any]:
     from splink import Linker
 
     from identity._backend import SplinkTables
-    from identity._model import RETAINED_COLUMNS, level_labels, model_columns_sql
+    from identity._model import RETAINED_COLUMNS, for_dialect, level_labels, model_columns_sql
     from identity._resolve import model_path
 
     path = model_path(settings, config)
     if not path.exists():
         return {"error": f"{path}: no trained model; run `cdp identity train`"}
-    model = json.loads(path.read_text(encoding="utf-8"))
+    model = for_dialect(json.loads(path.read_text(encoding="utf-8")), "duckdb")
     retained = ", ".join(f"0 as {c}" for c in RETAINED_COLUMNS)
     records = f"select {model_columns_sql()}, {retained} from identity.identity_records"
-    with SplinkTables(con, config) as splink:
+    with SplinkTables(con) as splink:
         splink.put("explain_records", f"{records} where not is_anonymous")
         linker = Linker(splink.frame("explain_records"), model, log_level=logging.WARNING)
         pair = [

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from core.warehouse import scalar
+from core.warehouse import one_row, scalar
 from identity._records import RECORDS
 
 if TYPE_CHECKING:
@@ -130,12 +130,14 @@ def best_threshold(splink: SplinkTables, records: str, model: dict) -> dict[str,
     import logging as _logging
 
     from splink import Linker
+    from splink.internals.splink_dataframe import SplinkDataFrame
 
     splink.put("labelled_pairs", f"select * from {LABELS}")
-    counts = splink.con.execute(
+    counts = one_row(
+        splink.con,
         f"select count(*) filter (where clerical_match_score >= 0.5), "
-        f"count(*) filter (where clerical_match_score < 0.5) from {LABELS}"
-    ).fetchone()
+        f"count(*) filter (where clerical_match_score < 0.5) from {LABELS}",
+    )
     if not counts[0] or not counts[1]:
         log.warning(
             "labels hold %d matches and %d non-matches: the threshold needs both; "
@@ -144,9 +146,11 @@ def best_threshold(splink: SplinkTables, records: str, model: dict) -> dict[str,
         )
         return None
     linker = Linker(splink.frame(records), model, log_level=_logging.WARNING)
-    curve = linker.evaluation.accuracy_analysis_from_labels_table(
+    table = linker.evaluation.accuracy_analysis_from_labels_table(
         splink.frame("labelled_pairs"), output_type="table", add_metrics=["f1"]
-    ).as_pandas_dataframe()
+    )
+    assert isinstance(table, SplinkDataFrame)  # output_type="table" answers a table
+    curve = table.as_pandas_dataframe()
     best = curve.sort_values(["f1", "match_probability"], ascending=False).iloc[0]
     # a probability of exactly 0 or 1 cannot be a threshold (config: 0 < threshold < 1)
     threshold = min(max(float(best["match_probability"]), 0.01), 0.999)

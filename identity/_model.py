@@ -292,6 +292,42 @@ def settings_creator(plan: ModelPlan):
     )
 
 
+def for_dialect(model: dict, dialect: str) -> dict:
+    """The saved model with its SQL written for ``dialect``: trained on one engine, used on
+    the other. The levels are rebuilt from the same library comparisons in that dialect and
+    keep every trained parameter (m, u, term-frequency settings); blocking rules are
+    translated by Splink from the dialect they carry."""
+    import copy
+
+    saved = model.get("sql_dialect", "duckdb")
+    if saved == dialect:
+        return model
+    names = tuple(c["output_column_name"] for c in model["comparisons"])
+    rebuilt = {
+        d["output_column_name"]: d
+        for d in (c.create_comparison_dict(dialect) for c in _comparisons(names))
+    }
+    converted = copy.deepcopy(model)
+    for comparison in converted["comparisons"]:
+        name = comparison["output_column_name"]
+        fresh = rebuilt.get(name, {}).get("comparison_levels", [])
+        levels = comparison["comparison_levels"]
+        labels = [lvl.get("label_for_charts") for lvl in levels]
+        if labels != [lvl.get("label_for_charts") for lvl in fresh]:
+            raise ValueError(
+                f"the saved model's comparison {name!r} (levels {labels}) is not the one this "
+                f"version builds: it cannot be translated from {saved} to {dialect}; run "
+                "`cdp identity train` to retrain it"
+            )
+        for level, new in zip(levels, fresh, strict=True):
+            level["sql_condition"] = new["sql_condition"]
+    for rule in converted.get("blocking_rules_to_generate_predictions", []):
+        if isinstance(rule, dict):
+            rule.setdefault("sql_dialect", saved)
+    converted["sql_dialect"] = dialect
+    return converted
+
+
 def predict_all(splink: SplinkTables, records: str, model: dict, config: IdentityConfig) -> str:
     """Score every blocked pair of records above the threshold; a relation name to read."""
     from splink import Linker

@@ -75,10 +75,10 @@ def write_charts(settings: Settings, out: Path) -> Path:
     import pandas as pd
     from splink import DuckDBAPI, Linker
 
-    from identity._model import DERIVED_COLUMNS, MODEL_COLUMNS, RETAINED_COLUMNS
+    from identity._model import DERIVED_COLUMNS, MODEL_COLUMNS, RETAINED_COLUMNS, for_dialect
 
     path, _ = _paths(settings)
-    model = json.loads(path.read_text(encoding="utf-8"))
+    model = for_dialect(json.loads(path.read_text(encoding="utf-8")), "duckdb")
     # the charts read the settings only; Splink wants an input table to build a linker
     columns = [*MODEL_COLUMNS, *DERIVED_COLUMNS, *RETAINED_COLUMNS]
     frame = pd.DataFrame({c: ["x"] for c in columns})

@@ -31,6 +31,8 @@ _EPOCH = "timestamp '1900-01-01'"
 # what a mapping's attributes may read; `country` only steers standardisation
 RAW_INPUTS = (*ATTRIBUTES, "full_name", "country")
 NULLED = "_identity_standardisation_nulled"  # per source, attribute: values dropped this run
+# the records an incremental run re-reads from the raw layer (those of the changed keys)
+_REREAD_IDS = f"select identity_type || ':' || source_key from {_watermark.CHANGED_KEYS}"
 
 
 class IdentitySourceError(RuntimeError):
@@ -66,8 +68,8 @@ select '{mapping.identity_type}' as identity_type, '{mapping.source}' as source,
 from base where source_key is not null group by source_key"""
 
 
-def _strong_ids_sql(mapping: IdentityMapping) -> list[str]:
-    where = f"and ({mapping.where})" if mapping.where else ""
+def _strong_ids_sql(mapping: IdentityMapping, only: str | None = None) -> list[str]:
+    where = "".join(f" and ({f})" for f in (mapping.where, only) if f)
     order = mapping.last_seen_at or mapping.first_seen_at or "null"
     queries = []
     for id_type, expr in mapping.strong_identifiers.items():
@@ -135,8 +137,22 @@ def extract_records(
     # a view: the fingerprinting pass (_key_raw_rows) materialises the raw records once
     con.execute(f"create or replace temp view _identity_raw_stage as {raw_sql}")
     id_sql = "\nunion all\n".join(
-        f"select * from ({q})" for m in mappings for q in _strong_ids_sql(m)
+        f"select * from ({q})"
+        for m in mappings
+        for q in _strong_ids_sql(m, _watermark.only_changed(m) if partial else None)
     )
+    if partial:
+        # A record whose source keys were not re-read keeps its stored identifiers: they are
+        # what its unchanged raw rows give (its fingerprint, identifiers included, is stored).
+        id_sql = "\nunion all\n".join(
+            q
+            for q in (
+                id_sql,
+                "select record_id, identifier_type, identifier_value "
+                f"from identity.record_identifiers where record_id not in ({_REREAD_IDS})",
+            )
+            if q
+        )
     con.execute(
         f"create or replace temp table {STRONG_IDS} as "
         + (
@@ -199,12 +215,14 @@ def _key_raw_rows(
     """Fingerprint each raw record; keep the stored rows of unchanged ones (``reuse``), and
     of every record of the ``unread`` identity types whose source keys were not re-read."""
     raw_columns = ", ".join(f"r.raw_{a}" for a in RAW_INPUTS)
+    # only the re-read records' identifiers are needed (all records' on a full read)
+    reread = f"where record_id in ({_REREAD_IDS})" if unread else ""
     con.execute(f"""
 create or replace temp table _identity_raw_keyed as
 with identified as (
   select record_id, string_agg(identifier_type || '=' || identifier_value, ','
                                order by identifier_type) as identifiers
-  from {STRONG_IDS} group by record_id
+  from {STRONG_IDS} {reread} group by record_id
 )
 select r.identity_type || ':' || r.source_key as record_id, r.*, i.identifiers,
   -- what the sources say about the record, and how it was standardised: any change
@@ -224,12 +242,16 @@ where p.identity_type in ({types})"""
             if unread
             else ""
         )
-        con.execute(f"""create or replace temp table _identity_records_kept as
+        # Views, not copies: the kept rows are copied once, into the records table. The
+        # re-read records are all of changed keys, so none of them is among the untouched.
+        con.execute("""create or replace temp view _identity_records_same as
 select p.* from identity.identity_records p
-semi join _identity_raw_keyed k using (record_id, fingerprint)
+semi join _identity_raw_keyed k using (record_id, fingerprint)""")
+        con.execute(f"""create or replace temp view _identity_records_kept as
+select * from _identity_records_same
 {untouched}""")
         con.execute("""create or replace temp table _identity_raw_todo as
-select * from _identity_raw_keyed anti join _identity_records_kept using (record_id)""")
+select * from _identity_raw_keyed anti join _identity_records_same using (record_id)""")
     else:
         con.execute(
             "create or replace temp view _identity_raw_todo as select * from _identity_raw_keyed"
@@ -312,6 +334,7 @@ select s.* exclude (identifiers, fingerprint),
            s.postcode, s.city, s.address_line) is null and s.identifiers is null as is_anonymous,
   s.fingerprint
 from standardised s""")
+    standardised = scalar(con, "select count(*) from _identity_standardised")
     con.execute("drop table _identity_standardised")
     con.execute("drop table _identity_name_split")
     con.unregister("_identity_phone_fallback")
@@ -319,11 +342,12 @@ from standardised s""")
     con.execute(
         f"create or replace temp table {REREAD} as select count(*) as n from _identity_raw_keyed"
     )
-    con.execute("drop table _identity_raw_keyed")
     if reuse:
-        kept = scalar(con, "select count(*) from _identity_records_kept")
+        kept = scalar(con, f"select count(*) from {RECORDS}") - standardised
         log.info("standardisation: %d unchanged records kept from the previous run", kept)
-        con.execute("drop table _identity_records_kept")
+        con.execute("drop view _identity_records_kept")
+        con.execute("drop view _identity_records_same")
+    con.execute("drop table _identity_raw_keyed")
 
 
 _NULL_HINTS = {

@@ -72,7 +72,7 @@ def train(settings: Settings, labels: Path | None = None) -> dict[str, Any]:
         if labels is not None:
             sql = _scoring.model_records_sql()
             labelled = _labels.load_labels(con, labels, settings, config, sql)
-        with SplinkTables(con, config) as splink:
+        with SplinkTables(con, settings) as splink:
             records = _scoring.all_records(splink)
             _training.train_model(splink, records, config, path, labelled=labelled > 0)
             count = splink.rows(records)
@@ -112,7 +112,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
         if mode == "incremental" and _retrained_since_last_run(con, path):
             log.info("the model was retrained since the last run: re-resolving everything")
             mode = "full"
-        with SplinkTables(con, config) as splink:
+        with SplinkTables(con, settings) as splink:
             with stage("train"):
                 model = None
                 if not path.exists():
@@ -123,7 +123,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
                     else:
                         log.warning("fewer than two identified records: nothing to match")
                 if path.exists():
-                    model = _training.load_model(path, config)
+                    model = _training.load_model(path, config, splink.dialect)
                     config = _training.with_labelled_threshold(config, path)
                     _training.warn_if_outgrown(con, path, config)
             with stage("predict"):
@@ -151,6 +151,11 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
                     json.dumps(stage.seconds),
                 ],
             )
+        if settings.engine == "spark":
+            from core import lake
+
+            with stage("lake"):  # what the marts' Spark target reads (docs/scale.md)
+                lake.export_identity(con, settings)
     if counts["oversized_customers"]:
         log.warning(
             "%d customers hold more than %d records and are flagged is_oversized; "

@@ -35,9 +35,16 @@ def model_records_sql(where: str = "true") -> str:
     # date and mostly one phone and one e-mail (standardised), so a name carried with two
     # of one of them is likely two people's. (Splink sees it as a retained column; the
     # `names_and_place_only` conflict reads it.)
+    # Only the names of the records selected need counting (all of them on a full run).
+    named = (
+        ""
+        if where == "true"
+        else f"semi join (select first_name, last_name from {_guards.MATCH_RECORDS} "
+        f"where {where}) using (first_name, last_name)"
+    )
     people = f"""(select first_name, last_name, greatest(count(distinct birth_date),
     count(distinct phone), count(distinct email)) as name_people
-  from {_guards.MATCH_RECORDS} where not is_anonymous and first_name is not null
+  from {_guards.MATCH_RECORDS} {named} where not is_anonymous and first_name is not null
     and last_name is not null group by all)"""
     # ordered, so that u sampling with a seed picks the same pairs on the same data
     return (
@@ -89,7 +96,14 @@ union select record_id from ({_decisions.changed_since_last_run_sql()})""")
         _links.create_empty(con)
         return 0
     splink.put("new_records", "select * from _identity_new_model_records")
-    splink.put("existing_records", _candidates_sql(config))
+    con.execute(f"create or replace temp table _identity_candidates as {_candidates_sql(config)}")
+    splink.put(
+        "existing_records",
+        model_records_sql(
+            "record_id in (select record_id from _identity_candidates) "
+            "and record_id not in (select record_id from _identity_rescored)"
+        ),
+    )
     tf_tables = {}
     for column, comparison in _model.TF_COLUMNS.items():
         if comparison not in labels:
@@ -109,14 +123,18 @@ union select record_id from ({_decisions.changed_since_last_run_sql()})""")
 
 
 def _candidates_sql(config: IdentityConfig) -> str:
-    """The unchanged records sharing a blocking key with a new one: the only ones Splink
-    could pair with them, so the only ones it needs to see."""
+    """Ids of the records sharing a blocking key with a new one: the only ones Splink could
+    pair with them, so the only unchanged ones it needs to see. Found on the matching view
+    first, so that only they are shaped into model records."""
+    derived = any(c in _model.DERIVED_COLUMNS for cols in config.blocking for c in cols)
+    records = (
+        f"(select {_model.model_columns_sql()} from {_guards.MATCH_RECORDS})"
+        if derived
+        else _guards.MATCH_RECORDS
+    )
     hits = " union ".join(
-        "select e.record_id from existing e semi join _identity_new_model_records n on "
+        f"select e.record_id from {records} e semi join _identity_new_model_records n on "
         + " and ".join(f"e.{c} = n.{c}" for c in cols)
         for cols in config.blocking
     )
-    return f"""with existing as (
-  {model_records_sql("record_id not in (select record_id from _identity_rescored)")}
-)
-select * from existing where record_id in ({hits or "select null"}) order by record_id"""
+    return hits or "select null::varchar as record_id where false"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from core.warehouse import one_row
 from identity import _labels, _plan
 from identity._config import IdentityConfig
-from identity._model import _QUIET, settings_creator
+from identity._model import _QUIET, for_dialect, settings_creator
 
 if TYPE_CHECKING:
     import duckdb
@@ -400,8 +400,9 @@ def with_labelled_threshold(config: IdentityConfig, model_path: Path) -> Identit
     return config.model_copy(update={"match_threshold": chosen["match_threshold"]})
 
 
-def load_model(model_path: Path, config: IdentityConfig) -> dict[str, Any]:
-    """The saved model as a dict (Splink settings JSON); warns when it is stale.
+def load_model(model_path: Path, config: IdentityConfig, dialect: str = "duckdb") -> dict[str, Any]:
+    """The saved model as a dict (Splink settings JSON) written in Splink's SQL ``dialect``,
+    whichever engine trained it; warns when it is stale.
 
     Raises :class:`ModelFileError` (one line, saying to retrain) when the file is torn."""
     model = _read_json(model_path)
@@ -421,7 +422,7 @@ def load_model(model_path: Path, config: IdentityConfig) -> dict[str, Any]:
             "holds now; run `cdp identity train` to retrain it",
             model_path,
         )
-    return model
+    return for_dialect(model, dialect)
 
 
 def warn_if_outgrown(

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.config_files import ConfigError, read_yaml_mapping, validate_model
 from core.countries import check_country
 from ingestion.contracts import CONTRACTS, Contract, column_rules
 from ingestion.landing import glob_problem
@@ -24,7 +24,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 EPOCH_FORMATS = {"epoch_s", "epoch_ms", "epoch_us"}
 
 
-class DefinitionError(ValueError):
+class DefinitionError(ConfigError):
     """A source definition is missing, malformed or inconsistent with its contract."""
 
 
@@ -259,31 +259,13 @@ def _check_shared_tables(definitions: list[SourceDefinition]) -> None:
                 )
 
 
-def _explain(path: Path, error: ValidationError) -> DefinitionError:
-    problems = [
-        f"  - {'.'.join(str(p) for p in item['loc']) or '(top level)'}: {item['msg']}"
-        for item in error.errors()
-    ]
-    return DefinitionError(
-        f"{path}: invalid source definition:\n"
-        + "\n".join(problems)
-        + "\nFix the file (see config/sources/pos.yml for a complete example)."
-    )
-
-
 def load_definition(path: Path) -> SourceDefinition:
     """Read and validate one source definition file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise DefinitionError(f"{path}: cannot read source definition: {error}") from error
-    if not isinstance(data, dict):
-        raise DefinitionError(f"{path}: expected a mapping with `source:` and `entities:`")
+    hint = "see config/sources/pos.yml for a complete example"
+    data = read_yaml_mapping(path, hint=hint, missing="check the path", error=DefinitionError)
+    data = data or {}
     data.setdefault("source", path.stem)
-    try:
-        definition = SourceDefinition.model_validate(data)
-    except ValidationError as error:
-        raise _explain(path, error) from error
+    definition = validate_model(path, data, SourceDefinition, hint=hint, error=DefinitionError)
     definition.path = path
     return definition
 

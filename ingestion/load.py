@@ -301,14 +301,21 @@ def ingest(
         ledger.ensure_ops_tables(con)
         erasure.ensure_tombstones(con, salts)
         field_issues.ensure_tables(con)
+        loaded: set[str] = set()
         for definition in definitions:
             for entity_name, entity in definition.entities.items():
                 for path in _files(settings, definition, entity):
-                    report.files.append(
-                        load_file(
-                            con, settings, definition.source, entity_name, entity, path, reloading
-                        )
+                    result = load_file(
+                        con, settings, definition.source, entity_name, entity, path, reloading
                     )
+                    report.files.append(result)
+                    if result.status == "loaded":
+                        loaded.add(raw_table(definition.source, entity_name, entity.table))
+        if settings.engine == "spark" and loaded:
+            from core import lake
+
+            # the Spark engine's readers (identity, the marts' Spark target) read the lake
+            lake.sync_raw(con, settings, sorted(t.split(".", 1)[1] for t in loaded))
     if report.failed:
         raise IngestionError(report)
     return report

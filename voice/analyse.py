@@ -3,13 +3,16 @@
 Stages: ``extract`` (raw tables named in config/feedback.yml, latest version of each message)
 -> ``analyse_texts`` (lemmas, topics, sentiment, mentions) -> ``persist`` (the whole table
 replaced in one transaction, so a re-run gives the same table and a failure leaves the old).
+A run whose messages and configuration are those the table was written from keeps it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voice._text import prepare
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SCHEMA, TABLE = "feedback", "message_analysis"
+STATE = "analysis_state"  # the fingerprint of the messages the table analyses
 COLUMNS = (
     "source",
     "identity_type",
@@ -130,8 +134,9 @@ def extract(con: Any, config: FeedbackConfig, mappings: list | None = None) -> l
     return rows
 
 
-def persist(con: Any, rows: list[dict[str, Any]]) -> None:
-    """Replace ``feedback.message_analysis`` with ``rows`` in one transaction."""
+def persist(con: Any, rows: list[dict[str, Any]], fingerprint: str | None = None) -> None:
+    """Replace ``feedback.message_analysis`` with ``rows`` in one transaction, with the
+    ``fingerprint`` of the messages they analyse (in ``feedback.analysis_state``)."""
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
@@ -150,6 +155,11 @@ def persist(con: Any, rows: list[dict[str, Any]]) -> None:
             con.register("analysed_frame", frame)
             con.execute(f"insert into {SCHEMA}.{TABLE} select * from analysed_frame")
             con.unregister("analysed_frame")
+        con.execute(
+            f"create or replace table {SCHEMA}.{STATE} as "
+            "select ?::varchar as fingerprint, ?::bigint as messages",
+            [fingerprint, len(rows)],
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -164,14 +174,47 @@ def analyse_feedback(settings: Settings) -> dict[str, Any]:
     config = load_feedback_config(settings.config_dir / "feedback.yml")
     with connect(settings) as con:
         rows = extract(con, config, identity_mappings(settings))
-        analyses = analyse_texts([r["text"] for r in rows], [r["rating"] for r in rows], config)
-        analysed_at = datetime.now(UTC).replace(tzinfo=None)
-        for row, analysis in zip(rows, analyses, strict=True):
-            row.update(vars(analysis), analysed_at=analysed_at)
-        persist(con, rows)
+        fingerprint = _fingerprint(rows, config)
+        if _analysed(con, fingerprint):
+            # Topics and the sentiment model are fitted on all the messages: the same
+            # messages under the same configuration give the stored table again.
+            rows = [
+                dict(zip(("sentiment", "topic"), row, strict=True))
+                for row in con.execute(f"select sentiment, topic from {SCHEMA}.{TABLE}").fetchall()
+            ]
+            log.info("feedback: %d messages, none new or changed: analysis kept", len(rows))
+        else:
+            analyses = analyse_texts([r["text"] for r in rows], [r["rating"] for r in rows], config)
+            analysed_at = datetime.now(UTC).replace(tzinfo=None)
+            for row, analysis in zip(rows, analyses, strict=True):
+                row.update(vars(analysis), analysed_at=analysed_at)
+            persist(con, rows, fingerprint)
     summary: dict[str, Any] = {"messages": len(rows), "sentiment": {}, "topics": {}}
     for row in rows:
         summary["sentiment"][row["sentiment"]] = summary["sentiment"].get(row["sentiment"], 0) + 1
         summary["topics"][row["topic"]] = summary["topics"].get(row["topic"], 0) + 1
     log.info("feedback analysed: %s", summary)
     return summary
+
+
+def _fingerprint(rows: list[dict[str, Any]], config: FeedbackConfig) -> str:
+    """What the analysis is a function of: the extracted messages, the configuration and
+    the analyser's own code (an upgraded analyser analyses again)."""
+    digest = hashlib.sha256(config.model_dump_json().encode())
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
+    for row in sorted(repr(tuple(row.values())) for row in rows):
+        digest.update(row.encode())
+    return digest.hexdigest()
+
+
+def _analysed(con: Any, fingerprint: str) -> bool:
+    """True when ``feedback.message_analysis`` was written from these very messages."""
+    from core.warehouse import table_exists
+
+    if not table_exists(con, SCHEMA, STATE):
+        return False
+    found = con.execute(
+        f"select count(*) from {SCHEMA}.{STATE} where fingerprint = ?", [fingerprint]
+    ).fetchone()
+    return bool(found and found[0])

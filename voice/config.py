@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.config_files import load_yaml_model
 from voice.sentiment import SentimentParams
 
 
@@ -60,9 +60,4 @@ class FeedbackConfig(_Strict):
 
 def load_feedback_config(path: Path) -> FeedbackConfig:
     """Read ``path``; defaults when the file does not exist."""
-    if not path.exists():
-        return FeedbackConfig()
-    try:
-        return FeedbackConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-    except ValueError as error:
-        raise ValueError(f"{path}: {error}\nFix the file (see config/feedback.yml).") from error
+    return load_yaml_model(path, FeedbackConfig, hint="see config/feedback.yml in the repository")

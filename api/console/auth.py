@@ -23,8 +23,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel, ConfigDict
 
 from api.keys import SCOPES, ApiKey, find_key, load_keys
+from core.config_files import ConfigError, load_yaml_model
 
 SESSION_SECONDS = 8 * 3600
 # scrypt at n=2**14, r=8 (16 MiB, ~50 ms here): the cost OWASP's password guidance names
@@ -32,7 +34,7 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 _MIN_PASSWORD = 10
 
 
-class UserError(ValueError):
+class UserError(ConfigError):
     """A user cannot be created as asked; the message says why."""
 
 
@@ -93,13 +95,31 @@ def load_users(path: Path) -> dict[str, LocalUser]:
     return {user.name: user for user in _users_at(path, stamp)}
 
 
+class _StoredUser(BaseModel):
+    """One entry of the users file, as `cdp console add-user` writes it."""
+
+    name: str
+    scopes: list[str]
+    password_hash: str
+    created_at: str | None = None
+
+
+class _UsersFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    users: list[_StoredUser] = []
+
+
+def _read_users_file(path: Path) -> _UsersFile:
+    return load_yaml_model(
+        path, _UsersFile, hint="or delete it and add the users again", error=UserError
+    )
+
+
 @lru_cache(maxsize=4)
 def _users_at(path: Path, stamp: tuple[int, int, int]) -> tuple[LocalUser, ...]:
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return tuple(
-        LocalUser(e["name"], tuple(e["scopes"]), e["password_hash"])
-        for e in entries.get("users", [])
-    )
+    stored = _read_users_file(path)
+    return tuple(LocalUser(e.name, tuple(e.scopes), e.password_hash) for e in stored.users)
 
 
 def add_user(
@@ -114,8 +134,7 @@ def add_user(
         raise UserError(f"user name {name!r}: use letters, digits, '.', '-' or '_'")
     if len(password) < _MIN_PASSWORD:
         raise UserError(f"the password has {len(password)} characters: give {_MIN_PASSWORD}+")
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
-    entries = entries or {"users": []}
+    entries = _read_users_file(path).model_dump(mode="json", exclude_none=True)
     if any(e["name"] == name for e in entries["users"]):
         if not replace:
             raise UserError(

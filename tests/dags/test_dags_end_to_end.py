@@ -2,6 +2,13 @@
 
 Each DAG runs with dag.test() in this process, on a temporary data folder, in the order the
 asset triggers chain them (dag.test() does not trigger consumers: the test runs each one).
+
+The 300-person flow (ingestion, identity twice, profiles through Cosmos, forget) is one
+scenario whose steps share a warehouse: it is `slow` as a whole (about two minutes on a quiet
+machine, the profiles DAG alone 48 s). `make test` keeps each part touched by faster tests:
+the real ingestion DAG with real stages below (bad export then fix), the orchestration rules
+in test_dags_mechanics.py, the real profiles DAG under Cosmos in test_dags_profiles_cosmos.py,
+identity in tests/identity, forget everywhere in tests/privacy.
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ def flow(tmp_path_factory, airflow_db):
         yield settings, load_dags().dags
 
 
+@pytest.mark.slow
 @needs_stages
 def test_ingestion_dags_load_each_source_once_and_announce_it(flow):
     settings, dags = flow
@@ -80,6 +88,7 @@ def test_ingestion_dags_load_each_source_once_and_announce_it(flow):
     assert _count(settings, ledger) == loaded
 
 
+@pytest.mark.slow
 @needs_stages
 def test_identity_dag_gives_every_record_one_customer(flow):
     settings, dags = flow
@@ -96,6 +105,7 @@ def test_identity_dag_gives_every_record_one_customer(flow):
     assert 0.5 * PEOPLE < customers < 2 * PEOPLE
 
 
+@pytest.mark.slow
 @needs_stages
 def test_identity_rerun_on_unchanged_data_rebuilds_nothing(flow):
     settings, dags = flow
@@ -110,6 +120,7 @@ def test_identity_rerun_on_unchanged_data_rebuilds_nothing(flow):
     assert _count(settings, last) == 0
 
 
+@pytest.mark.slow
 @needs_stages
 @pytest.mark.skipif(
     not _stage_ready("profiles", "build_profiles"), reason="dbt project not landed yet"
@@ -224,6 +235,7 @@ def _literal(text: str) -> str:
     return "'" + text.lower().replace("'", "''") + "'"
 
 
+@pytest.mark.slow
 @needs_stages
 @pytest.mark.skipif(
     not _stage_ready("privacy.erase", "forget"), reason="privacy commands not landed yet"

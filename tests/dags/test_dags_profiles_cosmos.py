@@ -1,8 +1,9 @@
 """The profiles DAG renders each dbt model as its own tasks (Cosmos), on a tiny dbt project.
 
 A two-model project stands in for dbt_project/ so the rendering rules are checked in
-seconds with real dbt on a real DuckDB file; the project's own models run in
-test_dags_end_to_end.py. Checks and exports are replaced by recorders here.
+seconds with real dbt on a real DuckDB file; the project's own models run in tests/profiles_dbt
+(and through this DAG in test_dags_end_to_end.py, slow). Checks and exports are replaced by
+recorders here.
 """
 
 from __future__ import annotations

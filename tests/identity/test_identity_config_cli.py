@@ -110,3 +110,32 @@ def test_project_source_definitions_declare_the_five_identity_types():
         "callcenter_caller",
     }
     assert mappings["web_cookie"].raw_table == "raw.web__events"
+
+
+def test_saved_model_translates_to_spark_and_back_keeping_its_parameters(trained_model):
+    import json
+
+    from identity._model import for_dialect
+
+    model = json.loads(trained_model.read_text(encoding="utf-8"))
+    spark = for_dialect(model, "spark")
+    back = for_dialect(spark, "duckdb")
+
+    conditions = [
+        lvl["sql_condition"] for c in spark["comparisons"] for lvl in c["comparison_levels"]
+    ]
+    assert spark["sql_dialect"] == "spark"
+    assert any("jaro_winkler(`first_name_l`" in c for c in conditions)
+    assert not any("jaro_winkler_similarity" in c or "EPOCH(" in c for c in conditions)
+    assert back == model  # nothing trained is lost on the way
+
+
+def test_identity_config_refuses_backend_spark_pointing_at_the_engine_setting(tmp_path):
+    import pytest
+
+    from identity._config import IdentityConfigError
+
+    path = tmp_path / "identity.yml"
+    path.write_text("backend: spark\nblocking: [[email]]\n", encoding="utf-8")
+    with pytest.raises(IdentityConfigError, match="CDP_ENGINE=spark"):
+        load_identity_config(path)
