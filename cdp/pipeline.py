@@ -126,9 +126,12 @@ def marts_rebuild_reason(summary: dict, last_announced: dict | None) -> str | No
 
 def analyse_feedback(settings: Settings):
     """Topics and sentiment of every customer message, into feedback.message_analysis."""
+    from profiles.spark_target import publish_if_spark
     from voice import analyse_feedback as analyse
 
-    return _jsonable(analyse(settings))
+    analysed = analyse(settings)
+    publish_if_spark(settings, "feedback", "message_analysis")  # dbt on Spark reads the lake
+    return _jsonable(analysed)
 
 
 def build_marts(settings: Settings, select: str | None = None):
@@ -161,8 +164,11 @@ def publish_built_marts(settings: Settings, run_id: str | None = None):
 def refresh_consent(settings: Settings):
     """Rebuild the consent tables from the raw layer (the dbt models read them)."""
     from profiles import refresh_consent as refresh
+    from profiles.spark_target import publish_if_spark
 
-    return _jsonable(refresh(settings))
+    refreshed = refresh(settings)
+    publish_if_spark(settings, "consent", "history")  # dbt on Spark reads the lake
+    return _jsonable(refreshed)
 
 
 def export_golden_records(settings: Settings, mode: str = "incremental"):

@@ -25,6 +25,7 @@ from cdp.orchestration import (
 )
 from core.settings import Settings
 from profiles.build import manifest_path  # stdlib only at import: no dbt while parsing
+from profiles.spark_target import dbt_environment, target_for
 
 SETTINGS = Settings()
 ORCHESTRATION = load_orchestration(SETTINGS)
@@ -43,11 +44,16 @@ if not MANIFEST.exists():
         f"it with `python -m cdp.airflow_env setup` (make demo and make airflow run it)"
     )
 DBT_PROFILE = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["profile"]
-DBT_TARGET = yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))[DBT_PROFILE][
-    "target"
-]
-# dbt's committed profiles.yml reads the warehouse path from this variable.
-DBT_ENV = {"CDP_DUCKDB_PATH": str(SETTINGS.duckdb_path)}
+# The engine setting picks the profiles.yml output: its default (the DuckDB file), or spark
+# (dbt-spark's own session on CDP_SPARK_MASTER, sources in the lake; docs/scale.md).
+DBT_TARGET = target_for(
+    SETTINGS,
+    default=yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))[DBT_PROFILE][
+        "target"
+    ],
+)
+# dbt's committed profiles.yml reads the warehouse path, and the Spark master and lake, here.
+DBT_ENV = {"CDP_DUCKDB_PATH": str(SETTINGS.duckdb_path), **dbt_environment(SETTINGS)}
 # How often a model's task looks at the build's progress (seconds).
 WATCH_INTERVAL = 2
 
@@ -72,7 +78,9 @@ Runs when identity resolution emitted `cdp://identity/customers`.
 2. `dbt`: one `dbt build` of `dbt_project/` (`dbt_producer_watcher`, staging →
    intermediate → marts) and, watching it, each model's `run` task and its `test` task,
    which finish as dbt reports that model. A failed model fails its own task: fix the input
-   or the SQL, then clear that task: it re-runs that model alone.
+   or the SQL, then clear that task: it re-runs that model alone. With `CDP_ENGINE=spark`
+   the build is dbt's `spark` target: Spark SQL on `CDP_SPARK_MASTER` over the Parquet
+   lake (consent and feedback are written there first), marts in `<lake>/warehouse/`.
 3. `publish`: records the build in `ops.step_runs` and publishes the readers' snapshot
    (`data/published/`, swapped atomically): analysts, `cdp sql` and the API read it.
 4. `check_marts`: the marts quality checks (blocking failures stop the exports).

@@ -14,12 +14,13 @@ def refresh_consent(settings):
     return _refresh(settings)
 
 
-def build_profiles(settings, select=None, dbt_vars=None, publish=True):
+def build_profiles(settings, select=None, dbt_vars=None, publish=True, target=None):
     """Rebuild consent, `dbt build` the warehouse, then publish the readers' snapshot
-    (core.snapshot); raises DbtBuildError naming failed nodes."""
+    (core.snapshot); raises DbtBuildError naming failed nodes. `target`: duckdb or spark
+    (default: the engine setting)."""
     from profiles.build import build_profiles as _build
 
-    return _build(settings, select=select, dbt_vars=dbt_vars, publish=publish)
+    return _build(settings, select=select, dbt_vars=dbt_vars, publish=publish, target=target)
 
 
 def generate_docs(settings):

@@ -1,5 +1,8 @@
 """Build the profile marts: ``dbt build`` (and ``dbt docs generate``) run in-process.
 
+The ``spark`` target builds the same models with Spark SQL over the Parquet lake
+(:mod:`profiles.spark_target`); what follows describes the default, DuckDB.
+
 dbt runs through :class:`dbt.cli.main.dbtRunner` against the project in
 ``settings.dbt_project_dir`` and the warehouse file ``settings.duckdb_path``. The committed
 ``profiles.yml`` reads that path from ``CDP_DUCKDB_PATH``, which is set for the duration of
@@ -69,7 +72,10 @@ def dbt_paths(settings: Settings) -> tuple[Path, Path]:
 @contextmanager
 def _dbt_environment(settings: Settings) -> Iterator[None]:
     """Set the variables the committed profiles.yml reads, restoring them afterwards."""
+    from profiles.spark_target import dbt_environment
+
     wanted = {"CDP_DUCKDB_PATH": str(settings.duckdb_path), **_DBT_ENV}
+    wanted |= dbt_environment(settings)
     previous = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
     try:
@@ -125,8 +131,11 @@ def _invoke(
     command: list[str],
     target_path: Path | None = None,
     needs_warehouse: bool = True,
+    target: str | None = None,
 ) -> Any:
     from dbt.cli.main import dbtRunner
+
+    from profiles.spark_target import SPARK, stop_spark
 
     _require_inputs(settings, needs_warehouse)
     project_dir = settings.dbt_project_dir
@@ -146,11 +155,18 @@ def _invoke(
         "--quiet",
         "--no-use-colors",
     ]
+    if target:
+        args += ["--target", target]
     with _dbt_environment(settings):
+        if target == SPARK:
+            stop_spark()  # another session's catalog and properties are not dbt's
         try:
             return dbtRunner(callbacks=[_relay]).invoke(args)
         finally:
-            _release_warehouse()
+            if target == SPARK:
+                stop_spark()
+            else:
+                _release_warehouse()
 
 
 def parse_project(settings: Settings) -> Path:
@@ -190,9 +206,14 @@ def build_profiles(
     select: str | None = None,
     dbt_vars: dict[str, Any] | None = None,
     publish: bool = True,
+    target: str | None = None,
 ) -> BuildResult:
     """Rebuild consent, run ``dbt build`` (models, tests, unit tests), then publish the
     readers' snapshot; raise :class:`DbtBuildError` on failure (nothing is published).
+
+    ``target`` is the dbt target (``duckdb``, ``spark``; default: ``settings.engine``). On
+    Spark the marts are Parquet tables in the lake (:mod:`profiles.spark_target`): the
+    readers' snapshot, which copies DuckDB's marts, is not published.
 
     ``select`` is a dbt selection (``customer_profile+``, ``tag:x``); ``dbt_vars`` override
     the project's vars (RFM boundaries, windows, ``as_of_date``). The run is recorded in
@@ -202,7 +223,10 @@ def build_profiles(
     from core.snapshot import publish_snapshot
     from core.step_runs import new_run_id, recorded_step
     from core.warehouse import wait_for_writer_lock
+    from profiles.spark_target import SPARK, target_for
 
+    target = target_for(settings, target)
+    publish = publish and target != SPARK
     _require_inputs(settings)
     wait_for_writer_lock(settings)
     run_id = settings.run_id or new_run_id("profiles")
@@ -215,21 +239,29 @@ def build_profiles(
         if interrupted and select:
             log.warning("previous build interrupted: building every model, not %r", select)
             select = None
-        result = _build(settings, select, dbt_vars)
+        result = _build(settings, select, dbt_vars, target)
     return result
 
 
-def _build(settings: Settings, select: str | None, dbt_vars: dict[str, Any] | None):
+def _build(settings: Settings, select: str | None, dbt_vars: dict[str, Any] | None, target: str):
     import json
 
+    from profiles.spark_target import SPARK, publish_profile_inputs
+
     refresh_consent(settings)
+    if target == SPARK:  # dbt on Spark reads consent and feedback from the lake
+        from core.warehouse import connect
+
+        with connect(settings) as con:
+            publish_profile_inputs(con, settings)
     command = ["build"]
     if select:
         command += ["--select", select]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars)]
     started = time.perf_counter()
-    outcome = _invoke(settings, command)
+    # duckdb is the profile's default output (a test project may name it otherwise)
+    outcome = _invoke(settings, command, target=target if target == SPARK else None)
     elapsed = round(time.perf_counter() - started, 2)
     statuses: Counter[str] = Counter()
     failed: list[str] = []
@@ -243,12 +275,13 @@ def _build(settings: Settings, select: str | None, dbt_vars: dict[str, Any] | No
     if outcome.exception is not None or not outcome.success:
         reason = outcome.exception or f"{len(failed)} node(s) failed"
         listing = "\n  ".join(failed) if failed else "(no node ran)"
+        where = settings.lake_uri if target == SPARK else settings.duckdb_path
         raise DbtBuildError(
-            f"dbt build failed on {settings.duckdb_path}: {reason}\n  {listing}\n"
+            f"dbt build ({target}) failed on {where}: {reason}\n  {listing}\n"
             f"Details: {dbt_paths(settings)[1] / 'dbt.log'}",
             failed,
         )
-    log.info("dbt build: %s in %.1f s", dict(statuses), elapsed)
+    log.info("dbt build (%s): %s in %.1f s", target, dict(statuses), elapsed)
     return result
 
 

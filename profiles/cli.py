@@ -21,6 +21,13 @@ def build_command(
     dbt_vars: str | None = typer.Option(
         None, "--vars", help="dbt vars as YAML/JSON, e.g. '{vip_min_revenue_12m: 1500}'."
     ),
+    target: str | None = typer.Option(
+        None,
+        "--target",
+        "-t",
+        help="dbt target: duckdb, or spark (Spark SQL over the Parquet lake, on "
+        "CDP_SPARK_MASTER). Default: the engine setting (CDP_ENGINE).",
+    ),
 ) -> None:
     """Run `dbt build` (models, data tests, unit tests) on the configured warehouse."""
     import yaml
@@ -34,8 +41,8 @@ def build_command(
         from core.console import progress_step
 
         with progress_step("dbt build"):
-            result = build_profiles(_settings(), select=select, dbt_vars=overrides)
-    except DbtBuildError as error:
+            result = build_profiles(_settings(), select=select, dbt_vars=overrides, target=target)
+    except (DbtBuildError, ValueError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from error
     counts = ", ".join(f"{n} {status}" for status, n in sorted(result.statuses.items()))

@@ -92,3 +92,19 @@ def test_a_failing_model_fails_alone_and_blocks_the_exports(
         assert snapshot.execute("select count(*) from main.source_orders").fetchone() == (1,)
         [(run_id,)] = snapshot.execute("select run_id from ops.snapshot_info").fetchall()
     assert run_id == rerun.run_id
+
+
+def test_the_spark_engine_sends_the_dbt_build_to_the_configured_master(dag_settings, monkeypatch):
+    """Configuration, not code: CDP_ENGINE=spark gives the dbt tasks the profile's spark
+    target, with the master and the lake the profile reads (docs/scale.md)."""
+    from cdp.airflow_env import write_dbt_manifest
+    from core.settings import Settings
+
+    write_dbt_manifest(Settings())
+    monkeypatch.setenv("CDP_ENGINE", "spark")
+    monkeypatch.setenv("CDP_SPARK_MASTER", "spark://127.0.0.1:7077")
+    producer = load_dags().dags["cdp_profiles"].get_task("dbt.dbt_producer_watcher")
+
+    assert producer.profile_config.target_name == "spark"
+    assert producer.env["CDP_SPARK_MASTER"] == "spark://127.0.0.1:7077"
+    assert producer.env["CDP_LAKE_URI"] == Settings().lake_uri

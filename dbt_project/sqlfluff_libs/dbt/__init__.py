@@ -26,3 +26,11 @@ def listagg(measure, delimiter_text="','", order_by_clause=None, limit_num=None)
 
 def split_part(string_text, delimiter_text, part_number):
     return f"split_part({string_text}, {delimiter_text}, {part_number})"
+
+
+def cast(field, type):  # noqa: A002 (dbt's argument name)
+    return f"cast({field} as {type})"
+
+
+def type_string():
+    return "varchar"

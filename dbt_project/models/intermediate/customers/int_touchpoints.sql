@@ -60,7 +60,9 @@ store_purchases as (
         'store' as channel,
         'purchase' as event_type,
         revenue as amount,
-        {{ dbt.concat(["'store '", "store_id", "', '", "cast(item_quantity as varchar)", "' item(s)'"]) }} as detail
+        {{ dbt.concat([
+            "'store '", "store_id", "', '", dbt.cast("item_quantity", dbt.type_string()), "' item(s)'"
+        ]) }} as detail
     from orders
 ),
 

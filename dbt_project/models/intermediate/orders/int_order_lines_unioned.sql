@@ -48,7 +48,7 @@ web_lines as (
             "'web:'",
             "web_purchase_lines.transaction_id",
             "':'",
-            "cast(web_purchase_lines.item_position as varchar)",
+            dbt.cast("web_purchase_lines.item_position", dbt.type_string()),
         ]) }} as order_line_id,
         {{ dbt.concat(["'web:'", "web_purchase_lines.transaction_id"]) }} as order_id,
         web_purchase_lines.customer_id,

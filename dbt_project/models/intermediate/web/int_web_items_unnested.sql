@@ -1,5 +1,5 @@
 -- One row per GA4 item on view_item, add_to_cart and purchase events. The JSON unnest is
--- DuckDB-specific and kept in this one model (the warehouse port rewrites only here).
+-- engine-specific: macros/json_array_elements.sql has its DuckDB and Spark versions.
 with
 
 web_events as (
@@ -18,11 +18,13 @@ unnested as (
         event_name,
         event_at,
         transaction_id,
-        unnest(from_json(
-            items_json,
-            -- from_json needs its structure as one constant string literal, so it stays on one line.
-            '[{"item_id": "VARCHAR", "item_name": "VARCHAR", "item_category": "VARCHAR", "price": "DECIMAL(12,2)", "quantity": "INTEGER"}]'  -- noqa: LT05
-        )) as item
+        {{ json_array_elements('items_json', {
+            'item_id': 'varchar',
+            'item_name': 'varchar',
+            'item_category': 'varchar',
+            'price': 'decimal(12,2)',
+            'quantity': 'integer',
+        }) }} as item
     from web_events
 ),
 

@@ -7,8 +7,8 @@ source as (
 final as (
     select
         {{ dbt.concat([
-            "record_id", "':'", "channel", "':'", "cast(decided_at as varchar)", "':'",
-            "source", "':'", "cast(is_granted as varchar)"
+            "record_id", "':'", "channel", "':'", dbt.cast("decided_at", dbt.type_string()), "':'",
+            "source", "':'", dbt.cast("is_granted", dbt.type_string())
         ]) }} as consent_decision_id,
         customer_id,
         channel,

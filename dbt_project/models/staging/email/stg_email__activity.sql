@@ -28,7 +28,7 @@ final as (
     select
         {{ dbt.concat([
             "campaign_id", "':'", "email_subscriber_key", "':'", "activity_type", "':'",
-            "cast(activity_at as varchar)"
+            dbt.cast("activity_at", dbt.type_string())
         ]) }} as email_activity_id,
         campaign_id,
         campaign_name,

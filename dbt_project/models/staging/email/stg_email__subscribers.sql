@@ -25,7 +25,7 @@ final as (
     select
         {{ dbt.concat([
             "email_subscriber_key", "':'", "subscriber_status", "':'",
-            "coalesce(cast(status_changed_at as varchar), '')"
+            "coalesce(" ~ dbt.cast("status_changed_at", dbt.type_string()) ~ ", '')"
         ]) }} as subscriber_version_id,
         email_subscriber_key,
         subscriber_status,

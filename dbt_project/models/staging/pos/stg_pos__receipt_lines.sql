@@ -10,7 +10,9 @@ deduplicated as (
 
 final as (
     select
-        {{ dbt.concat(["store_id", "':'", "receipt_id", "':'", "cast(line_number as varchar)"]) }} as receipt_line_id,
+        {{ dbt.concat([
+            "store_id", "':'", "receipt_id", "':'", dbt.cast("line_number", dbt.type_string())
+        ]) }} as receipt_line_id,
         {{ dbt.concat(["store_id", "':'", "receipt_id"]) }} as order_id,
         store_id,
         receipt_id,

@@ -35,7 +35,7 @@ renamed as (
         campaign_id,
         campaign_name,
         -- the sms_recipient identity's source key (config/sources/sms.yml)
-        regexp_replace(phone, '[^0-9]', '', 'g') as sms_recipient_key,
+        {{ regexp_replace_all('phone', "'[^0-9]'", "''") }} as sms_recipient_key,
         lower(activity_type) as activity_type,
         activity_at,
         url,

@@ -10,7 +10,7 @@ deduplicated as (
 
 final as (
     select
-        {{ dbt.concat(["account_id", "':'", "cast(coalesce(updated_at, created_at) as varchar)"]) }}
+        {{ dbt.concat(["account_id", "':'", dbt.cast("coalesce(updated_at, created_at)", dbt.type_string())]) }}
             as account_version_id,
         account_id as web_account_id,
         email_opt_in,

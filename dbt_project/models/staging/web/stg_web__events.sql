@@ -12,7 +12,7 @@ final as (
     select
         {{ dbt.concat([
             "'web:'", "user_pseudo_id", "':'",
-            "cast(" ~ dbt.datediff("cast('1970-01-01' as timestamp)", "event_at", "microsecond") ~ " as varchar)",
+            dbt.cast(dbt.datediff("cast('1970-01-01' as timestamp)", "event_at", "microsecond"), dbt.type_string()),
             "':'", "event_name", "':'", "coalesce(page_location, '')"
         ]) }} as web_event_id,
         event_at,
@@ -24,7 +24,7 @@ final as (
         page_title,
         transaction_id,
         purchase_revenue,
-        cast(items as varchar) as items_json,
+        {{ dbt.cast("items", dbt.type_string()) }} as items_json,
         device_category,
         geo_city,
         traffic_source,
