@@ -1,8 +1,8 @@
 """What the API answers about customers, read from one snapshot view.
 
-Each function takes the request's :class:`api.snapshots.View`; a forgotten customer is
-treated as absent everywhere. Columns missing from an older snapshot are left out of the
-answer rather than failing it.
+Each function takes the request's :class:`api.snapshots.View` and makes one read of the
+serving copy (:mod:`api.serving`); answers stored as JSON there are sent as text, with the
+run spliced in. A forgotten customer is treated as absent everywhere.
 """
 
 from __future__ import annotations
@@ -11,26 +11,11 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
-from activation.golden_record import GOLDEN_ATTRIBUTES
+from core.warehouse import one_row
 
 if TYPE_CHECKING:
     from api.snapshots import View
-
-PROFILE_GROUPS = {
-    "rfm": (
-        # RFM frequency is order_count, monetary lifetime_revenue (one column per figure)
-        "recency_days",
-        "order_count",
-        "lifetime_revenue",
-        "recency_score",
-        "frequency_score",
-        "monetary_score",
-    ),
-    "lifetime_value": ("lifetime_revenue", "predicted_clv", "order_count"),
-    "activity": ("first_seen_at", "last_seen_at", "first_order_at", "last_order_at"),
-}
-CHANNELS = ("email", "sms")
-_MAX_ALIAS_HOPS = 20
+    from identity._config import IdentityConfig
 
 
 class CustomerNotFound(LookupError):
@@ -45,96 +30,92 @@ class CustomerMoved(Exception):
         self.customer_id = customer_id
 
 
-def _row(view: View, sql: str, params: list) -> dict[str, Any] | None:
-    cursor = view.cursor.execute(sql, params)
-    row = cursor.fetchone()
+def _survivor(view: View, customer_id: str, survivor: str | None, chain: list[str]) -> str:
+    """The active id ``customer_id`` leads to; 404 when none does or one on the way is
+    forgotten, 308 (:class:`CustomerMoved`) when it is not ``customer_id`` itself."""
+    if survivor is None or any(c in view.forgotten for c in chain):
+        raise CustomerNotFound(customer_id)
+    if survivor != customer_id:
+        raise CustomerMoved(survivor)
+    return survivor
+
+
+def _route(view: View, customer_id: str) -> tuple[str | None, list[str]]:
+    row = view.cursor.execute(
+        "select survivor_id, chain from main.customer_answers where customer_id = ?",
+        [customer_id],
+    ).fetchone()
     if row is None:
-        return None
-    return dict(zip([c[0] for c in cursor.description], row, strict=True))
-
-
-def surviving_id(view: View, customer_id: str) -> str:
-    """The active id for ``customer_id``: itself, or its survivor through the alias chain."""
-    seen = customer_id
-    for _ in range(_MAX_ALIAS_HOPS):
-        if seen in view.forgotten:
-            raise CustomerNotFound(customer_id)
-        active = view.cursor.execute(
-            "select is_active from identity.customers where customer_id = ?", [seen]
-        ).fetchone()
-        if active and active[0]:
-            return seen
-        moved = view.cursor.execute(
-            "select customer_id from identity.customer_aliases where retired_customer_id = ? "
-            "order by run_id desc limit 1",
-            [seen],
-        ).fetchone()
-        if not moved:
-            raise CustomerNotFound(customer_id)
-        seen = moved[0]
-    raise CustomerNotFound(customer_id)
+        raise CustomerNotFound(customer_id)
+    return row[0], row[1]
 
 
 def customer(view: View, customer_id: str) -> dict[str, Any]:
-    """The golden record with sources and dates, profile figures, segment, consent."""
-    survivor = surviving_id(view, customer_id)
-    if survivor != customer_id:
-        raise CustomerMoved(survivor)
-    golden = _row(view, "select * from identity.golden_records where customer_id = ?", [survivor])
-    golden = golden or {}
-    answer: dict[str, Any] = {
-        "customer_id": survivor,
-        **view.run,
-        "golden_record": {
-            name: {
-                "value": golden.get(name),
-                "source": golden.get(f"{name}_source"),
-                "updated_at": golden.get(f"{name}_updated_at"),
-            }
-            for name in GOLDEN_ATTRIBUTES
-            if name in golden
-        },
-    }
-    profile = (
-        _row(view, "select * from marts.customer_profile where customer_id = ?", [survivor]) or {}
-    )
-    for group, names in PROFILE_GROUPS.items():
-        answer[group] = {n: profile[n] for n in names if n in profile}
-    answer["average_basket"] = profile.get("average_basket")
-    answer["preferred_channel"] = profile.get("preferred_channel")
-    segment = _row(
-        view,
-        "select segment, segment_entered_at from marts.customer_segments where customer_id = ?",
-        [survivor],
-    )
-    answer["segment"] = segment
-    answer["consent"] = {
-        channel: {
-            "granted": bool(profile.get(f"is_{channel}_consent_granted")),
-            "decided_at": profile.get(f"{channel}_consent_decided_at"),
-            "source": profile.get(f"{channel}_consent_source"),
-        }
-        for channel in CHANNELS
-    }
-    return answer
+    """The customer's answer as a dict (the console's pages read it)."""
+    return json.loads(customer_json(view, customer_id))
+
+
+def customer_json(view: View, customer_id: str) -> str:
+    """The stored JSON answer (golden record, profile figures, segment, consent) with the
+    run spliced in: one indexed read (``api.answers``)."""
+    row = view.cursor.execute(
+        "select survivor_id, chain, body from main.customer_answers where customer_id = ?",
+        [customer_id],
+    ).fetchone()
+    if row is None:
+        raise CustomerNotFound(customer_id)
+    _survivor(view, customer_id, row[0], row[1])
+    return f"{row[2][:-1]},{view.generation.run_json}}}"
 
 
 def find_by_identifier(view: View, kind: str, value: str, standardised: Any) -> list[str]:
-    """Active customers holding the identifier (standardised as the pipeline does)."""
+    """Active customers holding an identifier already standardised (the console's search)."""
+    from identity._realtime_input import KEYED_IDENTIFIERS
+
     if kind in ("email", "phone"):
         if standardised is None:
             return []
-        rows = view.cursor.execute(
-            "select distinct customer_id from main.identifier_customers "
-            "where kind = ? and value = ? order by 1",
+        found = view.cursor.execute(
+            "select customer_ids from main.identifier_customers where kind = ? and value = ?",
             [kind, standardised],
-        ).fetchall()
-    else:
-        rows = view.cursor.execute(
-            "select customer_id from identity.customer_records where record_id = ?",
-            [standardised],
-        ).fetchall()
+        ).fetchone()
+        return [c for c in (found[0] if found else []) if c not in view.forgotten]
+    rows = view.cursor.execute(
+        "select customer_id from identity.customer_records where record_id = ?",
+        [f"{KEYED_IDENTIFIERS[kind]}:{value.strip()}"],
+    ).fetchall()
     return [r[0] for r in rows if r[0] not in view.forgotten]
+
+
+def find_customers(view: View, kind: str, value: str, config: IdentityConfig) -> list[str]:
+    """Active customers holding the identifier, standardised as the pipeline does: one read
+    that standardises and looks up (keyed identifiers: the record id is the key)."""
+    from identity._realtime_input import (
+        drop_blocked,
+        email_canonical,
+        phone_fallback,
+        standardise_sql,
+    )
+
+    if kind not in ("email", "phone"):
+        return find_by_identifier(view, kind, value, None)
+    if kind == "email" and value.isascii():
+        standardised = drop_blocked({kind: email_canonical(value, config)}, config)[kind]
+        return find_by_identifier(view, kind, value, standardised)
+    standardised, ids = one_row(
+        view.cursor,
+        f"select s.value, i.customer_ids from (select {standardise_sql(kind, '$1', config)} "
+        "as value) s left join main.identifier_customers i on i.kind = $2 and i.value = s.value",
+        [value, kind],
+    )
+    if standardised is None and kind == "phone":  # what SQL cannot tell, Python can
+        standardised = phone_fallback(value, config)
+        if drop_blocked({kind: standardised}, config)[kind] is None:
+            return []
+        return find_by_identifier(view, kind, value, standardised)
+    if drop_blocked({kind: standardised}, config)[kind] is None:
+        return []
+    return [c for c in ids or [] if c not in view.forgotten]
 
 
 def _encode(values: list[Any]) -> str:
@@ -154,31 +135,31 @@ def _decode(cursor: str, parts: int) -> list[str]:
 
 
 def timeline(view: View, customer_id: str, limit: int, before: str | None) -> dict[str, Any]:
-    """Touchpoints, newest first; ``next`` is the cursor for the page after this one."""
-    survivor = surviving_id(view, customer_id)
-    if survivor != customer_id:
-        raise CustomerMoved(survivor)
+    """The timeline page as a dict (the console's pages read it)."""
+    return json.loads(timeline_json(view, customer_id, limit, before))
+
+
+def timeline_json(view: View, customer_id: str, limit: int, before: str | None) -> str:
+    """Touchpoints newest first, as JSON; ``next`` is the cursor for the page after this one.
+    Two point reads: the customer's survivor row, then the page of stored touchpoint JSON
+    (as one query with a join, DuckDB takes longer to plan it than to run both)."""
+    survivor = _survivor(view, customer_id, *_route(view, customer_id))
     where, params = "customer_id = ?", [survivor]
     if before:
         occurred_at, touchpoint_id = _decode(before, 2)
         where += " and (occurred_at, touchpoint_id) < (?::timestamp, ?)"
         params += [occurred_at, touchpoint_id]
-    cursor = view.cursor.execute(
-        "select touchpoint_id, occurred_at, channel, event_type, amount, detail "
-        f"from marts.customer_timeline where {where} "
+    rows = view.cursor.execute(
+        f"select occurred_at, touchpoint_id, item from main.timeline_items where {where} "
         f"order by occurred_at desc, touchpoint_id desc limit {int(limit) + 1}",
         params,
-    )
-    names = [c[0] for c in cursor.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    ).fetchall()
     page, more = rows[:limit], len(rows) > limit
     last = page[-1] if page else None
-    return {
-        "customer_id": survivor,
-        **view.run,
-        "touchpoints": page,
-        "next": _encode([last["occurred_at"], last["touchpoint_id"]]) if more and last else None,
-    }
+    cursor = json.dumps(_encode([last[0], last[1]])) if more and last else "null"
+    head = json.dumps({"customer_id": survivor})[:-1]
+    items = ",".join(r[2] for r in page)
+    return f'{head},{view.generation.run_json},"touchpoints":[{items}],"next":{cursor}}}'
 
 
 def segment_members(

@@ -2,7 +2,8 @@
 
 A strong identifier (loyalty card, e-shop account) answers deterministically; otherwise the
 attributes are scored with the saved Splink model against the snapshot's records
-(:mod:`identity._realtime`, one scorer per snapshot generation). With ``record: true`` the
+(:mod:`identity._realtime`, one scorer per snapshot generation, reading its candidates in
+the serving copy's records sorted by blocking key). With ``record: true`` the
 contact is written as a call-center ticket export into the landing folder, so the next
 ``cdp ingest`` + ``cdp identity resolve`` take it in like any other touchpoint; the API
 never writes the warehouse.

@@ -1,12 +1,22 @@
-"""The serving copy of one snapshot: the hot tables in memory, sorted by their lookup key.
+"""The serving copy of one snapshot: what each endpoint answers, ready, keyed for a point read.
 
 The published snapshot is a warehouse copy, laid out for scans: a point lookup by
-customer_id reads a whole row group of every column it returns (25-100 ms at 100k customers
-on this machine). When a generation opens, the tables the API looks customers up in are
-copied into an in-memory catalog with small row groups, sorted by their key, so DuckDB's
-min/max pruning reads one small group; every other table is a view onto the snapshot, under
-the same ``schema.table`` name, so queries read alike either way. The copy is built once per
-generation, before that generation serves its first request.
+customer_id reads a whole row group of every column it returns, and assembling an answer
+from four tables is four queries and a JSON encoding per request. When a generation opens,
+an in-memory catalog is built beside it (once, before that generation serves):
+
+- ``main.customer_answers``: one row per customer id ever given out (active, retired,
+  merged), with the surviving id, the ids on the way to it (the forgotten list is checked
+  against them per request) and the active customer's whole answer as JSON
+  (:mod:`api.answers`): ``GET /customers/{id}`` is one indexed read;
+- ``main.timeline_items``: each touchpoint's JSON, sorted by customer and newest first;
+- ``main.identifier_customers``: standardised e-mail / phone -> customer ids;
+- ``main.records_by_<column>``: the identity records with Splink's derived columns, sorted
+  by each column a blocking rule starts with, for ``/v1/identify``'s candidates;
+- copies of the small tables the other endpoints filter (profile, segments, record map),
+  sorted by their key in small row groups so min/max pruning reads one group.
+
+Every other table is a view onto the snapshot under the same ``schema.table`` name.
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from api.answers import write_customer_answers
 from core.warehouse import columns_of
 
 if TYPE_CHECKING:
@@ -47,17 +58,28 @@ PROFILE_COLUMNS = (
     "sms_consent_source",
     "email",
 )
-BLOCKING_LEADS = ("email", "phone", "first_name", "last_name", "birth_date", "city")
+# the columns config/identity.yml's blocking rules start with (another is read unsorted)
+BLOCKING_LEADS = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "birth_date",
+    "postcode",
+    "city",
+    "name_pair",
+)
 # table -> (sort key, columns kept or None for all)
 HOT = {
-    "identity.customers": ("customer_id", None),
-    "identity.customer_aliases": ("retired_customer_id", None),
-    "identity.golden_records": ("customer_id", None),
     "identity.customer_records": ("record_id", None),
     "marts.customer_profile": ("customer_id", PROFILE_COLUMNS),
     "marts.customer_segments": ("segment, customer_id", None),
-    "marts.customer_timeline": ("customer_id, occurred_at desc, touchpoint_id desc", None),
 }
+# datetime.isoformat(), as the JSON encoder of the API's other answers writes it
+_ISO = (
+    "case when microsecond({0}) % 1000000 = 0 then strftime({0}, '%Y-%m-%dT%H:%M:%S') "
+    "else strftime({0}, '%Y-%m-%dT%H:%M:%S.%f') end"
+)
 
 
 def build(con: duckdb.DuckDBPyConnection, source: str = "snapshot") -> float:
@@ -86,25 +108,13 @@ def build(con: duckdb.DuckDBPyConnection, source: str = "snapshot") -> float:
                 f'create view {CATALOG}."{schema}"."{table}" as '
                 f'select * from {source}."{schema}"."{table}"'
             )
-    # e-mails and phones of identity records, to find their customers by one sorted lookup
-    con.execute(f"""create table {CATALOG}.main.identifier_customers as
-select kind, value, customer_id from (
-  select 'email' as kind, r.email as value, m.customer_id
-  from {source}.identity.identity_records r join {source}.identity.customer_records m
-    using (record_id) where r.email is not null
-  union all
-  select 'phone', r.phone, m.customer_id
-  from {source}.identity.identity_records r join {source}.identity.customer_records m
-    using (record_id) where r.phone is not null
-) order by kind, value, customer_id""")
-    # identity records sorted by each column a blocking rule starts with: /v1/identify
-    # looks its candidates up rule by rule
-    for column in BLOCKING_LEADS:
-        con.execute(
-            f"create table {CATALOG}.main.records_by_{column} as select * "
-            f"from {source}.identity.identity_records where {column} is not null "
-            f"order by {column}"
-        )
+    write_customer_answers(con, source, f"{CATALOG}.main.customer_answers")
+    con.execute(
+        f"create index customer_answers_id on {CATALOG}.main.customer_answers (customer_id)"
+    )
+    _write_timeline(con, source)
+    _write_identifiers(con, source)
+    _write_records(con, source)
     con.execute(f"use {CATALOG}")
     seconds = time.perf_counter() - started
     log.info("serving copy built in %.1f s", seconds)
@@ -113,6 +123,57 @@ select kind, value, customer_id from (
 
 def records_by(column: str) -> str:
     """The serving copy of the identity records sorted by ``column``, if one was built."""
+    from identity._realtime import candidate_records_sql
+
     if column in BLOCKING_LEADS:
         return f"{CATALOG}.main.records_by_{column}"
-    return "identity.identity_records"
+    return f"({candidate_records_sql()})"
+
+
+def _write_timeline(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Each touchpoint as the JSON the timeline answers, newest first per customer."""
+    con.execute(f"""create table {CATALOG}.main.timeline_items as
+select customer_id, occurred_at, touchpoint_id, json_object(
+    'touchpoint_id', touchpoint_id, 'occurred_at', {_ISO.format("occurred_at")},
+    'channel', channel, 'event_type', event_type, 'amount', amount::double, 'detail', detail
+  )::varchar as item
+from {source}.marts.customer_timeline
+order by customer_id, occurred_at desc, touchpoint_id desc""")
+
+
+def _write_identifiers(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """Standardised e-mails and phones of identity records -> their customers, one row each."""
+    con.execute(f"""create table {CATALOG}.main.identifier_customers as
+select kind, value, list(distinct customer_id order by customer_id) as customer_ids from (
+  select 'email' as kind, r.email as value, m.customer_id
+  from {source}.identity.identity_records r join {source}.identity.customer_records m
+    using (record_id) where r.email is not null
+  union all
+  select 'phone', r.phone, m.customer_id
+  from {source}.identity.identity_records r join {source}.identity.customer_records m
+    using (record_id) where r.phone is not null
+) group by all order by kind, value""")
+    con.execute(
+        f"create index identifier_customers_value on {CATALOG}.main.identifier_customers (value)"
+    )
+
+
+def _write_records(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """The identified records with their customer and Splink's derived columns, sorted by
+    each column a blocking rule starts with: /v1/identify looks its candidates up rule by
+    rule."""
+    from identity._realtime import candidate_records_sql
+
+    con.execute(
+        f"create table {CATALOG}.main.identity_records_derived as "
+        + candidate_records_sql(
+            f"{source}.identity.identity_records", f"{source}.identity.customer_records"
+        )
+    )
+    for column in BLOCKING_LEADS:
+        con.execute(
+            f"create table {CATALOG}.main.records_by_{column} as select * "
+            f"from {CATALOG}.main.identity_records_derived where {column} is not null "
+            f"order by {column}"
+        )
+    con.execute(f"drop table {CATALOG}.main.identity_records_derived")

@@ -1,9 +1,11 @@
 """One read-only connection per published snapshot generation, swapped when a new one lands.
 
-A request takes a cursor on the current generation and keeps it to its end: a publish in
-the middle of a request (``os.replace`` of the snapshot file) is not noticed by that request,
-whose connection still reads the file it opened; the next request opens the new one. An old
-generation's connection closes when its last request has finished.
+A request takes the current generation and keeps it to its end: a publish in the middle of
+a request (``os.replace`` of the snapshot file) is not noticed by that request, whose
+connection still reads the file it opened; the next request reads the new one. Each server
+thread keeps one cursor per generation (opening a cursor and choosing its catalog is a query
+of its own), made on its first request there; an old generation's connection and cursors
+close when its last request has finished.
 
 The forgotten list (``core.erasure``) is read here too, so a person erased after the snapshot
 was published answers 404 from the next request on.
@@ -11,6 +13,7 @@ was published answers 404 from the next request on.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -19,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from api.serving import CATALOG
 from core import snapshot
 from core.erasure import ForgottenCustomers, forgotten_list_path, read_forgotten
 from core.warehouse import table_exists
@@ -46,21 +50,46 @@ class Generation:
     users: int = 0
     retired: bool = False
     cache: dict[str, Any] = field(default_factory=dict)  # per-generation objects (scorer)
+    cursors: list[duckdb.DuckDBPyConnection] = field(default_factory=list)
+    _local: threading.local = field(default_factory=threading.local)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def run_json(self) -> str:
+        """``"run_id":...,"as_of":...`` to splice into a stored JSON answer."""
+        return json.dumps({"run_id": self.run_id, "as_of": self.as_of})[1:-1]
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on the generation's serving catalog."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            with self._lock:
+                cursor = self.con.cursor()
+                self.cursors.append(cursor)
+            cursor.execute(f"use {CATALOG}")  # a cursor starts in the default in-memory catalog
+            self._local.cursor = cursor
+        return cursor
 
     def close(self) -> None:
         for value in self.cache.values():
             if hasattr(value, "close"):
                 value.close()
+        for cursor in self.cursors:
+            cursor.close()
         self.con.close()
 
 
 @dataclass
 class View:
-    """What one request reads: a cursor on one generation, and who is forgotten."""
+    """What one request reads: one generation (through this thread's cursor on it), and who
+    is forgotten."""
 
-    cursor: duckdb.DuckDBPyConnection
     generation: Generation
     forgotten: ForgottenCustomers
+
+    @property
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.generation.cursor()
 
     @property
     def run(self) -> dict[str, str]:
@@ -167,6 +196,14 @@ class SnapshotPool:
             threading.Thread(target=self._build_next, args=(path, stamp), daemon=True).start()
         return current
 
+    def warm(self) -> None:
+        """Open the published snapshot and build its serving copy now, if there is one."""
+        try:
+            with self._lock:
+                self._generation()
+        except SnapshotUnavailableError:
+            log.warning("no snapshot published yet: the API answers 503 until one is")
+
     def forgotten(self) -> ForgottenCustomers:
         path = forgotten_list_path(self.settings.data_dir)
         stamp = _stamp(path)
@@ -181,12 +218,9 @@ class SnapshotPool:
             generation = self._generation()
             generation.users += 1
             forgotten = self.forgotten()
-        cursor = generation.con.cursor()
-        cursor.execute("use serve")  # a cursor starts in the default in-memory catalog
         try:
-            yield View(cursor, generation, forgotten)
+            yield View(generation, forgotten)
         finally:
-            cursor.close()
             with self._lock:
                 generation.users -= 1
                 if generation.retired and generation.users == 0:

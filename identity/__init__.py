@@ -81,7 +81,7 @@ def standardise_attributes(
     con: duckdb.DuckDBPyConnection, settings: Settings, values: dict[str, Any]
 ) -> dict[str, Any]:
     """Identifying attributes standardised exactly as identity records are (junk dropped)."""
-    from identity._realtime import cached_config, standardise
+    from identity._realtime_input import cached_config, standardise
 
     return standardise(con, values, cached_config(settings.identity_config_path))
 

@@ -1,33 +1,29 @@
 """Real-time identification: one incoming person scored against the resolved records.
 
-The same rules as a resolve run, applied to one record: the attributes are standardised by
-the pipeline's own SQL (``_standardise``), junk values are dropped by the configured block
-list (``_guards``), a strong identifier (loyalty card, e-shop account) answers
-deterministically, and otherwise the records sharing a blocking key with it are scored with
-the saved Splink model through Splink's real-time ``compare_records`` (its SQL cached
-between calls), conflicts refuse a pair exactly as ``_links`` does, and the best pair above
-the match threshold names the customer. Term frequencies come from the records scored
-against, computed once per :class:`RealtimeScorer`.
+The same rules as a resolve run, applied to one record: the attributes are standardised as
+the pipeline does and junk values dropped (``_realtime_input``); the records sharing a
+blocking key with it are read in one query, each pair's comparison levels, match weights
+and term-frequency adjustments computed from the saved model as Splink computes them
+(``_realtime_weights``), conflicts refuse a pair exactly as ``_links`` does, and the best
+pair above the match threshold names the customer. Term frequencies come from the records
+scored against, computed once per :class:`RealtimeScorer`.
 
 The scorer reads through any DuckDB connection holding the ``identity`` schema (the API
-gives it the published snapshot); Splink works in a private in-memory database.
+gives it a cursor on its serving copy of the published snapshot, whose records are sorted
+by blocking key).
 """
 
 from __future__ import annotations
 
-import json
-import re
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.warehouse import table_exists
+from core.warehouse import one_row, scalar, table_exists
 from identity import _links, _model, _plan
-from identity import _standardise as std
-from identity._backend import arrow
-from identity._config import ATTRIBUTES, IdentityConfig, load_identity_config
+from identity._config import load_identity_config
+from identity._realtime_input import KEYED_IDENTIFIERS
+from identity._realtime_weights import ModelWeights
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,65 +32,18 @@ if TYPE_CHECKING:
 
     from core.settings import Settings
 
-# identifier given to the API -> identity type whose source_key it is (docs/architecture.md)
-KEYED_IDENTIFIERS = {
-    "loyalty_card": "loyalty_card",
-    "web_account": "web_account",
-    "cookie": "web_cookie",
-}
-_MAX_CANDIDATES = 200
-_NEW_ID = "new:request"
+INPUT_COLUMNS = tuple(c for c in _model.MODEL_COLUMNS if c != "record_id")
+MAX_CANDIDATES = 200
+# _model.DERIVED_COLUMNS of a record without an e-mail: those reading it are null or false
+_EMAILLESS = {"email_user": None, "email_user_is_name": False, "email_user_names_holder": False}
 
 
-@lru_cache(maxsize=8)
-def _config_at(path: Path, mtime_ns: int) -> IdentityConfig:
-    return load_identity_config(path)
-
-
-def cached_config(path: Path) -> IdentityConfig:
-    """config/identity.yml, read again only when the file changes (one read per request
-    would cost more than the lookup it serves)."""
-    return _config_at(path, path.stat().st_mtime_ns)
-
-
-def standardise(
-    con: duckdb.DuckDBPyConnection, values: dict[str, Any], config: IdentityConfig
-) -> dict[str, Any]:
-    """The attributes given, standardised exactly as identity records are (None when junk)."""
-    cfg = config.standardisation
-    expressions = {
-        "first_name": std.name_sql("$first_name", cfg),
-        "last_name": std.name_sql("$last_name", cfg),
-        "email": std.email_sql("$email", cfg),
-        "phone": std.phone_sql("$phone"),
-        "birth_date": std.birth_date_sql("$birth_date", cfg),
-        "postcode": std.postcode_sql("$postcode"),
-        "city": std.city_sql("$city"),
-        "address_line": std.address_sql("$address_line"),
-    }
-    given = {name: values.get(name) for name in expressions if values.get(name) not in (None, "")}
-    if not given:
-        return dict.fromkeys(ATTRIBUTES)
-    sql = "select " + ", ".join(f"{expressions[name]} as {name}" for name in given)
-    row = con.execute(sql, {name: str(value) for name, value in given.items()}).fetchone()
-    assert row is not None  # a select without from has one row
-    out = dict.fromkeys(ATTRIBUTES)
-    out.update(zip(given, row, strict=True))
-    if given.get("phone") and out["phone"] is None:  # what SQL cannot tell, Python can
-        out["phone"] = std.phone_e164(str(given["phone"]), cfg.default_phone_region)
-    return _drop_blocked(out, config)
-
-
-def _drop_blocked(record: dict[str, Any], config: IdentityConfig) -> dict[str, Any]:
-    """Junk e-mails and phones (the configured block list) identify nobody."""
-    for kind in ("email", "phone"):
-        rules = config.guards.blocklist.get(kind)
-        value = record.get(kind)
-        if rules is None or value is None:
-            continue
-        if value in rules.values or any(re.search(p, value) for p in rules.patterns):
-            record[kind] = None
-    return record
+def _name_pair(first: str | None, last: str | None) -> str | None:
+    """``_model``'s ``name_pair`` (DuckDB orders strings by UTF-8 bytes, Python by code
+    points: the same order)."""
+    if first is None or last is None:
+        return None
+    return f"{min(first, last)} {max(first, last)}"
 
 
 @dataclass
@@ -113,8 +62,32 @@ class Identification:
         return self.customer_id is None
 
 
+def with_derived(relation: str) -> str:
+    """``relation`` with the derived columns Splink's input holds (``_model``)."""
+    derived = ", ".join(f"{sql} as {name}" for name, sql in _model.DERIVED_COLUMNS.items())
+    return f"select *, {derived} from {relation}"
+
+
+def candidate_records_sql(
+    records: str = "identity.identity_records",
+    customer_records: str = "identity.customer_records",
+) -> str:
+    """The identified records with their customer and derived columns: what candidates are
+    read from (the API stores copies of it sorted by each blocking rule's first column)."""
+    return with_derived(
+        f"(select r.*, m.customer_id from {records} r join {customer_records} m "
+        "using (record_id) where not r.is_anonymous)"
+    )
+
+
 class RealtimeScorer:
-    """The saved model and term frequencies over one set of resolved records."""
+    """The saved model and term frequencies over one set of resolved records.
+
+    A call reads the candidates sharing a blocking key (one query), derives the incoming
+    person's columns (one small query), then evaluates the saved comparisons and weights in
+    Python (:mod:`identity._realtime_weights`); a configured conflict's ``unless`` SQL runs
+    only for a pair that conflict would refuse.
+    """
 
     def __init__(
         self,
@@ -122,40 +95,41 @@ class RealtimeScorer:
         con: duckdb.DuckDBPyConnection,
         records_by: Callable[[str], str] | None = None,
     ) -> None:
-        """``records_by(column)``: a table of the identity records to look candidates up in
-        by that column (a copy sorted by it serves a lookup fastest); by default
-        ``identity.identity_records`` for every column."""
-        import duckdb
-        from splink import DuckDBAPI
+        """``records_by(column)``: a table of the records with derived columns, sorted by
+        ``column`` (a copy sorted by it serves a lookup fastest); by default a subquery."""
+        from identity._training import load_model, with_labelled_threshold
 
-        from identity._training import load_model
-
-        self.config = load_identity_config(settings.identity_config_path)
-        model_path = settings.model_dir / self.config.model_file
+        if set(_model.DERIVED_COLUMNS) != {*_EMAILLESS, "name_pair"}:
+            raise NotImplementedError(  # a new derived column: say what it is without e-mail
+                f"identity._realtime knows the derived columns {[*_EMAILLESS, 'name_pair']} "
+                f"without an e-mail, _model has {list(_model.DERIVED_COLUMNS)}: add the new "
+                "ones to _EMAILLESS"
+            )
+        config = load_identity_config(settings.identity_config_path)
+        model_path = settings.model_dir / config.model_file
         if not model_path.exists():
             raise FileNotFoundError(
                 f"no saved identity model at {model_path}: run `cdp identity train` (or a "
                 "resolve, which trains on first run) before identifying in real time"
             )
-        self.model = load_model(model_path, self.config)
-        self.labels = _model.level_labels(self.model)
-        self.columns = [c for c in _model.MODEL_COLUMNS if c != "record_id"]
-        # the columns a resolve run gives Splink beyond the records' own (identity._scoring):
-        # term frequencies, derived columns, people known by each full name; over the
-        # records scored against, computed once
-        self.tf_columns = [
-            c for c, comparison in _model.TF_COLUMNS.items() if comparison in self.labels
-        ]
-        self.tf: dict[str, dict[str, float]] = {}
-        for column in self.tf_columns:
+        # the threshold a resolve run links at (`cdp identity train --labels` may set it)
+        self.config = with_labelled_threshold(config, model_path)
+        self.model = load_model(model_path, config)
+        self.weights = ModelWeights(self.model)
+        self.records_by = records_by or (lambda column: f"({candidate_records_sql()})")
+        # what a resolve run gives Splink beyond the records (identity._scoring): term
+        # frequencies and people known by each full name, over the records scored against
+        self.tf: dict[str, dict[Any, float]] = {}
+        for column in self.weights.tf_columns():
             value = _model.DERIVED_COLUMNS.get(column, column)
-            rows = con.execute(
-                f"select {value}, count(*) / sum(count(*)) over () from "
-                f"identity.identity_records where not is_anonymous and {value} is not null "
-                "group by 1"
-            ).fetchall()
-            self.tf[column] = dict(rows)
-        self.name_people: dict[tuple[str, str], int] = {
+            self.tf[column] = dict(
+                con.execute(
+                    f"select {value}, count(*) / sum(count(*)) over () from "
+                    f"identity.identity_records where not is_anonymous and {value} is not null "
+                    "group by 1"
+                ).fetchall()
+            )
+        self.name_people: dict[tuple[str | None, str | None], int] = {
             (first, last): people
             for first, last, people in con.execute(
                 "select first_name, last_name, greatest(count(distinct birth_date), "
@@ -164,7 +138,9 @@ class RealtimeScorer:
                 "group by all"
             ).fetchall()
         }
-        self.blocking = [cols for cols in self.config.blocking if set(cols) <= set(self.columns)]
+        # rules on record columns and on keys derived from them (name_pair: names either way)
+        keys = {*INPUT_COLUMNS, *_plan.DERIVED_KEYS}
+        self.blocking = [cols for cols in self.config.blocking if set(cols) <= keys]
         # what the last run's guards blocked (block list, frequency ceiling): links nobody
         self.blocked: set[tuple[str, str]] = set()
         if table_exists(con, "identity", "blocked_identifiers"):
@@ -173,49 +149,88 @@ class RealtimeScorer:
                     "select identifier_type, identifier_value from identity.blocked_identifiers"
                 ).fetchall()
             )
-        self.records_by = records_by or (lambda column: "identity.identity_records")
-        self._splink_con = duckdb.connect()
-        self._db_api = DuckDBAPI(connection=self._splink_con)
-        self._lock = threading.Lock()  # one Splink database: one scoring at a time
-        self._explain_sql: str | None = None
-
-    def close(self) -> None:
-        self._splink_con.close()
-
-    def candidates(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]):
-        """Records sharing a blocking key with ``record``, with their customer (Arrow)."""
-        rules = [cols for cols in self.blocking if all(record.get(c) is not None for c in cols)]
-        if not rules:
-            return None
-        columns = ", ".join(f"r.{c}" for c in self.columns)
-        # one equality lookup per blocking rule, each in the records sorted by its first column
-        lookups = " union ".join(
-            f"select r.record_id, {columns} from {self.records_by(cols[0])} r where "
-            + " and ".join(f"r.{c} = ${c}" for c in cols)
-            + " and not r.is_anonymous"
-            for cols in rules
+        self.types = dict(
+            con.execute(
+                "select column_name, column_type from "
+                f"(describe ({with_derived('identity.identity_records')}))"
+            ).fetchall()
         )
-        params = {c: record[c] for cols in rules for c in cols}
-        return arrow(
-            con,
-            f"""select f.*, m.customer_id from ({lookups}) f
-join identity.customer_records m using (record_id)
-order by f.record_id limit {_MAX_CANDIDATES}""",
-            params,
+        # a model saved before a conflict column existed does not retain it: batch scoring
+        # reads it as no evidence against (``_links.accept_predictions``), and so does this
+        retained = set(self.model.get("additional_columns_to_retain") or ())
+        self.assumed = {c: True for c in _model.CONFLICT_COLUMNS if c not in retained}
+        self.conflicts = self._conflicts()
+        self._derive_sql: str | None = None
+        self._lock = threading.Lock()  # Splink's private database: one waterfall at a time
+        self._splink_db: duckdb.DuckDBPyConnection | None = None
+
+    def _conflicts(self) -> list[tuple[str, str, set[int], float | None, str | None]]:
+        """(name, comparison, refused levels, weight above which it yields, ``unless`` as a
+        query over one pair's columns) per conflict, in ``_links._gamma_sql``'s order."""
+        labels = self.weights.labels
+        _links._gamma_sql(labels, self.config)  # raises on levels the model does not have
+        types = {
+            **{c: self.types[c] for c in (*INPUT_COLUMNS, *_model.DERIVED_COLUMNS)},
+            "name_people": "BIGINT",
+        }
+        columns = list(types)
+        pair = ", ".join(
+            f"cast(${i * 2 + side + 1} as {types[c]}) as {c}_{'lr'[side]}"
+            for i, c in enumerate(columns)
+            for side in (0, 1)
         )
+        self._pair_columns = columns
+        out = []
+        for conflict in self.config.conflicts:
+            if conflict.comparison not in labels:
+                continue  # the records carry no such attribute: the model has no such comparison
+            by_label = {label: gamma for gamma, label in labels[conflict.comparison].items()}
+            unless = (
+                f"select coalesce(({conflict.unless}), false) from (select {pair})"
+                if conflict.unless
+                else None
+            )
+            gammas = {by_label[level] for level in conflict.levels}
+            above = conflict.unless_match_weight_above
+            out.append((conflict.name, conflict.comparison, gammas, above, unless))
+        return out
+
+    @property
+    def columns(self) -> list[str]:
+        """The record columns the model reads (derived ones come from them)."""
+        return list(INPUT_COLUMNS)
+
+    @property
+    def _splink_con(self) -> duckdb.DuckDBPyConnection:
+        """A private DuckDB database for Splink (the console's waterfall scores known pairs
+        with ``compare_records`` there), opened on first use."""
+        if self._splink_db is None:
+            import duckdb
+            from splink import DuckDBAPI
+
+            db = duckdb.connect()
+            self._splink_api = DuckDBAPI(connection=db)
+            self._splink_db = db
+        return self._splink_db
+
+    @property
+    def _db_api(self):
+        self._splink_con  # noqa: B018 - opens it
+        return self._splink_api
 
     def _model_input(self, table):
-        """``table`` (record columns) with what Splink's input holds beyond them: the derived
-        columns, people known by the full name and the term frequencies (under the lock:
-        the derivation runs in the scorer's private database)."""
+        """``table`` (Arrow, record columns) as Splink's input holds it: derived columns,
+        people known by the full name, term frequencies (for ``_waterfall``)."""
         import pyarrow as pa
 
-        derived = ", ".join(f"{sql} as {name}" for name, sql in _model.DERIVED_COLUMNS.items())
-        self._splink_con.register("identify_derive", table)
+        from identity._backend import arrow
+
+        con = self._splink_con
+        con.register("identify_derive", table)
         try:
-            table = arrow(self._splink_con, f"select *, {derived} from identify_derive")
+            table = arrow(con, with_derived("identify_derive"))
         finally:
-            self._splink_con.unregister("identify_derive")
+            con.unregister("identify_derive")
         names = zip(
             table.column("first_name").to_pylist(),
             table.column("last_name").to_pylist(),
@@ -223,111 +238,134 @@ order by f.record_id limit {_MAX_CANDIDATES}""",
         )
         people = [self.name_people.get(name, 0) for name in names]
         table = table.append_column("name_people", pa.array(people, pa.int64()))
-        for column in self.tf_columns:
+        for column, frequencies in self.tf.items():
             values = table.column(column).to_pylist()
-            tf = [self.tf[column].get(v) if v is not None else None for v in values]
+            tf = [frequencies.get(v) if v is not None else None for v in values]
             table = table.append_column(f"tf_{column}", pa.array(tf, pa.float64()))
         return table
 
-    def _new_table(self, record: dict[str, Any], template):
-        import pyarrow as pa
+    def close(self) -> None:
+        """Close Splink's private database, if the waterfall opened it."""
+        if self._splink_db is not None:
+            self._splink_db.close()
 
-        arrays = {"record_id": pa.array([_NEW_ID], pa.string())}
-        for column in self.columns:
-            arrays[column] = pa.array([record.get(column)], template.schema.field(column).type)
-        return pa.table(arrays)
+    def candidates(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> list[dict]:
+        """Records sharing a blocking key with ``record`` (as :meth:`incoming` gives it:
+        derived keys included, blocked values gone), with their customer."""
+        rules = [cols for cols in self.blocking if all(record.get(c) is not None for c in cols)]
+        if not rules:
+            return []
+        # one equality lookup per blocking rule, each in the records sorted by its first
+        # column; a record two rules find is kept once (here: a SQL union plans slower)
+        lookups = " union all ".join(
+            f"select * from {self.records_by(cols[0])} where "
+            + " and ".join(f"{c} = ${c}" for c in cols)
+            for cols in rules
+        )
+        params = {c: record[c] for cols in rules for c in cols}
+        cursor = con.execute(lookups, params)
+        names = [c[0] for c in cursor.description]
+        found = {row[0]: row for row in cursor.fetchall()}  # record_id is the first column
+        return [
+            self._frequencies(dict(zip(names, found[record_id], strict=True)))
+            for record_id in sorted(found)[:MAX_CANDIDATES]
+        ]
+
+    def incoming(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> dict:
+        """The incoming person as Splink's input holds a record: blocked values gone (as the
+        guards null them before matching), derived columns by ``_model``'s own SQL."""
+        out = {c: record.get(c) for c in INPUT_COLUMNS}
+        for column in ("email", "phone"):
+            if (column, out[column]) in self.blocked:
+                out[column] = None
+        if out["email"] is None:  # the SQL costs ~4 ms; without an e-mail the values are known
+            out.update(_EMAILLESS, name_pair=_name_pair(out["first_name"], out["last_name"]))
+            return self._frequencies(out)
+        if self._derive_sql is None:  # the derived columns' SQL reads these record columns
+            given = ", ".join(f"cast(${c} as {self.types[c]}) as {c}" for c in INPUT_COLUMNS)
+            self._derive_sql = (
+                f"select {', '.join(_model.DERIVED_COLUMNS)} "
+                f"from ({with_derived(f'(select {given})')})"
+            )
+        values = one_row(con, self._derive_sql, out)
+        out.update(zip(_model.DERIVED_COLUMNS, values, strict=True))
+        return self._frequencies(out)
+
+    def _frequencies(self, row: dict[str, Any]) -> dict[str, Any]:
+        """``row`` with the people known by its full name and its term frequencies."""
+        row["name_people"] = self.name_people.get((row.get("first_name"), row.get("last_name")), 0)
+        for column, frequencies in self.tf.items():
+            value = row.get(column)
+            row[f"tf_{column}"] = frequencies.get(value) if value is not None else None
+        return row
+
+    def rows(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> list[dict]:
+        """Every candidate with its match weight and probability, conflict and top reasons,
+        best first."""
+        new = self.incoming(con, record)
+        found = self.candidates(con, new)
+        if not found:
+            return []
+        scored = []
+        for candidate in found:
+            pair = (new, candidate)
+            levels = self.weights.levels(pair)
+            weights = self.weights.weights(pair, levels)
+            match_weight = self.weights.match_weight(weights)
+            scored.append(
+                {
+                    "record_id": candidate["record_id"],
+                    "customer_id": candidate["customer_id"],
+                    "match_weight": match_weight,
+                    "match_probability": self.weights.probability(match_weight),
+                    "pair": pair,
+                    "levels": levels,
+                    "reasons": self.weights.reasons(levels, weights, self.config.top_comparisons),
+                }
+            )
+        return sorted(scored, key=lambda r: (-r["match_weight"], r["record_id"]))
+
+    def conflict(self, con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> str | None:
+        """The first configured conflict refusing the pair (``_links._gamma_sql``'s order)."""
+        for name, comparison, gammas, above, unless in self.conflicts:
+            if row["levels"][comparison].gamma not in gammas:
+                continue
+            if above is not None and row["match_weight"] > above:
+                continue
+            if unless is not None:
+                new, candidate = row["pair"]
+                values = [
+                    self.assumed.get(c, side.get(c))
+                    for c in self._pair_columns
+                    for side in (new, candidate)
+                ]
+                if scalar(con, unless, values):
+                    continue
+            return name
+        return None
 
     def score(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> Identification:
         """Score ``record`` (standardised) against its candidates; the best customer or new."""
-        from splink.internals.realtime import compare_records
-
-        record = {
-            k: None if k in ("email", "phone") and (k, v) in self.blocked else v
-            for k, v in record.items()
-        }
-        found = self.candidates(con, record)
-        if found is None or found.num_rows == 0:
-            return Identification(None, None, None)
-        customers = dict(
-            zip(
-                found.column("record_id").to_pylist(),
-                found.column("customer_id").to_pylist(),
-                strict=True,
-            )
-        )
-        with self._lock:
-            existing = self._model_input(found.drop_columns(["customer_id"]))
-            new = self._model_input(self._new_table(record, found))
-            # Arrow tables registered as views: Splink reads them by name, nothing copied
-            self._splink_con.register("identify_new", new)
-            self._splink_con.register("identify_existing", existing)
-            predictions = compare_records(
-                "identify_new",
-                "identify_existing",
-                self.model,
-                self._db_api,
-                sql_cache_key="cdp_identify",
-            )
-            try:
-                rows = self._explain(predictions.physical_name)
-            finally:
-                # a result served from the SQL cache is not flagged as Splink's own: force the drop
-                predictions.drop_table_from_database_and_remove_from_cache(
-                    force_non_splink_table=True
-                )
-        return self._best(rows, customers)
-
-    def _explain(self, table: str) -> list[dict[str, Any]]:
-        if self._explain_sql is None:  # the same columns on every call: built once
-            self._explain_sql = self._explain_template(table)
-        cursor = self._splink_con.execute(self._explain_sql.replace("{table}", table))
-        names = [c[0] for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    def _explain_template(self, table: str) -> str:
-        columns = {r[0] for r in self._splink_con.execute(f"describe {table}").fetchall()}
-        absent = [
-            f"null::{'date' if c == 'birth_date' else 'varchar'} as {c}_{side}"
-            for c in _plan.ATTRIBUTE_COLUMNS
-            for side in "lr"
-            if f"{c}_{side}" not in columns
-        ]
-        # a model saved before a conflict column existed: no evidence against (as _links)
-        absent += [
-            f"true as {c}_{side}"
-            for c in _model.CONFLICT_COLUMNS
-            for side in "lr"
-            if f"{c}_{side}" not in columns
-        ]
-        relation = "(select *, " + ", ".join(absent) + " from {table})" if absent else "{table}"
-        conflict = _links._gamma_sql(self.labels, self.config)
-        top = _links._top_comparisons_sql(self.labels, columns, self.config.top_comparisons)
-        return f"""
-select record_id_r as record_id, match_weight, match_probability, {conflict} as conflict,
-  {top} as top_comparisons
-from {relation} order by match_weight desc"""
-
-    def _best(self, rows: list[dict[str, Any]], customers: dict[str, str]) -> Identification:
         threshold = self.config.match_threshold
         refused = []
-        for row in rows:
-            reasons = json.loads(row["top_comparisons"] or "[]")
+        for row in self.rows(con, record):
             if row["match_probability"] < threshold:
                 break
-            if row["conflict"]:
+            conflict = self.conflict(con, row)
+            if conflict:
                 refused.append(
                     {
-                        "customer_id": customers[row["record_id"]],
-                        "conflict": row["conflict"],
+                        "customer_id": row["customer_id"],
+                        "conflict": conflict,
                         "match_probability": row["match_probability"],
                     }
                 )
                 continue
             return Identification(
-                customers[row["record_id"]],
+                row["customer_id"],
                 row["match_probability"],
                 row["match_weight"],
-                reasons,
+                row["reasons"],
                 row["record_id"],
                 refused,
             )
