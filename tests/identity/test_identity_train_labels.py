@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from identity_rows import query
 from typer.testing import CliRunner
 
@@ -35,6 +36,8 @@ def test_train_with_cluster_labels_picks_the_threshold_the_next_run_uses(
     assert used == (chosen["match_threshold"],)
 
 
+# Slow; by default the cluster-labels test covers train --labels end to end.
+@pytest.mark.slow
 def test_train_with_labelled_pairs_counts_the_stewards_decisions(warehouse, tmp_path):
     identity.resolve(warehouse)
     a, b, c = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from dbt_fixture_warehouse import query
 from voice_messages import ALICE_SMS_REPLY, ALICE_VERBATIM
 
@@ -49,6 +50,8 @@ def test_unhappy_valuable_customers_query_lists_the_detractor(feedback_settings)
     assert [(r[0], r[7]) for r in rows] == [("cust-A", ALICE_SMS_REPLY)]
 
 
+# Slow (a second dbt build); by default forget is covered by tests/privacy's forget tests.
+@pytest.mark.slow
 def test_forget_removes_the_persons_messages_from_every_table(tmp_path):
     """On its own warehouse: forget runs last in a session-scoped build otherwise."""
     import duckdb
