@@ -14,7 +14,7 @@ from importlib import metadata
 
 import typer
 
-from core.console import configure_logging, quiet_libraries
+from core.console import OWN_LOGGERS, configure_logging, quiet_libraries
 from core.settings import describe_unknown, unknown_environment
 
 # Libraries imported by a command module (or by Airflow's structlog set-up) log at INFO as
@@ -94,19 +94,7 @@ _mount_commands()
 
 # Errors the platform raises on purpose carry a message that says what and what to do:
 # the user gets that message, not a traceback (`--verbose` keeps the traceback).
-_OWN_PACKAGES = (
-    "cdp",
-    "core",
-    "sample_data",
-    "ingestion",
-    "identity",
-    "profiles",
-    "activation",
-    "privacy",
-    "expectations",
-    "api",
-    "voice",
-)
+_OWN_PACKAGES = (*OWN_LOGGERS, "api", "voice")
 
 
 def _is_own_error(error: BaseException) -> bool:
