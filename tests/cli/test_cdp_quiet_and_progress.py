@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from core.console import progress_step
@@ -48,6 +49,8 @@ def test_importing_the_stack_prints_nothing(tmp_path):
     assert done.stdout == done.stderr == ""
 
 
+# Slow (two Great Expectations runs); by default the stack-import test covers the quiet set-up.
+@pytest.mark.slow
 def test_a_quality_check_prints_its_result_not_the_libraries_logs(settings):
     with connect(settings) as con:
         con.execute(
