@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from identity._records import RECORDS
+from identity._tables import CONSTRAINTS, RECORDS
 
 if TYPE_CHECKING:
     import duckdb
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KINDS = ("must_link", "cannot_link")
-CONSTRAINTS = "_identity_constraints"
 # Column names follow privacy/person.py so `cdp privacy forget` erases them.
 _DDL = """
 create schema if not exists identity;
@@ -230,11 +229,8 @@ from anchored where record_id <> anchor"""
 
 
 def add_cannot_links(con: duckdb.DuckDBPyConnection) -> int:
-    """Insert every active cannot-link's record pairs into `_identity_constraints`."""
-    con.execute(
-        f"create temp table if not exists {CONSTRAINTS} (record_id_l varchar, "
-        "record_id_r varchar, constraint_source varchar, reason varchar)"
-    )
+    """Insert every active cannot-link's record pairs into :data:`CONSTRAINTS`."""
+    con.execute(f"create temp table if not exists {CONSTRAINTS} ({CONSTRAINTS.columns})")
     con.execute(f"""insert into {CONSTRAINTS}
 select least(a.record_id, b.record_id), greatest(a.record_id, b.record_id), 'decision',
   d.decision_id || ' by ' || d.decided_by || ': ' || d.reason
