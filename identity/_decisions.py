@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from core.warehouse import rows
 from identity._tables import CONSTRAINTS, RECORDS
 
 if TYPE_CHECKING:
@@ -201,13 +202,14 @@ def list_decisions(con: duckdb.DuckDBPyConnection, include_revoked: bool = False
     """Decisions, newest first, with how many records each side covers."""
     ensure_tables(con)
     where = "" if include_revoked else "where d.revoked_at is null"
-    cursor = con.execute(f"""select d.*,
+    return rows(
+        con,
+        f"""select d.*,
   count(*) filter (where r.side = 'l') as records_l, count(*) filter (where r.side = 'r')
     as records_r
 from identity.decisions d left join identity.decision_records r using (decision_id)
-{where} group by all order by d.decided_at desc""")
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+{where} group by all order by d.decided_at desc""",
+    )
 
 
 def must_link_edges_sql() -> str:
