@@ -39,21 +39,26 @@ ATTRIBUTE_IDS = ("email", "phone")  # record attributes guarded like identifiers
 
 def _holders_sql() -> str:
     """Every (record, identifier type, value): e-mails and phones, with the name and birth
-    date their people are counted by (and, for an e-mail, whether its username names its
-    holder: ``_model.username_names_holder_sql``), plus strong identifiers."""
-    from identity._model import username_names_holder_sql
-
+    date their people are counted by, plus strong identifiers."""
     attrs = " union all ".join(
         f"select record_id, '{a}' as identifier_type, {a} as identifier_value, first_name, "
-        f"last_name, birth_date, address_line, "
-        f"{username_names_holder_sql() if a == 'email' else 'true'} as named_by_value "
-        f"from {RECORDS} where {a} is not null"
+        f"last_name, birth_date, address_line from {RECORDS} where {a} is not null"
         for a in ATTRIBUTE_IDS
     )
     return (
         f"{attrs} union all select record_id, identifier_type, identifier_value, "
-        f"null::varchar, null::varchar, null::date, null::varchar, true from {STRONG_IDS}"
+        f"null::varchar, null::varchar, null::date, null::varchar from {STRONG_IDS}"
     )
+
+
+def _named_by_value_sql() -> str:
+    """Whether an e-mail's username names its holder (``_model.username_names_holder_sql``);
+    true for a phone. Computed for shared values' holders only: the regular expressions
+    over every record's e-mail cost more than the rest of the holders' table."""
+    from identity._model import username_names_holder_sql
+
+    named = username_names_holder_sql("identifier_value")
+    return f"case when identifier_type = 'email' then {named} else true end"
 
 
 def _blocklist_sql(config: IdentityConfig) -> str:
@@ -228,7 +233,7 @@ with held as (
   anti join {BLOCKED} using (identifier_type, identifier_value)
   where identifier_type in ({types})
 ), shared as (
-  select * from held semi join (
+  select *, {_named_by_value_sql()} as named_by_value from held semi join (
     select identifier_type, identifier_value from held group by all having count(*) > 1
   ) using (identifier_type, identifier_value)
 ), contradicted as (

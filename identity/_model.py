@@ -79,7 +79,7 @@ MODEL_COLUMNS = (
 )
 
 
-def _username_spells_name_sql() -> str:
+def _username_spells_name_sql(email: str = "email") -> str:
     """True when the e-mail's username only spells the record's own name, in the forms the
     usual address patterns give (jean.dupont, dupontjean, jdupont, dupontj, jean, dupont,
     jeand). Computed per record so the e-mail comparison reads no name column (Splink then
@@ -89,19 +89,19 @@ def _username_spells_name_sql() -> str:
         f"{f} || {last}, {last} || {f}, {initial} || {last}, {last} || {initial}, "
         f"{f}, {last}, {f} || substr({last}, 1, 1)"
     )
-    user = "regexp_replace(regexp_extract(email, '^[^@]+'), '[^a-z0-9]', '', 'g')"
+    user = f"regexp_replace(regexp_extract({email}, '^[^@]+'), '[^a-z0-9]', '', 'g')"
     return f"coalesce({user} in ({forms}), false)"
 
 
-def username_names_holder_sql() -> str:
+def username_names_holder_sql(email: str = "email") -> str:
     """True when the e-mail's username spells the record's own name or holds its surname
     (``olivier.fleury``, ``fleury75``); false for one naming somebody else
     (``fredericpire@`` on Claude Lelievre's card: a family's or partner's address)."""
-    user = "regexp_replace(regexp_extract(email, '^[^@]+'), '[^a-z0-9]', '', 'g')"
+    user = f"regexp_replace(regexp_extract({email}, '^[^@]+'), '[^a-z0-9]', '', 'g')"
     surname = (
         f"coalesce(strpos({user}, regexp_replace(last_name, '[^a-z0-9]', '', 'g')) > 0, false)"
     )
-    return f"({_username_spells_name_sql()} or {surname})"
+    return f"({_username_spells_name_sql(email)} or {surname})"
 
 
 # Columns Splink sees that records do not store: name -> portable SQL over record columns.
