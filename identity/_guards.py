@@ -67,7 +67,9 @@ def _blocklist_sql(config: IdentityConfig) -> str:
         tests = []
         if block.values:
             tests.append(f"identifier_value in ({', '.join(_quote(v) for v in block.values)})")
-        tests += [f"regexp_matches(identifier_value, {_quote(p)})" for p in block.patterns]
+        if block.patterns:  # one expression: one pass of RE2 over each value, not one a pattern
+            either = "|".join(f"(?:{p})" for p in block.patterns)
+            tests.append(f"regexp_matches(identifier_value, {_quote(either)})")
         if tests:
             clauses.append(f"(identifier_type = {_quote(id_type)} and ({' or '.join(tests)}))")
     return " or ".join(clauses) or "false"
