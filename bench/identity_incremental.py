@@ -42,7 +42,7 @@ def prepare(records: int, base: Path) -> None:
 
 def outputs(settings) -> dict[str, str]:
     """A hash of each identity table's rows, order-free (floats rounded to 1e-6)."""
-    from core.warehouse import connect
+    from core.warehouse import connect, one_row
 
     hashes = {}
     with connect(settings) as con:
@@ -75,9 +75,10 @@ def outputs(settings) -> dict[str, str]:
             ]
             if not kept:
                 continue
-            row = con.execute(
-                f"select count(*), coalesce(sum(hash({', '.join(kept)})), 0) from identity.{table}"
-            ).fetchone()
+            row = one_row(
+                con,
+                f"select count(*), coalesce(sum(hash({', '.join(kept)})), 0) from identity.{table}",
+            )
             hashes[table] = f"{row[0]}:{row[1]}"
     return hashes
 
