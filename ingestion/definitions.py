@@ -1,8 +1,8 @@
 """Source definitions: how one vendor's export maps onto the canonical contracts.
 
 A definition is a YAML file ``config/sources/<source>.yml``; onboarding a new export means
-writing one, not code. The top-level ``identities:`` key belongs to the identity package
-and is accepted but ignored here.
+writing one, not code. Its ``identities:`` list (:mod:`ingestion.identities`) is parsed here
+too, once, for every stage that reads it (erasure at the door, identity, consent, privacy).
 """
 
 from __future__ import annotations
@@ -12,11 +12,20 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.config_files import ConfigError, read_yaml_mapping, validate_model
 from core.countries import check_country
 from ingestion.contracts import CONTRACTS, Contract, column_rules
+from ingestion.identities import IdentityMapping
 from ingestion.landing import glob_problem
 from ingestion.policy import check_field_policies
 
@@ -131,6 +140,7 @@ class EntityDefinition(BaseModel):
         "system of the same kind names the first one's table (pos__receipt_lines) so that "
         "identity, consent and the marts read both",
     )
+    _identities: list[IdentityMapping] = PrivateAttr(default_factory=list)
 
     @field_validator("files")
     @classmethod
@@ -197,6 +207,11 @@ class EntityDefinition(BaseModel):
         """The pydantic contract class this entity feeds."""
         return CONTRACTS[self.contract]
 
+    @property
+    def identities(self) -> list[IdentityMapping]:
+        """The source's ``identities:`` mappings that read this entity."""
+        return self._identities
+
 
 class SourceDefinition(BaseModel):
     """One source system: its name and the entities its exports feed."""
@@ -211,7 +226,7 @@ class SourceDefinition(BaseModel):
         "phones); read by identity standardisation, default its default_phone_region",
     )
     entities: dict[str, EntityDefinition] = Field(min_length=1)
-    identities: object = None  # read by the identity package, not by ingestion
+    identities: list[IdentityMapping] = Field(default_factory=list)
     path: Path | None = Field(None, exclude=True)
 
     @field_validator("source")
@@ -233,6 +248,27 @@ class SourceDefinition(BaseModel):
             if not NAME.match(name):
                 raise ValueError(f"entity {name!r} must be lower_snake_case (it names a raw table)")
         return value
+
+    @field_validator("identities")
+    @classmethod
+    def _known_entities(cls, value: list[IdentityMapping], info: ValidationInfo) -> list:
+        entities = info.data.get("entities") or {}  # absent: its own error is reported
+        for index, mapping in enumerate(value):
+            if entities and mapping.entity not in entities:
+                raise ValueError(
+                    f"entry {index} reads entity {mapping.entity!r}, which this source does "
+                    f"not define; its entities are {sorted(entities)}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _identities_read_entities(self) -> SourceDefinition:
+        for mapping in self.identities:
+            entity = self.entities[mapping.entity]
+            mapping.source, mapping.table = self.source, entity.table
+            mapping.country = mapping.country or self.country
+            entity._identities.append(mapping)
+        return self
 
     def raw_table(self, entity: str) -> str:
         """The qualified raw table an entity's rows land in."""

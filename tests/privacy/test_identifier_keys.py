@@ -27,11 +27,15 @@ FORMS = [
     (ids.loyalty_card_sql, ids.LOYALTY_CARD_EXAMPLES),
     (ids.source_key_sql, ids.SOURCE_KEY_EXAMPLES),
 ]
+PRESETS = [
+    (lambda v, p=preset: ids.identifier_sql(v, p), [(raw, expected)])
+    for (raw, preset), expected in ids.IDENTIFIER_PRESET_EXAMPLES
+]
 
 
 @pytest.mark.parametrize(
     ("form", "raw", "expected"),
-    [(form, raw, expected) for form, examples in FORMS for raw, expected in examples],
+    [(form, raw, expected) for form, examples in FORMS + PRESETS for raw, expected in examples],
 )
 def test_each_form_gives_its_documented_output(form, raw, expected):
     value = duckdb.execute(f"select {form('v')} from (select ?::varchar as v)", [raw])
