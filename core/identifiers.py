@@ -1,7 +1,8 @@
 """Identifier keys: the one definition of each form a person's identifiers take.
 
 Identity standardisation, erasure (tombstones and the rows `forget` deletes), access,
-consent and audiences all build their SQL from these functions, so a value written one way
+consent and audiences all build their SQL from these functions (the dbt staging models
+through the macros of ``dbt_project/macros/identifier_keys.sql``, run on the same examples), so a value written one way
 in a source and typed another way by a data subject still lands on the same key. Each form
 has a table of examples (``*_EXAMPLES``, input -> output) that ``tests/privacy`` runs and
 ``docs/privacy.md`` quotes.
@@ -13,6 +14,7 @@ has a table of examples (``*_EXAMPLES``, input -> output) that ``tests/privacy``
 | e-mail key        | :func:`email_key_sql`     | forget/access lookups, tombstones            |
 | phone E.164       | :func:`phone_e164_sql`    | identity matching, golden record, ad hashes  |
 | phone key         | :func:`phone_key_sql`     | forget/access lookups, tombstones            |
+| phone digits      | :func:`phone_digits_sql`  | SMS recipient source key                     |
 | loyalty card      | :func:`loyalty_card_sql`  | what `config/sources/*.yml` writes in SQL    |
 | account, cookie   | :func:`source_key_sql`    | web account id, GA4 cookie, custom ids       |
 | custom identifier | :func:`identifier_sql`    | a source's `standardise:` preset (SSN, NIR)  |
@@ -202,6 +204,18 @@ def phone_key_sql(expr: str) -> str:
     # it knows to be all NULL ("BindBuiltinScalarFunction did not return ...").
     digits = f"regexp_replace({expr}, '[^0-9]', '', 'g')"
     return f"case when length({digits}) >= 9 then right({digits}, 9) end"
+
+
+PHONE_DIGITS_EXAMPLES = [
+    ("06 12 34 56 78", "0612345678"),
+    ("+33 6 12 34 56 78", "33612345678"),
+    ("n/a", None),
+]
+
+
+def phone_digits_sql(expr: str) -> str:
+    """A phone's digits as typed, nothing else: the key SMS platforms send recipients by."""
+    return f"nullif(regexp_replace({expr}, '[^0-9]', '', 'g'), '')"
 
 
 LOYALTY_CARD_EXAMPLES = [

@@ -35,7 +35,7 @@ renamed as (
         campaign_id,
         campaign_name,
         -- the sms_recipient identity's source key (config/sources/sms.yml)
-        {{ regexp_replace_all('phone', "'[^0-9]'", "''") }} as sms_recipient_key,
+        {{ phone_digits('phone') }} as sms_recipient_key,
         lower(activity_type) as activity_type,
         activity_at,
         url,
@@ -46,7 +46,7 @@ renamed as (
     from source
     where
         event_id is not null
-        and phone is not null
+        and {{ phone_digits('phone') }} is not null
 ),
 
 deduplicated as (
