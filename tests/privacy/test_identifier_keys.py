@@ -24,6 +24,7 @@ FORMS = [
     (lambda v: ids.email_key_sql(v, RULES), ids.EMAIL_KEY_EXAMPLES),
     (ids.phone_e164_sql, ids.PHONE_E164_EXAMPLES),
     (ids.phone_key_sql, ids.PHONE_KEY_EXAMPLES),
+    (ids.phone_digits_sql, ids.PHONE_DIGITS_EXAMPLES),
     (ids.loyalty_card_sql, ids.LOYALTY_CARD_EXAMPLES),
     (ids.source_key_sql, ids.SOURCE_KEY_EXAMPLES),
 ]
