@@ -21,9 +21,10 @@ with
             null::timestamp as activity_at,
             null::varchar as url,
             null::varchar as reply_text,
-            null::timestamp as _loaded_at,
             null::varchar as _source_file,
-            null::bigint as _source_row
+            null::bigint as _source_row,
+            null::varchar as _batch_id,
+            null::timestamp as _loaded_at
         where false
     ),
 -- noqa: enable=RF04
