@@ -5,7 +5,7 @@ from __future__ import annotations
 import identity
 import ingestion
 from core.warehouse import connect
-from profiles.consent import build_consent
+from profiles import build_profiles
 
 CRM = """
 source: crm
@@ -56,14 +56,16 @@ def test_a_crm_sources_opt_ins_reach_consent_without_code(settings):
     ingestion.ingest(settings)
     identity.resolve(settings)
 
+    build_profiles(settings, select="+customer_consent", publish=False)
+
     with connect(settings) as con:
-        build_consent(con, settings)
         history = con.execute("""
-select r.source_key, h.channel, h.is_granted, h.source from consent.history h
+select r.source_key, h.channel, h.is_granted, h.source from consent.signals h
 join identity.customer_records r using (record_id) order by 1, 2, h.decided_at""").fetchall()
         current = con.execute("""
-select r.source_key, c.channel, c.is_granted from consent.current c
-join identity.customer_records r using (customer_id) order by 1, 2""").fetchall()
+select r.source_key, c.channel, c.is_consent_granted from marts.customer_consent c
+join identity.customer_records r using (customer_id)
+where c.consent_status <> 'never_asked' order by 1, 2""").fetchall()
 
     assert history == [
         ("K1", "email", True, "crm.contacts"),
