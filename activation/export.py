@@ -27,7 +27,7 @@ from activation import export_dialect, export_files
 from activation.export_config import FORMATS, load_exports_config
 from activation.golden_record import GOLDEN_ATTRIBUTES, SCHEMA_PATH
 from core.warehouse import connect, scalar, table_exists
-from profiles.build import require_customer_consent
+from profiles.build import CONSENT_MART, require_customer_consent
 
 if TYPE_CHECKING:
     import duckdb
@@ -86,21 +86,21 @@ def schema_columns() -> list[str]:
     return list(load_schema()["properties"])
 
 
-def _consent_sql(consent: str, channel: str) -> str:
+def _consent_sql(channel: str) -> str:
     """The channel's consent in force from the mart: null when never asked."""
     return (
         f"(select case when consent_status <> 'never_asked' then is_consent_granted end "
-        f"from {consent} where customer_id = g.customer_id and channel = '{channel}')"
+        f"from {CONSENT_MART} where customer_id = g.customer_id and channel = '{channel}')"
     )
 
 
-def _current_sql(consent: str) -> str:
+def _current_sql() -> str:
     updated = ", ".join(f"g.{a}_updated_at" for a in GOLDEN_ATTRIBUTES)
     return f"""
 select g.customer_id, 'upsert' as operation, null::varchar as merged_into_customer_id,
   g.first_name, g.last_name, lower(trim(g.email)) as email, g.phone,
   cast(g.birth_date as date) as birth_date, g.address_line, g.postcode, g.city,
-  {_consent_sql(consent, "email")} as email_consent, {_consent_sql(consent, "sms")} as sms_consent,
+  {_consent_sql("email")} as email_consent, {_consent_sql("sms")} as sms_consent,
   cast(c.record_count as bigint) as source_record_count,
   cast(greatest({updated}) as timestamp) as updated_at
 from identity.golden_records g
@@ -121,9 +121,9 @@ def _check_against_schema(con: duckdb.DuckDBPyConnection, select_sql: str) -> li
     return [name for name, _ in actual]
 
 
-def _stage_rows(con: duckdb.DuckDBPyConnection, mode: str, consent: str) -> list[str]:
+def _stage_rows(con: duckdb.DuckDBPyConnection, mode: str) -> list[str]:
     """Build the current rows and this run's changes as temp tables; returns the columns."""
-    current_sql = _current_sql(consent)
+    current_sql = _current_sql()
     columns = _check_against_schema(con, current_sql)
     hashed = ", ".join(c for c in columns if c not in ("operation", "merged_into_customer_id"))
     con.execute(
@@ -189,13 +189,13 @@ def export_golden_records(
                 f"nothing to export: identity.golden_records is missing in "
                 f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
             )
-        consent = require_customer_consent(con, "the golden-record export")
+        require_customer_consent(con, "the golden-record export")
         con.execute(STATE_DDL)
         previous = _previous_run(con)
         if mode == "incremental" and previous is None:
             log.info("no previous golden-record export: writing a full export")
             mode = "full"
-        columns = _stage_rows(con, mode, consent)
+        columns = _stage_rows(con, mode)
         counts = dict(
             con.execute(f"select operation, count(*) from {CHANGES} group by operation").fetchall()
         )

@@ -48,14 +48,14 @@ seen as (
 consent_by_channel as (
     select
         customer_id,
-        {%- for channel in ['email', 'sms'] %}
-            max(case when channel = '{{ channel }}' and is_consent_granted then 1 else 0 end)
-            = 1 as is_{{ channel }}_consent_granted,
-            max(case when channel = '{{ channel }}' then consent_decided_at end) as {{ channel }}_consent_decided_at,
-            max(case when channel = '{{ channel }}' then consent_source end) as {{ channel }}_consent_source,
-            max(case when channel = '{{ channel }}' and is_sendable then 1 else 0 end)
-            = 1 as is_{{ channel }}_sendable{{ "," if not loop.last }}
-        {%- endfor %}
+        max(case when channel = 'email' and is_consent_granted then 1 else 0 end) = 1 as is_email_consent_granted,
+        max(case when channel = 'email' then consent_decided_at end) as email_consent_decided_at,
+        max(case when channel = 'email' then consent_source end) as email_consent_source,
+        max(case when channel = 'email' and is_sendable then 1 else 0 end) = 1 as is_email_sendable,
+        max(case when channel = 'sms' and is_consent_granted then 1 else 0 end) = 1 as is_sms_consent_granted,
+        max(case when channel = 'sms' then consent_decided_at end) as sms_consent_decided_at,
+        max(case when channel = 'sms' then consent_source end) as sms_consent_source,
+        max(case when channel = 'sms' and is_sendable then 1 else 0 end) = 1 as is_sms_sendable
     from customer_consent
     group by customer_id
 ),
