@@ -2,10 +2,10 @@
 
 Identity standardisation, erasure (tombstones and the rows `forget` deletes), access,
 consent and audiences all build their SQL from these functions (the dbt staging models
-through the macros of ``dbt_project/macros/identifier_keys.sql``, run on the same examples), so a value written one way
-in a source and typed another way by a data subject still lands on the same key. Each form
-has a table of examples (``*_EXAMPLES``, input -> output) that ``tests/privacy`` runs and
-``docs/privacy.md`` quotes.
+through the macros of ``dbt_project/macros/identifier_keys.sql``, run on the same
+examples), so a value written one way in a source and typed another way by a data subject
+still lands on the same key. Each form has a table of examples (``*_EXAMPLES``, input ->
+output) that ``tests/privacy`` runs and ``docs/privacy.md`` quotes.
 
 | form              | function                  | used for                                     |
 |-------------------|---------------------------|----------------------------------------------|
