@@ -1,7 +1,7 @@
 """Identity accuracy on several populations, beside its peers: `python -m bench.accuracy_bench`.
 
     .venv/bin/python -m bench.accuracy_bench [--quick] [--datasets sample hard febrl3 ...]
-                                             [--no-peers] [--json]
+                                             [--no-peers] [--json] [--dump-misses DIR]
 
 Each dataset goes through the product as a retailer's export would (a source definition,
 `cdp ingest`, `cdp identity resolve` with the one shipped `config/identity.yml` and a
@@ -331,8 +331,11 @@ def contact_union(records):
     return pa.table({"record_id": ids, "cluster_id": [find(r) for r in ids]})
 
 
-def run(name: str, workdir: Path, people: int, peers: bool) -> dict:
-    """One dataset: ours, then its peers on the same records."""
+def run(
+    name: str, workdir: Path, people: int, peers: bool, misses: Path | None = None
+) -> dict:
+    """One dataset: ours, then its peers on the same records; with ``misses`` (a folder),
+    our missed truth pairs written there (``bench._misses``)."""
     from bench.identity_bench import _PeakRss
 
     settings, people_file = load(name, workdir, people)
@@ -342,6 +345,11 @@ def run(name: str, workdir: Path, people: int, peers: bool) -> dict:
             clusters = ours(settings)
         reach = reach_groups(settings)
         results["ours"].update(score(settings, clusters, people_file, reach))
+        if misses is not None:
+            from bench._misses import dump_misses
+
+            results["ours"]["misses_file"] = str(misses / f"{name}_misses.csv")
+            dump_misses(settings, clusters, misses / f"{name}_misses.csv")
         if not peers:
             return results
         records = _records(settings)
@@ -398,6 +406,12 @@ def main() -> None:
     parser.add_argument("--people", type=int, help="people per generated world")
     parser.add_argument("--no-peers", action="store_true", help="ours only")
     parser.add_argument("--json", action="store_true", help="print the full figures as JSON")
+    parser.add_argument(
+        "--dump-misses",
+        type=Path,
+        metavar="DIR",
+        help="write our missed truth pairs per dataset, scored and explained, as CSV in DIR",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     for noisy in ("splink", "goldenmatch"):
@@ -407,7 +421,9 @@ def main() -> None:
     for name in args.datasets:
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            results = run(name, Path(tmp), people, peers=not args.no_peers)
+            results = run(
+                name, Path(tmp), people, peers=not args.no_peers, misses=args.dump_misses
+            )
         results["wall_seconds"] = round(time.perf_counter() - started, 1)
         collected.append(results)
         print(json.dumps(results) if args.json else table([results]), flush=True)

@@ -102,6 +102,36 @@ where a.cluster_id in (select cluster_id from multi)
   and a.identifier_value <> b.identifier_value and not {direct("a.record_id", "b.record_id")}""")
 
 
+def _waive_witnessed(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop a guard's cannot-link pair when a third record of the component, carrying both a
+    first name and a birth date, is linked directly to each of the two and contradicts
+    neither: it shows one of the clashing values to be the person's typo or replacement.
+    (``rosie`` and ``yasmin quilliam``, no birth date, clash on first names; the card
+    ``yasmin quilliam 1999-12-07`` at the same address matches ``rosie``'s birth date and
+    ``yasmin``'s name: ``rosie`` is a replaced first name.) A household's two members are
+    only bridged so by a record bearing one's name and the other's birth date."""
+    con.execute("""
+create or replace temp table _identity_witness_edges as
+select record_id_l as a, record_id_r as b from _identity_edges
+union select record_id_r, record_id_l from _identity_edges""")
+    con.execute(f"""
+delete from {CONSTRAINTS} k using (
+  select distinct k.record_id_l, k.record_id_r from {CONSTRAINTS} k
+  join _identity_components a on a.record_id = k.record_id_l
+  join _identity_components b on b.record_id = k.record_id_r and b.cluster_id = a.cluster_id
+  join _identity_witness_edges ea on ea.a = k.record_id_l
+  join _identity_witness_edges eb on eb.a = k.record_id_r and eb.b = ea.b
+  join {RECORDS} w on w.record_id = ea.b
+  where k.constraint_source = 'guard' and w.first_name is not null
+    and w.birth_date is not null
+    and not exists (select 1 from {CONSTRAINTS} x where x.record_id_l in (k.record_id_l,
+      k.record_id_r, w.record_id) and x.record_id_r in (k.record_id_l, k.record_id_r,
+      w.record_id) and w.record_id in (x.record_id_l, x.record_id_r))
+) v where k.record_id_l = v.record_id_l and k.record_id_r = v.record_id_r
+  and k.constraint_source = 'guard'""")
+    con.execute("drop table _identity_witness_edges")
+
+
 class _Groups:
     """Union-find whose groups remember the records they must not meet."""
 
@@ -169,6 +199,7 @@ from {REFUSED} where match_probability >= {config.match_threshold}""")
         f"select record_id, cluster_id from {clusters}"
     )
     _add_conflicts(con, config)
+    _waive_witnessed(con)
     con.execute(f"""create or replace temp table _identity_problem_clusters as
 select distinct a.cluster_id from {CONSTRAINTS} k
 join _identity_components a on a.record_id = k.record_id_l
