@@ -25,13 +25,15 @@ def dump_misses(settings, clusters, out: Path) -> int:
     from core.warehouse import connect
     from identity._backend import SplinkTables
     from identity._config import load_identity_config
-    from identity._model import for_dialect, level_labels
-    from identity._model import model_columns_sql
+    from identity._model import for_dialect, level_labels, model_columns_sql, with_link_type
     from identity._resolve import model_path
 
     config = load_identity_config(settings.identity_config_path)
     path = model_path(settings, config)
-    model = for_dialect(json.loads(path.read_text(encoding="utf-8")), "duckdb")
+    # every truth pair is scored, within a file or across (a link-only model included)
+    model = with_link_type(
+        for_dialect(json.loads(path.read_text(encoding="utf-8")), "duckdb"), False
+    )
     truth = settings.truth_dir / "identity_truth.csv"
     with connect(settings) as con:
         con.register("_bench_clusters", clusters)
@@ -50,9 +52,7 @@ join _bench_clusters c on c.record_id = t.identity_type || ':' || t.source_key""
                 "from identity.identity_records join _bench_people p using (record_id) "
                 "where not is_anonymous",
             )
-            linker = Linker(
-                splink.frame("bench_truth_records"), model, log_level=logging.WARNING
-            )
+            linker = Linker(splink.frame("bench_truth_records"), model, log_level=logging.WARNING)
             scored = splink.read(linker.inference.predict(), "_bench_truth_scored")
             present = {r[0] for r in con.execute(f"describe select * from {scored}").fetchall()}
             labels = level_labels(model)

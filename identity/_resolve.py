@@ -28,7 +28,7 @@ from identity import (
     _training,
 )
 from identity._backend import SplinkTables
-from identity._config import IdentityConfig, load_identity_config, load_identity_mappings
+from identity._config import IdentityConfig, for_run, load_identity_config, load_identity_mappings
 from identity._records import RECORDS, REREAD, extract_records, standardisation_nulls
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def train(settings: Settings, labels: Path | None = None) -> dict[str, Any]:
     from core.warehouse import connect
     from identity import _labels
 
-    config = load_identity_config(settings.identity_config_path)
+    config = for_run(load_identity_config(settings.identity_config_path), settings)
     mappings = load_identity_mappings(settings.sources_dir)
     path = model_path(settings, config)
     with connect(settings) as con:
@@ -73,7 +73,7 @@ def train(settings: Settings, labels: Path | None = None) -> dict[str, Any]:
             sql = _scoring.model_records_sql()
             labelled = _labels.load_labels(con, labels, settings, config, sql)
         with SplinkTables(con, settings) as splink:
-            records = _scoring.all_records(splink)
+            records = _scoring.all_records(splink, config)
             _training.train_model(splink, records, config, path, labelled=labelled > 0)
             count = splink.rows(records)
     meta = json.loads(path.with_suffix(".meta.json").read_text(encoding="utf-8"))
@@ -93,7 +93,8 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
     """
     from core.warehouse import connect
 
-    config = load_identity_config(settings.identity_config_path)
+    config = for_run(load_identity_config(settings.identity_config_path), settings)
+    full = full or bool(config.link_only)  # a link-only run compares the two files whole
     mappings = load_identity_mappings(settings.sources_dir)
     run_id = settings.run_id or "identity-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     started_at = datetime.now(UTC).replace(tzinfo=None)
@@ -116,7 +117,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
             with stage("train"):
                 model = None
                 if not path.exists():
-                    records = _scoring.all_records(splink)
+                    records = _scoring.all_records(splink, config)
                     if splink.rows(records) >= 2:
                         log.info("no saved model at %s: training one now", path)
                         _training.train_model(splink, records, config, path)
