@@ -26,7 +26,7 @@ def dump_misses(settings, clusters, out: Path) -> int:
     from identity._backend import SplinkTables
     from identity._config import load_identity_config
     from identity._model import for_dialect, level_labels, model_columns_sql, with_link_type
-    from identity._resolve import model_path
+    from identity._stages import model_path
 
     config = load_identity_config(settings.identity_config_path)
     path = model_path(settings, config)

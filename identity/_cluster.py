@@ -100,6 +100,9 @@ where a.cluster_id in (select cluster_id from multi)
   and a.identifier_value <> b.identifier_value and not {direct("a.record_id", "b.record_id")}""")
 
 
+_WITNESSES = 2  # records bearing the bridge, each linked to both sides
+
+
 def _bears(witness: str, named: str, born: str) -> str:
     """The witness bears ``named``'s first name (or a typo of it) and ``born``'s birth date
     (or a typo of it)."""
@@ -120,14 +123,16 @@ def _waive_witnessed(con: duckdb.DuckDBPyConnection) -> None:
     (``rosie`` and ``yasmin quilliam``, no birth date, clash on first names; the card
     ``yasmin quilliam 1999-12-07`` at the same address matches ``rosie``'s birth date and
     ``yasmin``'s name: ``rosie`` is a replaced first name.) A household's two members are
-    only bridged so by a record bearing one's name and the other's birth date."""
+    only bridged so by records bearing one's name and the other's birth date: one such
+    record is a form filled with a relative's birth date (pseudopeople copies household
+    members' values so), so it takes :data:`_WITNESSES` of them."""
     con.execute("""
 create or replace temp table _identity_witness_edges as
 select record_id_l as a, record_id_r as b from _identity_edges
 union select record_id_r, record_id_l from _identity_edges""")
     con.execute(f"""
 delete from {CONSTRAINTS} k using (
-  select distinct k.record_id_l, k.record_id_r from {CONSTRAINTS} k
+  select k.record_id_l, k.record_id_r from {CONSTRAINTS} k
   join _identity_components a on a.record_id = k.record_id_l
   join _identity_components b on b.record_id = k.record_id_r and b.cluster_id = a.cluster_id
   join _identity_witness_edges ea on ea.a = k.record_id_l
@@ -141,6 +146,7 @@ delete from {CONSTRAINTS} k using (
     and not exists (select 1 from {CONSTRAINTS} x where x.record_id_l in (k.record_id_l,
       k.record_id_r, w.record_id) and x.record_id_r in (k.record_id_l, k.record_id_r,
       w.record_id) and w.record_id in (x.record_id_l, x.record_id_r))
+  group by k.record_id_l, k.record_id_r having count(distinct w.record_id) >= {_WITNESSES}
 ) v where k.record_id_l = v.record_id_l and k.record_id_r = v.record_id_r
   and k.constraint_source = 'guard' and k.reason in ('different_first_name',
       'different_birth_date')""")

@@ -52,13 +52,15 @@ def test_one_name_in_the_other_field_is_not_a_swap(warehouse):
 def test_a_record_matching_both_sides_of_a_clash_keeps_a_typod_copy_in(warehouse):
     # FEBRL's rec-176: the card "Rosie" carries Yasmin's birth date (a replaced first name);
     # the card "Yasmin" has no birth date. Rosie and that card clash on first names, but
-    # Yasmin's account matches Rosie's birth date and the card's name: one person.
+    # Yasmin's account and her other card match Rosie's birth date and the card's name: one
+    # person. (One such record alone could be a form filled with a relative's birth date.)
     add_rows(
         warehouse,
         accounts=[account("WQ1", "Yasminka", "Quilliamor", birth=date(1999, 12, 7))],
         receipts=[
             card("WQ2", "Rosalind", "QUILLIAMOR", birth=date(1999, 12, 7)),
             card("WQ3", "Yasminka", "QUILLIAMOR"),
+            card("WQ4", "Yasminka", "QUILLIAMOR", birth=date(1999, 12, 7)),
         ],
     )
     identity.resolve(warehouse)
