@@ -187,6 +187,20 @@ class IdentityConfig(_Strict):
     guards: GuardsConfig = GuardsConfig()
     review: ReviewConfig = ReviewConfig()
     stability: StabilityConfig = StabilityConfig()
+    # a setting of the run, not of identity.yml: `for_run` copies it from the settings
+    link_only: list[str] = Field(default_factory=list, exclude=True)
+
+
+def for_run(config: IdentityConfig, settings) -> IdentityConfig:
+    """The configuration with the run's settings that shape matching: the identity types
+    linked only to each other (``settings.identity_link_only``)."""
+    link_only = list(settings.identity_link_only)
+    if link_only and len(set(link_only)) < 2:
+        raise IdentityConfigError(
+            f"link-only needs two identity types or more, got {link_only}: name the types "
+            "whose records are linked across, never within (`--link-only TYPE_A TYPE_B`)"
+        )
+    return config.model_copy(update={"link_only": link_only}) if link_only else config
 
 
 def load_identity_config(path: Path) -> IdentityConfig:
