@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from core.warehouse import connect, table_exists
 from privacy.person import Person, find_person, verified_records
 from privacy.rows import row_predicate, tables_with_columns
-from profiles.consent import build_consent
+from profiles.build import CONSENT_MART
+from profiles.consent import SIGNALS_TABLE
 
 if TYPE_CHECKING:
     import duckdb
@@ -42,10 +43,11 @@ _CUSTOMER_LEVEL = {
 
 def load_person(con: duckdb.DuckDBPyConnection, settings: Settings, identifier: str) -> Person:
     """The request's person, keyed with this installation's e-mail rules and mappings."""
-    from ingestion.suppression import identity_config
+    from core.identifiers import configured_email_rules
+    from identity import identity_mappings
 
-    rules, mappings = identity_config(settings)
-    return find_person(con, identifier, rules, list(mappings))
+    rules = configured_email_rules(settings.identity_config_path)
+    return find_person(con, identifier, rules, identity_mappings(settings))
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
@@ -69,9 +71,10 @@ def _customer_level(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str,
         )
 
     section: dict[str, Any] = {k: by_customer(*where) for k, where in _CUSTOMER_LEVEL.items()}
+    # in force and reachable as the last profiles build decided; every signal behind it
     section["consents"] = {
-        "current": by_customer("consent", "current"),
-        "history": by_customer("consent", "history"),
+        "in_force": by_customer(*CONSENT_MART.split(".")),
+        "signals": by_customer(*SIGNALS_TABLE.split(".")),
     }
     return section
 
@@ -100,7 +103,6 @@ def access(settings: Settings, identifier: str, out: Path | None = None) -> Path
     out = out or settings.reports_dir / "privacy" / f"{request_id}.json"
     with connect(settings) as con:
         person = load_person(con, settings, identifier)
-        build_consent(con, settings)
         verified = verified_records(person)
         unverified = sorted(set(person.record_ids) - verified)
         own = person.restricted_to(verified) if unverified else person
