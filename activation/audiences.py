@@ -20,15 +20,19 @@ manifest); CSV files follow activation/export_dialect.py.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from activation import export_dialect, export_files
-from activation.export import ExportError, ExportResult, NothingToExportError
+from activation.export import (
+    ExportError,
+    ExportResult,
+    NothingToExportError,
+    require_golden_records,
+    run_stamp,
+)
 from activation.export_config import Audience, Filter, load_exports_config
 from core.identifiers import email_typed_sql, phone_e164_sql
 from core.warehouse import connect, scalar, table_exists
-from profiles.build import require_complete_build
 from profiles.consent import build_consent
 
 if TYPE_CHECKING:
@@ -135,17 +139,9 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
             f"audience(s) {missing} not defined in {settings.exports_config_path}; "
             f"defined: {sorted(config.audiences)}"
         )
-    started_at = datetime.now(UTC)
-    stamp = export_files.run_timestamp(started_at)
-    run_id = settings.run_id or f"audiences-{stamp}"
-    folder = settings.export_dir / KIND / stamp
+    started_at, run_id, folder = run_stamp(settings, KIND, "audiences")
     with connect(settings) as con:
-        if not table_exists(con, "identity", "golden_records"):
-            raise NothingToExportError(
-                f"nothing to export: identity.golden_records is missing in "
-                f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
-            )
-        require_complete_build(con)
+        require_golden_records(con, settings)
         build_consent(con, settings)
         columns = _build_base(con)
         if not scalar(con, f"select count(*) from {BASE}"):

@@ -87,6 +87,25 @@ def schema_columns() -> list[str]:
     return list(load_schema()["properties"])
 
 
+def require_golden_records(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Refuse to export before identity has written golden records or while the last
+    profiles build is unfinished (the export and the audiences read both)."""
+    if not table_exists(con, "identity", "golden_records"):
+        raise NothingToExportError(
+            f"nothing to export: identity.golden_records is missing in "
+            f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
+        )
+    require_complete_build(con)
+
+
+def run_stamp(settings: Settings, kind: str, prefix: str) -> tuple[datetime, str, Path]:
+    """When an export run starts, its id (``settings.run_id`` or ``<prefix>-<timestamp>``)
+    and the dated folder it publishes (``export_dir/<kind>/<timestamp>``)."""
+    started_at = datetime.now(UTC)
+    stamp = export_files.run_timestamp(started_at)
+    return started_at, settings.run_id or f"{prefix}-{stamp}", settings.export_dir / kind / stamp
+
+
 def _current_sql() -> str:
     updated = ", ".join(f"g.{a}_updated_at" for a in GOLDEN_ATTRIBUTES)
     return f"""
@@ -174,17 +193,9 @@ def export_golden_records(
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ExportError(f"unknown export format(s) {sorted(unknown)}; use {list(FORMATS)}")
-    started_at = datetime.now(UTC)
-    stamp = export_files.run_timestamp(started_at)
-    run_id = settings.run_id or f"export-{stamp}"
-    folder = settings.export_dir / KIND / stamp
+    started_at, run_id, folder = run_stamp(settings, KIND, "export")
     with connect(settings) as con:
-        if not table_exists(con, "identity", "golden_records"):
-            raise NothingToExportError(
-                f"nothing to export: identity.golden_records is missing in "
-                f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
-            )
-        require_complete_build(con)
+        require_golden_records(con, settings)
         con.execute(STATE_DDL)
         build_consent(con, settings)
         previous = _previous_run(con)
