@@ -45,7 +45,18 @@ log = logging.getLogger(__name__)
 KIND = "audiences"
 BASE = "_audience_base"
 _CONTACT = {"email": "email", "sms": "phone"}
-_GOLDEN = ("customer_id", "first_name", "last_name", "email", "phone", "postcode", "city")
+_GOLDEN = (
+    "customer_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "postcode",
+    "city",
+    "first_name_display",
+    "last_name_display",
+    "city_display",
+)
 HASHING_NOTE = (
     "unsalted SHA-256 of the normalised e-mail (trimmed, lower case) and E.164 phone, as ad "
     "platforms match them: re-identifiable by anyone who can hash a list of contacts; share "
@@ -120,7 +131,11 @@ def audience_sql(name: str, audience: Audience, columns: list[str]) -> str:
         )
         order = "email_sha256, phone_sha256"
     else:
-        selected = f"customer_id, first_name, last_name, {contact}, postcode, city, segment"
+        # the display forms to greet and address people; the match keys to join on
+        selected = (
+            f"customer_id, first_name, last_name, {contact}, postcode, city, segment, "
+            "first_name_display, last_name_display, city_display"
+        )
         order = "customer_id"
     return (
         f"select {selected} from {BASE} where "

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from activation import export_dialect, export_files
 from activation.export_config import FORMATS, load_exports_config
-from activation.golden_record import GOLDEN_ATTRIBUTES, SCHEMA_PATH
+from activation.golden_record import DISPLAYED_ATTRIBUTES, GOLDEN_ATTRIBUTES, SCHEMA_PATH
 from core.warehouse import connect, scalar, table_exists
 from profiles.build import require_complete_build
 from profiles.consent import build_consent
@@ -108,13 +108,14 @@ def run_stamp(settings: Settings, kind: str, prefix: str) -> tuple[datetime, str
 
 def _current_sql() -> str:
     updated = ", ".join(f"g.{a}_updated_at" for a in GOLDEN_ATTRIBUTES)
+    displays = ", ".join(f"g.{a}_display" for a in DISPLAYED_ATTRIBUTES)
     return f"""
 select g.customer_id, 'upsert' as operation, null::varchar as merged_into_customer_id,
   g.first_name, g.last_name, lower(trim(g.email)) as email, g.phone,
   cast(g.birth_date as date) as birth_date, g.address_line, g.postcode, g.city,
   ce.is_granted as email_consent, cs.is_granted as sms_consent,
   cast(c.record_count as bigint) as source_record_count,
-  cast(greatest({updated}) as timestamp) as updated_at
+  cast(greatest({updated}) as timestamp) as updated_at, {displays}
 from identity.golden_records g
 left join identity.customers c using (customer_id)
 left join consent.current ce on ce.customer_id = g.customer_id and ce.channel = 'email'

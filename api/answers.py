@@ -64,6 +64,8 @@ def customer_answer(
         "golden_record": {
             name: {
                 "value": golden.get(name),
+                # as the customer typed it; phone, postcode, birth date show their value
+                "display": golden.get(f"{name}_display", golden.get(name)),
                 "source": golden.get(f"{name}_source"),
                 "updated_at": golden.get(f"{name}_updated_at"),
             }

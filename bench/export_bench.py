@@ -30,8 +30,11 @@ _ATTRIBUTES = (
 
 def synthesise(con, customers: int) -> None:
     """identity.golden_records / identity.customers and an e-mail consent per customer."""
+    from activation.golden_record import DISPLAYED_ATTRIBUTES
+
     picked = ", ".join(
-        f"{a}, 'web_account' as {a}_source, timestamp '2024-01-01' + to_days(i % 365) "
+        f"{a}, {f'{a} as {a}_display, ' if a in DISPLAYED_ATTRIBUTES else ''}"
+        f"'web_account' as {a}_source, timestamp '2024-01-01' + to_days(i % 365) "
         f"as {a}_updated_at"
         for a in _ATTRIBUTES
     )

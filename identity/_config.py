@@ -26,6 +26,11 @@ ATTRIBUTES = (
     "city",
     "address_line",
 )
+# Attributes whose match key is not fit to show a person (``jeanmarc``, ``l hay les roses``):
+# records and golden records keep beside it the display form, as the customer typed it
+# (`identity._standardise.display_sql`). Phone (E.164), postcode and birth date are shown
+# in their standard form.
+DISPLAYED = ("first_name", "last_name", "email", "city", "address_line")
 # Inputs a mapping may give; `full_name` is split into first/last by standardisation;
 # `country` (per row) says how postcodes and phones are read.
 INPUT_ATTRIBUTES = (*ATTRIBUTES, "full_name", "country")

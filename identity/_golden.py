@@ -3,15 +3,21 @@
 Per attribute, candidates are the customer's non-null values ranked by: the attribute's
 source trust order (identity types listed in config, unlisted last), then the most recent
 record (``last_seen_at``), then the most frequent value. The winner keeps the identity type
-it came from (``<attr>_source``) and that record's ``last_seen_at`` (``<attr>_updated_at``).
+it came from (``<attr>_source``), that record's ``last_seen_at`` (``<attr>_updated_at``) and,
+for the attributes shown to people, that record's display form (``<attr>_display``).
 """
 
 from __future__ import annotations
 
-from identity._config import ATTRIBUTES, IdentityConfig
+from identity._config import ATTRIBUTES, DISPLAYED, IdentityConfig
 
 _UNLISTED = 1000  # trust rank of an identity type the attribute's rule does not list
 _AGE = "-epoch(coalesce({t}.last_seen_at, timestamp '1900-01-01'))"
+
+
+def _display(attribute: str, table: str) -> str:
+    """The attribute's display form in ``table`` (NULL for those shown as their value)."""
+    return f"{table}.{attribute}_display" if attribute in DISPLAYED else "null::varchar"
 
 
 def _trust_values(config: IdentityConfig) -> str:
@@ -40,20 +46,30 @@ def golden_records_sql(records: str, members: str, customers: str, config: Ident
     """
     best = ",\n    ".join(
         f"coalesce(min(r.{a}) <> max(r.{a}), false) as {a}_contested, "
-        f"arg_min(struct_pack(value := r.{a}, source := r.identity_type, "
-        f"updated_at := r.last_seen_at), struct_pack(trust := {_trust_case(a, config)}, "
+        f"arg_min(struct_pack(value := r.{a}, display := {_display(a, 'r')}, "
+        f"source := r.identity_type, updated_at := r.last_seen_at), "
+        f"struct_pack(trust := {_trust_case(a, config)}, "
         f"age := {_AGE.format(t='r')})) filter (where r.{a} is not null) as {a}_best"
         for a in ATTRIBUTES
     )
+    # one struct per attribute (NULL when the value is: unpivot drops it) carrying its display
     columns = ", ".join(
-        f"cast({a} as varchar) as {a}" if a == "birth_date" else a for a in ATTRIBUTES
+        f"case when {a} is not null then struct_pack(v := cast({a} as varchar), "
+        f"d := {_display(a, 'r')}) end as {a}"
+        for a in ATTRIBUTES
     )
     flags = ", ".join(f"{a}_contested as {a}" for a in ATTRIBUTES)
     picked = ",\n  ".join(
         f"case when b.{a}_contested then "
         + (f"cast(w_{a}.value as date)" if a == "birth_date" else f"w_{a}.value")
         + f" else b.{a}_best.value end as {a}, "
-        f"case when b.{a}_contested then w_{a}.source else b.{a}_best.source end as {a}_source, "
+        + (
+            f"case when b.{a}_contested then w_{a}.display else b.{a}_best.display end "
+            f"as {a}_display, "
+            if a in DISPLAYED
+            else ""
+        )
+        + f"case when b.{a}_contested then w_{a}.source else b.{a}_best.source end as {a}_source, "
         f"case when b.{a}_contested then w_{a}.updated_at else b.{a}_best.updated_at end "
         f"as {a}_updated_at"
         for a in ATTRIBUTES
@@ -62,7 +78,8 @@ def golden_records_sql(records: str, members: str, customers: str, config: Ident
         f"max(w) filter (where attribute = '{a}') as w_{a}" for a in ATTRIBUTES
     )
     single = ",\n  ".join(
-        f"r.{a}, case when r.{a} is not null then r.identity_type end as {a}_source, "
+        f"r.{a}, {f'r.{a}_display, ' if a in DISPLAYED else ''}"
+        f"case when r.{a} is not null then r.identity_type end as {a}_source, "
         f"case when r.{a} is not null then r.last_seen_at end as {a}_updated_at"
         for a in ATTRIBUTES
     )
@@ -92,15 +109,18 @@ with sizes as (
   ) on {", ".join(ATTRIBUTES)} into name attribute value value
 ), trust(attribute, identity_type, trust_rank) as (values {_trust_values(config)}),
 per_value as (
-  select l.customer_id, l.attribute, l.value, count(*) as frequency, min({rank}) as best,
-    arg_min(struct_pack(source := l.identity_type, updated_at := l.last_seen_at), {rank}) as origin
+  select l.customer_id, l.attribute, l.value.v as value, count(*) as frequency,
+    min({rank}) as best,
+    arg_min(struct_pack(display := l.value.d, source := l.identity_type,
+                        updated_at := l.last_seen_at), {rank}) as origin
   from long l left join trust t using (attribute, identity_type)
   semi join (select customer_id, attribute from disputed_pairs where is_contested)
     using (customer_id, attribute)
-  group by l.customer_id, l.attribute, l.value
+  group by l.customer_id, l.attribute, l.value.v
 ), winners as (
   select customer_id, attribute,
-    arg_min(struct_pack(value := value, source := origin.source, updated_at := origin.updated_at),
+    arg_min(struct_pack(value := value, display := origin.display, source := origin.source,
+                        updated_at := origin.updated_at),
             struct_pack(trust := best.trust, age := best.age, rarity := -frequency, value := value))
       as w
   from per_value group by customer_id, attribute

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from core.warehouse import one_row, scalar
 from identity import _guards, _ids, _links, _watermark
-from identity._config import ATTRIBUTES, IdentityConfig
+from identity._config import ATTRIBUTES, DISPLAYED, IdentityConfig
 from identity._golden import golden_records_sql
 from identity._records import RECORDS, STRONG_IDS
 
@@ -21,7 +21,9 @@ create schema if not exists identity;
 create table if not exists identity.identity_records (record_id varchar, identity_type varchar,
   source varchar, source_key varchar, first_name varchar, last_name varchar, email varchar,
   phone varchar, birth_date date, postcode varchar, city varchar, address_line varchar,
-  first_seen_at timestamp, last_seen_at timestamp, is_anonymous boolean, fingerprint varchar);
+  first_seen_at timestamp, last_seen_at timestamp, first_name_display varchar,
+  last_name_display varchar, email_display varchar, city_display varchar,
+  address_line_display varchar, is_anonymous boolean, fingerprint varchar);
 create table if not exists identity.record_identifiers (record_id varchar,
   identifier_type varchar, identifier_value varchar);
 create table if not exists identity.customer_records (record_id varchar, identity_type varchar,
@@ -46,16 +48,28 @@ create table if not exists identity.runs (run_id varchar, mode varchar, started_
   customers bigint, created bigint, merged bigint, split bigint, retired bigint,
   oversized_customers bigint, model_path varchar, match_threshold double, stage_seconds varchar,
   changed_customers bigint);
+-- records stored before display forms: their fingerprint changed, the next run rewrites them
+alter table identity.identity_records add column if not exists first_name_display varchar;
+alter table identity.identity_records add column if not exists last_name_display varchar;
+alter table identity.identity_records add column if not exists email_display varchar;
+alter table identity.identity_records add column if not exists city_display varchar;
+alter table identity.identity_records add column if not exists address_line_display varchar;
 -- runs recorded before the column existed: null, "not counted"
 alter table identity.runs add column if not exists changed_customers bigint;
 """
 
 
+def _golden_columns(a: str) -> list[str]:
+    """A golden attribute's columns: value, display form (when kept), source, updated at."""
+    return [a, *([f"{a}_display"] if a in DISPLAYED else []), f"{a}_source", f"{a}_updated_at"]
+
+
 def _golden_ddl() -> str:
+    types = {"birth_date": "date"}
     columns = ", ".join(
-        f"{a} {'date' if a == 'birth_date' else 'varchar'}, {a}_source varchar, "
-        f"{a}_updated_at timestamp"
+        f"{c} {types.get(c, 'timestamp' if c.endswith('_updated_at') else 'varchar')}"
         for a in ATTRIBUTES
+        for c in _golden_columns(a)
     )
     return f"create table if not exists identity.golden_records (customer_id varchar, {columns});"
 
@@ -63,6 +77,10 @@ def _golden_ddl() -> str:
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the identity schema and empty tables if missing."""
     con.execute(_DDL + _golden_ddl())
+    for a in DISPLAYED:  # golden records written before display forms
+        con.execute(
+            f"alter table identity.golden_records add column if not exists {a}_display varchar"
+        )
 
 
 def load_previous(con: duckdb.DuckDBPyConnection) -> bool:
@@ -118,9 +136,7 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
         "customer_id, is_active, is_anonymous, record_count, created_run_id, updated_run_id, "
         "is_oversized, created_at"
     )
-    golden_columns = "customer_id, " + ", ".join(
-        f"{a}, {a}_source, {a}_updated_at" for a in ATTRIBUTES
-    )
+    golden_columns = "customer_id, " + ", ".join(c for a in ATTRIBUTES for c in _golden_columns(a))
     return scalar(
         con,
         f"""

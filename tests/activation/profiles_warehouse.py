@@ -229,8 +229,12 @@ def build_identity(con) -> None:
         "to_customer_id, timestamp '2024-06-01' as recorded_at, null::varchar as "
         "detail from identity.customers"
     )
+    from activation.golden_record import DISPLAYED_ATTRIBUTES
+
+    # the hand-made values are already as a person would type them: display = value
     picked = ", ".join(
-        f"r.{a}, case when r.{a} is not null then r.identity_type end as "
+        f"r.{a}, {f'r.{a} as {a}_display, ' if a in DISPLAYED_ATTRIBUTES else ''}"
+        f"case when r.{a} is not null then r.identity_type end as "
         f"{a}_source, case when r.{a} is not null then r.last_seen_at end as "
         f"{a}_updated_at"
         for a in ATTRIBUTES

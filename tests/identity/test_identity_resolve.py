@@ -323,3 +323,50 @@ def test_a_fresh_warehouse_resolving_the_same_data_issues_the_same_ids(warehouse
     identity.resolve(fresh)
     sql = "select record_id, customer_id from identity.customer_records order by 1"
     assert query(fresh, sql) == query(warehouse, sql)
+
+
+def test_records_and_golden_record_keep_the_display_form_beside_the_match_key(warehouse):
+    add_rows(
+        warehouse,
+        accounts=[
+            account(
+                "D1",
+                "Jean-Marc",
+                "Vercingetorix",
+                email="Jean-Marc.Vercingetorix@Orange.fr",
+                city="L'Haÿ-les-Roses",
+                postcode="94240",
+                at=datetime(2025, 9, 1),
+            )
+        ],
+        receipts=[card("CD1", "JEAN-MARC", "VERCINGETORIX", postcode="94240")],
+        tickets=[ticket("TD1", name="  VERCINGETORIX   JEAN-MARC ", card_id="CD1")],
+    )
+    identity.resolve(warehouse)
+    records = query(
+        warehouse,
+        "select record_id, first_name, first_name_display, last_name_display "
+        "from identity.identity_records where record_id in "
+        "('web_account:D1', 'loyalty_card:CD1', 'callcenter_caller:TD1') order by record_id",
+    )
+    assert records == [
+        ("callcenter_caller:TD1", "jeanmarc", "Jean-Marc", "Vercingetorix"),
+        ("loyalty_card:CD1", "jeanmarc", "Jean-Marc", "Vercingetorix"),
+        ("web_account:D1", "jeanmarc", "Jean-Marc", "Vercingetorix"),
+    ]
+    golden = query(
+        warehouse,
+        "select first_name, first_name_display, city, city_display, email, email_display "
+        "from identity.golden_records where customer_id = ?",
+        [customer_of(warehouse, "web_account:D1")],
+    )
+    assert golden == [
+        (
+            "jeanmarc",
+            "Jean-Marc",
+            "l hay les roses",
+            "L'Haÿ-les-Roses",
+            "jean-marc.vercingetorix@orange.fr",
+            "jean-marc.vercingetorix@orange.fr",
+        )
+    ]
