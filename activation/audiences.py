@@ -85,7 +85,7 @@ def _build_base(con: duckdb.DuckDBPyConnection) -> list[str]:
     con.execute(f"""create or replace temp table {BASE} as
 select {golden}, {", ".join(extra)},
   coalesce(ce.is_granted, false) as email_consent, coalesce(cs.is_granted, false) as sms_consent
-from identity.golden_records g
+from marts.golden_records g
 left join identity.customers c using (customer_id)
 {" ".join(joins)}
 left join consent.current ce on ce.customer_id = g.customer_id and ce.channel = 'email'
@@ -161,7 +161,7 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
         columns = _build_base(con)
         if not scalar(con, f"select count(*) from {BASE}"):
             raise NothingToExportError(
-                f"nothing to export: identity.golden_records in {settings.duckdb_path} holds "
+                f"nothing to export: marts.golden_records in {settings.duckdb_path} holds "
                 "no identified customer; run `cdp ingest` and `cdp identity resolve` first"
             )
         if any(config.audiences[n].segments for n in wanted) and not table_exists(

@@ -88,12 +88,13 @@ def schema_columns() -> list[str]:
 
 
 def require_golden_records(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Refuse to export before identity has written golden records or while the last
-    profiles build is unfinished (the export and the audiences read both)."""
-    if not table_exists(con, "identity", "golden_records"):
+    """Refuse to export before the profiles build has written golden records
+    (``marts.golden_records``) or while the last build is unfinished (the export and the
+    audiences read both)."""
+    if not table_exists(con, "marts", "golden_records"):
         raise NothingToExportError(
-            f"nothing to export: identity.golden_records is missing in "
-            f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
+            f"nothing to export: marts.golden_records is missing in {settings.duckdb_path}; "
+            "run `cdp ingest`, `cdp identity resolve` and `cdp profiles build` first"
         )
     require_complete_build(con)
 
@@ -116,7 +117,7 @@ select g.customer_id, 'upsert' as operation, null::varchar as merged_into_custom
   ce.is_granted as email_consent, cs.is_granted as sms_consent,
   cast(c.record_count as bigint) as source_record_count,
   cast(greatest({updated}) as timestamp) as updated_at, {displays}
-from identity.golden_records g
+from marts.golden_records g
 left join identity.customers c using (customer_id)
 left join consent.current ce on ce.customer_id = g.customer_id and ce.channel = 'email'
 left join consent.current cs on cs.customer_id = g.customer_id and cs.channel = 'sms'
@@ -210,7 +211,7 @@ def export_golden_records(
         row_count = sum(counts.values())
         if not row_count and not scalar(con, f"select count(*) from {CURRENT}"):
             raise NothingToExportError(
-                f"nothing to export: identity.golden_records in {settings.duckdb_path} holds "
+                f"nothing to export: marts.golden_records in {settings.duckdb_path} holds "
                 "no identified, active customer; run `cdp ingest` and `cdp identity resolve` "
                 "first (or point CDP_DUCKDB_PATH at the warehouse you meant)"
             )

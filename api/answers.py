@@ -136,7 +136,7 @@ def write_customer_answers(con: duckdb.DuckDBPyConnection, source: str, table: s
         # each table's row as one struct column: no name clash between their columns
         cursor.execute(f"""select c.customer_id, g, p, s
 from {source}.identity.customers c
-left join {source}.identity.golden_records g using (customer_id)
+left join {source}.marts.golden_records g using (customer_id)
 left join {source}.marts.customer_profile p using (customer_id)
 left join {source}.marts.customer_segments s using (customer_id)
 where c.is_active""")

@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING
 from core.warehouse import one_row, scalar
 from identity import _guards, _ids, _links, _watermark
 from identity._config import ATTRIBUTES, DISPLAYED, IdentityConfig
-from identity._golden import golden_records_sql
 from identity._records import RECORDS, STRONG_IDS
 
 if TYPE_CHECKING:
     import duckdb
 
 PREV_RECORDS = "_identity_prev_records"
-GOLDEN = "_identity_golden_stage"  # this run's golden records of the customers it assigned
 
 _DDL = """
 create schema if not exists identity;
@@ -59,28 +57,31 @@ alter table identity.runs add column if not exists changed_customers bigint;
 """
 
 
-def _golden_columns(a: str) -> list[str]:
-    """A golden attribute's columns: value, display form (when kept), source, updated at."""
-    return [a, *([f"{a}_display"] if a in DISPLAYED else []), f"{a}_source", f"{a}_updated_at"]
+def _record_columns() -> str:
+    """What golden records (the dbt mart) read of a record: its values, display forms, date."""
+    displays = [f"{a}_display" for a in DISPLAYED]
+    return ", ".join(["record_id", "identity_type", *ATTRIBUTES, *displays, "last_seen_at"])
 
 
-def _golden_ddl() -> str:
-    types = {"birth_date": "date"}
-    columns = ", ".join(
-        f"{c} {types.get(c, 'timestamp' if c.endswith('_updated_at') else 'varchar')}"
-        for a in ATTRIBUTES
-        for c in _golden_columns(a)
-    )
-    return f"create table if not exists identity.golden_records (customer_id varchar, {columns});"
+def survivorship_trust_sql(config: IdentityConfig) -> str:
+    """config/identity.yml's survivorship trust order as rows (attribute, identity_type,
+    trust_rank), the data the golden-records mart ranks candidates by."""
+    rows = [
+        f"('{attribute}', '{identity_type}', {rank})"
+        for attribute in ATTRIBUTES
+        for rank, identity_type in enumerate(config.survivorship.rule_for(attribute).trust)
+    ]
+    if not rows:
+        return (
+            "select null::varchar as attribute, null::varchar as identity_type, "
+            "null::integer as trust_rank where false"
+        )
+    return f"select * from (values {', '.join(rows)}) t(attribute, identity_type, trust_rank)"
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the identity schema and empty tables if missing."""
-    con.execute(_DDL + _golden_ddl())
-    for a in DISPLAYED:  # golden records written before display forms
-        con.execute(
-            f"alter table identity.golden_records add column if not exists {a}_display varchar"
-        )
+    con.execute(_DDL)
 
 
 def load_previous(con: duckdb.DuckDBPyConnection) -> bool:
@@ -125,10 +126,11 @@ def _changed_keys(con: duckdb.DuckDBPyConnection, mode: str) -> None:
     )
 
 
-def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
-    """Customers whose row or golden record this run changes (created, merged, split, grown,
-    retired, or a surviving value changed): what the marts read of identity. Zero means a
-    rebuild of the marts would reproduce them, as far as identity goes."""
+def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str, members: str) -> int:
+    """Customers whose row or records this run changes (created, merged, split, grown,
+    retired, or a value, display form or date of one of their records changed): what the
+    marts, golden records included, read of identity. Zero means a rebuild of the marts would
+    reproduce them, as far as identity goes."""
     scope = (
         "" if mode == "full" else "where customer_id in (select * from _identity_changed_customers)"
     )
@@ -136,7 +138,11 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
         "customer_id, is_active, is_anonymous, record_count, created_run_id, updated_run_id, "
         "is_oversized, created_at"
     )
-    golden_columns = "customer_id, " + ", ".join(c for a in ATTRIBUTES for c in _golden_columns(a))
+    record_columns = _record_columns()
+    # only rewritten records can differ from their stored row (all of them on a full run)
+    rewritten = (
+        "" if mode == "full" else "where record_id in (select * from _identity_changed_records)"
+    )
     return scalar(
         con,
         f"""
@@ -146,15 +152,20 @@ with customers_changed as (
   union all
   (select {customer_columns} from {_ids.PREV_CUSTOMERS} {scope}
    except select {customer_columns} from _identity_customers_stage {scope})
-), golden_changed as (
-  (select {golden_columns} from {GOLDEN}
-   except select {golden_columns} from identity.golden_records {scope})
+), records_changed as (
+  (select {record_columns} from {RECORDS} {rewritten}
+   except select {record_columns} from identity.identity_records {rewritten})
   union all
-  (select {golden_columns} from identity.golden_records {scope}
-   except select {golden_columns} from {GOLDEN})
+  (select {record_columns} from identity.identity_records {rewritten}
+   except select {record_columns} from {RECORDS} {rewritten})
+), owners as (
+  select record_id, customer_id from {members}
+  union select record_id, customer_id from {_ids.PREVIOUS}
 )
 select count(distinct customer_id) from (
-  select customer_id from customers_changed union all select customer_id from golden_changed
+  select customer_id from customers_changed
+  union all
+  select o.customer_id from records_changed r join owners o using (record_id)
 )""",
     )
 
@@ -212,17 +223,7 @@ where pc.customer_id not in (select customer_id from active)""",
         if mode == "incremental"
         else ""
     )
-    con.execute(
-        f"create or replace temp table {GOLDEN} as "
-        + golden_records_sql(
-            RECORDS,
-            scope_members,
-            f"(select * from _identity_customers_stage where customer_id in "
-            f"(select customer_id from {_ids.ASSIGNED}))",
-            config,
-        )
-    )
-    changed = _count_changed_customers(con, mode)
+    changed = _count_changed_customers(con, mode, members)
     con.execute("begin transaction")
     try:
         con.execute(
@@ -267,11 +268,6 @@ where pc.customer_id not in (select customer_id from active)""",
                 "record_id_l",
                 "_identity_touched_records",
             ),
-            "golden_records": (
-                f"select * from {GOLDEN}",
-                "customer_id",
-                "_identity_changed_customers",
-            ),
         }
         for table, (rows, key, keys) in tables.items():
             if mode == "full":
@@ -286,6 +282,14 @@ where pc.customer_id not in (select customer_id from active)""",
                 f"insert into identity.{table} by name select * from ({rows}) "
                 f"where {key} in (select * from {keys})"
             )
+        # the trust order golden records (the dbt mart) rank this run's records by
+        con.execute(
+            "create or replace table identity.survivorship_trust as "
+            + survivorship_trust_sql(config)
+        )
+        # golden records were identity's before the mart: a stale copy must not outlive a
+        # forget
+        con.execute("drop table if exists identity.golden_records")
         con.execute(f"""update identity.customer_aliases a set customer_id = r.customer_id
 from {_ids.RETIRED} r where a.customer_id = r.retired_customer_id and r.customer_id is not null""")
         con.execute(

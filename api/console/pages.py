@@ -61,7 +61,7 @@ order by 1 limit 50""",
         """select c.customer_id, coalesce(g.first_name_display, g.first_name) as first_name,
   coalesce(g.last_name_display, g.last_name) as last_name, g.email,
   coalesce(g.city_display, g.city) as city, c.record_count
-from identity.customers c left join identity.golden_records g using (customer_id)
+from identity.customers c left join marts.golden_records g using (customer_id)
 where c.customer_id in (select unnest($ids)) order by c.customer_id""",
         {"ids": ids},
     )

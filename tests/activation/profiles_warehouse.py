@@ -239,7 +239,7 @@ def build_identity(con) -> None:
         f"{a}_updated_at"
         for a in ATTRIBUTES
     )
-    con.execute(f"""create table identity.golden_records as
+    con.execute(f"""create table marts.golden_records as
       select c.customer_id, {picked}
       from identity.customers c
       left join (select * from identity.identity_records join identity.customer_records
@@ -251,7 +251,7 @@ def build_identity(con) -> None:
 MARTS_SQL = """
 create table marts.customer_profile as select g.customer_id, g.first_name, g.last_name,
   g.email, g.phone, v.lifetime_revenue, v.order_count
-from identity.golden_records g join (values ('cust-0001', 350.0, 4), ('cust-0002', 500.0, 6),
+from marts.golden_records g join (values ('cust-0001', 350.0, 4), ('cust-0002', 500.0, 6),
   ('cust-0003', 250.0, 2), ('cust-0004', 1200.0, 9), ('cust-0005', 900.0, 7))
   v(customer_id, lifetime_revenue, order_count) using (customer_id);
 create table marts.customer_segments as select * from (values ('cust-0001', 'dormant'),

@@ -379,25 +379,34 @@ def _create_identity(con) -> None:
             for c, anon, *_ in CUSTOMERS
         ],
     )
+    # each customer's values on its first record; golden records (the dbt mart) pick them
+    displayed = ("first_name", "last_name", "email", "address_line", "city")
     columns = ", ".join(
-        f"{a} {'date' if a == 'birth_date' else 'varchar'}, {a}_source varchar, "
-        f"{a}_updated_at timestamp"
+        f"{a} {'date' if a == 'birth_date' else 'varchar'}"
+        + (f", {a}_display varchar" if a in displayed else "")
         for a in ATTRIBUTES
     )
-    con.execute(f"create table identity.golden_records (customer_id varchar, {columns})")
-    for customer, _, first, last, email in CUSTOMERS:
-        values = {"first_name": first, "last_name": last, "email": email}
-        row = [customer]
+    con.execute(f"""create table identity.identity_records (record_id varchar,
+        identity_type varchar, {columns}, last_seen_at timestamp)""")
+    carrier = {}
+    for identity_type, key, customer in RECORDS:
+        carrier.setdefault(customer, f"{identity_type}:{key}")
+    values_of = {c: {"first_name": f, "last_name": ln, "email": e} for c, _, f, ln, e in CUSTOMERS}
+    for identity_type, key, customer in RECORDS:
+        record_id = f"{identity_type}:{key}"
+        values = values_of[customer] if carrier[customer] == record_id else {}
+        row: list = [record_id, identity_type]
         for attribute in ATTRIBUTES:
-            value = values.get(attribute)
-            row += [
-                value,
-                "loyalty_card" if value else None,
-                datetime(2026, 1, 5) if value else None,
-            ]
+            row.append(values.get(attribute))
+            if attribute in displayed:
+                row.append(values.get(attribute))
+        row.append(datetime(2026, 1, 5))
         con.execute(
-            f"insert into identity.golden_records values ({', '.join(['?'] * len(row))})", row
+            f"insert into identity.identity_records values ({', '.join(['?'] * len(row))})", row
         )
+    con.execute("""create table identity.survivorship_trust as select * from (values
+        ('email', 'web_account', 0), ('email', 'email_subscriber', 1)
+        ) t(attribute, identity_type, trust_rank)""")
     con.execute("""create table identity.customer_aliases (retired_customer_id varchar,
         customer_id varchar, run_id varchar)""")
 

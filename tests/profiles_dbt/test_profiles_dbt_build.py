@@ -68,6 +68,7 @@ def test_docs_generate_offline_documents_every_mart_column(built_settings, tmp_p
         if n["resource_type"] == "model" and n["schema"] == "marts"
     }
     assert set(marts) == {
+        "golden_records",
         "customer_profile",
         "customer_segments",
         "customer_timeline",
