@@ -27,8 +27,7 @@ from activation import export_dialect, export_files
 from activation.export_config import FORMATS, load_exports_config
 from activation.golden_record import DISPLAYED_ATTRIBUTES, GOLDEN_ATTRIBUTES, SCHEMA_PATH
 from core.warehouse import connect, scalar, table_exists
-from profiles.build import require_complete_build
-from profiles.consent import build_consent
+from profiles.build import CONSENT_MART, require_customer_consent
 
 if TYPE_CHECKING:
     import duckdb
@@ -87,16 +86,16 @@ def schema_columns() -> list[str]:
     return list(load_schema()["properties"])
 
 
-def require_golden_records(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def require_golden_records(con: duckdb.DuckDBPyConnection, settings: Settings, reader: str) -> str:
     """Refuse to export before the profiles build has written golden records
-    (``marts.golden_records``) or while the last build is unfinished (the export and the
-    audiences read both)."""
+    (``marts.golden_records``), while the last build is unfinished or without the consent
+    mart (the export and the audiences read all three); returns the consent mart's name."""
     if not table_exists(con, "marts", "golden_records"):
         raise NothingToExportError(
             f"nothing to export: marts.golden_records is missing in {settings.duckdb_path}; "
             "run `cdp ingest`, `cdp identity resolve` and `cdp profiles build` first"
         )
-    require_complete_build(con)
+    return require_customer_consent(con, reader)
 
 
 def run_stamp(settings: Settings, kind: str, prefix: str) -> tuple[datetime, str, Path]:
@@ -107,6 +106,14 @@ def run_stamp(settings: Settings, kind: str, prefix: str) -> tuple[datetime, str
     return started_at, settings.run_id or f"{prefix}-{stamp}", settings.export_dir / kind / stamp
 
 
+def _consent_sql(channel: str) -> str:
+    """The channel's consent in force from the mart: null when never asked."""
+    return (
+        f"(select case when consent_status <> 'never_asked' then is_consent_granted end "
+        f"from {CONSENT_MART} where customer_id = g.customer_id and channel = '{channel}')"
+    )
+
+
 def _current_sql() -> str:
     updated = ", ".join(f"g.{a}_updated_at" for a in GOLDEN_ATTRIBUTES)
     displays = ", ".join(f"g.{a}_display" for a in DISPLAYED_ATTRIBUTES)
@@ -114,13 +121,11 @@ def _current_sql() -> str:
 select g.customer_id, 'upsert' as operation, null::varchar as merged_into_customer_id,
   g.first_name, g.last_name, lower(trim(g.email)) as email, g.phone,
   cast(g.birth_date as date) as birth_date, g.address_line, g.postcode, g.city,
-  ce.is_granted as email_consent, cs.is_granted as sms_consent,
+  {_consent_sql("email")} as email_consent, {_consent_sql("sms")} as sms_consent,
   cast(c.record_count as bigint) as source_record_count,
   cast(greatest({updated}) as timestamp) as updated_at, {displays}
 from marts.golden_records g
 left join identity.customers c using (customer_id)
-left join consent.current ce on ce.customer_id = g.customer_id and ce.channel = 'email'
-left join consent.current cs on cs.customer_id = g.customer_id and cs.channel = 'sms'
 where not coalesce(c.is_anonymous, false) and coalesce(c.is_active, true)"""
 
 
@@ -197,9 +202,8 @@ def export_golden_records(
         raise ExportError(f"unknown export format(s) {sorted(unknown)}; use {list(FORMATS)}")
     started_at, run_id, folder = run_stamp(settings, KIND, "export")
     with connect(settings) as con:
-        require_golden_records(con, settings)
+        require_golden_records(con, settings, "the golden-record export")
         con.execute(STATE_DDL)
-        build_consent(con, settings)
         previous = _previous_run(con)
         if mode == "incremental" and previous is None:
             log.info("no previous golden-record export: writing a full export")

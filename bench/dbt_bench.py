@@ -34,10 +34,7 @@ def synthesise(settings, people: int) -> dict[str, int]:
     from core.warehouse import connect
 
     displayed = ("first_name", "last_name", "email", "address_line", "city")
-    email = (
-        "case when identity_type = 'web_account' "
-        "then 'p' || substr(customer_id, 2) || '@example.org' end"
-    )
+    email = "'p' || substr(customer_id, 2) || '@example.org'"
     attributes = ", ".join(
         (email if a == "email" else "null::date" if a == "birth_date" else "null::varchar")
         + f" as {a}"

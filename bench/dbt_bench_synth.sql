@@ -110,10 +110,10 @@ select customer_id, true as is_active, bool_and(identity_type = 'web_cookie') as
        count(*) as record_count, 'bench' as created_run_id, 'bench' as updated_run_id,
        false as is_oversized, timestamp '2026-11-01' as created_at
 from identity.customer_records group by customer_id;
--- every record of the customer, the web account carrying the e-mail: the golden-records
--- mart runs its survivorship over them
+-- every record of the customer carrying its e-mail (the contact points consent grants count
+-- from); the golden-records mart runs its survivorship over them
 create table identity.identity_records as
-select record_id, identity_type, {attributes}, timestamp '2026-01-01' as last_seen_at
+select record_id, identity_type, source_key, {attributes}, timestamp '2026-01-01' as last_seen_at
 from identity.customer_records;
 create table identity.survivorship_trust as
 select * from (values ('email', 'web_account', 0)) t(attribute, identity_type, trust_rank);

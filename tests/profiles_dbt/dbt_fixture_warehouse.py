@@ -3,8 +3,12 @@
 - cust-A, Alice (card L1, account A1, cookie K1, subscriber, ticket T1): 2 receipts and
   1 web order, one receipt line re-exported in a later file; e-mail consent refused last.
 - cust-B, Bruno (subscriber only): prospect.
-- cust-C, Chloé (card L3, e-mail opt-in at the till): one 225 EUR receipt 500 days ago:
-  dormant, a win-back target.
+- cust-C, Chloé (card L3 with her e-mail, e-mail opt-in at the till): one 225 EUR receipt
+  500 days ago: dormant, a win-back target.
+
+Each identity record's e-mail and phone (`identity.identity_records`) say what a consent
+decision it carried is about: a grant counts only from a record holding the channel's
+contact point (docs/consent.md), so Alice's card holds her mobile and Chloé's her e-mail.
 - cust-Z (anonymous cookie K9) and receipt R9 (no card): in no mart.
 
 The expected figures are worked out in Python from the rows below, not by SQL.
@@ -251,12 +255,22 @@ RECORDS = [
     ("loyalty_card", "L3", "cust-C"),
     ("web_cookie", "K9", "cust-Z"),
 ]
+CHLOE_EMAIL = "chloe.durand@example.org"
+ALICE_PHONE = "+33611223344"
 CUSTOMERS = [  # customer_id, is_anonymous, first, last, email
     ("cust-A", False, "Alice", "Martin", ALICE_EMAIL),
     ("cust-B", False, "Bruno", "Petit", "bruno@example.org"),
-    ("cust-C", False, "Chloé", "Durand", None),
+    ("cust-C", False, "Chloé", "Durand", CHLOE_EMAIL),
     ("cust-Z", True, None, None, None),
 ]
+# record -> (e-mail, phone) the record carried, as identity standardised them
+CONTACT_POINTS = {
+    "loyalty_card:L1": (None, ALICE_PHONE),
+    "web_account:A1": (ALICE_EMAIL, None),
+    f"email_subscriber:{ALICE_EMAIL}": (ALICE_EMAIL, None),
+    "email_subscriber:bruno@example.org": ("bruno@example.org", None),
+    "loyalty_card:L3": (CHLOE_EMAIL, None),
+}
 ATTRIBUTES = (
     "first_name",
     "last_name",
@@ -379,7 +393,7 @@ def _create_identity(con) -> None:
             for c, anon, *_ in CUSTOMERS
         ],
     )
-    # each customer's values on its first record; golden records (the dbt mart) pick them
+    # the records golden records (the dbt mart) pick each customer's values from
     displayed = ("first_name", "last_name", "email", "address_line", "city")
     columns = ", ".join(
         f"{a} {'date' if a == 'birth_date' else 'varchar'}"
@@ -387,15 +401,20 @@ def _create_identity(con) -> None:
         for a in ATTRIBUTES
     )
     con.execute(f"""create table identity.identity_records (record_id varchar,
-        identity_type varchar, {columns}, last_seen_at timestamp)""")
+        identity_type varchar, source_key varchar, {columns}, last_seen_at timestamp)""")
+    # names on each customer's first record, e-mail and phone on the records that carried
+    # them: golden records (the dbt mart) pick the customer's values from these
     carrier = {}
     for identity_type, key, customer in RECORDS:
         carrier.setdefault(customer, f"{identity_type}:{key}")
-    values_of = {c: {"first_name": f, "last_name": ln, "email": e} for c, _, f, ln, e in CUSTOMERS}
+    names = {c: {"first_name": f, "last_name": ln} for c, _, f, ln, _ in CUSTOMERS}
     for identity_type, key, customer in RECORDS:
         record_id = f"{identity_type}:{key}"
-        values = values_of[customer] if carrier[customer] == record_id else {}
-        row: list = [record_id, identity_type]
+        email, phone = CONTACT_POINTS.get(record_id, (None, None))
+        values = {"email": email, "phone": phone}
+        if carrier[customer] == record_id:
+            values |= names[customer]
+        row: list = [record_id, identity_type, key]
         for attribute in ATTRIBUTES:
             row.append(values.get(attribute))
             if attribute in displayed:
