@@ -201,6 +201,22 @@ def build_identity(con) -> None:
         "?, ?, null, timestamp '2024-01-01', timestamp '2024-03-01', ?)",
         [r[:-1] for r in rows],
     )
+    # the hand-made values are already as a person would type them: display = value
+    for a in ("first_name", "last_name", "email", "city", "address_line"):
+        con.execute(f"alter table identity.identity_records add column {a}_display varchar")
+    con.execute(
+        "update identity.identity_records set first_name_display = first_name, "
+        "last_name_display = last_name, email_display = email, city_display = city, "
+        "address_line_display = address_line"
+    )
+    # config/identity.yml's default trust order for every attribute, as an identity run
+    # writes it: the golden-records mart ranks the records by it
+    con.execute("""create table identity.survivorship_trust as
+      select a.attribute, t.identity_type, t.trust_rank
+      from (values ('first_name'), ('last_name'), ('email'), ('phone'), ('birth_date'),
+                   ('address_line'), ('postcode'), ('city')) a(attribute)
+      cross join (values ('web_account', 0), ('loyalty_card', 1), ('callcenter_caller', 2),
+                         ('email_subscriber', 3)) t(identity_type, trust_rank)""")
     con.execute(
         "create table identity.customer_records as select record_id, identity_type, "
         "source_key, customer_id, 'run-1' as run_id from (values "
@@ -231,7 +247,8 @@ def build_identity(con) -> None:
     )
     from activation.golden_record import DISPLAYED_ATTRIBUTES
 
-    # the hand-made values are already as a person would type them: display = value
+    # what the golden-records mart gives these records (each customer's records agree), for
+    # the hand-made marts; a dbt build (the consented fixture) rebuilds it from the records
     picked = ", ".join(
         f"r.{a}, {f'r.{a} as {a}_display, ' if a in DISPLAYED_ATTRIBUTES else ''}"
         f"case when r.{a} is not null then r.identity_type end as "

@@ -2,8 +2,9 @@
     customer's records, ranked by the attribute's trust order (config/identity.yml
     `survivorship`, written by each identity run as identity.survivorship_trust; identity
     types it does not list rank last), then the most recent record, then the most frequent
-    value. The winner keeps the identity type it came from, that record's last_seen_at and
-    that record's display form. -#}
+    value, then the value, its display form and the record id (so a tie gives one answer).
+    The winner keeps the identity type it came from, that record's last_seen_at and that
+    record's display form. -#}
 {%- set attributes = ['first_name', 'last_name', 'email', 'phone', 'birth_date', 'address_line', 'postcode', 'city'] -%}
 {%- set displayed = ['first_name', 'last_name', 'email', 'address_line', 'city'] -%}
 {%- set unlisted_rank = 1000 -%}
@@ -47,6 +48,7 @@ candidates as (
                 cast(null as {{ dbt.type_string() }}) as display_value,
             {%- endif %}
             identity_type,
+            record_id,
             last_seen_at
         from member_records
         where {{ attribute }} is not null
@@ -80,7 +82,8 @@ ranked as (
                 coalesce(last_seen_at, cast('1900-01-01' as timestamp)) desc,
                 value_frequency desc,
                 attribute_value asc,
-                display_value asc
+                display_value asc,
+                record_id asc
         ) as survivor_rank
     from weighed
 ),
