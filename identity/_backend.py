@@ -55,12 +55,14 @@ def _spark_db_api(settings: Settings):
     from splink.backends.spark import similarity_jar_location
 
     from core.lake import WORK, uri
-    from core.spark import spark_session
+    from core.spark import spark_session, splink_options
 
+    options = splink_options(settings)
     spark = spark_session(settings, jars=[similarity_jar_location()])
-    # Splink breaks long query lineages by writing Parquet there: a place every executor reads
+    # with `parquet` or `checkpoint`, Splink cuts its query lineages by writing there: a place
+    # every executor reads (docs/scale.md)
     spark.sparkContext.setCheckpointDir(uri(settings, WORK, "checkpoints"))
-    return SparkAPI(spark_session=spark, break_lineage_method="parquet")
+    return SparkAPI(spark_session=spark, **options)
 
 
 class SplinkTables:
