@@ -80,10 +80,11 @@ def shuffle_partitions(settings: Settings) -> str:
 def splink_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for Splink's SparkAPI from CDP_SPARK_CONF's ``splink.*`` keys.
 
-    Lineage is cut with ``persist`` by default: each Splink step then stays in the executors'
-    cache (memory, spilling to disk), where ``parquet`` writes and commits files for each of
-    the ~60 steps of a run (a job each). On a cluster whose intermediate tables outgrow the
-    executors' memory and disk, set ``"splink.break_lineage_method": "parquet"``."""
+    Lineage is cut with ``parquet`` by default (Splink's own default): each step's table is
+    written to the checkpoint directory and read back, so the next step's query plan starts
+    from a file scan. ``persist`` keeps the tables in the executors' cache instead, but the
+    lineage then grows with every step and Spark analyses and optimises it again for each
+    of the ~40 queries of a run: 2.5 times slower on 2k records here (docs/scale.md)."""
     given = {
         key.removeprefix(SPLINK_PREFIX): value
         for key, value in settings.spark_conf.items()
@@ -95,7 +96,7 @@ def splink_options(settings: Settings) -> dict[str, Any]:
             f"CDP_SPARK_CONF holds unknown Splink options {unknown}: use "
             + ", ".join(SPLINK_PREFIX + o for o in SPLINK_OPTIONS)
         )
-    method = given.get("break_lineage_method", "persist")
+    method = given.get("break_lineage_method", "parquet")
     if method not in LINEAGE_METHODS:
         raise SparkEngineError(
             f"CDP_SPARK_CONF: splink.break_lineage_method {method!r} is not one of "

@@ -203,5 +203,17 @@ class SplinkTables:
         elif not self.is_duckdb and self.settings is not None and self._frames:
             from core.lake import remove_work
 
+            self._drop_spark_views()
             self._frames.clear()
             remove_work(self.settings)
+
+    def _drop_spark_views(self) -> None:
+        """Drop the session's views of this run's inputs and of Splink's tables (which
+        uncaches what Splink persisted): the session outlives the run, and a second run in
+        the process (train, then resolve) registers the same names again."""
+        catalog = self.db_api.spark.catalog
+        for table in catalog.listTables():
+            if table.isTemporary and (
+                table.name in self._frames or table.name.startswith("__splink__")
+            ):
+                catalog.dropTempView(table.name)

@@ -30,20 +30,20 @@ def test_shuffle_partitions_follow_the_known_cores(master, conf, expected):
 def test_splink_options_come_from_the_spark_conf_and_stay_out_of_spark():
     settings = Settings(
         spark_conf={
-            "splink.break_lineage_method": "parquet",
+            "splink.break_lineage_method": "persist",
             "splink.num_partitions_on_repartition": "16",
             "spark.executor.memory": "8g",
         }
     )
 
     assert splink_options(settings) == {
-        "break_lineage_method": "parquet",
+        "break_lineage_method": "persist",
         "num_partitions_on_repartition": 16,
     }
     conf = session_conf(settings)
     assert conf["spark.executor.memory"] == "8g"
     assert not [key for key in conf if key.startswith("splink.")]
-    assert splink_options(Settings()) == {"break_lineage_method": "persist"}
+    assert splink_options(Settings()) == {"break_lineage_method": "parquet"}
 
 
 @pytest.mark.parametrize(
