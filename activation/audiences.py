@@ -1,14 +1,14 @@
 """Named audiences from `config/exports.yml`: segment exports that respect consent.
 
 An audience reads one relation per customer: the golden record, the customer's segment
-(`marts.customer_segments`), every other column of `marts.customer_profile`, and the
-current consent per channel (`consent.current`). Whatever the filters say, a customer enters
-only when the latest decision for the audience's channel is a grant and the channel's
-contact point (e-mail or phone) is known.
+(`marts.customer_segments`), every other column of `marts.customer_profile`, and, per
+channel, the flag that governs a send (`marts.customer_consent.is_sendable`: consent in
+force and a contact point that has not bounced; docs/consent.md). Whatever the filters say,
+a customer enters only when that flag is true for the audience's channel.
 
 `identifiers: clear` writes the contact point for the channel; `identifiers: hashed` writes
 only SHA-256 of the normalised e-mail (trimmed, lower case) and phone (E.164 digits with
-`+`), the form ad platforms match on, each only when its own channel's consent is granted.
+`+`), the form ad platforms match on, each only when its own channel is sendable.
 Hashes are written for an audience that says `identifiers: hashed` and for no other. They
 are unsalted, as the platforms require, so they are personal data: anyone holding a list of
 addresses or phone numbers can hash it and find who is in the file (docs/exports.md).
@@ -28,8 +28,7 @@ from activation.export import ExportError, ExportResult, NothingToExportError
 from activation.export_config import Audience, Filter, load_exports_config
 from core.identifiers import email_typed_sql, phone_e164_sql
 from core.warehouse import connect, scalar, table_exists
-from profiles.build import require_complete_build
-from profiles.consent import build_consent
+from profiles.build import require_customer_consent
 
 if TYPE_CHECKING:
     import duckdb
@@ -49,8 +48,9 @@ HASHING_NOTE = (
 )
 
 
-def _build_base(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """One row per identified customer with segment, profile and consent; returns columns."""
+def _build_base(con: duckdb.DuckDBPyConnection, consent: str) -> list[str]:
+    """One row per identified customer with segment, profile and, per channel, whether a
+    send is allowed (``email_sendable``, ``sms_sendable``); returns the columns."""
     joins, extra = [], []
     if table_exists(con, "marts", "customer_segments"):
         joins.append("left join marts.customer_segments seg using (customer_id)")
@@ -62,19 +62,20 @@ def _build_base(con: duckdb.DuckDBPyConnection) -> list[str]:
         kept = [
             c
             for c in profile_columns
-            if c not in (*_GOLDEN, "segment", "email_consent", "sms_consent")
+            if c not in (*_GOLDEN, "segment", "email_sendable", "sms_sendable")
         ]
         joins.append("left join marts.customer_profile p using (customer_id)")
         extra += [f'p."{c}"' for c in kept]
     golden = ", ".join(f"g.{c}" for c in _GOLDEN)
     con.execute(f"""create or replace temp table {BASE} as
 select {golden}, {", ".join(extra)},
-  coalesce(ce.is_granted, false) as email_consent, coalesce(cs.is_granted, false) as sms_consent
+  coalesce(ce.is_sendable, false) as email_sendable,
+  coalesce(cs.is_sendable, false) as sms_sendable
 from identity.golden_records g
 left join identity.customers c using (customer_id)
 {" ".join(joins)}
-left join consent.current ce on ce.customer_id = g.customer_id and ce.channel = 'email'
-left join consent.current cs on cs.customer_id = g.customer_id and cs.channel = 'sms'
+left join {consent} ce on ce.customer_id = g.customer_id and ce.channel = 'email'
+left join {consent} cs on cs.customer_id = g.customer_id and cs.channel = 'sms'
 where not coalesce(c.is_anonymous, false)""")
     return [r[0] for r in con.execute(f"describe {BASE}").fetchall()]
 
@@ -103,15 +104,15 @@ def audience_sql(name: str, audience: Audience, columns: list[str]) -> str:
             f"{unknown}; available: {', '.join(columns)}"
         )
     contact = _CONTACT[audience.channel]
-    conditions = [f"{audience.channel}_consent", f"{contact} is not null"]
+    conditions = [f"{audience.channel}_sendable", f"{contact} is not null"]
     if audience.segments:
         conditions.append(f"segment in ({', '.join(_literal(s) for s in audience.segments)})")
     conditions += [_filter_sql(f) for f in audience.filters]
     if audience.identifiers == "hashed":
         selected = (
-            f"case when email_consent then sha256({email_typed_sql('email')}) end "
+            f"case when email_sendable then sha256({email_typed_sql('email')}) end "
             "as email_sha256, "
-            f"case when sms_consent then sha256(coalesce({phone_e164_sql('phone')}, phone)) end "
+            f"case when sms_sendable then sha256(coalesce({phone_e164_sql('phone')}, phone)) end "
             "as phone_sha256"
         )
         order = "email_sha256, phone_sha256"
@@ -145,9 +146,8 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
                 f"nothing to export: identity.golden_records is missing in "
                 f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
             )
-        require_complete_build(con)
-        build_consent(con, settings)
-        columns = _build_base(con)
+        consent = require_customer_consent(con, "the audiences")
+        columns = _build_base(con, consent)
         if not scalar(con, f"select count(*) from {BASE}"):
             raise NothingToExportError(
                 f"nothing to export: identity.golden_records in {settings.duckdb_path} holds "

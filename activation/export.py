@@ -27,8 +27,7 @@ from activation import export_dialect, export_files
 from activation.export_config import FORMATS, load_exports_config
 from activation.golden_record import GOLDEN_ATTRIBUTES, SCHEMA_PATH
 from core.warehouse import connect, scalar, table_exists
-from profiles.build import require_complete_build
-from profiles.consent import build_consent
+from profiles.build import CONSENT_MART, require_customer_consent
 
 if TYPE_CHECKING:
     import duckdb
@@ -87,19 +86,25 @@ def schema_columns() -> list[str]:
     return list(load_schema()["properties"])
 
 
+def _consent_sql(channel: str) -> str:
+    """The channel's consent in force from the mart: null when never asked."""
+    return (
+        f"(select case when consent_status <> 'never_asked' then is_consent_granted end "
+        f"from {CONSENT_MART} where customer_id = g.customer_id and channel = '{channel}')"
+    )
+
+
 def _current_sql() -> str:
     updated = ", ".join(f"g.{a}_updated_at" for a in GOLDEN_ATTRIBUTES)
     return f"""
 select g.customer_id, 'upsert' as operation, null::varchar as merged_into_customer_id,
   g.first_name, g.last_name, lower(trim(g.email)) as email, g.phone,
   cast(g.birth_date as date) as birth_date, g.address_line, g.postcode, g.city,
-  ce.is_granted as email_consent, cs.is_granted as sms_consent,
+  {_consent_sql("email")} as email_consent, {_consent_sql("sms")} as sms_consent,
   cast(c.record_count as bigint) as source_record_count,
   cast(greatest({updated}) as timestamp) as updated_at
 from identity.golden_records g
 left join identity.customers c using (customer_id)
-left join consent.current ce on ce.customer_id = g.customer_id and ce.channel = 'email'
-left join consent.current cs on cs.customer_id = g.customer_id and cs.channel = 'sms'
 where not coalesce(c.is_anonymous, false) and coalesce(c.is_active, true)"""
 
 
@@ -184,9 +189,8 @@ def export_golden_records(
                 f"nothing to export: identity.golden_records is missing in "
                 f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
             )
-        require_complete_build(con)
+        require_customer_consent(con, "the golden-record export")
         con.execute(STATE_DDL)
-        build_consent(con, settings)
         previous = _previous_run(con)
         if mode == "incremental" and previous is None:
             log.info("no previous golden-record export: writing a full export")

@@ -79,6 +79,8 @@ def customer_answer(
     answer["consent"] = {
         channel: {
             "granted": bool(profile.get(f"is_{channel}_consent_granted")),
+            # the flag that governs a send (marts.customer_consent.is_sendable)
+            "sendable": bool(profile.get(f"is_{channel}_sendable")),
             "decided_at": profile.get(f"{channel}_consent_decided_at"),
             "source": profile.get(f"{channel}_consent_source"),
         }

@@ -246,7 +246,8 @@ def create_app(settings: "Settings") -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
         after: str | None = None,
     ):
-        """Customer ids of the segment whose consent for ``channel`` is granted."""
+        """Customer ids of the segment a send on ``channel`` is allowed to (consent in force,
+        contact point known and not bounced)."""
         try:
             return _json(queries.segment_members(current, segment, channel, limit, after))
         except ValueError as error:

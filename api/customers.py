@@ -165,7 +165,8 @@ def timeline_json(view: View, customer_id: str, limit: int, before: str | None) 
 def segment_members(
     view: View, segment: str, channel: str, limit: int, after: str | None
 ) -> dict[str, Any]:
-    """Customer ids of a segment whose consent for ``channel`` is granted, by id."""
+    """Customer ids of a segment a send on ``channel`` is allowed to (consent in force and a
+    reachable contact point: ``marts.customer_consent.is_sendable``), by id."""
     where, params = "s.segment = ?", [segment]
     if after:
         (last_id,) = _decode(after, 1)
@@ -173,10 +174,10 @@ def segment_members(
         params.append(last_id)
     rows = view.cursor.execute(
         f"""select s.customer_id from marts.customer_segments s
-join marts.customer_profile p using (customer_id)
-where {where} and p.is_{channel}_consent_granted
+join marts.customer_consent c on c.customer_id = s.customer_id and c.channel = ?
+where {where} and c.is_sendable
 order by s.customer_id limit {int(limit) + 1}""",
-        params,
+        [channel, *params],
     ).fetchall()
     ids = [r[0] for r in rows]
     page, more = ids[:limit], len(ids) > limit

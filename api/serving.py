@@ -74,6 +74,7 @@ HOT = {
     "identity.customer_records": ("record_id", None),
     "marts.customer_profile": ("customer_id", PROFILE_COLUMNS),
     "marts.customer_segments": ("segment, customer_id", None),
+    "marts.customer_consent": ("customer_id, channel", None),
 }
 # datetime.isoformat(), as the JSON encoder of the API's other answers writes it
 _ISO = (

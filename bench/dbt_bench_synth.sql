@@ -114,4 +114,8 @@ create table identity.golden_records as
 select customer_id, {golden}
 from identity.customers where not is_anonymous;
 create table identity.customer_aliases (retired_customer_id varchar, customer_id varchar, run_id varchar);
+-- each record's contact points (what identity writes): consent grants count only from these
+create table identity.identity_records as
+select r.record_id, r.identity_type, r.source_key, g.email, g.phone
+from identity.customer_records r left join identity.golden_records g using (customer_id);
 drop table people;

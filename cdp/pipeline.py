@@ -165,14 +165,14 @@ def publish_built_marts(settings: Settings, run_id: str | None = None):
     return _jsonable(published[0])
 
 
-def refresh_consent(settings: Settings):
-    """Rebuild the consent tables from the raw layer (the dbt models read them)."""
-    from profiles import refresh_consent as refresh
+def extract_consent_signals(settings: Settings):
+    """Rebuild consent.signals from the raw layer (dbt decides the consent in force from it)."""
+    from profiles import extract_consent_signals as extract
     from profiles.spark_target import publish_if_spark
 
-    refreshed = refresh(settings)
-    publish_if_spark(settings, "consent", "history")  # dbt on Spark reads the lake
-    return _jsonable(refreshed)
+    extracted = extract(settings)
+    publish_if_spark(settings, "consent", "signals")  # dbt on Spark reads the lake
+    return _jsonable(extracted)
 
 
 def export_golden_records(settings: Settings, mode: str = "incremental"):

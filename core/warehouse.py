@@ -159,6 +159,41 @@ def scalar(
     return one_row(con, sql, params)[0]
 
 
+def rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object] | None = None
+) -> list[dict[str, Any]]:
+    """A query's rows as dicts keyed by column name (small results: summaries, listings)."""
+    cursor = con.execute(sql, params or [])
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def sql_literal(value: object) -> str:
+    """``value`` as a SQL string literal (quotes doubled), for text built into a statement."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def temp_relations(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the connection's temporary tables and views."""
+    found = con.execute(
+        "select table_name from duckdb_tables() where temporary "
+        "union all select view_name from duckdb_views() where temporary"
+    ).fetchall()
+    return {row[0] for row in found}
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the block in one transaction: committed at the end, rolled back on any error."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
 def fsync_path(path: Path) -> None:
     """Flush a file or a folder's entries to disk (a folder after a rename in it)."""
     descriptor = os.open(path, os.O_RDONLY)

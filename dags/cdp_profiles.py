@@ -71,8 +71,9 @@ WATCH_INTERVAL = 2
 
 Runs when identity resolution emitted `cdp://identity/customers`.
 
-1. `consent`: consent history per customer and channel, from the raw layer (what the
-   profile's consent columns and the audiences both read).
+1. `consent`: the consent signals of the raw layer (`consent.signals`), from which dbt
+   decides the consent in force (`marts.customer_consent`, read by the profile, the exports,
+   the audiences and the API).
    `feedback`: topics and sentiment of customer messages (`cdp feedback analyse`), which
    the feedback marts and profile columns read.
 2. `dbt`: one `dbt build` of `dbt_project/` (`dbt_producer_watcher`, staging →
@@ -93,10 +94,10 @@ Emits `cdp://marts/profiles` when the exports are written.
 def cdp_profiles():
     @task(pool=ORCHESTRATION.writer_pool)
     def consent() -> dict:
-        """Consent tables rebuilt from the raw layer, before dbt reads them."""
-        from cdp.pipeline import refresh_consent
+        """Consent signals extracted from the raw layer, before dbt reads them."""
+        from cdp.pipeline import extract_consent_signals
 
-        return refresh_consent(Settings())
+        return extract_consent_signals(Settings())
 
     @task(pool=ORCHESTRATION.writer_pool)
     def feedback() -> dict:

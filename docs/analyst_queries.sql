@@ -2,7 +2,7 @@
 -- `duckdb -readonly data/published/cdp.duckdb < docs/analyst_queries.sql` (any DuckDB 1.x/2.x CLI).
 -- They run as printed: tests/profiles_dbt/test_profiles_dbt_analyst_queries.py runs them.
 
--- 1. Win-back list: dormant customers worth at least 200 EUR who accept e-mail.
+-- 1. Win-back list: dormant customers worth at least 200 EUR who can be e-mailed (is_email_sendable).
 select
     p.customer_id,
     p.first_name,
@@ -15,7 +15,7 @@ from marts.customer_profile as p
 inner join marts.customer_segments as s
     on p.customer_id = s.customer_id
 where s.segment = 'dormant'
-    and p.is_email_consent_granted
+    and p.is_email_sendable
     and p.lifetime_revenue >= 200
 order by p.lifetime_revenue desc;
 

@@ -1,7 +1,7 @@
 """Constrained clustering: chains that would join records that must stay apart are split.
 
 Connected components are the fast path. Afterwards, records of one component that must not
-meet become cannot-link pairs in ``_identity_constraints`` (``constraint_source = 'guard'``):
+meet become cannot-link pairs in ``_tables.CONSTRAINTS`` (``constraint_source = 'guard'``):
 
 - two birth dates that disagree (``guards.cannot_link.birth_date_tolerance_days``);
 - two first names that plainly disagree (``first_names``; initials, typos, swapped first
@@ -25,16 +25,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from identity._decisions import CONSTRAINTS
 from identity._guards import (
-    EVENTS,
-    LINK_IDS,
     birth_date_typo_sql,
     different_birth_dates_sql,
     different_first_names_sql,
 )
-from identity._links import REFUSED
-from identity._records import RECORDS
+from identity._tables import CONSTRAINTS, EDGES, LINK_IDS, RECORDS, REFUSED, SCOPE_EDGES
+from identity._tables import GUARD_EVENTS as EVENTS
 
 if TYPE_CHECKING:
     import duckdb
@@ -49,7 +46,7 @@ def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> No
     rules = config.guards.cannot_link
 
     def direct(left: str, right: str) -> str:  # an edge that overrides the constraint
-        return f"""exists (select 1 from _identity_edges e
+        return f"""exists (select 1 from {EDGES} e
   where ((e.record_id_l = {left} and e.record_id_r = {right})
       or (e.record_id_l = {right} and e.record_id_r = {left}))
     and (e.link_type <> 'probabilistic' or e.match_weight > {rules.overwhelming_match_weight}))"""
@@ -155,10 +152,7 @@ def constrain(con: duckdb.DuckDBPyConnection, clusters: str, config: IdentityCon
 
     ``clusters`` names a (record_id, cluster_id) relation; returns the name of the temp
     table holding the constrained clusters."""
-    con.execute(
-        f"create temp table if not exists {CONSTRAINTS} (record_id_l varchar, "
-        "record_id_r varchar, constraint_source varchar, reason varchar)"
-    )
+    con.execute(f"create temp table if not exists {CONSTRAINTS} ({CONSTRAINTS.columns})")
     con.execute(f"""insert into {EVENTS} by name
 select 'conflict_refused' as event_type, record_id_l, record_id_r,
   conflict || ' (match weight ' || round(match_weight, 2) || ')' as detail,
@@ -182,8 +176,8 @@ where a.cluster_id = b.cluster_id""")
         for r in con.execute("""select record_id from _identity_components
 where cluster_id in (select cluster_id from _identity_problem_clusters)""").fetchall()
     ]
-    edges = con.execute("""select e.record_id_l, e.record_id_r, e.link_type, e.match_weight
-from _identity_edges e join _identity_components a on a.record_id = e.record_id_l
+    edges = con.execute(f"""select e.record_id_l, e.record_id_r, e.link_type, e.match_weight
+from {EDGES} e join _identity_components a on a.record_id = e.record_id_l
 where a.cluster_id in (select cluster_id from _identity_problem_clusters)""").fetchall()
     pairs = con.execute(f"""select k.record_id_l, k.record_id_r from {CONSTRAINTS} k
 join _identity_components a on a.record_id = k.record_id_l
@@ -228,7 +222,7 @@ select 'chain_split' as event_type, record_id_l, record_id_r,
                where clash in (k.record_id_l, k.record_id_r)), '?') || ')' as detail,
   now()::timestamp as created_at
 from _identity_refused_edges""")
-    for table in ("_identity_edges", "_identity_scope_edges"):
+    for table in (EDGES, SCOPE_EDGES):
         con.execute(f"""delete from {table} t using _identity_refused_edges c
 where t.record_id_l = c.record_id_l and t.record_id_r = c.record_id_r""")
     con.execute("drop table _identity_refused_edges")

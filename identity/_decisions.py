@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from identity._records import RECORDS
+from core.warehouse import rows
+from identity._tables import CONSTRAINTS, RECORDS
 
 if TYPE_CHECKING:
     import duckdb
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KINDS = ("must_link", "cannot_link")
-CONSTRAINTS = "_identity_constraints"
 # Column names follow privacy/person.py so `cdp privacy forget` erases them.
 _DDL = """
 create schema if not exists identity;
@@ -202,13 +202,14 @@ def list_decisions(con: duckdb.DuckDBPyConnection, include_revoked: bool = False
     """Decisions, newest first, with how many records each side covers."""
     ensure_tables(con)
     where = "" if include_revoked else "where d.revoked_at is null"
-    cursor = con.execute(f"""select d.*,
+    return rows(
+        con,
+        f"""select d.*,
   count(*) filter (where r.side = 'l') as records_l, count(*) filter (where r.side = 'r')
     as records_r
 from identity.decisions d left join identity.decision_records r using (decision_id)
-{where} group by all order by d.decided_at desc""")
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+{where} group by all order by d.decided_at desc""",
+    )
 
 
 def must_link_edges_sql() -> str:
@@ -230,11 +231,8 @@ from anchored where record_id <> anchor"""
 
 
 def add_cannot_links(con: duckdb.DuckDBPyConnection) -> int:
-    """Insert every active cannot-link's record pairs into `_identity_constraints`."""
-    con.execute(
-        f"create temp table if not exists {CONSTRAINTS} (record_id_l varchar, "
-        "record_id_r varchar, constraint_source varchar, reason varchar)"
-    )
+    """Insert every active cannot-link's record pairs into :data:`CONSTRAINTS`."""
+    con.execute(f"create temp table if not exists {CONSTRAINTS} ({CONSTRAINTS.columns})")
     con.execute(f"""insert into {CONSTRAINTS}
 select least(a.record_id, b.record_id), greatest(a.record_id, b.record_id), 'decision',
   d.decision_id || ' by ' || d.decided_by || ': ' || d.reason

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.warehouse import one_row, scalar
 from identity._config import load_identity_config
+from identity._tables import TRUTH
 from identity._truth import load_truth
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def _no_match_message(con: duckdb.DuckDBPyConnection, truth: Path, rows: int) ->
     ours = con.execute(
         "select identity_type, source_key from identity.customer_records limit 1"
     ).fetchone()
-    theirs = con.execute("select identity_type, source_key from _identity_truth limit 1").fetchone()
+    theirs = con.execute(f"select identity_type, source_key from {TRUTH} limit 1").fetchone()
     return (
         f"none of the {rows} rows of {truth} names a resolved identity record; keys must "
         f"spell identity_type and source_key as identity.customer_records does (for example "
@@ -135,9 +136,9 @@ def evaluate(settings: Settings, truth_path: Path | None = None) -> dict[str, An
         if not table_exists(con, "identity", "customer_records"):
             raise EvaluationError("no identities resolved yet: run `cdp identity resolve` first")
         truth_rows = load_truth(con, truth, settings)
-        con.execute("""create or replace temp table _identity_eval as
+        con.execute(f"""create or replace temp table _identity_eval as
 select t.identity_type, t.source_key, t.person_id, m.customer_id, r.is_anonymous
-from _identity_truth t
+from {TRUTH} t
 join identity.customer_records m using (identity_type, source_key)
 join identity.identity_records r using (record_id)""")
         matched = scalar(con, "select count(*) from _identity_eval")
@@ -219,7 +220,7 @@ def write_threshold_chart(settings: Settings, out: Path, truth_path: Path | None
         labelled = arrow(
             con,
             f"select {model_columns_sql()}, {retained}, t.person_id from identity.identity_records "
-            "join _identity_truth t using (identity_type, source_key) "
+            f"join {TRUTH} t using (identity_type, source_key) "
             "where not is_anonymous order by record_id",
         )
     if labelled.num_rows < 2:

@@ -13,6 +13,7 @@ import json
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from core.warehouse import rows as dict_rows
 from core.warehouse import scalar
 from identity import _standardise as std
 from identity._config import load_identity_config
@@ -57,9 +58,7 @@ join identity.customer_records m using (record_id) where r.{column} = $value ord
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return dict_rows(con, sql, params)
 
 
 def _chain(records: list[dict], links: list[dict]) -> list[dict[str, Any]]:

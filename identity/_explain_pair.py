@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from core.warehouse import rows
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -26,9 +28,7 @@ class RecordNotFoundError(LookupError):
 
 
 def _row(con: duckdb.DuckDBPyConnection, sql: str, params) -> list[dict[str, Any]]:
-    cursor = con.execute(sql, params)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return rows(con, sql, params)
 
 
 def _score(con, settings, config, a: str, b: str) -> dict[str, Any]:

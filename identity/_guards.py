@@ -23,7 +23,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from identity._records import RECORDS, STRONG_IDS
+from core.warehouse import sql_literal as _quote
+from identity._tables import BLOCKED, LINK_IDS, MATCH_RECORDS, RECORDS, STRONG_IDS
+from identity._tables import GUARD_EVENTS as EVENTS
 
 if TYPE_CHECKING:
     import duckdb
@@ -32,24 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MATCH_RECORDS = "_identity_match_records"
-LINK_IDS = "_identity_link_ids_stage"
-BLOCKED = "_identity_blocked_stage"
-EVENTS = "_identity_guard_events_stage"
 ATTRIBUTE_IDS = ("email", "phone")  # record attributes guarded like identifiers
-EVENTS_DDL = (
-    "run_id varchar, event_type varchar, customer_id varchar, record_id_l varchar, "
-    "record_id_r varchar, identifier_type varchar, identifier_value varchar, detail varchar, "
-    "created_at timestamp"
-)
-BLOCKED_DDL = (
-    "run_id varchar, identifier_type varchar, identifier_value varchar, reason varchar, "
-    "record_count bigint"
-)
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _holders_sql() -> str:
@@ -317,8 +302,11 @@ from _identity_cardinality_refused""")
 def persist(con: duckdb.DuckDBPyConnection, run_id: str, members: str) -> None:
     """Append this run's blocked values and guard events (with the customer_id the left
     record ended in, from the ``members`` table) to the identity schema."""
-    con.execute(f"create table if not exists identity.guard_events ({EVENTS_DDL})")
-    con.execute(f"create table if not exists identity.blocked_identifiers ({BLOCKED_DDL})")
+    con.execute(f"create table if not exists identity.guard_events ({EVENTS.columns})")
+    con.execute(
+        "create table if not exists identity.blocked_identifiers "
+        f"(run_id varchar, {BLOCKED.columns})"
+    )
     con.execute(
         f"insert into identity.blocked_identifiers select '{run_id}', identifier_type, "
         f"identifier_value, reason, record_count from {BLOCKED}"

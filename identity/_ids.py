@@ -17,17 +17,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from identity._tables import (
+    ASSIGNED,
+    CLUSTERS,
+    PREV_CUSTOMERS,
+    RETIRED,
+    SCOPE_CUSTOMERS,
+)
+from identity._tables import ID_EVENTS as EVENTS
+from identity._tables import PREV_MEMBERS_SCOPE as PREVIOUS_SCOPE
+
 if TYPE_CHECKING:
     import duckdb
-
-CLUSTERS = "_identity_clusters_stage"  # record_id, cluster_id
-PREVIOUS = "_identity_prev_members"  # record_id, customer_id
-PREVIOUS_SCOPE = "_identity_prev_members_scope"  # the part of PREVIOUS being re-clustered
-SCOPE_CUSTOMERS = "_identity_scope_customers"  # previous customers whose records are re-clustered
-PREV_CUSTOMERS = "_identity_prev_customers"  # customer_id, created_at, record_count, is_active
-ASSIGNED = "_identity_assigned_stage"  # cluster_id -> customer_id, keeper, first_record
-EVENTS = "_identity_events_stage"
-RETIRED = "_identity_retired_stage"  # retired_customer_id -> customer_id (survivor or null)
 
 
 def assign_ids(con: duckdb.DuckDBPyConnection, run_id: str) -> None:

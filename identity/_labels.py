@@ -22,7 +22,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from core.warehouse import one_row, scalar
-from identity._records import RECORDS
+from identity._tables import LABELS, RECORDS, TRUTH
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from identity._config import IdentityConfig
 
 log = logging.getLogger(__name__)
-
-LABELS = "_identity_labels"  # record_id_l < record_id_r, clerical_match_score
 
 
 class LabelsError(ValueError):
@@ -106,7 +104,7 @@ def _cluster_pairs_sql(con, path: Path, settings, config, model_records: str) ->
         ) from error
     con.execute(f"""create or replace temp table _identity_labelled as
 select m.*, t.person_id from ({model_records}) m join {RECORDS} r using (record_id)
-join _identity_truth t using (identity_type, source_key)""")
+join {TRUTH} t using (identity_type, source_key)""")
     blocked = " or ".join(
         "(" + " and ".join(f"a.{c} = b.{c}" for c in cols) + ")" for cols in config.blocking
     )

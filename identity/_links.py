@@ -5,7 +5,7 @@ A deterministic link joins records that carry the same strong identifier value (
 every pair. Identifier values the guards blocked or refused (``_guards``) link nobody.
 A probabilistic pair is accepted above the match threshold unless a configured
 conflict holds (e.g. two first names that are plainly different: a household sharing an
-e-mail); refused pairs are kept in ``_identity_refused_stage`` with the conflict's name, so
+e-mail); refused pairs are kept in ``_tables.REFUSED`` with the conflict's name, so
 they can be reviewed. Each accepted pair keeps its top contributing comparisons and every
 comparison that weighed against it, taken from Splink's per-comparison match weights (the
 data behind its waterfall chart).
@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.warehouse import scalar
-from identity import _plan
+from identity import _plan, _review
 from identity._config import IdentityConfig, IdentityConfigError
-from identity._guards import LINK_IDS
 from identity._model import CONFLICT_COLUMNS
+from identity._tables import ACCEPTED, LINK_IDS, REFUSED
 
 if TYPE_CHECKING:
     import duckdb
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 LINK_COLUMNS = (
     "record_id_l, record_id_r, link_type, rule, match_weight, match_probability, top_comparisons"
 )
-ACCEPTED = "_identity_new_links_stage"
-REFUSED = "_identity_refused_stage"
 
 
 def deterministic_links_sql() -> str:
@@ -136,8 +134,6 @@ def accept_predictions(
 ) -> int:
     """Split scored pairs (``predictions``: a relation or query, scored down to the review
     band) in one pass into accepted links, refused (conflicting) pairs and the review stage."""
-    from identity import _review  # imports this module: bound late
-
     relation = predictions if " " not in predictions.strip() else f"({predictions})"
     columns = {r[0] for r in con.execute(f"describe select * from {relation}").fetchall()}
     # conflicts' SQL may name any attribute: those the model does not compare are NULL here
@@ -182,13 +178,5 @@ from _identity_scored where conflict is not null""")
 
 def create_empty(con: duckdb.DuckDBPyConnection) -> None:
     """No scored pairs this run: empty accepted and refused stages."""
-    con.execute(
-        f"create or replace temp table {ACCEPTED} (record_id_l varchar, record_id_r varchar, "
-        "link_type varchar, rule varchar, match_weight double, match_probability double, "
-        "top_comparisons varchar)"
-    )
-    con.execute(
-        f"create or replace temp table {REFUSED} (record_id_l varchar, record_id_r varchar, "
-        "conflict varchar, match_weight double, match_probability double, "
-        "top_comparisons varchar)"
-    )
+    ACCEPTED.create_empty(con)
+    REFUSED.create_empty(con)

@@ -1,45 +1,63 @@
-"""The `identity.*` tables: their shape, the previous run's state, and one transactional write."""
+"""The `identity.*` tables: their shape, the previous run's state, and one transactional write.
+
+:func:`write_run` stages the run's new state (memberships, customers, golden records) in
+temporary tables, then, in one transaction, replaces the identity tables with it: whole on a
+full run, by key on an incremental one (:func:`_replace_tables`), and appends the aliases,
+guard events, id history and the run's counts.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.warehouse import one_row, scalar
-from identity import _guards, _ids, _links, _watermark
+from core.warehouse import one_row, scalar, transaction
+from identity import _guards, _watermark
 from identity._config import ATTRIBUTES, IdentityConfig
 from identity._golden import golden_records_sql
-from identity._records import RECORDS, STRONG_IDS
+from identity._tables import (
+    ASSIGNED,
+    CHANGED_CUSTOMERS,
+    CHANGED_RECORDS,
+    CLUSTERS,
+    CUSTOMER_COLUMNS,
+    CUSTOMERS_STAGE,
+    EDGES,
+    GOLDEN,
+    ID_EVENTS,
+    LINK_COLUMNS_DDL,
+    LINKS_STAGE,
+    MEMBERS,
+    PREV_CUSTOMERS,
+    PREV_MEMBERS,
+    PREV_RECORDS,
+    RECORD_COLUMNS,
+    RECORDS,
+    REFUSED,
+    RESCORED,
+    RETIRED,
+    SCOPE_MEMBERS,
+    SCOPE_RECORDS,
+    STRONG_IDS,
+    TOUCHED_RECORDS,
+)
 
 if TYPE_CHECKING:
     import duckdb
 
-PREV_RECORDS = "_identity_prev_records"
-GOLDEN = "_identity_golden_stage"  # this run's golden records of the customers it assigned
-
-_DDL = """
+_DDL = f"""
 create schema if not exists identity;
-create table if not exists identity.identity_records (record_id varchar, identity_type varchar,
-  source varchar, source_key varchar, first_name varchar, last_name varchar, email varchar,
-  phone varchar, birth_date date, postcode varchar, city varchar, address_line varchar,
-  first_seen_at timestamp, last_seen_at timestamp, is_anonymous boolean, fingerprint varchar);
-create table if not exists identity.record_identifiers (record_id varchar,
-  identifier_type varchar, identifier_value varchar);
+create table if not exists identity.identity_records ({RECORD_COLUMNS});
+create table if not exists identity.record_identifiers ({STRONG_IDS.columns});
 create table if not exists identity.customer_records (record_id varchar, identity_type varchar,
   source_key varchar, customer_id varchar, run_id varchar);
-create table if not exists identity.customers (customer_id varchar, is_active boolean,
-  is_anonymous boolean, record_count bigint, created_run_id varchar, updated_run_id varchar,
-  is_oversized boolean, created_at timestamp);
+create table if not exists identity.customers ({CUSTOMER_COLUMNS});
 create table if not exists identity.customer_aliases (retired_customer_id varchar,
   customer_id varchar, run_id varchar);
 create table if not exists identity.id_history (run_id varchar, customer_id varchar,
   event varchar, from_customer_id varchar, to_customer_id varchar, recorded_at timestamp,
   detail varchar);
-create table if not exists identity.links (run_id varchar, record_id_l varchar,
-  record_id_r varchar, link_type varchar, rule varchar, match_weight double,
-  match_probability double, top_comparisons varchar);
-create table if not exists identity.refused_links (run_id varchar, record_id_l varchar,
-  record_id_r varchar, conflict varchar, match_weight double, match_probability double,
-  top_comparisons varchar);
+create table if not exists identity.links (run_id varchar, {LINK_COLUMNS_DDL});
+create table if not exists identity.refused_links (run_id varchar, {REFUSED.columns});
 create table if not exists identity.runs (run_id varchar, mode varchar, started_at timestamp,
   finished_at timestamp, record_count bigint, scored_record_count bigint,
   deterministic_links bigint, probabilistic_links bigint, refused_pairs bigint,
@@ -69,41 +87,36 @@ def load_previous(con: duckdb.DuckDBPyConnection) -> bool:
     """Copy the previous run's membership into temp tables; True when there was one."""
     ensure_tables(con)
     con.execute(
-        f"create or replace temp table {_ids.PREVIOUS} as "
+        f"create or replace temp table {PREV_MEMBERS} as "
         "select record_id, customer_id from identity.customer_records"
     )
     con.execute(
-        f"create or replace temp table {_ids.PREV_CUSTOMERS} as select * from identity.customers"
+        f"create or replace temp table {PREV_CUSTOMERS} as select * from identity.customers"
     )
     con.execute(
         f"create or replace temp table {PREV_RECORDS} as "
         "select record_id, fingerprint from identity.identity_records"
     )
-    return scalar(con, f"select count(*) from {_ids.PREVIOUS}") > 0
+    return scalar(con, f"select count(*) from {PREV_MEMBERS}") > 0
 
 
-def _changed_keys(con: duckdb.DuckDBPyConnection, mode: str) -> None:
-    """Keys whose rows this run rewrites (everything on a full run)."""
+def _changed_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Keys whose rows an incremental run rewrites (a full run rewrites every table whole)."""
     removed = (
         f"select record_id from {PREV_RECORDS} where record_id not in "
         f"(select record_id from {RECORDS})"
     )
-    rescored = (
-        "select record_id from _identity_rescored"
-        if mode == "incremental"
-        else f"select record_id from {RECORDS}"
+    con.execute(
+        f"create or replace temp table {CHANGED_RECORDS} as "
+        f"select record_id from {RESCORED} union {removed}"
     )
     con.execute(
-        f"create or replace temp table _identity_changed_records as {rescored} union {removed}"
+        f"create or replace temp table {TOUCHED_RECORDS} as "
+        f"select record_id from {SCOPE_RECORDS} union {removed}"
     )
     con.execute(
-        f"create or replace temp table _identity_touched_records as "
-        f"select record_id from _identity_scope_records union {removed}"
-    )
-    con.execute(
-        f"create or replace temp table _identity_changed_customers as "
-        f"select customer_id from {_ids.ASSIGNED} "
-        f"union select retired_customer_id from {_ids.RETIRED}"
+        f"create or replace temp table {CHANGED_CUSTOMERS} as "
+        f"select customer_id from {ASSIGNED} union select retired_customer_id from {RETIRED}"
     )
 
 
@@ -111,13 +124,8 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
     """Customers whose row or golden record this run changes (created, merged, split, grown,
     retired, or a surviving value changed): what the marts read of identity. Zero means a
     rebuild of the marts would reproduce them, as far as identity goes."""
-    scope = (
-        "" if mode == "full" else "where customer_id in (select * from _identity_changed_customers)"
-    )
-    customer_columns = (
-        "customer_id, is_active, is_anonymous, record_count, created_run_id, updated_run_id, "
-        "is_oversized, created_at"
-    )
+    scope = "" if mode == "full" else f"where customer_id in (select * from {CHANGED_CUSTOMERS})"
+    customer_columns = ", ".join(c.split()[0] for c in CUSTOMER_COLUMNS.split(", "))
     golden_columns = "customer_id, " + ", ".join(
         f"{a}, {a}_source, {a}_updated_at" for a in ATTRIBUTES
     )
@@ -125,11 +133,11 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
         con,
         f"""
 with customers_changed as (
-  (select {customer_columns} from _identity_customers_stage {scope}
-   except select {customer_columns} from {_ids.PREV_CUSTOMERS} {scope})
+  (select {customer_columns} from {CUSTOMERS_STAGE} {scope}
+   except select {customer_columns} from {PREV_CUSTOMERS} {scope})
   union all
-  (select {customer_columns} from {_ids.PREV_CUSTOMERS} {scope}
-   except select {customer_columns} from _identity_customers_stage {scope})
+  (select {customer_columns} from {PREV_CUSTOMERS} {scope}
+   except select {customer_columns} from {CUSTOMERS_STAGE} {scope})
 ), golden_changed as (
   (select {golden_columns} from {GOLDEN}
    except select {golden_columns} from identity.golden_records {scope})
@@ -146,23 +154,50 @@ select count(distinct customer_id) from (
 def write_run(
     con: duckdb.DuckDBPyConnection, config: IdentityConfig, run_id: str, mode: str, started_at
 ) -> dict[str, int]:
-    """Replace the identity tables with this run's state, in one transaction."""
-    members, scope_members = "_identity_members_stage", "_identity_scope_members_stage"
-    con.execute(f"""create or replace temp table {scope_members} as
+    """Replace the identity tables with this run's state, in one transaction; the run's
+    counts (links, customers, id events, changed customers)."""
+    _stage_members(con)
+    _stage_customers(con, config, run_id, started_at)
+    if mode == "incremental":  # a full run replaces every table whole: no keys to pick
+        _changed_keys(con)
+    _stage_golden(con, config)
+    changed = _count_changed_customers(con, mode)
+    with transaction(con):
+        _stage_links(con, run_id, mode)
+        _write_refused_links(con, run_id, mode)
+        _replace_tables(con, run_id, mode)
+        _write_aliases(con, run_id)
+        _guards.persist(con, run_id, MEMBERS)
+        _write_history(con, run_id)
+        counts = _counts(con) | {"changed_customers": changed}
+        _watermark.save(con)
+    return counts
+
+
+def _stage_members(con: duckdb.DuckDBPyConnection) -> None:
+    """Each re-clustered record's customer, and each present record's."""
+    con.execute(f"""create or replace temp table {SCOPE_MEMBERS} as
 select c.record_id, a.customer_id
-from {_ids.CLUSTERS} c join {_ids.ASSIGNED} a using (cluster_id)""")
-    con.execute(f"""create or replace temp table {members} as
-select * from {scope_members}
+from {CLUSTERS} c join {ASSIGNED} a using (cluster_id)""")
+    con.execute(f"""create or replace temp table {MEMBERS} as
+select * from {SCOPE_MEMBERS}
 union all
-select record_id, customer_id from {_ids.PREVIOUS}
+select record_id, customer_id from {PREV_MEMBERS}
 where record_id in (select record_id from {RECORDS})
-  and record_id not in (select record_id from {scope_members})""")
+  and record_id not in (select record_id from {SCOPE_MEMBERS})""")
+
+
+def _stage_customers(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, run_id: str, started_at
+) -> None:
+    """identity.customers after this run: assigned customers (updated when their records
+    changed), the others as they were, retired ones inactive."""
     con.execute(
-        f"""create or replace temp table _identity_customers_stage as
+        f"""create or replace temp table {CUSTOMERS_STAGE} as
 with membership_changed as (
   select m.customer_id, count(*) filter (where p.customer_id is distinct from m.customer_id) > 0
     as changed
-  from {members} m left join {_ids.PREVIOUS} p using (record_id) group by m.customer_id
+  from {MEMBERS} m left join {PREV_MEMBERS} p using (record_id) group by m.customer_id
 ), active as (
   select a.customer_id, true as is_active, bool_and(r.is_anonymous) as is_anonymous,
     any_value(a.record_count) as record_count,
@@ -172,9 +207,9 @@ with membership_changed as (
       as updated_run_id,
     any_value(a.record_count) > {config.max_cluster_size} as is_oversized,
     coalesce(any_value(pc.created_at), ?::timestamp) as created_at
-  from {_ids.ASSIGNED} a join {scope_members} m using (customer_id)
+  from {ASSIGNED} a join {SCOPE_MEMBERS} m using (customer_id)
   join {RECORDS} r using (record_id)
-  left join {_ids.PREV_CUSTOMERS} pc using (customer_id)
+  left join {PREV_CUSTOMERS} pc using (customer_id)
   left join membership_changed mc using (customer_id)
   group by a.customer_id
 )
@@ -184,131 +219,119 @@ select pc.customer_id, pc.is_active and r.retired_customer_id is null, pc.is_ano
   pc.record_count, pc.created_run_id,
   case when r.retired_customer_id is not null then '{run_id}' else pc.updated_run_id end,
   pc.is_oversized, pc.created_at
-from {_ids.PREV_CUSTOMERS} pc
-left join {_ids.RETIRED} r on r.retired_customer_id = pc.customer_id
+from {PREV_CUSTOMERS} pc
+left join {RETIRED} r on r.retired_customer_id = pc.customer_id
 where pc.customer_id not in (select customer_id from active)""",
         [started_at],
     )
-    if mode == "incremental":  # a full run replaces every table whole: no keys to pick
-        _changed_keys(con, mode)
-    touched = (
-        "where e.record_id_l in (select record_id from _identity_touched_records)"
-        if mode == "incremental"
-        else ""
-    )
+
+
+def _stage_golden(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    """The golden records of the customers this run assigned."""
     con.execute(
         f"create or replace temp table {GOLDEN} as "
         + golden_records_sql(
             RECORDS,
-            scope_members,
-            f"(select * from _identity_customers_stage where customer_id in "
-            f"(select customer_id from {_ids.ASSIGNED}))",
+            SCOPE_MEMBERS,
+            f"(select * from {CUSTOMERS_STAGE} where customer_id in "
+            f"(select customer_id from {ASSIGNED}))",
             config,
         )
     )
-    changed = _count_changed_customers(con, mode)
-    con.execute("begin transaction")
-    try:
+
+
+def _stage_links(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
+    """The run's links, each with the run that first made it."""
+    touched = (
+        f"where e.record_id_l in (select record_id from {TOUCHED_RECORDS})"
+        if mode == "incremental"
+        else ""
+    )
+    con.execute(
+        f"create or replace temp table {LINKS_STAGE} as "
+        f"select coalesce(p.run_id, '{run_id}') as run_id, e.* "
+        f"from {EDGES} e left join identity.links p "
+        # one pair may hold several deterministic links (same card and same e-mail)
+        f"on p.record_id_l = e.record_id_l and p.record_id_r = e.record_id_r "
+        f"and p.link_type = e.link_type and p.rule is not distinct from e.rule {touched}"
+    )
+
+
+def _write_refused_links(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
+    con.execute(
+        f"insert into identity.refused_links select '{run_id}', * from {REFUSED}"
+        if mode == "incremental"
+        else f"create or replace table identity.refused_links as "
+        f"select '{run_id}' as run_id, * from {REFUSED}"
+    )
+
+
+def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
+    """identity table -> (its rows after this run, key column, the keys whose rows an
+    incremental run replaces)."""
+    return {
+        "identity_records": (f"select * from {RECORDS}", "record_id", CHANGED_RECORDS),
+        "record_identifiers": (f"select * from {STRONG_IDS}", "record_id", CHANGED_RECORDS),
+        "customer_records": (
+            f"select r.record_id, r.identity_type, r.source_key, m.customer_id, "
+            f"'{run_id}' as run_id from {RECORDS} r join {SCOPE_MEMBERS} m using (record_id)",
+            "record_id",
+            TOUCHED_RECORDS,
+        ),
+        "customers": (f"select * from {CUSTOMERS_STAGE}", "customer_id", CHANGED_CUSTOMERS),
+        "links": (f"select * from {LINKS_STAGE}", "record_id_l", TOUCHED_RECORDS),
+        "golden_records": (f"select * from {GOLDEN}", "customer_id", CHANGED_CUSTOMERS),
+    }
+
+
+def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
+    """Each identity table whole (full run), or the rows of the keys this run changed."""
+    for table, (rows, key, keys) in _replaced_tables(run_id).items():
+        if mode == "full":
+            con.execute(f"create or replace table identity.{table} as {rows}")
+            continue
+        con.execute(f"delete from identity.{table} where {key} in (select * from {keys})")
+        if table == "links":  # a link whose right record changed goes too
+            con.execute(f"delete from identity.links where record_id_r in (select * from {keys})")
         con.execute(
-            f"create or replace temp table _identity_links_stage as "
-            f"select coalesce(p.run_id, '{run_id}') as run_id, e.* "
-            f"from _identity_edges e left join identity.links p "
-            # one pair may hold several deterministic links (same card and same e-mail)
-            f"on p.record_id_l = e.record_id_l and p.record_id_r = e.record_id_r "
-            f"and p.link_type = e.link_type and p.rule is not distinct from e.rule {touched}"
+            f"insert into identity.{table} by name select * from ({rows}) "
+            f"where {key} in (select * from {keys})"
         )
-        con.execute(
-            f"insert into identity.refused_links select '{run_id}', * from {_links.REFUSED}"
-            if mode == "incremental"
-            else f"create or replace table identity.refused_links as "
-            f"select '{run_id}' as run_id, * from {_links.REFUSED}"
-        )
-        tables = {
-            # table: (rows, key column, keys whose rows this run replaces)
-            "identity_records": (
-                f"select * from {RECORDS}",
-                "record_id",
-                "_identity_changed_records",
-            ),
-            "record_identifiers": (
-                f"select * from {STRONG_IDS}",
-                "record_id",
-                "_identity_changed_records",
-            ),
-            "customer_records": (
-                f"select r.record_id, r.identity_type, r.source_key, m.customer_id, "
-                f"'{run_id}' as run_id from {RECORDS} r join {scope_members} m using (record_id)",
-                "record_id",
-                "_identity_touched_records",
-            ),
-            "customers": (
-                "select * from _identity_customers_stage",
-                "customer_id",
-                "_identity_changed_customers",
-            ),
-            "links": (
-                "select * from _identity_links_stage",
-                "record_id_l",
-                "_identity_touched_records",
-            ),
-            "golden_records": (
-                f"select * from {GOLDEN}",
-                "customer_id",
-                "_identity_changed_customers",
-            ),
-        }
-        for table, (rows, key, keys) in tables.items():
-            if mode == "full":
-                con.execute(f"create or replace table identity.{table} as {rows}")
-                continue
-            con.execute(f"delete from identity.{table} where {key} in (select * from {keys})")
-            if table == "links":  # a link whose right record changed goes too
-                con.execute(
-                    f"delete from identity.links where record_id_r in (select * from {keys})"
-                )
-            con.execute(
-                f"insert into identity.{table} by name select * from ({rows}) "
-                f"where {key} in (select * from {keys})"
-            )
-        con.execute(f"""update identity.customer_aliases a set customer_id = r.customer_id
-from {_ids.RETIRED} r where a.customer_id = r.retired_customer_id and r.customer_id is not null""")
-        con.execute(
-            f"insert into identity.customer_aliases select retired_customer_id, customer_id, "
-            f"'{run_id}' from {_ids.RETIRED} where customer_id is not null"
-        )
-        _guards.persist(con, run_id, members)
-        con.execute(
-            f"insert into identity.id_history select '{run_id}', customer_id, event, "
-            f"from_customer_id, to_customer_id, now()::timestamp, detail from {_ids.EVENTS}"
-        )
-        counts = one_row(
-            con,
-            f"""select
-  (select count(*) from _identity_links_stage where link_type = 'deterministic'),
-  (select count(*) from _identity_links_stage where link_type = 'probabilistic'),
-  (select count(*) from {_links.REFUSED}),
-  (select count(*) from _identity_customers_stage where is_active),
-  (select count(*) from {_ids.EVENTS} where event = 'created'),
-  (select count(*) from {_ids.EVENTS} where event = 'merged'),
-  (select count(distinct customer_id) from {_ids.EVENTS} where event = 'split'),
-  (select count(*) from {_ids.EVENTS} where event = 'retired'),
-  (select count(*) from _identity_customers_stage where is_active and is_oversized)""",
-        )
-        names = (
-            "deterministic_links",
-            "probabilistic_links",
-            "refused_pairs",
-            "customers",
-            "created",
-            "merged",
-            "split",
-            "retired",
-            "oversized_customers",
-        )
-        result = dict(zip(names, counts, strict=True)) | {"changed_customers": changed}
-        _watermark.save(con)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return result
+
+
+def _write_aliases(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Retired ids point at their survivor; aliases of a retired survivor follow it."""
+    con.execute(f"""update identity.customer_aliases a set customer_id = r.customer_id
+from {RETIRED} r where a.customer_id = r.retired_customer_id and r.customer_id is not null""")
+    con.execute(
+        f"insert into identity.customer_aliases select retired_customer_id, customer_id, "
+        f"'{run_id}' from {RETIRED} where customer_id is not null"
+    )
+
+
+def _write_history(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    con.execute(
+        f"insert into identity.id_history select '{run_id}', customer_id, event, "
+        f"from_customer_id, to_customer_id, now()::timestamp, detail from {ID_EVENTS}"
+    )
+
+
+_COUNTS = {
+    "deterministic_links": f"select count(*) from {LINKS_STAGE} where link_type = 'deterministic'",
+    "probabilistic_links": f"select count(*) from {LINKS_STAGE} where link_type = 'probabilistic'",
+    "refused_pairs": f"select count(*) from {REFUSED}",
+    "customers": f"select count(*) from {CUSTOMERS_STAGE} where is_active",
+    "created": f"select count(*) from {ID_EVENTS} where event = 'created'",
+    "merged": f"select count(*) from {ID_EVENTS} where event = 'merged'",
+    "split": f"select count(distinct customer_id) from {ID_EVENTS} where event = 'split'",
+    "retired": f"select count(*) from {ID_EVENTS} where event = 'retired'",
+    "oversized_customers": (
+        f"select count(*) from {CUSTOMERS_STAGE} where is_active and is_oversized"
+    ),
+}
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The run's counts, as identity.runs records them."""
+    values = one_row(con, "select " + ", ".join(f"({sql})" for sql in _COUNTS.values()))
+    return dict(zip(_COUNTS, values, strict=True))

@@ -15,69 +15,42 @@ by blocking key).
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.warehouse import one_row, scalar, table_exists
-from identity import _links, _model, _plan
+from core.warehouse import one_row, table_exists
+from identity import _model, _plan
 from identity._config import load_identity_config
-from identity._realtime_input import KEYED_IDENTIFIERS
+from identity._realtime_conflicts import RealtimeConflicts
+from identity._realtime_records import (
+    _EMAILLESS,
+    INPUT_COLUMNS,
+    Identification,
+    _name_pair,
+    candidate_records_sql,
+    identify_keyed,
+    with_derived,
+)
+from identity._realtime_splink import SplinkPairScorer
 from identity._realtime_weights import ModelWeights
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     import duckdb
+    import pyarrow as pa
 
     from core.settings import Settings
 
-INPUT_COLUMNS = tuple(c for c in _model.MODEL_COLUMNS if c != "record_id")
+# the names callers import from here (api.serving, api.identify, tests)
+__all__ = [
+    "Identification",
+    "RealtimeScorer",
+    "candidate_records_sql",
+    "identify_keyed",
+    "with_derived",
+]
+
 MAX_CANDIDATES = 200
-# _model.DERIVED_COLUMNS of a record without an e-mail: those reading it are null or false
-_EMAILLESS = {"email_user": None, "email_user_is_name": False, "email_user_names_holder": False}
-
-
-def _name_pair(first: str | None, last: str | None) -> str | None:
-    """``_model``'s ``name_pair`` (DuckDB orders strings by UTF-8 bytes, Python by code
-    points: the same order)."""
-    if first is None or last is None:
-        return None
-    return f"{min(first, last)} {max(first, last)}"
-
-
-@dataclass
-class Identification:
-    """The answer for one incoming person."""
-
-    customer_id: str | None
-    match_probability: float | None
-    match_weight: float | None
-    reasons: list[dict[str, Any]] = field(default_factory=list)
-    matched_record_id: str | None = None
-    refused: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def is_new(self) -> bool:
-        return self.customer_id is None
-
-
-def with_derived(relation: str) -> str:
-    """``relation`` with the derived columns Splink's input holds (``_model``)."""
-    derived = ", ".join(f"{sql} as {name}" for name, sql in _model.DERIVED_COLUMNS.items())
-    return f"select *, {derived} from {relation}"
-
-
-def candidate_records_sql(
-    records: str = "identity.identity_records",
-    customer_records: str = "identity.customer_records",
-) -> str:
-    """The identified records with their customer and derived columns: what candidates are
-    read from (the API stores copies of it sorted by each blocking rule's first column)."""
-    return with_derived(
-        f"(select r.*, m.customer_id from {records} r join {customer_records} m "
-        "using (record_id) where not r.is_anonymous)"
-    )
 
 
 class RealtimeScorer:
@@ -158,74 +131,23 @@ class RealtimeScorer:
         # a model saved before a conflict column existed does not retain it: batch scoring
         # reads it as no evidence against (``_links.accept_predictions``), and so does this
         retained = set(self.model.get("additional_columns_to_retain") or ())
-        self.assumed = {c: True for c in _model.CONFLICT_COLUMNS if c not in retained}
-        self.conflicts = self._conflicts()
+        assumed = {c: True for c in _model.CONFLICT_COLUMNS if c not in retained}
+        self.conflicts = RealtimeConflicts(self.weights.labels, self.config, self.types, assumed)
         self._derive_sql: str | None = None
-        self._lock = threading.Lock()  # Splink's private database: one waterfall at a time
-        self._splink_db: duckdb.DuckDBPyConnection | None = None
-
-    def _conflicts(self) -> list[tuple[str, str, set[int], float | None, str | None]]:
-        """(name, comparison, refused levels, weight above which it yields, ``unless`` as a
-        query over one pair's columns) per conflict, in ``_links._gamma_sql``'s order."""
-        labels = self.weights.labels
-        _links._gamma_sql(labels, self.config)  # raises on levels the model does not have
-        types = {
-            **{c: self.types[c] for c in (*INPUT_COLUMNS, *_model.DERIVED_COLUMNS)},
-            "name_people": "BIGINT",
-        }
-        columns = list(types)
-        pair = ", ".join(
-            f"cast(${i * 2 + side + 1} as {types[c]}) as {c}_{'lr'[side]}"
-            for i, c in enumerate(columns)
-            for side in (0, 1)
-        )
-        self._pair_columns = columns
-        out = []
-        for conflict in self.config.conflicts:
-            if conflict.comparison not in labels:
-                continue  # the records carry no such attribute: the model has no such comparison
-            by_label = {label: gamma for gamma, label in labels[conflict.comparison].items()}
-            unless = (
-                f"select coalesce(({conflict.unless}), false) from (select {pair})"
-                if conflict.unless
-                else None
-            )
-            gammas = {by_label[level] for level in conflict.levels}
-            above = conflict.unless_match_weight_above
-            out.append((conflict.name, conflict.comparison, gammas, above, unless))
-        return out
+        self._splink_pairs = SplinkPairScorer(self.model, self._model_input)
 
     @property
     def columns(self) -> list[str]:
         """The record columns the model reads (derived ones come from them)."""
         return list(INPUT_COLUMNS)
 
-    @property
-    def _splink_con(self) -> duckdb.DuckDBPyConnection:
-        """A private DuckDB database for Splink (the console's waterfall scores known pairs
-        with ``compare_records`` there), opened on first use."""
-        if self._splink_db is None:
-            import duckdb
-            from splink import DuckDBAPI
-
-            db = duckdb.connect()
-            self._splink_api = DuckDBAPI(connection=db)
-            self._splink_db = db
-        return self._splink_db
-
-    @property
-    def _db_api(self):
-        self._splink_con  # noqa: B018 - opens it
-        return self._splink_api
-
-    def _model_input(self, table):
+    def _model_input(self, con: duckdb.DuckDBPyConnection, table: pa.Table) -> pa.Table:
         """``table`` (Arrow, record columns) as Splink's input holds it: derived columns,
-        people known by the full name, term frequencies (for ``_waterfall``)."""
+        people known by the full name, term frequencies (``con``: Splink's database)."""
         import pyarrow as pa
 
         from identity._backend import arrow
 
-        con = self._splink_con
         con.register("identify_derive", table)
         try:
             table = arrow(con, with_derived("identify_derive"))
@@ -244,10 +166,15 @@ class RealtimeScorer:
             table = table.append_column(f"tf_{column}", pa.array(tf, pa.float64()))
         return table
 
+    def compare_pairs(self, records: pa.Table, pairs: pa.Table) -> list[dict[str, Any]]:
+        """Splink's own scoring (``compare_records``) of ``pairs`` (``record_id_l``,
+        ``record_id_r``) of ``records`` (Arrow, :attr:`columns` and ``record_id``): one row
+        per pair with every comparison's level and weight (what a waterfall chart reads)."""
+        return self._splink_pairs.compare(records, pairs)
+
     def close(self) -> None:
-        """Close Splink's private database, if the waterfall opened it."""
-        if self._splink_db is not None:
-            self._splink_db.close()
+        """Close Splink's private database, if :meth:`compare_pairs` opened it."""
+        self._splink_pairs.close()
 
     def candidates(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> list[dict]:
         """Records sharing a blocking key with ``record`` (as :meth:`incoming` gives it:
@@ -327,22 +254,7 @@ class RealtimeScorer:
 
     def conflict(self, con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> str | None:
         """The first configured conflict refusing the pair (``_links._gamma_sql``'s order)."""
-        for name, comparison, gammas, above, unless in self.conflicts:
-            if row["levels"][comparison].gamma not in gammas:
-                continue
-            if above is not None and row["match_weight"] > above:
-                continue
-            if unless is not None:
-                new, candidate = row["pair"]
-                values = [
-                    self.assumed.get(c, side.get(c))
-                    for c in self._pair_columns
-                    for side in (new, candidate)
-                ]
-                if scalar(con, unless, values):
-                    continue
-            return name
-        return None
+        return self.conflicts.refusing(con, row)
 
     def score(self, con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> Identification:
         """Score ``record`` (standardised) against its candidates; the best customer or new."""
@@ -370,13 +282,3 @@ class RealtimeScorer:
                 refused,
             )
         return Identification(None, None, None, refused=refused)
-
-
-def identify_keyed(con: duckdb.DuckDBPyConnection, kind: str, value: str) -> tuple[str, str] | None:
-    """(customer_id, record_id) of a strong identifier given as is (card, account, cookie)."""
-    identity_type = KEYED_IDENTIFIERS[kind]
-    record_id = f"{identity_type}:{value.strip()}"
-    row = con.execute(
-        "select customer_id from identity.customer_records where record_id = ?", [record_id]
-    ).fetchone()
-    return (row[0], record_id) if row else None

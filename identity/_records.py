@@ -14,25 +14,22 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from core.warehouse import scalar
+from core.warehouse import rows, scalar, sql_literal
 from identity import _standardise as std
 from identity import _watermark
 from identity._config import ATTRIBUTES, IdentityConfig, IdentityMapping
+from identity._tables import CHANGED_KEYS, NULLED, RECORDS, REREAD, STRONG_IDS
 
 if TYPE_CHECKING:
     import duckdb
 
 log = logging.getLogger(__name__)
 
-RECORDS = "_identity_records_stage"
-STRONG_IDS = "_identity_strong_ids_stage"
-REREAD = "_identity_reread_count"  # records read from the raw layer this run
 _EPOCH = "timestamp '1900-01-01'"
 # what a mapping's attributes may read; `country` only steers standardisation
 RAW_INPUTS = (*ATTRIBUTES, "full_name", "country")
-NULLED = "_identity_standardisation_nulled"  # per source, attribute: values dropped this run
 # the records an incremental run re-reads from the raw layer (those of the changed keys)
-_REREAD_IDS = f"select identity_type || ':' || source_key from {_watermark.CHANGED_KEYS}"
+_REREAD_IDS = f"select identity_type || ':' || source_key from {CHANGED_KEYS}"
 
 
 class IdentitySourceError(RuntimeError):
@@ -163,9 +160,6 @@ def extract_records(
     )
     unread = [m.identity_type for m in mappings] if partial else []
     _standardise(con, config, reuse_previous, unread, mappings)
-    from identity import _guards  # imports this module: bound late
-
-    _guards.apply(con, config)
     return scalar(con, f"select count(*) from {RECORDS}")
 
 
@@ -237,7 +231,7 @@ left join identified i on i.record_id = r.identity_type || ':' || r.source_key""
         untouched = (
             f"""union all
 select p.* from identity.identity_records p
-anti join {_watermark.CHANGED_KEYS} c using (identity_type, source_key)
+anti join {CHANGED_KEYS} c using (identity_type, source_key)
 where p.identity_type in ({types})"""
             if unread
             else ""
@@ -261,11 +255,8 @@ select * from _identity_raw_keyed anti join _identity_records_same using (record
 def _per_type(mappings: list[IdentityMapping], value, sql_type: str) -> str:
     """SQL picking a per-mapping setting by the record's identity type (NULL when unset)."""
 
-    def literal(setting: object) -> str:
-        return "'" + str(setting).replace("'", "''") + "'"
-
     cases = " ".join(
-        f"when '{m.identity_type}' then {literal(value(m))}"
+        f"when '{m.identity_type}' then {sql_literal(value(m))}"
         for m in mappings
         if value(m) is not None
     )
@@ -396,8 +387,6 @@ def standardisation_nulls(con: duckdb.DuckDBPyConnection) -> list[dict]:
     import duckdb
 
     try:
-        cursor = con.execute(f"select * from {NULLED}")
+        return rows(con, f"select * from {NULLED}")
     except duckdb.CatalogException:
         return []
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,5 +1,8 @@
 """Training and resolution runs: records -> links -> clusters -> stable ids -> golden records.
 
+A run is the list of stages in :data:`STAGES`, run in order. Each stage names the
+temporary relations (``_tables``) it reads and writes; before it runs, the relations it
+reads must exist, so a stage moved before its inputs fails at once, naming them.
 Everything is computed in temporary tables first; the `identity.*` tables are replaced in
 one transaction at the end, so a failed run leaves the previous state untouched.
 """
@@ -8,28 +11,27 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.warehouse import scalar
 from identity import (
-    _cluster,
     _decisions,
+    _guards,
     _ids,
-    _links,
-    _model,
     _persist,
     _review,
+    _scope,
     _scoring,
     _stability,
     _training,
 )
+from identity import _tables as t
 from identity._backend import SplinkTables
-from identity._config import IdentityConfig, load_identity_config, load_identity_mappings
-from identity._records import RECORDS, REREAD, extract_records, standardisation_nulls
+from identity._config import load_identity_config, load_identity_mappings
+from identity._records import extract_records, standardisation_nulls
+from identity._stages import Run, Stage, model_path, run_stages
 
 if TYPE_CHECKING:
     import duckdb
@@ -37,23 +39,6 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class _Stages:
-    """Wall time per stage, for the run summary and the benchmark."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, name: str):
-        start = time.perf_counter()
-        yield
-        self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 3)
-
-
-def model_path(settings: Settings, config: IdentityConfig) -> Path:
-    return settings.model_dir / config.model_file
 
 
 def train(settings: Settings, labels: Path | None = None) -> dict[str, Any]:
@@ -67,7 +52,8 @@ def train(settings: Settings, labels: Path | None = None) -> dict[str, Any]:
     mappings = load_identity_mappings(settings.sources_dir)
     path = model_path(settings, config)
     with connect(settings) as con:
-        extract_records(con, mappings, config)
+        run = Run(con, settings, config, mappings, run_id="train", full=True)
+        run_stages(run, TRAIN_STAGES)
         labelled = 0
         if labels is not None:
             sql = _scoring.model_records_sql()
@@ -85,6 +71,224 @@ def train(settings: Settings, labels: Path | None = None) -> dict[str, Any]:
     }
 
 
+def _load_previous(run: Run) -> None:
+    run.has_previous = _persist.load_previous(run.con)
+    _decisions.ensure_tables(run.con)
+
+
+def _extract(run: Run) -> None:
+    reuse = run.has_previous and not run.full
+    run.summary["records"] = extract_records(
+        run.con, run.mappings, run.config, reuse_previous=reuse
+    )
+    run.summary["reread_records"] = scalar(run.con, f"select n from {t.REREAD}")
+    run.summary["standardisation_nulled"] = standardisation_nulls(run.con)
+
+
+def _guard(run: Run) -> None:
+    _guards.apply(run.con, run.config)
+
+
+def _choose_mode(run: Run) -> None:
+    run.mode = "incremental" if run.has_previous and not run.full else "full"
+    if run.mode == "incremental" and _retrained_since_last_run(run.con, run.model_path):
+        log.info("the model was retrained since the last run: re-resolving everything")
+        run.mode = "full"
+
+
+def _train_or_load(run: Run) -> None:
+    """The saved model (trained now when there is none yet), and the threshold it sets."""
+    run.splink = splink = SplinkTables(run.con, run.settings)
+    path = run.model_path
+    if not path.exists():
+        records = _scoring.all_records(splink)
+        if splink.rows(records) >= 2:
+            log.info("no saved model at %s: training one now", path)
+            _training.train_model(splink, records, run.config, path)
+        else:
+            log.warning("fewer than two identified records: nothing to match")
+    if path.exists():
+        run.model = _training.load_model(path, run.config, splink.dialect)
+        run.config = _training.with_labelled_threshold(run.config, path)
+        _training.warn_if_outgrown(run.con, path, run.config)
+
+
+def _score(run: Run) -> None:
+    assert run.splink is not None
+    run.summary["scored_records"] = _scoring.score(
+        run.con, run.splink, run.model, run.config, run.mode
+    )
+
+
+def _link(run: Run) -> None:
+    _scope.build_edges(run.con, run.mode)
+
+
+def _choose_scope(run: Run) -> None:
+    _scope.choose_scope(run.con, run.mode)
+
+
+def _cluster(run: Run) -> None:
+    assert run.splink is not None
+    _scope.cluster_scope(run.con, run.splink, run.config)
+    run.splink.close()  # Splink's tables are no longer needed: free them before persist
+
+
+def _assign_ids(run: Run) -> None:
+    _ids.assign_ids(run.con, run.run_id)
+
+
+def _gate(run: Run) -> None:
+    stability = _stability.compute(run.con, run.run_id, run.mode, run.config)
+    run.summary["stability"] = stability
+    run.summary["churn_gate"] = _stability.gate(run.con, stability, run.approve_churn)
+
+
+def _write(run: Run) -> None:
+    run.summary["counts"] = _persist.write_run(
+        run.con, run.config, run.run_id, run.mode, run.started_at
+    )
+
+
+def _record_run(run: Run) -> None:
+    """The run's stability row, review pairs and row in identity.runs."""
+    summary, counts = run.summary, run.summary["counts"]
+    _stability.record(run.con, summary["stability"], summary["churn_gate"], run.approve_churn)
+    _review.persist_review(run.con, run.run_id, run.mode)
+    run.con.execute(
+        f"insert into identity.runs by name select '{run.run_id}' as run_id, "
+        f"'{run.mode}' as mode, ?::timestamp as started_at, "
+        f"?::timestamp as finished_at, {summary['records']} as record_count, "
+        f"{summary['scored_records']} as scored_record_count, ? as model_path, "
+        f"{run.config.match_threshold} as match_threshold, ? as stage_seconds, "
+        + ", ".join(f"{v} as {k}" for k, v in counts.items()),
+        [
+            run.started_at,
+            datetime.now(UTC).replace(tzinfo=None),
+            str(run.model_path),
+            json.dumps(run.timer.seconds),
+        ],
+    )
+
+
+def _export_lake(run: Run) -> None:
+    from core import lake
+
+    lake.export_identity(run.con, run.settings)  # what the marts' Spark target reads
+
+
+_PREVIOUS = (t.PREV_MEMBERS, t.PREV_CUSTOMERS, t.PREV_RECORDS)
+_EXTRACT = Stage(
+    "extract and standardise records",
+    _extract,
+    (),
+    (t.RECORDS, t.STRONG_IDS, t.REREAD, t.NULLED),
+    "standardise",
+)
+_GUARD = Stage(
+    "block junk identifiers, guard cardinality",
+    _guard,
+    (t.RECORDS, t.STRONG_IDS),
+    (t.MATCH_RECORDS, t.LINK_IDS, t.BLOCKED, t.GUARD_EVENTS),
+    "standardise",
+)
+# training reads the guarded records too (``_scoring.model_records_sql``)
+TRAIN_STAGES = [_EXTRACT, _GUARD]
+STAGES = [
+    Stage("load the previous run's state", _load_previous, (), _PREVIOUS, "standardise"),
+    _EXTRACT,
+    _GUARD,
+    Stage("choose full or incremental", _choose_mode),
+    Stage("train or load the model", _train_or_load, (t.MATCH_RECORDS,), (), "train"),
+    Stage(
+        "score pairs",
+        _score,
+        (t.MATCH_RECORDS, t.RECORDS, t.PREV_RECORDS),
+        (t.ACCEPTED, t.REFUSED),
+        "predict",
+        incremental_writes=(t.RESCORED,),
+    ),
+    Stage(
+        "gather the run's links",
+        _link,
+        (t.LINK_IDS, t.ACCEPTED, t.RECORDS),
+        (t.EDGES, t.CONSTRAINTS),
+        "cluster",
+        incremental_reads=(t.RESCORED,),
+    ),
+    Stage(
+        "choose the records to re-cluster",
+        _choose_scope,
+        (t.RECORDS, t.EDGES, t.PREV_MEMBERS, t.PREV_CUSTOMERS),
+        (t.SCOPE_RECORDS, t.SCOPE_CUSTOMERS, t.PREV_MEMBERS_SCOPE, t.SCOPE_EDGES),
+        "cluster",
+        incremental_reads=(t.RESCORED,),
+    ),
+    Stage(
+        "cluster with constraints",
+        _cluster,
+        (
+            t.SCOPE_EDGES,
+            t.SCOPE_RECORDS,
+            t.EDGES,
+            t.CONSTRAINTS,
+            t.REFUSED,
+            t.RECORDS,
+            t.LINK_IDS,
+            t.GUARD_EVENTS,
+        ),
+        (t.CLUSTERS,),
+        "cluster",
+    ),
+    Stage(
+        "assign stable ids",
+        _assign_ids,
+        (t.CLUSTERS, t.PREV_MEMBERS_SCOPE, t.PREV_CUSTOMERS, t.SCOPE_CUSTOMERS),
+        (t.ASSIGNED, t.RETIRED, t.ID_EVENTS),
+        "cluster",
+    ),
+    Stage(
+        "gate on id churn",
+        _gate,
+        (t.CLUSTERS, t.ASSIGNED, t.PREV_MEMBERS, t.ID_EVENTS, t.RECORDS),
+        (),
+        "cluster",
+    ),
+    Stage(
+        "replace the identity tables",
+        _write,
+        (
+            t.CLUSTERS,
+            t.ASSIGNED,
+            t.RETIRED,
+            t.ID_EVENTS,
+            t.RECORDS,
+            t.STRONG_IDS,
+            t.EDGES,
+            t.REFUSED,
+            t.BLOCKED,
+            t.GUARD_EVENTS,
+            t.PREV_MEMBERS,
+            t.PREV_CUSTOMERS,
+            t.PREV_RECORDS,
+            t.SCOPE_RECORDS,
+        ),
+        (t.MEMBERS, t.CUSTOMERS_STAGE),
+        "persist",
+        incremental_reads=(t.RESCORED,),
+    ),
+    Stage(
+        "record the run", _record_run, (t.RECORDS,), (), "persist", incremental_reads=(t.RESCORED,)
+    ),
+    Stage(
+        "export to the lake",
+        _export_lake,
+        timer="lake",
+        when=lambda run: run.settings.engine == "spark",
+    ),
+]
+
+
 def resolve(settings: Settings, full: bool = False, approve_churn: bool = False) -> dict[str, Any]:
     """Resolve identities into customers; incremental unless `full` or no previous run.
 
@@ -96,86 +300,34 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
     config = load_identity_config(settings.identity_config_path)
     mappings = load_identity_mappings(settings.sources_dir)
     run_id = settings.run_id or "identity-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-    started_at = datetime.now(UTC).replace(tzinfo=None)
-    stage = _Stages()
-    path = model_path(settings, config)
     with connect(settings) as con:
-        with stage("standardise"):
-            has_previous = _persist.load_previous(con)
-            record_count = extract_records(
-                con, mappings, config, reuse_previous=has_previous and not full
-            )
-            _decisions.ensure_tables(con)
-            reread = scalar(con, f"select n from {REREAD}")
-            nulled = standardisation_nulls(con)
-        mode = "incremental" if has_previous and not full else "full"
-        if mode == "incremental" and _retrained_since_last_run(con, path):
-            log.info("the model was retrained since the last run: re-resolving everything")
-            mode = "full"
-        with SplinkTables(con, settings) as splink:
-            with stage("train"):
-                model = None
-                if not path.exists():
-                    records = _scoring.all_records(splink)
-                    if splink.rows(records) >= 2:
-                        log.info("no saved model at %s: training one now", path)
-                        _training.train_model(splink, records, config, path)
-                    else:
-                        log.warning("fewer than two identified records: nothing to match")
-                if path.exists():
-                    model = _training.load_model(path, config, splink.dialect)
-                    config = _training.with_labelled_threshold(config, path)
-                    _training.warn_if_outgrown(con, path, config)
-            with stage("predict"):
-                rescored = _scoring.score(con, splink, model, config, mode)
-            with stage("cluster"):
-                _cluster_and_assign(con, splink, config, run_id, mode)
-                splink.close()  # Splink's tables are no longer needed: free them before persist
-                stability = _stability.compute(con, run_id, mode, config)
-                gate = _stability.gate(con, stability, approve_churn)
-        with stage("persist"):
-            counts = _persist.write_run(con, config, run_id, mode, started_at)
-            _stability.record(con, stability, gate, approve_churn)
-            _review.persist_review(con, run_id, mode)
-            con.execute(
-                f"insert into identity.runs by name select '{run_id}' as run_id, "
-                f"'{mode}' as mode, ?::timestamp as started_at, "
-                f"?::timestamp as finished_at, {record_count} as record_count, "
-                f"{rescored} as scored_record_count, ? as model_path, "
-                f"{config.match_threshold} as match_threshold, ? as stage_seconds, "
-                + ", ".join(f"{v} as {k}" for k, v in counts.items()),
-                [
-                    started_at,
-                    datetime.now(UTC).replace(tzinfo=None),
-                    str(path),
-                    json.dumps(stage.seconds),
-                ],
-            )
-        if settings.engine == "spark":
-            from core import lake
-
-            with stage("lake"):  # what the marts' Spark target reads (docs/scale.md)
-                lake.export_identity(con, settings)
+        run = Run(con, settings, config, mappings, run_id, full, approve_churn)
+        try:
+            run_stages(run, STAGES)
+        finally:
+            if run.splink is not None:
+                run.splink.close()
+    counts = run.summary["counts"]
     if counts["oversized_customers"]:
         log.warning(
             "%d customers hold more than %d records and are flagged is_oversized; "
             "review them (identity.customers) before trusting their golden records",
             counts["oversized_customers"],
-            config.max_cluster_size,
+            run.config.max_cluster_size,
         )
     summary = {
         "run_id": run_id,
-        "mode": mode,
-        "records": record_count,
-        "reread_records": reread,
-        "scored_records": rescored,
+        "mode": run.mode,
+        "records": run.summary["records"],
+        "reread_records": run.summary["reread_records"],
+        "scored_records": run.summary["scored_records"],
         **counts,
-        "changed_share": stability["changed_share"],
-        "churn_gate": gate,
-        "stage_seconds": stage.seconds,
-        "standardisation_nulled": nulled,
+        "changed_share": run.summary["stability"]["changed_share"],
+        "churn_gate": run.summary["churn_gate"],
+        "stage_seconds": run.timer.seconds,
+        "standardisation_nulled": run.summary["standardisation_nulled"],
     }
-    log.info("identity run %s (%s): %s", run_id, mode, summary)
+    log.info("identity run %s (%s): %s", run_id, run.mode, summary)
     return summary
 
 
@@ -186,107 +338,3 @@ def _retrained_since_last_run(con: duckdb.DuckDBPyConnection, path: Path) -> boo
         return False
     trained_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
     return trained_at > last
-
-
-def _scope(con: duckdb.DuckDBPyConnection, mode: str) -> None:
-    """Which records to re-cluster: all on a full run; on an incremental run the customers
-    touched by new, changed or removed records and by the edges reaching them."""
-    present = f"select record_id from {RECORDS}"
-    if mode == "full":
-        con.execute(f"create or replace temp table _identity_scope_records as {present}")
-        con.execute(
-            f"create or replace temp table {_ids.SCOPE_CUSTOMERS} as "
-            f"select customer_id from {_ids.PREV_CUSTOMERS} where is_active"
-        )
-    else:
-        con.execute(f"""
-create or replace temp table _identity_seeds as
-select record_id from _identity_rescored
-union select record_id from {_ids.PREVIOUS} where record_id not in ({present})""")
-        con.execute(f"""
-create or replace temp table {_ids.SCOPE_CUSTOMERS} as
-with touched as (
-  select record_id from _identity_seeds
-  union select record_id_r from _identity_edges where record_id_l in (select * from _identity_seeds)
-  union select record_id_l from _identity_edges where record_id_r in (select * from _identity_seeds)
-)
-select distinct customer_id from {_ids.PREVIOUS} where record_id in (select * from touched)""")
-        con.execute(f"""
-create or replace temp table _identity_scope_records as
-select record_id from {_ids.PREVIOUS} where customer_id in (select * from {_ids.SCOPE_CUSTOMERS})
-  and record_id in ({present})
-union select record_id from _identity_rescored""")
-        leaks = scalar(
-            con,
-            """select count(*) from _identity_edges
-where (record_id_l in (select * from _identity_scope_records))
-   <> (record_id_r in (select * from _identity_scope_records))""",
-        )
-        if leaks:
-            log.warning("%d links cross the incremental scope; re-clustering everything", leaks)
-            _scope(con, "full")
-            return
-    con.execute(
-        f"create or replace temp table {_ids.PREVIOUS_SCOPE} as select * from "
-        f"{_ids.PREVIOUS} where record_id in (select * from _identity_scope_records)"
-    )
-
-
-def _cluster_and_assign(
-    con: duckdb.DuckDBPyConnection,
-    splink: SplinkTables,
-    config: IdentityConfig,
-    run_id: str,
-    mode: str,
-) -> None:
-    kept = ""
-    if mode == "incremental":
-        # Links between unchanged records still hold; changed records were re-scored.
-        kept = f"""union all
-select {_links.LINK_COLUMNS} from identity.links
-where link_type = 'probabilistic'
-  and record_id_l in (select record_id from {RECORDS})
-  and record_id_r in (select record_id from {RECORDS})
-  and record_id_l not in (select record_id from _identity_rescored)
-  and record_id_r not in (select record_id from _identity_rescored)"""
-    con.execute(f"""
-create or replace temp table _identity_edges as
-{_links.deterministic_links_sql()}
-union all select {_links.LINK_COLUMNS} from {_links.ACCEPTED}
-{kept}
-union all select * from ({_decisions.must_link_edges_sql()})""")
-    _decisions.add_cannot_links(con)
-    _scope(con, mode)
-    in_scope = (
-        "where record_id_l in (select * from _identity_scope_records)"
-        if mode == "incremental"
-        else ""  # a full run's scope is every record
-    )
-    con.execute(
-        "create or replace temp table _identity_scope_edges as select record_id_l, record_id_r, "
-        f"match_probability from _identity_edges {in_scope}"
-    )
-    # Records without any link are their own cluster: only linked ones go to the graph solver.
-    linked = (
-        "select record_id_l as record_id from _identity_scope_edges "
-        "union select record_id_r from _identity_scope_edges"
-    )
-    if scalar(con, "select count(*) from _identity_scope_edges"):
-        components = _model.cluster(
-            splink,
-            f"select record_id from ({linked})",
-            "select * from _identity_scope_edges",
-        )
-    else:
-        con.execute(
-            "create or replace temp table _identity_no_components "
-            "(record_id varchar, cluster_id varchar)"
-        )
-        components = "_identity_no_components"
-    clusters = _cluster.constrain(con, components, config)
-    con.execute(f"""create or replace temp table {_ids.CLUSTERS} as
-select record_id, cluster_id from {clusters}
-union all
-select record_id, record_id as cluster_id from _identity_scope_records
-anti join {clusters} using (record_id)""")
-    _ids.assign_ids(con, run_id)

@@ -23,17 +23,18 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.warehouse import scalar
+from core.warehouse import rows as dict_rows
+from core.warehouse import scalar, transaction
 from identity import _decisions
 from identity._config import IdentityConfig
-from identity._records import RECORDS
+from identity._tables import RECORDS, RESCORED
+from identity._tables import REVIEW as STAGE
 
 if TYPE_CHECKING:
     import duckdb
 
 log = logging.getLogger(__name__)
 
-STAGE = "_identity_review_stage"
 _DDL = """create schema if not exists identity;
 create table if not exists identity.review_pairs (run_id varchar, record_id_l varchar,
   record_id_r varchar, match_weight double, match_probability double, top_comparisons varchar)"""
@@ -81,15 +82,12 @@ from {scored} where match_probability between {low} and {high}""")
 def persist_review(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
     """Write this run's borderline pairs: replace all (full) or those of re-scored records."""
     con.execute(_DDL)
-    con.execute(
-        f"create temp table if not exists {STAGE} (record_id_l varchar, record_id_r varchar, "
-        "match_weight double, match_probability double, top_comparisons varchar)"
-    )
+    con.execute(f"create temp table if not exists {STAGE} ({STAGE.columns})")
     if mode == "full":
         con.execute("delete from identity.review_pairs")
     else:
         stale = (
-            f"select record_id from _identity_rescored union select record_id from "
+            f"select record_id from {RESCORED} union select record_id from "
             f"identity.identity_records where record_id not in (select record_id from {RECORDS})"
         )
         con.execute(
@@ -130,7 +128,9 @@ select 'guard:' || event_type, record_id_l, record_id_r, null, null,
     || ': ' || coalesce(detail, ''), 2
 from identity.guard_events where record_id_l is not null and record_id_r is not null"""
     side = ", ".join(f"{s}.{c} as {s}_{c}" for s in ("l", "r") for c in SIDE)
-    cursor = con.execute(f"""
+    return dict_rows(
+        con,
+        f"""
 with items as (
   select 'borderline' as kind, p.record_id_l, p.record_id_r, p.match_probability,
     p.match_weight,
@@ -159,9 +159,8 @@ join identity.customer_records ml on ml.record_id = i.record_id_l
 join identity.customer_records mr on mr.record_id = i.record_id_r
 where not exists (select 1 from decided where x = i.record_id_l and y = i.record_id_r)
 qualify row_number() over (partition by i.record_id_l, i.record_id_r order by i.part) = 1
-order by i.part, abs(coalesce(i.match_probability, 0.5) - 0.5), i.record_id_l, i.record_id_r""")
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+order by i.part, abs(coalesce(i.match_probability, 0.5) - 0.5), i.record_id_l, i.record_id_r""",
+    )
 
 
 def export_queue(con: duckdb.DuckDBPyConnection, out: Path) -> int:
@@ -200,8 +199,7 @@ def import_decisions(
     errors: list[str] = []
     recorded: list[dict] = []
     _decisions.ensure_tables(con)
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for line, row in rows:
             kind = (row.get("decision") or "").strip().lower()
             if kind in ("", "skip"):
@@ -225,8 +223,4 @@ def import_decisions(
                 f"{len(errors)} invalid line(s), nothing recorded; fix them and re-run:\n"
                 + "\n".join(errors)
             )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     return recorded

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.warehouse import scalar
-from identity import _decisions, _guards, _links, _model, _persist, _review
-from identity._records import RECORDS
+from identity import _decisions, _links, _model, _review
+from identity._tables import MATCH_RECORDS, PREV_RECORDS, RECORDS, RESCORED
 
 if TYPE_CHECKING:
     import duckdb
@@ -39,17 +39,17 @@ def model_records_sql(where: str = "true") -> str:
     named = (
         ""
         if where == "true"
-        else f"semi join (select first_name, last_name from {_guards.MATCH_RECORDS} "
+        else f"semi join (select first_name, last_name from {MATCH_RECORDS} "
         f"where {where}) using (first_name, last_name)"
     )
     people = f"""(select first_name, last_name, greatest(count(distinct birth_date),
     count(distinct phone), count(distinct email)) as name_people
-  from {_guards.MATCH_RECORDS} {named} where not is_anonymous and first_name is not null
+  from {MATCH_RECORDS} {named} where not is_anonymous and first_name is not null
     and last_name is not null group by all)"""
     # ordered, so that u sampling with a seed picks the same pairs on the same data
     return (
         f"select {columns}, coalesce(n.name_people, 0) as name_people "
-        f"from {_guards.MATCH_RECORDS} left join {people} n using (first_name, last_name) "
+        f"from {MATCH_RECORDS} left join {people} n using (first_name, last_name) "
         f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where}) order by record_id"
     )
 
@@ -71,9 +71,7 @@ def score(
     """Score pairs (all, or new/changed records only) into accepted and refused links."""
     if model is None:  # no model (too few identified records to train one): nothing scored
         _links.create_empty(con)
-        con.execute(
-            f"create or replace temp table _identity_rescored as select record_id from {RECORDS}"
-        )
+        con.execute(f"create or replace temp table {RESCORED} as select record_id from {RECORDS}")
         return 0
     labels = _model.level_labels(model)
     scoring = _review.scoring_config(config)  # down to the review band's low end
@@ -83,13 +81,13 @@ def score(
         _links.accept_predictions(con, predictions, labels, config)
         return splink.rows(records)
     con.execute(f"""
-create or replace temp table _identity_rescored as
-select record_id from {RECORDS} r left join {_persist.PREV_RECORDS} p using (record_id)
+create or replace temp table {RESCORED} as
+select record_id from {RECORDS} r left join {PREV_RECORDS} p using (record_id)
 where p.fingerprint is distinct from r.fingerprint
 union select record_id from ({_decisions.changed_since_last_run_sql()})""")
     con.execute(
         "create or replace temp table _identity_new_model_records as "
-        + model_records_sql("record_id in (select record_id from _identity_rescored)")
+        + model_records_sql(f"record_id in (select record_id from {RESCORED})")
     )
     new = scalar(con, "select count(*) from _identity_new_model_records")
     if new == 0:
@@ -101,7 +99,7 @@ union select record_id from ({_decisions.changed_since_last_run_sql()})""")
         "existing_records",
         model_records_sql(
             "record_id in (select record_id from _identity_candidates) "
-            "and record_id not in (select record_id from _identity_rescored)"
+            f"and record_id not in (select record_id from {RESCORED})"
         ),
     )
     tf_tables = {}
@@ -113,7 +111,7 @@ union select record_id from ({_decisions.changed_since_last_run_sql()})""")
         splink.put(
             tf_tables[column],
             f"select {value} as {column}, count(*) / sum(count(*)) over () as tf_{column} "
-            f"from {_guards.MATCH_RECORDS} where {value} is not null group by all",
+            f"from {MATCH_RECORDS} where {value} is not null group by all",
         )
     predictions = _model.predict_new(
         splink, "existing_records", "new_records", tf_tables, model, scoring
@@ -128,9 +126,7 @@ def _candidates_sql(config: IdentityConfig) -> str:
     first, so that only they are shaped into model records."""
     derived = any(c in _model.DERIVED_COLUMNS for cols in config.blocking for c in cols)
     records = (
-        f"(select {_model.model_columns_sql()} from {_guards.MATCH_RECORDS})"
-        if derived
-        else _guards.MATCH_RECORDS
+        f"(select {_model.model_columns_sql()} from {MATCH_RECORDS})" if derived else MATCH_RECORDS
     )
     hits = " union ".join(
         f"select e.record_id from {records} e semi join _identity_new_model_records n on "

@@ -14,10 +14,9 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from core.warehouse import one_row
-from identity import _ids
+from core.warehouse import one_row, rows
 from identity._config import IdentityConfig
-from identity._records import RECORDS
+from identity._tables import ASSIGNED, CLUSTERS, ID_EVENTS, PREV_MEMBERS, RECORDS
 
 if TYPE_CHECKING:
     import duckdb
@@ -45,17 +44,17 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: str, mode: str, config: Iden
         con,
         f"""
 with now_members as (
-  select c.record_id, a.customer_id from {_ids.CLUSTERS} c join {_ids.ASSIGNED} a using (cluster_id)
+  select c.record_id, a.customer_id from {CLUSTERS} c join {ASSIGNED} a using (cluster_id)
 ), known as (
   select p.record_id, p.customer_id as before, coalesce(n.customer_id, p.customer_id) as after
-  from {_ids.PREVIOUS} p left join now_members n using (record_id)
+  from {PREV_MEMBERS} p left join now_members n using (record_id)
   where p.record_id in (select record_id from {RECORDS})
 )
 select count(*), count(*) filter (where before <> after),
-  (select count(*) from {_ids.EVENTS} where event = 'merged'),
-  (select count(distinct customer_id) from {_ids.EVENTS} where event = 'split'),
-  (select count(*) from {_ids.EVENTS} where event = 'created'),
-  (select count(*) from {_ids.EVENTS} where event = 'retired')
+  (select count(*) from {ID_EVENTS} where event = 'merged'),
+  (select count(distinct customer_id) from {ID_EVENTS} where event = 'split'),
+  (select count(*) from {ID_EVENTS} where event = 'created'),
+  (select count(*) from {ID_EVENTS} where event = 'retired')
 from known""",
     )
     previous, changed = row[0], row[1]
@@ -135,8 +134,6 @@ def gate(con: duckdb.DuckDBPyConnection, metrics: dict[str, Any], approve_churn:
 def history(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
     """The latest runs' stability rows, newest first."""
     con.execute(_DDL)
-    cursor = con.execute(
-        "select * from identity.run_stability order by computed_at desc limit ?", [limit]
+    return rows(
+        con, "select * from identity.run_stability order by computed_at desc limit ?", [limit]
     )
-    names = [c[0] for c in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

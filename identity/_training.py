@@ -430,7 +430,7 @@ def warn_if_outgrown(
 ) -> None:
     """Warn when the records now carry attributes the saved model was trained without
     (a source with e-mails added after training on one without): retraining uses them."""
-    from identity._guards import MATCH_RECORDS
+    from identity._tables import MATCH_RECORDS
 
     meta = _meta_path(model_path)
     if not meta.exists():

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.warehouse import sql_literal as _quote
 from identity._config import load_identity_mappings
+from identity._tables import TRUTH
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -31,12 +33,8 @@ class TruthFormatError(ValueError):
     """The truth file has neither accepted header."""
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def load_truth(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings) -> int:
-    """Read ``path`` into the temp table ``_identity_truth`` (identity_type, source_key,
+    """Read ``path`` into the temp table :data:`TRUTH` (identity_type, source_key,
     person_id), translating a file in the user's terms; returns the file's row count."""
     from core.warehouse import columns_of, scalar
 
@@ -44,10 +42,10 @@ def load_truth(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings) -
     header = [row[0] for row in con.execute(f"describe select * from {read}").fetchall()]
     if set(PLATFORM) <= set(header):
         con.execute(
-            f"create or replace temp table _identity_truth as "
+            f"create or replace temp table {TRUTH} as "
             f"select identity_type, source_key, person_id from {read}"
         )
-        return int(scalar(con, "select count(*) from _identity_truth"))
+        return int(scalar(con, f"select count(*) from {TRUTH}"))
     if not set(USER) <= set(header):
         raise TruthFormatError(
             f"{path}: the header must name {', '.join(USER)} (the source definition's name "
@@ -82,7 +80,6 @@ def load_truth(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings) -
             f"{path}: no source named in it has loaded raw tables; run `cdp ingest` first"
         )
     con.execute(
-        "create or replace temp table _identity_truth as "
-        + " union all ".join(f"({p})" for p in parts)
+        f"create or replace temp table {TRUTH} as " + " union all ".join(f"({p})" for p in parts)
     )
     return int(scalar(con, "select count(*) from _identity_truth_user"))

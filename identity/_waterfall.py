@@ -31,7 +31,6 @@ def score_pairs(
     ``match_weight``, ``match_probability``, ``threshold`` and the comparisons that weighed
     ``for`` and ``against``. Pairs naming a record that is gone are left out."""
     import pyarrow as pa
-    from splink.internals.realtime import compare_records
     from splink.internals.settings_creator import SettingsCreator
     from splink.internals.waterfall_chart import records_to_waterfall_data
 
@@ -50,29 +49,7 @@ def score_pairs(
         _SPLINK_SETTINGS[scorer] = SettingsCreator.from_path_or_dict(scorer.model).get_settings(
             "duckdb"
         )
-    with scorer._lock:  # one Splink database per scorer: one scoring at a time
-        scorer._splink_con.register("waterfall_records", scorer._model_input(records))
-        scorer._splink_con.register("waterfall_pairs", wanted)
-        try:
-            # the pairs are a table, so the SQL is the same on every call: Splink caches it
-            scored = compare_records(
-                "waterfall_records",
-                "waterfall_records",
-                scorer.model,
-                scorer._db_api,
-                sql_cache_key=f"cdp_waterfall_{id(scorer)}",
-                join_condition="exists (select 1 from waterfall_pairs p where "
-                "p.record_id_l = l.record_id and p.record_id_r = r.record_id)",
-            )
-            try:
-                cursor = scorer._splink_con.execute(f"select * from {scored.physical_name}")
-                names = [c[0] for c in cursor.description]
-                rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-            finally:
-                scored.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
-        finally:
-            scorer._splink_con.unregister("waterfall_records")
-            scorer._splink_con.unregister("waterfall_pairs")
+    rows = scorer.compare_pairs(records, wanted)
     bars: list[list[dict[str, Any]]] = [[] for _ in rows]
     for bar in records_to_waterfall_data(rows, _SPLINK_SETTINGS[scorer], hide_details=False):
         bars[bar["record_number"]].append(bar)

@@ -17,6 +17,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from core.warehouse import one_row
+from identity._tables import CHANGED_KEYS, EXTRACTION_STATE_NOW
 
 if TYPE_CHECKING:
     import duckdb
@@ -26,8 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATE = "identity.extraction_state"
-CURRENT = "_identity_extraction_state_now"
-CHANGED_KEYS = "_identity_changed_keys"
+CURRENT = EXTRACTION_STATE_NOW
 
 
 def _state_hash(mappings: list[IdentityMapping], settings_hash: str) -> str:

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from core.warehouse import connect, table_exists
 from privacy.person import Person, find_person, verified_records
 from privacy.rows import row_predicate, tables_with_columns
-from profiles.consent import build_consent
+from profiles.build import CONSENT_MART
+from profiles.consent import SIGNALS_TABLE
 
 if TYPE_CHECKING:
     import duckdb
@@ -69,9 +70,10 @@ def _customer_level(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str,
         )
 
     section: dict[str, Any] = {k: by_customer(*where) for k, where in _CUSTOMER_LEVEL.items()}
+    # in force and reachable as the last profiles build decided; every signal behind it
     section["consents"] = {
-        "current": by_customer("consent", "current"),
-        "history": by_customer("consent", "history"),
+        "in_force": by_customer(*CONSENT_MART.split(".")),
+        "signals": by_customer(*SIGNALS_TABLE.split(".")),
     }
     return section
 
@@ -100,7 +102,6 @@ def access(settings: Settings, identifier: str, out: Path | None = None) -> Path
     out = out or settings.reports_dir / "privacy" / f"{request_id}.json"
     with connect(settings) as con:
         person = load_person(con, settings, identifier)
-        build_consent(con, settings)
         verified = verified_records(person)
         unverified = sorted(set(person.record_ids) - verified)
         own = person.restricted_to(verified) if unverified else person

@@ -1,21 +1,22 @@
 """The 360° profiles: the marts dbt builds from the resolved identities, and what runs first.
 
 `build.py` runs `dbt build` (and `dbt docs generate`) on `dbt_project/` in-process, then
-publishes the readers' snapshot (`core.snapshot`); `consent.py` turns the marketing-consent
-signals of the raw layer into `consent.history` / `consent.current`, which dbt reads.
+publishes the readers' snapshot (`core.snapshot`); `consent.py` extracts the marketing-consent
+signals of the raw layer into `consent.signals`, from which dbt decides the consent in force
+(`marts.customer_consent`).
 Exports and audiences live in `activation/`, forget and access in `privacy/`.
 """
 
 
-def refresh_consent(settings):
-    """Rebuild consent.history / consent.current from the raw layer (dbt reads them)."""
-    from profiles.build import refresh_consent as _refresh
+def extract_consent_signals(settings):
+    """Rebuild consent.signals from the raw layer (dbt decides what is in force from it)."""
+    from profiles.build import extract_consent_signals as _extract
 
-    return _refresh(settings)
+    return _extract(settings)
 
 
 def build_profiles(settings, select=None, dbt_vars=None, publish=True, target=None):
-    """Rebuild consent, `dbt build` the warehouse, then publish the readers' snapshot
+    """Extract consent signals, `dbt build` the warehouse, then publish the readers' snapshot
     (core.snapshot); raises DbtBuildError naming failed nodes. `target`: duckdb or spark
     (default: the engine setting)."""
     from profiles.build import build_profiles as _build

@@ -192,13 +192,35 @@ def require_complete_build(con: duckdb.DuckDBPyConnection) -> None:
     require_finished(con, BUILD_STEP, "run `cdp profiles build` (it rebuilds every model) first")
 
 
-def refresh_consent(settings: Settings) -> dict[str, int]:
-    """Rebuild the consent tables dbt reads (``consent.history``) from the raw layer."""
+CONSENT_MART = "marts.customer_consent"
+
+
+class MissingMartError(RuntimeError):
+    """A reader needs a mart the last profiles build did not leave; says what to run."""
+
+
+def require_customer_consent(con: duckdb.DuckDBPyConnection, reader: str) -> str:
+    """The consent mart's name, once the last profiles build finished and left it; else
+    raise :class:`MissingMartError` saying what to run (``reader`` names who asked)."""
+    from core.warehouse import table_exists
+
+    require_complete_build(con)
+    schema, table = CONSENT_MART.split(".")
+    if not table_exists(con, schema, table):
+        raise MissingMartError(
+            f"{reader} reads consent from {CONSENT_MART}, which is missing in the warehouse: "
+            "run `cdp profiles build` (it decides the consent in force) first"
+        )
+    return CONSENT_MART
+
+
+def extract_consent_signals(settings: Settings) -> dict[str, int]:
+    """Rebuild ``consent.signals``, which dbt reads, from the raw layer."""
     from core.warehouse import connect
-    from profiles.consent import build_consent
+    from profiles import consent
 
     with connect(settings) as con:
-        return build_consent(con, settings)
+        return {"signals": consent.extract_consent_signals(con, settings)}
 
 
 def build_profiles(
@@ -208,7 +230,7 @@ def build_profiles(
     publish: bool = True,
     target: str | None = None,
 ) -> BuildResult:
-    """Rebuild consent, run ``dbt build`` (models, tests, unit tests), then publish the
+    """Extract consent signals, run ``dbt build`` (models, tests, unit tests), then publish the
     readers' snapshot; raise :class:`DbtBuildError` on failure (nothing is published).
 
     ``target`` is the dbt target (``duckdb``, ``spark``; default: ``settings.engine``). On
@@ -248,7 +270,7 @@ def _build(settings: Settings, select: str | None, dbt_vars: dict[str, Any] | No
 
     from profiles.spark_target import SPARK, publish_profile_inputs
 
-    refresh_consent(settings)
+    extract_consent_signals(settings)
     if target == SPARK:  # dbt on Spark reads consent and feedback from the lake
         from core.warehouse import connect
 

@@ -1,4 +1,4 @@
-"""Marketing consent per customer and channel, from the decisions the sources recorded.
+"""Consent signals: the marketing-consent decisions the sources recorded, extracted as rows.
 
 Signals (raw layer, attached to customers through `identity.customer_records`):
 
@@ -15,11 +15,12 @@ Signals (raw layer, attached to customers through `identity.customer_records`):
   an answer first appears or changes (each receipt or re-export repeats it). The source is
   named `<source>.<entity>` (`web.accounts`, `pos.receipt_lines`).
 
-`consent.history` keeps every decision; `consent.current` holds the latest per customer and
-channel (a refusal wins a tie: when in doubt, do not contact). Both are rebuilt from the raw
-layer, which keeps every loaded row, so the history survives rebuilds. This is the one place
-the rule lives: audiences and exports read these tables, and dbt reads `consent.history` for
-the profile's consent columns (`stg_consent__decisions`).
+`consent.signals` keeps every decision, one row each, attached to the customer of the record
+that carried it. This module only extracts: which decision is in force, and whether the
+channel can be reached, is decided once, in dbt (`int_consent_in_force` and the
+`marts.customer_consent` mart, docs/consent.md), which every reader (profile, exports,
+audiences, access, API) reads. The table is rebuilt from the raw layer, which keeps every
+loaded row, so the signals survive rebuilds.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from core.identifiers import email_typed_sql
-from core.warehouse import columns_of, one_row, table_exists
+from core.warehouse import columns_of, scalar, table_exists
 
 if TYPE_CHECKING:
     import duckdb
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+SIGNALS_TABLE = "consent.signals"
 _SIGNAL_COLUMNS = "identity_type, source_key, channel, is_granted, decided_at, source"
 
 # (raw table, the columns it needs, SQL yielding _SIGNAL_COLUMNS); the subscriber's source key
@@ -106,8 +108,8 @@ select '{mapping.identity_type}', source_key, channel, is_granted, decided_at, '
 from changes where previous_answer is distinct from is_granted"""
 
 
-def build_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, int]:
-    """Rebuild `consent.history` and `consent.current`; returns the row count of each."""
+def extract_consent_signals(con: duckdb.DuckDBPyConnection, settings: Settings) -> int:
+    """Rebuild `consent.signals` (every decision, attached to its customer); returns its rows."""
     from identity import identity_mappings
 
     selects = []
@@ -142,24 +144,16 @@ def build_consent(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[st
     con.execute("create schema if not exists consent")
     con.execute("begin transaction")
     try:
-        con.execute(f"""create or replace table consent.history as
+        con.execute(f"""create or replace table {SIGNALS_TABLE} as
 with signals({_SIGNAL_COLUMNS}) as ({signals})
 select m.customer_id, s.channel, s.is_granted, s.decided_at, s.source,
   s.identity_type || ':' || s.source_key as record_id
 from signals s join {members} m using (identity_type, source_key)
 where s.decided_at is not null""")
-        con.execute("""create or replace table consent.current as
-select customer_id, channel, is_granted, decided_at, source
-from consent.history
-qualify row_number() over (partition by customer_id, channel
-                           order by decided_at desc, is_granted asc, source) = 1""")
-        counts = one_row(
-            con,
-            "select (select count(*) from consent.history), (select count(*) from consent.current)",
-        )
+        count = scalar(con, f"select count(*) from {SIGNALS_TABLE}")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    log.info("consent: %d decisions, %d current customer-channel states", *counts)
-    return {"history": counts[0], "current": counts[1]}
+    log.info("consent: %d signals extracted", count)
+    return int(count)

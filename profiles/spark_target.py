@@ -7,7 +7,7 @@ needs no Thrift server. The sources are the Parquet lake under ``settings.lake_u
 (dbt_project/macros/register_lake_sources.sql); the marts are Parquet tables in the lake's
 ``warehouse/`` (``warehouse/marts.db/customer_profile/``). docs/scale.md tells the story.
 
-What the profiles build computes in Python before dbt (consent history, the feedback
+What the profiles build computes in Python before dbt (consent signals, the feedback
 analysis) is written to the lake here, beside identity's tables, so dbt on Spark reads it
 like any other source.
 """
@@ -28,7 +28,7 @@ SPARK = "spark"
 DUCKDB = "duckdb"
 TARGETS = (DUCKDB, SPARK)
 # Tables the profiles build derives in Python and dbt reads as sources (schema, table).
-PROFILE_INPUTS = (("consent", "history"), ("feedback", "message_analysis"))
+PROFILE_INPUTS = (("consent", "signals"), ("feedback", "message_analysis"))
 
 
 def target_for(settings: Settings, target: str | None = None, default: str = DUCKDB) -> str:
@@ -68,7 +68,7 @@ def publish_profile_inputs(
     settings: Settings,
     tables: tuple[tuple[str, str], ...] = PROFILE_INPUTS,
 ) -> dict[str, int]:
-    """Write consent history and the feedback analysis to ``<lake>/<schema>/<table>/``.
+    """Write consent signals and the feedback analysis to ``<lake>/<schema>/<table>/``.
 
     Each is replaced whole (``core.lake.copy_query``); a table the warehouse does not hold
     yet (no feedback analysed) is left out, and dbt on Spark reads it as empty (its columns

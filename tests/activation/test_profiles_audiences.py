@@ -1,4 +1,5 @@
-"""Audiences only hold consented customers; the ad-platform variant holds no clear PII."""
+"""Audiences only hold customers a send is allowed to (marts.customer_consent.is_sendable);
+the ad-platform variant holds no clear PII."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import yaml
 
 from activation.audiences import export_audiences
 from core.warehouse import connect
-from profiles.consent import build_consent
 
 
 def _write_config(settings, audiences: dict) -> None:
@@ -19,15 +19,14 @@ def _write_config(settings, audiences: dict) -> None:
 
 def test_latest_consent_decision_wins(warehouse):
     with connect(warehouse) as con:
-        build_consent(con, warehouse)
         current = {
             (c, ch): g
             for c, ch, g in con.execute(
-                "select customer_id, channel, is_granted from consent.current"
+                "select customer_id, channel, is_consent_granted from marts.customer_consent"
             ).fetchall()
         }
         history = con.execute(
-            "select count(*) from consent.history "
+            "select count(*) from consent.signals "
             "where customer_id = 'cust-0002' and channel = 'email'"
         ).fetchone()
 
@@ -55,7 +54,7 @@ def test_no_audience_ever_holds_a_customer_without_consent(warehouse):
         granted = {
             (c, ch)
             for c, ch in con.execute(
-                "select customer_id, channel from consent.current where is_granted"
+                "select customer_id, channel from marts.customer_consent where is_sendable"
             ).fetchall()
         }
     members = {

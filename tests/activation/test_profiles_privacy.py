@@ -159,7 +159,7 @@ def test_access_holds_every_source_identity_of_the_person(warehouse):
     assert expected == set(ZEBULON["record_ids"])
     assert document["golden_record"][0]["email"] == ZEBULON["email"]
     assert len(document["timeline"]) == 2 and document["profile"][0]["customer_id"] == "cust-0001"
-    assert {c["channel"] for c in document["consents"]["current"]} == {"email", "sms"}
+    assert {c["channel"] for c in document["consents"]["in_force"]} == {"email", "sms"}
     assert set(document["raw"]) == {
         "raw.pos__receipt_lines",
         "raw.web__accounts",

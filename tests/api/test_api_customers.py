@@ -46,7 +46,8 @@ def test_customer_answers_golden_record_with_sources_profile_segment_and_consent
     profile = snapshot_rows(
         api_settings,
         "select lifetime_revenue, average_basket, recency_score, preferred_channel, "
-        "is_email_consent_granted from marts.customer_profile where customer_id = ?",
+        "is_email_consent_granted, is_email_sendable from marts.customer_profile "
+        "where customer_id = ?",
         [customer_id],
     )[0]
     segment = snapshot_rows(
@@ -63,6 +64,7 @@ def test_customer_answers_golden_record_with_sources_profile_segment_and_consent
     assert body["rfm"]["recency_score"] == profile[2]
     assert body["preferred_channel"] == profile[3]
     assert body["consent"]["email"]["granted"] is profile[4]
+    assert body["consent"]["email"]["sendable"] is profile[5]
     assert set(body["consent"]) == {"email", "sms"}
     assert body["segment"]["segment"] == segment
 
@@ -134,13 +136,13 @@ def test_timeline_pages_newest_first_without_gaps_or_overlaps(client, keys, api_
     assert bad.status_code == 400
 
 
-def test_segment_members_are_only_the_consented_ones(client, keys, api_settings):
+def test_segment_members_are_only_the_sendable_ones(client, keys, api_settings):
     segment, consented, everyone = snapshot_rows(
         api_settings,
-        "select s.segment, count(*) filter (where p.is_email_consent_granted), count(*) "
+        "select s.segment, count(*) filter (where p.is_email_sendable), count(*) "
         "from marts.customer_segments s join marts.customer_profile p using (customer_id) "
-        "group by 1 having count(*) filter (where not p.is_email_consent_granted) > 0 "
-        "and count(*) filter (where p.is_email_consent_granted) > 2 order by 1 limit 1",
+        "group by 1 having count(*) filter (where not p.is_email_sendable) > 0 "
+        "and count(*) filter (where p.is_email_sendable) > 2 order by 1 limit 1",
     )[0]
     assert consented < everyone  # the filter has someone to leave out
     members, after = [], None
@@ -156,8 +158,9 @@ def test_segment_members_are_only_the_consented_ones(client, keys, api_settings)
         r[0]
         for r in snapshot_rows(
             api_settings,
-            "select customer_id from marts.customer_segments join marts.customer_profile "
-            "using (customer_id) where segment = ? and is_email_consent_granted order by 1",
+            "select customer_id from marts.customer_segments join marts.customer_consent "
+            "using (customer_id) where segment = ? and channel = 'email' and is_sendable "
+            "order by 1",
             [segment],
         )
     ]

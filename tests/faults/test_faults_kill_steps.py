@@ -19,7 +19,7 @@ from core.warehouse import connect
 
 # One line per file ingestion commits (ingestion.load logs it after the commit).
 FILE_COMMITTED = r"ingestion\.load: .*: loaded read="
-# The build's first write (consent tables the marts read): from here the warehouse mixes
+# The build's first write (consent signals the marts read): from here the warehouse mixes
 # runs until dbt finishes. The seeded loop (slow) also kills inside dbt itself.
 BUILD_FIRST_WRITE = r"profiles\.consent: consent: "
 

@@ -3,8 +3,12 @@
 - cust-A, Alice (card L1, account A1, cookie K1, subscriber, ticket T1): 2 receipts and
   1 web order, one receipt line re-exported in a later file; e-mail consent refused last.
 - cust-B, Bruno (subscriber only): prospect.
-- cust-C, Chloé (card L3, e-mail opt-in at the till): one 225 EUR receipt 500 days ago:
-  dormant, a win-back target.
+- cust-C, Chloé (card L3 with her e-mail, e-mail opt-in at the till): one 225 EUR receipt
+  500 days ago: dormant, a win-back target.
+
+Each identity record's e-mail and phone (`identity.identity_records`) say what a consent
+decision it carried is about: a grant counts only from a record holding the channel's
+contact point (docs/consent.md), so Alice's card holds her mobile and Chloé's her e-mail.
 - cust-Z (anonymous cookie K9) and receipt R9 (no card): in no mart.
 
 The expected figures are worked out in Python from the rows below, not by SQL.
@@ -251,12 +255,23 @@ RECORDS = [
     ("loyalty_card", "L3", "cust-C"),
     ("web_cookie", "K9", "cust-Z"),
 ]
+CHLOE_EMAIL = "chloe.durand@example.org"
+ALICE_PHONE = "+33611223344"
 CUSTOMERS = [  # customer_id, is_anonymous, first, last, email
     ("cust-A", False, "Alice", "Martin", ALICE_EMAIL),
     ("cust-B", False, "Bruno", "Petit", "bruno@example.org"),
-    ("cust-C", False, "Chloé", "Durand", None),
+    ("cust-C", False, "Chloé", "Durand", CHLOE_EMAIL),
     ("cust-Z", True, None, None, None),
 ]
+PHONES = {"cust-A": ALICE_PHONE}
+# record -> (e-mail, phone) the record carried, as identity standardised them
+CONTACT_POINTS = {
+    "loyalty_card:L1": (None, ALICE_PHONE),
+    "web_account:A1": (ALICE_EMAIL, None),
+    f"email_subscriber:{ALICE_EMAIL}": (ALICE_EMAIL, None),
+    "email_subscriber:bruno@example.org": ("bruno@example.org", None),
+    "loyalty_card:L3": (CHLOE_EMAIL, None),
+}
 ATTRIBUTES = (
     "first_name",
     "last_name",
@@ -386,7 +401,12 @@ def _create_identity(con) -> None:
     )
     con.execute(f"create table identity.golden_records (customer_id varchar, {columns})")
     for customer, _, first, last, email in CUSTOMERS:
-        values = {"first_name": first, "last_name": last, "email": email}
+        values = {
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+            "phone": PHONES.get(customer),
+        }
         row = [customer]
         for attribute in ATTRIBUTES:
             value = values.get(attribute)
@@ -400,6 +420,12 @@ def _create_identity(con) -> None:
         )
     con.execute("""create table identity.customer_aliases (retired_customer_id varchar,
         customer_id varchar, run_id varchar)""")
+    con.execute("""create table identity.identity_records (record_id varchar,
+        identity_type varchar, source_key varchar, email varchar, phone varchar)""")
+    con.executemany(
+        "insert into identity.identity_records values (?, ?, ?, ?, ?)",
+        [(f"{t}:{k}", t, k, *CONTACT_POINTS.get(f"{t}:{k}", (None, None))) for t, k, _ in RECORDS],
+    )
 
 
 def expected_lifetime_revenue(card: str, cookies: set[str]) -> Decimal:

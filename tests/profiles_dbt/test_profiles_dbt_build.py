@@ -69,6 +69,7 @@ def test_docs_generate_offline_documents_every_mart_column(built_settings, tmp_p
     }
     assert set(marts) == {
         "customer_profile",
+        "customer_consent",
         "customer_segments",
         "customer_timeline",
         "campaign_performance",

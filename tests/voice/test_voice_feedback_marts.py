@@ -73,7 +73,7 @@ def test_forget_removes_the_persons_messages_from_every_table(tmp_path):
         )
         # what identity writes beside customer_records: forget finds a person through it
         con.execute(
-            "create table identity.identity_records as select record_id, identity_type, "
+            "create or replace table identity.identity_records as select record_id, identity_type, "
             "source_key, case when source_key = ? then ? end as email, "
             "null::varchar as phone from identity.customer_records",
             [ALICE_EMAIL, ALICE_EMAIL],

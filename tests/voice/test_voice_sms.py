@@ -9,7 +9,7 @@ from voice_messages import ALICE_SMS_REPLY
 def test_stop_reply_from_a_known_customers_number_revokes_her_sms_consent(feedback_settings):
     history = query(
         feedback_settings,
-        "select is_granted, source, cast(decided_at as varchar) from consent.history "
+        "select is_granted, source, cast(decided_at as varchar) from consent.signals "
         "where customer_id = 'cust-A' and channel = 'sms' order by decided_at",
     )
     # granted at the till (receipt R2, 2026-10-20), then her STOP of 2026-10-25

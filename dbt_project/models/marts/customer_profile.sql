@@ -27,8 +27,8 @@ feedback_metrics as (
     select * from {{ ref('int_customer_feedback_metrics') }}
 ),
 
-consent_current as (
-    select * from {{ ref('int_consent_current') }}
+customer_consent as (
+    select * from {{ ref('customer_consent') }}
 ),
 
 timeline as (
@@ -44,17 +44,19 @@ seen as (
     group by customer_id
 ),
 
+-- the consent columns are customer_consent's, one per channel: never a second rule
 consent_by_channel as (
     select
         customer_id,
-        max(case when channel = 'email' then case when is_granted then 1 else 0 end end)
-        = 1 as is_email_consent_granted,
-        max(case when channel = 'email' then decided_at end) as email_consent_decided_at,
-        max(case when channel = 'email' then decision_source end) as email_consent_source,
-        max(case when channel = 'sms' then case when is_granted then 1 else 0 end end) = 1 as is_sms_consent_granted,
-        max(case when channel = 'sms' then decided_at end) as sms_consent_decided_at,
-        max(case when channel = 'sms' then decision_source end) as sms_consent_source
-    from consent_current
+        max(case when channel = 'email' and is_consent_granted then 1 else 0 end) = 1 as is_email_consent_granted,
+        max(case when channel = 'email' then consent_decided_at end) as email_consent_decided_at,
+        max(case when channel = 'email' then consent_source end) as email_consent_source,
+        max(case when channel = 'email' and is_sendable then 1 else 0 end) = 1 as is_email_sendable,
+        max(case when channel = 'sms' and is_consent_granted then 1 else 0 end) = 1 as is_sms_consent_granted,
+        max(case when channel = 'sms' then consent_decided_at end) as sms_consent_decided_at,
+        max(case when channel = 'sms' then consent_source end) as sms_consent_source,
+        max(case when channel = 'sms' and is_sendable then 1 else 0 end) = 1 as is_sms_sendable
+    from customer_consent
     group by customer_id
 ),
 
@@ -80,6 +82,8 @@ final as (
         coalesce(consent_by_channel.is_sms_consent_granted, false) as is_sms_consent_granted,
         consent_by_channel.sms_consent_decided_at,
         consent_by_channel.sms_consent_source,
+        coalesce(consent_by_channel.is_email_sendable, false) as is_email_sendable,
+        coalesce(consent_by_channel.is_sms_sendable, false) as is_sms_sendable,
         seen.first_seen_at,
         seen.last_seen_at,
         customers.sources_present,
@@ -117,7 +121,11 @@ final as (
         engagement_metrics.email_open_rate,
         engagement_metrics.email_click_rate,
         engagement_metrics.last_email_opened_at,
-        coalesce(engagement_metrics.is_email_unsubscribed, false) as is_email_unsubscribed,
+        -- an unsubscription a later opt-in superseded is no longer in force
+        (
+            coalesce(engagement_metrics.is_email_unsubscribed, false)
+            and not coalesce(consent_by_channel.is_email_consent_granted, false)
+        ) as is_email_unsubscribed,
         coalesce(engagement_metrics.has_email_bounced, false) as has_email_bounced,
         cast(coalesce(engagement_metrics.sms_sent, 0) as bigint) as sms_sent,
         engagement_metrics.sms_click_rate,

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('consent', 'history') }}
+    select * from {{ source('consent', 'signals') }}
 ),
 
 final as (
