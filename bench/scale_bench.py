@@ -66,9 +66,9 @@ def _report_stages() -> None:
     """Report each stage of `identity.resolve` as it ends (through `_progress`)."""
     from contextlib import contextmanager
 
-    from identity import _resolve
+    from identity import _stages
 
-    stages = getattr(_resolve, "_Stages", None)
+    stages = getattr(_stages, "StageTimer", None)
     if stages is None:  # the stage timer moved: the run's summary still has the figures
         return
     original = stages.__call__
@@ -190,9 +190,11 @@ def _measure(engine: str, records: int, root: Path, master: str | None, extra_pi
         raise
     done.set()
     sampler.join()
-    if code != 0 or not out.exists():
-        return {"error": "timeout" if code is None else f"exit {code}"}
-    figures = json.loads(out.read_text())
+    figures = (
+        json.loads(out.read_text())
+        if code == 0 and out.exists()
+        else {"error": "timeout" if code is None else f"exit {code}"}
+    )
     figures["peak_mb"] = round(peak / 2**20)
     # CPU seconds of the run's processes (driver, executors): steadier than wall time when
     # the machine is shared, as it was for every figure in docs/scale.md
