@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 RECORDS_PER_PERSON = 3.16  # measured on the synthetic generator (bench.identity_synthetic)
 GENERATE_CHUNK = 100_000  # people generated at once (~3 GB of Python rows)
@@ -47,7 +48,7 @@ def _settings(root: Path, engine: str, master: str | None):
     from core.settings import Settings
 
     conf = {"spark.driver.memory": "2g", "spark.executor.memory": "2g"}
-    extra = {"spark_master": master} if master else {}
+    extra: dict[str, Any] = {"spark_master": master} if master else {}
     sources = Path(__file__).resolve().parents[1] / "config" / "sources"
     built = Settings(
         data_dir=root / engine, sources_dir=sources, engine=engine, spark_conf=conf, **extra
