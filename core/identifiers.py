@@ -1,10 +1,11 @@
 """Identifier keys: the one definition of each form a person's identifiers take.
 
 Identity standardisation, erasure (tombstones and the rows `forget` deletes), access,
-consent and audiences all build their SQL from these functions, so a value written one way
-in a source and typed another way by a data subject still lands on the same key. Each form
-has a table of examples (``*_EXAMPLES``, input -> output) that ``tests/privacy`` runs and
-``docs/privacy.md`` quotes.
+consent and audiences all build their SQL from these functions (the dbt staging models
+through the macros of ``dbt_project/macros/identifier_keys.sql``, run on the same
+examples), so a value written one way in a source and typed another way by a data subject
+still lands on the same key. Each form has a table of examples (``*_EXAMPLES``, input ->
+output) that ``tests/privacy`` runs and ``docs/privacy.md`` quotes.
 
 | form              | function                  | used for                                     |
 |-------------------|---------------------------|----------------------------------------------|
@@ -13,18 +14,29 @@ has a table of examples (``*_EXAMPLES``, input -> output) that ``tests/privacy``
 | e-mail key        | :func:`email_key_sql`     | forget/access lookups, tombstones            |
 | phone E.164       | :func:`phone_e164_sql`    | identity matching, golden record, ad hashes  |
 | phone key         | :func:`phone_key_sql`     | forget/access lookups, tombstones            |
+| phone digits      | :func:`phone_digits_sql`  | SMS recipient source key                     |
 | loyalty card      | :func:`loyalty_card_sql`  | what `config/sources/*.yml` writes in SQL    |
 | account, cookie   | :func:`source_key_sql`    | web account id, GA4 cookie, custom ids       |
+| custom identifier | :func:`identifier_sql`    | a source's `standardise:` preset (SSN, NIR)  |
 
-This module imports nothing of the project: the e-mail rules come from the caller (identity's
-``StandardisationConfig`` fits :class:`EmailRules`).
+The e-mail rules come from the caller (:class:`EmailRulesConfig`, or identity's
+``StandardisationConfig`` which extends it, both fit :class:`EmailRules`);
+:func:`configured_email_rules` reads them from ``config/identity.yml`` for the stages that
+run before identity (ingestion's erasure at the door) or beside it (privacy lookups).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.config_files import ConfigError, read_yaml_mapping
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class EmailRules(Protocol):
@@ -36,6 +48,29 @@ class EmailRules(Protocol):
 
     @property
     def dotless_email_domains(self) -> Sequence[str]: ...
+
+
+class EmailRulesConfig(BaseModel):
+    """The e-mail rules of ``config/identity.yml`` (``standardisation:``), declared once."""
+
+    model_config = ConfigDict(extra="ignore")  # the section's other keys are identity's
+
+    email_domain_typos: dict[str, str] = Field(default_factory=dict)
+    dotless_email_domains: list[str] = ["gmail.com", "googlemail.com"]
+
+
+@lru_cache(maxsize=8)
+def configured_email_rules(identity_config_path: Path) -> EmailRulesConfig:
+    """The installation's e-mail rules; the defaults when ``identity.yml`` is missing or wrong.
+
+    Ingestion and lookups go on with the defaults: identity itself refuses a wrong file and
+    names the problem.
+    """
+    try:
+        data = read_yaml_mapping(identity_config_path) or {}
+        return EmailRulesConfig.model_validate(data.get("standardisation") or {})
+    except (ConfigError, ValidationError):
+        return EmailRulesConfig()
 
 
 def _quote(value: str) -> str:
@@ -171,6 +206,18 @@ def phone_key_sql(expr: str) -> str:
     return f"case when length({digits}) >= 9 then right({digits}, 9) end"
 
 
+PHONE_DIGITS_EXAMPLES = [
+    ("06 12 34 56 78", "0612345678"),
+    ("+33 6 12 34 56 78", "33612345678"),
+    ("n/a", None),
+]
+
+
+def phone_digits_sql(expr: str) -> str:
+    """A phone's digits as typed, nothing else: the key SMS platforms send recipients by."""
+    return f"nullif(regexp_replace({expr}, '[^0-9]', '', 'g'), '')"
+
+
 LOYALTY_CARD_EXAMPLES = [
     ("FID-0012 345", "FID0012345"),
     ("fid0012345", "FID0012345"),
@@ -206,3 +253,55 @@ def hash_sql(key_sql: str, salt_literal: str) -> str:
 def unsalted_sha256_sql(key_sql: str) -> str:
     """SQL SHA-256 of a key as ad platforms match on it (hashed audiences): no salt."""
     return f"sha256({key_sql})"
+
+
+IDENTIFIER_PRESET_EXAMPLES = [
+    (("12 34-56", "digits"), "123456"),
+    (("ab-12 c", "alnum"), "AB12C"),
+    (("123-45-6789", "us_ssn"), "123456789"),
+    (("000-12-3456", "us_ssn"), None),  # no area 000: a placeholder never links two people
+    (("1 85 05 78 006 084 36", "fr_nir"), "1850578006084"),  # the 2-digit key dropped
+    (("ab 12 34 56 c", "uk_nino"), "AB123456C"),
+    (("qq 12 34 56 c", "uk_nino"), None),  # QQ: the prefix of specimen numbers
+    ((" ", "text"), None),
+]
+PRESETS = ("text", "digits", "alnum", "us_ssn", "fr_nir", "uk_nino")
+
+
+def identifier_sql(expr: str, preset: str) -> str:
+    """A custom identifier's canonical form under ``preset`` (NULL when it cannot be one).
+
+    A source definition names the preset of a strong identifier (national ids, CRM numbers)::
+
+        strong_identifiers:
+          national_id: {sql: ssn, standardise: us_ssn}
+    """
+    text = f"cast(({expr}) as varchar)"
+    digits = f"regexp_replace({text}, '[^0-9]', '', 'g')"
+    alnum = f"upper(regexp_replace({text}, '[^0-9A-Za-z]', '', 'g'))"
+    if preset == "text":
+        return f"nullif(trim({text}), '')"
+    if preset == "digits":
+        return f"nullif({digits}, '')"
+    if preset == "alnum":
+        return f"nullif({alnum}, '')"
+    if preset == "us_ssn":
+        # SSA rules: no area 000, 666 or 900-999, no group 00, no serial 0000
+        return (
+            f"case when regexp_full_match({digits}, "
+            f"'(?:[0-8][0-9]{{2}})(?:[0-9]{{2}})(?:[0-9]{{4}})') "
+            f"and left({digits}, 3) not in ('000', '666') and substr({digits}, 4, 2) <> '00' "
+            f"and right({digits}, 4) <> '0000' and length({digits}) = 9 then {digits} end"
+        )
+    if preset == "fr_nir":
+        # sex digit, then 12 digits (Corsica's 2A/2B kept as letters); the key is dropped
+        return (
+            f"case when regexp_full_match({alnum}, '[12378][0-9]{{4}}(?:[0-9]{{2}}|2A|2B)"
+            f"[0-9]{{6}}(?:[0-9]{{2}})?') then left({alnum}, 13) end"
+        )
+    if preset == "uk_nino":
+        return (
+            f"case when regexp_full_match({alnum}, '[A-CEGHJ-PR-TW-Z]{{2}}[0-9]{{6}}[A-D]') "
+            f"then {alnum} end"
+        )
+    raise ValueError(f"unknown identifier preset {preset!r}; use one of {list(PRESETS)}")

@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     # The Parquet lake both engines read (core/lake.py): a directory, or an object-store URI
     # (s3://bucket/cdp) that DuckDB writes through httpfs and Spark reads through Hadoop.
     lake_uri: str = ""
+    # Two files to link against each other (FEBRL4, a CRM against a partner file): the
+    # identity types whose records are linked only across types, never within one (Splink's
+    # `link_only`), e.g. CDP_IDENTITY_LINK_ONLY='["crm_contact", "partner_contact"]' or
+    # `cdp identity resolve --link-only crm_contact partner_contact`. Empty: deduplicate.
+    identity_link_only: list[str] = []
 
     @model_validator(mode="after")
     def _report_unknown_environment(self) -> Settings:

@@ -21,6 +21,7 @@ from cdp.orchestration import (
     IDENTITY_ASSET_URI,
     MARTS_ASSET_URI,
     load_orchestration,
+    report_finished_nodes_only,
     watch_after_build,
 )
 from core.settings import Settings
@@ -56,6 +57,7 @@ DBT_TARGET = target_for(
 DBT_ENV = {"CDP_DUCKDB_PATH": str(SETTINGS.duckdb_path), **dbt_environment(SETTINGS)}
 # How often a model's task looks at the build's progress (seconds).
 WATCH_INTERVAL = 2
+report_finished_nodes_only()
 
 
 @dag(

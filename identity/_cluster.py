@@ -29,6 +29,7 @@ from identity._guards import (
     birth_date_typo_sql,
     different_birth_dates_sql,
     different_first_names_sql,
+    same_first_name_sql,
 )
 from identity._tables import CONSTRAINTS, EDGES, LINK_IDS, RECORDS, REFUSED, SCOPE_EDGES
 from identity._tables import GUARD_EVENTS as EVENTS
@@ -99,6 +100,59 @@ where a.cluster_id in (select cluster_id from multi)
   and a.identifier_value <> b.identifier_value and not {direct("a.record_id", "b.record_id")}""")
 
 
+_WITNESSES = 2  # records bearing the bridge, each linked to both sides
+
+
+def _bears(witness: str, named: str, born: str) -> str:
+    """The witness bears ``named``'s first name (or a typo of it) and ``born``'s birth date
+    (or a typo of it)."""
+    first = same_first_name_sql(
+        f"{witness}.first_name",
+        f"{named}.first_name",
+        f"{witness}.last_name",
+        f"{named}.last_name",
+    )
+    days = birth_date_typo_sql(f"{witness}.birth_date", f"{born}.birth_date")
+    return f"coalesce({first} and {days}, false)"
+
+
+def _waive_witnessed(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop a guard's cannot-link pair when a third record of the component, linked directly
+    to each of the two and contradicting neither, bears one's first name and the other's
+    birth date: it shows one of the clashing values to be the person's typo or replacement.
+    (``rosie`` and ``yasmin quilliam``, no birth date, clash on first names; the card
+    ``yasmin quilliam 1999-12-07`` at the same address matches ``rosie``'s birth date and
+    ``yasmin``'s name: ``rosie`` is a replaced first name.) A household's two members are
+    only bridged so by records bearing one's name and the other's birth date: one such
+    record is a form filled with a relative's birth date (pseudopeople copies household
+    members' values so), so it takes :data:`_WITNESSES` of them."""
+    con.execute("""
+create or replace temp table _identity_witness_edges as
+select record_id_l as a, record_id_r as b from _identity_edges
+union select record_id_r, record_id_l from _identity_edges""")
+    con.execute(f"""
+delete from {CONSTRAINTS} k using (
+  select k.record_id_l, k.record_id_r from {CONSTRAINTS} k
+  join _identity_components a on a.record_id = k.record_id_l
+  join _identity_components b on b.record_id = k.record_id_r and b.cluster_id = a.cluster_id
+  join _identity_witness_edges ea on ea.a = k.record_id_l
+  join _identity_witness_edges eb on eb.a = k.record_id_r and eb.b = ea.b
+  join {RECORDS} w on w.record_id = ea.b
+  join {RECORDS} ra on ra.record_id = k.record_id_l
+  join {RECORDS} rb on rb.record_id = k.record_id_r
+  where k.constraint_source = 'guard' and k.reason in ('different_first_name',
+      'different_birth_date') -- two verified accounts stay two, whatever bridges them
+    and ({_bears("w", "ra", "rb")} or {_bears("w", "rb", "ra")})
+    and not exists (select 1 from {CONSTRAINTS} x where x.record_id_l in (k.record_id_l,
+      k.record_id_r, w.record_id) and x.record_id_r in (k.record_id_l, k.record_id_r,
+      w.record_id) and w.record_id in (x.record_id_l, x.record_id_r))
+  group by k.record_id_l, k.record_id_r having count(distinct w.record_id) >= {_WITNESSES}
+) v where k.record_id_l = v.record_id_l and k.record_id_r = v.record_id_r
+  and k.constraint_source = 'guard' and k.reason in ('different_first_name',
+      'different_birth_date')""")
+    con.execute("drop table _identity_witness_edges")
+
+
 class _Groups:
     """Union-find whose groups remember the records they must not meet."""
 
@@ -163,6 +217,7 @@ from {REFUSED} where match_probability >= {config.match_threshold}""")
         f"select record_id, cluster_id from {clusters}"
     )
     _add_conflicts(con, config)
+    _waive_witnessed(con)
     con.execute(f"""create or replace temp table _identity_problem_clusters as
 select distinct a.cluster_id from {CONSTRAINTS} k
 join _identity_components a on a.record_id = k.record_id_l

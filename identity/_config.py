@@ -1,35 +1,26 @@
 """Identity configuration: `config/identity.yml` and the `identities:` sections of sources.
 
-Both are validated with pydantic so a typo fails early with the file and field named.
-The mapping from raw tables to identity records lives in each source definition
-(`config/sources/<source>.yml`), so onboarding a new export needs no code.
+`identity.yml` is validated here with pydantic, so a typo fails early with the file and
+field named. The mapping from raw tables to identity records lives in each source definition
+(`config/sources/<source>.yml`, parsed once by :mod:`ingestion.definitions`), so onboarding
+a new export needs no code.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from core.config_files import ConfigError, load_yaml_model, read_yaml_mapping, validate_model
+from core.config_files import ConfigError, load_yaml_model
+from core.identifiers import EmailRulesConfig
+from ingestion.definitions import load_definitions
 
-ATTRIBUTES = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_date",
-    "postcode",
-    "city",
-    "address_line",
-)
-# Inputs a mapping may give; `full_name` is split into first/last by standardisation;
-# `country` (per row) says how postcodes and phones are read.
-INPUT_ATTRIBUTES = (*ATTRIBUTES, "full_name", "country")
-_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+# re-exported: identity reads the mapping model and the attribute list from here
+from ingestion.identities import ATTRIBUTES as ATTRIBUTES
+from ingestion.identities import IdentityMapping as IdentityMapping
 
 
 class IdentityConfigError(ConfigError):
@@ -38,88 +29,6 @@ class IdentityConfigError(ConfigError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class IdentityMapping(_Strict):
-    """How one raw table yields identity records (one per distinct source key)."""
-
-    identity_type: str
-    entity: str = Field(description="raw table is raw.<source>__<entity>")
-    source_key: str = Field(description="SQL expression over the raw row")
-    where: str | None = Field(default=None, description="SQL filter on raw rows")
-    attributes: dict[str, str] = Field(default_factory=dict)
-    first_seen_at: str | None = None
-    last_seen_at: str | None = None
-    strong_identifiers: dict[str, str] = Field(
-        default_factory=dict,
-        description="identifier type -> SQL expression; equal values link deterministically",
-    )
-    country: str | None = Field(
-        None,
-        description="ISO alpha-2 country of these records (postcodes, phones), default the "
-        "source's `country:`, then standardisation.default_phone_region; a `country` "
-        "attribute (per row) wins",
-    )
-    min_birth_date: dt.date | None = Field(
-        None, description="earliest plausible birth date here; default standardisation's"
-    )
-    source: str = ""  # filled from the file it was read from
-    table: str | None = None  # the entity's `table:` in that file, when it names one
-
-    @field_validator("identity_type")
-    @classmethod
-    def _snake_case(cls, value: str) -> str:
-        if not _IDENTIFIER.match(value):
-            raise ValueError(f"identity_type {value!r} must be snake_case")
-        return value
-
-    @field_validator("attributes")
-    @classmethod
-    def _known_attributes(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(INPUT_ATTRIBUTES))
-        if unknown:
-            raise ValueError(f"unknown attributes {unknown}; allowed: {list(INPUT_ATTRIBUTES)}")
-        return value
-
-    @field_validator("strong_identifiers", mode="before")
-    @classmethod
-    def _presets(cls, value: object) -> object:
-        """``{sql: ..., standardise: preset}`` becomes the preset's SQL over ``sql``."""
-        if not isinstance(value, dict):
-            return value
-        from identity._identifiers import identifier_sql
-
-        compiled = {}
-        for name, spec in value.items():
-            if isinstance(spec, dict):
-                unknown = sorted(set(spec) - {"sql", "standardise"})
-                if unknown or "sql" not in spec:
-                    raise ValueError(
-                        f"strong identifier {name!r}: give `sql:` (over the raw row) and "
-                        f"optionally `standardise:`; unknown keys {unknown}"
-                    )
-                spec = identifier_sql(spec["sql"], spec.get("standardise", "text"))
-            compiled[name] = spec
-        return compiled
-
-    @field_validator("country")
-    @classmethod
-    def _country(cls, value: str | None) -> str | None:
-        from core.countries import check_country
-
-        return check_country(value)
-
-    @field_validator("strong_identifiers")
-    @classmethod
-    def _identifier_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if not _IDENTIFIER.match(name):
-                raise ValueError(f"strong identifier type {name!r} must be snake_case")
-        return value
-
-    @property
-    def raw_table(self) -> str:
-        return f"raw.{self.table or f'{self.source}__{self.entity}'}"
 
 
 class TrainingConfig(_Strict):
@@ -199,10 +108,11 @@ class GuardsConfig(_Strict):
     cannot_link: CannotLinkConfig = CannotLinkConfig()
 
 
-class StandardisationConfig(_Strict):
+class StandardisationConfig(EmailRulesConfig):
+    # the e-mail rules are declared once, in core.identifiers (ingestion reads them too)
+    model_config = ConfigDict(extra="forbid")
+
     default_phone_region: str = "FR"
-    email_domain_typos: dict[str, str] = Field(default_factory=dict)
-    dotless_email_domains: list[str] = ["gmail.com", "googlemail.com"]
     titles: list[str] = ["m", "mr", "mme", "mlle", "dr", "monsieur", "madame", "mademoiselle"]
     name_particles: list[str] = ["de", "du", "des", "la", "le", "d", "van", "von", "der"]
     min_birth_year: int = 1900
@@ -277,13 +187,20 @@ class IdentityConfig(_Strict):
     guards: GuardsConfig = GuardsConfig()
     review: ReviewConfig = ReviewConfig()
     stability: StabilityConfig = StabilityConfig()
+    # a setting of the run, not of identity.yml: `for_run` copies it from the settings
+    link_only: list[str] = Field(default_factory=list, exclude=True)
 
 
-def _read_yaml(path: Path) -> dict:
-    data = read_yaml_mapping(
-        path, missing="create it or set CDP_CONFIG_DIR", error=IdentityConfigError
-    )
-    return data or {}
+def for_run(config: IdentityConfig, settings) -> IdentityConfig:
+    """The configuration with the run's settings that shape matching: the identity types
+    linked only to each other (``settings.identity_link_only``)."""
+    link_only = list(settings.identity_link_only)
+    if link_only and len(set(link_only)) < 2:
+        raise IdentityConfigError(
+            f"link-only needs two identity types or more, got {link_only}: name the types "
+            "whose records are linked across, never within (`--link-only TYPE_A TYPE_B`)"
+        )
+    return config.model_copy(update={"link_only": link_only}) if link_only else config
 
 
 def load_identity_config(path: Path) -> IdentityConfig:
@@ -299,30 +216,7 @@ def load_identity_config(path: Path) -> IdentityConfig:
 
 def load_identity_mappings(sources_dir: Path) -> list[IdentityMapping]:
     """Every `identities:` entry of every source definition, in file then list order."""
-    mappings: list[IdentityMapping] = []
-    for path in sorted(sources_dir.glob("*.y*ml")):
-        data = _read_yaml(path)
-        source = str(data.get("source") or data.get("name") or path.stem)
-        for index, entry in enumerate(data.get("identities") or []):
-            mapping = validate_model(
-                path,
-                entry,
-                IdentityMapping,
-                prefix=f"identities[{index}].",
-                error=IdentityConfigError,
-            )
-            mapping.source = source
-            if mapping.country is None and data.get("country"):
-                mapping.country = str(data["country"]).strip().upper()
-            entities = data.get("entities")
-            if isinstance(entities, dict) and mapping.entity not in entities:
-                raise IdentityConfigError(
-                    f"{path}: identities[{index}].entity {mapping.entity!r} is not an entity of "
-                    f"source {source!r}; its entities are {sorted(entities)}"
-                )
-            if isinstance(entities, dict) and isinstance(entities[mapping.entity], dict):
-                mapping.table = entities[mapping.entity].get("table")
-            mappings.append(mapping)
+    mappings = [m for definition in load_definitions(sources_dir) for m in definition.identities]
     if not mappings:
         raise IdentityConfigError(
             f"{sources_dir}: no source definition has an `identities:` section; "

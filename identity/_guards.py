@@ -166,13 +166,24 @@ def same_address_sql(a: str, b: str) -> str:
     )
 
 
-def same_person_at_address_sql(left: str, right: str) -> str:
-    """The same first name (or one slip of it) at the same address line (or a typo of it)."""
-    a, b = f"{left}.first_name", f"{right}.first_name"
+def same_first_name_sql(a: str, b: str, a_last: str, b_last: str) -> str:
+    """One first name, typed twice: equal, one slip apart (``lae`` / ``lea``), a typo
+    (Jaro-Winkler >= 0.9: ``natalia`` / ``nataoia``), or first and last names swapped
+    (``sebastian mahony`` / ``mahony sebastian``). ``a_last`` and ``b_last`` are the
+    records' last names."""
     return (
-        f"({same_address_sql(f'{left}.address_line', f'{right}.address_line')} "
-        f"and ({a} = {b} or damerau_levenshtein({a}, {b}) <= 1))"
+        f"({a} = {b} or damerau_levenshtein({a}, {b}) <= 1 "
+        f"or jaro_winkler_similarity({a}, {b}) >= 0.9 or {a} = {b_last} or {b} = {a_last})"
     )
+
+
+def same_person_at_address_sql(left: str, right: str) -> str:
+    """The same first name (or a typo of it, or swapped with the last name) at the same
+    address line (or a typo of it)."""
+    first = same_first_name_sql(
+        f"{left}.first_name", f"{right}.first_name", f"{left}.last_name", f"{right}.last_name"
+    )
+    return f"({same_address_sql(f'{left}.address_line', f'{right}.address_line')} and {first})"
 
 
 def _cardinality(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:

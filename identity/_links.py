@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from core.warehouse import scalar
 from identity import _plan, _review
 from identity._config import IdentityConfig, IdentityConfigError
+from identity._guards import same_first_name_sql
 from identity._model import CONFLICT_COLUMNS
 from identity._tables import ACCEPTED, LINK_IDS, REFUSED
 
@@ -113,9 +114,10 @@ def _household_evidence_capped(relation: str, columns: set[str], cap: float | No
         return relation
     tf = " + coalesce(mw_tf_adj_address, 0)" if "mw_tf_adj_address" in columns else ""
     if {"first_name_l", "first_name_r"} <= columns:
-        # the same first name (or one slip) at one address is the same person whose phone
-        # or birth date changed or was mistyped: a household's members differ on it
-        same = "first_name_l = first_name_r or damerau_levenshtein(first_name_l, first_name_r) <= 1"
+        # the same first name (or a typo of it) at one address is the same person whose
+        # phone or birth date changed or was mistyped: a household's members differ on it
+        last = [f"last_name_{s}" if f"last_name_{s}" in columns else "null" for s in "lr"]
+        same = same_first_name_sql("first_name_l", "first_name_r", *last)
         differs = [f"({' or '.join(differs)}) and not coalesce({same}, false)"]
     excess = (
         f"case when {' or '.join(differs)} "

@@ -121,6 +121,7 @@ TF_COLUMNS = {
     "address_line": "address",
 }
 RETAINED_COLUMNS = ("name_people",)  # people known by the record's full name
+SOURCE_DATASET = "source_dataset"  # the record's identity type: a dataset of a link-only run
 # derived columns read by conflicts, not compared
 CONFLICT_COLUMNS = ("email_user_names_holder",)
 HOUSEHOLD_EVIDENCE = ("address",)  # comparisons a household shares (capped in training)
@@ -135,12 +136,24 @@ def model_columns_sql() -> str:
 
 def _swapped_names_level():
     """``kyra everett`` / ``everett kyra``: the first and last names typed the other way
-    round. A level of both name comparisons, so a swap weighs like two agreeing names."""
-    import splink.comparison_level_library as cll
+    round, whichever record is on the left, one of them possibly with a typo
+    (``vincejnt jessica`` / ``jessica vincent``). A level of both name comparisons, so a
+    swap weighs like two agreeing names. Both names must cross over: one name in the other
+    field (``bernard`` of ``thomas bernard`` / ``bernard michel``) is a coincidence."""
+    from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
-    return cll.ColumnsReversedLevel("first_name", "last_name").configure(
-        label_for_charts="first and last names swapped"
-    )
+    class SwappedNames(ComparisonLevelCreator):
+        def create_sql(self, sql_dialect) -> str:
+            jw = sql_dialect.jaro_winkler_function_name
+            return (
+                f"(first_name_l = last_name_r and {jw}(last_name_l, first_name_r) >= 0.8) or "
+                f"(first_name_r = last_name_l and {jw}(last_name_r, first_name_l) >= 0.8)"
+            )
+
+        def create_label_for_charts(self) -> str:
+            return "first and last names swapped"
+
+    return SwappedNames()
 
 
 def _comparisons(kept: tuple[str, ...]) -> list:
@@ -276,12 +289,13 @@ def _comparisons(kept: tuple[str, ...]) -> list:
     return [every[name] for name in _plan.COMPARISON_INPUTS if name in kept]
 
 
-def settings_creator(plan: ModelPlan):
-    """Splink settings for the comparisons and blocking rules the records support."""
+def settings_creator(plan: ModelPlan, link_only: bool = False):
+    """Splink settings for the comparisons and blocking rules the records support; with
+    ``link_only``, records are compared only across datasets (identity types)."""
     from splink import SettingsCreator, block_on
 
     return SettingsCreator(
-        link_type="dedupe_only",
+        **_link_type(link_only),
         unique_id_column_name="record_id",
         comparisons=_comparisons(plan.comparisons),
         blocking_rules_to_generate_predictions=[block_on(*cols) for cols in plan.blocking],
@@ -290,6 +304,19 @@ def settings_creator(plan: ModelPlan):
         # read by conflicts, not compared (``_scoring.model_records_sql``)
         additional_columns_to_retain=[*RETAINED_COLUMNS, *CONFLICT_COLUMNS],
     )
+
+
+def _link_type(link_only: bool) -> dict:
+    if link_only:
+        return {"link_type": "link_only", "source_dataset_column_name": SOURCE_DATASET}
+    return {"link_type": "dedupe_only"}
+
+
+def with_link_type(model: dict, link_only: bool) -> dict:
+    """The saved model set to link across datasets only, or to deduplicate, as the run
+    says (one trained model serves both)."""
+    model = {k: v for k, v in model.items() if k != "source_dataset_column_name"}
+    return {**model, **_link_type(link_only)}
 
 
 def for_dialect(model: dict, dialect: str) -> dict:
@@ -332,7 +359,9 @@ def predict_all(splink: SplinkTables, records: str, model: dict, config: Identit
     """Score every blocked pair of records above the threshold; a relation name to read."""
     from splink import Linker
 
-    linker = Linker(splink.frame(records), model, log_level=_QUIET)
+    linker = Linker(
+        splink.frame(records), with_link_type(model, bool(config.link_only)), log_level=_QUIET
+    )
     predictions = linker.inference.predict(
         threshold_match_probability=config.match_threshold, warning_mode="never"
     )
@@ -352,7 +381,7 @@ def predict_new(
     Returns SQL for the union of both parts (columns matched by name)."""
     from splink import Linker
 
-    linker = Linker(splink.frame(existing), model, log_level=_QUIET)
+    linker = Linker(splink.frame(existing), with_link_type(model, False), log_level=_QUIET)
     for column, table in tf_tables.items():
         linker.table_management.register_term_frequency_lookup(splink.frame(table), column)
     parts = []

@@ -97,6 +97,21 @@ def _both(column: str, test: Callable[..., bool]) -> Callable[[Pair], bool]:
     return check
 
 
+def _swapped(first: str, last: str, threshold: float) -> Callable[[Pair], bool]:
+    """One record's first name is the other's last name, and the remaining two names are
+    within ``threshold`` Jaro-Winkler of each other, whichever record is on the left."""
+
+    def check(pair: Pair) -> bool:
+        for a, b in (pair, pair[::-1]):
+            crossed, other_a, other_b = a.get(first), a.get(last), b.get(first)
+            if crossed is not None and crossed == b.get(last) and other_a and other_b:
+                if jaro_winkler(other_a, other_b) >= threshold:
+                    return True
+        return False
+
+    return check
+
+
 _COL = r'"?(\w+)_l"?'
 _COL_R = r'"?\1_r"?'
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -118,6 +133,13 @@ _FORMS: list[tuple[re.Pattern, Callable[[re.Match], Callable[[Pair], bool]]]] = 
         ),
     ),
     (re.compile(rf"^{_COL} = {_COL_R}$"), lambda m: _both(m[1], lambda a, b: a == b)),
+    (  # first and last names swapped either way, the other name within a typo
+        re.compile(
+            r"^\((\w+)_l = (\w+)_r and jaro_winkler_similarity\(\2_l, \1_r\) >= "
+            rf"{_NUM}\) or \(\1_r = \2_l and jaro_winkler_similarity\(\2_r, \1_l\) >= \3\)$"
+        ),
+        lambda m: _swapped(m[1], m[2], float(m[3])),
+    ),
     (  # columns reversed (first and last names swapped): one direction, as Splink's default
         re.compile(r'^"?(\w+)_l"? = "?(\w+)_r"?$'),
         lambda m: (

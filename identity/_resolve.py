@@ -29,7 +29,7 @@ from identity import (
 )
 from identity import _tables as t
 from identity._backend import SplinkTables
-from identity._config import load_identity_config, load_identity_mappings
+from identity._config import for_run, load_identity_config, load_identity_mappings
 from identity._records import extract_records, standardisation_nulls
 from identity._stages import Run, Stage, model_path, run_stages
 
@@ -48,7 +48,7 @@ def train(settings: Settings, labels: Path | None = None) -> dict[str, Any]:
     from core.warehouse import connect
     from identity import _labels
 
-    config = load_identity_config(settings.identity_config_path)
+    config = for_run(load_identity_config(settings.identity_config_path), settings)
     mappings = load_identity_mappings(settings.sources_dir)
     path = model_path(settings, config)
     with connect(settings) as con:
@@ -59,7 +59,7 @@ def train(settings: Settings, labels: Path | None = None) -> dict[str, Any]:
             sql = _scoring.model_records_sql()
             labelled = _labels.load_labels(con, labels, settings, config, sql)
         with SplinkTables(con, settings) as splink:
-            records = _scoring.all_records(splink)
+            records = _scoring.all_records(splink, config)
             _training.train_model(splink, records, config, path, labelled=labelled > 0)
             count = splink.rows(records)
     meta = json.loads(path.with_suffix(".meta.json").read_text(encoding="utf-8"))
@@ -101,7 +101,7 @@ def _train_or_load(run: Run) -> None:
     run.splink = splink = SplinkTables(run.con, run.settings)
     path = run.model_path
     if not path.exists():
-        records = _scoring.all_records(splink)
+        records = _scoring.all_records(splink, run.config)
         if splink.rows(records) >= 2:
             log.info("no saved model at %s: training one now", path)
             _training.train_model(splink, records, run.config, path)
@@ -297,7 +297,8 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
     """
     from core.warehouse import connect
 
-    config = load_identity_config(settings.identity_config_path)
+    config = for_run(load_identity_config(settings.identity_config_path), settings)
+    full = full or bool(config.link_only)  # a link-only run compares the two files whole
     mappings = load_identity_mappings(settings.sources_dir)
     run_id = settings.run_id or "identity-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     with connect(settings) as con:

@@ -27,9 +27,13 @@ _HAS_ATTRIBUTE = (
 )
 
 
-def model_records_sql(where: str = "true") -> str:
-    """The records Splink sees: identified, with at least one attribute to compare."""
+def model_records_sql(where: str = "true", link_only: list[str] | tuple[str, ...] = ()) -> str:
+    """The records Splink sees: identified, with at least one attribute to compare; in a
+    link-only run only those of the linked identity types, each type one dataset."""
     columns = _model.model_columns_sql()
+    if link_only:
+        types = ", ".join("'" + t.replace("'", "''") + "'" for t in link_only)
+        where = f"({where}) and identity_type in ({types})"
     # People known by each full name, counted over every record whatever the run scores
     # (an incremental run sees the same counts as a full one): one person has one birth
     # date and mostly one phone and one e-mail (standardised), so a name carried with two
@@ -48,16 +52,19 @@ def model_records_sql(where: str = "true") -> str:
     and last_name is not null group by all)"""
     # ordered, so that u sampling with a seed picks the same pairs on the same data
     return (
-        f"select {columns}, coalesce(n.name_people, 0) as name_people "
+        f"select {columns}, coalesce(n.name_people, 0) as name_people, "
+        f"identity_type as {_model.SOURCE_DATASET} "
         f"from {MATCH_RECORDS} left join {people} n using (first_name, last_name) "
         f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where}) order by record_id"
     )
 
 
-def all_records(splink: SplinkTables) -> str:
+def all_records(splink: SplinkTables, config: IdentityConfig | None = None) -> str:
     """Every model record, given to Splink once per run (training and scoring share it)."""
     if not splink.has("identity_records"):
-        splink.put("identity_records", model_records_sql())
+        splink.put(
+            "identity_records", model_records_sql(link_only=config.link_only if config else ())
+        )
     return "identity_records"
 
 
@@ -76,7 +83,7 @@ def score(
     labels = _model.level_labels(model)
     scoring = _review.scoring_config(config)  # down to the review band's low end
     if mode == "full":
-        records = all_records(splink)
+        records = all_records(splink, config)
         predictions = _model.predict_all(splink, records, model, scoring)
         _links.accept_predictions(con, predictions, labels, config)
         return splink.rows(records)

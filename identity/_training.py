@@ -65,7 +65,9 @@ def train_model(
             f"no blocking rule of config/identity.yml ({config.blocking}) fits the records, "
             f"which carry only {list(plan.attributes)}: add one over those attributes"
         )
-    linker = Linker(splink.frame(records), settings_creator(plan), log_level=_QUIET)
+    linker = Linker(
+        splink.frame(records), settings_creator(plan, bool(config.link_only)), log_level=_QUIET
+    )
     t = config.training
     estimate_prior(linker, plan, config, count)
     linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)

@@ -16,10 +16,19 @@ identity_app = typer.Typer(
 )
 
 
-def _settings():
+def _settings(link_only: tuple[str, str] | None = None):
     from core.settings import Settings
 
-    return Settings()
+    settings = Settings()
+    if link_only:
+        return settings.model_copy(update={"identity_link_only": list(link_only)})
+    return settings
+
+
+_LINK_ONLY_HELP = (
+    "Two identity types whose records are linked only to each other's, never within one "
+    "type (two files to link against each other); a full run."
+)
 
 
 @identity_app.command("train")
@@ -33,11 +42,14 @@ def train_command(
             "precision-recall curve"
         ),
     ] = None,
+    link_only: Annotated[
+        tuple[str, str] | None, typer.Option("--link-only", help=_LINK_ONLY_HELP)
+    ] = None,
 ) -> None:
     """Retrain the matching model on current identity records (saved as JSON)."""
     import identity
 
-    result = identity.train(_settings(), labels)
+    result = identity.train(_settings(link_only), labels)
     typer.echo(f"model trained on {result['records']} records: {result['model_path']}")
     if labels is not None:
         chosen = result["labels"]
@@ -60,6 +72,9 @@ def resolve_command(
     approve_churn: bool = typer.Option(
         False, "--approve-churn", help="Accept a run changing more ids than `stability` allows."
     ),
+    link_only: Annotated[
+        tuple[str, str] | None, typer.Option("--link-only", help=_LINK_ONLY_HELP)
+    ] = None,
 ):
     """Resolve identity records into customers (incremental unless --full)."""
     import identity
@@ -68,7 +83,7 @@ def resolve_command(
         from core.console import progress_step
 
         with progress_step("Resolving identities"):
-            summary = identity.resolve(_settings(), full=full, approve_churn=approve_churn)
+            summary = identity.resolve(_settings(link_only), full=full, approve_churn=approve_churn)
     except identity.ChurnGateError as error:
         typer.secho(f"stability gate failed: {error}", fg="red", err=True)
         raise typer.Exit(1) from error

@@ -1,22 +1,31 @@
 """Source definitions: how one vendor's export maps onto the canonical contracts.
 
 A definition is a YAML file ``config/sources/<source>.yml``; onboarding a new export means
-writing one, not code. The top-level ``identities:`` key belongs to the identity package
-and is accepted but ignored here.
+writing one, not code. Its ``identities:`` list (:mod:`ingestion.identities`) is parsed here
+too, once, for every stage that reads it (erasure at the door, identity, consent, privacy).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from core.config_files import ConfigError, read_yaml_mapping, validate_model
 from core.countries import check_country
+from ingestion.column_sources import BirthDateBounds, Booleans, ColumnSource
 from ingestion.contracts import CONTRACTS, Contract, column_rules
+from ingestion.identities import IdentityMapping
 from ingestion.landing import glob_problem
 from ingestion.policy import check_field_policies
 
@@ -26,83 +35,6 @@ EPOCH_FORMATS = {"epoch_s", "epoch_ms", "epoch_us"}
 
 class DefinitionError(ConfigError):
     """A source definition is missing, malformed or inconsistent with its contract."""
-
-
-class ColumnSource(BaseModel):
-    """Where a canonical field comes from.
-
-    ``column`` is a CSV header, a Parquet column or, for JSONL, a dotted JSON path
-    (``ecommerce.transaction_id``). ``sql`` is an optional DuckDB expression applied to it,
-    written in terms of ``value`` (the column's text), e.g. to pick one entry of GA4's
-    ``event_params`` list. With ``structure`` (a DuckDB JSON structure, as for
-    ``from_json``), ``value`` is the column's JSON already parsed into it: fields reading the
-    same column with the same structure share one parse.
-
-    Without ``column``, ``sql`` is an expression over the whole source row: any column of
-    the same file by its export name (``concat_ws(' ', street_number, street_name)``; a
-    JSONL row is its text, ``line``). ``default`` is the text a field takes when the export
-    lacks it or leaves it empty. ``on_invalid`` says what a value breaking the contract
-    does: ``null`` (the value is dropped and counted, the row kept) or ``quarantine`` (the
-    row goes to ``ops.quarantine``); by default ``null`` for optional fields.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    column: str | None = Field(None, min_length=1)
-    sql: str | None = None
-    structure: str | None = None
-    default: str | int | float | bool | None = None
-    on_invalid: Literal["null", "quarantine"] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _yaml_null(cls, data: object) -> object:
-        # YAML reads `on_invalid: null` as no value at all: written out, it means "null"
-        if isinstance(data, dict) and "on_invalid" in data and data["on_invalid"] is None:
-            return {**data, "on_invalid": "null"}
-        return data
-
-    @model_validator(mode="after")
-    def _structure_feeds_sql(self) -> ColumnSource:
-        if self.structure and not self.sql:
-            raise ValueError("`structure:` parses the column for `sql:`; add the `sql:` using it")
-        if self.structure and not self.column:
-            raise ValueError("`structure:` parses `column:`; name the column it parses")
-        if not self.column and not self.sql and self.default is None:
-            raise ValueError(
-                "give `column:` (the export's column), `sql:` (an expression over the row) "
-                "or `default:` (a constant)"
-            )
-        return self
-
-    @property
-    def whole_row(self) -> bool:
-        """True when ``sql`` reads the whole source row rather than one column's ``value``."""
-        return bool(self.sql) and not self.column
-
-
-class Booleans(BaseModel):
-    """Vocabulary of a yes/no column, compared case-insensitively after trimming."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    true_values: list[str] = ["true", "1", "o", "oui", "y", "yes"]
-    false_values: list[str] = ["false", "0", "n", "non", "no"]
-
-
-class BirthDateBounds(BaseModel):
-    """Birth dates this source may hold; outside them a birth date is invalid."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    min: dt.date = dt.date(1800, 1, 1)
-    max: dt.date | None = Field(None, description="default: not in the future")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> BirthDateBounds:
-        if self.max is not None and self.max < self.min:
-            raise ValueError(f"birth_dates.max {self.max} is before birth_dates.min {self.min}")
-        return self
 
 
 class EntityDefinition(BaseModel):
@@ -131,6 +63,7 @@ class EntityDefinition(BaseModel):
         "system of the same kind names the first one's table (pos__receipt_lines) so that "
         "identity, consent and the marts read both",
     )
+    _identities: list[IdentityMapping] = PrivateAttr(default_factory=list)
 
     @field_validator("files")
     @classmethod
@@ -197,6 +130,11 @@ class EntityDefinition(BaseModel):
         """The pydantic contract class this entity feeds."""
         return CONTRACTS[self.contract]
 
+    @property
+    def identities(self) -> list[IdentityMapping]:
+        """The source's ``identities:`` mappings that read this entity."""
+        return self._identities
+
 
 class SourceDefinition(BaseModel):
     """One source system: its name and the entities its exports feed."""
@@ -211,7 +149,7 @@ class SourceDefinition(BaseModel):
         "phones); read by identity standardisation, default its default_phone_region",
     )
     entities: dict[str, EntityDefinition] = Field(min_length=1)
-    identities: object = None  # read by the identity package, not by ingestion
+    identities: list[IdentityMapping] = Field(default_factory=list)
     path: Path | None = Field(None, exclude=True)
 
     @field_validator("source")
@@ -233,6 +171,27 @@ class SourceDefinition(BaseModel):
             if not NAME.match(name):
                 raise ValueError(f"entity {name!r} must be lower_snake_case (it names a raw table)")
         return value
+
+    @field_validator("identities")
+    @classmethod
+    def _known_entities(cls, value: list[IdentityMapping], info: ValidationInfo) -> list:
+        entities = info.data.get("entities") or {}  # absent: its own error is reported
+        for index, mapping in enumerate(value):
+            if entities and mapping.entity not in entities:
+                raise ValueError(
+                    f"entry {index} reads entity {mapping.entity!r}, which this source does "
+                    f"not define; its entities are {sorted(entities)}"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _identities_read_entities(self) -> SourceDefinition:
+        for mapping in self.identities:
+            entity = self.entities[mapping.entity]
+            mapping.source, mapping.table = self.source, entity.table
+            mapping.country = mapping.country or self.country
+            entity._identities.append(mapping)
+        return self
 
     def raw_table(self, entity: str) -> str:
         """The qualified raw table an entity's rows land in."""

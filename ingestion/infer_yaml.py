@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from core.identifiers import email_typed_sql
 from ingestion.contracts import CONTRACTS, column_rules
 from ingestion.policy import DERIVED_FIELDS
 
@@ -23,7 +24,7 @@ _IDENTITIES = {
         "first_name": "first_name", "last_name": "last_name", "email": "email",
         "phone": "phone", "birth_date": "birth_date", "address_line": "address_line",
         "postcode": "postcode", "city": "city"}, "created_at"),
-    "email_subscriber": ("lower(trim(email))", None, {
+    "email_subscriber": (email_typed_sql("email"), None, {
         "first_name": "first_name", "last_name": "last_name", "email": "email",
         "postcode": "postcode"}, "opted_in_at"),
     "callcenter_ticket": ("ticket_id", None, {
@@ -31,7 +32,7 @@ _IDENTITIES = {
         "opened_at"),
     "customer_review": ("review_id", None, {
         "full_name": "author_name", "email": "author_email"}, "written_at"),
-    "pos_receipt_line": ("lower(trim(customer_email))", "customer_email is not null", {
+    "pos_receipt_line": (email_typed_sql("customer_email"), "customer_email is not null", {
         "first_name": "customer_first_name", "last_name": "customer_last_name",
         "email": "customer_email", "phone": "customer_phone", "postcode": "customer_postcode",
         "city": "customer_city", "birth_date": "customer_birth_date"}, "sold_at"),

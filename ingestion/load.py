@@ -217,7 +217,7 @@ def _load(
     try:
         # Scratch temp tables are built outside the transaction: only the writes to the
         # warehouse below must be atomic.
-        erased = suppression.for_entity(con, settings, result.source, result.entity, entity)
+        erased = suppression.for_entity(con, settings, entity)
         with landing.scratch_dir(settings.tmp_dir) as workdir:
             try:
                 stage_file(con, path, entity, erased, workdir)

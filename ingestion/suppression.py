@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from core import erasure, identifiers
 from core.warehouse import scalar
@@ -28,37 +26,6 @@ if TYPE_CHECKING:
     from ingestion.definitions import EntityDefinition
 
 log = logging.getLogger(__name__)
-
-
-@lru_cache(maxsize=8)
-def _identity_config(identity_config_path: Path, sources_dir: Path) -> tuple[Any, tuple]:
-    """E-mail rules and identity mappings; the defaults when identity is not configured."""
-    from identity._config import (
-        IdentityConfigError,
-        StandardisationConfig,
-        load_identity_config,
-        load_identity_mappings,
-    )
-
-    try:
-        rules = load_identity_config(identity_config_path).standardisation
-    except IdentityConfigError:
-        rules = StandardisationConfig()
-    try:
-        mappings = tuple(load_identity_mappings(sources_dir))
-    except IdentityConfigError:
-        mappings = ()
-    return rules, mappings
-
-
-def identity_config(settings: Settings) -> tuple[identifiers.EmailRules, tuple]:
-    """This installation's e-mail rules and identity mappings (read once per process)."""
-    return _identity_config(settings.identity_config_path, settings.sources_dir)
-
-
-def email_rules(settings: Settings) -> identifiers.EmailRules:
-    """The e-mail rules of this installation (``config/identity.yml``)."""
-    return identity_config(settings)[0]
 
 
 @dataclass
@@ -121,17 +88,13 @@ def line_condition(raw: str, rules: identifiers.EmailRules, generations: dict[st
 
 
 def for_entity(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    source: str,
-    entity_name: str,
-    entity: EntityDefinition,
+    con: duckdb.DuckDBPyConnection, settings: Settings, entity: EntityDefinition
 ) -> Suppression | None:
     """The entity's suppression, or None when no tombstone exists."""
     if not scalar(con, f"select count(*) from {erasure.TOMBSTONE_TABLE}"):
         return None
     generations = erasure.present_generations(con, erasure.salts(settings))
-    rules, mappings = identity_config(settings)
+    rules = identifiers.configured_email_rules(settings.identity_config_path)
     key_of = {
         "email": lambda column: identifiers.email_key_sql(column, rules),
         "phone": identifiers.phone_key_sql,
@@ -141,9 +104,7 @@ def for_entity(
         for kind, columns in entity.personal_data.items()
         for column in columns
     ]
-    for mapping in mappings:
-        if mapping.source != source or mapping.entity != entity_name:
-            continue
+    for mapping in entity.identities:
         keys.append((mapping.identity_type, identifiers.source_key_sql(mapping.source_key)))
         keys += [
             (kind, identifiers.source_key_sql(expr))

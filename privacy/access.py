@@ -43,10 +43,11 @@ _CUSTOMER_LEVEL = {
 
 def load_person(con: duckdb.DuckDBPyConnection, settings: Settings, identifier: str) -> Person:
     """The request's person, keyed with this installation's e-mail rules and mappings."""
-    from ingestion.suppression import identity_config
+    from core.identifiers import configured_email_rules
+    from identity import identity_mappings
 
-    rules, mappings = identity_config(settings)
-    return find_person(con, identifier, rules, list(mappings))
+    rules = configured_email_rules(settings.identity_config_path)
+    return find_person(con, identifier, rules, identity_mappings(settings))
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:

@@ -14,15 +14,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 GROUND = "core"
+# In the order the data flows (docs/architecture.md): a stage may import the stages before
+# it, never one after it (ingestion reads no identity code: identity reads the source
+# definitions ingestion parses, `identities:` included).
 STAGES = (
     "sample_data",
     "ingestion",
     "identity",
+    "voice",
     "profiles",
     "activation",
     "privacy",
     "expectations",
-    "voice",
     "api",
 )
 ROOF = ("cdp", "dags")
@@ -104,6 +107,17 @@ def test_no_stage_imports_the_roof():
         if roof in edges.get(stage, {})
     ]
     assert not wrong, "stages must not import cdp or dags: " + "; ".join(wrong)
+
+
+def test_stages_import_only_the_stages_upstream_of_them():
+    edges = _edges()
+    wrong = [
+        f"{stage} imports {later} ({edges[stage][later]})"
+        for index, stage in enumerate(STAGES)
+        for later in STAGES[index + 1 :]
+        if later in edges.get(stage, {})
+    ]
+    assert not wrong, "a stage imports a stage downstream of it: " + "; ".join(wrong)
 
 
 def test_no_cycle_between_packages():

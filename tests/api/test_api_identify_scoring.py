@@ -37,8 +37,13 @@ from identity.identity_records where not is_anonymous and first_name is not null
     return people + typos + swapped
 
 
-def _splink_probabilities(scorer, pair_rows) -> dict[str, float]:
-    """Splink's own compare_records on the pairs' model inputs: record_id -> probability."""
+def _splink_probabilities(scorer, callers: list[list[dict]]) -> dict[tuple[int, str], float]:
+    """Splink's own compare_records on each caller's pairs' model inputs, in one call:
+    (caller index, record_id) -> probability.
+
+    One left row per caller and one right row per (caller, candidate); compare_records scores
+    every left-right pair on its own values, and only each caller's own pairs are kept.
+    """
     import duckdb
     import pyarrow as pa
     from splink import DuckDBAPI
@@ -47,39 +52,43 @@ def _splink_probabilities(scorer, pair_rows) -> dict[str, float]:
     types = {"birth_date": pa.date32(), "email_user_is_name": pa.bool_()}
     types |= {"email_user_names_holder": pa.bool_()}
     types |= {"name_people": pa.int64()} | {f"tf_{c}": pa.float64() for c in scorer.tf}
-    new, candidates = pair_rows[0]["pair"][0], [row["pair"][1] for row in pair_rows]
-    columns = [c for c in new if c in candidates[0]]
+    first_new, first_candidate = callers[0][0]["pair"]
+    columns = [c for c in first_new if c in first_candidate]
     schema = pa.schema([(c, types.get(c, pa.string())) for c in ["record_id", *columns]])
+    left = [{**rows[0]["pair"][0], "record_id": f"{i}"} for i, rows in enumerate(callers)]
+    right = [
+        {**row["pair"][1], "record_id": f"{i}|{row['pair'][1]['record_id']}"}
+        for i, rows in enumerate(callers)
+        for row in rows
+    ]
     con = duckdb.connect()
     try:
-        con.register("left_in", pa.Table.from_pylist([{**new, "record_id": "new"}], schema))
-        con.register("right_in", pa.Table.from_pylist(candidates, schema))
+        con.register("left_in", pa.Table.from_pylist(left, schema))
+        con.register("right_in", pa.Table.from_pylist(right, schema))
         predictions = compare_records(
             "left_in", "right_in", scorer.model, DuckDBAPI(connection=con)
         )
-        return dict(
-            con.execute(
-                f"select record_id_r, match_probability from {predictions.physical_name}"
-            ).fetchall()
-        )
+        found = con.execute(
+            f"select record_id_l, record_id_r, match_probability from {predictions.physical_name} "
+            "where split_part(record_id_r, '|', 1) = record_id_l"
+        ).fetchall()
     finally:
         con.close()
+    return {(int(left_id), right_id.split("|", 1)[1]): p for left_id, right_id, p in found}
 
 
 def test_fast_scoring_gives_splinks_probability_on_every_candidate_pair(
     scorer_and_con, api_settings
 ):
     scorer, con = scorer_and_con
+    callers = [rows for person in _people(api_settings) if (rows := scorer.rows(con, person))]
+    expected = _splink_probabilities(scorer, callers)
     compared, reached = 0, set()
-    for person in _people(api_settings):
-        rows = scorer.rows(con, person)
-        if not rows:
-            continue
-        expected = _splink_probabilities(scorer, rows)
+    for i, rows in enumerate(callers):
         for row in rows:
             assert row["match_probability"] == pytest.approx(
-                expected[row["record_id"]], abs=1e-6
-            ), (person, row["record_id"])
+                expected[(i, row["record_id"])], abs=1e-6
+            ), (rows[0]["pair"][0], row["record_id"])
             compared += 1
             reached |= {(name, level.label) for name, level in row["levels"].items()}
     assert compared >= 40  # candidates of ~50 callers: many pairs, most levels reached

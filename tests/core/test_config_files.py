@@ -82,8 +82,9 @@ def test_every_configuration_file_reports_through_the_same_loader(tmp_path):
 
 def test_identity_mappings_name_the_list_entry_that_is_wrong(tmp_path):
     (tmp_path / "pos.yml").write_text(
-        "source: pos\nentities: {customers: {}}\nidentities:\n  - {nonsense: 1}\n",
+        "source: pos\nentities: {customers: {contract: contact, files: pos/*.csv, format: csv, "
+        "columns: {contact_id: id}}}\nidentities:\n  - {nonsense: 1}\n",
         encoding="utf-8",
     )
-    with pytest.raises(IdentityConfigError, match=r"pos\.yml: identities\[0\]\."):
+    with pytest.raises(DefinitionError, match=r"pos\.yml: identities\.0\."):
         load_identity_mappings(tmp_path)

@@ -108,3 +108,33 @@ def test_the_spark_engine_sends_the_dbt_build_to_the_configured_master(dag_setti
     assert producer.profile_config.target_name == "spark"
     assert producer.env["CDP_SPARK_MASTER"] == "spark://127.0.0.1:7077"
     assert producer.env["CDP_LAKE_URI"] == Settings().lake_uri
+
+
+def test_the_dbt_build_pushes_a_node_event_once_the_node_finished():
+    """Cosmos' producer read by its own parser: of a node's four step events only the
+    finished one (with its times and message, what the node's task logs) reaches XCom."""
+    from cosmos.operators._watcher import base
+
+    from cdp.orchestration import report_finished_nodes_only
+
+    class RecordingTaskInstance:
+        def __init__(self):
+            self.pushed = []
+
+        def xcom_push(self, key, value):
+            self.pushed.append((key, value["status"]))
+
+    report_finished_nodes_only()
+    report_finished_nodes_only()  # the DAG file may be parsed again in the same process
+    ti = RecordingTaskInstance()
+    node = {"unique_id": "model.tiny.customers", "node_started_at": "2026-12-06T21:00:00"}
+    for step, status in [
+        ("NodeStart", "started"),
+        ("NodeCompiling", "compiling"),
+        ("NodeExecuting", "executing"),
+        ("NodeFinished", "success"),
+    ]:
+        event = {"info": {"name": step}, "data": {"node_info": {**node, "node_status": status}}}
+        base._process_dbt_log_event(ti, event)
+
+    assert ti.pushed == [("model__tiny__customers_dbt_event", "success")]

@@ -8,17 +8,18 @@ from typer.testing import CliRunner
 
 import identity
 from identity._config import IdentityConfigError, load_identity_config, load_identity_mappings
+from ingestion.definitions import DefinitionError
 
 
 def test_unknown_attribute_in_a_source_definition_is_named(tmp_path):
     (tmp_path / "crm.yml").write_text(
+        "entities:\n  contacts: {contract: contact, files: crm/*.csv, format: csv, "
+        "columns: {contact_id: id}}\n"
         "identities:\n  - identity_type: crm_contact\n    entity: contacts\n"
         "    source_key: id\n    attributes: {nickname: nick}\n",
         encoding="utf-8",
     )
-    with pytest.raises(
-        IdentityConfigError, match=r"crm.yml: identities\[0\]\.attributes.*nickname"
-    ):
+    with pytest.raises(DefinitionError, match=r"crm.yml: identities\.0\.attributes.*nickname"):
         load_identity_mappings(tmp_path)
 
 

@@ -48,9 +48,9 @@ def test_a_birth_date_typo_is_not_another_person(left, right, different):
     # two people of one household: other first names (a replaced birth date on the same
     # first name at the same address line is the same person's)
     row = duckdb.execute(
-        f"select {sql} from (select ?::date as birth_date, 'lea' as first_name, "
-        f"'1 rue x' as address_line) a, (select ?::date as birth_date, 'paul' as first_name, "
-        f"'1 rue x' as address_line) b",
+        f"select {sql} from (select ?::date as birth_date, 'lea' as first_name, 'roux' as "
+        "last_name, '1 rue x' as address_line) a, (select ?::date as birth_date, 'paul' as "
+        "first_name, 'roux' as last_name, '1 rue x' as address_line) b",
         [left, right],
     ).fetchall()
     assert row == [(different,)]
@@ -73,20 +73,28 @@ def test_an_address_typo_is_the_same_address(left, right, same):
 
 
 @pytest.mark.parametrize(
-    ("left", "right", "different"),
+    ("left", "right", "names", "different"),
     [
-        ("lambrigg treet", "lambrigg street", False),  # one person, address mistyped
-        ("12 rue de la paix", "14 rue de la paix", True),  # two neighbours
+        ("lambrigg treet", "lambrigg street", ("joshua", "hay"), False),  # address mistyped
+        ("12 rue de la paix", "14 rue de la paix", ("joshua", "hay"), True),  # two neighbours
+        # first and last names swapped on one record: still one person
+        ("lambrigg street", "lambrigg street", ("hay", "joshua"), False),
+        ("lambrigg street", "lambrigg street", ("joshuah", "hay"), False),  # a typo of it
+        ("lambrigg street", "lambrigg street", ("amber", "hay"), True),  # a household member
     ],
 )
-def test_a_replaced_birth_date_at_a_mistyped_address_is_not_another_person(left, right, different):
-    # FEBRL's replaced values: the same first name, a birth date replaced, the address line
-    # typed with a slip (a household member would differ on the first name too)
+def test_a_replaced_birth_date_at_a_mistyped_address_is_not_another_person(
+    left, right, names, different
+):
+    # FEBRL's replaced values: the same first name (mistyped, or swapped with the last
+    # name), a birth date replaced, the address line typed with a slip (a household member
+    # would differ on the first name too)
     row = duckdb.execute(
         f"select {different_birth_dates_sql('a', 'b', 366)} from "
-        "(select date '1948-05-11' as birth_date, 'joshua' as first_name, ? as address_line) a, "
-        "(select date '1926-08-12' as birth_date, 'joshua' as first_name, ? as address_line) b",
-        [left, right],
+        "(select date '1948-05-11' as birth_date, 'joshua' as first_name, 'hay' as last_name, "
+        "? as address_line) a, (select date '1926-08-12' as birth_date, ? as first_name, "
+        "? as last_name, ? as address_line) b",
+        [left, *names, right],
     ).fetchall()
     assert row == [(different,)]
 

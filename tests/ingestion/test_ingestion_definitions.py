@@ -11,10 +11,9 @@ from typer.testing import CliRunner
 
 import ingestion
 from core import erasure
-from core.identifiers import email_key_sql, phone_key_sql
+from core.identifiers import configured_email_rules, email_key_sql, phone_key_sql
 from core.settings import Settings
 from core.warehouse import connect
-from ingestion import suppression
 from ingestion.definitions import DefinitionError, load_definitions
 
 PROJECT_SOURCES = Path(__file__).resolve().parents[2] / "config" / "sources"
@@ -154,7 +153,7 @@ def test_rows_of_an_erased_person_are_suppressed_everywhere(settings):
         write_pos(settings.landing_dir, broken.name)["path"].read_bytes()
         + b"M012;T999999;1;03/02/2024 10:15;06.12.34.56.78\r\n"
     )
-    rules = suppression.email_rules(settings)
+    rules = configured_email_rules(settings.identity_config_path)
     with connect(settings) as con:
         keys = con.execute(
             f"select {email_key_sql('$1', rules)}, {phone_key_sql('$2')}",
@@ -203,6 +202,10 @@ def test_rows_of_an_erased_person_are_suppressed_everywhere(settings):
         (VENDOR_B.replace("Qty\n", "Qty\n      colour: Colour\n"), "['colour'] are not fields"),
         (VENDOR_B.replace("encoding: utf-8", "encoding: ebcdic"), "encoding"),
         (VENDOR_B.replace('["%Y-%m-%d"]', '["yyyy-mm-dd"]'), "neither a strptime format"),
+        (
+            VENDOR_B + "identities:\n  - {identity_type: card, entity: receipts, source_key: x}\n",
+            "entry 0 reads entity 'receipts', which this source does not define",
+        ),
     ],
 )
 def test_invalid_definitions_name_the_file_and_the_field(tmp_path, text, expected):
@@ -230,6 +233,24 @@ def test_project_definitions_cover_every_source_and_keep_identities():
         "sms__activity",
     }
     assert all(d.identities for d in definitions.values())
+
+
+def test_identity_reads_the_mappings_of_the_one_parse_of_each_definition():
+    from identity import IdentityMapping
+    from identity._config import load_identity_mappings
+
+    definitions = {d.source: d for d in load_definitions(PROJECT_SOURCES)}
+    mappings = load_identity_mappings(PROJECT_SOURCES)
+
+    assert mappings == [m for d in definitions.values() for m in d.identities]
+    assert IdentityMapping is type(mappings[0])  # identity's model is the definition's
+    # each mapping knows its source and table, and its entity knows it (erasure at the door)
+    (card,) = definitions["pos"].entities["receipt_lines"].identities
+    assert (card.identity_type, card.source, card.raw_table) == (
+        "loyalty_card",
+        "pos",
+        "raw.pos__receipt_lines",
+    )
 
 
 def test_cli_prints_one_row_per_file(settings, monkeypatch):

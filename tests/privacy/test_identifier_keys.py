@@ -24,14 +24,19 @@ FORMS = [
     (lambda v: ids.email_key_sql(v, RULES), ids.EMAIL_KEY_EXAMPLES),
     (ids.phone_e164_sql, ids.PHONE_E164_EXAMPLES),
     (ids.phone_key_sql, ids.PHONE_KEY_EXAMPLES),
+    (ids.phone_digits_sql, ids.PHONE_DIGITS_EXAMPLES),
     (ids.loyalty_card_sql, ids.LOYALTY_CARD_EXAMPLES),
     (ids.source_key_sql, ids.SOURCE_KEY_EXAMPLES),
+]
+PRESETS = [
+    (lambda v, p=preset: ids.identifier_sql(v, p), [(raw, expected)])
+    for (raw, preset), expected in ids.IDENTIFIER_PRESET_EXAMPLES
 ]
 
 
 @pytest.mark.parametrize(
     ("form", "raw", "expected"),
-    [(form, raw, expected) for form, examples in FORMS for raw, expected in examples],
+    [(form, raw, expected) for form, examples in FORMS + PRESETS for raw, expected in examples],
 )
 def test_each_form_gives_its_documented_output(form, raw, expected):
     value = duckdb.execute(f"select {form('v')} from (select ?::varchar as v)", [raw])

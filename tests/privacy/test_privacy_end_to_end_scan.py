@@ -10,7 +10,7 @@ import pytest
 from privacy_scan import byte_scan, identifier_forms, other_spelling, rewritten_person
 
 from cdp.pipeline import run_pipeline
-from ingestion.suppression import email_rules
+from core.identifiers import configured_email_rules
 from privacy.erase import forget
 
 SOURCES_OWN = ("landing", "truth")
@@ -20,7 +20,9 @@ SOURCES_OWN = ("landing", "truth")
 def test_no_byte_of_the_data_folder_holds_the_person_after_forget(settings):
     run_pipeline(settings, people=150)
     customer_id, raw_email = rewritten_person(settings)
-    forms = identifier_forms(settings, customer_id, email_rules(settings))
+    forms = identifier_forms(
+        settings, customer_id, configured_email_rules(settings.identity_config_path)
+    )
     before = byte_scan(settings.data_dir, forms, SOURCES_OWN)
     assert any(line.startswith("warehouse/") for line in before)
     assert any(line.startswith("exports/") for line in before)

@@ -8,8 +8,8 @@ import json
 from privacy_scan import byte_scan, identifier_forms, other_spelling, resend_all, rewritten_person
 
 import ingestion
+from core.identifiers import configured_email_rules
 from core.warehouse import connect
-from ingestion.suppression import email_rules
 from privacy.erase import forget
 
 
@@ -30,7 +30,9 @@ def _ga4_rows_keyed_by_one_identifier(settings, cookie: str, account: str) -> No
 
 def test_forget_by_another_spelling_erases_every_identifier_and_resent_rows_stay_out(resolved):
     customer_id, raw_email = rewritten_person(resolved)
-    forms = identifier_forms(resolved, customer_id, email_rules(resolved))
+    forms = identifier_forms(
+        resolved, customer_id, configured_email_rules(resolved.identity_config_path)
+    )
     with connect(resolved) as con:
         cookie, account = con.execute(
             "select max(source_key) filter (where identity_type = 'web_cookie'), "

@@ -22,8 +22,8 @@ from cdp.pipeline import (
     ingest_sources,
     resolve_identities,
 )
+from core.identifiers import configured_email_rules
 from core.warehouse import connect
-from ingestion.suppression import email_rules
 from privacy.erase import forget
 
 SOURCES_OWN = ("landing", "truth")
@@ -91,7 +91,7 @@ def _small_pipeline(settings) -> None:
 @pytest.mark.slow
 def test_forgotten_authors_messages_leave_every_table_and_file_and_stay_out(settings):
     _small_pipeline(settings)
-    rules = email_rules(settings)
+    rules = configured_email_rules(settings.identity_config_path)
     authors = _authors(settings)
     forms: set[str] = set()
     for customer_id, texts in authors.values():

@@ -7,8 +7,8 @@ from privacy_scan import byte_scan, identifier_forms, resend_all, rewritten_pers
 
 import ingestion
 from core import erasure
+from core.identifiers import configured_email_rules
 from core.warehouse import connect
-from ingestion.suppression import email_rules
 from privacy.erase import forget
 
 
@@ -25,7 +25,9 @@ def test_the_shipped_default_salt_stops_ingestion_and_forget(resolved):
 
 def test_a_rotated_salt_keeps_old_erasures_and_an_unknown_one_stops_ingestion(resolved):
     customer_id, raw_email = rewritten_person(resolved)
-    forms = identifier_forms(resolved, customer_id, email_rules(resolved))
+    forms = identifier_forms(
+        resolved, customer_id, configured_email_rules(resolved.identity_config_path)
+    )
     forget(resolved, raw_email)
     rotated = resolved.model_copy(
         update={"erasure_salt": "rotated-salt", "erasure_previous_salts": resolved.erasure_salt}

@@ -23,3 +23,21 @@ def built_settings(tmp_path_factory):
     create_warehouse(settings.duckdb_path)
     build_profiles(settings)
     return settings
+
+
+@pytest.fixture(scope="session")
+def docs_folder(built_settings):
+    """`cdp profiles docs` run once on the built warehouse: the folder it wrote.
+
+    One docs generate for the session: on the built project dbt re-parses nothing, where a
+    fresh data folder costs a whole parse.
+    """
+    from typer.testing import CliRunner
+
+    from cdp.cli import app
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CDP_DATA_DIR", str(built_settings.data_dir))
+        result = CliRunner().invoke(app, ["profiles", "docs"])
+    assert result.exit_code == 0, result.output
+    return built_settings.data_dir / "dbt" / "target"

@@ -7,14 +7,7 @@ import json
 import threading
 import urllib.request
 
-import pytest
-
-
-@pytest.fixture(scope="module")
-def docs_folder(built_settings):
-    from profiles import generate_docs
-
-    return generate_docs(built_settings)
+# docs_folder (conftest.py): `cdp profiles docs`, run once per session on the built warehouse
 
 
 def test_index_html_opens_from_disk(docs_folder):

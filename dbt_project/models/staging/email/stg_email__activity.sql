@@ -8,7 +8,7 @@ renamed as (
     select
         campaign_id,
         campaign_name,
-        lower(trim(email)) as email_subscriber_key,
+        {{ email_typed('email') }} as email_subscriber_key,
         lower(activity_type) as activity_type,
         activity_at,
         url,
@@ -17,7 +17,7 @@ renamed as (
         _source_file,
         _source_row
     from source
-    where email is not null
+    where {{ email_typed('email') }} is not null
 ),
 
 deduplicated as (

@@ -6,7 +6,7 @@ source as (
 
 renamed as (
     select
-        lower(trim(email)) as email_subscriber_key,
+        {{ email_typed('email') }} as email_subscriber_key,
         lower(status) as subscriber_status,
         opted_in_at,
         status_changed_at,
@@ -14,7 +14,7 @@ renamed as (
         _source_file,
         _source_row
     from source
-    where email is not null
+    where {{ email_typed('email') }} is not null
 ),
 
 deduplicated as (

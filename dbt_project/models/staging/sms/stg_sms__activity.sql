@@ -21,9 +21,10 @@ with
             null::timestamp as activity_at,
             null::varchar as url,
             null::varchar as reply_text,
-            null::timestamp as _loaded_at,
             null::varchar as _source_file,
-            null::bigint as _source_row
+            null::bigint as _source_row,
+            null::varchar as _batch_id,
+            null::timestamp as _loaded_at
         where false
     ),
 -- noqa: enable=RF04
@@ -35,7 +36,7 @@ renamed as (
         campaign_id,
         campaign_name,
         -- the sms_recipient identity's source key (config/sources/sms.yml)
-        {{ regexp_replace_all('phone', "'[^0-9]'", "''") }} as sms_recipient_key,
+        {{ phone_digits('phone') }} as sms_recipient_key,
         lower(activity_type) as activity_type,
         activity_at,
         url,
@@ -46,7 +47,7 @@ renamed as (
     from source
     where
         event_id is not null
-        and phone is not null
+        and {{ phone_digits('phone') }} is not null
 ),
 
 deduplicated as (

@@ -1,0 +1,114 @@
+"""Behaviours 5 and 6 of issue 12 on real DuckDB and Splink: a typo'd copy of a person is
+not a household member (swapped names either way round, a record that matches both sides
+of a guard's clash), and two files are linked against each other in a link-only run."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from identity_rows import account, add_rows, card, customer_of
+
+import identity
+
+
+def _swapped_level(model: dict, left: dict, right: dict) -> tuple[str, ...]:
+    """The first- and last-name levels Splink gives the pair (left, right)."""
+    from test_identity_population_households import _predict
+
+    from identity._model import level_labels
+
+    # met through their birth date and postcode (blocking), whatever the names say
+    met = {"birth_date": date(1970, 1, 1), "postcode": "44000"}
+    _, scored = _predict(
+        model, [{"record_id": "a", **met, **left}, {"record_id": "b", **met, **right}]
+    )
+    row = scored.to_pylist()[0]
+    labels = level_labels(model)
+    return tuple(labels[name][row[f"gamma_{name}"]] for name in ("first_name", "last_name"))
+
+
+@pytest.mark.parametrize("left_first", [True, False])
+def test_names_swapped_with_a_typo_are_seen_whichever_record_is_left(warehouse, left_first):
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    typed = {"first_name": "vincent", "last_name": "jessica"}  # swapped at the till
+    right = {"first_name": "jessica", "last_name": "vincnet"}  # and the surname mistyped
+    pair = (typed, right) if left_first else (right, typed)
+    assert _swapped_level(model, *pair) == ("first and last names swapped",) * 2
+
+
+def test_one_name_in_the_other_field_is_not_a_swap(warehouse):
+    # thomas bernard / bernard michel: a first name that is also a surname, nothing more
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    levels = _swapped_level(
+        model,
+        {"first_name": "thomas", "last_name": "bernard"},
+        {"first_name": "bernard", "last_name": "michel"},
+    )
+    assert "first and last names swapped" not in levels
+
+
+def test_a_record_matching_both_sides_of_a_clash_keeps_a_typod_copy_in(warehouse):
+    # FEBRL's rec-176: the card "Rosie" carries Yasmin's birth date (a replaced first name);
+    # the card "Yasmin" has no birth date. Rosie and that card clash on first names, but
+    # Yasmin's account and her other card match Rosie's birth date and the card's name: one
+    # person. (One such record alone could be a form filled with a relative's birth date.)
+    add_rows(
+        warehouse,
+        accounts=[account("WQ1", "Yasminka", "Quilliamor", birth=date(1999, 12, 7))],
+        receipts=[
+            card("WQ2", "Rosalind", "QUILLIAMOR", birth=date(1999, 12, 7)),
+            card("WQ3", "Yasminka", "QUILLIAMOR"),
+            card("WQ4", "Yasminka", "QUILLIAMOR", birth=date(1999, 12, 7)),
+        ],
+    )
+    identity.resolve(warehouse)
+    yasmin = customer_of(warehouse, "web_account:WQ1")
+    assert customer_of(warehouse, "loyalty_card:WQ2") == yasmin
+    assert customer_of(warehouse, "loyalty_card:WQ3") == yasmin
+
+
+def test_a_household_member_is_not_bridged_by_her_own_records(warehouse):
+    # the husband's card has his own birth date: no record carries her name with his birth
+    # date, so nothing says the two first names are one person's
+    shared = "famille.quilliamor@orange.fr"
+    add_rows(
+        warehouse,
+        accounts=[account("HQ1", "Yasminka", "Quilliamor", email=shared, birth=date(1984, 3, 5))],
+        receipts=[
+            card("HQ2", "Gontranel", "QUILLIAMOR", email=shared, birth=date(1979, 10, 21)),
+            card("HQ3", "Yasminka", "QUILLIAMOR", email=shared),
+        ],
+    )
+    identity.resolve(warehouse)
+    assert customer_of(warehouse, "loyalty_card:HQ2") != customer_of(warehouse, "web_account:HQ1")
+    assert customer_of(warehouse, "loyalty_card:HQ3") == customer_of(warehouse, "web_account:HQ1")
+
+
+def test_a_link_only_run_links_across_the_two_types_never_within_one(warehouse):
+    add_rows(
+        warehouse,
+        # one person's two cards, exactly alike: a deduplication merges them
+        receipts=[
+            card("LO1", "Ondinette", "VARGASSON", birth=date(1966, 4, 9)),
+            card("LO2", "Ondinette", "VARGASSON", birth=date(1966, 4, 9)),
+            card("LO3", "Gaspardin", "MORVANEC", birth=date(1958, 1, 20)),
+        ],
+        accounts=[account("LO4", "Gaspardin", "Morvanec", birth=date(1958, 1, 20))],
+    )
+    linked = warehouse.model_copy(update={"identity_link_only": ["web_account", "loyalty_card"]})
+    summary = identity.resolve(linked)
+    assert summary["mode"] == "full"  # a link-only run compares the two files whole
+    assert customer_of(warehouse, "loyalty_card:LO1") != customer_of(warehouse, "loyalty_card:LO2")
+    assert customer_of(warehouse, "loyalty_card:LO3") == customer_of(warehouse, "web_account:LO4")
+    # the same records deduplicated: the two cards are one person
+    identity.resolve(warehouse, full=True, approve_churn=True)
+    assert customer_of(warehouse, "loyalty_card:LO1") == customer_of(warehouse, "loyalty_card:LO2")
+
+
+def test_link_only_needs_two_identity_types(warehouse):
+    from identity._config import IdentityConfigError
+
+    with pytest.raises(IdentityConfigError, match="two identity types"):
+        identity.resolve(warehouse.model_copy(update={"identity_link_only": ["loyalty_card"]}))
