@@ -20,15 +20,19 @@ manifest); CSV files follow activation/export_dialect.py.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from activation import export_dialect, export_files
-from activation.export import ExportError, ExportResult, NothingToExportError
+from activation.export import (
+    ExportError,
+    ExportResult,
+    NothingToExportError,
+    require_golden_records,
+    run_stamp,
+)
 from activation.export_config import Audience, Filter, load_exports_config
 from core.identifiers import email_typed_sql, phone_e164_sql
 from core.warehouse import connect, scalar, table_exists
-from profiles.build import require_customer_consent
 
 if TYPE_CHECKING:
     import duckdb
@@ -40,7 +44,18 @@ log = logging.getLogger(__name__)
 KIND = "audiences"
 BASE = "_audience_base"
 _CONTACT = {"email": "email", "sms": "phone"}
-_GOLDEN = ("customer_id", "first_name", "last_name", "email", "phone", "postcode", "city")
+_GOLDEN = (
+    "customer_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "postcode",
+    "city",
+    "first_name_display",
+    "last_name_display",
+    "city_display",
+)
 HASHING_NOTE = (
     "unsalted SHA-256 of the normalised e-mail (trimmed, lower case) and E.164 phone, as ad "
     "platforms match them: re-identifiable by anyone who can hash a list of contacts; share "
@@ -71,7 +86,7 @@ def _build_base(con: duckdb.DuckDBPyConnection, consent: str) -> list[str]:
 select {golden}, {", ".join(extra)},
   coalesce(ce.is_sendable, false) as email_sendable,
   coalesce(cs.is_sendable, false) as sms_sendable
-from identity.golden_records g
+from marts.golden_records g
 left join identity.customers c using (customer_id)
 {" ".join(joins)}
 left join {consent} ce on ce.customer_id = g.customer_id and ce.channel = 'email'
@@ -117,7 +132,11 @@ def audience_sql(name: str, audience: Audience, columns: list[str]) -> str:
         )
         order = "email_sha256, phone_sha256"
     else:
-        selected = f"customer_id, first_name, last_name, {contact}, postcode, city, segment"
+        # the display forms to greet and address people; the match keys to join on
+        selected = (
+            f"customer_id, first_name, last_name, {contact}, postcode, city, segment, "
+            "first_name_display, last_name_display, city_display"
+        )
         order = "customer_id"
     return (
         f"select {selected} from {BASE} where "
@@ -136,21 +155,13 @@ def export_audiences(settings: Settings, names: list[str] | None = None) -> Expo
             f"audience(s) {missing} not defined in {settings.exports_config_path}; "
             f"defined: {sorted(config.audiences)}"
         )
-    started_at = datetime.now(UTC)
-    stamp = export_files.run_timestamp(started_at)
-    run_id = settings.run_id or f"audiences-{stamp}"
-    folder = settings.export_dir / KIND / stamp
+    started_at, run_id, folder = run_stamp(settings, KIND, "audiences")
     with connect(settings) as con:
-        if not table_exists(con, "identity", "golden_records"):
-            raise NothingToExportError(
-                f"nothing to export: identity.golden_records is missing in "
-                f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
-            )
-        consent = require_customer_consent(con, "the audiences")
+        consent = require_golden_records(con, settings, "the audiences")
         columns = _build_base(con, consent)
         if not scalar(con, f"select count(*) from {BASE}"):
             raise NothingToExportError(
-                f"nothing to export: identity.golden_records in {settings.duckdb_path} holds "
+                f"nothing to export: marts.golden_records in {settings.duckdb_path} holds "
                 "no identified customer; run `cdp ingest` and `cdp identity resolve` first"
             )
         if any(config.audiences[n].segments for n in wanted) and not table_exists(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from activation import export_dialect, export_files
 from activation.export_config import FORMATS, load_exports_config
-from activation.golden_record import GOLDEN_ATTRIBUTES, SCHEMA_PATH
+from activation.golden_record import DISPLAYED_ATTRIBUTES, GOLDEN_ATTRIBUTES, SCHEMA_PATH
 from core.warehouse import connect, scalar, table_exists
 from profiles.build import CONSENT_MART, require_customer_consent
 
@@ -86,6 +86,26 @@ def schema_columns() -> list[str]:
     return list(load_schema()["properties"])
 
 
+def require_golden_records(con: duckdb.DuckDBPyConnection, settings: Settings, reader: str) -> str:
+    """Refuse to export before the profiles build has written golden records
+    (``marts.golden_records``), while the last build is unfinished or without the consent
+    mart (the export and the audiences read all three); returns the consent mart's name."""
+    if not table_exists(con, "marts", "golden_records"):
+        raise NothingToExportError(
+            f"nothing to export: marts.golden_records is missing in {settings.duckdb_path}; "
+            "run `cdp ingest`, `cdp identity resolve` and `cdp profiles build` first"
+        )
+    return require_customer_consent(con, reader)
+
+
+def run_stamp(settings: Settings, kind: str, prefix: str) -> tuple[datetime, str, Path]:
+    """When an export run starts, its id (``settings.run_id`` or ``<prefix>-<timestamp>``)
+    and the dated folder it publishes (``export_dir/<kind>/<timestamp>``)."""
+    started_at = datetime.now(UTC)
+    stamp = export_files.run_timestamp(started_at)
+    return started_at, settings.run_id or f"{prefix}-{stamp}", settings.export_dir / kind / stamp
+
+
 def _consent_sql(channel: str) -> str:
     """The channel's consent in force from the mart: null when never asked."""
     return (
@@ -96,14 +116,15 @@ def _consent_sql(channel: str) -> str:
 
 def _current_sql() -> str:
     updated = ", ".join(f"g.{a}_updated_at" for a in GOLDEN_ATTRIBUTES)
+    displays = ", ".join(f"g.{a}_display" for a in DISPLAYED_ATTRIBUTES)
     return f"""
 select g.customer_id, 'upsert' as operation, null::varchar as merged_into_customer_id,
   g.first_name, g.last_name, lower(trim(g.email)) as email, g.phone,
   cast(g.birth_date as date) as birth_date, g.address_line, g.postcode, g.city,
   {_consent_sql("email")} as email_consent, {_consent_sql("sms")} as sms_consent,
   cast(c.record_count as bigint) as source_record_count,
-  cast(greatest({updated}) as timestamp) as updated_at
-from identity.golden_records g
+  cast(greatest({updated}) as timestamp) as updated_at, {displays}
+from marts.golden_records g
 left join identity.customers c using (customer_id)
 where not coalesce(c.is_anonymous, false) and coalesce(c.is_active, true)"""
 
@@ -179,17 +200,9 @@ def export_golden_records(
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ExportError(f"unknown export format(s) {sorted(unknown)}; use {list(FORMATS)}")
-    started_at = datetime.now(UTC)
-    stamp = export_files.run_timestamp(started_at)
-    run_id = settings.run_id or f"export-{stamp}"
-    folder = settings.export_dir / KIND / stamp
+    started_at, run_id, folder = run_stamp(settings, KIND, "export")
     with connect(settings) as con:
-        if not table_exists(con, "identity", "golden_records"):
-            raise NothingToExportError(
-                f"nothing to export: identity.golden_records is missing in "
-                f"{settings.duckdb_path}; run `cdp ingest` and `cdp identity resolve` first"
-            )
-        require_customer_consent(con, "the golden-record export")
+        require_golden_records(con, settings, "the golden-record export")
         con.execute(STATE_DDL)
         previous = _previous_run(con)
         if mode == "incremental" and previous is None:
@@ -202,7 +215,7 @@ def export_golden_records(
         row_count = sum(counts.values())
         if not row_count and not scalar(con, f"select count(*) from {CURRENT}"):
             raise NothingToExportError(
-                f"nothing to export: identity.golden_records in {settings.duckdb_path} holds "
+                f"nothing to export: marts.golden_records in {settings.duckdb_path} holds "
                 "no identified, active customer; run `cdp ingest` and `cdp identity resolve` "
                 "first (or point CDP_DUCKDB_PATH at the warehouse you meant)"
             )

@@ -23,11 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from identity._config import DISPLAYED
+
 log = logging.getLogger(__name__)
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "golden_record.v1.json"
 SCHEMA_ID = "https://cdp-rcu.example/schemas/golden_record.v1.json"
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"  # 1.1: the display forms (``<attribute>_display``) appended
 
 # The golden record's attributes in the order exports, the profile and the API show them.
 GOLDEN_ATTRIBUTES = (
@@ -39,6 +41,14 @@ GOLDEN_ATTRIBUTES = (
     "address_line",
     "postcode",
     "city",
+)
+# Attributes exported with their display form too (as the customer typed it, for greeting
+# and addressing people): the ones identity keeps it for.
+DISPLAYED_ATTRIBUTES = tuple(a for a in GOLDEN_ATTRIBUTES if a in DISPLAYED)
+_DISPLAY_DESCRIPTION = (
+    "{name} as the customer typed it (spaces collapsed; a name typed in capitals "
+    "title-cased), from the same source record as `{name}`, which is the match key "
+    "(folded, for matching and joining, not for showing). Null when `{name}` is null."
 )
 # Attributes that are not free text, with their Python type; every other one is a string.
 _ATTRIBUTE_TYPES: dict[str, type] = {"birth_date": date}
@@ -88,8 +98,8 @@ _WithAttributes: type[BaseModel] = create_model(  # type: ignore[call-overload]
 )
 
 
-class GoldenRecordRow(_WithAttributes):
-    """One row of a golden-record export (full or incremental)."""
+class _WithConsent(_WithAttributes):
+    """The 1.0 columns: head, golden attributes, consent, counts and the latest change."""
 
     model_config = ConfigDict(extra="forbid", title="Golden record export row")
 
@@ -114,6 +124,17 @@ class GoldenRecordRow(_WithAttributes):
         ),
     ]
 
+
+# Display forms come last: a 1.0 reader reading columns by position still finds its own.
+GoldenRecordRow: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "GoldenRecordRow",
+    __base__=_WithConsent,
+    __doc__="One row of a golden-record export (full or incremental).",
+    **{
+        f"{name}_display": (str | None, Field(description=_DISPLAY_DESCRIPTION.format(name=name)))
+        for name in DISPLAYED_ATTRIBUTES
+    },
+)
 
 # Columns whose DuckDB type is not the one of their Python type (a timestamp travels as text).
 _DUCKDB_OVERRIDES = {"updated_at": "TIMESTAMP"}

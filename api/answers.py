@@ -64,6 +64,8 @@ def customer_answer(
         "golden_record": {
             name: {
                 "value": golden.get(name),
+                # as the customer typed it; phone, postcode, birth date show their value
+                "display": golden.get(f"{name}_display", golden.get(name)),
                 "source": golden.get(f"{name}_source"),
                 "updated_at": golden.get(f"{name}_updated_at"),
             }
@@ -136,7 +138,7 @@ def write_customer_answers(con: duckdb.DuckDBPyConnection, source: str, table: s
         # each table's row as one struct column: no name clash between their columns
         cursor.execute(f"""select c.customer_id, g, p, s
 from {source}.identity.customers c
-left join {source}.identity.golden_records g using (customer_id)
+left join {source}.marts.golden_records g using (customer_id)
 left join {source}.marts.customer_profile p using (customer_id)
 left join {source}.marts.customer_segments s using (customer_id)
 where c.is_active""")

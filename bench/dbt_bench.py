@@ -33,20 +33,21 @@ def synthesise(settings, people: int) -> dict[str, int]:
     """Write raw + identity tables for ``people`` people; returns row counts per table."""
     from core.warehouse import connect
 
-    golden = ", ".join(
-        (
-            "'p' || substr(customer_id, 2) || '@example.org'"
-            if a == "email"
-            else "null::date"
-            if a == "birth_date"
-            else "null::varchar"
+    displayed = ("first_name", "last_name", "email", "address_line", "city")
+    email = "'p' || substr(customer_id, 2) || '@example.org'"
+    attributes = ", ".join(
+        (email if a == "email" else "null::date" if a == "birth_date" else "null::varchar")
+        + f" as {a}"
+        + (
+            f", {email if a == 'email' else 'null::varchar'} as {a}_display"
+            if a in displayed
+            else ""
         )
-        + f" as {a}, 'web_account' as {a}_source, timestamp '2026-01-01' as {a}_updated_at"
         for a in ATTRIBUTES
     )
     with connect(settings) as con:
         con.execute("select setseed(0.42)")
-        con.execute(SYNTH_SQL.format(people=people, golden=golden))
+        con.execute(SYNTH_SQL.format(people=people, attributes=attributes))
         return _counts(con, ("raw", "identity"))
 
 

@@ -1,5 +1,5 @@
 -- Raw and identity tables for bench/dbt_bench.py, synthesised in DuckDB.
--- Placeholders {people} and {golden} are filled by str.format (so JSON braces are doubled).
+-- Placeholders {people} and {attributes} are filled by str.format (so JSON braces are doubled).
 create schema raw; create schema identity;
 create table people as
 select i as person, 'P' || i as pid, i % 100 < 55 as has_card, i % 100 between 30 and 69 as has_account,
@@ -110,12 +110,12 @@ select customer_id, true as is_active, bool_and(identity_type = 'web_cookie') as
        count(*) as record_count, 'bench' as created_run_id, 'bench' as updated_run_id,
        false as is_oversized, timestamp '2026-11-01' as created_at
 from identity.customer_records group by customer_id;
-create table identity.golden_records as
-select customer_id, {golden}
-from identity.customers where not is_anonymous;
-create table identity.customer_aliases (retired_customer_id varchar, customer_id varchar, run_id varchar);
--- each record's contact points (what identity writes): consent grants count only from these
+-- every record of the customer carrying its e-mail (the contact points consent grants count
+-- from); the golden-records mart runs its survivorship over them
 create table identity.identity_records as
-select r.record_id, r.identity_type, r.source_key, g.email, g.phone
-from identity.customer_records r left join identity.golden_records g using (customer_id);
+select record_id, identity_type, source_key, {attributes}, timestamp '2026-01-01' as last_seen_at
+from identity.customer_records;
+create table identity.survivorship_trust as
+select * from (values ('email', 'web_account', 0)) t(attribute, identity_type, trust_rank);
+create table identity.customer_aliases (retired_customer_id varchar, customer_id varchar, run_id varchar);
 drop table people;

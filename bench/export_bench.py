@@ -29,15 +29,18 @@ _ATTRIBUTES = (
 
 
 def synthesise(con, customers: int) -> None:
-    """identity.golden_records / identity.customers and an e-mail consent per customer."""
+    """marts.golden_records / identity.customers and an e-mail consent per customer."""
+    from activation.golden_record import DISPLAYED_ATTRIBUTES
+
     picked = ", ".join(
-        f"{a}, 'web_account' as {a}_source, timestamp '2024-01-01' + to_days(i % 365) "
+        f"{a}, {f'{a} as {a}_display, ' if a in DISPLAYED_ATTRIBUTES else ''}"
+        f"'web_account' as {a}_source, timestamp '2024-01-01' + to_days(i % 365) "
         f"as {a}_updated_at"
         for a in _ATTRIBUTES
     )
     con.execute(f"""
-create schema identity; create schema raw;
-create table identity.golden_records as
+create schema identity; create schema raw; create schema marts;
+create table marts.golden_records as
 with people as (
   select i, 'cust-' || lpad(i::varchar, 8, '0') as customer_id,
     (['Jean', 'Marie', 'Léa', 'Hugo', 'Chloé', 'Paul'])[1 + i % 6] as first_name,
@@ -53,16 +56,16 @@ select customer_id, {picked} from people;
 create table identity.customers as select customer_id, true as is_active,
   false as is_anonymous, 3::bigint as record_count, 'run-1' as created_run_id,
   'run-1' as updated_run_id, false as is_oversized, timestamp '2024-01-01' as created_at
-from identity.golden_records;
+from marts.golden_records;
 create table identity.customer_records as select 'web_account:' || customer_id as record_id,
   'web_account' as identity_type, customer_id as source_key, customer_id, 'run-1' as run_id
-from identity.golden_records;
+from marts.golden_records;
 create table identity.customer_aliases (retired_customer_id varchar, customer_id varchar,
   run_id varchar);
 create table raw.web__accounts as select customer_id as account_id, email,
   (hash(customer_id) % 3 = 0) as email_opt_in, (hash(customer_id) % 5 = 0) as sms_opt_in,
   timestamp '2024-01-01' as created_at, timestamp '2024-02-01' as updated_at
-from identity.golden_records""")
+from marts.golden_records""")
 
 
 def main() -> None:
@@ -96,7 +99,7 @@ def main() -> None:
 
     with connect(settings) as con:
         con.execute(
-            "update identity.golden_records set city = 'Moved' where hash(customer_id) % 100 = 0"
+            "update marts.golden_records set city = 'Moved' where hash(customer_id) % 100 = 0"
         )
     started = time.perf_counter()
     incremental = export_golden_records(settings, mode="incremental", formats=["parquet"])

@@ -65,9 +65,11 @@ def _phone_spelling(rng: random.Random, digits: str) -> str:
     )
 
 
-def _person(rng: random.Random, pid: int, lasts: list[str]) -> dict:
+def _person(rng: random.Random, pid: int, lasts: list[str], postcodes: int = 1) -> dict:
     first, last = rng.choice(FIRST), rng.choice(lasts)
     postcode, city = rng.choice(CITIES)
+    if postcodes > 1:  # one of `postcodes` codes of the city's departement
+        postcode = postcode[:2] + f"{rng.randrange(postcodes):03d}"
     return {
         "person_id": f"P{pid:07d}",
         "first": first,
@@ -80,14 +82,19 @@ def _person(rng: random.Random, pid: int, lasts: list[str]) -> dict:
     }
 
 
-def generate(people: int, seed: int = 7, offset: int = 0) -> dict[str, list[dict]]:
+def generate(
+    people: int, seed: int = 7, offset: int = 0, postcodes: int = 1
+) -> dict[str, list[dict]]:
     """Rows per raw table plus `truth` (identity_type, source_key, person_id).
 
     ``offset`` numbers people (and so their keys) from there: a later batch of new people.
+    ``postcodes`` spreads each city's people over that many postcodes (default: one per
+    city, twelve in all: at a million people a postcode then holds a big city's customers,
+    and blocking on first name and postcode grows with the square of the records).
     """
     rng = random.Random(seed)
     lasts = _last_names(random.Random(seed), max(300, people // 3))
-    persons = [_person(rng, offset + i, lasts) for i in range(people)]
+    persons = [_person(rng, offset + i, lasts, postcodes) for i in range(people)]
     for a, b in zip(persons[0::40], persons[1::40], strict=False):  # households: shared contact
         b["last"] = a["last"]
         if rng.random() < 0.5:

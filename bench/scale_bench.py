@@ -17,6 +17,7 @@ as a timeout.
     python -m bench.scale_bench --records 100000 1000000 --engines duckdb spark
     python -m bench.scale_bench --records 100000 --engines duckdb --workdir data/bench/scale
     python -m bench.scale_bench --records 100000 --engines spark --workdir data/bench/scale
+    python -m bench.scale_bench --records 10000000 --generate-only --workdir data/bench/scale
 """
 
 from __future__ import annotations
@@ -31,8 +32,15 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 RECORDS_PER_PERSON = 3.16  # measured on the synthetic generator (bench.identity_synthetic)
+GENERATE_CHUNK = 100_000  # people generated at once (~3 GB of Python rows)
+# Postcodes per synthetic city (12 cities: 6,000 codes, about France's count). With the
+# generator's default of one per city, blocking on first name and postcode is quadratic in
+# the records: 1.3 of the 1.5 million candidate pairs at 100k records, hours at 10M. A
+# national retailer's customers spread over the country's postcodes.
+POSTCODES = 500
 STAGES = ("standardise", "train", "predict", "cluster", "persist", "lake")
 
 
@@ -40,7 +48,7 @@ def _settings(root: Path, engine: str, master: str | None):
     from core.settings import Settings
 
     conf = {"spark.driver.memory": "2g", "spark.executor.memory": "2g"}
-    extra = {"spark_master": master} if master else {}
+    extra: dict[str, Any] = {"spark_master": master} if master else {}
     sources = Path(__file__).resolve().parents[1] / "config" / "sources"
     built = Settings(
         data_dir=root / engine, sources_dir=sources, engine=engine, spark_conf=conf, **extra
@@ -49,28 +57,73 @@ def _settings(root: Path, engine: str, master: str | None):
     return built
 
 
+def _progress(**fields) -> None:
+    """One line on stderr as a run goes: a run stopped by the budget still says how far it
+    got (the figures on stdout come only at its end)."""
+    print(json.dumps({"at": time.strftime("%H:%M:%S"), **fields}), file=sys.stderr, flush=True)
+
+
+def _report_stages() -> None:
+    """Report each stage of `identity.resolve` as it ends (through `_progress`)."""
+    from contextlib import contextmanager
+
+    from identity import _stages
+
+    stages = getattr(_stages, "StageTimer", None)
+    if stages is None:  # the stage timer moved: the run's summary still has the figures
+        return
+    original = stages.__call__
+
+    @contextmanager
+    def reporting(self, name):
+        with original(self, name):
+            yield
+        _progress(stage=name, seconds=self.seconds[name])
+
+    stages.__call__ = reporting
+
+
+def _generate(records: int, root: Path) -> float:
+    """Write the raw tables of a size's DuckDB warehouse (once: a later call reads the seconds
+    it took from the note beside it); seconds spent."""
+    from bench.identity_synthetic import generate, write_raw
+    from core.warehouse import connect
+
+    note = root / "generated.json"
+    if note.exists():
+        return json.loads(note.read_text())["seconds"]
+    settings = _settings(root, "duckdb", None)
+    start = time.perf_counter()
+    people = int(records / RECORDS_PER_PERSON)
+    # The generator holds its rows as Python dicts (~1 KB a record): the people are generated
+    # and written a chunk at a time (their own seed and numbers), so 10M records fit in memory.
+    with connect(settings) as con:
+        for number, first in enumerate(range(0, people, GENERATE_CHUNK)):
+            size = min(GENERATE_CHUNK, people - first)
+            data = generate(size, seed=3 + number, offset=first, postcodes=POSTCODES)
+            write_raw(con, data, batch_id="bench-1")
+            del data
+            _progress(generated_people=first + size, of=people)
+    seconds = round(time.perf_counter() - start, 1)
+    note.write_text(json.dumps({"seconds": seconds}))
+    return seconds
+
+
 def _one(engine: str, records: int, root: Path, master: str | None) -> dict:
     """One resolution in this process (the child side); its figures."""
     import identity
-    from core.warehouse import connect
 
     settings = _settings(root, engine, master)
     setup = 0.0
     if engine == "duckdb":
-        from bench.identity_synthetic import generate, write_raw
-
-        start = time.perf_counter()
-        data = generate(int(records / RECORDS_PER_PERSON), seed=3)
-        with connect(settings) as con:
-            write_raw(con, data, batch_id="bench-1")
-        del data
-        setup = time.perf_counter() - start
+        setup = _generate(records, root)
         # the Spark run resolves the same raw tables with the model trained here
         spark_dir = root / "spark" / "warehouse"
         spark_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(settings.duckdb_path, spark_dir / settings.duckdb_path.name)
     else:
         shutil.copytree(root / "duckdb" / "models", settings.model_dir, dirs_exist_ok=True)
+    _report_stages()
     start = time.perf_counter()
     summary = identity.resolve(settings, full=True)
     return {
@@ -82,7 +135,9 @@ def _one(engine: str, records: int, root: Path, master: str | None) -> dict:
     }
 
 
-def _tree_rss(pids: list[int]) -> int:
+def _tree(pids: list[int], cpu: dict[int, float]) -> int:
+    """Resident bytes of the processes ``pids`` and their descendants now; ``cpu`` keeps
+    each process's last seen CPU seconds (user + system), so exited ones still count."""
     import psutil
 
     total = 0
@@ -90,7 +145,10 @@ def _tree_rss(pids: list[int]) -> int:
         try:
             root = psutil.Process(pid)
             for process in [root, *root.children(recursive=True)]:
-                total += process.memory_info().rss
+                with process.oneshot():
+                    total += process.memory_info().rss
+                    times = process.cpu_times()
+                    cpu[process.pid] = times.user + times.system
         except psutil.Error:
             continue
     return total
@@ -109,13 +167,16 @@ def _measure(engine: str, records: int, root: Path, master: str | None, extra_pi
     ] + (["--spark-master", master] if master else [])
     out = root / f"{engine}-{records}.json"
     env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", BENCH_OUT=str(out))
+    cpu: dict[int, float] = {}
+    baseline: dict[int, float] = {}
+    _tree(extra_pids, baseline)  # the cluster's daemons were running before this run
     process = subprocess.Popen(command, env=env)
     peak, done = 0, threading.Event()
 
     def sample() -> None:
         nonlocal peak
         while not done.wait(0.2):
-            peak = max(peak, _tree_rss([process.pid, *extra_pids]))
+            peak = max(peak, _tree([process.pid, *extra_pids], cpu))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -125,22 +186,33 @@ def _measure(engine: str, records: int, root: Path, master: str | None, extra_pi
         process.kill()
         process.wait()
         code = None
+    except BaseException:  # the bench itself stopped: so is the run
+        process.kill()
+        raise
     done.set()
     sampler.join()
-    if code != 0 or not out.exists():
-        return {"error": "timeout" if code is None else f"exit {code}"}
-    figures = json.loads(out.read_text())
+    figures = (
+        json.loads(out.read_text())
+        if code == 0 and out.exists()
+        else {"error": "timeout" if code is None else f"exit {code}"}
+    )
     figures["peak_mb"] = round(peak / 2**20)
+    # CPU seconds of the run's processes (driver, executors): steadier than wall time when
+    # the machine is shared, as it was for every figure in docs/scale.md
+    figures["cpu_s"] = round(sum(cpu.values()) - sum(baseline.values()), 1)
+    figures["load"] = round(os.getloadavg()[0], 1)
     return figures
 
 
 def _table(rows: list[tuple[int, str, dict]]) -> str:
-    head = ["records", "engine", *STAGES, "wall s", "peak MB", "customers"]
+    head = ["records", "engine", *STAGES, "wall s", "cpu s", "peak MB", "customers", "load"]
     lines = [" | ".join(head), " | ".join("---" for _ in head)]
     for records, engine, f in rows:
         if "error" in f:
             lines.append(
-                " | ".join([f"{records:,}", engine, *["-"] * len(STAGES), f["error"], "-", "-"])
+                " | ".join(
+                    [f"{records:,}", engine, *["-"] * len(STAGES), f["error"], "-", "-", "-", "-"]
+                )
             )
             continue
         stages = [f"{f['stages'].get(s, 0):.1f}" if s in f["stages"] else "-" for s in STAGES]
@@ -151,8 +223,10 @@ def _table(rows: list[tuple[int, str, dict]]) -> str:
                     engine,
                     *stages,
                     f"{f['wall']:.1f}",
+                    f"{f.get('cpu_s', 0):.0f}",
                     f"{f['peak_mb']:,}",
                     f"{f['customers']:,}",
+                    f"{f.get('load', 0):.0f}",
                 ]
             )
         )
@@ -185,16 +259,31 @@ def main() -> None:
         "temporary folder); a size whose DuckDB run is there already is not run again, so "
         "`--engines spark` can follow `--engines duckdb` in another command",
     )
+    parser.add_argument(
+        "--generate-only",
+        action="store_true",
+        help="only write the sizes' raw tables into --workdir (a later run there reuses them)",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate_only:
+        if not args.workdir:
+            parser.error("--generate-only needs --workdir")
+        for records in args.records:
+            _generate(records, args.workdir / str(records))
+        return
     if args.child:
         engine, records, root = args.child
         figures = _one(engine, int(records), Path(root), args.spark_master)
         Path(os.environ["BENCH_OUT"]).write_text(json.dumps(figures))
         return
 
+    import signal
+
     from core.spark_cluster import LocalCluster
 
+    # stopped from outside (kill, timeout): exit through `finally`, which stops the cluster
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rows = []
     deadline = time.monotonic() + args.budget
     with tempfile.TemporaryDirectory(prefix="scale_bench_") as scratch:

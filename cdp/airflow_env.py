@@ -9,6 +9,7 @@ on 127.0.0.1 until interrupted. Usage: ``python -m cdp.airflow_env setup|serve``
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -38,7 +39,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env = {}
     for name, value in settings.model_dump().items():
         if value is not None:
-            env[f"CDP_{name.upper()}"] = str(value)
+            # a mapping (CDP_SPARK_CONF) is read back as JSON, not as Python's repr
+            text = json.dumps(value) if isinstance(value, dict | list) else str(value)
+            env[f"CDP_{name.upper()}"] = text
     return env
 
 

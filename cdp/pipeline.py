@@ -97,7 +97,7 @@ def resolve_identities(settings: Settings, full: bool = False, approve_churn: bo
     stability ceiling raises ``identity.ChurnGateError`` unless ``approve_churn``.
 
     The summary also holds ``raw_files``, the raw layer's loaded files as this run saw them,
-    for :func:`marts_rebuild_reason`."""
+    for :func:`marts_rebuild_reason`, and the engine Splink ran on (with its Spark master)."""
     from core.warehouse import connect
     from identity import resolve
     from ingestion.ledger import loaded_files_fingerprint
@@ -105,6 +105,10 @@ def resolve_identities(settings: Settings, full: bool = False, approve_churn: bo
     summary = _jsonable(resolve(settings, full=full, approve_churn=approve_churn))
     with connect(settings) as con:
         summary["raw_files"] = loaded_files_fingerprint(con)
+    # where Splink ran, for the DAG's XCom and asset event (CDP_ENGINE, CDP_SPARK_MASTER)
+    summary["engine"] = settings.engine
+    if settings.engine == "spark":
+        summary["spark_master"] = settings.spark_master
     return summary
 
 

@@ -8,7 +8,9 @@ everything in the process; asking for another master stops the running one first
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+import os
+import re
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -22,6 +24,9 @@ log = logging.getLogger(__name__)
 DEFAULT_CONF = {
     "spark.app.name": "cdp",
     "spark.driver.memory": "2g",
+    # Spark's 200 shuffle partitions cost ~200 tasks per shuffle, each a few ms of scheduling
+    # even when empty: on a few cores that is most of a small job. 8 unless the cores are
+    # known (`shuffle_partitions`); CDP_SPARK_CONF sets it for a real cluster.
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": "false",
@@ -35,8 +40,72 @@ DEFAULT_CONF = {
 LOOPBACK_CONF = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
 
 
+# Options of Splink's SparkAPI, given in CDP_SPARK_CONF beside Spark's own properties (they
+# are not passed to Spark): `splink.break_lineage_method` (how Splink cuts the lineage of its
+# intermediate tables: `persist` caches them in the executors, `parquet` writes them to the
+# lake's work area, `checkpoint` to the checkpoint directory) and
+# `splink.num_partitions_on_repartition` (default: half the shuffle partitions).
+SPLINK_PREFIX = "splink."
+SPLINK_OPTIONS = ("break_lineage_method", "num_partitions_on_repartition")
+LINEAGE_METHODS = ("persist", "parquet", "checkpoint", "delta_lake_table")
+
+
 class SparkEngineError(RuntimeError):
     """The Spark engine cannot start: pyspark or Java missing, or the master unreachable."""
+
+
+def _local_cores(master: str) -> int | None:
+    """The cores of a ``local[n]`` master (``local[*]``: this machine's), else None."""
+    match = re.fullmatch(r"local(?:\[(\*|\d+)(?:,\s*\d+)?\])?", master.strip())
+    if not match:
+        return None
+    given = match.group(1)
+    if given is None:
+        return 1
+    return (os.cpu_count() or 1) if given == "*" else int(given)
+
+
+def shuffle_partitions(settings: Settings) -> str:
+    """Shuffle partitions for the session: what CDP_SPARK_CONF says, else two per core of a
+    local master or of ``spark.cores.max``, else 8 (a cluster whose cores are not known)."""
+    given = settings.spark_conf.get("spark.sql.shuffle.partitions")
+    if given:
+        return given
+    cores = _local_cores(settings.spark_master) or int(
+        settings.spark_conf.get("spark.cores.max", 0)
+    )
+    return str(2 * cores) if cores else DEFAULT_CONF["spark.sql.shuffle.partitions"]
+
+
+def splink_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for Splink's SparkAPI from CDP_SPARK_CONF's ``splink.*`` keys.
+
+    Lineage is cut with ``parquet`` by default (Splink's own default): each step's table is
+    written to the checkpoint directory and read back, so the next step's query plan starts
+    from a file scan. ``persist`` keeps the tables in the executors' cache instead, but the
+    lineage then grows with every step and Spark analyses and optimises it again for each
+    of the ~40 queries of a run: 2.5 times slower on 2k records here (docs/scale.md)."""
+    given = {
+        key.removeprefix(SPLINK_PREFIX): value
+        for key, value in settings.spark_conf.items()
+        if key.startswith(SPLINK_PREFIX)
+    }
+    unknown = sorted(SPLINK_PREFIX + key for key in set(given) - set(SPLINK_OPTIONS))
+    if unknown:
+        raise SparkEngineError(
+            f"CDP_SPARK_CONF holds unknown Splink options {unknown}: use "
+            + ", ".join(SPLINK_PREFIX + o for o in SPLINK_OPTIONS)
+        )
+    method = given.get("break_lineage_method", "parquet")
+    if method not in LINEAGE_METHODS:
+        raise SparkEngineError(
+            f"CDP_SPARK_CONF: splink.break_lineage_method {method!r} is not one of "
+            f"{', '.join(LINEAGE_METHODS)}"
+        )
+    options: dict[str, Any] = {"break_lineage_method": method}
+    if "num_partitions_on_repartition" in given:
+        options["num_partitions_on_repartition"] = int(given["num_partitions_on_repartition"])
+    return options
 
 
 def session_conf(settings: Settings, jars: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
@@ -45,7 +114,8 @@ def session_conf(settings: Settings, jars: list[str] | tuple[str, ...] = ()) -> 
     master = settings.spark_master
     if master.startswith("local") or "127.0.0.1" in master or "localhost" in master:
         conf.update(LOOPBACK_CONF)
-    conf.update(settings.spark_conf)
+    conf.update((k, v) for k, v in settings.spark_conf.items() if not k.startswith(SPLINK_PREFIX))
+    conf["spark.sql.shuffle.partitions"] = shuffle_partitions(settings)
     if jars:
         given = [j for j in conf.get("spark.jars", "").split(",") if j]
         conf["spark.jars"] = ",".join(dict.fromkeys([*given, *jars]))

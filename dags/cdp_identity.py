@@ -54,6 +54,11 @@ Runs when any ingestion DAG announced new raw data (`cdp://raw/<source>`, any of
 Resolution is incremental: new and changed identity records are matched against the current
 customers, keeping `customer_id`s stable (merges and splits land in `identity.id_history`).
 Trigger with `full = true` to re-resolve everything (after retraining the model, say).
+With `CDP_ENGINE=spark` (docs/scale.md), `resolve` is the Spark driver: Splink's term
+frequencies, blocking, scoring and clustering are submitted to `CDP_SPARK_MASTER` (a
+standalone, YARN or Kubernetes master; `CDP_SPARK_CONF` sizes the executors) and the lake
+under `CDP_LAKE_URI` receives the identity tables; the summary it returns and announces names
+the engine and master. Configuration, not code: the same DAG runs on either engine.
 A run changing more customer_ids than the stability ceiling fails before anything is written
 (`identity.run_stability`); after checking it, trigger with `approve_churn = true`.
 Then the identity quality checks; on success it emits `cdp://identity/customers`, which rebuilds the
@@ -65,7 +70,8 @@ rebuilt or re-exported.
 def cdp_identity():
     @task(pool=ORCHESTRATION.writer_pool)
     def resolve(*, params=None) -> dict:
-        """Incremental resolution, or full when the `full` param is set."""
+        """Incremental resolution, or full when the `full` param is set, on the configured
+        engine (Settings().engine: DuckDB, or Splink's Spark backend on CDP_SPARK_MASTER)."""
         from cdp.pipeline import resolve_identities
 
         return resolve_identities(

@@ -55,12 +55,14 @@ def _spark_db_api(settings: Settings):
     from splink.backends.spark import similarity_jar_location
 
     from core.lake import WORK, uri
-    from core.spark import spark_session
+    from core.spark import spark_session, splink_options
 
+    options = splink_options(settings)
     spark = spark_session(settings, jars=[similarity_jar_location()])
-    # Splink breaks long query lineages by writing Parquet there: a place every executor reads
+    # with `parquet` or `checkpoint`, Splink cuts its query lineages by writing there: a place
+    # every executor reads (docs/scale.md)
     spark.sparkContext.setCheckpointDir(uri(settings, WORK, "checkpoints"))
-    return SparkAPI(spark_session=spark, break_lineage_method="parquet")
+    return SparkAPI(spark_session=spark, **options)
 
 
 class SplinkTables:
@@ -201,5 +203,17 @@ class SplinkTables:
         elif not self.is_duckdb and self.settings is not None and self._frames:
             from core.lake import remove_work
 
+            self._drop_spark_views()
             self._frames.clear()
             remove_work(self.settings)
+
+    def _drop_spark_views(self) -> None:
+        """Drop the session's views of this run's inputs and of Splink's tables (which
+        uncaches what Splink persisted): the session outlives the run, and a second run in
+        the process (train, then resolve) registers the same names again."""
+        catalog = self.db_api.spark.catalog
+        for table in catalog.listTables():
+            if table.isTemporary and (
+                table.name in self._frames or table.name.startswith("__splink__")
+            ):
+                catalog.dropTempView(table.name)

@@ -22,6 +22,12 @@ from ingestion.definitions import load_definitions
 from ingestion.identities import ATTRIBUTES as ATTRIBUTES
 from ingestion.identities import IdentityMapping as IdentityMapping
 
+# Attributes whose match key is not fit to show a person (``jeanmarc``, ``l hay les roses``):
+# records and golden records keep beside it the display form, as the customer typed it
+# (`identity._standardise.display_sql`). Phone (E.164), postcode and birth date are shown
+# in their standard form.
+DISPLAYED = ("first_name", "last_name", "email", "city", "address_line")
+
 
 class IdentityConfigError(ConfigError):
     """A configuration file is missing or invalid; the message names the file and field."""

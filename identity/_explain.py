@@ -14,7 +14,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from core.warehouse import rows as dict_rows
-from core.warehouse import scalar
+from core.warehouse import scalar, table_exists
 from identity import _standardise as std
 from identity._config import load_identity_config
 
@@ -196,8 +196,13 @@ join identity.customer_records a on a.record_id = l.record_id_l
 where a.customer_id = ? order by l.link_type, l.match_weight desc nulls first""",
                 [customer_id],
             )
-            golden = _rows(
-                con, "select * from identity.golden_records where customer_id = ?", [customer_id]
+            # golden records are the profiles build's (dbt mart): none before the first build
+            golden = (
+                _rows(
+                    con, "select * from marts.golden_records where customer_id = ?", [customer_id]
+                )
+                if table_exists(con, "marts", "golden_records")
+                else []
             )
             history = _rows(
                 con,

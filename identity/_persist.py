@@ -1,9 +1,10 @@
 """The `identity.*` tables: their shape, the previous run's state, and one transactional write.
 
-:func:`write_run` stages the run's new state (memberships, customers, golden records) in
-temporary tables, then, in one transaction, replaces the identity tables with it: whole on a
-full run, by key on an incremental one (:func:`_replace_tables`), and appends the aliases,
-guard events, id history and the run's counts.
+:func:`write_run` stages the run's new state (memberships, customers) in temporary tables,
+then, in one transaction, replaces the identity tables with it: whole on a full run, by key
+on an incremental one (:func:`_replace_tables`), writes the survivorship trust order the
+golden-records mart reads, and appends the aliases, guard events, id history and the run's
+counts.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from typing import TYPE_CHECKING
 
 from core.warehouse import one_row, scalar, transaction
 from identity import _guards, _watermark
-from identity._config import ATTRIBUTES, IdentityConfig
-from identity._golden import golden_records_sql
+from identity._config import ATTRIBUTES, DISPLAYED, IdentityConfig
 from identity._tables import (
     ASSIGNED,
     CHANGED_CUSTOMERS,
@@ -22,7 +22,6 @@ from identity._tables import (
     CUSTOMER_COLUMNS,
     CUSTOMERS_STAGE,
     EDGES,
-    GOLDEN,
     ID_EVENTS,
     LINK_COLUMNS_DDL,
     LINKS_STAGE,
@@ -64,23 +63,36 @@ create table if not exists identity.runs (run_id varchar, mode varchar, started_
   customers bigint, created bigint, merged bigint, split bigint, retired bigint,
   oversized_customers bigint, model_path varchar, match_threshold double, stage_seconds varchar,
   changed_customers bigint);
+-- records stored before display forms: their fingerprint changed, the next run rewrites them
+alter table identity.identity_records add column if not exists first_name_display varchar;
+alter table identity.identity_records add column if not exists last_name_display varchar;
+alter table identity.identity_records add column if not exists email_display varchar;
+alter table identity.identity_records add column if not exists city_display varchar;
+alter table identity.identity_records add column if not exists address_line_display varchar;
 -- runs recorded before the column existed: null, "not counted"
 alter table identity.runs add column if not exists changed_customers bigint;
 """
 
 
-def _golden_ddl() -> str:
-    columns = ", ".join(
-        f"{a} {'date' if a == 'birth_date' else 'varchar'}, {a}_source varchar, "
-        f"{a}_updated_at timestamp"
-        for a in ATTRIBUTES
-    )
-    return f"create table if not exists identity.golden_records (customer_id varchar, {columns});"
-
-
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the identity schema and empty tables if missing."""
-    con.execute(_DDL + _golden_ddl())
+    con.execute(_DDL)
+
+
+def survivorship_trust_sql(config: IdentityConfig) -> str:
+    """config/identity.yml's survivorship trust order as rows (attribute, identity_type,
+    trust_rank): the data the golden-records mart (dbt) ranks each attribute's candidates by."""
+    rows = [
+        f"('{attribute}', '{identity_type}', {rank})"
+        for attribute in ATTRIBUTES
+        for rank, identity_type in enumerate(config.survivorship.rule_for(attribute).trust)
+    ]
+    if not rows:
+        return (
+            "select null::varchar as attribute, null::varchar as identity_type, "
+            "null::integer as trust_rank where false"
+        )
+    return f"select * from (values {', '.join(rows)}) t(attribute, identity_type, trust_rank)"
 
 
 def load_previous(con: duckdb.DuckDBPyConnection) -> bool:
@@ -121,14 +133,19 @@ def _changed_keys(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
-    """Customers whose row or golden record this run changes (created, merged, split, grown,
-    retired, or a surviving value changed): what the marts read of identity. Zero means a
-    rebuild of the marts would reproduce them, as far as identity goes."""
+    """Customers whose row or records this run changes (created, merged, split, grown,
+    retired, or a value, display form or date of one of their records changed): what the
+    marts, golden records included, read of identity. Zero means a rebuild of the marts would
+    reproduce them, as far as identity goes."""
     scope = "" if mode == "full" else f"where customer_id in (select * from {CHANGED_CUSTOMERS})"
     customer_columns = ", ".join(c.split()[0] for c in CUSTOMER_COLUMNS.split(", "))
-    golden_columns = "customer_id, " + ", ".join(
-        f"{a}, {a}_source, {a}_updated_at" for a in ATTRIBUTES
+    # what golden records read of a record; only rewritten records can differ from their
+    # stored row (all of them on a full run)
+    record_columns = ", ".join(
+        ["record_id", "identity_type", *ATTRIBUTES, *(f"{a}_display" for a in DISPLAYED)]
+        + ["last_seen_at"]
     )
+    rewritten = "" if mode == "full" else f"where record_id in (select * from {CHANGED_RECORDS})"
     return scalar(
         con,
         f"""
@@ -138,15 +155,20 @@ with customers_changed as (
   union all
   (select {customer_columns} from {PREV_CUSTOMERS} {scope}
    except select {customer_columns} from {CUSTOMERS_STAGE} {scope})
-), golden_changed as (
-  (select {golden_columns} from {GOLDEN}
-   except select {golden_columns} from identity.golden_records {scope})
+), records_changed as (
+  (select {record_columns} from {RECORDS} {rewritten}
+   except select {record_columns} from identity.identity_records {rewritten})
   union all
-  (select {golden_columns} from identity.golden_records {scope}
-   except select {golden_columns} from {GOLDEN})
+  (select {record_columns} from identity.identity_records {rewritten}
+   except select {record_columns} from {RECORDS} {rewritten})
+), owners as (
+  select record_id, customer_id from {MEMBERS}
+  union select record_id, customer_id from {PREV_MEMBERS}
 )
 select count(distinct customer_id) from (
-  select customer_id from customers_changed union all select customer_id from golden_changed
+  select customer_id from customers_changed
+  union all
+  select o.customer_id from records_changed r join owners o using (record_id)
 )""",
     )
 
@@ -160,12 +182,12 @@ def write_run(
     _stage_customers(con, config, run_id, started_at)
     if mode == "incremental":  # a full run replaces every table whole: no keys to pick
         _changed_keys(con)
-    _stage_golden(con, config)
     changed = _count_changed_customers(con, mode)
     with transaction(con):
         _stage_links(con, run_id, mode)
         _write_refused_links(con, run_id, mode)
         _replace_tables(con, run_id, mode)
+        _write_survivorship_trust(con, config)
         _write_aliases(con, run_id)
         _guards.persist(con, run_id, MEMBERS)
         _write_history(con, run_id)
@@ -226,18 +248,13 @@ where pc.customer_id not in (select customer_id from active)""",
     )
 
 
-def _stage_golden(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
-    """The golden records of the customers this run assigned."""
+def _write_survivorship_trust(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+    """The trust order golden records (the dbt mart) rank this run's records by; golden
+    records were identity's before the mart: a stale copy must not outlive a forget."""
     con.execute(
-        f"create or replace temp table {GOLDEN} as "
-        + golden_records_sql(
-            RECORDS,
-            SCOPE_MEMBERS,
-            f"(select * from {CUSTOMERS_STAGE} where customer_id in "
-            f"(select customer_id from {ASSIGNED}))",
-            config,
-        )
+        "create or replace table identity.survivorship_trust as " + survivorship_trust_sql(config)
     )
+    con.execute("drop table if exists identity.golden_records")
 
 
 def _stage_links(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
@@ -280,7 +297,6 @@ def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
         ),
         "customers": (f"select * from {CUSTOMERS_STAGE}", "customer_id", CHANGED_CUSTOMERS),
         "links": (f"select * from {LINKS_STAGE}", "record_id_l", TOUCHED_RECORDS),
-        "golden_records": (f"select * from {GOLDEN}", "customer_id", CHANGED_CUSTOMERS),
     }
 
 

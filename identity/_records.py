@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from core.warehouse import rows, scalar, sql_literal
 from identity import _standardise as std
 from identity import _watermark
-from identity._config import ATTRIBUTES, IdentityConfig, IdentityMapping
+from identity._config import ATTRIBUTES, DISPLAYED, IdentityConfig, IdentityMapping
 from identity._tables import CHANGED_KEYS, NULLED, RECORDS, REREAD, STRONG_IDS
 
 if TYPE_CHECKING:
@@ -195,7 +195,10 @@ def _settings_hash(config: IdentityConfig) -> str:
     import hashlib
     import json
 
-    dumped = json.dumps(config.standardisation.model_dump(mode="json"), sort_keys=True)
+    # the record's shape is part of how it was standardised: a stored record without the
+    # display columns is standardised again
+    shape = {"displayed": DISPLAYED}
+    dumped = json.dumps(config.standardisation.model_dump(mode="json") | shape, sort_keys=True)
     return hashlib.sha256(dumped.encode()).hexdigest()[:16]
 
 
@@ -303,11 +306,24 @@ def _standardise(
         if not known and name not in ("first_name", "last_name", "phone"):
             attributes[name] = "null::date" if name == "birth_date" else "null::varchar"
     selects = ",\n  ".join(f"{sql} as {name}" for name, sql in attributes.items())
+    # the display form comes from what the key came from (a split full name included)
+    typed_from = {
+        "first_name": "coalesce(r.raw_first_name, n.split_first)",
+        "last_name": "coalesce(r.raw_last_name, n.split_last)",
+    }
+    typed = ", ".join(
+        f"{std.collapse_spaces_sql(typed_from.get(a, f'r.raw_{a}'))} as _typed_{a}"
+        for a in DISPLAYED
+    )
+    displays = ", ".join(
+        f"case when {a} is not null then {std.display_sql(a, f'_typed_{a}')} end as {a}_display"
+        for a in DISPLAYED
+    )
     con.execute(f"""
 create or replace temp table _identity_standardised as
   select r.record_id, r.identity_type, r.source, r.source_key, {selects}, r.first_seen_at,
     r.last_seen_at, r.identifiers, r.fingerprint, {country} as _country,
-    {", ".join(f"r.raw_{a}" for a in attributes)}
+    {", ".join(f"r.raw_{a}" for a in attributes)}, {typed}
   from _identity_raw_todo r
   left join _identity_name_split n using (raw_full_name)
   left join _identity_phone_fallback p
@@ -316,7 +332,9 @@ create or replace temp table _identity_standardised as
     con.execute(f"""
 create or replace temp table {RECORDS} as
 with standardised as (
-  select * exclude (_country, {", ".join(f"raw_{a}" for a in attributes)})
+  select * exclude (_country, {", ".join(f"raw_{a}" for a in attributes)},
+                    {", ".join(f"_typed_{a}" for a in DISPLAYED)}),
+    {displays}
   from _identity_standardised
 )
 {"select * from _identity_records_kept union all by name" if reuse else ""}

@@ -1,4 +1,4 @@
-"""Training and resolution runs: records -> links -> clusters -> stable ids -> golden records.
+"""Training and resolution runs: records -> links -> clusters -> stable ids (golden: dbt).
 
 A run is the list of stages in :data:`STAGES`, run in order. Each stage names the
 temporary relations (``_tables``) it reads and writes; before it runs, the relations it

@@ -11,6 +11,12 @@ Examples of what comes out:
 - phone: ``06 12 34 56 78`` / ``+33 (0)6 12 34 56 78`` / ``0033612345678`` -> ``+33612345678``
 - postcode: ``6000`` (leading zero lost in a spreadsheet) -> ``06000``
 - city: ``St-Étienne Cedex 2`` -> ``saint etienne``
+
+Beside the match key, names, e-mail, city and street keep a display form
+(:func:`display_sql`): the value as typed, spaces trimmed and collapsed; a name typed all
+in capitals is title-cased (``JEAN-MARC`` -> ``Jean-Marc``, so "Bonjour Jean-Marc"); cities
+and streets keep their capitals (upper case is the French postal norm, NF Z10-011); e-mail
+is trimmed and lower-cased (:func:`core.identifiers.email_typed_sql`).
 """
 
 from __future__ import annotations
@@ -108,6 +114,56 @@ def address_sql(expr: str) -> str:
 
 # What Python's str.split() splits on: RE2's \s lacks \v, the Unicode spaces and separators.
 _SPACES = r"[\s\x0b\p{Z}\x{1C}-\x{1F}\x{85}]+"
+_APOSTROPHE = "''''"  # a SQL literal holding one apostrophe
+
+
+def collapse_spaces_sql(expr: str) -> str:
+    """Trimmed, every run of spaces (Unicode ones included) as one space; empty as NULL."""
+    return f"nullif(trim(regexp_replace({expr}, '{_SPACES}', ' ', 'g')), '')"
+
+
+def _title_case_sql(expr: str) -> str:
+    """Each letter after a space, hyphen or apostrophe upper case, the others lower case."""
+    lowered = f"lower({expr})"
+    return (
+        f"array_to_string(list_transform(string_split({lowered}, ''), lambda ch, i: "
+        f"case when i = 1 or substr({lowered}, i - 1, 1) in (' ', '-', {_APOSTROPHE}) "
+        "then upper(ch) else ch end), '')"
+    )
+
+
+# (attribute, as typed, display form): the documentation and the test of display_sql
+DISPLAY_EXAMPLES = [
+    ("first_name", "  JEAN-MARC ", "Jean-Marc"),
+    ("first_name", "Jean-Marc", "Jean-Marc"),
+    ("last_name", "LE   GOFF", "Le Goff"),
+    ("last_name", "O'NEILL", "O'Neill"),
+    ("last_name", "de La Fontaine", "de La Fontaine"),
+    ("first_name", "ÉLODIE", "Élodie"),
+    ("city", "L'Haÿ-les-Roses", "L'Haÿ-les-Roses"),
+    ("city", "SAINT-ÉTIENNE  CEDEX 2", "SAINT-ÉTIENNE CEDEX 2"),
+    ("address_line", " 12 bis  rue de la Paix ", "12 bis rue de la Paix"),
+    ("email", " Jean.Dupont+promo@GMIAL.com ", "jean.dupont+promo@gmial.com"),
+    ("city", "   ", None),
+]
+
+
+def display_sql(attribute: str, expr: str) -> str:
+    """The display form of ``attribute`` from ``expr``, the value as typed with its spaces
+    already collapsed (:func:`collapse_spaces_sql`).
+
+    ``JEAN-MARC`` -> ``Jean-Marc``, ``LE GOFF`` -> ``Le Goff`` (names typed in capitals);
+    ``Jean-Marc``, ``L'Haÿ-les-Roses``, ``12 bis rue de la Paix`` stay as typed;
+    ``Jean.Dupont+promo@GMAIL.com`` -> ``jean.dupont+promo@gmail.com``.
+    """
+    if attribute == "email":
+        return identifiers.email_typed_sql(expr)
+    if attribute in ("first_name", "last_name"):
+        capitals = f"{expr} = upper({expr}) and {expr} <> lower({expr})"
+        return f"case when {capitals} then {_title_case_sql(expr)} else {expr} end"
+    return expr
+
+
 _UPPER_TOKEN_RE2 = "[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'\\-]+"
 
 

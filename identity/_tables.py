@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from identity._config import ATTRIBUTES
+from identity._config import ATTRIBUTES, DISPLAYED
 
 if TYPE_CHECKING:
     import duckdb
@@ -45,11 +45,13 @@ REGISTRY: dict[str, Relation] = {}
 _ATTRIBUTE_COLUMNS = ", ".join(
     f"{a} {'date' if a == 'birth_date' else 'varchar'}" for a in ATTRIBUTES
 )
+# beside a match key, the value as typed (identity._standardise.display_sql)
+_DISPLAY_COLUMNS = ", ".join(f"{a}_display varchar" for a in DISPLAYED)
 # identity.identity_records and the run's records share these columns, in this order
 RECORD_COLUMNS = (
     "record_id varchar, identity_type varchar, source varchar, source_key varchar, "
     f"{_ATTRIBUTE_COLUMNS}, first_seen_at timestamp, last_seen_at timestamp, "
-    "is_anonymous boolean, fingerprint varchar"
+    f"{_DISPLAY_COLUMNS}, is_anonymous boolean, fingerprint varchar"
 )
 CUSTOMER_COLUMNS = (
     "customer_id varchar, is_active boolean, is_anonymous boolean, record_count bigint, "
@@ -241,11 +243,6 @@ CUSTOMERS_STAGE = Relation(
     "_identity_customers_stage",
     CUSTOMER_COLUMNS,
     "identity.customers after this run (retired ones inactive)",
-)
-GOLDEN = Relation(
-    "_identity_golden_stage",
-    "customer_id varchar, ...: identity.golden_records' columns",
-    "this run's golden records of the customers it assigned",
 )
 CHANGED_RECORDS = Relation(
     "_identity_changed_records",

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _CUSTOMER_LEVEL = {
-    "golden_record": ("identity", "golden_records"),
+    "golden_record": ("marts", "golden_records"),
     "profile": ("marts", "customer_profile"),
     "segments": ("marts", "customer_segments"),
     "timeline": ("marts", "customer_timeline"),

@@ -251,11 +251,12 @@ def find_person(
         for mapping in mappings:
             for record_id, tokens in _strong_tokens(con, person, mapping).items():
                 person.record_tokens[record_id] |= tokens
-    if table_exists(con, "identity", "golden_records") and person.customer_ids:
+    # golden records (the last profiles build's) may still hold a value the records lost
+    if table_exists(con, "marts", "golden_records") and person.customer_ids:
         emails |= set(
             _values(
                 con,
-                f"select {email_key_sql('email', rules)} from identity.golden_records "
+                f"select {email_key_sql('email', rules)} from marts.golden_records "
                 "where customer_id in (select unnest(?))",
                 [person.customer_ids],
             )
@@ -263,7 +264,7 @@ def find_person(
         phones |= set(
             _values(
                 con,
-                "select phone from identity.golden_records where customer_id in (select unnest(?))",
+                "select phone from marts.golden_records where customer_id in (select unnest(?))",
                 [person.customer_ids],
             )
         )

@@ -58,8 +58,10 @@ order by 1 limit 50""",
         return []
     return rows(
         view,
-        """select c.customer_id, g.first_name, g.last_name, g.email, g.city, c.record_count
-from identity.customers c left join identity.golden_records g using (customer_id)
+        """select c.customer_id, coalesce(g.first_name_display, g.first_name) as first_name,
+  coalesce(g.last_name_display, g.last_name) as last_name, g.email,
+  coalesce(g.city_display, g.city) as city, c.record_count
+from identity.customers c left join marts.golden_records g using (customer_id)
 where c.customer_id in (select unnest($ids)) order by c.customer_id""",
         {"ids": ids},
     )

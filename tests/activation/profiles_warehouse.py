@@ -201,6 +201,22 @@ def build_identity(con) -> None:
         "?, ?, null, timestamp '2024-01-01', timestamp '2024-03-01', ?)",
         [r[:-1] for r in rows],
     )
+    # the hand-made values are already as a person would type them: display = value
+    for a in ("first_name", "last_name", "email", "city", "address_line"):
+        con.execute(f"alter table identity.identity_records add column {a}_display varchar")
+    con.execute(
+        "update identity.identity_records set first_name_display = first_name, "
+        "last_name_display = last_name, email_display = email, city_display = city, "
+        "address_line_display = address_line"
+    )
+    # config/identity.yml's default trust order for every attribute, as an identity run
+    # writes it: the golden-records mart ranks the records by it
+    con.execute("""create table identity.survivorship_trust as
+      select a.attribute, t.identity_type, t.trust_rank
+      from (values ('first_name'), ('last_name'), ('email'), ('phone'), ('birth_date'),
+                   ('address_line'), ('postcode'), ('city')) a(attribute)
+      cross join (values ('web_account', 0), ('loyalty_card', 1), ('callcenter_caller', 2),
+                         ('email_subscriber', 3)) t(identity_type, trust_rank)""")
     con.execute(
         "create table identity.customer_records as select record_id, identity_type, "
         "source_key, customer_id, 'run-1' as run_id from (values "
@@ -229,13 +245,18 @@ def build_identity(con) -> None:
         "to_customer_id, timestamp '2024-06-01' as recorded_at, null::varchar as "
         "detail from identity.customers"
     )
+    from activation.golden_record import DISPLAYED_ATTRIBUTES
+
+    # what the golden-records mart gives these records (each customer's records agree), for
+    # the hand-made marts; a dbt build (the consented fixture) rebuilds it from the records
     picked = ", ".join(
-        f"r.{a}, case when r.{a} is not null then r.identity_type end as "
+        f"r.{a}, {f'r.{a} as {a}_display, ' if a in DISPLAYED_ATTRIBUTES else ''}"
+        f"case when r.{a} is not null then r.identity_type end as "
         f"{a}_source, case when r.{a} is not null then r.last_seen_at end as "
         f"{a}_updated_at"
         for a in ATTRIBUTES
     )
-    con.execute(f"""create table identity.golden_records as
+    con.execute(f"""create table marts.golden_records as
       select c.customer_id, {picked}
       from identity.customers c
       left join (select * from identity.identity_records join identity.customer_records
@@ -247,7 +268,7 @@ def build_identity(con) -> None:
 MARTS_SQL = """
 create table marts.customer_profile as select g.customer_id, g.first_name, g.last_name,
   g.email, g.phone, v.lifetime_revenue, v.order_count
-from identity.golden_records g join (values ('cust-0001', 350.0, 4), ('cust-0002', 500.0, 6),
+from marts.golden_records g join (values ('cust-0001', 350.0, 4), ('cust-0002', 500.0, 6),
   ('cust-0003', 250.0, 2), ('cust-0004', 1200.0, 9), ('cust-0005', 900.0, 7))
   v(customer_id, lifetime_revenue, order_count) using (customer_id);
 create table marts.customer_segments as select * from (values ('cust-0001', 'dormant'),

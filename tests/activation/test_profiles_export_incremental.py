@@ -13,13 +13,13 @@ def _next_identity_run(con) -> None:
     cust-0004 (retired id with an alias); cust-0002 disappears without survivor (retired).
     """
     con.execute(
-        "update identity.golden_records set email = 'paul.martin@newmail.example', "
+        "update marts.golden_records set email = 'paul.martin@newmail.example', "
         "email_updated_at = timestamp '2024-07-01' where customer_id = 'cust-0003'"
     )
     con.execute("""insert into identity.customers values
         ('cust-0007', true, false, 1, 'run-2', 'run-2', false, timestamp '2024-07-01')""")
     con.execute(
-        "insert into identity.golden_records (customer_id, first_name, last_name, email) "
+        "insert into marts.golden_records (customer_id, first_name, last_name, email) "
         "values ('cust-0007', 'Nina', 'Roux', 'nina.roux@example.org')"
     )
     con.execute(
@@ -28,9 +28,7 @@ def _next_identity_run(con) -> None:
     )
     con.execute("update identity.customers set record_count = 2 where customer_id = 'cust-0004'")
     con.execute("insert into identity.customer_aliases values ('cust-0005', 'cust-0004', 'run-2')")
-    con.execute(
-        "delete from identity.golden_records where customer_id in ('cust-0005', 'cust-0002')"
-    )
+    con.execute("delete from marts.golden_records where customer_id in ('cust-0005', 'cust-0002')")
 
 
 def _frame(result):

@@ -97,7 +97,7 @@ def test_formula_cells_are_neutralised_in_csv_and_kept_elsewhere(warehouse):
     assignments = ", ".join(f"{column} = ?" for column in HOSTILE)
     with connect(warehouse) as con:
         con.execute(
-            f"update identity.golden_records set {assignments} where customer_id = 'cust-0002'",
+            f"update marts.golden_records set {assignments} where customer_id = 'cust-0002'",
             list(HOSTILE.values()),
         )
     result = export_golden_records(warehouse, mode="full", formats=["csv", "parquet"])
@@ -163,7 +163,7 @@ def test_nothing_to_export_is_an_error_not_an_empty_file(warehouse, monkeypatch)
     from cdp.cli import app
 
     with connect(warehouse) as con:
-        con.execute("delete from identity.golden_records")
+        con.execute("delete from marts.golden_records")
     with pytest.raises(NothingToExportError, match="nothing to export"):
         export_golden_records(warehouse, mode="full")
     with pytest.raises(NothingToExportError, match="nothing to export"):

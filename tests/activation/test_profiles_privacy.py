@@ -129,7 +129,7 @@ def test_forget_leaves_other_customers_alone(exported):
     forget(exported, ZEBULON["email"])
     with connect(exported) as con:
         remaining = con.execute(
-            "select customer_id from identity.golden_records order by 1"
+            "select customer_id from marts.golden_records order by 1"
         ).fetchall()
         raw_pos = con.execute("select count(*) from raw.pos__receipt_lines").fetchone()[0]
 

@@ -40,7 +40,7 @@ def test_customer_answers_golden_record_with_sources_profile_segment_and_consent
     body = answer.json()
     golden = snapshot_rows(
         api_settings,
-        "select email_source, email_updated_at from identity.golden_records where customer_id = ?",
+        "select email_source, email_updated_at from marts.golden_records where customer_id = ?",
         [customer_id],
     )[0]
     profile = snapshot_rows(

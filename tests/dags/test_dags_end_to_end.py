@@ -248,7 +248,7 @@ def test_forget_after_the_whole_pipeline_leaves_no_trace_anywhere(flow):
     settings, _ = flow
     with connect(settings) as con:
         email, phone, first, last = con.execute(
-            "select email, phone, first_name, last_name from identity.golden_records "
+            "select email, phone, first_name, last_name from marts.golden_records "
             "where email is not null and phone is not null and length(last_name) > 3 "
             "order by customer_id limit 1"
         ).fetchone()
@@ -291,6 +291,6 @@ def test_forget_after_the_whole_pipeline_leaves_no_trace_anywhere(flow):
                 traces.append(str(path))
     with open_snapshot(settings) as snapshot:  # readers' copy republished without the person
         [(left,)] = snapshot.execute(
-            "select count(*) from identity.golden_records where lower(email) = ?", [email.lower()]
+            "select count(*) from marts.golden_records where lower(email) = ?", [email.lower()]
         ).fetchall()
     assert (traces, left) == ([], 0)

@@ -245,14 +245,16 @@ def test_golden_record_follows_survivorship_and_explain_shows_links(warehouse):
     )
     identity.resolve(warehouse)
     customer = customer_of(warehouse, "web_account:G1")
-    golden = query(
+    # The rule golden records follow is the dbt mart's (unit test
+    # golden_records_follow_trust_then_recency_then_frequency, these records' values);
+    # identity hands it the trust order of config/identity.yml as rows.
+    trust = query(
         warehouse,
-        "select phone, phone_source, postcode, postcode_source "
-        "from identity.golden_records where customer_id = ?",
-        [customer],
+        "select attribute, identity_type from identity.survivorship_trust "
+        "where attribute in ('phone', 'postcode') and trust_rank = 0 order by attribute",
     )
     # web_account is the most trusted source for phone and (by default) postcode.
-    assert golden == [("+33612121212", "web_account", "69003", "web_account")]
+    assert trust == [("phone", "web_account"), ("postcode", "web_account")]
     explained = identity.explain(warehouse, "ottilie.b@orange.fr")["customers"]
     assert [c["customer_id"] for c in explained] == [customer]
     assert len(explained[0]["records"]) == 3
@@ -323,3 +325,47 @@ def test_a_fresh_warehouse_resolving_the_same_data_issues_the_same_ids(warehouse
     identity.resolve(fresh)
     sql = "select record_id, customer_id from identity.customer_records order by 1"
     assert query(fresh, sql) == query(warehouse, sql)
+
+
+def test_records_keep_the_display_form_beside_the_match_key(warehouse):
+    add_rows(
+        warehouse,
+        accounts=[
+            account(
+                "D1",
+                "Jean-Marc",
+                "Vercingetorix",
+                email="Jean-Marc.Vercingetorix@Orange.fr",
+                city="L'Haÿ-les-Roses",
+                postcode="94240",
+                at=datetime(2025, 9, 1),
+            )
+        ],
+        receipts=[card("CD1", "JEAN-MARC", "VERCINGETORIX", postcode="94240")],
+        tickets=[ticket("TD1", name="  VERCINGETORIX   JEAN-MARC ", card_id="CD1")],
+    )
+    identity.resolve(warehouse)
+    records = query(
+        warehouse,
+        "select record_id, first_name, first_name_display, last_name_display "
+        "from identity.identity_records where record_id in "
+        "('web_account:D1', 'loyalty_card:CD1', 'callcenter_caller:TD1') order by record_id",
+    )
+    assert records == [
+        ("callcenter_caller:TD1", "jeanmarc", "Jean-Marc", "Vercingetorix"),
+        ("loyalty_card:CD1", "jeanmarc", "Jean-Marc", "Vercingetorix"),
+        ("web_account:D1", "jeanmarc", "Jean-Marc", "Vercingetorix"),
+    ]
+    cities = query(
+        warehouse,
+        "select city, city_display, email, email_display from identity.identity_records "
+        "where record_id = 'web_account:D1'",
+    )
+    assert cities == [
+        (
+            "l hay les roses",
+            "L'Haÿ-les-Roses",
+            "jean-marc.vercingetorix@orange.fr",
+            "jean-marc.vercingetorix@orange.fr",
+        )
+    ]

@@ -116,3 +116,9 @@ def test_caller_name_split_in_sql_follows_the_python_rules(raw):
     got = con.execute(std.split_full_name_sql("t", "v", CONFIG)).fetchall()
     expected = std.split_full_name(raw, tuple(CONFIG.titles), tuple(CONFIG.name_particles))
     assert got == [(raw, *expected)]
+
+
+@pytest.mark.parametrize(("attribute", "typed", "expected"), std.DISPLAY_EXAMPLES)
+def test_display_form_keeps_the_value_as_typed(attribute, typed, expected):
+    typed_sql = std.collapse_spaces_sql("v")
+    assert _one(std.display_sql(attribute, f"({typed_sql})"), typed) == expected

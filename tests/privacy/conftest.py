@@ -15,6 +15,7 @@ def resolved_template(tmp_path_factory) -> Path:
     import identity
     import ingestion
     from core.settings import PROJECT_DIR, Settings
+    from profiles.build import build_profiles
     from sample_data import generate
 
     root = tmp_path_factory.mktemp("privacy_template")
@@ -24,6 +25,8 @@ def resolved_template(tmp_path_factory) -> Path:
     generate(settings, people=60, seed=11, batches=1)
     ingestion.ingest(settings)
     identity.resolve(settings, full=True)
+    # golden records are the profiles build's (marts.golden_records), as in every pipeline
+    build_profiles(settings)
     return root
 
 

@@ -46,7 +46,7 @@ def test_a_rotated_salt_keeps_old_erasures_and_an_unknown_one_stops_ingestion(re
     # the next erasure is written with the new salt; both generations keep matching
     with connect(rotated) as con:
         other = con.execute(
-            "select email from identity.golden_records where email is not null "
+            "select email from marts.golden_records where email is not null "
             "and customer_id <> ? order by customer_id limit 1",
             [customer_id],
         ).fetchone()[0]

@@ -263,7 +263,6 @@ CUSTOMERS = [  # customer_id, is_anonymous, first, last, email
     ("cust-C", False, "Chloé", "Durand", CHLOE_EMAIL),
     ("cust-Z", True, None, None, None),
 ]
-PHONES = {"cust-A": ALICE_PHONE}
 # record -> (e-mail, phone) the record carried, as identity standardised them
 CONTACT_POINTS = {
     "loyalty_card:L1": (None, ALICE_PHONE),
@@ -394,38 +393,41 @@ def _create_identity(con) -> None:
             for c, anon, *_ in CUSTOMERS
         ],
     )
+    # the records golden records (the dbt mart) pick each customer's values from
+    displayed = ("first_name", "last_name", "email", "address_line", "city")
     columns = ", ".join(
-        f"{a} {'date' if a == 'birth_date' else 'varchar'}, {a}_source varchar, "
-        f"{a}_updated_at timestamp"
+        f"{a} {'date' if a == 'birth_date' else 'varchar'}"
+        + (f", {a}_display varchar" if a in displayed else "")
         for a in ATTRIBUTES
     )
-    con.execute(f"create table identity.golden_records (customer_id varchar, {columns})")
-    for customer, _, first, last, email in CUSTOMERS:
-        values = {
-            "first_name": first,
-            "last_name": last,
-            "email": email,
-            "phone": PHONES.get(customer),
-        }
-        row = [customer]
+    con.execute(f"""create table identity.identity_records (record_id varchar,
+        identity_type varchar, source_key varchar, {columns}, last_seen_at timestamp)""")
+    # names on each customer's first record, e-mail and phone on the records that carried
+    # them: golden records (the dbt mart) pick the customer's values from these
+    carrier = {}
+    for identity_type, key, customer in RECORDS:
+        carrier.setdefault(customer, f"{identity_type}:{key}")
+    names = {c: {"first_name": f, "last_name": ln} for c, _, f, ln, _ in CUSTOMERS}
+    for identity_type, key, customer in RECORDS:
+        record_id = f"{identity_type}:{key}"
+        email, phone = CONTACT_POINTS.get(record_id, (None, None))
+        values = {"email": email, "phone": phone}
+        if carrier[customer] == record_id:
+            values |= names[customer]
+        row: list = [record_id, identity_type, key]
         for attribute in ATTRIBUTES:
-            value = values.get(attribute)
-            row += [
-                value,
-                "loyalty_card" if value else None,
-                datetime(2026, 1, 5) if value else None,
-            ]
+            row.append(values.get(attribute))
+            if attribute in displayed:
+                row.append(values.get(attribute))
+        row.append(datetime(2026, 1, 5))
         con.execute(
-            f"insert into identity.golden_records values ({', '.join(['?'] * len(row))})", row
+            f"insert into identity.identity_records values ({', '.join(['?'] * len(row))})", row
         )
+    con.execute("""create table identity.survivorship_trust as select * from (values
+        ('email', 'web_account', 0), ('email', 'email_subscriber', 1)
+        ) t(attribute, identity_type, trust_rank)""")
     con.execute("""create table identity.customer_aliases (retired_customer_id varchar,
         customer_id varchar, run_id varchar)""")
-    con.execute("""create table identity.identity_records (record_id varchar,
-        identity_type varchar, source_key varchar, email varchar, phone varchar)""")
-    con.executemany(
-        "insert into identity.identity_records values (?, ?, ?, ?, ?)",
-        [(f"{t}:{k}", t, k, *CONTACT_POINTS.get(f"{t}:{k}", (None, None))) for t, k, _ in RECORDS],
-    )
 
 
 def expected_lifetime_revenue(card: str, cookies: set[str]) -> Decimal:

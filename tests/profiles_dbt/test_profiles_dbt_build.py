@@ -61,6 +61,7 @@ def test_docs_generate_offline_documents_every_mart_column(docs_folder):
         if n["resource_type"] == "model" and n["schema"] == "marts"
     }
     assert set(marts) == {
+        "golden_records",
         "customer_profile",
         "customer_consent",
         "customer_segments",

@@ -65,7 +65,8 @@ def _add_contradictions(con) -> None:
             [f"{kind}:{key}", kind, key, customer],
         )
         con.execute(
-            "insert into identity.identity_records values (?, ?, ?, ?, null)",
+            "insert into identity.identity_records (record_id, identity_type, source_key, "
+            "email) values (?, ?, ?, ?)",
             [f"{kind}:{key}", kind, key, email],
         )
     con.execute(
@@ -77,9 +78,10 @@ def _add_contradictions(con) -> None:
         "update identity.customers set record_count = record_count + 1 "
         "where customer_id in ('cust-B', 'cust-C')"
     )
+    # Denis's name on his card: golden records (the dbt mart) take it from there
     con.execute(
-        "insert into identity.golden_records (customer_id, first_name, first_name_source, "
-        "first_name_updated_at) values ('cust-D', 'Denis', 'loyalty_card', ?)",
+        "update identity.identity_records set first_name = 'denis', first_name_display = "
+        "'Denis', last_seen_at = ? where record_id = 'loyalty_card:L7'",
         [stamp],
     )
 

@@ -41,6 +41,6 @@ def test_exposures_name_what_reads_the_marts(docs_folder):
     exposures = {e["name"]: e["depends_on"]["nodes"] for e in manifest["exposures"].values()}
 
     assert set(exposures) == {"golden_record_export", "audiences", "customer_api"}
-    assert "source.cdp_profiles.identity.golden_records" in exposures["golden_record_export"]
+    assert "model.cdp_profiles.golden_records" in exposures["golden_record_export"]
     assert "model.cdp_profiles.customer_segments" in exposures["audiences"]
     assert "model.cdp_profiles.customer_timeline" in exposures["customer_api"]

@@ -9,7 +9,7 @@ customers as (
 ),
 
 golden_records as (
-    select * from {{ ref('stg_identity__golden_records') }}
+    select * from {{ ref('golden_records') }}
 ),
 
 in_force as (
