@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from activation import export_dialect, export_files
 from activation.export_config import FORMATS, load_exports_config
 from activation.golden_record import DISPLAYED_ATTRIBUTES, GOLDEN_ATTRIBUTES, SCHEMA_PATH
-from core.warehouse import connect, scalar, table_exists
+from core.warehouse import connect, scalar, table_exists, transaction
 from profiles.build import CONSENT_MART, require_customer_consent
 
 if TYPE_CHECKING:
@@ -268,8 +268,7 @@ def _record_run(
     If this fails the folder is already published and the next incremental export repeats
     its changes; upserts and deletes are idempotent, so a downstream tool stays right.
     """
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(
             f"""create or replace table ops.export_state as
 select c.customer_id, c.row_hash,
@@ -292,7 +291,3 @@ from {CURRENT} c left join ops.export_state s using (customer_id)""",
                 datetime.now(UTC).replace(tzinfo=None),
             ],
         )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise

@@ -7,6 +7,7 @@ from dataclasses import astuple, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.warehouse import transaction
 from expectations._gx import Outcome
 
 if TYPE_CHECKING:
@@ -38,8 +39,7 @@ def store_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[Outcome]) -> N
     if not outcomes:
         return
     keys = sorted({(o.run_id, o.stage) for o in outcomes})
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         for run_id, stage in keys:
             con.execute(
                 "delete from quality.validation_results where run_id = ? and stage = ?",
@@ -51,10 +51,6 @@ def store_outcomes(con: duckdb.DuckDBPyConnection, outcomes: list[Outcome]) -> N
             f"values ({placeholders})",
             [list(astuple(o)) for o in outcomes],
         )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
 
 
 LATEST_SQL = """

@@ -57,10 +57,6 @@ join identity.customer_records m using (record_id) where r.{column} = $value ord
     return [row[0] for row in rows]
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params) -> list[dict[str, Any]]:
-    return dict_rows(con, sql, params)
-
-
 def _chain(records: list[dict], links: list[dict]) -> list[dict[str, Any]]:
     """Breadth-first spanning tree over the links, from the oldest record; one step per record."""
     if not records:
@@ -122,23 +118,12 @@ def link_reason(link: dict[str, Any] | None) -> str:
     return reason + (f"; against: {listed(against)}" if against else "")
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        scalar(
-            con,
-            "select count(*) from duckdb_tables() "
-            "where schema_name = 'identity' and table_name = ?",
-            [name],
-        )
-    )
-
-
 def _governance(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, list]:
     """Decisions covering the customer's records, and guard events about it."""
     mine = "select record_id from identity.customer_records where customer_id = $c"
     decisions = []
-    if _table_exists(con, "decisions"):
-        decisions = _rows(
+    if table_exists(con, "identity", "decisions"):
+        decisions = dict_rows(
             con,
             f"""
 select d.decision_id, d.decision, d.record_id_l, d.left_customer_id, d.record_id_r,
@@ -150,8 +135,8 @@ group by all order by d.decided_at""",
             {"c": customer_id},
         )
     guards = []
-    if _table_exists(con, "guard_events"):
-        guards = _rows(
+    if table_exists(con, "identity", "guard_events"):
+        guards = dict_rows(
             con,
             f"""
 select run_id, event_type, customer_id, record_id_l, record_id_r, identifier_type,
@@ -177,7 +162,7 @@ def explain(settings: Settings, key: str) -> dict[str, Any]:
             )
         customers = []
         for customer_id in ids:
-            records = _rows(
+            records = dict_rows(
                 con,
                 """
 select r.record_id, r.identity_type, r.source_key, r.first_name, r.last_name, r.email, r.phone,
@@ -186,7 +171,7 @@ from identity.customer_records m join identity.identity_records r using (record_
 where m.customer_id = ? order by r.record_id""",
                 [customer_id],
             )
-            links = _rows(
+            links = dict_rows(
                 con,
                 """
 select l.record_id_l, l.record_id_r, l.link_type, l.rule, l.match_weight, l.match_probability,
@@ -198,13 +183,13 @@ where a.customer_id = ? order by l.link_type, l.match_weight desc nulls first"""
             )
             # golden records are the profiles build's (dbt mart): none before the first build
             golden = (
-                _rows(
+                dict_rows(
                     con, "select * from marts.golden_records where customer_id = ?", [customer_id]
                 )
                 if table_exists(con, "marts", "golden_records")
                 else []
             )
-            history = _rows(
+            history = dict_rows(
                 con,
                 """select run_id, event, from_customer_id, to_customer_id, detail
 from identity.id_history where customer_id = ? order by recorded_at""",

@@ -25,11 +25,8 @@ import re
 import unicodedata
 
 from core import identifiers
+from core.warehouse import sql_literal
 from identity._config import StandardisationConfig
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _fold(expr: str) -> str:
@@ -168,13 +165,14 @@ _UPPER_TOKEN_RE2 = "[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'\\-]+"
 
 
 def _word_list(words: tuple[str, ...]) -> str:
-    return "[" + ", ".join(_quote(w) for w in words) + "]::varchar[]"
+    return "[" + ", ".join(sql_literal(w) for w in words) + "]::varchar[]"
 
 
 def split_full_name_sql(table: str, column: str, config: StandardisationConfig) -> str:
     """SQL giving (``column``, ``split_first``, ``split_last``) for each distinct full name
     of ``table``: :func:`split_full_name` as one vectorised pass (the same rules)."""
     titles, particles = _word_list(tuple(config.titles)), _word_list(tuple(config.name_particles))
+    upper_token = sql_literal(_UPPER_TOKEN_RE2)
     return f"""
 with names as (
   select distinct {column} as full_name from {table} where {column} is not null
@@ -188,7 +186,7 @@ with names as (
   from tokenised
 ), flagged as (
   select full_name, tokens, len(tokens) as n,
-    list_transform(tokens, lambda t: regexp_full_match(t, {_quote(_UPPER_TOKEN_RE2)})) as upper,
+    list_transform(tokens, lambda t: regexp_full_match(t, {upper_token})) as upper,
     coalesce(list_position(list_transform(tokens, lambda t, i: i > 1
       and list_contains({particles}, lower(strip_accents(t)))), true), len(tokens)) as cut
   from untitled

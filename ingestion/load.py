@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.warehouse import one_row
+from core.warehouse import one_row, transaction
 from ingestion import field_issues, landing, ledger, readers, reload, suppression
 from ingestion.definitions import (
     EntityDefinition,
@@ -227,8 +227,7 @@ def _load(
                 stage_file(con, path, entity, erased, workdir, long_lines=True)
         check_encoding(con, entity)
         _identify(result, hashing.result(), stamp)
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             ledger.ensure_raw_table(con, table, rules)
             field_issues.ensure_tables(con, table)
             result.rows_replaced = reload.replace_batches(
@@ -237,10 +236,6 @@ def _load(
             _write(con, result, table, [rule.name for rule in rules])
             result.status, result.finished_at = "loaded", datetime.now()
             ledger.record(con, result)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
     except Exception as error:
         _fail(result, path, error)
     finally:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.warehouse import connect, table_exists
+from core.warehouse import rows as dict_rows
 from privacy.person import Person, find_person, verified_records
 from privacy.rows import row_predicate, tables_with_columns
 from profiles.build import CONSENT_MART
@@ -50,12 +51,6 @@ def load_person(con: duckdb.DuckDBPyConnection, settings: Settings, identifier: 
     return find_person(con, identifier, rules, identity_mappings(settings))
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict]:
-    cursor = con.execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -66,7 +61,7 @@ def _customer_level(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str,
     def by_customer(schema: str, table: str) -> list[dict]:
         if not table_exists(con, schema, table):
             return []
-        return _rows(
+        return dict_rows(
             con, f"select * from {schema}.{table} where customer_id in (select unnest(?))", [ids]
         )
 
@@ -89,7 +84,7 @@ def _source_rows(con: duckdb.DuckDBPyConnection, person: Person) -> tuple[dict, 
         predicate = row_predicate(person, schema, table, columns)
         if predicate == "false":
             continue
-        rows = _rows(con, f'select * from "{schema}"."{table}" where {predicate}')
+        rows = dict_rows(con, f'select * from "{schema}"."{table}" where {predicate}')
         if schema == "raw" and rows:
             raw[f"raw.{table}"] = rows
         elif rows:
@@ -107,7 +102,7 @@ def access(settings: Settings, identifier: str, out: Path | None = None) -> Path
         unverified = sorted(set(person.record_ids) - verified)
         own = person.restricted_to(verified) if unverified else person
         identities = (
-            _rows(
+            dict_rows(
                 con,
                 "select m.customer_id, r.* from identity.identity_records r "
                 "join identity.customer_records m using (record_id) "

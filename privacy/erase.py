@@ -25,7 +25,7 @@ from core import compaction, erasure
 from core.erasure import record_forgotten
 from core.identifiers import email_typed_sql, phone_e164_sql, unsalted_sha256_sql
 from core.snapshot import republish_if_published
-from core.warehouse import connect, one_row, scalar, table_exists
+from core.warehouse import connect, one_row, scalar, table_exists, transaction
 from privacy.access import load_person
 from privacy.files import (
     needle_pattern,
@@ -160,16 +160,11 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
         pattern = needle_pattern(needles)
         con.execute(REQUESTS_DDL)
         compaction.owe(settings.duckdb_path)  # from here on, deleted bytes must not survive
-        con.execute("begin transaction")
-        try:
+        with transaction(con):
             counts = _delete_rows(con, person, tables)
             redacted = redact_tables(con, tables, pattern, KEPT_TABLES)
             keys = [t for t in person.tokens if t[1]]
             tombstones = erasure.write_tombstones(con, salts, keys, request_id, now)
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
         # the published snapshot still holds the person until the next publish: the API
         # reads this list and answers 404 from now on
         record_forgotten(settings.data_dir, person.customer_ids)

@@ -29,7 +29,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from core.identifiers import email_typed_sql
-from core.warehouse import columns_of, scalar, table_exists
+from core.warehouse import columns_of, scalar, table_exists, transaction
 
 if TYPE_CHECKING:
     import duckdb
@@ -142,8 +142,7 @@ def extract_consent_signals(con: duckdb.DuckDBPyConnection, settings: Settings) 
         "null::varchar as customer_id where false)"
     )
     con.execute("create schema if not exists consent")
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"""create or replace table {SIGNALS_TABLE} as
 with signals({_SIGNAL_COLUMNS}) as ({signals})
 select m.customer_id, s.channel, s.is_granted, s.decided_at, s.source,
@@ -151,9 +150,5 @@ select m.customer_id, s.channel, s.is_granted, s.decided_at, s.source,
 from signals s join {members} m using (identity_type, source_key)
 where s.decided_at is not null""")
         count = scalar(con, f"select count(*) from {SIGNALS_TABLE}")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
     log.info("consent: %d signals extracted", count)
     return int(count)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.warehouse import transaction
 from voice._text import prepare
 from voice.config import FeedbackConfig, load_feedback_config
 from voice.mentions import MentionFinder
@@ -140,8 +141,7 @@ def persist(con: Any, rows: list[dict[str, Any]], fingerprint: str | None = None
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    con.execute("begin")
-    try:
+    with transaction(con):
         con.execute(f"create schema if not exists {SCHEMA}")
         con.execute(
             f"""create or replace table {SCHEMA}.{TABLE} (
@@ -160,10 +160,6 @@ def persist(con: Any, rows: list[dict[str, Any]], fingerprint: str | None = None
             "select ?::varchar as fingerprint, ?::bigint as messages",
             [fingerprint, len(rows)],
         )
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
 
 
 def analyse_feedback(settings: Settings) -> dict[str, Any]:
