@@ -27,7 +27,7 @@ from activation import export_dialect, export_files
 from activation.export_config import FORMATS, load_exports_config
 from activation.golden_record import DISPLAYED_ATTRIBUTES, GOLDEN_ATTRIBUTES, SCHEMA_PATH
 from core.warehouse import connect, scalar, table_exists, transaction
-from profiles.build import CONSENT_MART, require_customer_consent
+from profiles.build import CONSENT_MART, require_complete_build, require_customer_consent
 
 if TYPE_CHECKING:
     import duckdb
@@ -90,6 +90,7 @@ def require_golden_records(con: duckdb.DuckDBPyConnection, settings: Settings, r
     """Refuse to export before the profiles build has written golden records
     (``marts.golden_records``), while the last build is unfinished or without the consent
     mart (the export and the audiences read all three); returns the consent mart's name."""
+    require_complete_build(con)  # an interrupted first build leaves no golden records either
     if not table_exists(con, "marts", "golden_records"):
         raise NothingToExportError(
             f"nothing to export: marts.golden_records is missing in {settings.duckdb_path}; "
