@@ -58,7 +58,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from identity import _plan
-from identity._config import IdentityConfig
+from identity._config import ATTRIBUTES, IdentityConfig
 
 if TYPE_CHECKING:
     from identity._backend import SplinkTables
@@ -66,17 +66,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODEL_COLUMNS = (
-    "record_id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_date",
-    "postcode",
-    "city",
-    "address_line",
-)
+MODEL_COLUMNS = ("record_id", *ATTRIBUTES)
 
 
 def _username_spells_name_sql(email: str = "email") -> str:
