@@ -16,17 +16,10 @@ import shutil
 import time
 from pathlib import Path
 
+from activation.golden_record import GOLDEN_ATTRIBUTES
+
 SYNTH_SQL = (Path(__file__).with_name("dbt_bench_synth.sql")).read_text(encoding="utf-8")
-ATTRIBUTES = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_date",
-    "address_line",
-    "postcode",
-    "city",
-)
+ATTRIBUTES = GOLDEN_ATTRIBUTES  # the golden record's columns, in its order
 
 
 def synthesise(settings, people: int) -> dict[str, int]:

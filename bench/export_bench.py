@@ -16,16 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-_ATTRIBUTES = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_date",
-    "address_line",
-    "postcode",
-    "city",
-)
+from activation.golden_record import GOLDEN_ATTRIBUTES
+
+_ATTRIBUTES = GOLDEN_ATTRIBUTES  # the golden record's columns, in its order
 
 
 def synthesise(con, customers: int) -> None:

@@ -22,6 +22,10 @@ from ingestion.definitions import load_definitions
 from ingestion.identities import ATTRIBUTES as ATTRIBUTES
 from ingestion.identities import IdentityMapping as IdentityMapping
 
+# The attributes a console row shows for a record (review queue, explain): all but the
+# street, which the postcode and city already place.
+SHOWN_ATTRIBUTES = tuple(a for a in ATTRIBUTES if a != "address_line")
+
 # Attributes whose match key is not fit to show a person (``jeanmarc``, ``l hay les roses``):
 # records and golden records keep beside it the display form, as the customer typed it
 # (`identity._standardise.display_sql`). Phone (E.164), postcode and birth date are shown

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from core.warehouse import rows as dict_rows
 from core.warehouse import scalar, transaction
 from identity import _decisions
-from identity._config import ATTRIBUTES, IdentityConfig
+from identity._config import SHOWN_ATTRIBUTES, IdentityConfig
 from identity._tables import RECORDS, RESCORED
 from identity._tables import REVIEW as STAGE
 
@@ -38,9 +38,7 @@ log = logging.getLogger(__name__)
 _DDL = """create schema if not exists identity;
 create table if not exists identity.review_pairs (run_id varchar, record_id_l varchar,
   record_id_r varchar, match_weight double, match_probability double, top_comparisons varchar)"""
-# each record of a pair as the review queue shows it: every attribute but the street, which
-# the postcode and city already place
-SIDE = ("identity_type", "source", *(a for a in ATTRIBUTES if a != "address_line"))
+SIDE = ("identity_type", "source", *SHOWN_ATTRIBUTES)  # a pair's record in the queue
 QUEUE_COLUMNS = (
     "decision",
     "kind",

@@ -248,39 +248,18 @@ def explain_command(key: str = typer.Argument(..., help="customer_id, e-mail or 
     from rich.table import Table
 
     import identity
+    from identity._config import SHOWN_ATTRIBUTES
     from identity._explain import link_reason
 
     console = Console()
     for customer in identity.explain(_settings(), key)["customers"]:
         console.rule(f"customer {customer['customer_id']}")
         records = Table(title="records")
-        for column in (
-            "record_id",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "birth_date",
-            "postcode",
-            "city",
-        ):
+        columns = ("record_id", *SHOWN_ATTRIBUTES)
+        for column in columns:
             records.add_column(column)
         for record in customer["records"]:
-            records.add_row(
-                *(
-                    str(record[c]) if record[c] is not None else ""
-                    for c in (
-                        "record_id",
-                        "first_name",
-                        "last_name",
-                        "email",
-                        "phone",
-                        "birth_date",
-                        "postcode",
-                        "city",
-                    )
-                )
-            )
+            records.add_row(*(str(record[c]) if record[c] is not None else "" for c in columns))
         console.print(records)
         _print_chain(console, customer)
         for decision in customer["decisions"]:

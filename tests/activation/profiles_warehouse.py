@@ -18,16 +18,9 @@ quarantined POS line; he is the person the privacy tests erase.
 
 from __future__ import annotations
 
-ATTRIBUTES = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_date",
-    "address_line",
-    "postcode",
-    "city",
-)
+from activation.golden_record import GOLDEN_ATTRIBUTES
+
+ATTRIBUTES = GOLDEN_ATTRIBUTES  # the golden record's columns, in its order
 
 ZEBULON = {
     "customer_id": "cust-0001",

@@ -19,6 +19,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from activation.golden_record import GOLDEN_ATTRIBUTES
+
 AS_OF = date(2026, 10, 31)  # latest activity in the data (Alice's e-mail unsubscribe)
 ALICE_EMAIL = "alice.martin@example.org"
 D = Decimal
@@ -271,16 +273,7 @@ CONTACT_POINTS = {
     "email_subscriber:bruno@example.org": ("bruno@example.org", None),
     "loyalty_card:L3": (CHLOE_EMAIL, None),
 }
-ATTRIBUTES = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birth_date",
-    "address_line",
-    "postcode",
-    "city",
-)
+ATTRIBUTES = GOLDEN_ATTRIBUTES  # the golden record's columns, in its order
 
 
 def _lineage(file: str, row: int) -> tuple:
