@@ -12,7 +12,7 @@ decisions as (
 ),
 
 record_contact_points as (
-    select * from {{ ref('stg_identity__record_contact_points') }}
+    select * from {{ ref('stg_identity__identity_records') }}
 ),
 
 counted as (

@@ -22,7 +22,7 @@ identity_keys as (
 ),
 
 record_contact_points as (
-    select * from {{ ref('stg_identity__record_contact_points') }}
+    select * from {{ ref('stg_identity__identity_records') }}
     where email is not null
 ),
 
