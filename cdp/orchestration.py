@@ -134,30 +134,6 @@ def watch_after_build(group: Any, after: Any) -> None:
         task.trigger_rule = TriggerRule.ALL_DONE_MIN_ONE_SUCCESS
 
 
-def report_finished_nodes_only() -> None:
-    """Have Cosmos' watcher producer push a node's dbt event to XCom when it finishes only.
-
-    The producer pushes the event of each node at its start, compiling, executing and
-    finished steps, under one XCom key that the node's task reads once, after the node
-    finished: three of those four pushes are overwritten unread. Each push is an
-    execution-API call (an HTTP request and a SQLite commit) made while dbt's thread waits,
-    about 600 per build of this project. The finished event carries the node's start and
-    finish times and its message, all the task logs. Error events are still pushed as they
-    come. Call it where the DAG is defined: the producer runs in a process that parsed it.
-    """
-    from cosmos.operators._watcher import base
-
-    allowlist = getattr(base, "_DBT_EVENT_ALLOWLIST", None)
-    steps = getattr(base, "_DBT_NODE_STATUS_EVENT_TYPES", None)
-    if not isinstance(allowlist, frozenset) or not steps or "NodeFinished" not in steps:
-        raise RuntimeError(
-            "cosmos.operators._watcher.base no longer has the event allowlist this project "
-            "narrows (Cosmos upgraded?): check report_finished_nodes_only against its "
-            "_process_dbt_log_event, or remove the call from dags/cdp_profiles.py"
-        )
-    base._DBT_EVENT_ALLOWLIST = (allowlist - steps) | {"NodeFinished"}
-
-
 def load_orchestration(settings: Settings) -> Orchestration:
     """Read and validate ``settings.orchestration_config_path``."""
     path: Path = settings.orchestration_config_path
