@@ -22,6 +22,7 @@ from cdp.orchestration import (
     IDENTITY_ASSET_URI,
     MARTS_ASSET_URI,
     load_orchestration,
+    skip_garbage_collection_at_exit,
     watch_after_build,
 )
 from core.settings import Settings
@@ -30,6 +31,7 @@ from profiles.spark_target import dbt_environment, target_for
 
 SETTINGS = Settings()
 ORCHESTRATION = load_orchestration(SETTINGS)
+skip_garbage_collection_at_exit()  # in `airflow dags test` only (docs/performance.md)
 MARTS = Asset(MARTS_ASSET_URI)
 DBT_DIR = SETTINGS.dbt_project_dir
 MANIFEST = manifest_path(SETTINGS)
