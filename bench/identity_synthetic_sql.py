@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bench.identity_synthetic import _SCHEMAS, _SYL, _TABLES, CITIES, DOMAINS, FIRST, TYPO
+from core.warehouse import scalar
 
 if TYPE_CHECKING:
     import duckdb
@@ -208,7 +209,7 @@ def write_people(
             con.execute(f"alter table {table} add column if not exists _batch_id varchar")
             lineage = ", " + "'" + batch_id.replace("'", "''") + "' as _batch_id"
         query = f"select *{lineage} from ({_INSERTS[key]})"
-        written[key] = con.execute(f"insert into {table} by name {query}").fetchone()[0]
+        written[key] = scalar(con, f"insert into {table} by name {query}")
     con.execute("drop table _synthetic_people")
     con.execute("drop table _synthetic_lasts")
     return written

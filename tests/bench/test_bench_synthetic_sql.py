@@ -32,8 +32,9 @@ SHAPE = """select
 
 
 def _shape(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    cursor = con.execute(SHAPE, {"first": FIRST})
-    return dict(zip([c[0] for c in cursor.description], cursor.fetchone(), strict=True))
+    from core.warehouse import rows
+
+    return rows(con, SHAPE, {"first": FIRST})[0]
 
 
 @pytest.fixture(scope="module")
