@@ -276,14 +276,22 @@ def _record_splits(con: duckdb.DuckDBPyConnection, refused: list[tuple]) -> None
         "record_id_r varchar, link_type varchar, match_weight double, clash varchar)"
     )
     con.executemany("insert into _identity_refused_edges values (?, ?, ?, ?, ?)", refused)
+    # the clashing record's reasons, gathered once per record (a join, not a subquery
+    # scanning every constraint for each refused edge)
     con.execute(f"""insert into {EVENTS} by name
-select 'chain_split' as event_type, record_id_l, record_id_r,
-  'link refused (' || link_type || coalesce(', match weight ' || round(match_weight, 2), '')
-  || '): it would put ' || clash || ' with a record it must stay apart from ('
-  || coalesce((select string_agg(distinct reason, ', ' order by reason) from {CONSTRAINTS} k
-               where clash in (k.record_id_l, k.record_id_r)), '?') || ')' as detail,
+with ends as (
+  select record_id_l as record_id, reason from {CONSTRAINTS}
+  union all select record_id_r, reason from {CONSTRAINTS}
+), reasons as (
+  select record_id, string_agg(distinct reason, ', ' order by reason) as reasons
+  from ends where record_id in (select clash from _identity_refused_edges) group by record_id
+)
+select 'chain_split' as event_type, e.record_id_l, e.record_id_r,
+  'link refused (' || e.link_type || coalesce(', match weight ' || round(e.match_weight, 2), '')
+  || '): it would put ' || e.clash || ' with a record it must stay apart from ('
+  || coalesce(r.reasons, '?') || ')' as detail,
   now()::timestamp as created_at
-from _identity_refused_edges""")
+from _identity_refused_edges e left join reasons r on r.record_id = e.clash""")
     for table in (EDGES, SCOPE_EDGES):
         con.execute(f"""delete from {table} t using _identity_refused_edges c
 where t.record_id_l = c.record_id_l and t.record_id_r = c.record_id_r""")
