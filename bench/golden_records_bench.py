@@ -70,8 +70,10 @@ def _timed(con, table: str, sql: str) -> tuple[float, float]:
 
 
 def _differences(con) -> dict[str, object]:
+    from core.warehouse import one_row
+
     def count(sql: str) -> int:
-        return con.execute(f"select count(*) from ({sql})").fetchone()[0]
+        return one_row(con, f"select count(*) from ({sql})")[0]
 
     ref, cur = "golden_bench.reference", "golden_bench.current"
     columns = con.execute(
@@ -98,6 +100,7 @@ def main() -> int:
     import duckdb
 
     from core.settings import Settings
+    from core.warehouse import one_row
 
     repo = Path(__file__).resolve().parent.parent
     settings = Settings(data_dir=Settings().data_dir / "bench" / "golden")
@@ -126,7 +129,7 @@ def main() -> int:
 
     con = duckdb.connect(str(settings.duckdb_path))
     con.execute("create schema if not exists golden_bench")
-    records = con.execute("select count(*) from identity.customer_records").fetchone()[0]
+    records = one_row(con, "select count(*) from identity.customer_records")[0]
     print(f"{records:,} customer records; load {os.getloadavg()[0]:.1f}")
     for name in ("reference", "current"):
         print(f"dbt build, {name:9s}: {seconds[name]:6.2f} s")
