@@ -146,6 +146,31 @@ def _swapped_names_level():
     return SwappedNames()
 
 
+def _name_comparison(column: str, description: str, letter_slip: bool = False):
+    """Splink's NameComparison levels plus first and last names swapped, for ``column``:
+    null, exact (term-frequency adjusted), swapped, Jaro-Winkler >= 0.92, >= 0.8, and with
+    ``letter_slip`` one letter slip before "All other comparisons" ("lae" / "lea":
+    Jaro-Winkler 0.56; a typo is not another person). The real-time scorer
+    (``_realtime_weights``) reads these levels from the saved model."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    slip = [cll.DamerauLevenshteinLevel(column, 1).configure(label_for_charts="one letter slip")]
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_description=description,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column, term_frequency_adjustments=True),
+            _swapped_names_level(),
+            cll.JaroWinklerLevel(column, 0.92),
+            cll.JaroWinklerLevel(column, 0.8),
+            *(slip if letter_slip else []),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def _comparisons(kept: tuple[str, ...]) -> list:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -183,23 +208,7 @@ def _comparisons(kept: tuple[str, ...]) -> list:
             cll.ElseLevel().configure(label_for_charts="different email"),
         ],
     )
-    # Splink's NameComparison levels, plus one letter slip ("lae" / "lea": Jaro-Winkler
-    # 0.56) before "All other comparisons": a typo is not another person
-    first_name = cl.CustomComparison(
-        output_column_name="first_name",
-        comparison_description="first name",
-        comparison_levels=[
-            cll.NullLevel("first_name"),
-            cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
-            _swapped_names_level(),
-            cll.JaroWinklerLevel("first_name", 0.92),
-            cll.JaroWinklerLevel("first_name", 0.8),
-            cll.DamerauLevenshteinLevel("first_name", 1).configure(
-                label_for_charts="one letter slip"
-            ),
-            cll.ElseLevel(),
-        ],
-    )
+    first_name = _name_comparison("first_name", "first name", letter_slip=True)
     # Splink's DateOfBirthComparison levels, where a typo is one level: one digit off or two
     # swapped (Damerau-Levenshtein, "1971" / "1917"), or day and month swapped
     as_text = ColumnExpression("birth_date").cast_to_string()
@@ -226,19 +235,7 @@ def _comparisons(kept: tuple[str, ...]) -> list:
             cll.ElseLevel(),
         ],
     )
-    # Splink's NameComparison levels, plus first and last names swapped
-    last_name = cl.CustomComparison(
-        output_column_name="last_name",
-        comparison_description="last name",
-        comparison_levels=[
-            cll.NullLevel("last_name"),
-            cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
-            _swapped_names_level(),
-            cll.JaroWinklerLevel("last_name", 0.92),
-            cll.JaroWinklerLevel("last_name", 0.8),
-            cll.ElseLevel(),
-        ],
-    )
+    last_name = _name_comparison("last_name", "last name")
     place = cl.CustomComparison(
         output_column_name="place",
         comparison_description="postcode and city",
