@@ -77,7 +77,8 @@ def _bare_splink(settings, results: dict, rss: _PeakRss):
     with connect(settings) as con:
         records = arrow(
             con,
-            f"select {model_columns_sql()}, 0 as name_people from identity.identity_records "
+            f"select {model_columns_sql()}, 0 as name_people, 0 as home_people "
+            "from identity.identity_records "
             "where coalesce(first_name, last_name, email, phone, postcode, city, address_line, "
             "cast(birth_date as varchar)) is not null",
         )

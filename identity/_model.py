@@ -94,6 +94,7 @@ def username_names_holder_sql(email: str = "email") -> str:
     return f"({_username_spells_name_sql(email)} or {surname})"
 
 
+_BOTH_NAMES = "case when first_name is not null and last_name is not null then {} end"
 # Columns Splink sees that records do not store: name -> portable SQL over record columns.
 DERIVED_COLUMNS = {
     "email_user": "regexp_extract(email, '^[^@]+')",
@@ -102,6 +103,12 @@ DERIVED_COLUMNS = {
     # the full name whichever way round it was typed: a blocking key that finds first and
     # last names swapped (an agent's slip) as well as the name typed right
     "name_pair": "least(first_name, last_name) || ' ' || greatest(first_name, last_name)",
+    # each of the two names, whichever field holds it: with a typo in one name of a swapped
+    # pair (``sebretgs james`` / ``james sebregts``) the other still meets here; the first
+    # in alphabetical order or the last (both keys are needed unless the typo moves a name
+    # past the other, which is rare)
+    "name_low": _BOTH_NAMES.format("least(first_name, last_name)"),
+    "name_high": _BOTH_NAMES.format("greatest(first_name, last_name)"),
 }
 # Term-frequency adjusted columns -> the comparison they adjust.
 TF_COLUMNS = {
@@ -110,7 +117,8 @@ TF_COLUMNS = {
     "email_user": "email",
     "address_line": "address",
 }
-RETAINED_COLUMNS = ("name_people",)  # people known by the record's full name
+# people known by the record's full name; first names seen under its surname at its address
+RETAINED_COLUMNS = ("name_people", "home_people")
 SOURCE_DATASET = "source_dataset"  # the record's identity type: a dataset of a link-only run
 # derived columns read by conflicts, not compared
 CONFLICT_COLUMNS = ("email_user_names_holder",)

@@ -50,11 +50,25 @@ def model_records_sql(where: str = "true", link_only: list[str] | tuple[str, ...
     count(distinct phone), count(distinct email)) as name_people
   from {MATCH_RECORDS} {named} where not is_anonymous and first_name is not null
     and last_name is not null group by all)"""
+    # The people of a home: first names seen under one surname at one address line (the
+    # `household_evidence_only` conflict reads it: a record without a first name is placed
+    # by surname and address only where they name one person)
+    housed = (
+        ""
+        if where == "true"
+        else f"semi join (select last_name, address_line from {MATCH_RECORDS} "
+        f"where {where}) using (last_name, address_line)"
+    )
+    homes = f"""(select last_name, address_line, count(distinct first_name) as home_people
+  from {MATCH_RECORDS} {housed} where not is_anonymous and last_name is not null
+    and address_line is not null group by all)"""
     # ordered, so that u sampling with a seed picks the same pairs on the same data
     return (
         f"select {columns}, coalesce(n.name_people, 0) as name_people, "
+        f"coalesce(h.home_people, 0) as home_people, "
         f"identity_type as {_model.SOURCE_DATASET} "
         f"from {MATCH_RECORDS} left join {people} n using (first_name, last_name) "
+        f"left join {homes} h using (last_name, address_line) "
         f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where}) order by record_id"
     )
 

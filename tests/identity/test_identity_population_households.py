@@ -142,6 +142,7 @@ def _predict(model: dict, rows: list[dict]):
     con.register("rows_in", frame)
     derived = ", ".join(f"{sql} as {name}" for name, sql in DERIVED_COLUMNS.items())
     table = con.execute(f"select *, {derived}, 0 as name_people from rows_in").df()
+    table["home_people"] = [row.get("home_people", 0) for row in rows]
     linker = Linker(DuckDBAPI().register(table), model, log_level=logging.WARNING)
     return con, linker.inference.predict().as_duckdbpyrelation().to_arrow_table()
 
