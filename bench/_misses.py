@@ -47,6 +47,7 @@ def _dump(settings, clusters, out: Path, block: str, where: str, household: str 
     from identity._config import load_identity_config
     from identity._model import (
         DERIVED_COLUMNS,
+        RETAINED_COLUMNS,
         for_dialect,
         level_labels,
         model_columns_sql,
@@ -79,8 +80,9 @@ join _bench_clusters c on c.record_id = t.identity_type || ':' || t.source_key""
         with SplinkTables(con) as splink:
             splink.put(
                 "bench_truth_records",
-                f"select {model_columns_sql()}, 0 as name_people, 0 as home_people, p.person_id, "
-                "p.cluster_id "
+                f"select {model_columns_sql()}, "
+                + "".join(f"0 as {c}, " for c in RETAINED_COLUMNS)
+                + "p.person_id, p.cluster_id "
                 "from identity.identity_records join _bench_people p using (record_id) "
                 "where not is_anonymous",
             )

@@ -117,8 +117,17 @@ TF_COLUMNS = {
     "email_user": "email",
     "address_line": "address",
 }
-# people known by the record's full name; first names seen under its surname at its address
-RETAINED_COLUMNS = ("name_people", "home_people")
+# First names seen with each value of these keys, over every record: the people a home
+# (surname at an address line), a phone or an e-mail is known to hold. The
+# `household_evidence_only` conflict reads them: a record without a first name is placed by
+# them only where they name one person.
+PEOPLE_BY = {
+    "home_people": ("last_name", "address_line"),
+    "phone_people": ("phone",),
+    "email_people": ("email",),
+}
+# people known by the record's full name, and the counts above
+RETAINED_COLUMNS = ("name_people", *PEOPLE_BY)
 SOURCE_DATASET = "source_dataset"  # the record's identity type: a dataset of a link-only run
 # derived columns read by conflicts, not compared
 CONFLICT_COLUMNS = ("email_user_names_holder",)
