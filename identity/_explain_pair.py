@@ -37,6 +37,7 @@ def _score(con, settings, config, a: str, b: str) -> dict[str, Any]:
 
     from splink import Linker
 
+    from core.warehouse import sql_literal
     from identity._backend import SplinkTables
     from identity._model import RETAINED_COLUMNS, for_dialect, level_labels, model_columns_sql
     from identity._resolve import model_path
@@ -50,10 +51,13 @@ def _score(con, settings, config, a: str, b: str) -> dict[str, Any]:
     with SplinkTables(con) as splink:
         splink.put("explain_records", f"{records} where not is_anonymous")
         linker = Linker(splink.frame("explain_records"), model, log_level=logging.WARNING)
-        pair = [
-            _row(con, f"select * from ({records}) where record_id = ?", [key])[0] for key in (a, b)
-        ]
-        scored = linker.inference.score_pair(pair[0], pair[1], include_found_by_blocking_rules=True)
+        # each record as a typed table, not a Python dict: Splink writes a dict's None as an
+        # untyped NULL literal, and the birth-date levels' year() cannot bind to it
+        left, right = (
+            splink.put(side, f"select * from ({records}) where record_id = {sql_literal(key)}")
+            for side, key in (("explain_left", a), ("explain_right", b))
+        )
+        scored = linker.inference.score_pair(left, right, include_found_by_blocking_rules=True)
         row = _row(con, f"select * from {splink.read(scored, 'explain_pair_scored')}", [])[0]
     labels = level_labels(model)
     comparisons: list[dict[str, Any]] = []

@@ -61,6 +61,14 @@ def test_explain_pair_says_why_two_records_are_apart_or_together(warehouse, monk
     together = explain_pair(warehouse, "web_account:XP1", "loyalty_card:XP3")
     assert together["same_customer"] and together["verdict"].startswith("one customer")
 
+    # a record without a birth date (or a name) is scored too: Splink once read a missing
+    # value given in a Python dict as the text "NULL" and failed on year("NULL")
+    add_rows(warehouse, receipts=[card("XP4", "Honorine", "Quintal", birth=None, **contact)])
+    identity.resolve(warehouse)
+    undated = explain_pair(warehouse, "web_account:XP1", "loyalty_card:XP4")
+    assert "error" not in undated["score"], undated["score"]
+    assert undated["score"]["match_probability"] > 0.5
+
     monkeypatch.setenv("CDP_DATA_DIR", str(warehouse.data_dir))
     monkeypatch.setenv("CDP_SOURCES_DIR", str(warehouse.sources_dir))
     result = CliRunner().invoke(
