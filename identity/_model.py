@@ -102,7 +102,11 @@ DERIVED_COLUMNS = {
     "email_user_names_holder": username_names_holder_sql(),
     # the full name whichever way round it was typed: a blocking key that finds first and
     # last names swapped (an agent's slip) as well as the name typed right
-    "name_pair": "least(first_name, last_name) || ' ' || greatest(first_name, last_name)",
+    # (both names or none: least/greatest skip a null, and "martin martin" would pair
+    # every record known by one name with every other of that name)
+    "name_pair": _BOTH_NAMES.format(
+        "least(first_name, last_name) || ' ' || greatest(first_name, last_name)"
+    ),
     # each of the two names, whichever field holds it: with a typo in one name of a swapped
     # pair (``sebretgs james`` / ``james sebregts``) the other still meets here; the first
     # in alphabetical order or the last (both keys are needed unless the typo moves a name

@@ -102,7 +102,7 @@ def test_fast_scoring_gives_splinks_probability_on_every_candidate_pair(
 
 def test_callers_derived_columns_are_the_pipelines(scorer_and_con, api_settings):
     """The caller's derived columns (name_pair, the e-mail username's tests) equal what
-    ``_model``'s SQL gives the same record, with an e-mail or without."""
+    ``_model``'s SQL gives the same record, with an e-mail or without, with one name or two."""
     from identity._model import DERIVED_COLUMNS
     from identity._realtime import with_derived
 
@@ -112,7 +112,10 @@ def test_callers_derived_columns_are_the_pipelines(scorer_and_con, api_settings)
     given = "(select $first_name::varchar as first_name, $last_name::varchar as last_name, "
     given += "$email::varchar as email)"
     sql = f"select {', '.join(DERIVED_COLUMNS)} from ({with_derived(given)})"
-    for person in people:
+    # one name only: no name-derived key (a pair of one name twice would block every
+    # one-name "martin" with every other)
+    one_name = [{"last_name": "Martin"}, {"first_name": "Léa", "email": "lea@free.fr"}]
+    for person in people + one_name:
         new = scorer.incoming(con, person)
         names = {c: new[c] for c in ("first_name", "last_name", "email")}
         expected = dict(zip(DERIVED_COLUMNS, con.execute(sql, names).fetchone(), strict=True))
