@@ -13,7 +13,6 @@ rejects table; :func:`collect_rejects` turns them into ``_bad`` afterwards, and
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import logging
 import re
@@ -31,14 +30,6 @@ log = logging.getLogger(__name__)
 _CHUNK = 16 * 1024 * 1024
 _TEMP_TABLES = ("_bad", "_offsets", "_rejects", "_rejects_scan", "_scanned")
 _INLINE_OFFSETS = 256
-# A cp1252 file's text can match ingestion.sql.BROKEN_ENCODING_PATTERN only if it holds "â€"
-# or one of these bytes: Â, Ã, Ä, Å, ‚ (UTF-8's € read as cp1252 is "â‚¬"; a real cp1252 export
-# hardly ever holds the low quote ‚) and the five that cp1252 leaves undefined (U+FFFD).
-_CP1252_SUSPECT_BYTES = tuple(bytes([b]) for b in b"\xc2\xc3\xc4\xc5\x82\x81\x8d\x8f\x90\x9d")
-_MOJIBAKE_EURO = "â€".encode()
-_NON_ASCII = re.compile(rb"[\x80-\xff]")
-# The bytes where cp1252 and latin-1 differ (cp1252's € œ ’ … and its five undefined bytes)
-_CP1252_ONLY = bytes(range(0x80, 0xA0))
 _REJECTS = "store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan'"
 
 
@@ -68,95 +59,6 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def read_cp1252(path: Path, target: Path) -> tuple[Path, str, bool]:
-    """How DuckDB reads a cp1252 export: (file, DuckDB encoding, may show broken encoding).
-
-    A file without a byte in 0x80-0x9F is latin-1 as well (the two differ only there), which
-    DuckDB reads natively: it is only checked (UTF-8 in disguise is refused, the characters
-    of broken encoding looked for), not copied. Otherwise it is transcoded into ``target``
-    (:func:`transcode_cp1252`), decided on the first 16 MB that hold such a byte.
-    """
-    suspect = False
-    utf8: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")()
-    lines_before, first_non_ascii = 0, 0
-    with path.open("rb") as source:
-        while chunk := source.read(_CHUNK):
-            # deleting them is a C loop at memory speed; a regex class scan is 3x slower
-            if len(chunk.translate(None, _CP1252_ONLY)) != len(chunk):
-                return target, "utf-8", transcode_cp1252(path, target)
-            # without 0x80-0x9F, broken encoding shows as Ã or Â (é, à as UTF-8), or Ä, Å
-            suspect = suspect or any(byte in chunk for byte in _CP1252_SUSPECT_BYTES)
-            if utf8 is not None:
-                try:
-                    utf8.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = None
-                    continue
-                if not first_non_ascii and not chunk.isascii():
-                    at = _NON_ASCII.search(chunk).start()  # type: ignore[union-attr]
-                    first_non_ascii = lines_before + chunk.count(b"\n", 0, at) + 1
-                lines_before += chunk.count(b"\n")
-    if utf8 is not None and first_non_ascii:
-        _refuse_utf8(utf8, first_non_ascii)
-    return path, "latin-1", suspect
-
-
-def transcode_cp1252(path: Path, target: Path) -> bool:
-    """Rewrite a cp1252 file as UTF-8; True when its text may show broken encoding.
-
-    DuckDB 2.0 has no offline cp1252 and its ``latin-1`` reader rejects 0x80-0x9F, the very
-    bytes where cp1252 puts ``€ œ ’ …``. Python's codec decodes them at C speed; the five
-    bytes cp1252 leaves undefined become U+FFFD, which the contract query quarantines as
-    broken encoding. While the text is at hand, it is searched for the characters without
-    which no row can show broken encoding, so a clean file skips that check row by row.
-    A file that is valid UTF-8 throughout and not plain ASCII is refused (:func:`_refuse_utf8`):
-    read as cp1252 its ``œ €`` would become ``Å“ â‚¬``, which no row check can tell from text.
-    """
-    suspect, tail = False, b""
-    utf8: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")()
-    lines_before, first_non_ascii = 0, 0
-    with path.open("rb") as source, target.open("wb") as out:
-        # cp1252 is one byte per character: any chunk boundary is a character boundary.
-        while chunk := source.read(_CHUNK):
-            encoded = chunk.decode("cp1252", errors="replace").encode("utf-8")
-            # Ã, Â and the undefined bytes are single bytes here (memchr speed); â€ is
-            # searched in the UTF-8, where its rare last byte makes the search skip ahead.
-            suspect = (
-                suspect
-                or any(byte in chunk for byte in _CP1252_SUSPECT_BYTES)
-                or _MOJIBAKE_EURO in tail + encoded[: len(_MOJIBAKE_EURO)]
-                or _MOJIBAKE_EURO in encoded
-            )
-            tail = encoded[-len(_MOJIBAKE_EURO) :]
-            out.write(encoded)
-            if utf8 is not None:  # still possibly UTF-8: real cp1252 text fails at its first é
-                try:
-                    utf8.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = None
-                    continue
-                if not first_non_ascii and not chunk.isascii():
-                    at = _NON_ASCII.search(chunk).start()  # type: ignore[union-attr]
-                    first_non_ascii = lines_before + chunk.count(b"\n", 0, at) + 1
-                lines_before += chunk.count(b"\n")
-    if utf8 is not None and first_non_ascii:
-        _refuse_utf8(utf8, first_non_ascii)
-    return suspect
-
-
-def _refuse_utf8(decoder: codecs.IncrementalDecoder, line: int) -> None:
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return  # a truncated last character: not UTF-8 after all
-    raise FileReadError(
-        "is declared `encoding: cp1252` but is UTF-8 (every non-ASCII character is a valid "
-        f"UTF-8 sequence, the first on line {line}; read as cp1252, œ and € would become "
-        "Å“ and â‚¬): set `encoding: utf-8` in its source definition, or have it exported "
-        "in cp1252"
-    )
 
 
 _SAFE_ERROR_LENGTH = 240

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.warehouse import one_row, scalar
-from ingestion import readers, suppression
+from ingestion import cp1252, readers, suppression
 from ingestion.contracts import ColumnRule
 from ingestion.definitions import EntityDefinition
 from ingestion.policy import derive_fields, entity_rules, issue_label, on_invalid
@@ -191,7 +191,7 @@ def stage_file(
     if entity.format == "csv":
         encoding = None
         if entity.encoding == "cp1252":
-            path, encoding, suspect = readers.read_cp1252(path, workdir / (path.name + ".utf8"))
+            path, encoding, suspect = cp1252.read_cp1252(path, workdir / (path.name + ".utf8"))
             clean = not suspect
         rows = readers.open_csv(con, path, entity, max_line_size, encoding)
     elif entity.format == "jsonl":

@@ -14,7 +14,7 @@ from ingest_fault_files import SECRET, good_lines, secret_line, write_pos_lines
 
 import ingestion
 from core.warehouse import connect
-from ingestion import readers
+from ingestion import cp1252
 from ingestion.definitions import DefinitionError, load_definitions
 
 
@@ -103,13 +103,13 @@ def test_the_scratch_copy_stays_in_the_data_folder_and_a_killed_runs_copy_is_rem
     assert any("€" in line for line in lines)
     write_pos_lines(settings.landing_dir, "pos_receipts_20240301.csv", lines)
     copies = []
-    transcode = readers.transcode_cp1252
+    transcode = cp1252.transcode_cp1252
 
     def recording(path, target):
         copies.append(target)
         return transcode(path, target)
 
-    monkeypatch.setattr(readers, "transcode_cp1252", recording)
+    monkeypatch.setattr(cp1252, "transcode_cp1252", recording)
 
     report = ingestion.ingest(settings, sources=["pos"])
 

@@ -11,7 +11,7 @@ from ingestion_landing import POS_HEADER, ga4_event, pos_line, write_web_events
 
 import ingestion
 from core.warehouse import connect
-from ingestion import readers
+from ingestion import cp1252, readers
 from ingestion.definitions import DefinitionError, load_definition
 
 
@@ -81,7 +81,7 @@ def test_transcoding_flags_only_files_that_may_show_broken_encoding(tmp_path, te
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_bytes(text.encode("cp1252"))
 
-    assert readers.transcode_cp1252(source, target) is suspect
+    assert cp1252.transcode_cp1252(source, target) is suspect
     assert target.read_text(encoding="utf-8") == text
 
 
@@ -89,12 +89,12 @@ def test_transcoding_sees_broken_encoding_split_across_chunks(tmp_path, monkeypa
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
     # "â" ends the first 4-byte chunk; the cp1252 dash makes the file no UTF-8 in disguise
     source.write_bytes("abcâ€™d – e".encode("cp1252"))
-    monkeypatch.setattr(readers, "_CHUNK", 4)
+    monkeypatch.setattr(cp1252, "_CHUNK", 4)
 
-    assert readers.transcode_cp1252(source, target) is True
+    assert cp1252.transcode_cp1252(source, target) is True
     assert target.read_text(encoding="utf-8") == "abcâ€™d – e"
     source.write_bytes(b"ab\x81cd")  # a byte cp1252 leaves undefined
-    assert readers.transcode_cp1252(source, target) is True
+    assert cp1252.transcode_cp1252(source, target) is True
 
 
 def test_blank_lines_of_a_jsonl_export_count_in_line_numbers_only(settings):
@@ -179,7 +179,7 @@ def test_a_cp1252_file_without_cp1252_only_bytes_is_read_as_latin1_without_a_cop
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_bytes(text.encode("cp1252"))  # no € œ ’ …: the same bytes as latin-1
 
-    assert readers.read_cp1252(source, target) == (source, "latin-1", suspect)
+    assert cp1252.read_cp1252(source, target) == (source, "latin-1", suspect)
     assert not target.exists()
 
 
@@ -187,7 +187,7 @@ def test_a_cp1252_file_with_cp1252_only_bytes_is_transcoded(tmp_path):
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_bytes("Bon d’achat 10 €, Cœur de bœuf…".encode("cp1252"))
 
-    assert readers.read_cp1252(source, target) == (target, "utf-8", False)
+    assert cp1252.read_cp1252(source, target) == (target, "utf-8", False)
     assert target.read_text(encoding="utf-8") == "Bon d’achat 10 €, Cœur de bœuf…"
 
 
@@ -196,7 +196,7 @@ def test_utf8_declared_cp1252_is_refused_even_without_cp1252_only_bytes(tmp_path
     source.write_bytes("Crème brûlée".encode())  # UTF-8: é is C3 A9, no byte in 0x80-0x9F
 
     with pytest.raises(readers.FileReadError, match="is UTF-8"):
-        readers.read_cp1252(source, tmp_path / "out.csv")
+        cp1252.read_cp1252(source, tmp_path / "out.csv")
 
 
 def test_every_character_cp1252_defines_over_latin1_round_trips_exactly(settings):
