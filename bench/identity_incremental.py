@@ -67,6 +67,7 @@ def outputs(settings) -> dict[str, str]:
                 "stage_seconds",
                 "recorded_at",
                 "changed_at",
+                "model_path",  # the copy's folder
             }
             kept = [
                 f"round({c}, 6)" if t in ("DOUBLE", "FLOAT") else f'"{c}"'
