@@ -98,7 +98,7 @@ def realtime_scorer(
 
 
 def clear_stored_guards(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the guards' stored per-value results (an erasure deletes records behind them);
+    """Empty the guards' stored per-value results (an erasure deletes records behind them);
     the next run guards every identifier value again."""
     from identity._guard_cache import clear
 

@@ -184,6 +184,8 @@ def save(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
 
 
 def clear(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the stored guard results (an erasure): the next run guards every value."""
+    """Empty the stored guard results (an erasure): the next run guards every value. The
+    tables stay (empty): the erasure goes on to scan every table it listed."""
     for table in (STATE, *TABLES):
-        con.execute(f"drop table if exists {table}")
+        if table_exists(con, *table.split(".")):
+            con.execute(f"delete from {table}")
