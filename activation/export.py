@@ -27,7 +27,7 @@ from activation import export_dialect, export_files
 from activation.export_config import FORMATS, load_exports_config
 from activation.golden_record import DISPLAYED_ATTRIBUTES, GOLDEN_ATTRIBUTES, SCHEMA_PATH
 from core.warehouse import connect, scalar, table_exists, transaction
-from profiles.build import CONSENT_MART, require_complete_build, require_customer_consent
+from profiles.build import require_complete_build
 
 if TYPE_CHECKING:
     import duckdb
@@ -89,14 +89,18 @@ def schema_columns() -> list[str]:
 def require_golden_records(con: duckdb.DuckDBPyConnection, settings: Settings, reader: str) -> str:
     """Refuse to export before the profiles build has written golden records
     (``marts.golden_records``), while the last build is unfinished or without the consent
-    mart (the export and the audiences read all three); returns the consent mart's name."""
+    mart (the export and the audiences read all three); returns the relation to read consent
+    from: the mart, with the refusals loaded since the build applied
+    (:mod:`activation.consent_since_build`)."""
+    from activation.consent_since_build import consent_for_sending
+
     require_complete_build(con)  # an interrupted first build leaves no golden records either
     if not table_exists(con, "marts", "golden_records"):
         raise NothingToExportError(
             f"nothing to export: marts.golden_records is missing in {settings.duckdb_path}; "
             "run `cdp ingest`, `cdp identity resolve` and `cdp profiles build` first"
         )
-    return require_customer_consent(con, reader)
+    return consent_for_sending(con, settings, reader)
 
 
 def run_stamp(settings: Settings, kind: str, prefix: str) -> tuple[datetime, str, Path]:
@@ -107,22 +111,24 @@ def run_stamp(settings: Settings, kind: str, prefix: str) -> tuple[datetime, str
     return started_at, settings.run_id or f"{prefix}-{stamp}", settings.export_dir / kind / stamp
 
 
-def _consent_sql(channel: str) -> str:
-    """The channel's consent in force from the mart: null when never asked."""
+def _consent_sql(consent: str, channel: str) -> str:
+    """The channel's consent in force from ``consent`` (the mart's columns): null when never
+    asked."""
     return (
         f"(select case when consent_status <> 'never_asked' then is_consent_granted end "
-        f"from {CONSENT_MART} where customer_id = g.customer_id and channel = '{channel}')"
+        f"from {consent} where customer_id = g.customer_id and channel = '{channel}')"
     )
 
 
-def _current_sql() -> str:
+def _current_sql(consent: str) -> str:
     updated = ", ".join(f"g.{a}_updated_at" for a in GOLDEN_ATTRIBUTES)
     displays = ", ".join(f"g.{a}_display" for a in DISPLAYED_ATTRIBUTES)
     return f"""
 select g.customer_id, 'upsert' as operation, null::varchar as merged_into_customer_id,
   g.first_name, g.last_name, lower(trim(g.email)) as email, g.phone,
   cast(g.birth_date as date) as birth_date, g.address_line, g.postcode, g.city,
-  {_consent_sql("email")} as email_consent, {_consent_sql("sms")} as sms_consent,
+  {_consent_sql(consent, "email")} as email_consent,
+  {_consent_sql(consent, "sms")} as sms_consent,
   cast(c.record_count as bigint) as source_record_count,
   cast(greatest({updated}) as timestamp) as updated_at, {displays}
 from marts.golden_records g
@@ -143,9 +149,9 @@ def _check_against_schema(con: duckdb.DuckDBPyConnection, select_sql: str) -> li
     return [name for name, _ in actual]
 
 
-def _stage_rows(con: duckdb.DuckDBPyConnection, mode: str) -> list[str]:
+def _stage_rows(con: duckdb.DuckDBPyConnection, mode: str, consent: str) -> list[str]:
     """Build the current rows and this run's changes as temp tables; returns the columns."""
-    current_sql = _current_sql()
+    current_sql = _current_sql(consent)
     columns = _check_against_schema(con, current_sql)
     hashed = ", ".join(c for c in columns if c not in ("operation", "merged_into_customer_id"))
     con.execute(
@@ -203,13 +209,13 @@ def export_golden_records(
         raise ExportError(f"unknown export format(s) {sorted(unknown)}; use {list(FORMATS)}")
     started_at, run_id, folder = run_stamp(settings, KIND, "export")
     with connect(settings) as con:
-        require_golden_records(con, settings, "the golden-record export")
+        consent = require_golden_records(con, settings, "the golden-record export")
         con.execute(STATE_DDL)
         previous = _previous_run(con)
         if mode == "incremental" and previous is None:
             log.info("no previous golden-record export: writing a full export")
             mode = "full"
-        columns = _stage_rows(con, mode)
+        columns = _stage_rows(con, mode, consent)
         counts = dict(
             con.execute(f"select operation, count(*) from {CHANGES} group by operation").fetchall()
         )

@@ -225,6 +225,13 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="time each side N times, alternating; keep the best"
     )
+    parser.add_argument(
+        "--sources",
+        nargs="+",
+        choices=["pos", "web"],
+        default=["pos", "web"],
+        help="time only these sources (POS and/or GA4)",
+    )
     args = parser.parse_args()
 
     base = Settings()
@@ -251,6 +258,8 @@ def main() -> None:
         ("POS lines (cp1252 CSV)", "pos", pos, _utf8_copy(pos)),
         ("GA4 events (JSONL)", "web", events, events),
     ):
+        if source not in args.sources:
+            continue
         bare = ingest = (float("inf"), float("inf"))
         for _ in range(args.repeat):
             bare = min(bare, _bare(bare_db, source, bare_input))

@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     snapshot_storage_version: str = "v1.0.0"
     # How long a second writer waits for the warehouse lock before failing.
     writer_lock_wait_seconds: float = 30.0
+    # DuckDB's resources on the warehouse connection (core.warehouse.connect; docs/scale.md):
+    # its memory ceiling, e.g. "12GB" (empty: DuckDB's default, 80% of the machine's RAM,
+    # too much on a machine shared with other work), where it spills what exceeds it (empty:
+    # `<warehouse>.tmp` beside the file), and whether a query without ORDER BY keeps its
+    # input's order (False lets large inserts stream in any order, in less memory).
+    duckdb_memory_limit: str = ""
+    duckdb_temp_directory: str = ""
+    duckdb_preserve_insertion_order: bool = True
+    # Records per slice of identity's scoring on DuckDB (Splink's chunked predict): above
+    # it, the candidate pairs are built and scored a slice of the records at a time, so
+    # their memory stays bounded (10M records: 5 slices). 0: never sliced.
+    identity_predict_chunk_records: int = 2_000_000
     # Where identity's Splink steps run (docs/scale.md): DuckDB in this process, or a Spark
     # cluster reading the Parquet lake. Everything else stays on the DuckDB warehouse.
     engine: Literal["duckdb", "spark"] = "duckdb"

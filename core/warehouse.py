@@ -86,9 +86,23 @@ def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
     compaction.finish_pending(settings.duckdb_path)
     con = _open_waiting(settings)
     try:
+        _limit_resources(con, settings)
         yield con
     finally:
         con.close()
+
+
+def _limit_resources(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Apply the settings' memory ceiling, spill folder and insertion order (set after
+    opening, not as connection config: a second connection of this process to the file,
+    read-only or not, would otherwise have to repeat the same config)."""
+    if settings.duckdb_memory_limit:
+        con.execute(f"set memory_limit = {sql_literal(settings.duckdb_memory_limit)}")
+    if settings.duckdb_temp_directory:
+        Path(settings.duckdb_temp_directory).mkdir(parents=True, exist_ok=True)
+        con.execute(f"set temp_directory = {sql_literal(settings.duckdb_temp_directory)}")
+    if not settings.duckdb_preserve_insertion_order:
+        con.execute("set preserve_insertion_order = false")
 
 
 def wait_for_writer_lock(settings: Settings) -> None:

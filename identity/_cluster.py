@@ -47,10 +47,15 @@ def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> No
     rules = config.guards.cannot_link
 
     def direct(left: str, right: str) -> str:  # an edge that overrides the constraint
-        return f"""exists (select 1 from {EDGES} e
-  where ((e.record_id_l = {left} and e.record_id_r = {right})
-      or (e.record_id_l = {right} and e.record_id_r = {left}))
+        # one EXISTS per direction: each is a hash join on both ids, where one EXISTS with
+        # the two directions OR-ed is a nested loop over every edge for every pair (1M
+        # records: minutes; 10M: a hundred times that)
+        def edge(a: str, b: str) -> str:
+            return f"""exists (select 1 from {EDGES} e
+  where e.record_id_l = {a} and e.record_id_r = {b}
     and (e.link_type <> 'probabilistic' or e.match_weight > {rules.overwhelming_match_weight}))"""
+
+        return f"({edge(left, right)} or {edge(right, left)})"
 
     tests = []  # (reason, SQL over records a and b), checked in one self-join per cluster
     if rules.birth_date_tolerance_days is not None:
@@ -143,9 +148,11 @@ delete from {CONSTRAINTS} k using (
   where k.constraint_source = 'guard' and k.reason in ('different_first_name',
       'different_birth_date') -- two verified accounts stay two, whatever bridges them
     and ({_bears("w", "ra", "rb")} or {_bears("w", "rb", "ra")})
-    and not exists (select 1 from {CONSTRAINTS} x where x.record_id_l in (k.record_id_l,
-      k.record_id_r, w.record_id) and x.record_id_r in (k.record_id_l, k.record_id_r,
-      w.record_id) and w.record_id in (x.record_id_l, x.record_id_r))
+    -- the witness is kept apart from neither (a join on the witness's id each way)
+    and not exists (select 1 from {CONSTRAINTS} x where x.record_id_l = w.record_id
+      and x.record_id_r in (k.record_id_l, k.record_id_r))
+    and not exists (select 1 from {CONSTRAINTS} x where x.record_id_r = w.record_id
+      and x.record_id_l in (k.record_id_l, k.record_id_r))
   group by k.record_id_l, k.record_id_r having count(distinct w.record_id) >= {_WITNESSES}
 ) v where k.record_id_l = v.record_id_l and k.record_id_r = v.record_id_r
   and k.constraint_source = 'guard' and k.reason in ('different_first_name',
@@ -269,14 +276,22 @@ def _record_splits(con: duckdb.DuckDBPyConnection, refused: list[tuple]) -> None
         "record_id_r varchar, link_type varchar, match_weight double, clash varchar)"
     )
     con.executemany("insert into _identity_refused_edges values (?, ?, ?, ?, ?)", refused)
+    # the clashing record's reasons, gathered once per record (a join, not a subquery
+    # scanning every constraint for each refused edge)
     con.execute(f"""insert into {EVENTS} by name
-select 'chain_split' as event_type, record_id_l, record_id_r,
-  'link refused (' || link_type || coalesce(', match weight ' || round(match_weight, 2), '')
-  || '): it would put ' || clash || ' with a record it must stay apart from ('
-  || coalesce((select string_agg(distinct reason, ', ' order by reason) from {CONSTRAINTS} k
-               where clash in (k.record_id_l, k.record_id_r)), '?') || ')' as detail,
+with ends as (
+  select record_id_l as record_id, reason from {CONSTRAINTS}
+  union all select record_id_r, reason from {CONSTRAINTS}
+), reasons as (
+  select record_id, string_agg(distinct reason, ', ' order by reason) as reasons
+  from ends where record_id in (select clash from _identity_refused_edges) group by record_id
+)
+select 'chain_split' as event_type, e.record_id_l, e.record_id_r,
+  'link refused (' || e.link_type || coalesce(', match weight ' || round(e.match_weight, 2), '')
+  || '): it would put ' || e.clash || ' with a record it must stay apart from ('
+  || coalesce(r.reasons, '?') || ')' as detail,
   now()::timestamp as created_at
-from _identity_refused_edges""")
+from _identity_refused_edges e left join reasons r on r.record_id = e.clash""")
     for table in (EDGES, SCOPE_EDGES):
         con.execute(f"""delete from {table} t using _identity_refused_edges c
 where t.record_id_l = c.record_id_l and t.record_id_r = c.record_id_r""")

@@ -352,10 +352,26 @@ def predict_all(splink: SplinkTables, records: str, model: dict, config: Identit
     linker = Linker(
         splink.frame(records), with_link_type(model, bool(config.link_only)), log_level=_QUIET
     )
+    chunks = predict_chunks(splink, records)
     predictions = linker.inference.predict(
-        threshold_match_probability=config.match_threshold, warning_mode="never"
+        threshold_match_probability=config.match_threshold,
+        warning_mode="never",
+        # Splink blocks and scores one slice of the left records at a time (a hash of the
+        # id): each slice's candidate pairs are built, scored and filtered before the next
+        num_chunks_left=chunks,
+        num_chunks_right=1,
     )
     return splink.read(predictions, "_identity_predictions_all")
+
+
+def predict_chunks(splink: SplinkTables, records: str) -> int:
+    """Slices of the records to score one after another on DuckDB: one per
+    ``identity_predict_chunk_records`` records (a setting; 0: never sliced). Spark spreads
+    the pairs over its executors instead."""
+    per_chunk = splink.settings.identity_predict_chunk_records if splink.settings else 0
+    if not splink.is_duckdb or per_chunk <= 0:
+        return 1
+    return max(1, -(-splink.rows(records) // per_chunk))
 
 
 def predict_new(

@@ -59,6 +59,8 @@ def record(
     con: duckdb.DuckDBPyConnection, result: FileResult, issues: list[tuple[str, str, int]]
 ) -> None:
     """Append the batch's counts to ``ops.field_issues`` and keep them on ``result``."""
+    from ingestion.ledger import naive_utc
+
     result.field_issues = {f"{field}: {reason}": n for field, reason, n in issues}
     for field, reason, n in issues:
         con.execute(
@@ -71,6 +73,6 @@ def record(
                 field,
                 reason,
                 n,
-                result.started_at,
+                naive_utc(result.started_at),
             ],
         )

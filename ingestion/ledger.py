@@ -1,17 +1,28 @@
-"""Operational tables: the load ledger (one row per file attempt) and the quarantine."""
+"""Operational tables: the load ledger (one row per file attempt) and the quarantine.
+
+Times are UTC. The ledger's ``started_at`` / ``finished_at`` are ``timestamptz`` (instants,
+comparable with any other clock the warehouse keeps, ``ops.step_runs`` included); the raw
+tables' ``_loaded_at``, the quarantine's ``quarantined_at`` and ``ops.field_issues``'s
+``recorded_at`` are ``timestamp`` holding UTC, as every ``<event>_at`` here. Warehouses
+written before kept the writer's local time in all of them: :func:`ensure_ops_tables`
+converts them once (:func:`_migrate_local_times`).
+"""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from core import erasure
-from core.warehouse import one_row, scalar
+from core.warehouse import columns_of, one_row, scalar, transaction
 from ingestion.contracts import ColumnRule
 
 if TYPE_CHECKING:
     import duckdb
+
+log = logging.getLogger(__name__)
 
 OPS_DDL = """
 create schema if not exists raw;
@@ -29,8 +40,8 @@ create table if not exists ops.load_ledger (
     rows_suppressed bigint,
     status varchar not null,          -- loaded | failed | skipped_duplicate | replaced
     error varchar,
-    started_at timestamp not null,
-    finished_at timestamp
+    started_at timestamptz not null,   -- UTC instants (module docstring)
+    finished_at timestamptz
 );
 create table if not exists ops.quarantine (
     batch_id varchar not null,
@@ -68,7 +79,7 @@ class FileResult:
     rows_quarantined: int = 0
     rows_suppressed: int = 0
     error: str | None = None
-    started_at: datetime = field(default_factory=datetime.now)
+    started_at: datetime = field(default_factory=lambda: utc_now())
     finished_at: datetime | None = None
     seconds: float = 0.0
     field_issues: dict[str, int] = field(default_factory=dict)  # "field: reason" -> rows
@@ -80,10 +91,64 @@ class FileResult:
         return sum(self.field_issues.values())
 
 
+def utc_now() -> datetime:
+    """Now, as an aware UTC datetime (the ledger's ``timestamptz`` columns take it as is)."""
+    return datetime.now(UTC)
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC without its zone, for the ``timestamp`` columns that hold UTC.
+
+    An aware datetime bound to a ``timestamp`` column would be converted to the session's
+    time zone (the machine's local time) instead."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
 def ensure_ops_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and ops schemas, the ledger, the quarantine and the tombstone table."""
+    """Create the raw and ops schemas, the ledger, the quarantine and the tombstone table;
+    convert a ledger written in local time (before UTC) once."""
     con.execute(OPS_DDL)
     con.execute(erasure.TOMBSTONE_DDL)
+    _migrate_local_times(con)
+
+
+def _migrate_local_times(con: duckdb.DuckDBPyConnection) -> None:
+    """A ledger whose ``started_at`` is a plain ``timestamp`` was written in the writer's local
+    time, and so were the quarantine's and raw tables' load times of that warehouse. Read
+    them as this machine's local time (DuckDB's session zone defaults to it: the zone
+    ``datetime.now()`` wrote in), in one transaction: the ledger becomes ``timestamptz``,
+    the others UTC. On a machine running in UTC nothing changes but the ledger's type."""
+    kind = scalar(
+        con,
+        "select data_type from information_schema.columns where table_schema = 'ops' "
+        "and table_name = 'load_ledger' and column_name = 'started_at'",
+    )
+    if kind != "TIMESTAMP":
+        return
+    # naive local -> instant (session zone) -> naive UTC
+    to_utc = "timezone('UTC', {0}::timestamptz)"
+    loaded = [
+        f"raw.{name}"
+        for (name,) in con.execute(
+            "select table_name from information_schema.columns where table_schema = 'raw' "
+            "and column_name = '_loaded_at' and data_type = 'TIMESTAMP'"
+        ).fetchall()
+    ]
+    with transaction(con):
+        for column in ("started_at", "finished_at"):
+            con.execute(f"alter table ops.load_ledger alter {column} set data type timestamptz")
+        for table, column in [
+            ("ops.quarantine", "quarantined_at"),
+            ("ops.field_issues", "recorded_at"),
+            *((t, "_loaded_at") for t in loaded),
+        ]:
+            if column in columns_of(con, table):
+                converted = to_utc.format(column)
+                con.execute(
+                    f"update {table} set {column} = {converted} "
+                    f"where {column} is distinct from {converted}"
+                )
+    log.info("ops.load_ledger: local times converted to UTC (%d raw tables)", len(loaded))
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, rules: list[ColumnRule]) -> None:
@@ -150,3 +215,17 @@ def loaded_files_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
         "from ops.load_ledger where status = 'loaded'",
     )
     return f"{count}:{digest}"
+
+
+def loaded_since(con: duckdb.DuckDBPyConnection, since_utc: datetime) -> list[tuple[str, str, str]]:
+    """(batch, source, entity) of the files loaded at or after ``since_utc`` (naive UTC, as
+    ``ops.step_runs`` keeps it, or aware), oldest first."""
+    ensure_ops_tables(con)
+    return [
+        (batch, source, entity)
+        for batch, source, entity in con.execute(
+            "select batch_id, source, entity from ops.load_ledger where status = 'loaded' "
+            "and finished_at >= ? order by finished_at, batch_id",
+            [since_utc if since_utc.tzinfo else since_utc.replace(tzinfo=UTC)],
+        ).fetchall()
+    ]

@@ -7,7 +7,6 @@ import time
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,20 +89,21 @@ def _write(
             f"{field_issues.NULLED_COLUMN}) "
             f"select {names}, ?, {row}, ?, ?, {nulled} from {staged} "
             "where q._reason is null and not q._suppressed",
-            [result.file_path, result.batch_id, result.started_at],
+            [result.file_path, result.batch_id, ledger.naive_utc(result.started_at)],
         )
     finally:
         con.execute("reset preserve_insertion_order")
     head = [result.batch_id, result.source, result.entity, result.file_path]
+    loaded_at = ledger.naive_utc(result.started_at)
     con.execute(
         f"insert into ops.quarantine select ?, ?, ?, ?, {row}, q._raw, q._reason, ? "
         f"from {staged} where q._reason is not null and not q._suppressed",
-        [*head, result.started_at],
+        [*head, loaded_at],
     )
     con.execute(
         "insert into ops.quarantine select ?, ?, ?, ?, _row, raw_record, reason, ? "
         "from _bad where reason is not null",
-        [*head, result.started_at],
+        [*head, loaded_at],
     )
     counts = one_row(
         con,
@@ -141,7 +141,7 @@ def load_file(
     A file ``reloading`` covers is loaded even if its content was, replacing its previous
     load in the same transaction (:mod:`ingestion.reload`).
     """
-    started, stamp = time.perf_counter(), f"{datetime.now():%Y%m%dT%H%M%S}"
+    started, stamp = time.perf_counter(), f"{ledger.utc_now():%Y%m%dT%H%M%S}"
     result = FileResult(source, entity_name, _display_path(path, settings), "")
     try:
         landing.check_confined(settings.landing_dir, path)
@@ -154,7 +154,7 @@ def load_file(
         _fail(result, path, error)
     else:
         _hash_and_load(con, settings, result, entity, path, stamp, reloading)
-    result.finished_at = datetime.now()
+    result.finished_at = ledger.utc_now()
     result.seconds = time.perf_counter() - started
     if result.status != "loaded":
         ledger.record(con, result)
@@ -191,7 +191,7 @@ def _hash_and_load(
         previous, replaces = None, []
         if reloading and reloading.covers(source, result.file_path):
             replaces = reload.previous_batches(con, source, entity_name, result.file_path)
-            stamp = f"{datetime.now():%Y%m%dT%H%M%S%f}"  # never the batch id it replaces
+            stamp = f"{ledger.utc_now():%Y%m%dT%H%M%S%f}"  # never the batch id it replaces
         elif ledger.size_loaded(con, source, entity_name, size):
             _identify(result, hashing.result(), stamp)
             previous = ledger.already_loaded(con, source, entity_name, result.file_hash or "")
@@ -234,7 +234,7 @@ def _load(
                 con, table, replaces or [], result.batch_id
             )
             _write(con, result, table, [rule.name for rule in rules])
-            result.status, result.finished_at = "loaded", datetime.now()
+            result.status, result.finished_at = "loaded", ledger.utc_now()
             ledger.record(con, result)
     except Exception as error:
         _fail(result, path, error)

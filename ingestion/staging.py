@@ -189,11 +189,11 @@ def stage_file(
     source = path
     max_line_size = max(path.stat().st_size + 1, LONG_LINE_BYTES) if long_lines else None
     if entity.format == "csv":
+        encoding = None
         if entity.encoding == "cp1252":
-            utf8_copy = workdir / (path.name + ".utf8")
-            clean = not readers.transcode_cp1252(path, utf8_copy)
-            path = utf8_copy
-        rows = readers.open_csv(con, path, entity, max_line_size)
+            path, encoding, suspect = readers.read_cp1252(path, workdir / (path.name + ".utf8"))
+            clean = not suspect
+        rows = readers.open_csv(con, path, entity, max_line_size, encoding)
     elif entity.format == "jsonl":
         rows = readers.open_jsonl(con, path, entity, max_line_size)
     else:

@@ -36,6 +36,10 @@ _DBT_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DO_NOT_TRACK": "1"}
 _RELAYED_EVENTS = {"LogModelResult", "LogTestResult"}
 # The step name in ops.step_runs (core.step_runs) that exports check before reading marts.
 BUILD_STEP = "profiles build"
+# The extraction of consent signals from the raw layer: when it started is when the consent
+# a build decides was read, so files loaded later are not in the mart (activation applies
+# their refusals, activation/consent_since_build.py).
+CONSENT_STEP = "consent signals"
 
 
 class DbtBuildError(RuntimeError):
@@ -215,11 +219,13 @@ def require_customer_consent(con: duckdb.DuckDBPyConnection, reader: str) -> str
 
 
 def extract_consent_signals(settings: Settings) -> dict[str, int]:
-    """Rebuild ``consent.signals``, which dbt reads, from the raw layer."""
+    """Rebuild ``consent.signals``, which dbt reads, from the raw layer (recorded in
+    ``ops.step_runs`` as :data:`CONSENT_STEP`)."""
+    from core.step_runs import new_run_id, recorded_step
     from core.warehouse import connect
     from profiles import consent
 
-    with connect(settings) as con:
+    with recorded_step(settings, CONSENT_STEP, new_run_id("consent")), connect(settings) as con:
         return {"signals": consent.extract_consent_signals(con, settings)}
 
 

@@ -98,8 +98,12 @@ def test_exported_parquet_columns_and_types_follow_the_published_schema(warehous
 def test_a_column_drifting_from_the_schema_stops_the_export(warehouse, monkeypatch):
     import activation.export as export
 
-    drifted = export._current_sql().replace("g.city,", "g.city as town,")
-    monkeypatch.setattr(export, "_current_sql", lambda: drifted)
+    original = export._current_sql
+    monkeypatch.setattr(
+        export,
+        "_current_sql",
+        lambda consent: original(consent).replace("g.city,", "g.city as town,"),
+    )
 
     with pytest.raises(ExportSchemaError, match="golden_record.v1.json"):
         export.export_golden_records(warehouse, mode="full", formats=["parquet"])

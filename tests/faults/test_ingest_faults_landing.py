@@ -98,7 +98,10 @@ def test_the_scratch_copy_stays_in_the_data_folder_and_a_killed_runs_copy_is_rem
     leftover.write_text(secret_line(1), encoding="utf-8")  # what a kill -9 mid-load leaves
     unrelated = settings.tmp_dir / "keep.txt"
     unrelated.write_text("not ingestion's", encoding="utf-8")
-    write_pos_lines(settings.landing_dir, "pos_receipts_20240301.csv", good_lines(1, 3))
+    # a € (0x80 in cp1252): only a file with a byte latin-1 lacks is copied as UTF-8
+    lines = [line.replace("Pain de campagne", "Bon d’achat 10 €") for line in good_lines(1, 3)]
+    assert any("€" in line for line in lines)
+    write_pos_lines(settings.landing_dir, "pos_receipts_20240301.csv", lines)
     copies = []
     transcode = readers.transcode_cp1252
 

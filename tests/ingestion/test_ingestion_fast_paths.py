@@ -167,3 +167,33 @@ def test_spaces_around_values_are_trimmed_and_blank_values_are_missing(settings)
             "from raw.pos__receipt_lines order by _source_row"
         ).fetchall()
     assert rows == [("Pain de campagne", None, 2, None), ("Café", None, 1, "Créteil")]
+
+
+@pytest.mark.parametrize(
+    ("text", "suspect"),
+    [("Crème brûlée, Noël à Nîmes", False), ("CrÃ©teil, Noël", True)],
+)
+def test_a_cp1252_file_without_cp1252_only_bytes_is_read_as_latin1_without_a_copy(
+    tmp_path, text, suspect
+):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(text.encode("cp1252"))  # no € œ ’ …: the same bytes as latin-1
+
+    assert readers.read_cp1252(source, target) == (source, "latin-1", suspect)
+    assert not target.exists()
+
+
+def test_a_cp1252_file_with_cp1252_only_bytes_is_transcoded(tmp_path):
+    source, target = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes("Bon d’achat 10 €, Cœur de bœuf…".encode("cp1252"))
+
+    assert readers.read_cp1252(source, target) == (target, "utf-8", False)
+    assert target.read_text(encoding="utf-8") == "Bon d’achat 10 €, Cœur de bœuf…"
+
+
+def test_utf8_declared_cp1252_is_refused_even_without_cp1252_only_bytes(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes("Crème brûlée".encode())  # UTF-8: é is C3 A9, no byte in 0x80-0x9F
+
+    with pytest.raises(readers.FileReadError, match="is UTF-8"):
+        readers.read_cp1252(source, tmp_path / "out.csv")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from core.identifiers import email_canonical_sql, email_typed_sql, phone_e164_sql
 from core.warehouse import connect
+from identity import identity_mappings
 
 
 def identifier_forms(settings, customer_id: str, rules) -> set[str]:
@@ -23,37 +24,33 @@ def identifier_forms(settings, customer_id: str, rules) -> set[str]:
             [customer_id],
         ).fetchall()
         forms = {k for _, k in keys} | {v for (v,) in strong}
-        raw = {
-            "loyalty_card": ("pos__receipt_lines", "loyalty_card_id"),
-            "web_account": ("web__accounts", "account_id"),
-            "web_cookie": ("web__events", "user_pseudo_id"),
-            "callcenter_caller": ("callcenter__tickets", "ticket_id"),
-            "email_subscriber": ("email__subscribers", "lower(trim(email))"),
-            "review_author": ("reviews__reviews", "review_id"),
-            "social_author": ("reviews__mentions", "review_id"),
-            "sms_recipient": ("sms__activity", "regexp_replace(phone, '[^0-9]', '', 'g')"),
-        }
-        contacts = {
-            "pos__receipt_lines": ("customer_email", "customer_phone"),
-            "web__accounts": ("email", "phone"),
-            "email__subscribers": ("email", "null"),
-            "callcenter__tickets": ("caller_email", "caller_phone"),
-            "reviews__reviews": ("author_email", "null"),
-            "reviews__mentions": ("null", "author_handle"),  # a handle: as written, '@' kept
-            "sms__activity": ("null", "phone"),
+        # where each identity type's records come from, and how their key is computed, as
+        # the source definitions say (identity reads the same mappings)
+        mappings: dict[str, list] = {}
+        for mapping in identity_mappings(settings):
+            mappings.setdefault(mapping.identity_type, []).append(mapping)
+        contacts = {  # the raw contact columns (e-mail, phone) of the tables holding people
+            "raw.pos__receipt_lines": ("customer_email", "customer_phone"),
+            "raw.web__accounts": ("email", "phone"),
+            "raw.email__subscribers": ("email", "null"),
+            "raw.callcenter__tickets": ("caller_email", "caller_phone"),
+            "raw.reviews__reviews": ("author_email", "null"),
+            "raw.reviews__mentions": ("null", "author_handle"),  # a handle: as written, '@' kept
+            "raw.sms__activity": ("null", "phone"),
         }
         for identity_type, source_key in keys:
-            table, key = raw[identity_type]
-            if table not in contacts:
-                continue
-            email, phone = contacts[table]
-            for e, p in con.execute(
-                f"select distinct {email}, {phone} from raw.{table} where {key} = ?",
-                [source_key],
-            ).fetchall():
-                for value in (e, p):
-                    if value:
-                        forms.add(value)
+            for mapping in mappings[identity_type]:
+                if mapping.raw_table not in contacts:
+                    continue
+                email, phone = contacts[mapping.raw_table]
+                for e, p in con.execute(
+                    f"select distinct {email}, {phone} from {mapping.raw_table} "
+                    f"where ({mapping.source_key}) = ? and ({mapping.where or 'true'})",
+                    [source_key],
+                ).fetchall():
+                    for value in (e, p):
+                        if value:
+                            forms.add(value)
         for value in list(forms):
             forms |= {
                 v
