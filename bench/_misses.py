@@ -1,11 +1,14 @@
-"""The truth pairs our engine left in two customers, with why: `accuracy_bench --dump-misses`.
+"""The truth pairs our engine left in two customers, with why, and the pairs of people it
+wrongly put in one: `accuracy_bench --dump-misses`.
 
 Every truth pair (two records of one person) is scored again with the run's saved model
 (blocked on the person, so pairs no blocking rule reaches are scored too), then joined to
 what the run stored: the conflict that refused the pair, the guard that split its chain.
 One CSV per dataset, one row per missed pair, with both records' attributes, the match
 weight and probability, each comparison's level and weight, and the configured blocking
-rules that would reach the pair (none: only a new rule could).
+rules that would reach the pair (none: only a new rule could). Beside it, ``*_wrong.csv``:
+every pair of records of two people in one customer, the same columns, and whether the two
+people share a household (where the data knows households).
 """
 
 from __future__ import annotations
@@ -18,14 +21,38 @@ from pathlib import Path
 from identity._config import ATTRIBUTES
 
 
-def dump_misses(settings, clusters, out: Path) -> int:
-    """Write the missed truth pairs of ``clusters`` (record_id, cluster_id) to ``out``."""
+def dump_misses(settings, clusters, out: Path, people_file: Path | None = None) -> int:
+    """Write the missed truth pairs of ``clusters`` (record_id, cluster_id) to ``out``, and
+    the wrongly merged pairs beside it (``*_wrong.csv``); returns the missed pairs' count."""
+    missed = _dump(settings, clusters, out, "person_id", "s.cluster_id_l <> s.cluster_id_r")
+    household = (
+        f"""(select ha.household_id = hb.household_id
+   from read_parquet('{people_file}') ha, read_parquet('{people_file}') hb
+   where ha.person_id = s.person_id_l and hb.person_id = s.person_id_r)"""
+        if people_file is not None
+        else "null"
+    )
+    wrong = out.with_name(out.name.replace("_misses", "_wrong"))
+    _dump(settings, clusters, wrong, "cluster_id", "s.person_id_l <> s.person_id_r", household)
+    return missed
+
+
+def _dump(settings, clusters, out: Path, block: str, where: str, household: str = "null") -> int:
+    """Score the pairs of records equal on ``block`` (person_id or cluster_id) that meet
+    ``where``, explained, into the CSV ``out``."""
     from splink import Linker
 
     from core.warehouse import connect
     from identity._backend import SplinkTables
     from identity._config import load_identity_config
-    from identity._model import for_dialect, level_labels, model_columns_sql, with_link_type
+    from identity._model import (
+        DERIVED_COLUMNS,
+        RETAINED_COLUMNS,
+        for_dialect,
+        level_labels,
+        model_columns_sql,
+        with_link_type,
+    )
     from identity._stages import model_path
 
     config = load_identity_config(settings.identity_config_path)
@@ -42,13 +69,20 @@ select t.identity_type || ':' || t.source_key as record_id, t.person_id, c.clust
 from read_csv('{truth}', all_varchar = true) t
 join _bench_clusters c on c.record_id = t.identity_type || ':' || t.source_key""")
         model["blocking_rules_to_generate_predictions"] = [
-            {"blocking_rule": "l.person_id = r.person_id", "sql_dialect": "duckdb"}
+            {"blocking_rule": f"l.{block} = r.{block}", "sql_dialect": "duckdb"}
         ]
-        model.setdefault("additional_columns_to_retain", []).append("cluster_id")
+        # the person, the customer, and the derived blocking keys (name_pair...): which
+        # rules reach a pair is read from both sides' values
+        derived = [c for cols in config.blocking for c in cols if c in DERIVED_COLUMNS]
+        model.setdefault("additional_columns_to_retain", []).extend(
+            ["person_id", "cluster_id", *dict.fromkeys(derived)]
+        )
         with SplinkTables(con) as splink:
             splink.put(
                 "bench_truth_records",
-                f"select {model_columns_sql()}, 0 as name_people, p.person_id, p.cluster_id "
+                f"select {model_columns_sql()}, "
+                + "".join(f"0 as {c}, " for c in RETAINED_COLUMNS)
+                + "p.person_id, p.cluster_id "
                 "from identity.identity_records join _bench_people p using (record_id) "
                 "where not is_anonymous",
             )
@@ -86,8 +120,8 @@ select s.record_id_l, s.record_id_r, round(s.match_weight, 2) as match_weight,
      and g.record_id_r in (s.record_id_l, s.record_id_r)) as chain_split,
   array_to_string(list_filter([{reach or "null"}], lambda x: x is not null), ' ')
     as reached_by,
-  {levels}, {sides}
-from {scored} s where s.cluster_id_l <> s.cluster_id_r
+  {household} as same_household, {levels}, {sides}
+from {scored} s where {where}
 order by s.match_weight desc""")
             names = [c[0] for c in rows.description]
             found = rows.fetchall()

@@ -360,7 +360,7 @@ def run(
             from bench._misses import dump_misses
 
             results["ours"]["misses_file"] = str(misses / f"{name}_misses.csv")
-            dump_misses(settings, clusters, misses / f"{name}_misses.csv")
+            dump_misses(settings, clusters, misses / f"{name}_misses.csv", people_file)
         if not peers:
             return results
         records = _records(settings)

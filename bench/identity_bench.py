@@ -69,7 +69,12 @@ def _bare_splink(settings, results: dict, rss: _PeakRss):
     from core.warehouse import connect
     from identity._backend import arrow, make_db_api, to_arrow
     from identity._config import load_identity_config
-    from identity._model import MODEL_COLUMNS, model_columns_sql, settings_creator
+    from identity._model import (
+        MODEL_COLUMNS,
+        RETAINED_COLUMNS,
+        model_columns_sql,
+        settings_creator,
+    )
     from identity._plan import plan_from_counts
     from identity._training import estimate_m_by_em, estimate_prior
 
@@ -77,7 +82,9 @@ def _bare_splink(settings, results: dict, rss: _PeakRss):
     with connect(settings) as con:
         records = arrow(
             con,
-            f"select {model_columns_sql()}, 0 as name_people from identity.identity_records "
+            f"select {model_columns_sql()}, "
+            + ", ".join(f"0 as {c}" for c in RETAINED_COLUMNS)
+            + " from identity.identity_records "
             "where coalesce(first_name, last_name, email, phone, postcode, city, address_line, "
             "cast(birth_date as varchar)) is not null",
         )

@@ -21,7 +21,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.warehouse import scalar
+from core.warehouse import scalar, sql_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -50,30 +50,29 @@ def is_local(location: str) -> bool:
     return "://" not in location or location.startswith("file://")
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def copy_query(
     con: duckdb.DuckDBPyConnection, sql: str, location: str, partition_by: str | None = None
 ) -> int:
     """Write a query's rows as a Parquet dataset at ``location``, replacing it; row count.
 
-    An empty result still leaves one file with the schema, so Spark can read it."""
-    rows = scalar(con, f"select count(*) from ({sql})")
+    An empty result still leaves one file with the schema, so Spark can read it. The query
+    runs once: ``COPY`` reports the rows it wrote (the Spark engine's input is a join)."""
     if is_local(location):
         target = Path(location.removeprefix("file://"))
         shutil.rmtree(target, ignore_errors=True)  # stale files of a bigger earlier write
         target.mkdir(parents=True, exist_ok=True)
-    if rows == 0 or partition_by is None:
+    if partition_by is None:
         # one file per writer thread keeps big tables parallel to write and to read
         options = "format parquet, per_thread_output true, overwrite_or_ignore true"
-        if rows == 0:
-            con.execute(f"copy ({sql}) to {_quote(location + '/data_0.parquet')} (format parquet)")
-            return 0
     else:
         options = f"format parquet, partition_by ({partition_by}), overwrite_or_ignore true"
-    con.execute(f"copy ({sql}) to {_quote(location)} ({options})")
+    rows = int(scalar(con, f"copy ({sql}) to {sql_literal(location)} ({options})") or 0)
+    if rows == 0:
+        # whatever files an empty write left (none, when partitioned): one with the schema
+        if is_local(location):
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True, exist_ok=True)
+        con.execute(f"copy ({sql}) to {sql_literal(location + '/data_0.parquet')} (format parquet)")
     return rows
 
 
@@ -109,7 +108,7 @@ def _lake_batches(con: duckdb.DuckDBPyConnection, location: str) -> set[str]:
         return (
             {p.name.split("=", 1)[1] for p in root.glob("batch_id=*")} if root.exists() else set()
         )
-    found = con.execute(f"select file from glob({_quote(location + '/batch_id=*/*.parquet')})")
+    found = con.execute(f"select file from glob({sql_literal(location + '/batch_id=*/*.parquet')})")
     return {f.rsplit("/batch_id=", 1)[1].split("/", 1)[0] for (f,) in found.fetchall()}
 
 
@@ -131,10 +130,10 @@ def sync_raw(con: duckdb.DuckDBPyConnection, settings: Settings, tables: list[st
         if missing:
             if is_local(location):
                 Path(location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-            batches = ", ".join(_quote(b) for b in missing)
+            batches = ", ".join(sql_literal(b) for b in missing)
             con.execute(
                 f'copy (select *, {BATCH_COLUMN} as batch_id from raw."{table}" '
-                f"where {BATCH_COLUMN} in ({batches})) to {_quote(location)} "
+                f"where {BATCH_COLUMN} in ({batches})) to {sql_literal(location)} "
                 "(format parquet, partition_by (batch_id), overwrite_or_ignore true)"
             )
             written += len(missing)

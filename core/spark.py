@@ -38,6 +38,16 @@ DEFAULT_CONF = {
 # The driver listens on loopback unless told otherwise: a local or 127.0.0.1 master needs
 # nothing more, and nothing gets exposed on the network by default.
 LOOPBACK_CONF = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+# JVMs on this machine (a local master, or a standalone cluster on loopback) live for one
+# run of a few minutes, most of it planning ~60 small queries: the optimising JIT compiler
+# (C2) and G1's concurrent threads cost more CPU than they return. C1 only and the parallel
+# collector cut a 20k-record run's CPU by a third on 2 cores (docs/scale.md). A remote
+# cluster's long-lived executors keep the JVM's defaults.
+LOCAL_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC"
+LOCAL_JVM_CONF = {
+    "spark.driver.extraJavaOptions": LOCAL_JVM_OPTIONS,
+    "spark.executor.extraJavaOptions": LOCAL_JVM_OPTIONS,
+}
 
 
 # Options of Splink's SparkAPI, given in CDP_SPARK_CONF beside Spark's own properties (they
@@ -114,6 +124,7 @@ def session_conf(settings: Settings, jars: list[str] | tuple[str, ...] = ()) -> 
     master = settings.spark_master
     if master.startswith("local") or "127.0.0.1" in master or "localhost" in master:
         conf.update(LOOPBACK_CONF)
+        conf.update(LOCAL_JVM_CONF)
     conf.update((k, v) for k, v in settings.spark_conf.items() if not k.startswith(SPLINK_PREFIX))
     conf["spark.sql.shuffle.partitions"] = shuffle_partitions(settings)
     if jars:

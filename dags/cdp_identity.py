@@ -8,13 +8,19 @@ from typing import TYPE_CHECKING
 from airflow.sdk import Asset, Param, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from cdp.orchestration import IDENTITY_ASSET_URI, load_orchestration, raw_asset_uri
+from cdp.orchestration import (
+    IDENTITY_ASSET_URI,
+    load_orchestration,
+    raw_asset_uri,
+    skip_garbage_collection_at_exit,
+)
 from core.settings import Settings
 
 if TYPE_CHECKING:
     from airflow.sdk.definitions.asset import BaseAsset
 
 ORCHESTRATION = load_orchestration(Settings())
+skip_garbage_collection_at_exit()  # in `airflow dags test` only (docs/performance.md)
 IDENTITY = Asset(IDENTITY_ASSET_URI)
 RAW_ASSETS = [Asset(raw_asset_uri(source)) for source in ORCHESTRATION.sources]
 

@@ -15,13 +15,14 @@ from airflow.sdk import Asset, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+from cdp.dbt_watcher import report_finished_nodes_only
 from cdp.orchestration import (
     DATA_ERRORS,
     DBT_ERRORS,
     IDENTITY_ASSET_URI,
     MARTS_ASSET_URI,
     load_orchestration,
-    report_finished_nodes_only,
+    skip_garbage_collection_at_exit,
     watch_after_build,
 )
 from core.settings import Settings
@@ -30,6 +31,7 @@ from profiles.spark_target import dbt_environment, target_for
 
 SETTINGS = Settings()
 ORCHESTRATION = load_orchestration(SETTINGS)
+skip_garbage_collection_at_exit()  # in `airflow dags test` only (docs/performance.md)
 MARTS = Asset(MARTS_ASSET_URI)
 DBT_DIR = SETTINGS.dbt_project_dir
 MANIFEST = manifest_path(SETTINGS)
@@ -57,7 +59,6 @@ DBT_TARGET = target_for(
 DBT_ENV = {"CDP_DUCKDB_PATH": str(SETTINGS.duckdb_path), **dbt_environment(SETTINGS)}
 # How often a model's task looks at the build's progress (seconds).
 WATCH_INTERVAL = 2
-report_finished_nodes_only()
 
 
 @dag(
@@ -170,6 +171,9 @@ def cdp_profiles():
         from cdp.pipeline import export_audiences
 
         return export_audiences(Settings())
+
+    # the build pushes a node's event to XCom once it finished, not at each step
+    report_finished_nodes_only(dbt)
 
     published = publish("{{ run_id }}")
     watch_after_build(dbt, after=consent() >> feedback())

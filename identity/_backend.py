@@ -19,7 +19,7 @@ import logging
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from core.warehouse import one_row, scalar
+from core.warehouse import one_row, scalar, sql_literal
 
 if TYPE_CHECKING:
     import duckdb
@@ -63,6 +63,20 @@ def _spark_db_api(settings: Settings):
     # every executor reads (docs/scale.md)
     spark.sparkContext.setCheckpointDir(uri(settings, WORK, "checkpoints"))
     return SparkAPI(spark_session=spark, **options)
+
+
+def _parquet_files(frame) -> list[str]:
+    """The Parquet files a Spark DataFrame is, when it is a bare scan of them (its optimised
+    plan one file relation: no filter, no projection), else []: nothing to recompute."""
+    try:
+        plan = frame._jdf.queryExecution().optimizedPlan()
+        if plan.getClass().getSimpleName() != "LogicalRelation":
+            return []
+        found = list(frame.inputFiles())
+    except Exception:  # py4j internals moved (another Spark): write the result instead
+        log.debug("cannot tell whether a Spark result is a Parquet scan", exc_info=True)
+        return []
+    return found if all(f.endswith(".parquet") for f in found) else []
 
 
 class SplinkTables:
@@ -181,11 +195,18 @@ class SplinkTables:
             return f"{SCRATCH}.main.{splink_df.physical_name}"
         from core.lake import files
 
-        location = self._work(name)
-        splink_df.as_spark_dataframe().write.mode("overwrite").parquet(location)
+        frame = splink_df.as_spark_dataframe()
+        written = _parquet_files(frame)
+        if written:
+            # Splink cut the table's lineage by writing it (`parquet`): read those files
+            # rather than have Spark write the same rows again (one job fewer per result)
+            source = "[" + ", ".join(sql_literal(f.removeprefix("file://")) for f in written) + "]"
+        else:
+            location = self._work(name)
+            frame.write.mode("overwrite").parquet(location)
+            source = f"'{files(location)}'"
         self.con.execute(
-            f"create or replace temp table {name} as select * from "
-            f"read_parquet('{files(location)}')"
+            f"create or replace temp table {name} as select * from read_parquet({source})"
         )
         self._results.append(name)
         return name

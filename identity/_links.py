@@ -19,7 +19,7 @@ from core.warehouse import scalar
 from identity import _plan, _review
 from identity._config import IdentityConfig, IdentityConfigError
 from identity._guards import same_first_name_sql
-from identity._model import CONFLICT_COLUMNS
+from identity._model import CONFLICT_COLUMNS, RETAINED_COLUMNS
 from identity._tables import ACCEPTED, LINK_IDS, REFUSED
 
 if TYPE_CHECKING:
@@ -151,6 +151,13 @@ def accept_predictions(
     absent += [
         f"true as {c}_{side}"
         for c in CONFLICT_COLUMNS
+        for side in "lr"
+        if f"{c}_{side}" not in columns
+    ]
+    # people counts a model saved before them does not retain: unknown (0 after coalesce)
+    absent += [
+        f"null::bigint as {c}_{side}"
+        for c in RETAINED_COLUMNS
         for side in "lr"
         if f"{c}_{side}" not in columns
     ]

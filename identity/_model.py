@@ -94,6 +94,7 @@ def username_names_holder_sql(email: str = "email") -> str:
     return f"({_username_spells_name_sql(email)} or {surname})"
 
 
+_BOTH_NAMES = "case when first_name is not null and last_name is not null then {} end"
 # Columns Splink sees that records do not store: name -> portable SQL over record columns.
 DERIVED_COLUMNS = {
     "email_user": "regexp_extract(email, '^[^@]+')",
@@ -102,6 +103,12 @@ DERIVED_COLUMNS = {
     # the full name whichever way round it was typed: a blocking key that finds first and
     # last names swapped (an agent's slip) as well as the name typed right
     "name_pair": "least(first_name, last_name) || ' ' || greatest(first_name, last_name)",
+    # each of the two names, whichever field holds it: with a typo in one name of a swapped
+    # pair (``sebretgs james`` / ``james sebregts``) the other still meets here; the first
+    # in alphabetical order or the last (both keys are needed unless the typo moves a name
+    # past the other, which is rare)
+    "name_low": _BOTH_NAMES.format("least(first_name, last_name)"),
+    "name_high": _BOTH_NAMES.format("greatest(first_name, last_name)"),
 }
 # Term-frequency adjusted columns -> the comparison they adjust.
 TF_COLUMNS = {
@@ -110,7 +117,17 @@ TF_COLUMNS = {
     "email_user": "email",
     "address_line": "address",
 }
-RETAINED_COLUMNS = ("name_people",)  # people known by the record's full name
+# First names seen with each value of these keys, over every record: the people a home
+# (surname at an address line), a phone or an e-mail is known to hold. The
+# `household_evidence_only` conflict reads them: a record without a first name is placed by
+# them only where they name one person.
+PEOPLE_BY = {
+    "home_people": ("last_name", "address_line"),
+    "phone_people": ("phone",),
+    "email_people": ("email",),
+}
+# people known by the record's full name, and the counts above
+RETAINED_COLUMNS = ("name_people", *PEOPLE_BY)
 SOURCE_DATASET = "source_dataset"  # the record's identity type: a dataset of a link-only run
 # derived columns read by conflicts, not compared
 CONFLICT_COLUMNS = ("email_user_names_holder",)
@@ -144,6 +161,31 @@ def _swapped_names_level():
             return "first and last names swapped"
 
     return SwappedNames()
+
+
+def _name_comparison(column: str, description: str, letter_slip: bool = False):
+    """Splink's NameComparison levels plus first and last names swapped, for ``column``:
+    null, exact (term-frequency adjusted), swapped, Jaro-Winkler >= 0.92, >= 0.8, and with
+    ``letter_slip`` one letter slip before "All other comparisons" ("lae" / "lea":
+    Jaro-Winkler 0.56; a typo is not another person). The real-time scorer
+    (``_realtime_weights``) reads these levels from the saved model."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    slip = [cll.DamerauLevenshteinLevel(column, 1).configure(label_for_charts="one letter slip")]
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_description=description,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column, term_frequency_adjustments=True),
+            _swapped_names_level(),
+            cll.JaroWinklerLevel(column, 0.92),
+            cll.JaroWinklerLevel(column, 0.8),
+            *(slip if letter_slip else []),
+            cll.ElseLevel(),
+        ],
+    )
 
 
 def _comparisons(kept: tuple[str, ...]) -> list:
@@ -183,23 +225,7 @@ def _comparisons(kept: tuple[str, ...]) -> list:
             cll.ElseLevel().configure(label_for_charts="different email"),
         ],
     )
-    # Splink's NameComparison levels, plus one letter slip ("lae" / "lea": Jaro-Winkler
-    # 0.56) before "All other comparisons": a typo is not another person
-    first_name = cl.CustomComparison(
-        output_column_name="first_name",
-        comparison_description="first name",
-        comparison_levels=[
-            cll.NullLevel("first_name"),
-            cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
-            _swapped_names_level(),
-            cll.JaroWinklerLevel("first_name", 0.92),
-            cll.JaroWinklerLevel("first_name", 0.8),
-            cll.DamerauLevenshteinLevel("first_name", 1).configure(
-                label_for_charts="one letter slip"
-            ),
-            cll.ElseLevel(),
-        ],
-    )
+    first_name = _name_comparison("first_name", "first name", letter_slip=True)
     # Splink's DateOfBirthComparison levels, where a typo is one level: one digit off or two
     # swapped (Damerau-Levenshtein, "1971" / "1917"), or day and month swapped
     as_text = ColumnExpression("birth_date").cast_to_string()
@@ -226,19 +252,7 @@ def _comparisons(kept: tuple[str, ...]) -> list:
             cll.ElseLevel(),
         ],
     )
-    # Splink's NameComparison levels, plus first and last names swapped
-    last_name = cl.CustomComparison(
-        output_column_name="last_name",
-        comparison_description="last name",
-        comparison_levels=[
-            cll.NullLevel("last_name"),
-            cll.ExactMatchLevel("last_name", term_frequency_adjustments=True),
-            _swapped_names_level(),
-            cll.JaroWinklerLevel("last_name", 0.92),
-            cll.JaroWinklerLevel("last_name", 0.8),
-            cll.ElseLevel(),
-        ],
-    )
+    last_name = _name_comparison("last_name", "last name")
     place = cl.CustomComparison(
         output_column_name="place",
         comparison_description="postcode and city",

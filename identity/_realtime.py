@@ -25,9 +25,9 @@ from identity._realtime_records import (
     _EMAILLESS,
     INPUT_COLUMNS,
     Identification,
-    _name_pair,
     candidate_records_sql,
     identify_keyed,
+    name_keys,
     with_derived,
 )
 from identity._realtime_splink import SplinkPairScorer
@@ -72,9 +72,10 @@ class RealtimeScorer:
         ``column`` (a copy sorted by it serves a lookup fastest); by default a subquery."""
         from identity._training import load_model, with_labelled_threshold
 
-        if set(_model.DERIVED_COLUMNS) != {*_EMAILLESS, "name_pair"}:
+        if set(_model.DERIVED_COLUMNS) != {*_EMAILLESS, *name_keys("a", "b")}:
             raise NotImplementedError(  # a new derived column: say what it is without e-mail
-                f"identity._realtime knows the derived columns {[*_EMAILLESS, 'name_pair']} "
+                f"identity._realtime knows the derived columns "
+                f"{[*_EMAILLESS, *name_keys('a', 'b')]} "
                 f"without an e-mail, _model has {list(_model.DERIVED_COLUMNS)}: add the new "
                 "ones to _EMAILLESS"
             )
@@ -110,6 +111,19 @@ class RealtimeScorer:
                 "where not is_anonymous and first_name is not null and last_name is not null "
                 "group by all"
             ).fetchall()
+        }
+        # first names seen with each home, phone, e-mail (_model.PEOPLE_BY)
+        self.people_by: dict[str, dict[tuple, int]] = {
+            name: {
+                tuple(row[:-1]): row[-1]
+                for row in con.execute(
+                    f"select {', '.join(keys)}, count(distinct first_name) from "
+                    "identity.identity_records where not is_anonymous and "
+                    + " and ".join(f"{k} is not null" for k in keys)
+                    + " group by all"
+                ).fetchall()
+            }
+            for name, keys in _model.PEOPLE_BY.items()
         }
         # rules on record columns and on keys derived from them (name_pair: names either way)
         keys = {*INPUT_COLUMNS, *_plan.DERIVED_KEYS}
@@ -160,6 +174,11 @@ class RealtimeScorer:
         )
         people = [self.name_people.get(name, 0) for name in names]
         table = table.append_column("name_people", pa.array(people, pa.int64()))
+        for name, keys in _model.PEOPLE_BY.items():
+            known = self.people_by[name]
+            values = zip(*(table.column(k).to_pylist() for k in keys), strict=True)
+            counts = [known.get(value, 0) for value in values]
+            table = table.append_column(name, pa.array(counts, pa.int64()))
         for column, frequencies in self.tf.items():
             values = table.column(column).to_pylist()
             tf = [frequencies.get(v) if v is not None else None for v in values]
@@ -206,7 +225,7 @@ class RealtimeScorer:
             if (column, out[column]) in self.blocked:
                 out[column] = None
         if out["email"] is None:  # the SQL costs ~4 ms; without an e-mail the values are known
-            out.update(_EMAILLESS, name_pair=_name_pair(out["first_name"], out["last_name"]))
+            out.update(_EMAILLESS, **name_keys(out["first_name"], out["last_name"]))
             return self._frequencies(out)
         if self._derive_sql is None:  # the derived columns' SQL reads these record columns
             given = ", ".join(f"cast(${c} as {self.types[c]}) as {c}" for c in INPUT_COLUMNS)
@@ -221,6 +240,8 @@ class RealtimeScorer:
     def _frequencies(self, row: dict[str, Any]) -> dict[str, Any]:
         """``row`` with the people known by its full name and its term frequencies."""
         row["name_people"] = self.name_people.get((row.get("first_name"), row.get("last_name")), 0)
+        for name, keys in _model.PEOPLE_BY.items():
+            row[name] = self.people_by[name].get(tuple(row.get(k) for k in keys), 0)
         for column, frequencies in self.tf.items():
             value = row.get(column)
             row[f"tf_{column}"] = frequencies.get(value) if value is not None else None

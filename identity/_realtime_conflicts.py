@@ -43,7 +43,7 @@ class RealtimeConflicts:
         _links._gamma_sql(labels, config)  # raises on levels the model does not have
         types = {
             **{c: types[c] for c in (*INPUT_COLUMNS, *_model.DERIVED_COLUMNS)},
-            "name_people": "BIGINT",
+            **dict.fromkeys(_model.RETAINED_COLUMNS, "BIGINT"),
         }
         self.columns = list(types)
         self.assumed = assumed

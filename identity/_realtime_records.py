@@ -29,6 +29,17 @@ def _name_pair(first: str | None, last: str | None) -> str | None:
     return f"{min(first, last)} {max(first, last)}"
 
 
+def name_keys(first: str | None, last: str | None) -> dict[str, str | None]:
+    """``_model``'s name-derived blocking keys: ``name_pair``, ``name_low``, ``name_high``."""
+    if first is None or last is None:
+        return dict.fromkeys(("name_pair", "name_low", "name_high"))
+    return {
+        "name_pair": _name_pair(first, last),
+        "name_low": min(first, last),
+        "name_high": max(first, last),
+    }
+
+
 @dataclass
 class Identification:
     """The answer for one incoming person."""

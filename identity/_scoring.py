@@ -50,12 +50,31 @@ def model_records_sql(where: str = "true", link_only: list[str] | tuple[str, ...
     count(distinct phone), count(distinct email)) as name_people
   from {MATCH_RECORDS} {named} where not is_anonymous and first_name is not null
     and last_name is not null group by all)"""
+    counts = [_people_by_sql(name, keys, where) for name, keys in _model.PEOPLE_BY.items()]
     # ordered, so that u sampling with a seed picks the same pairs on the same data
     return (
         f"select {columns}, coalesce(n.name_people, 0) as name_people, "
-        f"identity_type as {_model.SOURCE_DATASET} "
+        + "".join(f"coalesce({name}, 0) as {name}, " for name in _model.PEOPLE_BY)
+        + f"identity_type as {_model.SOURCE_DATASET} "
         f"from {MATCH_RECORDS} left join {people} n using (first_name, last_name) "
-        f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where}) order by record_id"
+        + "".join(counts)
+        + f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where}) order by record_id"
+    )
+
+
+def _people_by_sql(name: str, keys: tuple[str, ...], where: str) -> str:
+    """A left join adding ``name``: the first names seen with the record's ``keys`` values
+    (``_model.PEOPLE_BY``), over every record; only the selected records' values counted."""
+    on = ", ".join(keys)
+    selected = (
+        ""
+        if where == "true"
+        else f"semi join (select {on} from {MATCH_RECORDS} where {where}) using ({on})"
+    )
+    known = " and ".join(f"{k} is not null" for k in keys)
+    return (
+        f"left join (select {on}, count(distinct first_name) as {name} from {MATCH_RECORDS} "
+        f"{selected} where not is_anonymous and {known} group by all) using ({on}) "
     )
 
 

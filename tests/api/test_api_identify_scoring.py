@@ -49,9 +49,13 @@ def _splink_probabilities(scorer, callers: list[list[dict]]) -> dict[tuple[int, 
     from splink import DuckDBAPI
     from splink.internals.realtime import compare_records
 
+    from identity._model import RETAINED_COLUMNS
+
     types = {"birth_date": pa.date32(), "email_user_is_name": pa.bool_()}
     types |= {"email_user_names_holder": pa.bool_()}
-    types |= {"name_people": pa.int64()} | {f"tf_{c}": pa.float64() for c in scorer.tf}
+    types |= dict.fromkeys(RETAINED_COLUMNS, pa.int64()) | {
+        f"tf_{c}": pa.float64() for c in scorer.tf
+    }
     first_new, first_candidate = callers[0][0]["pair"]
     columns = [c for c in first_new if c in first_candidate]
     schema = pa.schema([(c, types.get(c, pa.string())) for c in ["record_id", *columns]])

@@ -56,3 +56,17 @@ def test_splink_options_come_from_the_spark_conf_and_stay_out_of_spark():
 def test_a_mistyped_splink_option_is_refused_by_name(conf, named):
     with pytest.raises(SparkEngineError, match=named):
         splink_options(Settings(spark_conf=conf))
+
+
+@pytest.mark.parametrize(
+    ("master", "conf", "expected"),
+    [
+        ("local[2]", {}, "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC"),
+        ("spark://127.0.0.1:7077", {}, "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC"),
+        ("spark://10.0.0.5:7077", {}, None),  # a remote cluster keeps the JVM's defaults
+        ("local[2]", {"spark.driver.extraJavaOptions": "-Xss4m"}, "-Xss4m"),  # theirs win
+    ],
+)
+def test_jvms_on_this_machine_skip_the_optimising_compiler(master, conf, expected):
+    built = session_conf(Settings(spark_master=master, spark_conf=conf))
+    assert built.get("spark.driver.extraJavaOptions") == expected

@@ -134,3 +134,41 @@ def test_an_identity_run_that_changes_nothing_announces_nothing(dags, calls, mon
     assert asset_events(IDENTITY_ASSET_URI)[-1]["extra"]["rebuild_reason"] == (
         "raw files were loaded since the marts were last rebuilt"
     )
+
+
+def test_airflow_dags_test_skips_the_full_collection_at_exit(tmp_path):
+    """In ``airflow dags test`` the DAG files freeze the heap from an exit hook (parsed
+    twice, one hook): objects alive at exit are left to the operating system, not walked
+    by the collector. Any other process that parses them exits as usual."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "parse_twice.py"
+    script.write_text(
+        "import atexit, gc, sys\n"
+        # registered first, so run last: after the DAG files' hook
+        "atexit.register(lambda: print(gc.get_freeze_count() > 0, len(gc.get_objects(2))))\n"
+        "from cdp.orchestration import skip_garbage_collection_at_exit\n"
+        "skip_garbage_collection_at_exit()\n"
+        "skip_garbage_collection_at_exit()\n"
+        "alive = [[i] for i in range(100_000)]\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+
+    def exit_state(*argv: str) -> tuple[bool, int]:
+        done = subprocess.run(
+            [sys.executable, str(script), *argv],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            check=True,
+            env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+        )
+        frozen, oldest = done.stdout.split()
+        return frozen == "True", int(oldest)
+
+    frozen, oldest = exit_state("dags", "test", "cdp_profiles")
+    assert frozen and oldest < 100_000  # the live lists sit in the permanent generation
+    frozen, oldest = exit_state("dags", "list")
+    assert not frozen and oldest > 100_000

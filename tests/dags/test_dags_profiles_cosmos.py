@@ -110,31 +110,62 @@ def test_the_spark_engine_sends_the_dbt_build_to_the_configured_master(dag_setti
     assert producer.env["CDP_LAKE_URI"] == Settings().lake_uri
 
 
-def test_the_dbt_build_pushes_a_node_event_once_the_node_finished():
-    """Cosmos' producer read by its own parser: of a node's four step events only the
-    finished one (with its times and message, what the node's task logs) reaches XCom."""
-    from cosmos.operators._watcher import base
+class RecordingTaskInstance:
+    """What the producer's parser pushes to XCom, in order."""
 
-    from cdp.orchestration import report_finished_nodes_only
+    def __init__(self):
+        self.pushed = []
 
-    class RecordingTaskInstance:
-        def __init__(self):
-            self.pushed = []
+    def xcom_push(self, key, value):
+        self.pushed.append((key, value.get("status") if isinstance(value, dict) else value))
 
-        def xcom_push(self, key, value):
-            self.pushed.append((key, value["status"]))
+    def xcom_pull(self, *args, **kwargs):
+        return None
 
-    report_finished_nodes_only()
-    report_finished_nodes_only()  # the DAG file may be parsed again in the same process
+
+def test_the_dbt_build_pushes_a_node_event_once_the_node_finished(tiny_project, monkeypatch):
+    """The DAG's producer run through Cosmos' own dbt-runner path (its event callback, the
+    protobuf-to-JSON step, its parser) with real dbt events of one model's four steps: only
+    the finished event (the node's times and message, what its task logs) and the status
+    reach XCom. dbt's execution alone is replaced, by the events it would fire."""
+    import cosmos.dbt.runner
+    from dbt.events import types
+    from dbt_common.events.base_types import msg_from_base_event
+
+    from cdp.dbt_watcher import FinishedEventsProducer
+
+    producer = load_dags().dags["cdp_profiles"].get_task("dbt.dbt_producer_watcher")
+    assert isinstance(producer, FinishedEventsProducer)
+
+    node = {"unique_id": "model.tiny.loose", "resource_type": "model"}
+    steps = [
+        (types.NodeStart, "started"),
+        (types.NodeCompiling, "compiling"),
+        (types.NodeExecuting, "executing"),
+        (types.NodeFinished, "success"),
+    ]
+
+    def fire_events(command, env, cwd, callbacks=None, **kwargs):
+        for event_type, status in steps:
+            event = event_type(node_info={**node, "node_status": status})
+            for callback in callbacks:
+                callback(msg_from_base_event(event))
+        return "built"
+
+    monkeypatch.setattr(cosmos.dbt.runner, "run_command", fire_events)
     ti = RecordingTaskInstance()
-    node = {"unique_id": "model.tiny.customers", "node_started_at": "2026-12-06T21:00:00"}
-    for step, status in [
-        ("NodeStart", "started"),
-        ("NodeCompiling", "compiling"),
-        ("NodeExecuting", "executing"),
-        ("NodeFinished", "success"),
-    ]:
-        event = {"info": {"name": step}, "data": {"node_info": {**node, "node_status": status}}}
-        base._process_dbt_log_event(ti, event)
 
-    assert ti.pushed == [("model__tiny__customers_dbt_event", "success")]
+    assert producer.run_dbt_runner(["dbt", "build"], {}, ".", context={"ti": ti}) == "built"
+    assert ti.pushed == [
+        ("model__tiny__loose_dbt_event", "success"),
+        ("model__tiny__loose_status", "success"),
+    ]
+
+
+def test_a_cosmos_without_the_expected_producer_fails_the_dag_import_with_what_to_do():
+    from airflow.sdk import DAG, TaskGroup
+
+    from cdp.dbt_watcher import report_finished_nodes_only
+
+    with DAG("no_producer"), pytest.raises(RuntimeError, match="Cosmos upgraded.*dbt_watcher"):
+        report_finished_nodes_only(TaskGroup(group_id="dbt"))

@@ -50,11 +50,14 @@ def test_accuracy_target_on_default_generated_data(settings):
     # With SMS recipients and the 0.93 threshold (see above): F1 0.931, B-cubed F1 0.955,
     # 45 household pairs (SMS recipients known by a household's phone). With typo'd copies
     # told from household members (see above): precision 0.996, recall 0.875, F1 0.932,
-    # B-cubed F1 0.955, 45 household pairs: the F1 floor back to 0.93.
+    # B-cubed F1 0.955, 45 household pairs: the F1 floor back to 0.93. With a record
+    # without a first name placed on one person only where the home, phone or e-mail it
+    # shares is known to hold one first name (issue 12, `household_evidence_only`):
+    # precision 0.9968, recall 0.8747, F1 0.9318, B-cubed 0.955, 38 household pairs.
     assert metrics["pairwise_precision"] >= 0.99
     assert metrics["pairwise_f1"] >= 0.93
     assert metrics["bcubed_f1"] >= 0.95
-    assert result["false_merge_pairs_by_case"]["same_household"] <= 50
+    assert result["false_merge_pairs_by_case"]["same_household"] <= 40
     # the planted junk (test@test.com on 40 accounts, 0000000000, the stores' numbers, the
     # till's default card) is blocked or refused, and merges no junk user with another
     assert result["false_merge_pairs_by_case"].get("junk_identifier", 0) <= 10

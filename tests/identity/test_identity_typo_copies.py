@@ -49,6 +49,27 @@ def test_one_name_in_the_other_field_is_not_a_swap(warehouse):
     assert "first and last names swapped" not in levels
 
 
+def test_names_swapped_with_a_typo_meet_through_the_name_found_in_the_other_field(warehouse):
+    # FEBRL's rec-304: "sebretgs james" / "james sebregts", same birth date, other postcode
+    # and city. Neither the full name (either way round) nor either field agrees, so only
+    # the name found in the other field (name_low: "quentinor" both times) pairs them.
+    from identity._explain_pair import explain_pair
+
+    born = date(1904, 4, 4)
+    add_rows(
+        warehouse,
+        accounts=[
+            account("SW1", "Quentinor", "Sebregtsar", birth=born, postcode="69003", city="Lyon")
+        ],
+        receipts=[card("SW2", "Sebretgsar", "QUENTINOR", birth=born, postcode="13008")],
+    )
+    identity.resolve(warehouse)
+    # scored, whatever this small fixture's model (no swap in its training) weighs them
+    pair = explain_pair(warehouse, "web_account:SW1", "loyalty_card:SW2")
+    assert pair["score"]["found_by_blocking"]
+    assert pair["score"]["match_weight"] > 0  # the swap and the birth date, against place
+
+
 def test_a_record_matching_both_sides_of_a_clash_keeps_a_typod_copy_in(warehouse):
     # FEBRL's rec-176: the card "Rosie" carries Yasmin's birth date (a replaced first name);
     # the card "Yasmin" has no birth date. Rosie and that card clash on first names, but
@@ -84,6 +105,57 @@ def test_a_household_member_is_not_bridged_by_her_own_records(warehouse):
     identity.resolve(warehouse)
     assert customer_of(warehouse, "loyalty_card:HQ2") != customer_of(warehouse, "web_account:HQ1")
     assert customer_of(warehouse, "loyalty_card:HQ3") == customer_of(warehouse, "web_account:HQ1")
+
+
+@pytest.mark.parametrize(
+    ("home_people", "phone_people", "refused"),
+    [
+        (2, 1, {"b"}),  # two first names at the home: the surname alone is not hers
+        (2, 2, {"b", "c"}),  # and a family's phone neither
+        (1, 2, set()),  # one first name known at the home: hers
+    ],
+)
+def test_a_record_without_first_name_needs_more_than_household_evidence(
+    warehouse, home_people, phone_people, refused
+):
+    # pseudopeople's "mouchet" records: a surname at the family's address, no first name and
+    # no birth date, could be any member of a household where two first names are seen; so
+    # could an SMS recipient on a family's phone
+    from test_identity_population_households import _predict
+
+    from identity._config import load_identity_config
+    from identity._links import ACCEPTED, REFUSED, accept_predictions
+    from identity._model import level_labels
+
+    home = {
+        "last_name": "quilliamor",
+        "address_line": "3 rue des iris",
+        "postcode": "44000",
+        "city": "nantes",
+        "home_people": home_people,
+    }
+    phone = {"phone": "+33240123456", "phone_people": phone_people}
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    rows = [
+        {"record_id": "a", "first_name": "yasminka", "birth_date": date(1984, 3, 5),
+         **phone, **home},
+        {"record_id": "b", **home},
+        {"record_id": "c", **phone, **home},
+    ]  # fmt: skip
+    con, scored = _predict(model, rows)
+    con.register("scored", scored)
+    # whatever this small fixture's model weighs household evidence, every pair is taken
+    # as above the threshold: the conflict alone decides
+    config = load_identity_config(warehouse.identity_config_path)
+    everything = config.model_copy(update={"match_threshold": 0.0})
+    accept_predictions(con, "scored", level_labels(model), everything)
+    accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED}").fetchall()
+    conflicts = con.execute(f"select record_id_l, record_id_r, conflict from {REFUSED}").fetchall()
+    for other in ("b", "c"):
+        if other in refused:
+            assert ("a", other, "household_evidence_only") in conflicts
+        else:
+            assert ("a", other) in accepted
 
 
 def test_a_link_only_run_links_across_the_two_types_never_within_one(warehouse):

@@ -197,3 +197,33 @@ def test_utf8_declared_cp1252_is_refused_even_without_cp1252_only_bytes(tmp_path
 
     with pytest.raises(readers.FileReadError, match="is UTF-8"):
         readers.read_cp1252(source, tmp_path / "out.csv")
+
+
+def test_every_character_cp1252_defines_over_latin1_round_trips_exactly(settings):
+    """The 27 characters cp1252 puts in bytes 0x80-0x9F (where latin-1 has none) come back
+    exactly: in a loaded row, in a row the contract quarantines and in a line DuckDB rejects."""
+    defined = bytes(b for b in range(0x80, 0xA0) if b not in b"\x81\x8d\x8f\x90\x9d")
+    specials = defined.decode("cp1252")
+    assert len(specials) == 27 and "€" in specials and "Ÿ" in specials
+    product = f"Lot {specials} é"
+    path = settings.landing_dir / "pos" / "pos_receipts_20240301.csv"
+    path.parent.mkdir(parents=True)
+    lines = [
+        pos_line(1, product=product, city=f"Saint-{specials}"),
+        pos_line(2, product=product, quantity="-1"),  # the contract quarantines it
+        f"M012;T000003;1;{specials}",  # too few fields: DuckDB rejects the line
+    ]
+    path.write_bytes(("\n".join([POS_HEADER, *lines]) + "\n").encode("cp1252"))
+
+    report = ingestion.ingest(settings, sources=["pos"])
+
+    assert (report.total("rows_accepted"), report.total("rows_quarantined")) == (1, 2)
+    with connect(settings) as con:
+        loaded = con.execute(
+            "select product_name, customer_city from raw.pos__receipt_lines"
+        ).fetchall()
+        quarantined = con.execute(
+            "select raw_record from ops.quarantine order by source_row"
+        ).fetchall()
+    assert loaded == [(product, f"Saint-{specials}")]
+    assert [r[0] for r in quarantined] == lines[1:]

@@ -2,8 +2,8 @@
 customer ids, as the DuckDB engine, from the same saved model (trained on DuckDB), and
 leaves them in the lake for the marts.
 
-Slow: Spark pays a JVM start and a job per Splink step (6 min measured at load 23 on a
-2-core machine).
+Slow: Spark pays a JVM start and a job per Splink step on a 2-core machine (6 min measured
+at load 23; 269 s at load 25-40 with core.spark's local JVM options).
 """
 
 from __future__ import annotations

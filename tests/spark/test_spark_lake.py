@@ -23,8 +23,9 @@ def test_spark_reads_raw_batches_and_identity_tables_duckdb_wrote(tmp_path):
         con.execute("""create table identity.customers as select * from (values
             ('C1', 2::bigint, date '1980-02-29'), ('C2', 0::bigint, null::date))
             t(customer_id, record_count, born)""")
+        con.execute("create table identity.links (record_id_l varchar, record_id_r varchar)")
         written = lake.export_raw(con, settings) | lake.export_identity(con, settings)
-    assert written == {"pos__receipts": 5, "customers": 2}
+    assert written == {"pos__receipts": 5, "customers": 2, "links": 0}
     batches = sorted(
         p.name for p in (tmp_path / "data" / "lake" / "raw" / "pos__receipts").iterdir()
     )
@@ -42,6 +43,16 @@ def test_spark_reads_raw_batches_and_identity_tables_duckdb_wrote(tmp_path):
         ("C1", 2, date(1980, 2, 29)),
         ("C2", 0, None),
     ]
+    # an empty table is still one file with its schema
+    assert spark.read.parquet(lake.uri(settings, "identity", "links")).columns == [
+        "record_id_l",
+        "record_id_r",
+    ]
+    # a result that is a bare scan of Parquet files is read from them, not written again
+    from identity._backend import _parquet_files
+
+    assert _parquet_files(customers) == customers.inputFiles()
+    assert _parquet_files(customers.where("record_count > 0")) == []
 
 
 def test_raw_sync_writes_new_batches_and_drops_replaced_ones(tmp_path):

@@ -1,0 +1,79 @@
+"""The profiles DAG's dbt build (Cosmos' watcher producer) pushing each node's event once.
+
+Cosmos' ``DbtProducerWatcherOperator`` (1.15) hands every dbt event of its ``dbt build`` to
+the parser ``_make_parse_callable`` returns, and that parser pushes a node's event to one
+XCom key at each of its four steps (``NodeStart``, ``NodeCompiling``, ``NodeExecuting``,
+``NodeFinished``). The node's task reads that key once, after the node finished: three
+pushes in four are overwritten unread, each an execution-API call (an HTTP request and a
+SQLite commit) made while dbt's thread waits on Cosmos' lock, about 700 per build of this
+project. Cosmos has no option for it (astronomer-cosmos#2777 proposes one), so
+:class:`FinishedEventsProducer` overrides the method that builds the parser: the three
+intermediate steps are dropped before Cosmos parses them. They carry no terminal status
+and only a debug-level message; the finished event carries the node's start and finish
+times and its message, everything the node's task logs. Error events and every status,
+test aggregate and compiled SQL are parsed by Cosmos as before.
+
+Imported by ``dags/cdp_profiles.py`` (Cosmos is imported there anyway).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from cosmos.operators.watcher import DbtProducerWatcherOperator
+
+# The lifecycle steps whose event a node's task never reads (it reads the finished one).
+SKIPPED_STEPS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
+_MARKERS = tuple(f'"{step}"' for step in SKIPPED_STEPS)
+
+
+def is_skipped_step(line: str) -> bool:
+    """Whether a dbt JSON event line is one of :data:`SKIPPED_STEPS`.
+
+    A substring test first: most of the build's events (SQL, connections, results) are
+    passed on without a second JSON parse.
+    """
+    if not any(marker in line for marker in _MARKERS):
+        return False
+    try:
+        name = json.loads(line).get("info", {}).get("name")
+    except (json.JSONDecodeError, AttributeError):
+        return False
+    return name in SKIPPED_STEPS
+
+
+class FinishedEventsProducer(DbtProducerWatcherOperator):
+    """Cosmos' watcher producer whose parser skips a node's intermediate step events."""
+
+    def _make_parse_callable(self) -> Callable[[str, Any], None]:
+        parse = super()._make_parse_callable()
+
+        def parse_decisive_events(line: str, extra_kwargs: Any) -> None:
+            if not is_skipped_step(line):
+                parse(line, extra_kwargs)
+
+        return parse_decisive_events
+
+
+def report_finished_nodes_only(group: Any) -> None:
+    """Make the watcher producer of the Cosmos task group ``group`` a
+    :class:`FinishedEventsProducer`.
+
+    Cosmos builds the producer itself from the execution mode, with no way to pass another
+    class, so the built task's class is replaced by the subclass (it adds no state). Fails
+    with what to do when an upgraded Cosmos builds something else or no longer routes the
+    build's events through ``_make_parse_callable``.
+    """
+    producers = [t for t in group if t.task_id.endswith(".dbt_producer_watcher")]
+    hook = getattr(DbtProducerWatcherOperator, "_make_parse_callable", None)
+    if len(producers) != 1 or type(producers[0]) is not DbtProducerWatcherOperator or not hook:
+        found = [type(t).__name__ for t in producers]
+        raise RuntimeError(
+            f"expected one Cosmos DbtProducerWatcherOperator with _make_parse_callable in "
+            f"task group {group.group_id!r}, found {found} (Cosmos upgraded?): check "
+            f"cdp/dbt_watcher.py against cosmos.operators.watcher, or drop the "
+            f"report_finished_nodes_only call from dags/cdp_profiles.py"
+        )
+    producers[0].__class__ = FinishedEventsProducer
