@@ -21,23 +21,38 @@ from pathlib import Path
 RECORDS_PER_PERSON = 3.16  # as bench.identity_bench
 
 
-def prepare(records: int, base: Path) -> None:
-    import identity
+def _write_population(data_dir: Path, people: int, seed: int, offset: int, batch: str) -> None:
     from bench.identity_synthetic import generate, write_raw
     from core.settings import Settings
     from core.warehouse import connect
 
-    settings = Settings(data_dir=base / "prepared")
+    data = generate(people, seed=seed, offset=offset)
+    with connect(Settings(data_dir=data_dir)) as con:
+        write_raw(con, data, batch_id=batch)
+
+
+def _in_child(*args) -> None:
+    """Generate and write a population in a child process: the generator's Python objects
+    (~6 GB at 1M records) are freed before the resolution's own peak."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(target=_write_population, args=args)
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise RuntimeError(f"writing the synthetic population failed (exit {child.exitcode})")
+
+
+def prepare(records: int, base: Path) -> None:
+    import identity
+    from core.settings import Settings
+
+    settings = Settings(data_dir=base / "prepared", run_id="bench-prepare")
     settings.ensure_dirs()
     people = int(records / RECORDS_PER_PERSON)
-    data = generate(people, seed=3)
-    with connect(settings) as con:
-        write_raw(con, data, batch_id="bench-1")
-    del data
+    _in_child(settings.data_dir, people, 3, 0, "bench-1")
     identity.resolve(settings, full=True)
-    batch = generate(max(1, people // 100), seed=4, offset=people)
-    with connect(settings) as con:
-        write_raw(con, batch, batch_id="bench-2")
+    _in_child(settings.data_dir, max(1, people // 100), 4, people, "bench-2")
 
 
 def outputs(settings) -> dict[str, str]:
@@ -67,6 +82,7 @@ def outputs(settings) -> dict[str, str]:
                 "stage_seconds",
                 "recorded_at",
                 "changed_at",
+                "model_path",  # the copy's folder
             }
             kept = [
                 f"round({c}, 6)" if t in ("DOUBLE", "FLOAT") else f'"{c}"'

@@ -31,6 +31,7 @@ __all__ = [
     "evaluate",
     "explain",
     "realtime_scorer",
+    "clear_stored_guards",
     "standardise_attributes",
 ]
 
@@ -94,3 +95,11 @@ def realtime_scorer(
     from identity._realtime import RealtimeScorer
 
     return RealtimeScorer(settings, con, records_by)
+
+
+def clear_stored_guards(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty the guards' stored per-value results (an erasure deletes records behind them);
+    the next run guards every identifier value again."""
+    from identity._guard_cache import clear
+
+    clear(con)

@@ -37,17 +37,19 @@ log = logging.getLogger(__name__)
 ATTRIBUTE_IDS = ("email", "phone")  # record attributes guarded like identifiers
 
 
-def _holders_sql() -> str:
+def _holders_sql(only: str = "") -> str:
     """Every (record, identifier type, value): e-mails and phones, with the name and birth
-    date their people are counted by, plus strong identifiers."""
+    date their people are counted by, plus strong identifiers (``only``: a filter joined to
+    each part, e.g. a semi join on the values to guard again)."""
     attrs = " union all ".join(
         f"select record_id, '{a}' as identifier_type, {a} as identifier_value, first_name, "
         f"last_name, birth_date, address_line from {RECORDS} where {a} is not null"
         for a in ATTRIBUTE_IDS
     )
     return (
-        f"{attrs} union all select record_id, identifier_type, identifier_value, "
-        f"null::varchar, null::varchar, null::date, null::varchar from {STRONG_IDS}"
+        f"select * from ({attrs} union all select record_id, identifier_type, "
+        f"identifier_value, null::varchar, null::varchar, null::date, null::varchar "
+        f"from {STRONG_IDS}) {only}"
     )
 
 
@@ -82,11 +84,11 @@ def _ceiling_sql(limits: dict[str, int]) -> str:
     return f"case identifier_type {cases} end"
 
 
-def _block(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+def _block(con: duckdb.DuckDBPyConnection, config: IdentityConfig, only: str = "") -> None:
     guards = config.guards
     attribute_ids = ", ".join(_quote(a) for a in ATTRIBUTE_IDS)
     max_people = _ceiling_sql(guards.max_people)
-    con.execute(f"create or replace temp table _identity_holders as {_holders_sql()}")
+    con.execute(f"create or replace temp table _identity_holders as {_holders_sql(only)}")
     # People are counted only for values with more holders than max_people allows: a value
     # held by n records belongs to at most n people, so the rest cannot breach it.
     con.execute(f"""
@@ -193,14 +195,14 @@ def same_person_at_address_sql(left: str, right: str) -> str:
     return f"({same_address_sql(f'{left}.address_line', f'{right}.address_line')} and {first})"
 
 
-def _cardinality(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
+def _cardinality(con: duckdb.DuckDBPyConnection, config: IdentityConfig, only: str = "") -> None:
     """Strong identifiers owned by one person: holders contradicting the owner lose the link."""
     single = [t for t, n in config.guards.max_people.items() if n == 1]
     types = ", ".join(_quote(t) for t in single) or "null"
     con.execute(f"""
 create or replace temp table _identity_cardinality_refused as
 with shared as (  -- only values with several holders can have a contradicting one
-  select identifier_type, identifier_value from {STRONG_IDS}
+  select identifier_type, identifier_value from {STRONG_IDS} {only}
   where identifier_type in ({types}) group by all having count(*) > 1
 ), groups as (
   select s.record_id, s.identifier_type, s.identifier_value,
@@ -259,11 +261,23 @@ select record_id, identifier_type, identifier_value from shared
 anti join contradicted using (identifier_type, identifier_value)""")
 
 
-def apply(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> dict[str, int]:
-    """Block junk values and cardinality breaches; build the matching view and link ids."""
-    _block(con, config)
-    _cardinality(con, config)
+def apply(
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, incremental: bool = False
+) -> dict[str, int]:
+    """Block junk values and cardinality breaches; build the matching view and link ids.
+
+    ``incremental``: guard again only the values new, changed or removed records hold, the
+    others keeping the last run's results (``_guard_cache``), when those are still valid."""
+    from identity import _guard_cache
+
+    only = _guard_cache.changed_values_filter(con, config) if incremental else ""
+    if not only:
+        _guard_cache.forget_changed_values(con)
+    _block(con, config, only)
+    _cardinality(con, config, only)
     _shared_contacts(con, config)
+    if only:
+        _guard_cache.add_unchanged(con)
     replaced = ", ".join(
         f"case when {a} in (select identifier_value from {BLOCKED} where identifier_type = '{a}') "
         f"then null else {a} end as {a}"
@@ -292,7 +306,6 @@ select null, 'cardinality_split', null, owner, record_id, identifier_type, ident
   || 'birth date, so the identifier does not link them', now()::timestamp
 from _identity_cardinality_refused""")
     con.execute("drop table _identity_holders")
-    con.execute("drop table _identity_shared_contacts")
     counts = dict(
         zip(
             ("blocked_identifiers", "cardinality_refused"),

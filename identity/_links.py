@@ -30,13 +30,14 @@ LINK_COLUMNS = (
 )
 
 
-def deterministic_links_sql() -> str:
-    """One row per record joined to its strong-identifier group's anchor record."""
+def deterministic_links_sql(only: str = "") -> str:
+    """One row per record joined to its strong-identifier group's anchor record (``only``:
+    a filter on the link identifiers, e.g. a semi join on some values)."""
     return f"""
 with grouped as (
   select record_id, identifier_type, identifier_value,
     min(record_id) over (partition by identifier_type, identifier_value) as anchor
-  from {LINK_IDS}
+  from {LINK_IDS} {only}
 )
 select anchor as record_id_l, record_id as record_id_r, 'deterministic' as link_type,
   'same_' || identifier_type as rule, null::double as match_weight,

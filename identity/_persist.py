@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.warehouse import one_row, scalar, transaction
-from identity import _guards, _watermark
+from identity import _guard_cache, _guards, _watermark
 from identity._config import ATTRIBUTES, DISPLAYED, IdentityConfig
 from identity._tables import (
     ASSIGNED,
@@ -190,6 +190,7 @@ def write_run(
         _write_survivorship_trust(con, config)
         _write_aliases(con, run_id)
         _guards.persist(con, run_id, MEMBERS)
+        _guard_cache.save(con, config)
         _write_history(con, run_id)
         counts = _counts(con) | {"changed_customers": changed}
         _watermark.save(con)

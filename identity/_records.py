@@ -18,7 +18,7 @@ from core.warehouse import rows, scalar, sql_literal
 from identity import _standardise as std
 from identity import _watermark
 from identity._config import ATTRIBUTES, DISPLAYED, IdentityConfig, IdentityMapping
-from identity._tables import CHANGED_KEYS, NULLED, RECORDS, REREAD, STRONG_IDS
+from identity._tables import CHANGED_KEYS, NULLED, RECORDS, REREAD, RESTANDARDISED, STRONG_IDS
 
 if TYPE_CHECKING:
     import duckdb
@@ -344,6 +344,11 @@ select s.* exclude (identifiers, fingerprint),
   s.fingerprint
 from standardised s""")
     standardised = scalar(con, "select count(*) from _identity_standardised")
+    if reuse:  # the records whose guards an incremental run checks again (``_guard_cache``)
+        con.execute(
+            f"create or replace temp table {RESTANDARDISED} as "
+            "select record_id from _identity_standardised"
+        )
     con.execute("drop table _identity_standardised")
     con.execute("drop table _identity_name_split")
     con.unregister("_identity_phone_fallback")

@@ -86,7 +86,9 @@ def _extract(run: Run) -> None:
 
 
 def _guard(run: Run) -> None:
-    _guards.apply(run.con, run.config)
+    # an incremental extraction re-standardised only new and changed records: only the
+    # values they hold (and held) are guarded again
+    _guards.apply(run.con, run.config, incremental=run.has_previous and not run.full)
 
 
 def _choose_mode(run: Run) -> None:
@@ -189,7 +191,7 @@ _GUARD = Stage(
     "block junk identifiers, guard cardinality",
     _guard,
     (t.RECORDS, t.STRONG_IDS),
-    (t.MATCH_RECORDS, t.LINK_IDS, t.BLOCKED, t.GUARD_EVENTS),
+    (t.MATCH_RECORDS, t.LINK_IDS, t.BLOCKED, t.GUARD_EVENTS, t.GUARD_REFUSED, t.SHARED_CONTACTS),
     "standardise",
 )
 # training reads the guarded records too (``_scoring.model_records_sql``)
@@ -268,6 +270,8 @@ STAGES = [
             t.REFUSED,
             t.BLOCKED,
             t.GUARD_EVENTS,
+            t.GUARD_REFUSED,
+            t.SHARED_CONTACTS,
             t.PREV_MEMBERS,
             t.PREV_CUSTOMERS,
             t.PREV_RECORDS,

@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from core.warehouse import scalar
-from identity import _cluster, _decisions, _links, _model
+from identity import _cluster, _decisions, _guard_cache, _links, _model
 from identity._tables import (
     ACCEPTED,
     CLUSTERS,
@@ -50,9 +50,15 @@ where link_type = 'probabilistic'
   and record_id_r in (select record_id from {RECORDS})
   and record_id_l not in (select record_id from {RESCORED})
   and record_id_r not in (select record_id from {RESCORED})"""
+    deterministic = _links.deterministic_links_sql()
+    if mode == "incremental" and _guard_cache.incremental(con):
+        # only the values guarded again can have other links than the stored ones
+        deterministic = f"""{_guard_cache.unchanged_links_sql(_links.LINK_COLUMNS)}
+union all
+select * from ({_links.deterministic_links_sql(_guard_cache.changed_values_join())})"""
     con.execute(f"""
 create or replace temp table {EDGES} as
-{_links.deterministic_links_sql()}
+{deterministic}
 union all select {_links.LINK_COLUMNS} from {ACCEPTED}
 {kept}
 union all select * from ({_decisions.must_link_edges_sql()})""")

@@ -103,6 +103,11 @@ RECORDS = Relation(
     "this run's identity records, standardised: one per source identity (record_id is "
     "'<identity_type>:<source_key>'); becomes identity.identity_records",
 )
+RESTANDARDISED = Relation(
+    "_identity_restandardised",
+    "record_id varchar",
+    "incremental runs: the records standardised again (new, or a changed fingerprint)",
+)
 STRONG_IDS = Relation(
     "_identity_strong_ids_stage",
     _IDENTIFIER_COLUMNS,
@@ -138,6 +143,22 @@ BLOCKED = Relation(
     "identifier_type varchar, identifier_value varchar, reason varchar, record_count bigint",
     "identifier values the guards block (block list, frequency ceiling, max_people); "
     "appended to identity.blocked_identifiers",
+)
+GUARD_REFUSED = Relation(
+    "_identity_cardinality_refused",
+    "owner varchar, record_id varchar, identifier_type varchar, identifier_value varchar",
+    "holders of a one-person identifier that contradict its owner: no deterministic link",
+)
+SHARED_CONTACTS = Relation(
+    "_identity_shared_contacts",
+    _IDENTIFIER_COLUMNS,
+    "holders of the e-mails and phones that link deterministically (shared, uncontradicted)",
+)
+GUARD_CHANGED_VALUES = Relation(
+    "_identity_guard_changed_values",
+    "identifier_type varchar, identifier_value varchar",
+    "incremental guards: the values new, changed or removed records hold, the only ones "
+    "guarded again (``_guard_cache``); absent when the guards ran over every value",
 )
 GUARD_EVENTS = Relation(
     "_identity_guard_events_stage",

@@ -149,6 +149,8 @@ def _delete_access_reports(settings: Settings, needles: set[str]) -> int:
 def forget(settings: Settings, identifier: str) -> ErasureReport:
     """Erase the person ``identifier`` names (e-mail, phone, card, account, cookie or
     customer_id, in any spelling); see the module doc."""
+    from identity import clear_stored_guards
+
     salts = erasure.salts(settings)
     request_id = f"erasure-{uuid.uuid4()}"
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -162,6 +164,9 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
         compaction.owe(settings.duckdb_path)  # from here on, deleted bytes must not survive
         with transaction(con):
             counts = _delete_rows(con, person, tables)
+            # per-value guard results: a shared value's, without the person's record, would
+            # be wrong, and the person's own values must not survive there
+            clear_stored_guards(con)
             redacted = redact_tables(con, tables, pattern, KEPT_TABLES)
             keys = [t for t in person.tokens if t[1]]
             tombstones = erasure.write_tombstones(con, salts, keys, request_id, now)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from identity_rows import query
+import logging
+from datetime import date
+
+from identity_rows import DOB_A, DOB_B, account, add_rows, card, query, ticket
 
 import identity
 from core.warehouse import connect
@@ -13,6 +16,32 @@ _LINKS = (  # a re-scored pair may come out the other way round (predict_between
     "select least(record_id_l, record_id_r), greatest(record_id_l, record_id_r), link_type, "
     "round(match_weight, 6) from identity.links order by all"
 )
+# what the guards decided at the last run (its run id differs between the two runs compared)
+_GUARDED = (
+    "select identifier_type, identifier_value, reason, record_count "
+    "from identity.blocked_identifiers "
+    "where run_id = (select max_by(run_id, finished_at) from identity.runs) order by all",
+    "select event_type, record_id_l, record_id_r, identifier_value, detail "
+    "from identity.guard_events where event_type in ('blocked_identifier', 'cardinality_split') "
+    "and run_id = (select max_by(run_id, finished_at) from identity.runs) order by all",
+    # the links they allow (a kept probabilistic link keeps the weight it was scored with)
+    "select record_id_l, record_id_r, rule, top_comparisons from identity.links "
+    "where link_type = 'deterministic' order by all",
+)
+_JUNK = "liste.attente@boutique-demo.fr"  # typed for walk-in customers: many people's
+_TILL_CARD = "2501999000017"  # a cashier's card, typed for callers who had none
+_HOUSEHOLD = "foyer.altamira@orange.fr"
+
+
+def _walk_in(i: int):
+    return account(
+        f"JK{i:02d}",
+        f"Prenom{i:02d}x",
+        f"Nomjunk{i:02d}",
+        email=_JUNK,
+        birth=date(1950 + i, 1, 1 + i),
+        postcode=f"{10000 + i * 7}",
+    )
 
 
 def test_changed_source_value_is_the_only_record_standardised_and_scored(warehouse):
@@ -38,3 +67,57 @@ def test_changed_source_value_is_the_only_record_standardised_and_scored(warehou
     # scoring the changed record against its blocking candidates only misses nothing
     identity.resolve(warehouse, full=True)
     assert (query(warehouse, _MEMBERS), query(warehouse, _LINKS)) == incremental
+
+
+def test_guards_kept_between_runs_decide_as_a_full_run_when_shared_identifiers_change(
+    warehouse, caplog
+):
+    # the first run guards every value and stores each value's results: some change below,
+    # others (a block-listed address, a second till's card, a shared phone) stay as they are
+    add_rows(
+        warehouse,
+        accounts=[_walk_in(i) for i in range(19)]  # over max_people, under the ceiling
+        + [account(f"TT{i}", f"Test{i}x", "Testeur", email="test@test.com") for i in (1, 2)],
+        receipts=[
+            card(_TILL_CARD, "Romane", "CAISSIERE", birth=DOB_A),
+            card("2501999000024", "Hugo", "VENDEUR", birth=DOB_B),
+            card("CHB2", "Camille", "ALTAMIRA", email=_HOUSEHOLD, birth=DOB_B),
+        ],
+        tickets=[
+            ticket("TILL0", name="Dufresnoy Marius", card_id=_TILL_CARD),
+            ticket("TILL9", name="Pemberton Achille", card_id="2501999000024"),
+            ticket("PH1", name="Lemaire Anouk", phone="0611223344"),
+            ticket("PH2", name="Lemaire Anouk", phone="06 11 22 33 44"),
+            ticket("PH3", name="Rossignol Pierre", phone="0622334455"),
+            ticket("PH4", name="Rossignol Pierre", phone="06 22 33 44 55"),
+        ],
+    )
+    identity.resolve(warehouse)
+    # then the holders of some shared values change: two more walk-ins (now over the
+    # frequency ceiling), another caller on the till's card, a second person on the
+    # household's address, and one holder of a shared phone removed from the source
+    add_rows(
+        warehouse,
+        accounts=[_walk_in(19), _walk_in(20)]
+        + [account("HB1", "Camille", "Altamira", email=_HOUSEHOLD, birth=DOB_A)],
+        tickets=[ticket("TILL1", name="Barbotin Leonie", card_id=_TILL_CARD)],
+    )
+    with connect(warehouse) as con:
+        con.execute("delete from raw.callcenter__tickets where ticket_id = 'PH2'")
+    with caplog.at_level(logging.INFO, logger="identity._guard_cache"):
+        summary = identity.resolve(warehouse)
+    assert summary["mode"] == "incremental"
+    # only the values the new, changed and removed records hold were guarded again
+    assert any("identifier values guarded again" in m for m in caplog.messages)
+    incremental = [query(warehouse, sql) for sql in (_MEMBERS, *_GUARDED)]
+    blocked, events, links = incremental[1:]
+    assert ("email", _JUNK, "frequency_ceiling", 21) in blocked
+    assert ("email", "test@test.com", "blocklist", 2) in blocked
+    refused = [e[2] for e in events if e[0] == "cardinality_split"]
+    assert {"callcenter_caller:TILL1", "callcenter_caller:TILL9"} <= set(refused)
+    linked = {(left, right) for left, right, *_ in links}
+    assert ("callcenter_caller:PH3", "callcenter_caller:PH4") in linked
+    assert not any("callcenter_caller:PH2" in pair for pair in linked)
+
+    identity.resolve(warehouse, full=True)
+    assert [query(warehouse, sql) for sql in (_MEMBERS, *_GUARDED)] == incremental
