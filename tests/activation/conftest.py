@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
@@ -25,15 +24,9 @@ def consented_warehouse_file(tmp_path_factory):
         con.execute(MARTS_SQL)
     # only the consent mart and what it reads: the other marts here are hand-made, and their
     # tests (customer_profile's, say) are not this fixture's business
-    previous = os.environ.get("DBT_INDIRECT_SELECTION")
-    os.environ["DBT_INDIRECT_SELECTION"] = "cautious"
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_INDIRECT_SELECTION", "cautious")
         build_profiles(settings, select="+customer_consent", publish=False)
-    finally:
-        if previous is None:
-            os.environ.pop("DBT_INDIRECT_SELECTION")
-        else:
-            os.environ["DBT_INDIRECT_SELECTION"] = previous
     return settings.duckdb_path
 
 

@@ -6,9 +6,8 @@ real CSV file loaded by `cdp ingest`'s code into the raw table the build read.
 
 from __future__ import annotations
 
-import os
-
 import pyarrow.parquet as pq
+import pytest
 import yaml
 
 import ingestion
@@ -80,15 +79,9 @@ def test_an_unsubscribe_loaded_after_the_build_is_never_exported_as_sendable(war
     assert _sendable(warehouse, ZEBULON, "email")  # the mart itself is untouched until a build
 
     # the next build decides the same from the full rule
-    previous = os.environ.get("DBT_INDIRECT_SELECTION")
-    os.environ["DBT_INDIRECT_SELECTION"] = "cautious"
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DBT_INDIRECT_SELECTION", "cautious")
         build_profiles(warehouse, select="+customer_consent", publish=False)
-    finally:
-        if previous is None:
-            os.environ.pop("DBT_INDIRECT_SELECTION")
-        else:
-            os.environ["DBT_INDIRECT_SELECTION"] = previous
     assert not _sendable(warehouse, ZEBULON, "email")
     assert ZEBULON not in _email_audience(warehouse)
 
