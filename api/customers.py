@@ -95,17 +95,15 @@ def find_by_identifier(view: View, kind: str, value: str, standardised: Any) -> 
 def find_customers(view: View, kind: str, value: str, config: IdentityConfig) -> list[str]:
     """Active customers holding the identifier, standardised as the pipeline does: one read
     that standardises and looks up (keyed identifiers: the record id is the key)."""
-    from identity._realtime_input import (
-        drop_blocked,
-        email_canonical,
-        phone_fallback,
-        standardise_sql,
-    )
+    from core.identifiers import email_canonical
+    from identity._realtime_input import drop_blocked, phone_fallback, standardise_sql
 
     if kind not in ("email", "phone"):
         return find_by_identifier(view, kind, value, None)
     if kind == "email" and value.isascii():
-        standardised = drop_blocked({kind: email_canonical(value, config)}, config)[kind]
+        standardised = drop_blocked({kind: email_canonical(value, config.standardisation)}, config)[
+            kind
+        ]
         return find_by_identifier(view, kind, value, standardised)
     standardised, ids = one_row(
         view.cursor,
@@ -192,9 +190,7 @@ order by s.customer_id limit {int(limit) + 1}""",
         "channel": channel,
         **view.run,
         "customer_ids": [
-            c
-            for c in page
-            if c not in view.forgotten and not view.refused_since_build(c, channel)
+            c for c in page if c not in view.forgotten and not view.refused_since_build(c, channel)
         ],
         "next": _encode([page[-1]]) if more and page else None,
     }
