@@ -33,8 +33,17 @@ _MART = "marts.customer_consent"
 def read_overlay(con: duckdb.DuckDBPyConnection, path: Path) -> Overlay:
     """customer -> channel -> consent block, for the rows the refusals in ``path`` change
     (``con``: a cursor on the serving catalog); empty when the file is absent."""
-    if not path.exists():
-        return {}
+    import duckdb
+
+    try:
+        return _read_overlay(con, path)
+    except duckdb.IOException:
+        if path.exists():
+            raise
+        return {}  # removed while being read: no refusals since the build any more
+
+
+def _read_overlay(con: duckdb.DuckDBPyConnection, path: Path) -> Overlay:
     escaped = str(path).replace("'", "''")
     refusals = f"(select {PUBLISHED_COLUMNS}, null::varchar as record_id from '{escaped}')"
     mart = f"(select * from {_MART} where customer_id in (select customer_id from {refusals}))"

@@ -8,12 +8,10 @@ the build beside the snapshot; the API applies them with the exports' rule.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pyarrow.parquet as pq
+from api_consent import ACTIVITY_HEADER, land_unsubscribe, members
 from api_snapshot import snapshot_rows
-
-ACTIVITY_HEADER = "campaign_id,campaign_name,email,action,timestamp,url,bounce_type"
 
 
 def _sendable_subscriber(settings) -> tuple[str, str, str]:
@@ -29,36 +27,13 @@ where c.channel = 'email' and c.is_sendable order by 1 limit 1""",
     )[0]
 
 
-def land_unsubscribe(settings, email: str) -> None:
-    """An e-mail platform's activity file holding one unsubscribe, a minute ago, loaded as
-    the ingestion DAG loads it."""
-    from cdp import pipeline
-
-    at = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
-    folder = settings.landing_dir / "email"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "activity_29991231.csv").write_text(
-        f"{ACTIVITY_HEADER}\nc-late,Late,{email},unsubscribe,{at},,\n", encoding="utf-8"
-    )
-    assert pipeline.ingest_sources(settings, ["email"])["files_loaded"] == 1
-
-
-def members(client, headers, segment: str, channel: str) -> list[str]:
-    body = client.get(
-        f"/v1/segments/{segment}/members",
-        params={"channel": channel, "limit": 5000},
-        headers=headers,
-    ).json()
-    assert body["next"] is None
-    return body["customer_ids"]
-
-
 def _console_consent_row(client, key: str, customer_id: str, channel: str) -> str:
     page = client.get("/console/login")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     client.post("/console/login", data={"username": "", "secret": key, "csrf": csrf})
     html = client.get(f"/console/customers/{customer_id}").text
-    return re.search(rf"<tr><td>{channel}</td>.*?</tr>", html, re.S).group(0)
+    consent = html[html.index("<h2>Consent</h2>") :]
+    return re.search(rf"<tr><td>{channel}</td>.*?</tr>", consent, re.S).group(0)
 
 
 def test_an_unsubscribe_loaded_after_the_build_is_answered_before_the_next_build(
