@@ -101,9 +101,8 @@ def find_customers(view: View, kind: str, value: str, config: IdentityConfig) ->
     if kind not in ("email", "phone"):
         return find_by_identifier(view, kind, value, None)
     if kind == "email" and value.isascii():
-        standardised = drop_blocked({kind: email_canonical(value, config.standardisation)}, config)[
-            kind
-        ]
+        canonical = email_canonical(value, config.standardisation)
+        standardised = drop_blocked({kind: canonical}, config)[kind]
         return find_by_identifier(view, kind, value, standardised)
     standardised, ids = one_row(
         view.cursor,
