@@ -215,8 +215,8 @@ def test_canonical_email_in_python_is_the_pipelines_sql_rule(api_settings):
     import duckdb
     import pyarrow as pa
 
-    from core.identifiers import EMAIL_CANONICAL_EXAMPLES
-    from identity._realtime_input import cached_config, email_canonical, standardise_sql
+    from core.identifiers import EMAIL_CANONICAL_EXAMPLES, email_canonical
+    from identity._realtime_input import cached_config, standardise_sql
 
     config = cached_config(api_settings.identity_config_path)
     raw = {text for text, _ in EMAIL_CANONICAL_EXAMPLES} | {
@@ -246,4 +246,4 @@ def test_canonical_email_in_python_is_the_pipelines_sql_rule(api_settings):
     sql = standardise_sql("email", "x", config)
     for text, expected in con.execute(f"select x, {sql} from typed").fetchall():
         if text.isascii():  # the API sends other text to the SQL rule
-            assert email_canonical(text, config) == expected, text
+            assert email_canonical(text, config.standardisation) == expected, text
