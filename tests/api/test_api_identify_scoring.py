@@ -258,3 +258,14 @@ def test_canonical_email_in_python_is_the_pipelines_sql_rule(api_settings):
     for text, expected in con.execute(f"select x, {sql} from typed").fetchall():
         if text.isascii():  # the API sends other text to the SQL rule
             assert email_canonical(text, config.standardisation) == expected, text
+
+
+def test_every_shipped_blocking_rule_reads_a_sorted_serving_copy():
+    """/v1/identify looks candidates up rule by rule in ``records_by_<first column>``; a
+    rule whose first column has no sorted copy reads every record unsorted."""
+    from api.serving import BLOCKING_LEADS
+    from core.settings import Settings
+    from identity._config import load_identity_config
+
+    config = load_identity_config(Settings().identity_config_path)
+    assert {rule[0] for rule in config.blocking} <= set(BLOCKING_LEADS)
