@@ -7,17 +7,21 @@ from datetime import UTC, datetime, timedelta
 ACTIVITY_HEADER = "campaign_id,campaign_name,email,action,timestamp,url,bounce_type"
 
 
-def land_unsubscribe(settings, email: str) -> None:
-    """An e-mail platform's activity file holding one unsubscribe, a minute ago, loaded as
-    the ingestion DAG loads it."""
-    from cdp import pipeline
-
+def write_unsubscribe(settings, email: str) -> None:
+    """An e-mail platform's activity file holding one unsubscribe, a minute ago, landed."""
     at = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
     folder = settings.landing_dir / "email"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "activity_29991231.csv").write_text(
         f"{ACTIVITY_HEADER}\nc-late,Late,{email},unsubscribe,{at},,\n", encoding="utf-8"
     )
+
+
+def land_unsubscribe(settings, email: str) -> None:
+    """One unsubscribe landed and loaded as the ingestion DAG loads it."""
+    from cdp import pipeline
+
+    write_unsubscribe(settings, email)
     assert pipeline.ingest_sources(settings, ["email"])["files_loaded"] == 1
 
 

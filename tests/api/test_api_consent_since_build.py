@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pyarrow.parquet as pq
-from api_consent import ACTIVITY_HEADER, land_unsubscribe, members
+from api_consent import ACTIVITY_HEADER, land_unsubscribe, members, write_unsubscribe
 from api_snapshot import snapshot_rows
 
 
@@ -90,3 +90,20 @@ def test_a_refusal_older_than_the_consent_in_force_changes_no_answer(client, key
 
     assert client.get(f"/v1/customers/{customer_id}", headers=headers).json() == before
     assert customer_id in members(client, headers, segment, "email")
+
+
+def test_cdp_ingest_run_by_hand_publishes_the_refusal_for_the_api(api_settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from activation.consent_published import refusals_path
+    from cdp.cli import app
+
+    customer_id, email, _ = _sendable_subscriber(api_settings)
+    write_unsubscribe(api_settings, email)
+    monkeypatch.setenv("CDP_DATA_DIR", str(api_settings.data_dir))
+
+    result = CliRunner().invoke(app, ["ingest", "--source", "email"])
+
+    assert result.exit_code == 0, result.output
+    published = pq.read_table(refusals_path(api_settings)).to_pylist()
+    assert {(r["customer_id"], r["channel"]) for r in published} == {(customer_id, "email")}
