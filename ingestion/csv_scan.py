@@ -29,14 +29,20 @@ class PaddingWatch:
         import numpy as np
 
         self._boundary: np.ndarray = np.zeros(256, dtype=bool)
-        for byte in (delimiter + quote).encode(encoding) + b"\r\n":
+        try:
+            separators = (delimiter + quote).encode(encoding)
+        except UnicodeEncodeError:  # no byte of the file can be that delimiter: trim anyway
+            separators, self._unknown = b"", True
+        else:
+            self._unknown = False
+        for byte in separators + b"\r\n":
             self._boundary[byte] = True
-        self.padded = False
+        self.padded = self._unknown
         self._last: int | None = None  # the previous chunk's last byte; None: start of file
 
     def reset(self) -> None:
         """Start again from the first byte of the file."""
-        self.padded, self._last = False, None
+        self.padded, self._last = self._unknown, None
 
     def feed(self, chunk: bytes) -> None:
         """Look at the file's next bytes."""

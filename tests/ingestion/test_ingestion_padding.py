@@ -44,6 +44,12 @@ def test_a_space_beside_a_boundary_in_the_next_chunk_counts():
     assert _padded("a", " b;c\n") is False
 
 
+def test_a_delimiter_the_encoding_cannot_write_means_every_field_is_trimmed():
+    watch = PaddingWatch("→", '"', "cp1252")
+    watch.feed(b"a;b\n")
+    assert watch.finish() is True
+
+
 def test_unpadded_and_padded_exports_load_the_same_values(settings):
     """Blank and quoted-empty fields are missing either way; only the padded file is trimmed."""
     folder = settings.landing_dir / "pos"
