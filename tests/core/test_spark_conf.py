@@ -72,12 +72,14 @@ def test_jvms_on_this_machine_skip_the_optimising_compiler(master, conf, expecte
     assert built.get("spark.driver.extraJavaOptions") == expected
 
 
-def test_broadcast_joins_are_chosen_from_measured_sizes_unless_the_installation_says():
+def test_join_strategies_are_chosen_from_measured_sizes_unless_the_installation_says():
     # Parquet file sizes understate the hash tables built from them (docs/scale.md): joins
-    # are broadcast only by adaptive execution, once a side's shuffle has measured it
+    # are broadcast only by adaptive execution, once a side's shuffle has measured it, and
+    # hashed rather than sorted when every shuffled partition is small
     built = session_conf(Settings(spark_master="spark://10.0.0.5:7077"))
     assert built["spark.sql.autoBroadcastJoinThreshold"] == "-1"
     assert built["spark.sql.adaptive.autoBroadcastJoinThreshold"] == "10MB"
+    assert built["spark.sql.adaptive.maxShuffledHashJoinLocalMapThreshold"] == "64MB"
 
     theirs = {"spark.sql.autoBroadcastJoinThreshold": "64MB"}
     built = session_conf(Settings(spark_master="local[2]", spark_conf=theirs))
