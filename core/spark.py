@@ -38,7 +38,7 @@ DEFAULT_CONF = {
     "spark.sql.adaptive.autoBroadcastJoinThreshold": "10MB",
     # A join whose shuffled partitions are all under 64 MB is a shuffled hash join, not a
     # sort-merge join: Splink's blocking is 17 self-joins of the records, and sorting both
-    # sides of each cost 109 CPU s on 1M records where hashing one side cost 67 (same
+    # sides of each cost 109 CPU s on 1M records where hashing one side cost 64.5 (same
     # pairs). Larger partitions keep the sort-merge join, which spills to disk. docs/scale.md
     "spark.sql.adaptive.maxShuffledHashJoinLocalMapThreshold": "64MB",
     "spark.ui.enabled": "false",
