@@ -161,14 +161,14 @@ with customers_changed as (
   union all
   (select {record_columns} from identity.identity_records {rewritten}
    except select {record_columns} from {RECORDS} {rewritten})
-), owners as (
-  select record_id, customer_id from {MEMBERS}
-  union select record_id, customer_id from {PREV_MEMBERS}
-)
+), changed_ids as (select distinct record_id from records_changed)
+-- their owners now and before: two semi joins, not a union (distinct) of both memberships
 select count(distinct customer_id) from (
   select customer_id from customers_changed
   union all
-  select o.customer_id from records_changed r join owners o using (record_id)
+  select customer_id from {MEMBERS} semi join changed_ids using (record_id)
+  union all
+  select customer_id from {PREV_MEMBERS} semi join changed_ids using (record_id)
 )""",
     )
 

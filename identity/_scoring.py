@@ -111,23 +111,28 @@ create or replace temp table {RESCORED} as
 select record_id from {RECORDS} r left join {PREV_RECORDS} p using (record_id)
 where p.fingerprint is distinct from r.fingerprint
 union select record_id from ({_decisions.changed_since_last_run_sql()})""")
+    # the new records' blocking keys first (no counts): they pick the unchanged candidates;
+    # then new and candidate records are shaped into model records in one pass
     con.execute(
         "create or replace temp table _identity_new_model_records as "
-        + model_records_sql(f"record_id in (select record_id from {RESCORED})")
+        + _selected_records_sql(f"record_id in (select record_id from {RESCORED})")
     )
     new = scalar(con, "select count(*) from _identity_new_model_records")
     if new == 0:
         _links.create_empty(con)
         return 0
-    splink.put("new_records", "select * from _identity_new_model_records")
     con.execute(f"create or replace temp table _identity_candidates as {_candidates_sql(config)}")
-    splink.put(
-        "existing_records",
-        model_records_sql(
-            "record_id in (select record_id from _identity_candidates) "
-            f"and record_id not in (select record_id from {RESCORED})"
-        ),
+    con.execute(
+        "create or replace temp table _identity_scored_records as "
+        + model_records_sql(
+            f"record_id in (select record_id from {RESCORED}) "
+            "or record_id in (select record_id from _identity_candidates)"
+        )
     )
+    rescored = f"record_id in (select record_id from {RESCORED})"
+    splink.put("new_records", f"select * from _identity_scored_records where {rescored}")
+    splink.put("existing_records", f"select * from _identity_scored_records where not ({rescored})")
+    con.execute("drop table _identity_scored_records")
     tf_tables = {}
     for column, comparison in _model.TF_COLUMNS.items():
         if comparison not in labels:
@@ -144,6 +149,15 @@ union select record_id from ({_decisions.changed_since_last_run_sql()})""")
     )
     _links.accept_predictions(con, predictions, labels, config)
     return new
+
+
+def _selected_records_sql(where: str) -> str:
+    """The records ``model_records_sql`` would select by ``where``, with the model's columns
+    but not the people counts (which read every record)."""
+    return (
+        f"select {_model.model_columns_sql()} from {MATCH_RECORDS} "
+        f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where})"
+    )
 
 
 def _candidates_sql(config: IdentityConfig) -> str:
