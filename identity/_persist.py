@@ -220,7 +220,10 @@ def _stage_customers(
 with membership_changed as (
   select m.customer_id, count(*) filter (where p.customer_id is distinct from m.customer_id) > 0
     as changed
-  from {MEMBERS} m left join {PREV_MEMBERS} p using (record_id) group by m.customer_id
+  from {MEMBERS} m left join {PREV_MEMBERS} p using (record_id)
+  -- only assigned customers are looked up (an incremental run's are a few thousand)
+  where m.customer_id in (select customer_id from {ASSIGNED})
+  group by m.customer_id
 ), active as (
   select a.customer_id, true as is_active, bool_and(r.is_anonymous) as is_anonymous,
     any_value(a.record_count) as record_count,
