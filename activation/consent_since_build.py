@@ -62,35 +62,71 @@ def consent_read_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return extracted or build.started_at
 
 
+def refusals_since_build(con: duckdb.DuckDBPyConnection, settings: Settings) -> str | None:
+    """A temporary table (customer_id, channel, decided_at, source, record_id) of the
+    refusals loaded since the last build read the raw layer, the latest per customer and
+    channel; None when no file was loaded since."""
+    since = consent_read_at(con)
+    # a mart no recorded build wrote: every loaded row may be newer
+    batches = loaded_since(con, _EPOCH if since is None else since)
+    if not batches:
+        return None
+    con.execute(
+        f"create or replace temp table {_BATCHES} as select unnest(?::varchar[]) as batch_id",
+        [[batch for batch, _, _ in batches]],
+    )
+    _attach_refusals(con, settings)
+    log.debug("%d file(s) loaded since the last profiles build (%s UTC)", len(batches), since)
+    return _REFUSALS
+
+
+def in_force_sql(mart: str, refusals: str) -> str:
+    """The mart's rows (its columns) with ``refusals`` (customer_id, channel, decided_at,
+    source, record_id) applied: a refusal overrides the decision in force unless that
+    decision is later (a tie goes to the refusal), as ``int_consent_in_force`` decides.
+
+    The one statement of the rule outside dbt: exports and audiences read it through
+    :func:`consent_for_sending`, the API through :mod:`api.consent_now`."""
+    overridden = (
+        "r.customer_id is not null "
+        "and (c.consent_decided_at is null or r.decided_at >= c.consent_decided_at)"
+    )
+    return f"""select c.* replace (
+  case when {overridden} then 'refused' else c.consent_status end as consent_status,
+  c.is_consent_granted and not ({overridden}) as is_consent_granted,
+  case when {overridden} then r.decided_at else c.consent_decided_at end as consent_decided_at,
+  case when {overridden} then r.source else c.consent_source end as consent_source,
+  case when {overridden} then r.record_id else c.consent_record_id end as consent_record_id,
+  c.is_sendable and not ({overridden}) as is_sendable
+)
+from {mart} c left join {refusals} r using (customer_id, channel)"""
+
+
 def consent_for_sending(con: duckdb.DuckDBPyConnection, settings: Settings, reader: str) -> str:
     """The relation to read consent from (the mart's columns): the mart itself, or, when
     files were loaded since the build read the raw layer, a temporary copy with their
     refusals applied. Raises what :func:`profiles.build.require_customer_consent` raises."""
     mart = require_customer_consent(con, reader)
-    since = consent_read_at(con)
-    if since is None:  # a mart no recorded build wrote: every loaded row may be newer
-        batches = loaded_since(con, _EPOCH)
-    else:
-        batches = loaded_since(con, since)
-    if not batches:
+    refusals = refusals_since_build(con, settings)
+    if refusals is None:
         return mart
-    con.execute(
-        f"create or replace temp table {_BATCHES} as select unnest(?::varchar[]) as batch_id",
-        [[batch for batch, _, _ in batches]],
+    con.execute(f"create or replace temp table {IN_FORCE} as {in_force_sql(mart, refusals)}")
+    applied = scalar(
+        con,
+        f"select count(*) from {IN_FORCE} c join {mart} m using (customer_id, channel) "
+        "where m.is_sendable and not c.is_sendable",
     )
-    applied = _apply_refusals(con, settings, mart)
     log.info(
-        "%s: %d file(s) loaded since the last profiles build (%s UTC); their refusals "
-        "change %d customer channel(s) to not sendable",
+        "%s: the refusals loaded since the last profiles build (as of %s UTC) change %d "
+        "customer channel(s) to not sendable",
         reader,
-        len(batches),
-        since,
+        consent_read_at(con),
         applied,
     )
     return IN_FORCE
 
 
-def _apply_refusals(con: duckdb.DuckDBPyConnection, settings: Settings, mart: str) -> int:
+def _attach_refusals(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     signals = consent.signals_sql(con, settings, f"_batch_id in (select batch_id from {_BATCHES})")
     by_record = (
         """
@@ -116,24 +152,3 @@ attached as ({by_record}
 select customer_id, channel, max(decided_at) as decided_at,
   arg_max(source, decided_at) as source, arg_max(record_id, decided_at) as record_id
 from attached group by customer_id, channel""")
-    overridden = (
-        "r.customer_id is not null "
-        "and (c.consent_decided_at is null or r.decided_at >= c.consent_decided_at)"
-    )
-    con.execute(f"""create or replace temp table {IN_FORCE} as
-select c.* replace (
-  case when {overridden} then 'refused' else c.consent_status end as consent_status,
-  c.is_consent_granted and not ({overridden}) as is_consent_granted,
-  case when {overridden} then r.decided_at else c.consent_decided_at end as consent_decided_at,
-  case when {overridden} then r.source else c.consent_source end as consent_source,
-  case when {overridden} then r.record_id else c.consent_record_id end as consent_record_id,
-  c.is_sendable and not ({overridden}) as is_sendable
-)
-from {mart} c left join {_REFUSALS} r using (customer_id, channel)""")
-    return int(
-        scalar(
-            con,
-            f"select count(*) from {IN_FORCE} c join {mart} m using (customer_id, channel) "
-            "where m.is_sendable and not c.is_sendable",
-        )
-    )

@@ -79,16 +79,26 @@ def customer_answer(
     answer["preferred_channel"] = profile.get("preferred_channel")
     answer["segment"] = segment
     answer["consent"] = {
-        channel: {
-            "granted": bool(profile.get(f"is_{channel}_consent_granted")),
-            # the flag that governs a send (marts.customer_consent.is_sendable)
-            "sendable": bool(profile.get(f"is_{channel}_sendable")),
-            "decided_at": profile.get(f"{channel}_consent_decided_at"),
-            "source": profile.get(f"{channel}_consent_source"),
-        }
+        channel: consent_block(
+            profile.get(f"is_{channel}_consent_granted"),
+            profile.get(f"is_{channel}_sendable"),
+            profile.get(f"{channel}_consent_decided_at"),
+            profile.get(f"{channel}_consent_source"),
+        )
         for channel in CHANNELS
     }
     return answer
+
+
+def consent_block(granted: Any, sendable: Any, decided_at: Any, source: Any) -> dict[str, Any]:
+    """One channel's consent in an answer; ``sendable`` is the flag that governs a send
+    (``marts.customer_consent.is_sendable``)."""
+    return {
+        "granted": bool(granted),
+        "sendable": bool(sendable),
+        "decided_at": decided_at,
+        "source": source,
+    }
 
 
 def survivors(

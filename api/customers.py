@@ -2,7 +2,8 @@
 
 Each function takes the request's :class:`api.snapshots.View` and makes one read of the
 serving copy (:mod:`api.serving`); answers stored as JSON there are sent as text, with the
-run spliced in. A forgotten customer is treated as absent everywhere.
+run spliced in. A forgotten customer is treated as absent everywhere; a consent refusal
+loaded since the build is applied wherever consent is answered (:mod:`api.consent_now`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
+from api.consent_now import patched_answer
 from core.warehouse import one_row
 
 if TYPE_CHECKING:
@@ -65,7 +67,10 @@ def customer_json(view: View, customer_id: str) -> str:
     if row is None:
         raise CustomerNotFound(customer_id)
     _survivor(view, customer_id, row[0], row[1])
-    return f"{row[2][:-1]},{view.generation.run_json}}}"
+    body = row[2]
+    if customer_id in view.consent:  # a refusal loaded since the build (api.consent_now)
+        body = patched_answer(body, view.consent[customer_id])
+    return f"{body[:-1]},{view.generation.run_json}}}"
 
 
 def find_by_identifier(view: View, kind: str, value: str, standardised: Any) -> list[str]:
@@ -90,17 +95,14 @@ def find_by_identifier(view: View, kind: str, value: str, standardised: Any) -> 
 def find_customers(view: View, kind: str, value: str, config: IdentityConfig) -> list[str]:
     """Active customers holding the identifier, standardised as the pipeline does: one read
     that standardises and looks up (keyed identifiers: the record id is the key)."""
-    from identity._realtime_input import (
-        drop_blocked,
-        email_canonical,
-        phone_fallback,
-        standardise_sql,
-    )
+    from core.identifiers import email_canonical
+    from identity._realtime_input import drop_blocked, phone_fallback, standardise_sql
 
     if kind not in ("email", "phone"):
         return find_by_identifier(view, kind, value, None)
     if kind == "email" and value.isascii():
-        standardised = drop_blocked({kind: email_canonical(value, config)}, config)[kind]
+        canonical = email_canonical(value, config.standardisation)
+        standardised = drop_blocked({kind: canonical}, config)[kind]
         return find_by_identifier(view, kind, value, standardised)
     standardised, ids = one_row(
         view.cursor,
@@ -166,7 +168,8 @@ def segment_members(
     view: View, segment: str, channel: str, limit: int, after: str | None
 ) -> dict[str, Any]:
     """Customer ids of a segment a send on ``channel`` is allowed to (consent in force and a
-    reachable contact point: ``marts.customer_consent.is_sendable``), by id."""
+    reachable contact point: ``marts.customer_consent.is_sendable``, with the refusals loaded
+    since the build applied), by id."""
     where, params = "s.segment = ?", [segment]
     if after:
         (last_id,) = _decode(after, 1)
@@ -185,6 +188,8 @@ order by s.customer_id limit {int(limit) + 1}""",
         "segment": segment,
         "channel": channel,
         **view.run,
-        "customer_ids": [c for c in page if c not in view.forgotten],
+        "customer_ids": [
+            c for c in page if c not in view.forgotten and not view.refused_since_build(c, channel)
+        ],
         "next": _encode([page[-1]]) if more and page else None,
     }

@@ -44,7 +44,7 @@ def _scorer(settings: Settings, view: View):
 def identify_person(settings: Settings, view: View, body: IdentifyRequest) -> dict[str, Any]:
     """The customer the attributes name (probability, reasons) or ``new``."""
     from identity import standardise_attributes
-    from identity._realtime import identify_keyed
+    from identity._realtime import Identification, identify_keyed
 
     answer: dict[str, Any] = {**view.run}
     keyed = None
@@ -65,14 +65,16 @@ def identify_person(settings: Settings, view: View, body: IdentifyRequest) -> di
         record = standardise_attributes(view.cursor, settings, body.model_dump())
         found = _scorer(settings, view).score(view.cursor, record)
         if found.customer_id in view.forgotten:
-            found.customer_id = None
+            # answered as no match at all: the matched record's id quotes the person's
+            # identifiers, and its reasons what they hold
+            found = Identification(None, None, None)
         answer.update(
             customer_id=found.customer_id or "new",
             match_probability=found.match_probability,
             match_weight=found.match_weight,
             reasons=found.reasons,
             matched_record_id=found.matched_record_id,
-            refused=found.refused,
+            refused=[r for r in found.refused if r["customer_id"] not in view.forgotten],
         )
     if body.record:
         answer["queued_ticket_id"] = queue_contact(settings, body)

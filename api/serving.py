@@ -68,6 +68,9 @@ BLOCKING_LEADS = (
     "postcode",
     "city",
     "name_pair",
+    "name_low",
+    "name_high",
+    "name_stems",
 )
 # table -> (sort key, columns kept or None for all)
 HOT = {

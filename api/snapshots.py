@@ -8,7 +8,9 @@ of its own), made on its first request there; an old generation's connection and
 close when its last request has finished.
 
 The forgotten list (``core.erasure``) is read here too, so a person erased after the snapshot
-was published answers 404 from the next request on.
+was published answers 404 from the next request on; and so are the consent refusals loaded
+since the snapshot's build (:mod:`api.consent_now`), so an unsubscribe stops the API calling
+the customer sendable from the request after the writer published it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from activation.consent_published import refusals_path
 from api.serving import CATALOG
 from core import snapshot
 from core.erasure import ForgottenCustomers, forgotten_list_path, read_forgotten
@@ -30,6 +33,7 @@ from core.warehouse import table_exists
 if TYPE_CHECKING:
     import duckdb
 
+    from api.consent_now import Overlay
     from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,11 +85,17 @@ class Generation:
 
 @dataclass
 class View:
-    """What one request reads: one generation (through this thread's cursor on it), and who
-    is forgotten."""
+    """What one request reads: one generation (through this thread's cursor on it), who is
+    forgotten, and the consent refusals loaded since the generation's build."""
 
     generation: Generation
     forgotten: ForgottenCustomers
+    consent: Overlay = field(default_factory=dict)
+
+    def refused_since_build(self, customer_id: str, channel: str) -> bool:
+        """True when a refusal loaded since the build stops sends the mart allowed."""
+        block = self.consent.get(customer_id, {}).get(channel)
+        return block is not None and not block["sendable"]
 
     @property
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -155,11 +165,13 @@ class SnapshotPool:
         try:
             run_id, as_of = self._run_of(con)
             build(con)
+            generation = Generation(stamp, con, run_id, as_of)
+            self._consent(generation)  # before it serves, as the rest of the serving copy
         except Exception:
             con.close()
             raise
         log.info("serving snapshot of run %s (as of %s)", run_id, as_of)
-        return Generation(stamp, con, run_id, as_of)
+        return generation
 
     def _build_next(self, path, stamp: tuple[int, int]) -> None:
         """Open and copy a newly published snapshot while the current one keeps serving."""
@@ -211,15 +223,38 @@ class SnapshotPool:
             self._forgotten = (stamp, read_forgotten(self.settings.data_dir))
         return self._forgotten[1]
 
+    def _consent(self, generation: Generation) -> Overlay:
+        """The generation's consent overlay for the refusals file as it is now (read again
+        when the writer replaces it)."""
+        from api.consent_now import read_overlay
+
+        path = refusals_path(self.settings)
+        stamp = _stamp(path)
+        cached = generation.cache.get("consent")
+        if cached is None or cached[0] != stamp:
+            cursor = generation.con.cursor()
+            try:
+                cursor.execute(f"use {CATALOG}")
+                cached = (stamp, read_overlay(cursor, path) if stamp else {})
+            finally:
+                cursor.close()
+            generation.cache["consent"] = cached
+        return cached[1]
+
     @contextmanager
     def view(self) -> Iterator[View]:
         """A cursor on the current snapshot for one request."""
         with self._lock:
             generation = self._generation()
             generation.users += 1
-            forgotten = self.forgotten()
+            try:
+                forgotten = self.forgotten()
+                consent = self._consent(generation)
+            except BaseException:
+                generation.users -= 1
+                raise
         try:
-            yield View(generation, forgotten)
+            yield View(generation, forgotten, consent)
         finally:
             with self._lock:
                 generation.users -= 1

@@ -62,6 +62,7 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _configure(
+    ctx: typer.Context,
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Library logs (dbt, Great Expectations, Airflow) too."
     ),
@@ -76,6 +77,17 @@ def _configure(
         for name, suggestion in unknown:
             typer.echo(f"error: {describe_unknown(name, suggestion)}", err=True)
         raise typer.Exit(2)
+    if ctx.invoked_subcommand == "ingest":
+        # An unsubscribe loaded by hand must reach the API before the next build, as one the
+        # DAGs load does (cdp.pipeline.ingest_sources); the ingestion stage knows no consent.
+        ctx.call_on_close(_publish_consent_refusals)
+
+
+def _publish_consent_refusals() -> None:
+    from cdp.pipeline import publish_consent_refusals
+    from core.settings import Settings
+
+    publish_consent_refusals(Settings())
 
 
 def _mount_commands() -> None:

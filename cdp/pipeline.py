@@ -63,6 +63,8 @@ def ingest_sources(
         "rows_quarantined": report.total("rows_quarantined"),
     }
     log.info("ingested %s: %s", ", ".join(sources or ["all sources"]), summary)
+    if summary["files_loaded"]:
+        publish_consent_refusals(settings)
     if report.failed:
         # the ledger's error texts: file, line and reason, never a row's contents
         summary["failures"] = [
@@ -143,7 +145,9 @@ def build_marts(settings: Settings, select: str | None = None):
     snapshot is published (``core.snapshot``)."""
     from profiles import build_profiles
 
-    return _jsonable(build_profiles(settings, select=select))
+    built = build_profiles(settings, select=select)
+    publish_consent_refusals(settings)
+    return _jsonable(built)
 
 
 def publish_built_marts(settings: Settings, run_id: str | None = None):
@@ -162,7 +166,16 @@ def publish_built_marts(settings: Settings, run_id: str | None = None):
         "dbt run by the profiles DAG",
         then=lambda con: published.append(publish_snapshot(settings, run_id, con=con)),
     )
+    publish_consent_refusals(settings)
     return _jsonable(published[0])
+
+
+def publish_consent_refusals(settings: Settings) -> None:
+    """The refusals loaded since the last build, beside the snapshot, for the API (an
+    unsubscribe must stop the API answering the customer as sendable before the next build)."""
+    from activation.consent_published import publish_refusals
+
+    publish_refusals(settings)
 
 
 def extract_consent_signals(settings: Settings):

@@ -113,6 +113,14 @@ DERIVED_COLUMNS = {
     # past the other, which is rare)
     "name_low": _BOTH_NAMES.format("least(first_name, last_name)"),
     "name_high": _BOTH_NAMES.format("greatest(first_name, last_name)"),
+    # the address line without its spaces and punctuation: a blocking key that still meets
+    # a space typed, dropped or moved (``rollstonstreet`` / ``rollston street``,
+    # ``swanto n street``), the most common slip in a typed address
+    "address_compact": "nullif(regexp_replace(address_line, '[^a-z0-9]', '', 'g'), '')",
+    # the first three letters of each name (``jul mat`` for juliana matthews): with the
+    # postcode, records whose names both carry a typo past their third letter
+    # (``julinaa matthrws``) still meet
+    "name_stems": _BOTH_NAMES.format("substr(first_name, 1, 3) || ' ' || substr(last_name, 1, 3)"),
 }
 # Term-frequency adjusted columns -> the comparison they adjust.
 TF_COLUMNS = {

@@ -43,9 +43,12 @@ ALSO_READS: dict[str, tuple[str, ...]] = {
 # blocking keys derived from attributes (identity._model.DERIVED_COLUMNS) -> the attributes;
 # usable for blocking when those are, never as a training session (Splink would not know
 # the key repeats the names, and would estimate them on pairs that all agree on them)
-DERIVED_KEYS: dict[str, tuple[str, ...]] = dict.fromkeys(
-    ("name_pair", "name_low", "name_high"), ("first_name", "last_name")
-)
+DERIVED_KEYS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        ("name_pair", "name_low", "name_high", "name_stems"), ("first_name", "last_name")
+    ),
+    "address_compact": ("address_line",),
+}
 _MIN_RECORDS = 2  # a value carried by one record can never be compared
 
 

@@ -26,8 +26,8 @@ from identity._realtime_records import (
     INPUT_COLUMNS,
     Identification,
     candidate_records_sql,
+    derived_keys,
     identify_keyed,
-    name_keys,
     with_derived,
 )
 from identity._realtime_splink import SplinkPairScorer
@@ -72,12 +72,12 @@ class RealtimeScorer:
         ``column`` (a copy sorted by it serves a lookup fastest); by default a subquery."""
         from identity._training import load_model, with_labelled_threshold
 
-        if set(_model.DERIVED_COLUMNS) != {*_EMAILLESS, *name_keys("a", "b")}:
+        known = {*_EMAILLESS, *derived_keys({})}
+        if set(_model.DERIVED_COLUMNS) != known:
             raise NotImplementedError(  # a new derived column: say what it is without e-mail
-                f"identity._realtime knows the derived columns "
-                f"{[*_EMAILLESS, *name_keys('a', 'b')]} "
-                f"without an e-mail, _model has {list(_model.DERIVED_COLUMNS)}: add the new "
-                "ones to _EMAILLESS"
+                f"identity._realtime knows the derived columns {sorted(known)} without an "
+                f"e-mail, _model has {list(_model.DERIVED_COLUMNS)}: add the new ones to "
+                "_realtime_records._EMAILLESS or derived_keys"
             )
         config = load_identity_config(settings.identity_config_path)
         model_path = settings.model_dir / config.model_file
@@ -225,7 +225,7 @@ class RealtimeScorer:
             if (column, out[column]) in self.blocked:
                 out[column] = None
         if out["email"] is None:  # the SQL costs ~4 ms; without an e-mail the values are known
-            out.update(_EMAILLESS, **name_keys(out["first_name"], out["last_name"]))
+            out.update(_EMAILLESS, **derived_keys(out))
             return self._frequencies(out)
         if self._derive_sql is None:  # the derived columns' SQL reads these record columns
             given = ", ".join(f"cast(${c} as {self.types[c]}) as {c}" for c in INPUT_COLUMNS)

@@ -1,7 +1,7 @@
 """What an incoming person's attributes become before real-time scoring or a lookup.
 
-The attributes are standardised by the pipeline's own SQL (``_standardise``), an e-mail by
-the same rule's steps in Python (the SQL costs ~12 ms of CPU per value in DuckDB), a phone
+The attributes are standardised by the pipeline's own SQL (``_standardise``), an ASCII e-mail
+by the same rule's Python spelling beside it (``core.identifiers.email_canonical``), a phone
 SQL cannot read by Python's rule, and junk values are dropped by the configured block list
 (``_guards``). Strong identifiers (loyalty card, e-shop account, cookie) are keys as given.
 """
@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.identifiers import email_canonical
 from identity import _standardise as std
 from identity._config import ATTRIBUTES, IdentityConfig, load_identity_config
 
@@ -48,7 +49,7 @@ def standardise(
     given = {name: values.get(name) for name in expressions if values.get(name) not in (None, "")}
     out = dict.fromkeys(ATTRIBUTES)
     if given.get("email") is not None and str(given["email"]).isascii():
-        out["email"] = email_canonical(str(given.pop("email")), config)
+        out["email"] = email_canonical(str(given.pop("email")), config.standardisation)
     if given:
         sql = "select " + ", ".join(f"{expressions[name]} as {name}" for name in given)
         row = con.execute(sql, {name: str(value) for name, value in given.items()}).fetchone()
@@ -57,29 +58,6 @@ def standardise(
     if given.get("phone") and out["phone"] is None:  # what SQL cannot tell, Python can
         out["phone"] = phone_fallback(str(given["phone"]), config)
     return drop_blocked(out, config)
-
-
-_SQL_SPACE = re.compile(r"[\t\n\f\r ]")  # RE2's \s, which the SQL rule removes
-_ADDRESS_SHAPE = re.compile(r"[^@]+@[^@]+\.[a-z]{2,}")
-
-
-def email_canonical(text: str, config: IdentityConfig) -> str | None:
-    """``core.identifiers.email_canonical_sql`` step by step in Python, for ASCII text (where
-    Python's and DuckDB's lower case agree): the SQL rule repeats its sub-expressions and
-    costs ~12 ms of CPU per call in DuckDB, this a few microseconds. The rule's examples and
-    every e-mail of the sample data are checked against the SQL
-    (``tests/api/test_api_identify_scoring.py``)."""
-    rules = config.standardisation
-    cleaned = _SQL_SPACE.sub("", text.lower())
-    if not _ADDRESS_SHAPE.fullmatch(cleaned):
-        return None
-    local, domain = cleaned.split("@")
-    local = local.split("+", 1)[0]
-    typos = {typo.lower(): fixed.lower() for typo, fixed in rules.email_domain_typos.items()}
-    domain = typos.get(domain, domain)
-    if domain in rules.dotless_email_domains:
-        local = local.replace(".", "")
-    return f"{local}@{domain}"
 
 
 def standardise_sql(attribute: str, value: str, config: IdentityConfig) -> str:

@@ -7,6 +7,7 @@ incoming person; a strong identifier given as is finds its customer by key.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,15 +30,25 @@ def _name_pair(first: str | None, last: str | None) -> str | None:
     return f"{min(first, last)} {max(first, last)}"
 
 
-def name_keys(first: str | None, last: str | None) -> dict[str, str | None]:
-    """``_model``'s name-derived blocking keys: ``name_pair``, ``name_low``, ``name_high``."""
-    if first is None or last is None:
-        return dict.fromkeys(("name_pair", "name_low", "name_high"))
-    return {
-        "name_pair": _name_pair(first, last),
-        "name_low": min(first, last),
-        "name_high": max(first, last),
-    }
+def derived_keys(record: dict[str, Any]) -> dict[str, str | None]:
+    """``_model``'s blocking keys derived from the names and the address line, computed
+    here for a record without an e-mail (its other derived columns are known: _EMAILLESS):
+    ``name_pair``, ``name_low``, ``name_high``, ``name_stems``, ``address_compact``."""
+    first, last = record.get("first_name"), record.get("last_name")
+    address = record.get("address_line")
+    keys: dict[str, str | None] = dict.fromkeys(
+        ("name_pair", "name_low", "name_high", "name_stems")
+    )
+    if first is not None and last is not None:
+        keys = {
+            "name_pair": _name_pair(first, last),
+            "name_low": min(first, last),
+            "name_high": max(first, last),
+            "name_stems": f"{first[:3]} {last[:3]}",
+        }
+    compact = re.sub("[^a-z0-9]", "", address) if address is not None else ""
+    keys["address_compact"] = compact or None
+    return keys
 
 
 @dataclass

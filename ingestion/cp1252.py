@@ -11,7 +11,9 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
+from typing import NamedTuple
 
+from ingestion.csv_scan import PaddingWatch
 from ingestion.readers import FileReadError
 
 _CHUNK = 16 * 1024 * 1024
@@ -25,13 +27,23 @@ _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _CP1252_ONLY = bytes(range(0x80, 0xA0))
 
 
-def read_cp1252(path: Path, target: Path) -> tuple[Path, str, bool]:
-    """How DuckDB reads a cp1252 export: (file, DuckDB encoding, may show broken encoding).
+class Cp1252Read(NamedTuple):
+    """How DuckDB reads a cp1252 export."""
+
+    path: Path  # the export itself, or its UTF-8 copy
+    encoding: str  # DuckDB's name for the encoding of ``path``
+    suspect: bool  # some row may show broken encoding
+    padded: bool  # some field may carry spaces to trim (:mod:`ingestion.csv_scan`)
+
+
+def read_cp1252(path: Path, target: Path, padding: PaddingWatch | None = None) -> Cp1252Read:
+    """How DuckDB reads a cp1252 export, watched for padded fields by ``padding``.
 
     A file without a byte in 0x80-0x9F is latin-1 as well (the two differ only there), which
     DuckDB reads natively: it is only checked (UTF-8 in disguise is refused, the characters
     of broken encoding looked for), not copied. Otherwise it is transcoded into ``target``
     (:func:`transcode_cp1252`), decided on the first 16 MB that hold such a byte.
+    Without ``padding`` every field is taken as padded.
     """
     suspect = False
     disguise = _Utf8Disguise()
@@ -39,15 +51,24 @@ def read_cp1252(path: Path, target: Path) -> tuple[Path, str, bool]:
         while chunk := source.read(_CHUNK):
             # deleting them is a C loop at memory speed; a regex class scan is 3x slower
             if len(chunk.translate(None, _CP1252_ONLY)) != len(chunk):
-                return target, "utf-8", transcode_cp1252(path, target)
+                if padding:
+                    padding.reset()
+                suspect = transcode_cp1252(path, target, padding)
+                return Cp1252Read(target, "utf-8", suspect, _padded(padding))
             # without 0x80-0x9F, broken encoding shows as Ã or Â (é, à as UTF-8), or Ä, Å
             suspect = suspect or any(byte in chunk for byte in _CP1252_SUSPECT_BYTES)
             disguise.feed(chunk)
+            if padding:
+                padding.feed(chunk)
     disguise.refuse_if_utf8()
-    return path, "latin-1", suspect
+    return Cp1252Read(path, "latin-1", suspect, _padded(padding))
 
 
-def transcode_cp1252(path: Path, target: Path) -> bool:
+def _padded(padding: PaddingWatch | None) -> bool:
+    return padding.finish() if padding else True
+
+
+def transcode_cp1252(path: Path, target: Path, padding: PaddingWatch | None = None) -> bool:
     """Rewrite a cp1252 file as UTF-8; True when its text may show broken encoding.
 
     DuckDB 2.0 has no offline cp1252 and its ``latin-1`` reader rejects 0x80-0x9F, the very
@@ -75,6 +96,8 @@ def transcode_cp1252(path: Path, target: Path) -> bool:
             tail = encoded[-len(_MOJIBAKE_EURO) :]
             out.write(encoded)
             disguise.feed(chunk)
+            if padding:
+                padding.feed(chunk)  # the cp1252 bytes: one byte per character, fewer bytes
     disguise.refuse_if_utf8()
     return suspect
 

@@ -50,6 +50,9 @@ class SourceRows:
     describe: str
     unreadable: str | None = None
     skip: str = "false"  # SQL true for a record that is no row at all (a blank line)
+    # False: no field starts or ends with a space and an empty one reads as NULL, so the
+    # staging query takes the reader's values as they are (no trim, no empty-to-NULL)
+    padded: bool = True
 
 
 def file_sha256(path: Path) -> str:
@@ -192,9 +195,12 @@ def open_csv(
     entity: EntityDefinition,
     max_line_size: int | None = None,
     encoding: str | None = None,
+    padded: bool = True,
 ) -> SourceRows:
     """A delimited file (already UTF-8, or latin-1) read as text, rejects kept; ``encoding``
-    is DuckDB's for the file (default: the definition's, UTF-8 for a transcoded copy)."""
+    is DuckDB's for the file (default: the definition's, UTF-8 for a transcoded copy).
+    ``padded`` False: a scan found no space beside a field boundary (:mod:`ingestion.csv_scan`).
+    """
     encoding = encoding or ("latin-1" if entity.encoding == "latin-1" else "utf-8")
     quote = literal(entity.quote)
     options = (
@@ -204,6 +210,9 @@ def open_csv(
     )
     describe = f"{entity.encoding} CSV delimited by {entity.delimiter!r}"
     file = literal(str(path))
+    # DuckDB reads an empty field, quoted or not, as NULL (nullstr '' and allow_quoted_nulls,
+    # said here because an unpadded file's values are taken as they are)
+    options += ", nullstr = '', allow_quoted_nulls = true"
     # ignore_errors, like store_rejects below, keeps a few short lines from failing the sniffer
     columns = _check_columns(
         con, f"read_csv({file}, {options}, ignore_errors = true)", entity, describe, path
@@ -213,6 +222,7 @@ def open_csv(
         f"read_csv({file}, {options}, {_REJECTS}) s",
         f"concat_ws({literal(entity.delimiter)}, {fields})",
         describe,
+        padded=padded,
     )
 
 

@@ -69,16 +69,21 @@ def macro_ddl(entity: EntityDefinition) -> list[str]:
     ]
 
 
-def field_text(field: str, entity: EntityDefinition, parsed: dict[tuple[str, str], str]) -> str:
+def field_text(
+    field: str,
+    entity: EntityDefinition,
+    parsed: dict[tuple[str, str], str],
+    padded: bool = True,
+) -> str:
     """SQL for a field's cleaned text (trimmed, empty as NULL), through its ``sql:`` if any;
-    ``parsed`` names the columns already parsed into a definition's ``structure``."""
+    ``parsed`` names the columns already parsed into a definition's ``structure``;
+    ``padded`` False: the reader's values need no cleaning (``readers.SourceRows.padded``)."""
     source = entity.columns[field]
     if source.whole_row or source.column is None:
         return _row_text(source)
     value = f"cast({ident(source.column)} as varchar)"
-    if source.default is not None:
-        return f"coalesce({field_text_plain(value, source, parsed, field)}, {_default(source)})"
-    return field_text_plain(value, source, parsed, field)
+    text = field_text_plain(value, source, parsed, field, padded)
+    return f"coalesce({text}, {_default(source)})" if source.default is not None else text
 
 
 def _default(source) -> str:
@@ -95,11 +100,15 @@ def _row_text(source) -> str:
     return _default(source)
 
 
-def field_text_plain(value: str, source, parsed: dict[tuple[str, str], str], field: str) -> str:
+def field_text_plain(
+    value: str, source, parsed: dict[tuple[str, str], str], field: str, padded: bool = True
+) -> str:
     """A column's cleaned text, through its ``sql:`` when it has one."""
     if source.sql:
         argument = parsed.get((source.column, source.structure or ""), value)
         return f"nullif(trim(cast({macro_name(field)}({argument}) as varchar)), '')"
+    if not padded:
+        return value
     # trim() copies every string, and most values have no space to trim (it drops spaces only)
     return (
         f"case when starts_with({value}, ' ') or ends_with({value}, ' ') "

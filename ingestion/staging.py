@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.warehouse import one_row, scalar
-from ingestion import cp1252, readers, suppression
+from ingestion import cp1252, csv_scan, readers, suppression
 from ingestion.contracts import ColumnRule
 from ingestion.definitions import EntityDefinition
 from ingestion.policy import derive_fields, entity_rules, issue_label, on_invalid
@@ -65,7 +65,8 @@ def staging_query(
     text_of = {rule.name: ident("t__" + rule.name) for rule in mapped}
     value_of = {rule.name: ident("v__" + rule.name) for rule in mapped}
     texts = ",\n    ".join(
-        f"{field_text(rule.name, entity, parsed)} as {text_of[rule.name]}" for rule in mapped
+        f"{field_text(rule.name, entity, parsed, padded=rows.padded)} as {text_of[rule.name]}"
+        for rule in mapped
     )
     parses = "".join(
         f", try(from_json(cast({ident(column)} as varchar), {literal(structure)})) as {alias}"
@@ -189,11 +190,12 @@ def stage_file(
     source = path
     max_line_size = max(path.stat().st_size + 1, LONG_LINE_BYTES) if long_lines else None
     if entity.format == "csv":
-        encoding = None
+        encoding, padded = None, True
         if entity.encoding == "cp1252":
-            path, encoding, suspect = cp1252.read_cp1252(path, workdir / (path.name + ".utf8"))
-            clean = not suspect
-        rows = readers.open_csv(con, path, entity, max_line_size, encoding)
+            padding = csv_scan.PaddingWatch(entity.delimiter, entity.quote, "cp1252")
+            read = cp1252.read_cp1252(path, workdir / (path.name + ".utf8"), padding)
+            path, encoding, clean, padded = read.path, read.encoding, not read.suspect, read.padded
+        rows = readers.open_csv(con, path, entity, max_line_size, encoding, padded)
     elif entity.format == "jsonl":
         rows = readers.open_jsonl(con, path, entity, max_line_size)
     else:

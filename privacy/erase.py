@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from activation.consent_published import publish_refusals
 from activation.export_files import erase_from_exports
 from core import compaction, erasure
 from core.erasure import record_forgotten
@@ -204,6 +205,7 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
         )
         compaction.compact(con, settings.duckdb_path)  # still holding the writer lock
     republish_if_published(settings, f"erasure {request_id}")
+    publish_refusals(settings)  # the consent refusals the API applies, the person's gone
     log.info(
         "erasure %s: %d customer id(s), %d rows in %d tables, export rows %s, %d tombstones",
         request_id,

@@ -156,7 +156,11 @@ def review_queue(view: View) -> list[dict[str, Any]]:
     """Pairs in the review band, refused links and guard splits, not yet decided."""
     from identity._review import queue_rows
 
-    return queue_rows(view.cursor, read_only=True)
+    return [
+        q
+        for q in queue_rows(view.cursor, read_only=True)
+        if q["customer_l"] not in view.forgotten and q["customer_r"] not in view.forgotten
+    ]
 
 
 def review_pair(view: View, settings: Settings, left: str, right: str) -> dict[str, Any] | None:
@@ -170,7 +174,7 @@ def review_pair(view: View, settings: Settings, left: str, right: str) -> dict[s
 join identity.customer_records m using (record_id) where r.record_id in (?, ?)""",
         [left, right],
     )
-    by_id = {r["record_id"]: r for r in records}
+    by_id = {r["record_id"]: r for r in records if r["customer_id"] not in view.forgotten}
     if left not in by_id or right not in by_id:
         return None
     entry = next(

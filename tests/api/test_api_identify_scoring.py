@@ -101,23 +101,34 @@ def test_fast_scoring_gives_splinks_probability_on_every_candidate_pair(
 
 
 def test_callers_derived_columns_are_the_pipelines(scorer_and_con, api_settings):
-    """The caller's derived columns (name_pair, the e-mail username's tests) equal what
-    ``_model``'s SQL gives the same record, with an e-mail or without, with one name or two."""
+    """The caller's derived columns (name_pair, name_stems, address_compact, the e-mail
+    username's tests) equal what ``_model``'s SQL gives the same record, with an e-mail or
+    without, with one name or two."""
     from identity._model import DERIVED_COLUMNS
     from identity._realtime import with_derived
 
     scorer, con = scorer_and_con
     people = _people(api_settings)
     assert any(p.get("email") for p in people) and any(not p.get("email") for p in people)
-    given = "(select $first_name::varchar as first_name, $last_name::varchar as last_name, "
-    given += "$email::varchar as email)"
+    read = ("first_name", "last_name", "email", "postcode", "address_line")
+    given = "(select " + ", ".join(f"${c}::varchar as {c}" for c in read) + ")"
     sql = f"select {', '.join(DERIVED_COLUMNS)} from ({with_derived(given)})"
     # one name only: no name-derived key (a pair of one name twice would block every
     # one-name "martin" with every other)
     one_name = [{"last_name": "Martin"}, {"first_name": "Léa", "email": "lea@free.fr"}]
-    for person in people + one_name:
+    # the address line without its spaces, the name stems with the postcode's area
+    placed = [
+        {
+            "first_name": "léa",
+            "last_name": "martin",
+            "postcode": "75011",
+            "address_line": "12 rue de la paix",
+        },
+        {"first_name": "jo", "last_name": "li", "postcode": "7", "address_line": " - "},
+    ]
+    for person in people + one_name + placed:
         new = scorer.incoming(con, person)
-        names = {c: new[c] for c in ("first_name", "last_name", "email")}
+        names = {c: new[c] for c in read}
         expected = dict(zip(DERIVED_COLUMNS, con.execute(sql, names).fetchone(), strict=True))
         assert {c: new[c] for c in DERIVED_COLUMNS} == expected, person
 
@@ -215,8 +226,8 @@ def test_canonical_email_in_python_is_the_pipelines_sql_rule(api_settings):
     import duckdb
     import pyarrow as pa
 
-    from core.identifiers import EMAIL_CANONICAL_EXAMPLES
-    from identity._realtime_input import cached_config, email_canonical, standardise_sql
+    from core.identifiers import EMAIL_CANONICAL_EXAMPLES, email_canonical
+    from identity._realtime_input import cached_config, standardise_sql
 
     config = cached_config(api_settings.identity_config_path)
     raw = {text for text, _ in EMAIL_CANONICAL_EXAMPLES} | {
@@ -246,4 +257,15 @@ def test_canonical_email_in_python_is_the_pipelines_sql_rule(api_settings):
     sql = standardise_sql("email", "x", config)
     for text, expected in con.execute(f"select x, {sql} from typed").fetchall():
         if text.isascii():  # the API sends other text to the SQL rule
-            assert email_canonical(text, config) == expected, text
+            assert email_canonical(text, config.standardisation) == expected, text
+
+
+def test_every_shipped_blocking_rule_reads_a_sorted_serving_copy():
+    """/v1/identify looks candidates up rule by rule in ``records_by_<first column>``; a
+    rule whose first column has no sorted copy reads every record unsorted."""
+    from api.serving import BLOCKING_LEADS
+    from core.settings import Settings
+    from identity._config import load_identity_config
+
+    config = load_identity_config(Settings().identity_config_path)
+    assert {rule[0] for rule in config.blocking} <= set(BLOCKING_LEADS)

@@ -105,9 +105,9 @@ def test_the_scratch_copy_stays_in_the_data_folder_and_a_killed_runs_copy_is_rem
     copies = []
     transcode = cp1252.transcode_cp1252
 
-    def recording(path, target):
+    def recording(path, target, *watches):
         copies.append(target)
-        return transcode(path, target)
+        return transcode(path, target, *watches)
 
     monkeypatch.setattr(cp1252, "transcode_cp1252", recording)
 

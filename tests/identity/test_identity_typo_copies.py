@@ -184,3 +184,45 @@ def test_link_only_needs_two_identity_types(warehouse):
 
     with pytest.raises(IdentityConfigError, match="two identity types"):
         identity.resolve(warehouse.model_copy(update={"identity_link_only": ["loyalty_card"]}))
+
+
+def _placed(account_id, first, last, *, postcode, city, address, birth=None):
+    row = account(account_id, first, last, birth=birth, postcode=postcode, city=city)
+    return {**row, "address_line": address}
+
+
+# Pairs of one person's records that only one of the blocking rules added for FEBRL's typo
+# patterns reaches (issue 12): no name, birth date, postcode or address line agrees as typed.
+_MET_ONLY_BY = {
+    # a space dropped in the address line (FEBRL's `rollstonstreet` / `rollston street`),
+    # both names and the postcode mistyped: [city, address_compact]
+    "address_compact": (
+        dict(postcode="69003", city="Lyon", address="12 rue Rollstonar"),
+        dict(postcode="69030", city="Lyon", address="12 ruerollstonar"),
+        ("Quentinor", "Sebregtsar", "Qeuntinor", "Sebregstar"),
+    ),
+    # both names mistyped past their third letter (FEBRL4's `juliana matthews` /
+    # `julinaa matthrws`), the town and the address line too: [name_stems, postcode]
+    "name_stems": (
+        dict(postcode="75011", city="Paris", address="1 rue de la Paix"),
+        dict(postcode="75011", city="Pqris", address="1 rue de la Paixj"),
+        ("Julianaz", "Matthewsor", "Julinaaz", "Matthrwsor"),
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(_MET_ONLY_BY))
+def test_febrl_typo_patterns_are_still_compared(warehouse, rule):
+    from identity._explain_pair import explain_pair
+
+    left, right, (first_a, last_a, first_b, last_b) = _MET_ONLY_BY[rule]
+    add_rows(
+        warehouse,
+        accounts=[
+            _placed("TP1", first_a, last_a, birth=date(1932, 7, 9), **left),
+            _placed("TP2", first_b, last_b, **right),
+        ],
+    )
+    identity.resolve(warehouse)
+    pair = explain_pair(warehouse, "web_account:TP1", "web_account:TP2")
+    assert pair["score"]["found_by_blocking"], pair

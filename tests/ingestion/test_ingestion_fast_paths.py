@@ -179,7 +179,7 @@ def test_a_cp1252_file_without_cp1252_only_bytes_is_read_as_latin1_without_a_cop
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_bytes(text.encode("cp1252"))  # no € œ ’ …: the same bytes as latin-1
 
-    assert cp1252.read_cp1252(source, target) == (source, "latin-1", suspect)
+    assert cp1252.read_cp1252(source, target) == (source, "latin-1", suspect, True)
     assert not target.exists()
 
 
@@ -187,7 +187,7 @@ def test_a_cp1252_file_with_cp1252_only_bytes_is_transcoded(tmp_path):
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_bytes("Bon d’achat 10 €, Cœur de bœuf…".encode("cp1252"))
 
-    assert cp1252.read_cp1252(source, target) == (target, "utf-8", False)
+    assert cp1252.read_cp1252(source, target) == (target, "utf-8", False, True)
     assert target.read_text(encoding="utf-8") == "Bon d’achat 10 €, Cœur de bœuf…"
 
 

@@ -72,3 +72,58 @@ def test_keys_bind_on_a_stored_all_null_column(tmp_path):
         ).fetchall()
 
     assert keys == [(None, None, None, None)]
+
+
+# case, dots, +tags, whitespace inside and around, typo domains, shapes the rule refuses
+TRICKY_ASCII_EMAILS = [
+    *(raw for raw, _ in ids.EMAIL_CANONICAL_EXAMPLES),
+    " A.B@GMAIL.COM",
+    "a\tb@x.fr",
+    "a.b\n@gmail.com\r",
+    "Jean . Dupont@Mail.Fr",
+    "x+y+z@gmial.com",
+    "+tag@gmail.com",
+    "a@b@c.fr",
+    "@x.fr",
+    "a@b.c",
+    "a@b.c0",
+    "MARIE.CURIE+x@HOTMIAL.FR",
+    "d.e.l.a@googlemail.com",
+    "",
+]
+# accents and letters whose lower case Python and DuckDB may not share: the Python spelling
+# refuses them, so the real-time path sends them to the SQL rule
+ACCENTED_EMAILS = [
+    " Élodie.Dupré+news@GMAIL.com ",
+    "FRANÇOIS@ORANGE.FR",
+    "ΟΔΟΣ@example.gr",
+    "İlker@example.com.tr",
+    "jean\u00a0dupont@mail.fr",
+]
+
+
+def test_canonical_email_in_python_is_the_sql_rule_on_tricky_ascii():
+    sql = f"select {ids.email_canonical_sql('v', RULES)} from (select ?::varchar as v)"
+
+    for raw in TRICKY_ASCII_EMAILS:
+        assert ids.email_canonical(raw, RULES) == duckdb.execute(sql, [raw]).fetchone()[0], raw
+
+
+def test_real_time_standardisation_gives_the_batch_sql_canonical_email_for_any_text():
+    from core.settings import Settings
+    from identity._config import load_identity_config
+    from identity._realtime_input import drop_blocked, standardise
+
+    config = load_identity_config(Settings().identity_config_path)
+    sql = (
+        f"select {ids.email_canonical_sql('v', config.standardisation)} "
+        "from (select ?::varchar as v)"
+    )
+    con = duckdb.connect()
+    for raw in [*TRICKY_ASCII_EMAILS, *ACCENTED_EMAILS]:
+        batch = con.execute(sql, [raw]).fetchone()[0]
+        # both paths then drop the configured junk values (config/identity.yml's block list)
+        expected = drop_blocked({"email": batch}, config)["email"]
+        assert standardise(con, {"email": raw}, config)["email"] == expected, raw
+    with pytest.raises(ValueError, match="not ASCII"):
+        ids.email_canonical(ACCENTED_EMAILS[0], RULES)
