@@ -1,11 +1,16 @@
 """The +1% incremental identity run on a reused warehouse, and its outputs' fingerprint.
 
 `python -m bench.identity_incremental prepare --records 1000000 --dir data/idbench/1m`
-builds the synthetic raw tables, runs the full resolution and adds a +1% batch once; then
+builds the synthetic raw tables (``bench.identity_synthetic_sql``), runs the full
+resolution and adds a +1% batch once; then
 `python -m bench.identity_incremental run --dir data/idbench/1m` copies that prepared
 state, runs the incremental resolution on the copy and prints its CPU seconds and a hash of
 each identity output table, so two versions of the code can be compared row for row.
 `--full` runs the full resolution on the copy instead (after the batch).
+`python -m bench.identity_incremental compare --dir data/idbench/1m` runs, back to back on
+one copy, the full resolution with a fresh model (training included) and bare Splink with the
+same settings on the records it standardised (``bench.identity_bench``), and prints both
+figures and their ratios: the whole run, and train + predict + cluster alone.
 """
 
 from __future__ import annotations
@@ -19,40 +24,31 @@ import time
 from pathlib import Path
 
 RECORDS_PER_PERSON = 3.16  # as bench.identity_bench
+# Postcodes per synthetic city, as the scale bench (6,000 in all, about France's count). With
+# one per city (twelve in all), blocking on first name and postcode is quadratic in the
+# records: at 1M the full run scored for 25 minutes and a +1% batch met 406k of the existing
+# records (2.6M candidate pairs), what a retailer of a dozen postcodes meets before it drops
+# that rule (docs/scale.md).
+POSTCODES = 500
 
 
-def _write_population(data_dir: Path, people: int, seed: int, offset: int, batch: str) -> None:
-    from bench.identity_synthetic import generate, write_raw
+def prepare(records: int, base: Path, postcodes: int) -> None:
+    """Raw tables of ``records`` synthetic records (written by DuckDB SQL: no row passes
+    through Python), a full resolution, then a +1% batch of new people."""
+    import identity
+    from bench.identity_synthetic_sql import write_people
     from core.settings import Settings
     from core.warehouse import connect
-
-    data = generate(people, seed=seed, offset=offset)
-    with connect(Settings(data_dir=data_dir)) as con:
-        write_raw(con, data, batch_id=batch)
-
-
-def _in_child(*args) -> None:
-    """Generate and write a population in a child process: the generator's Python objects
-    (~6 GB at 1M records) are freed before the resolution's own peak."""
-    import multiprocessing
-
-    child = multiprocessing.get_context("spawn").Process(target=_write_population, args=args)
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        raise RuntimeError(f"writing the synthetic population failed (exit {child.exitcode})")
-
-
-def prepare(records: int, base: Path) -> None:
-    import identity
-    from core.settings import Settings
 
     settings = Settings(data_dir=base / "prepared", run_id="bench-prepare")
     settings.ensure_dirs()
     people = int(records / RECORDS_PER_PERSON)
-    _in_child(settings.data_dir, people, 3, 0, "bench-1")
+    with connect(settings) as con:
+        write_people(con, people, seed=3, postcodes=postcodes, batch_id="bench-1")
     identity.resolve(settings, full=True)
-    _in_child(settings.data_dir, max(1, people // 100), 4, people, "bench-2")
+    with connect(settings) as con:
+        batch = max(1, people // 100)
+        write_people(con, batch, seed=4, offset=people, postcodes=postcodes, batch_id="bench-2")
 
 
 def outputs(settings) -> dict[str, str]:
@@ -99,14 +95,19 @@ def outputs(settings) -> dict[str, str]:
     return hashes
 
 
-def run(base: Path, full: bool) -> dict:
-    import identity
+def _copy(base: Path):
     from core.settings import Settings
 
     work = base / "work"
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(base / "prepared", work)
-    settings = Settings(data_dir=work, run_id="bench-incremental")  # run ids in the hashed rows
+    return Settings(data_dir=work, run_id="bench-incremental")  # run ids in the hashed rows
+
+
+def run(base: Path, full: bool) -> dict:
+    import identity
+
+    settings = _copy(base)
     start, cpu = time.perf_counter(), time.process_time()
     summary = identity.resolve(settings, full=full)
     result = {
@@ -121,16 +122,46 @@ def run(base: Path, full: bool) -> dict:
     return result
 
 
+def compare(base: Path) -> dict:
+    """The full run (its model deleted first: trained again) and bare Splink, back to back."""
+    import os
+
+    import identity
+    from bench.identity_bench import _bare_splink, _PeakRss
+
+    settings = _copy(base)
+    for model in settings.model_dir.glob("*.json"):
+        model.unlink()
+    results: dict = {}
+    with _PeakRss() as rss:
+        with rss.phase(results, "full"):
+            summary = identity.resolve(settings, full=True)
+        results["full"]["stages"] = summary["stage_seconds"]
+        results["full"]["records"] = summary["records"]
+        results["load_after_full"] = os.getloadavg()[0]
+        _bare_splink(settings, results, rss)
+    results["load_after_bare"] = os.getloadavg()[0]
+    full, bare = results["full"], results["bare_splink"]
+    comparable = sum(full["stages"].get(k, 0.0) for k in ("train", "predict", "cluster"))
+    results["full_over_bare"] = round(full["seconds"] / bare["seconds"], 2)
+    results["full_cpu_over_bare_cpu"] = round(full["cpu_seconds"] / bare["cpu_seconds"], 2)
+    results["train_predict_cluster_over_bare"] = round(comparable / bare["seconds"], 2)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["prepare", "run"])
+    parser.add_argument("action", choices=["prepare", "run", "compare"])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--full", action="store_true")
+    parser.add_argument("--postcodes", type=int, default=POSTCODES, help="per city (prepare)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     if args.action == "prepare":
-        prepare(args.records, args.dir)
+        prepare(args.records, args.dir, args.postcodes)
+    elif args.action == "compare":
+        print(json.dumps(compare(args.dir), indent=1))
     else:
         print(json.dumps(run(args.dir, args.full), indent=1))
 

@@ -29,6 +29,18 @@ DEFAULT_CONF = {
     # known (`shuffle_partitions`); CDP_SPARK_CONF sets it for a real cluster.
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.session.timeZone": "UTC",
+    # No broadcast join chosen when planning, from Parquet file sizes: a compressed file
+    # says little about the hash table built from it (Splink's blocking on 100k records
+    # broadcast 17 tables of 17 MiB each, all held by the driver at once, from a 3.4 MiB
+    # file). Adaptive execution still broadcasts a side measured under 10 MB once its
+    # shuffle has run (term-frequency tables, a small run's sides). docs/scale.md
+    "spark.sql.autoBroadcastJoinThreshold": "-1",
+    "spark.sql.adaptive.autoBroadcastJoinThreshold": "10MB",
+    # A join whose shuffled partitions are all under 64 MB is a shuffled hash join, not a
+    # sort-merge join: Splink's blocking is 17 self-joins of the records, and sorting both
+    # sides of each cost 109 CPU s on 1M records where hashing one side cost 64.5 (same
+    # pairs). Larger partitions keep the sort-merge join, which spills to disk. docs/scale.md
+    "spark.sql.adaptive.maxShuffledHashJoinLocalMapThreshold": "64MB",
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     # Parquet dates and timestamps as written by DuckDB, without rebasing guesses

@@ -108,6 +108,15 @@ where a.cluster_id in (select cluster_id from multi)
 _WITNESSES = 2  # records bearing the bridge, each linked to both sides
 
 
+def _waivable(k: str = "") -> str:
+    """The guards' cannot-links a witness can waive (``k``: the constraints' alias)."""
+    k = f"{k}." if k else ""
+    return (
+        f"{k}constraint_source = 'guard' "
+        f"and {k}reason in ('different_first_name', 'different_birth_date')"
+    )
+
+
 def _bears(witness: str, named: str, born: str) -> str:
     """The witness bears ``named``'s first name (or a typo of it) and ``born``'s birth date
     (or a typo of it)."""
@@ -131,10 +140,16 @@ def _waive_witnessed(con: duckdb.DuckDBPyConnection) -> None:
     only bridged so by records bearing one's name and the other's birth date: one such
     record is a form filled with a relative's birth date (pseudopeople copies household
     members' values so), so it takes :data:`_WITNESSES` of them."""
-    con.execute("""
+    # only edges leaving a record of such a pair can link a witness to it: not every edge of
+    # the run both ways (a million rows at 1M records, for a few hundred pairs)
+    con.execute(f"""
 create or replace temp table _identity_witness_edges as
-select record_id_l as a, record_id_r as b from _identity_edges
-union select record_id_r, record_id_l from _identity_edges""")
+with ends as (
+  select record_id_l as record_id from {CONSTRAINTS} where {_waivable()}
+  union select record_id_r from {CONSTRAINTS} where {_waivable()}
+)
+select record_id_l as a, record_id_r as b from {EDGES} semi join ends on record_id = record_id_l
+union select record_id_r, record_id_l from {EDGES} semi join ends on record_id = record_id_r""")
     con.execute(f"""
 delete from {CONSTRAINTS} k using (
   select k.record_id_l, k.record_id_r from {CONSTRAINTS} k
@@ -145,8 +160,7 @@ delete from {CONSTRAINTS} k using (
   join {RECORDS} w on w.record_id = ea.b
   join {RECORDS} ra on ra.record_id = k.record_id_l
   join {RECORDS} rb on rb.record_id = k.record_id_r
-  where k.constraint_source = 'guard' and k.reason in ('different_first_name',
-      'different_birth_date') -- two verified accounts stay two, whatever bridges them
+  where {_waivable("k")} -- two verified accounts stay two, whatever bridges them
     and ({_bears("w", "ra", "rb")} or {_bears("w", "rb", "ra")})
     -- the witness is kept apart from neither (a join on the witness's id each way)
     and not exists (select 1 from {CONSTRAINTS} x where x.record_id_l = w.record_id
@@ -155,8 +169,7 @@ delete from {CONSTRAINTS} k using (
       and x.record_id_l in (k.record_id_l, k.record_id_r))
   group by k.record_id_l, k.record_id_r having count(distinct w.record_id) >= {_WITNESSES}
 ) v where k.record_id_l = v.record_id_l and k.record_id_r = v.record_id_r
-  and k.constraint_source = 'guard' and k.reason in ('different_first_name',
-      'different_birth_date')""")
+  and {_waivable("k")}""")
     con.execute("drop table _identity_witness_edges")
 
 

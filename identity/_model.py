@@ -451,13 +451,14 @@ def cluster(splink: SplinkTables, nodes_sql: str, edges_sql: str) -> str:
     """Connected components over accepted links; a relation (record_id, cluster_id) to read."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
+    nodes, edges = splink.put_graph(nodes_sql, edges_sql)
     clusters = cluster_pairwise_predictions_at_threshold(
-        splink.put("cluster_nodes", nodes_sql),
-        splink.put("cluster_edges", edges_sql),
+        nodes,
+        edges,
         db_api=splink.db_api,
         node_id_column_name="record_id",
         edge_id_column_name_left="record_id_l",
         edge_id_column_name_right="record_id_r",
         threshold_match_probability=None,
     )
-    return splink.read(clusters, "_identity_clusters_splink")
+    return splink.read_graph(clusters, "_identity_clusters_splink")

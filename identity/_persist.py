@@ -161,14 +161,14 @@ with customers_changed as (
   union all
   (select {record_columns} from identity.identity_records {rewritten}
    except select {record_columns} from {RECORDS} {rewritten})
-), owners as (
-  select record_id, customer_id from {MEMBERS}
-  union select record_id, customer_id from {PREV_MEMBERS}
-)
+), changed_ids as (select distinct record_id from records_changed)
+-- their owners now and before: two semi joins, not a union (distinct) of both memberships
 select count(distinct customer_id) from (
   select customer_id from customers_changed
   union all
-  select o.customer_id from records_changed r join owners o using (record_id)
+  select customer_id from {MEMBERS} semi join changed_ids using (record_id)
+  union all
+  select customer_id from {PREV_MEMBERS} semi join changed_ids using (record_id)
 )""",
     )
 
@@ -220,7 +220,10 @@ def _stage_customers(
 with membership_changed as (
   select m.customer_id, count(*) filter (where p.customer_id is distinct from m.customer_id) > 0
     as changed
-  from {MEMBERS} m left join {PREV_MEMBERS} p using (record_id) group by m.customer_id
+  from {MEMBERS} m left join {PREV_MEMBERS} p using (record_id)
+  -- only assigned customers are looked up (an incremental run's are a few thousand)
+  where m.customer_id in (select customer_id from {ASSIGNED})
+  group by m.customer_id
 ), active as (
   select a.customer_id, true as is_active, bool_and(r.is_anonymous) as is_anonymous,
     any_value(a.record_count) as record_count,

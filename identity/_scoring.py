@@ -39,38 +39,42 @@ def model_records_sql(where: str = "true", link_only: list[str] | tuple[str, ...
     # date and mostly one phone and one e-mail (standardised), so a name carried with two
     # of one of them is likely two people's. (Splink sees it as a retained column; the
     # `names_and_place_only` conflict reads it.)
-    # Only the names of the records selected need counting (all of them on a full run).
+    # Only the values of the records selected need counting (all of them on a full run):
+    # the selected records are read once, then each count reads every record once.
+    every = where == "true"
+    source = MATCH_RECORDS if every else "_identity_selected"
     named = (
         ""
-        if where == "true"
-        else f"semi join (select first_name, last_name from {MATCH_RECORDS} "
-        f"where {where}) using (first_name, last_name)"
+        if every
+        else f"semi join (select first_name, last_name from {source}) using (first_name, last_name)"
     )
     people = f"""(select first_name, last_name, greatest(count(distinct birth_date),
     count(distinct phone), count(distinct email)) as name_people
   from {MATCH_RECORDS} {named} where not is_anonymous and first_name is not null
     and last_name is not null group by all)"""
-    counts = [_people_by_sql(name, keys, where) for name, keys in _model.PEOPLE_BY.items()]
+    counts = [_people_by_sql(name, keys, every) for name, keys in _model.PEOPLE_BY.items()]
+    selected = (
+        ""
+        if every
+        else f"with {source} as materialized (select * from {MATCH_RECORDS} where {where}) "
+    )
     # ordered, so that u sampling with a seed picks the same pairs on the same data
     return (
-        f"select {columns}, coalesce(n.name_people, 0) as name_people, "
+        f"{selected}select {columns}, coalesce(n.name_people, 0) as name_people, "
         + "".join(f"coalesce({name}, 0) as {name}, " for name in _model.PEOPLE_BY)
         + f"identity_type as {_model.SOURCE_DATASET} "
-        f"from {MATCH_RECORDS} left join {people} n using (first_name, last_name) "
+        f"from {source} left join {people} n using (first_name, last_name) "
         + "".join(counts)
         + f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where}) order by record_id"
     )
 
 
-def _people_by_sql(name: str, keys: tuple[str, ...], where: str) -> str:
+def _people_by_sql(name: str, keys: tuple[str, ...], every: bool) -> str:
     """A left join adding ``name``: the first names seen with the record's ``keys`` values
-    (``_model.PEOPLE_BY``), over every record; only the selected records' values counted."""
+    (``_model.PEOPLE_BY``), over every record; unless ``every``, only the values of the
+    selected records (``model_records_sql``) counted."""
     on = ", ".join(keys)
-    selected = (
-        ""
-        if where == "true"
-        else f"semi join (select {on} from {MATCH_RECORDS} where {where}) using ({on})"
-    )
+    selected = "" if every else f"semi join (select {on} from _identity_selected) using ({on})"
     known = " and ".join(f"{k} is not null" for k in keys)
     return (
         f"left join (select {on}, count(distinct first_name) as {name} from {MATCH_RECORDS} "
@@ -111,39 +115,56 @@ create or replace temp table {RESCORED} as
 select record_id from {RECORDS} r left join {PREV_RECORDS} p using (record_id)
 where p.fingerprint is distinct from r.fingerprint
 union select record_id from ({_decisions.changed_since_last_run_sql()})""")
+    # the new records' blocking keys first (no counts): they pick the unchanged candidates;
+    # then new and candidate records are shaped into model records in one pass
     con.execute(
         "create or replace temp table _identity_new_model_records as "
-        + model_records_sql(f"record_id in (select record_id from {RESCORED})")
+        + _selected_records_sql(f"record_id in (select record_id from {RESCORED})")
     )
     new = scalar(con, "select count(*) from _identity_new_model_records")
     if new == 0:
         _links.create_empty(con)
         return 0
-    splink.put("new_records", "select * from _identity_new_model_records")
     con.execute(f"create or replace temp table _identity_candidates as {_candidates_sql(config)}")
-    splink.put(
-        "existing_records",
-        model_records_sql(
-            "record_id in (select record_id from _identity_candidates) "
-            f"and record_id not in (select record_id from {RESCORED})"
-        ),
+    con.execute(
+        "create or replace temp table _identity_scored_records as "
+        + model_records_sql(
+            f"record_id in (select record_id from {RESCORED}) "
+            "or record_id in (select record_id from _identity_candidates)"
+        )
     )
+    rescored = f"record_id in (select record_id from {RESCORED})"
+    splink.put("new_records", f"select * from _identity_scored_records where {rescored}")
+    splink.put("existing_records", f"select * from _identity_scored_records where not ({rescored})")
     tf_tables = {}
     for column, comparison in _model.TF_COLUMNS.items():
         if comparison not in labels:
             continue
         value = _model.DERIVED_COLUMNS.get(column, column)
         tf_tables[column] = f"tf_lookup_{column}"
+        # frequencies over every record, of the values the scored records hold only
         splink.put(
             tf_tables[column],
-            f"select {value} as {column}, count(*) / sum(count(*)) over () as tf_{column} "
-            f"from {MATCH_RECORDS} where {value} is not null group by all",
+            f"select {value} as {column}, "
+            f"count(*) / (select count({value}) from {MATCH_RECORDS}) as tf_{column} "
+            f"from {MATCH_RECORDS} "
+            f"where {value} in (select {column} from _identity_scored_records) group by all",
         )
+    con.execute("drop table _identity_scored_records")
     predictions = _model.predict_new(
         splink, "existing_records", "new_records", tf_tables, model, scoring
     )
     _links.accept_predictions(con, predictions, labels, config)
     return new
+
+
+def _selected_records_sql(where: str) -> str:
+    """The records ``model_records_sql`` would select by ``where``, with the model's columns
+    but not the people counts (which read every record)."""
+    return (
+        f"select {_model.model_columns_sql()} from {MATCH_RECORDS} "
+        f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where})"
+    )
 
 
 def _candidates_sql(config: IdentityConfig) -> str:
@@ -154,9 +175,13 @@ def _candidates_sql(config: IdentityConfig) -> str:
     records = (
         f"(select {_model.model_columns_sql()} from {MATCH_RECORDS})" if derived else MATCH_RECORDS
     )
-    hits = " union ".join(
-        f"select e.record_id from {records} e semi join _identity_new_model_records n on "
-        + " and ".join(f"e.{c} = n.{c}" for c in cols)
+    # one pass over the records, a hash probe per rule (not one scan per rule and a union)
+    hits = " or ".join(
+        "exists (select 1 from _identity_new_model_records n where "
+        + " and ".join(f"n.{c} = e.{c}" for c in cols)
+        + ")"
         for cols in config.blocking
     )
-    return hits or "select null::varchar as record_id where false"
+    if not hits:
+        return "select null::varchar as record_id where false"
+    return f"select e.record_id from {records} e where {hits}"

@@ -70,3 +70,17 @@ def test_a_mistyped_splink_option_is_refused_by_name(conf, named):
 def test_jvms_on_this_machine_skip_the_optimising_compiler(master, conf, expected):
     built = session_conf(Settings(spark_master=master, spark_conf=conf))
     assert built.get("spark.driver.extraJavaOptions") == expected
+
+
+def test_join_strategies_are_chosen_from_measured_sizes_unless_the_installation_says():
+    # Parquet file sizes understate the hash tables built from them (docs/scale.md): joins
+    # are broadcast only by adaptive execution, once a side's shuffle has measured it, and
+    # hashed rather than sorted when every shuffled partition is small
+    built = session_conf(Settings(spark_master="spark://10.0.0.5:7077"))
+    assert built["spark.sql.autoBroadcastJoinThreshold"] == "-1"
+    assert built["spark.sql.adaptive.autoBroadcastJoinThreshold"] == "10MB"
+    assert built["spark.sql.adaptive.maxShuffledHashJoinLocalMapThreshold"] == "64MB"
+
+    theirs = {"spark.sql.autoBroadcastJoinThreshold": "64MB"}
+    built = session_conf(Settings(spark_master="local[2]", spark_conf=theirs))
+    assert built["spark.sql.autoBroadcastJoinThreshold"] == "64MB"

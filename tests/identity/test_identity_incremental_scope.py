@@ -121,3 +121,62 @@ def test_guards_kept_between_runs_decide_as_a_full_run_when_shared_identifiers_c
 
     identity.resolve(warehouse, full=True)
     assert [query(warehouse, sql) for sql in (_MEMBERS, *_GUARDED)] == incremental
+
+
+def test_incremental_scoring_gives_splink_new_records_and_only_their_blocking_candidates(
+    warehouse,
+):
+    """The new record and the unchanged records sharing a blocking key with it reach Splink,
+    each shaped as a full run shapes it (people counts over every record), nothing else."""
+    from identity import _resolve, _scoring
+    from identity._config import for_run, load_identity_config, load_identity_mappings
+    from identity._stages import Run, run_stages
+
+    identity.resolve(warehouse)
+    mail = query(
+        warehouse,
+        "select email from identity.identity_records where email is not null and email not in "
+        "(select identifier_value from identity.blocked_identifiers) "
+        "group by email having count(*) >= 2 order by email limit 1",
+    )[0][0]
+    add_rows(warehouse, accounts=[account("NEW01", "Zoe", "Quintal", email=mail, birth=DOB_A)])
+    config = for_run(load_identity_config(warehouse.identity_config_path), warehouse)
+    upto = [s.name for s in _resolve.STAGES].index("gather the run's links")
+    with connect(warehouse) as con:
+        run = Run(con, warehouse, config, load_identity_mappings(warehouse.sources_dir), "t")
+        try:
+            run_stages(run, _resolve.STAGES[:upto])
+            assert run.mode == "incremental" and run.summary["scored_records"] == 1
+            given = {name: run.splink._tables[name] for name in ("new_records", "existing_records")}
+            expected = _scoring.model_records_sql()  # every record, as a full run sees them
+            for relation in given.values():
+                ids = f"select record_id from {relation}"
+                for a, b in ((relation, f"({expected})"), (f"({expected})", relation)):
+                    diff = f"select * from {a} where record_id in ({ids}) except all "
+                    diff += f"select * from {b} where record_id in ({ids})"
+                    assert con.execute(f"select count(*) from ({diff})").fetchone()[0] == 0
+            new = {
+                r[0]
+                for r in con.execute(f"select record_id from {given['new_records']}").fetchall()
+            }
+            existing = {
+                r[0]
+                for r in con.execute(
+                    f"select record_id from {given['existing_records']}"
+                ).fetchall()
+            }
+            same_mail = {
+                r[0]
+                for r in con.execute(
+                    "select record_id from identity.identity_records "
+                    "where email = ? and not is_anonymous",
+                    [mail],
+                ).fetchall()
+            }
+            # blocking on e-mail alone makes its holders candidates; far from every record
+            assert new == {"web_account:NEW01"} and same_mail <= existing
+            records = con.execute("select count(*) from identity.identity_records").fetchone()[0]
+            assert len(existing) < records / 4
+        finally:
+            if run.splink is not None:
+                run.splink.close()
