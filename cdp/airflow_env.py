@@ -63,6 +63,10 @@ def environment(settings: Settings, parallelism: int | None = None) -> dict[str,
         # status pushes: a third of the profiles DAG's execution-API time. Off, the backup is
         # written once, by the producer's failure callback, which is what a retry reads.
         "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
+        # Cosmos keeps the dbt build's saved parse under <cache_dir>/<dag>__<group>, by default
+        # in the machine's /tmp: shared by every Airflow home, a test's tiny dbt project there
+        # made the next demo or bench build re-parse the whole project (docs/performance.md).
+        "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
         **TELEMETRY_OFF,
         **settings_env(settings),
     }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import yaml
 from airflow.sdk import Asset, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
@@ -26,7 +25,7 @@ from cdp.orchestration import (
     watch_after_build,
 )
 from core.settings import Settings
-from profiles.build import manifest_path  # stdlib only at import: no dbt while parsing
+from profiles.build import dbt_profile, manifest_path  # no dbt import while parsing
 from profiles.spark_target import dbt_environment, target_for
 
 SETTINGS = Settings()
@@ -46,15 +45,10 @@ if not MANIFEST.exists():
         f"{MANIFEST} not found: the profiles DAG renders its tasks from dbt's manifest; write "
         f"it with `python -m cdp.airflow_env setup` (make demo and make airflow run it)"
     )
-DBT_PROFILE = yaml.safe_load((DBT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))["profile"]
+DBT_PROFILE, DEFAULT_TARGET = dbt_profile(SETTINGS)
 # The engine setting picks the profiles.yml output: its default (the DuckDB file), or spark
 # (dbt-spark's own session on CDP_SPARK_MASTER, sources in the lake; docs/scale.md).
-DBT_TARGET = target_for(
-    SETTINGS,
-    default=yaml.safe_load((DBT_DIR / "profiles.yml").read_text(encoding="utf-8"))[DBT_PROFILE][
-        "target"
-    ],
-)
+DBT_TARGET = target_for(SETTINGS, default=DEFAULT_TARGET)
 # dbt's committed profiles.yml reads the warehouse path, and the Spark master and lake, here.
 DBT_ENV = {"CDP_DUCKDB_PATH": str(SETTINGS.duckdb_path), **dbt_environment(SETTINGS)}
 # How often a model's task looks at the build's progress (seconds).

@@ -28,6 +28,8 @@ def test_airflow_runs_local_on_sqlite_under_the_data_folder_with_telemetry_off(s
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
     assert env["AIRFLOW__CORE__PARALLELISM"] == "4"
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(settings.project_dir / "dags")
+    # a dbt build's saved parse is kept per Airflow home, never shared through /tmp
+    assert env["AIRFLOW__COSMOS__CACHE_DIR"] == str(settings.data_dir / "airflow" / "cosmos")
     assert env["DO_NOT_TRACK"] == "1" and env["SCARF_NO_ANALYTICS"] == "true"
     assert env["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "False"
     assert env["CDP_DUCKDB_PATH"] == str(settings.duckdb_path)

@@ -110,6 +110,31 @@ def test_the_spark_engine_sends_the_dbt_build_to_the_configured_master(dag_setti
     assert producer.env["CDP_LAKE_URI"] == Settings().lake_uri
 
 
+def test_the_dags_dbt_build_reuses_the_parse_written_at_setup(tiny_project, tmp_path):
+    """dbt reuses a saved parse only when --profile and --target are the same, and Cosmos
+    names both: the setup's `dbt parse` names them too, so the DAG's build, which starts
+    from that saved parse, does not parse the whole project again."""
+    import shutil
+
+    from dbt.cli.main import dbtRunner
+
+    profile = load_dags().dags["cdp_profiles"].get_task("dbt.dbt_producer_watcher").profile_config
+    build_target = tmp_path / "build_target"  # what Cosmos copies into the build's project
+    build_target.mkdir()
+    shutil.copy(tiny_project / "target" / "partial_parse.msgpack", build_target)
+    events = []
+
+    listed = dbtRunner(callbacks=[lambda event: events.append(event.info.name)]).invoke(
+        ["ls", "--project-dir", str(tiny_project), "--profiles-dir", str(tiny_project)]
+        + ["--profile", profile.profile_name, "--target", profile.target_name]
+        + ["--target-path", str(build_target), "--log-path", str(tmp_path), "--quiet"]
+    )
+
+    assert listed.success
+    assert "PartialParsingSkipParsing" in events
+    assert "UnableToPartialParse" not in events
+
+
 class RecordingTaskInstance:
     """What the producer's parser pushes to XCom, in order."""
 
@@ -125,10 +150,13 @@ class RecordingTaskInstance:
 
 def test_the_dbt_build_pushes_a_node_event_once_the_node_finished(tiny_project, monkeypatch):
     """The DAG's producer run through Cosmos' own dbt-runner path (its event callback, the
-    protobuf-to-JSON step, its parser) with real dbt events of one model's four steps: only
-    the finished event (the node's times and message, what its task logs) and the status
-    reach XCom. dbt's execution alone is replaced, by the events it would fire."""
+    protobuf-to-JSON step, its parser) with real dbt events of one model's four steps, its
+    start line and one SQL statement: only the finished event (the node's times and message,
+    what its task logs) and the status reach XCom, and only the events Cosmos reads are
+    turned into JSON. dbt's execution alone is replaced, by the events it would fire."""
     import cosmos.dbt.runner
+    import google.protobuf.json_format
+    from dbt.adapters.events.types import SQLQuery
     from dbt.events import types
     from dbt_common.events.base_types import msg_from_base_event
 
@@ -139,20 +167,30 @@ def test_the_dbt_build_pushes_a_node_event_once_the_node_finished(tiny_project, 
 
     node = {"unique_id": "model.tiny.loose", "resource_type": "model"}
     steps = [
-        (types.NodeStart, "started"),
-        (types.NodeCompiling, "compiling"),
-        (types.NodeExecuting, "executing"),
-        (types.NodeFinished, "success"),
+        (types.NodeStart, "started", {}),
+        (types.LogStartLine, "started", {"description": "model loose", "index": 1, "total": 1}),
+        (types.NodeCompiling, "compiling", {}),
+        (types.NodeExecuting, "executing", {}),
+        (SQLQuery, "executing", {"conn_name": "loose", "sql": "create table loose as select 1"}),
+        (types.NodeFinished, "success", {}),
     ]
 
     def fire_events(command, env, cwd, callbacks=None, **kwargs):
-        for event_type, status in steps:
-            event = event_type(node_info={**node, "node_status": status})
+        for event_type, status, fields in steps:
+            event = event_type(node_info={**node, "node_status": status}, **fields)
             for callback in callbacks:
                 callback(msg_from_base_event(event))
         return "built"
 
+    to_json = google.protobuf.json_format.MessageToJson
+    converted = []
+
+    def recording_to_json(event, **kwargs):
+        converted.append(event.info.name)
+        return to_json(event, **kwargs)
+
     monkeypatch.setattr(cosmos.dbt.runner, "run_command", fire_events)
+    monkeypatch.setattr(google.protobuf.json_format, "MessageToJson", recording_to_json)
     ti = RecordingTaskInstance()
 
     assert producer.run_dbt_runner(["dbt", "build"], {}, ".", context={"ti": ti}) == "built"
@@ -160,6 +198,7 @@ def test_the_dbt_build_pushes_a_node_event_once_the_node_finished(tiny_project, 
         ("model__tiny__loose_dbt_event", "success"),
         ("model__tiny__loose_status", "success"),
     ]
+    assert converted == ["LogStartLine", "NodeFinished"]
 
 
 def test_a_cosmos_without_the_expected_producer_fails_the_dag_import_with_what_to_do():
