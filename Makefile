@@ -55,11 +55,16 @@ $(CHROMIUM):
 serve: $(STAMP)
 	$(BIN)/cdp serve
 
+# One worker per core (at most 4): the suite is mostly one-threaded Python waiting on DuckDB,
+# dbt and Airflow; tests/conftest.py keeps each warehouse-building folder on one worker.
+TEST_WORKERS ?= auto
+PARALLEL = -n $(TEST_WORKERS) --maxprocesses 4 --dist loadscope
+
 test: $(STAMP) $(CHROMIUM) java
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PARALLEL)
 
 test-all: $(STAMP) $(CHROMIUM) java
-	$(BIN)/python -m pytest -m "slow or not slow"
+	$(BIN)/python -m pytest $(PARALLEL) -m "slow or not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
