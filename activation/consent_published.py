@@ -19,14 +19,13 @@ decision (the rule keeps the later one).
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from activation.consent_since_build import refusals_since_build
 from core.snapshot import snapshot_path
 from core.step_runs import IncompleteStepError
-from core.warehouse import connect, scalar, table_exists
+from core.warehouse import connect, copy_atomically, scalar, table_exists
 from profiles.build import MissingMartError, require_customer_consent
 
 if TYPE_CHECKING:
@@ -81,12 +80,8 @@ def _publish(con: duckdb.DuckDBPyConnection, settings: Settings, path: Path) -> 
     if not count:
         path.unlink(missing_ok=True)
         return 0
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    escaped = str(partial).replace("'", "''")
-    con.execute(
-        f"copy (select {PUBLISHED_COLUMNS} from {refusals} order by customer_id, channel) "
-        f"to '{escaped}' (format parquet)"
+    copy_atomically(
+        con, f"select {PUBLISHED_COLUMNS} from {refusals} order by customer_id, channel", path
     )
-    os.replace(partial, path)
     log.info("published %d consent refusal(s) loaded since the last build to %s", count, path)
     return count

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from activation import export_dialect
-from core.warehouse import one_row, scalar
+from core.warehouse import copy_atomically, one_row, scalar
 
 if TYPE_CHECKING:
     import duckdb
@@ -183,13 +183,12 @@ def _filter_parquet(
         con, f"select count(*), count(*) filter (where {hit}) from read_parquet('{escaped}')"
     )
     if removed:
-        partial = path.with_name(f".{path.name}.partial")
-        partial_escaped = str(partial).replace("'", "''")
-        con.execute(
-            f"copy (select * from read_parquet('{escaped}') where not coalesce({hit}, "
-            f"false)) to '{partial_escaped}' ({_COPY_OPTIONS['parquet']})"
+        copy_atomically(
+            con,
+            f"select * from read_parquet('{escaped}') where not coalesce({hit}, false)",
+            path,
+            _COPY_OPTIONS["parquet"],
         )
-        os.replace(partial, path)
     return total - removed, removed
 
 

@@ -215,3 +215,14 @@ def fsync_path(path: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def copy_atomically(
+    con: duckdb.DuckDBPyConnection, query: str, path: Path, options: str = "format parquet"
+) -> None:
+    """Write ``query``'s rows to ``path`` through a hidden ``.<name>.partial`` beside it,
+    renamed into place: a reader never sees half a file, and a crash leaves only a name the
+    export and erasure sweeps recognise (privacy/files.py)."""
+    partial = path.with_name(f".{path.name}.partial")
+    con.execute(f"copy ({query}) to {sql_literal(str(partial))} ({options})")
+    os.replace(partial, path)

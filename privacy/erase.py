@@ -176,7 +176,8 @@ def forget(settings: Settings, identifier: str) -> ErasureReport:
         record_forgotten(settings.data_dir, person.customer_ids)
         removed = erase_from_exports(con, settings.export_dir, needles, request_id)
         extra = {
-            "partial_exports": remove_partial_exports(settings.export_dir),
+            "partial_exports": remove_partial_exports(settings.export_dir)
+            + remove_partial_exports(settings.published_dir),  # the API's consent refusals
             "access_reports": _delete_access_reports(settings, needles),
             "files_redacted": redact_files(settings, needles),
             "values_redacted": sum(redacted.values()),
