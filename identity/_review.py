@@ -76,13 +76,12 @@ def persist_review(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> No
     if mode == "full":
         con.execute("delete from identity.review_pairs")
     else:
-        stale = (
-            f"select record_id from {RESCORED} union select record_id from "
-            f"identity.identity_records where record_id not in (select record_id from {RECORDS})"
-        )
+        # re-scored records' pairs are staged again; a withdrawn record's pairs go, either side
+        kept = f"select record_id from {RECORDS}"
         con.execute(
-            f"delete from identity.review_pairs where record_id_l in ({stale}) "
-            f"or record_id_r in ({stale}) or record_id_l not in (select record_id from {RECORDS})"
+            f"delete from identity.review_pairs where record_id_l in (select record_id from "
+            f"{RESCORED}) or record_id_r in (select record_id from {RESCORED}) "
+            f"or record_id_l not in ({kept}) or record_id_r not in ({kept})"
         )
     con.execute(f"insert into identity.review_pairs select '{run_id}', * from {STAGE}")
     con.execute(f"drop table {STAGE}")

@@ -180,3 +180,25 @@ def test_incremental_scoring_gives_splink_new_records_and_only_their_blocking_ca
         finally:
             if run.splink is not None:
                 run.splink.close()
+
+
+def test_a_record_the_source_withdraws_leaves_the_review_queue_on_either_side(warehouse):
+    identity.resolve(warehouse)
+    withdrawn = query(
+        warehouse,
+        "select record_id_r from identity.review_pairs "
+        "where record_id_r like 'web_account:%' order by 1 limit 1",
+    )[0][0]
+    query(
+        warehouse,
+        "delete from raw.web__accounts where account_id = ?",
+        [withdrawn.removeprefix("web_account:")],
+    )
+
+    assert identity.resolve(warehouse)["mode"] == "incremental"
+
+    assert not query(
+        warehouse,
+        "select * from identity.review_pairs where ? in (record_id_l, record_id_r)",
+        [withdrawn],
+    )
