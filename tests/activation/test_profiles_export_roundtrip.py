@@ -42,8 +42,9 @@ def _duckdb_rows(path, fmt, schema=None):
         # a column null in every row has no type to infer: the schema gives it
         typed = ", ".join(f"'{c}': '{t}'" for c, t in schema["x-duckdb-types"].items())
         options = f", columns = {{{typed}}}"
-    relation = duckdb.sql(f"select * from {reader}('{path}'{options})")
-    return [str(t) for t in relation.types], relation.fetchall()
+    with duckdb.connect() as con:
+        relation = con.sql(f"select * from {reader}('{path}'{options})")
+        return [str(t) for t in relation.types], relation.fetchall()
 
 
 def _pandas_frame(path, fmt, schema):

@@ -27,10 +27,14 @@ from identity._guards import different_birth_dates_sql, different_first_names_sq
     ],
 )
 def test_a_first_name_typo_is_not_another_person(left, right, different):
-    row = duckdb.sql(
-        f"select {different_first_names_sql('a', 'b')} from (select '{left}' as first_name, "
-        f"'x' as last_name) a, (select '{right}' as first_name, 'y' as last_name) b"
-    ).fetchall()
+    row = (
+        duckdb.connect()
+        .execute(
+            f"select {different_first_names_sql('a', 'b')} from (select '{left}' as first_name, "
+            f"'x' as last_name) a, (select '{right}' as first_name, 'y' as last_name) b"
+        )
+        .fetchall()
+    )
     assert row == [(different,)]
 
 
@@ -47,12 +51,16 @@ def test_a_birth_date_typo_is_not_another_person(left, right, different):
     sql = different_birth_dates_sql("a", "b", 366)
     # two people of one household: other first names (a replaced birth date on the same
     # first name at the same address line is the same person's)
-    row = duckdb.execute(
-        f"select {sql} from (select ?::date as birth_date, 'lea' as first_name, 'roux' as "
-        "last_name, '1 rue x' as address_line) a, (select ?::date as birth_date, 'paul' as "
-        "first_name, 'roux' as last_name, '1 rue x' as address_line) b",
-        [left, right],
-    ).fetchall()
+    row = (
+        duckdb.connect()
+        .execute(
+            f"select {sql} from (select ?::date as birth_date, 'lea' as first_name, 'roux' as "
+            "last_name, '1 rue x' as address_line) a, (select ?::date as birth_date, 'paul' as "
+            "first_name, 'roux' as last_name, '1 rue x' as address_line) b",
+            [left, right],
+        )
+        .fetchall()
+    )
     assert row == [(different,)]
 
 
@@ -66,7 +74,7 @@ def test_a_birth_date_typo_is_not_another_person(left, right, different):
     ],
 )
 def test_an_address_typo_is_the_same_address(left, right, same):
-    row = duckdb.execute(
+    row = duckdb.connect().execute(
         f"select {same_address_sql('a', 'b')} from (select ? as a, ? as b)", [left, right]
     )
     assert row.fetchall() == [(same,)]
@@ -89,13 +97,17 @@ def test_a_replaced_birth_date_at_a_mistyped_address_is_not_another_person(
     # FEBRL's replaced values: the same first name (mistyped, or swapped with the last
     # name), a birth date replaced, the address line typed with a slip (a household member
     # would differ on the first name too)
-    row = duckdb.execute(
-        f"select {different_birth_dates_sql('a', 'b', 366)} from "
-        "(select date '1948-05-11' as birth_date, 'joshua' as first_name, 'hay' as last_name, "
-        "? as address_line) a, (select date '1926-08-12' as birth_date, ? as first_name, "
-        "? as last_name, ? as address_line) b",
-        [left, *names, right],
-    ).fetchall()
+    row = (
+        duckdb.connect()
+        .execute(
+            f"select {different_birth_dates_sql('a', 'b', 366)} from "
+            "(select date '1948-05-11' as birth_date, 'joshua' as first_name, 'hay' as last_name, "
+            "? as address_line) a, (select date '1926-08-12' as birth_date, ? as first_name, "
+            "? as last_name, ? as address_line) b",
+            [left, *names, right],
+        )
+        .fetchall()
+    )
     assert row == [(different,)]
 
 

@@ -19,7 +19,11 @@ CONFIG = StandardisationConfig(
 def _one(expr: str, value):
     import duckdb
 
-    return duckdb.execute(f"select {expr} from (select ?::varchar as v)", [value]).fetchone()[0]
+    return (
+        duckdb.connect()
+        .execute(f"select {expr} from (select ?::varchar as v)", [value])
+        .fetchone()[0]
+    )
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ def test_row_numbers_follow_the_file_across_parallel_scan_chunks(settings):
     path.parent.mkdir(parents=True)
     utf8 = settings.data_dir / "big.utf8.csv"
     # receipt i // 3 + 1, line i % 3 + 1 encode the data row; one line in 1,000 is invalid
-    duckdb.execute(f"""
+    duckdb.connect().execute(f"""
         copy (select 'M' || (i % 120) as CODE_MAGASIN, 'T' || (i // 3 + 1) as NUM_TICKET,
                      i % 3 + 1 as NUM_LIGNE, '03/02/2024 10:15' as DATE_HEURE,
                      'SKU' || (i % 97) as CODE_ARTICLE, 'Bon d’achat 10 €' as LIBELLE_ARTICLE,

@@ -95,7 +95,7 @@ def resend_all(landing_dir: Path) -> list[Path]:
         head, _, tail = path.stem.rpartition("_")
         copy = path.with_name(f"{head}_resent_{tail}{path.suffix}")
         if path.suffix == ".parquet":
-            duckdb.execute(
+            duckdb.connect().execute(
                 f"copy (select * from read_parquet('{path}')) to '{copy}' "
                 "(format parquet, compression uncompressed)"
             )

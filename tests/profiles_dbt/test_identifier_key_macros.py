@@ -42,7 +42,7 @@ def test_each_key_macro_gives_the_outputs_of_its_python_form(built_settings):
 
     assert outcome.success, outcome.exception
     compiled = outcome.result.results[0].node.compiled_code
-    keys = dict(duckdb.execute(compiled).fetchall())
+    keys = dict(duckdb.connect().execute(compiled).fetchall())
     assert keys == {i: expected for i, (_, _, expected) in enumerate(cases)}
 
 
