@@ -1,6 +1,6 @@
 """The 360° profiles: the marts dbt builds from the resolved identities, and what runs first.
 
-`build.py` runs `dbt build` (and `dbt docs generate`) on `dbt_project/` in-process, then
+`build.py` runs `dbt build` on `dbt_project/` in-process (`dbt_docs.py`: its docs site), then
 publishes the readers' snapshot (`core.snapshot`); `consent.py` extracts the marketing-consent
 signals of the raw layer into `consent.signals`, from which dbt decides the consent in force
 (`marts.customer_consent`).
@@ -26,7 +26,7 @@ def build_profiles(settings, select=None, dbt_vars=None, publish=True, target=No
 
 def generate_docs(settings):
     """Run `dbt docs generate` (offline); returns the folder holding index.html."""
-    from profiles.build import generate_docs as _docs
+    from profiles.dbt_docs import generate_docs as _docs
 
     return _docs(settings)
 

@@ -130,7 +130,7 @@ def _require_inputs(settings: Settings, needs_warehouse: bool = True) -> None:
         )
 
 
-def _invoke(
+def invoke_dbt(
     settings: Settings,
     command: list[str],
     target_path: Path | None = None,
@@ -196,7 +196,7 @@ def parse_project(settings: Settings) -> Path:
     path = manifest_path(settings)
     started = time.perf_counter()
     profile, target = dbt_profile(settings)
-    outcome = _invoke(
+    outcome = invoke_dbt(
         settings,
         ["parse", "--profile", profile],
         target_path=path.parent,
@@ -313,7 +313,7 @@ def _build(settings: Settings, select: str | None, dbt_vars: dict[str, Any] | No
         command += ["--vars", json.dumps(dbt_vars)]
     started = time.perf_counter()
     # duckdb is the profile's default output (a test project may name it otherwise)
-    outcome = _invoke(settings, command, target=target if target == SPARK else None)
+    outcome = invoke_dbt(settings, command, target=target if target == SPARK else None)
     elapsed = round(time.perf_counter() - started, 2)
     statuses: Counter[str] = Counter()
     failed: list[str] = []
@@ -335,39 +335,3 @@ def _build(settings: Settings, select: str | None, dbt_vars: dict[str, Any] | No
         )
     log.info("dbt build (%s): %s in %.1f s", target, dict(statuses), elapsed)
     return result
-
-
-def generate_docs(settings: Settings) -> Path:
-    """Run ``dbt docs generate`` (offline); returns the folder whose index.html opens from disk.
-
-    dbt's index.html fetches manifest.json and catalog.json, which a browser refuses on
-    file:// ("(loading)" forever); the static page inlines them, so it becomes index.html.
-    """
-    import shutil
-
-    outcome = _invoke(settings, ["docs", "generate", "--static"])
-    target_path, log_path = dbt_paths(settings)
-    if outcome.exception is not None or not outcome.success:
-        raise DbtBuildError(
-            f"dbt docs generate failed on {settings.duckdb_path}: {outcome.exception}; "
-            f"details: {log_path / 'dbt.log'}"
-        )
-    static = target_path / "static_index.html"
-    if static.exists():
-        shutil.copyfile(static, target_path / "index.html")
-    log.info("dbt docs written to %s", target_path)
-    return target_path
-
-
-def serve_docs(folder: Path, port: int = 8081):
-    """An HTTP server for the docs folder on 127.0.0.1 (not started: call serve_forever)."""
-    from functools import partial
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-
-    class QuietHandler(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib name)
-            log.debug("docs server: " + format, *args)
-
-    if not (folder / "index.html").exists():
-        raise DbtBuildError(f"no index.html in {folder}: run `cdp profiles docs` first")
-    return ThreadingHTTPServer(("127.0.0.1", port), partial(QuietHandler, directory=str(folder)))

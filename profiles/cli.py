@@ -55,7 +55,8 @@ def docs_command(
     port: int = typer.Option(8081, "--port", help="Port for --serve."),
 ) -> None:
     """Run `dbt docs generate` (works offline); index.html opens from disk or with --serve."""
-    from profiles.build import DbtBuildError, generate_docs, serve_docs
+    from profiles.build import DbtBuildError
+    from profiles.dbt_docs import generate_docs, serve_docs
 
     try:
         folder = generate_docs(_settings())

@@ -28,7 +28,7 @@ def _literal(value: str) -> str:
 
 
 def test_each_key_macro_gives_the_outputs_of_its_python_form(built_settings):
-    from profiles.build import _invoke
+    from profiles.build import invoke_dbt
 
     cases = [(macro, raw, expected) for macro, _, examples in MACROS for raw, expected in examples]
     inline = " union all ".join(
@@ -38,7 +38,7 @@ def test_each_key_macro_gives_the_outputs_of_its_python_form(built_settings):
     )
 
     # the session's built project: dbt re-parses only what changed (seconds, not a minute)
-    outcome = _invoke(built_settings, ["compile", "--inline", inline])
+    outcome = invoke_dbt(built_settings, ["compile", "--inline", inline])
 
     assert outcome.success, outcome.exception
     compiled = outcome.result.results[0].node.compiled_code

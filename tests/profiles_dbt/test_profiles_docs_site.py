@@ -19,7 +19,7 @@ def test_index_html_opens_from_disk(docs_folder):
 
 
 def test_serve_binds_loopback_and_serves_the_site(docs_folder):
-    from profiles.build import serve_docs
+    from profiles.dbt_docs import serve_docs
 
     server = serve_docs(docs_folder, port=0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
