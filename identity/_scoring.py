@@ -117,9 +117,10 @@ where p.fingerprint is distinct from r.fingerprint
 union select record_id from ({_decisions.changed_since_last_run_sql()})""")
     # the new records' blocking keys first (no counts): they pick the unchanged candidates;
     # then new and candidate records are shaped into model records in one pass
+    rescored = f"record_id in (select record_id from {RESCORED})"
     con.execute(
         "create or replace temp table _identity_new_model_records as "
-        + _selected_records_sql(f"record_id in (select record_id from {RESCORED})")
+        + _selected_records_sql(rescored)
     )
     new = scalar(con, "select count(*) from _identity_new_model_records")
     if new == 0:
@@ -129,11 +130,9 @@ union select record_id from ({_decisions.changed_since_last_run_sql()})""")
     con.execute(
         "create or replace temp table _identity_scored_records as "
         + model_records_sql(
-            f"record_id in (select record_id from {RESCORED}) "
-            "or record_id in (select record_id from _identity_candidates)"
+            f"{rescored} or record_id in (select record_id from _identity_candidates)"
         )
     )
-    rescored = f"record_id in (select record_id from {RESCORED})"
     splink.put("new_records", f"select * from _identity_scored_records where {rescored}")
     splink.put("existing_records", f"select * from _identity_scored_records where not ({rescored})")
     tf_tables = {}
