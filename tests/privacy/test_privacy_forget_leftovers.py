@@ -120,3 +120,16 @@ def test_no_other_writer_slips_in_while_forget_compacts(resolved, monkeypatch):
             ).fetchone()[0]
             == 0
         )
+
+
+def test_forget_removes_a_half_written_consent_refusals_file(resolved):
+    """A crash while publishing the API's consent refusals leaves a hidden partial file
+    beside the snapshot, holding customer ids: forget sweeps it as it sweeps exports'."""
+    customer_id, raw_email = rewritten_person(resolved)
+    partial = resolved.published_dir / ".consent_refusals.parquet.partial"
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    partial.write_text(f"customer_id\n{customer_id}\n")
+
+    forget(resolved, raw_email)
+
+    assert not partial.exists()
