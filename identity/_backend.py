@@ -215,9 +215,7 @@ class SplinkTables:
             f"count(*) filter (where {' or '.join(f'{c} is not null' for c in columns)}) as n{i}"
             for i, columns in enumerate(carrying.values())
         )
-        pairs = ", ".join(
-            f"coalesce(sum(n{i} * (n{i} - 1) / 2), 0)" for i in range(len(carrying))
-        )
+        pairs = ", ".join(f"coalesce(sum(n{i} * (n{i} - 1) / 2), 0)" for i in range(len(carrying)))
         counts = one_row(
             self.con,
             f"select {pairs} from (select {per_key} from {table} where {key_ok} "
