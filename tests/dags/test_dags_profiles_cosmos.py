@@ -260,7 +260,11 @@ def test_a_model_task_asks_for_the_producers_state_only_when_its_status_is_not_i
     producer's state or the build's start-up events (logged at debug only); with no status
     yet, or on a retry, it asks for the state as Cosmos does."""
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
-    from cosmos.operators._watcher.state import get_dbt_event_xcom_key, get_status_xcom_key
+    from cosmos.operators._watcher.state import (
+        get_compiled_sql_xcom_key,
+        get_dbt_event_xcom_key,
+        get_status_xcom_key,
+    )
 
     from cdp.dbt_watcher import LeanModelWatcher
 
@@ -273,12 +277,15 @@ def test_a_model_task_asks_for_the_producers_state_only_when_its_status_is_not_i
     monkeypatch.setattr(RuntimeTaskInstance, "get_task_states", task_states)
     task = load_dags().dags["cdp_profiles"].get_task("dbt.customers.run")
     assert isinstance(task, LeanModelWatcher)
-    status, event = (f(task.model_unique_id) for f in (get_status_xcom_key, get_dbt_event_xcom_key))
+    status, sql, event = (
+        key(task.model_unique_id)
+        for key in (get_status_xcom_key, get_compiled_sql_xcom_key, get_dbt_event_xcom_key)
+    )
     finished = {status: {"status": "success", "outlet_uris": []}}
 
     ti = WatchingTaskInstance(finished)
     assert task.poke({"ti": ti, "run_id": "run"}) is True
-    assert (ti.pulled, states_asked) == ([status, event], [])
+    assert (ti.pulled, states_asked) == ([status, sql, event], [])
 
     ti = WatchingTaskInstance({})
     assert task.poke({"ti": ti, "run_id": "run"}) is False
