@@ -233,7 +233,7 @@ def write_tills(w: Writer, landing: Path, cards: list[tuple[str, Person]]) -> No
                 ean, label, price = rng.choice(articles)
                 rows.append([store, ticket, at, line, ean, label, rng.randint(1, 4), price, "0,00",
                              rng.choice(["CB", "ESP", "CHQ"]), card or "", postcode])  # fmt: skip
-        if card is not None:
+        if card is not None and person is not None:
             w.record("caisse_carte", card, person)
     _csv(landing / "caisse" / "tickets_20261130.csv",
          ["CODE_MAG", "N_TICKET", "DATE_TICKET", "N_LIGNE", "EAN", "LIBELLE", "QTE", "PU_TTC",
