@@ -187,6 +187,11 @@ class World:
                 child_year = min(2008, year + rng.randint(22, 38))
                 sex = rng.choice("FM")
                 members.append(self._person(hid, sex, surname, surname, child_year, home, landline))
+        for index, member in enumerate(members):  # parents do not name a child after them
+            for _ in range(10):
+                if member.first not in {m.first for m in members[:index]}:
+                    break
+                member.first = self.first_name(member.sex, member.born.year)
         shares_family_mail = rng.random() < (0.3 if self.dense else 0.06)
         if shares_family_mail and len(members) > 1:
             family = self._family_email(members)
@@ -289,7 +294,10 @@ class World:
                         if person.birth_last == old:
                             person.birth_last = surname
                         person.last = surname
-                    same_sex = [m for m in models if m.sex == person.sex]
+                    # two members of one household are not given one first name (a
+                    # father and son both Jean exist, but are not what this profile tests)
+                    taken = {m.first for m in homes[copy] if m is not person}
+                    same_sex = [m for m in models if m.sex == person.sex and m.first not in taken]
                     if same_sex:
                         person.first = self.rng.choice(same_sex).first
                     person.flags.add("namesake")
