@@ -59,6 +59,13 @@ def _local(text: str) -> str:
     return plain(text).lower().replace(" ", "").replace("'", "")
 
 
+def _mailbox(address: str) -> str:
+    """The mailbox an address reaches: Gmail ignores the dots of a username, so
+    ``p.martin@gmail.com`` is taken once ``pmartin@gmail.com`` is."""
+    local, domain = address.split("@")
+    return f"{local.replace('.', '')}@{domain}" if domain == "gmail.com" else address
+
+
 class _Draw:
     def __init__(self, rng: random.Random):
         self.rng = rng
@@ -230,9 +237,9 @@ class World:
 
     def _unique(self, local: str, domain: str) -> str:
         candidate = f"{local}@{domain}"
-        while candidate in self.used_emails:
+        while _mailbox(candidate) in self.used_emails:
             candidate = f"{local}{self.rng.randint(1, 99)}@{domain}"
-        self.used_emails.add(candidate)
+        self.used_emails.add(_mailbox(candidate))
         return candidate
 
     def personal_email(self, person: Person) -> str:
