@@ -83,6 +83,9 @@ def test_names_fold_accents_titles_and_particles(raw, expected):
         ("M. Jean DE LA FONTAINE", ("Jean", "DE LA FONTAINE")),
         # a couple calling: their surname, no first name ("et Mme" is nobody's)
         ("M. et Mme DUPONT", (None, "DUPONT")),
+        # a surname with its particle, alone: nobody is called "Le"
+        ("Mme LE BIHAN", (None, "LE BIHAN")),
+        ("M. Le Gall", (None, "Le Gall")),
     ],
 )
 def test_caller_names_split_on_capitals(raw, expected):
@@ -113,6 +116,8 @@ def test_postcode_city_and_birth_date():
         "Dr. Pr. Jean Du Pont",
         "d jean",
         "M. et Mme Dupont",
+        "Mme LE BIHAN",
+        "M. de Villiers",
     ],
 )
 def test_caller_name_split_in_sql_follows_the_python_rules(raw):
