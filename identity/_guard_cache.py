@@ -145,11 +145,12 @@ def add_unchanged(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def unchanged_links_sql(link_columns: str) -> str:
+def unchanged_links_sql(link_columns: str, links: str = "identity.links") -> str:
     """The stored deterministic links of the values not guarded again (their holders, so
-    their anchor, are the last run's; ``_links.deterministic_links_sql`` made them)."""
+    their anchor, are the last run's; ``_links.deterministic_links_sql`` made them);
+    ``links``: the stored links to read (a filtered part of them)."""
     return f"""
-select {link_columns} from identity.links anti join (
+select {link_columns} from {links} anti join (
   select 'same_' || identifier_type as rule,
     json_object(identifier_type, identifier_value)::varchar as top_comparisons
   from {GUARD_CHANGED_VALUES}

@@ -208,7 +208,7 @@ STAGES = [
         (t.MATCH_RECORDS, t.RECORDS, t.PREV_RECORDS),
         (t.ACCEPTED, t.REFUSED),
         "predict",
-        incremental_writes=(t.RESCORED,),
+        incremental_writes=(t.RESCORED, t.REMOVED),
     ),
     Stage(
         "gather the run's links",
@@ -216,7 +216,8 @@ STAGES = [
         (t.LINK_IDS, t.ACCEPTED, t.RECORDS),
         (t.EDGES, t.CONSTRAINTS),
         "cluster",
-        incremental_reads=(t.RESCORED,),
+        incremental_reads=(t.RESCORED, t.REMOVED),
+        incremental_writes=(t.NEW_EDGES,),
     ),
     Stage(
         "choose the records to re-cluster",
@@ -224,7 +225,7 @@ STAGES = [
         (t.RECORDS, t.EDGES, t.PREV_MEMBERS, t.PREV_CUSTOMERS),
         (t.SCOPE_RECORDS, t.SCOPE_CUSTOMERS, t.PREV_MEMBERS_SCOPE, t.SCOPE_EDGES),
         "cluster",
-        incremental_reads=(t.RESCORED,),
+        incremental_reads=(t.RESCORED, t.REMOVED, t.NEW_EDGES),
     ),
     Stage(
         "cluster with constraints",
@@ -252,7 +253,7 @@ STAGES = [
     Stage(
         "gate on id churn",
         _gate,
-        (t.CLUSTERS, t.ASSIGNED, t.PREV_MEMBERS, t.ID_EVENTS, t.RECORDS),
+        (t.CLUSTERS, t.ASSIGNED, t.PREV_MEMBERS, t.PREV_MEMBERS_SCOPE, t.ID_EVENTS),
         (),
         "cluster",
     ),
@@ -279,10 +280,15 @@ STAGES = [
         ),
         (t.MEMBERS, t.CUSTOMERS_STAGE),
         "persist",
-        incremental_reads=(t.RESCORED,),
+        incremental_reads=(t.RESCORED, t.REMOVED),
     ),
     Stage(
-        "record the run", _record_run, (t.RECORDS,), (), "persist", incremental_reads=(t.RESCORED,)
+        "record the run",
+        _record_run,
+        (t.RECORDS,),
+        (),
+        "persist",
+        incremental_reads=(t.RESCORED, t.REMOVED),
     ),
     Stage(
         "export to the lake",
