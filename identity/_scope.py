@@ -81,14 +81,18 @@ where link_type = 'probabilistic'
 
 def _materialise_edges(con: duckdb.DuckDBPyConnection, where: str) -> None:
     """Replace the incremental run's :data:`EDGES` view by a table of its links meeting
-    ``where``."""
+    ``where`` (no view: already a table)."""
     if not scalar(
         con, "select count(*) from duckdb_views() where temporary and view_name = ?", [EDGES]
     ):
         return
     con.execute(f"create or replace temp table _identity_edges_kept as {_edges_where(con, where)}")
+    _replace_edges(con, "_identity_edges_kept")
+
+
+def _replace_edges(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"drop view {EDGES}")
-    con.execute(f"alter table _identity_edges_kept rename to {EDGES}")
+    con.execute(f"alter table {table} rename to {EDGES}")
 
 
 def choose_scope(con: duckdb.DuckDBPyConnection, mode: str) -> None:
@@ -119,6 +123,7 @@ def _scope_records(con: duckdb.DuckDBPyConnection, mode: str) -> None:
             f"select customer_id from {PREV_CUSTOMERS} where is_active"
         )
     else:
+        removed = f"select record_id from {REMOVED}"
         con.execute(f"""
 create or replace temp table _identity_seeds as
 select record_id from {RESCORED} union select record_id from {REMOVED}""")
@@ -135,21 +140,28 @@ select distinct customer_id from {PREV_MEMBERS} where record_id in (select * fro
         con.execute(f"""
 create or replace temp table {SCOPE_RECORDS} as
 select record_id from {PREV_MEMBERS} where customer_id in (select * from {SCOPE_CUSTOMERS})
-  and record_id not in (select record_id from {REMOVED})
+  and record_id not in ({removed})
 union select record_id from {RESCORED}""")
+        # The links reaching the scope's records (and leaving removed ones), read once: a
+        # link crossing the scope is among them; when none does, they are all the links
+        # clustering and the write read. The others join records of a customer left as it
+        # was, and are stored already.
         scope = f"(select * from {SCOPE_RECORDS})"
-        crossing = _edges_where(con, f"(record_id_l in {scope}) <> (record_id_r in {scope})")
-        leaks = scalar(con, f"select count(*) from ({crossing})")
+        near = f"record_id_l in {scope} or record_id_r in {scope} or record_id_l in ({removed})"
+        con.execute(
+            f"create or replace temp table _identity_edges_near as {_edges_where(con, near)}"
+        )
+        leaks = scalar(
+            con,
+            f"select count(*) from _identity_edges_near "
+            f"where (record_id_l in {scope}) <> (record_id_r in {scope})",
+        )
         if leaks:
             log.warning("%d links cross the incremental scope; re-clustering everything", leaks)
+            con.execute("drop table _identity_edges_near")
             _scope_records(con, "full")
             return
-        # The links leaving the scope's records (and removed ones): all that clustering and
-        # the write read. The others join records of a customer left as it was, and are
-        # stored already.
-        _materialise_edges(
-            con, f"record_id_l in {scope} or record_id_l in (select record_id from {REMOVED})"
-        )
+        _replace_edges(con, "_identity_edges_near")
     con.execute(
         f"create or replace temp table {PREV_MEMBERS_SCOPE} as select * from "
         f"{PREV_MEMBERS} where record_id in (select * from {SCOPE_RECORDS})"
