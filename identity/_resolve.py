@@ -83,6 +83,8 @@ def _extract(run: Run) -> None:
     )
     run.summary["reread_records"] = scalar(run.con, f"select n from {t.REREAD}")
     run.summary["standardisation_nulled"] = standardisation_nulls(run.con)
+    if reuse:  # what changed since the last run: the guards and an incremental run read it
+        _scoring.changed_records(run.con)
 
 
 def _guard(run: Run) -> None:
@@ -186,6 +188,7 @@ _EXTRACT = Stage(
     (),
     (t.RECORDS, t.STRONG_IDS, t.REREAD, t.NULLED),
     "standardise",
+    incremental_writes=(t.RESCORED, t.REMOVED),
 )
 _GUARD = Stage(
     "block junk identifiers, guard cardinality",
@@ -208,7 +211,7 @@ STAGES = [
         (t.MATCH_RECORDS, t.RECORDS, t.PREV_RECORDS),
         (t.ACCEPTED, t.REFUSED),
         "predict",
-        incremental_writes=(t.RESCORED, t.REMOVED),
+        incremental_reads=(t.RESCORED, t.REMOVED),
     ),
     Stage(
         "gather the run's links",

@@ -105,9 +105,9 @@ def score(
     config: IdentityConfig,
     mode: str,
 ) -> int:
-    """Score pairs (all, or new/changed records only) into accepted and refused links."""
-    if mode == "incremental":
-        changed_records(con)
+    """Score pairs (all, or new/changed records only) into accepted and refused links;
+    an incremental run's new and changed records are :data:`RESCORED` (``changed_records``,
+    run after the extraction)."""
     if model is None:  # no model (too few identified records to train one): nothing scored
         _links.create_empty(con)
         con.execute(f"create or replace temp table {RESCORED} as select record_id from {RECORDS}")
@@ -163,8 +163,8 @@ def score(
 
 def changed_records(con: duckdb.DuckDBPyConnection) -> None:
     """:data:`RESCORED` (new and changed records, and those of decisions since the last
-    run) and :data:`REMOVED` (stored records no longer in the sources), for an incremental
-    run.
+    run) and :data:`REMOVED` (stored records no longer in the sources), after an
+    extraction that reused the stored records (what an incremental run scores again).
 
     A record standardised again is one whose fingerprint differs from its stored row's or
     that had none (``_records``): those ids, without comparing every record's fingerprint.

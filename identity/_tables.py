@@ -67,7 +67,7 @@ _PAIR_SCORE_COLUMNS = (
     "top_comparisons varchar"
 )
 
-# -- the previous run's state (``_persist.load_previous``) --------------------------------
+# -- the previous run's state (``_persist.load_previous``): views of the stored tables ------
 PREV_MEMBERS = Relation(
     "_identity_prev_members",
     "record_id varchar, customer_id varchar",
@@ -277,7 +277,8 @@ MEMBERS = Relation(
 CUSTOMERS_STAGE = Relation(
     "_identity_customers_stage",
     CUSTOMER_COLUMNS,
-    "identity.customers after this run (retired ones inactive)",
+    "identity.customers after this run (retired ones inactive); an incremental run's holds "
+    "only the rows it changes (CHANGED_CUSTOMERS): the others stay as stored",
 )
 CHANGED_RECORDS = Relation(
     "_identity_changed_records",
