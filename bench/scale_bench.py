@@ -115,6 +115,24 @@ def _report_stages() -> None:
     stages.__call__ = reporting
 
 
+def _report_splink_steps() -> None:
+    """On Spark, each SQL step Splink sends (blocking, term-frequency tables, scoring, each
+    clustering query) as it ends, through `_progress`: a run stopped inside `predict` still
+    says which steps it finished (`bench.spark_profile` times them in CPU seconds too)."""
+    from splink.internals.spark.database_api import SparkAPI
+
+    original = SparkAPI._sql_to_splink_dataframe
+
+    def timed(self, sql, templated_name, physical_name):
+        start = time.perf_counter()
+        result = original(self, sql, templated_name, physical_name)
+        _progress(splink_step=templated_name, seconds=round(time.perf_counter() - start, 1))
+        return result
+
+    # Splink marks it final for subclasses; wrapped here for this one process
+    setattr(SparkAPI, "_sql_to_splink_dataframe", timed)  # noqa: B010
+
+
 def _generate(records: int, root: Path) -> float:
     """Write the raw tables of a size's DuckDB warehouse (once: a later call reads the seconds
     it took from the note beside it); seconds spent."""
@@ -154,6 +172,7 @@ def _one(
         shutil.copy(settings.duckdb_path, spark_dir / settings.duckdb_path.name)
     else:
         shutil.copytree(root / "duckdb" / "models", settings.model_dir, dirs_exist_ok=True)
+        _report_splink_steps()
     _report_stages()
     start = time.perf_counter()
     if engine == "duckdb" and run == "train":
