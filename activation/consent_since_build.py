@@ -66,7 +66,12 @@ def refusals_since_build(con: duckdb.DuckDBPyConnection, settings: Settings) -> 
     """A temporary table (customer_id, channel, decided_at, source, record_id) of the
     refusals loaded since the last build read the raw layer, the latest per customer and
     channel; None when no file was loaded since."""
-    since = consent_read_at(con)
+    return _refusals_loaded_since(con, settings, consent_read_at(con))
+
+
+def _refusals_loaded_since(
+    con: duckdb.DuckDBPyConnection, settings: Settings, since: datetime | None
+) -> str | None:
     # a mart no recorded build wrote: every loaded row may be newer
     batches = loaded_since(con, _EPOCH if since is None else since)
     if not batches:
@@ -107,7 +112,8 @@ def consent_for_sending(con: duckdb.DuckDBPyConnection, settings: Settings, read
     files were loaded since the build read the raw layer, a temporary copy with their
     refusals applied. Raises what :func:`profiles.build.require_customer_consent` raises."""
     mart = require_customer_consent(con, reader)
-    refusals = refusals_since_build(con, settings)
+    since = consent_read_at(con)
+    refusals = _refusals_loaded_since(con, settings, since)
     if refusals is None:
         return mart
     con.execute(f"create or replace temp table {IN_FORCE} as {in_force_sql(mart, refusals)}")
@@ -120,7 +126,7 @@ def consent_for_sending(con: duckdb.DuckDBPyConnection, settings: Settings, read
         "%s: the refusals loaded since the last profiles build (as of %s UTC) change %d "
         "customer channel(s) to not sendable",
         reader,
-        consent_read_at(con),
+        since,
         applied,
     )
     return IN_FORCE

@@ -37,7 +37,7 @@ def _scorer(settings: Settings, view: View):
     cache = view.generation.cache
     with _SCORER_LOCK:
         if "scorer" not in cache:  # per generation: term frequencies follow the records
-            cache["scorer"] = realtime_scorer(settings, view.cursor, records_by)
+            cache["scorer"] = realtime_scorer(settings, view.cursor, records_by(view.cursor))
     return cache["scorer"]
 
 

@@ -29,7 +29,11 @@ from api.answers import write_customer_answers
 from core.warehouse import columns_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     import duckdb
+
+    from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -58,20 +62,6 @@ PROFILE_COLUMNS = (
     "sms_consent_source",
     "email",
 )
-# the columns config/identity.yml's blocking rules start with (another is read unsorted)
-BLOCKING_LEADS = (
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "birth_date",
-    "postcode",
-    "city",
-    "name_pair",
-    "name_low",
-    "name_high",
-    "name_stems",
-)
 # table -> (sort key, columns kept or None for all)
 HOT = {
     "identity.customer_records": ("record_id", None),
@@ -86,8 +76,20 @@ _ISO = (
 )
 
 
-def build(con: duckdb.DuckDBPyConnection, source: str = "snapshot") -> float:
-    """Create the serving catalog over the attached ``source``; returns seconds taken."""
+def blocking_leads(settings: Settings) -> list[str]:
+    """The columns the configured blocking rules start with: /v1/identify looks its
+    candidates up rule by rule, each in the records sorted by that column."""
+    from identity._config import load_identity_config
+
+    config = load_identity_config(settings.identity_config_path)
+    return sorted({rule[0] for rule in config.blocking})
+
+
+def build(
+    con: duckdb.DuckDBPyConnection, source: str = "snapshot", leads: Iterable[str] = ()
+) -> float:
+    """Create the serving catalog over the attached ``source``, with the identity records
+    sorted by each of ``leads`` (:func:`blocking_leads`); returns seconds taken."""
     started = time.perf_counter()
     con.execute(f"attach ':memory:' as {CATALOG} (row_group_size {ROW_GROUP_SIZE})")
     tables = con.execute(
@@ -118,20 +120,34 @@ def build(con: duckdb.DuckDBPyConnection, source: str = "snapshot") -> float:
     )
     _write_timeline(con, source)
     _write_identifiers(con, source)
-    _write_records(con, source)
+    _write_records(con, source, leads)
     con.execute(f"use {CATALOG}")
     seconds = time.perf_counter() - started
     log.info("serving copy built in %.1f s", seconds)
     return seconds
 
 
-def records_by(column: str) -> str:
-    """The serving copy of the identity records sorted by ``column``, if one was built."""
+def records_by(con: duckdb.DuckDBPyConnection) -> Callable[[str], str]:
+    """``records_by(column)`` for the scorer: the serving copy of the identity records
+    sorted by ``column`` where :func:`build` wrote one, else every record, unsorted."""
     from identity._realtime import candidate_records_sql
 
-    if column in BLOCKING_LEADS:
-        return f"{CATALOG}.main.records_by_{column}"
-    return f"({candidate_records_sql()})"
+    prefix = "records_by_"
+    built = {
+        name.removeprefix(prefix)
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = ? "
+            "and schema_name = 'main' and starts_with(table_name, ?)",
+            [CATALOG, prefix],
+        ).fetchall()
+    }
+
+    def lookup(column: str) -> str:
+        if column in built:
+            return f"{CATALOG}.main.{prefix}{column}"
+        return f"({candidate_records_sql()})"
+
+    return lookup
 
 
 def _write_timeline(con: duckdb.DuckDBPyConnection, source: str) -> None:
@@ -162,10 +178,10 @@ select kind, value, list(distinct customer_id order by customer_id) as customer_
     )
 
 
-def _write_records(con: duckdb.DuckDBPyConnection, source: str) -> None:
+def _write_records(con: duckdb.DuckDBPyConnection, source: str, leads: Iterable[str]) -> None:
     """The identified records with their customer and Splink's derived columns, sorted by
-    each column a blocking rule starts with: /v1/identify looks its candidates up rule by
-    rule."""
+    each of ``leads`` that is one of their columns (a rule on a key the real-time path does
+    not derive is not looked up there)."""
     from identity._realtime import candidate_records_sql
 
     con.execute(
@@ -174,7 +190,13 @@ def _write_records(con: duckdb.DuckDBPyConnection, source: str) -> None:
             f"{source}.identity.identity_records", f"{source}.identity.customer_records"
         )
     )
-    for column in BLOCKING_LEADS:
+    derived = {
+        column
+        for column, *_ in con.execute(
+            f"select * from {CATALOG}.main.identity_records_derived limit 0"
+        ).description
+    }
+    for column in (lead for lead in leads if lead in derived):
         con.execute(
             f"create table {CATALOG}.main.records_by_{column} as select * "
             f"from {CATALOG}.main.identity_records_derived where {column} is not null "

@@ -159,12 +159,12 @@ class SnapshotPool:
         return (str(row[0]), str(row[1])) if row else ("unknown", "unknown")
 
     def _open_generation(self, path, stamp: tuple[int, int]) -> Generation:
-        from api.serving import build
+        from api.serving import blocking_leads, build
 
         con = _open(path)
         try:
             run_id, as_of = self._run_of(con)
-            build(con)
+            build(con, leads=blocking_leads(self.settings))
             generation = Generation(stamp, con, run_id, as_of)
             self._consent(generation)  # before it serves, as the rest of the serving copy
         except Exception:

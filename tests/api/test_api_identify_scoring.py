@@ -260,12 +260,35 @@ def test_canonical_email_in_python_is_the_pipelines_sql_rule(api_settings):
             assert email_canonical(text, config.standardisation) == expected, text
 
 
-def test_every_shipped_blocking_rule_reads_a_sorted_serving_copy():
-    """/v1/identify looks candidates up rule by rule in ``records_by_<first column>``; a
-    rule whose first column has no sorted copy reads every record unsorted."""
-    from api.serving import BLOCKING_LEADS
-    from core.settings import Settings
-    from identity._config import load_identity_config
+def test_each_configured_blocking_rule_reads_a_sorted_serving_copy(api_settings, tmp_path):
+    """/v1/identify looks candidates up rule by rule in ``records_by_<first column>``: the
+    serving copy sorts the records by the leads of the rules configured, a retailer's own
+    included; a lead the real-time path does not derive is read unsorted."""
+    import yaml
 
-    config = load_identity_config(Settings().identity_config_path)
-    assert {rule[0] for rule in config.blocking} <= set(BLOCKING_LEADS)
+    from api.serving import CATALOG, blocking_leads, build, records_by
+    from api.snapshots import _open
+    from core.snapshot import snapshot_path
+
+    shipped = blocking_leads(api_settings)
+    config = yaml.safe_load(api_settings.identity_config_path.read_text(encoding="utf-8"))
+    config["blocking"] = [["address_compact", "city"], ["loyalty_tier"], ["email"]]
+    own = tmp_path / "identity.yml"
+    own.write_text(yaml.safe_dump(config), encoding="utf-8")
+    retailer = api_settings.model_copy(update={"identity_config_path": own})
+    assert blocking_leads(retailer) == ["address_compact", "email", "loyalty_tier"]
+
+    for settings, leads in ((api_settings, shipped), (retailer, blocking_leads(retailer))):
+        con = _open(snapshot_path(settings))
+        try:
+            build(con, leads=leads)
+            lookup = records_by(con)
+            derived = [lead for lead in leads if lead != "loyalty_tier"]
+            assert derived and all(lookup(c) == f"{CATALOG}.main.records_by_{c}" for c in derived)
+            for column in derived:  # sorted, so a lookup reads one row group
+                rows = con.execute(f"select {column} from {lookup(column)}").fetchall()
+                values = [v for (v,) in rows]
+                assert values == sorted(values) and values
+        finally:
+            con.close()
+    assert lookup("loyalty_tier").startswith("(")
