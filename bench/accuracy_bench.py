@@ -73,7 +73,7 @@ def load(name: str, workdir: Path, people: int, link_only: bool = True):
         settings.ensure_dirs()
         generate(settings, people=people, seed=42, profile=WORLDS[name])
     elif name in THIRD_PARTY:
-        from bench.third_party.exports import write_exports
+        from bench.third_party.exports import write_exports as write_retailer
 
         settings = Settings(
             data_dir=workdir / "data",
@@ -81,7 +81,7 @@ def load(name: str, workdir: Path, people: int, link_only: bool = True):
             erasure_salt=_SALT,
         )
         settings.ensure_dirs()
-        write_exports(settings.landing_dir, settings.truth_dir, people, THIRD_PARTY[name])
+        write_retailer(settings.landing_dir, settings.truth_dir, people, THIRD_PARTY[name])
     elif name in PSEUDOPEOPLE:
         from bench.public_pseudopeople import SOURCES, write_exports
 
