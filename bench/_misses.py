@@ -20,6 +20,8 @@ from pathlib import Path
 
 from identity._config import ATTRIBUTES
 
+_LARGEST = 300  # records per customer whose wrongly merged pairs are scored one by one
+
 
 def dump_misses(settings, clusters, out: Path, people_file: Path | None = None) -> int:
     """Write the missed truth pairs of ``clusters`` (record_id, cluster_id) to ``out``, and
@@ -68,6 +70,21 @@ def _dump(settings, clusters, out: Path, block: str, where: str, household: str 
 select t.identity_type || ':' || t.source_key as record_id, t.person_id, c.cluster_id
 from read_csv('{truth}', all_varchar = true) t
 join _bench_clusters c on c.record_id = t.identity_type || ':' || t.source_key""")
+        if block == "cluster_id":
+            # a customer of thousands of records (a chain through a shared value) would be
+            # millions of pairs: its size is reported, its pairs are not scored
+            big = con.execute(f"""select cluster_id, count(*) as n from _bench_people
+group by all having n > {_LARGEST} order by n desc""").fetchall()
+            if big:
+                logging.getLogger(__name__).warning(
+                    "%d customers above %d records left out of %s (largest: %s)",
+                    len(big),
+                    _LARGEST,
+                    out.name,
+                    big[:5],
+                )
+                con.execute(f"""delete from _bench_people where cluster_id in
+(select cluster_id from _bench_people group by all having count(*) > {_LARGEST})""")
         model["blocking_rules_to_generate_predictions"] = [
             {"blocking_rule": f"l.{block} = r.{block}", "sql_dialect": "duckdb"}
         ]

@@ -28,7 +28,10 @@ namesakes, family e-mails, apartment buildings, e-mail-only subscribers), ``febr
 linked against each other, as two identity types in a link-only run, unless
 ``--dedupe-febrl4``), ``pseudopeople`` and
 ``pseudopeople_ssn`` (seven simulated US sources, without and with the SSN as the custom
-identifier ``national_id``: `bench.public_pseudopeople`). ``--quick`` generates 1,500 people
+identifier ``national_id``: `bench.public_pseudopeople`), ``thirdparty`` and
+``thirdparty_dense`` (a French retailer written independently of `sample_data`, realistic
+and namesake-dense: `bench.third_party`, onboarded by its `sources/*.yml` alone).
+``--quick`` generates 1,500 people
 per world instead of 5,000 and keeps a quarter of pseudopeople's (FEBRL sizes are fixed).
 """
 
@@ -47,6 +50,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 WORLDS = {"sample": "default", "hard": "hard"}
 FEBRL = ("febrl1", "febrl2", "febrl3", "febrl4")
 PSEUDOPEOPLE = ("pseudopeople", "pseudopeople_ssn")  # without and with the SSN
+# an independently written French retailer (bench/third_party), onboarded by YAML alone
+THIRD_PARTY = {"thirdparty": "realistic", "thirdparty_dense": "dense"}
 PEOPLE = {"quick": 1500, "full": 5000}
 _SALT = "bench-only-erasure-salt"  # the pipeline refuses the shipped default (docs/privacy.md)
 _IDENTIFIED = (
@@ -67,6 +72,16 @@ def load(name: str, workdir: Path, people: int, link_only: bool = True):
         settings = Settings(data_dir=workdir / "data", erasure_salt=_SALT)
         settings.ensure_dirs()
         generate(settings, people=people, seed=42, profile=WORLDS[name])
+    elif name in THIRD_PARTY:
+        from bench.third_party.exports import write_exports as write_retailer
+
+        settings = Settings(
+            data_dir=workdir / "data",
+            sources_dir=BENCH_DIR / "third_party" / "sources",
+            erasure_salt=_SALT,
+        )
+        settings.ensure_dirs()
+        write_retailer(settings.landing_dir, settings.truth_dir, people, THIRD_PARTY[name])
     elif name in PSEUDOPEOPLE:
         from bench.public_pseudopeople import SOURCES, write_exports
 
@@ -410,11 +425,13 @@ def main() -> None:
     parser.add_argument(
         "--datasets",
         nargs="+",
-        choices=[*WORLDS, *FEBRL, *PSEUDOPEOPLE],
-        default=[*WORLDS, *FEBRL, *PSEUDOPEOPLE],
+        choices=[*WORLDS, *FEBRL, *PSEUDOPEOPLE, *THIRD_PARTY],
+        default=[*WORLDS, *FEBRL, *PSEUDOPEOPLE, *THIRD_PARTY],
     )
     parser.add_argument("--quick", action="store_true", help="1,500 people per world")
-    parser.add_argument("--people", type=int, help="people per generated world")
+    parser.add_argument(
+        "--people", type=int, help="people per generated world (the issue measures 20,000)"
+    )
     parser.add_argument("--no-peers", action="store_true", help="ours only")
     parser.add_argument("--json", action="store_true", help="print the full figures as JSON")
     parser.add_argument(

@@ -18,6 +18,15 @@ as a timeout.
     python -m bench.scale_bench --records 100000 --engines duckdb --workdir data/bench/scale
     python -m bench.scale_bench --records 100000 --engines spark --workdir data/bench/scale
     python -m bench.scale_bench --records 10000000 --generate-only --workdir data/bench/scale
+    python -m bench.scale_bench --records 10000000 --engines spark --duckdb-run train \
+        --executor-memory 5g --shuffle-partitions 64 --workdir data/bench/scale --budget 7000
+
+`--duckdb-run train` only trains the model on DuckDB (no resolution there): the Spark run
+then needs neither DuckDB's 17 minutes at 10M nor a model trained elsewhere. Spark's sizing
+(`--driver-memory`, `--executor-memory`, the worker's memory with it, `--shuffle-partitions`,
+`--spark-local-dir` for shuffle spill) is given on the command line. Each stage's end, and
+every minute the run's CPU seconds and resident memory, go to stderr as they happen: a run
+stopped early still says how far it got.
 """
 
 from __future__ import annotations
@@ -43,10 +52,24 @@ POSTCODES = 500
 STAGES = ("standardise", "train", "predict", "cluster", "persist", "lake")
 
 
-def _settings(root: Path, engine: str, master: str | None):
+def spark_conf(args: argparse.Namespace) -> dict[str, str]:
+    """The Spark run's properties from the command line (`CDP_SPARK_CONF` of a deployment)."""
+    conf = {
+        "spark.driver.memory": args.driver_memory,
+        "spark.executor.memory": args.executor_memory,
+    }
+    if args.shuffle_partitions:
+        conf["spark.sql.shuffle.partitions"] = str(args.shuffle_partitions)
+    if args.spark_local_dir:
+        # the driver's; the executors' come from the worker (`LocalCluster.local_dir`)
+        conf["spark.local.dir"] = str(args.spark_local_dir)
+    return conf
+
+
+def _settings(root: Path, engine: str, master: str | None, conf: dict[str, str] | None = None):
     from core.settings import Settings
 
-    conf = {"spark.driver.memory": "2g", "spark.executor.memory": "2g"}
+    conf = conf or {"spark.driver.memory": "2g", "spark.executor.memory": "2g"}
     extra: dict[str, Any] = {"spark_master": master} if master else {}
     sources = Path(__file__).resolve().parents[1] / "config" / "sources"
     # DuckDB's memory ceiling comes from CDP_DUCKDB_MEMORY_LIMIT (`--memory-limit`); what
@@ -92,6 +115,24 @@ def _report_stages() -> None:
     stages.__call__ = reporting
 
 
+def _report_splink_steps() -> None:
+    """On Spark, each SQL step Splink sends (blocking, term-frequency tables, scoring, each
+    clustering query) as it ends, through `_progress`: a run stopped inside `predict` still
+    says which steps it finished (`bench.spark_profile` times them in CPU seconds too)."""
+    from splink.internals.spark.database_api import SparkAPI
+
+    original = SparkAPI._sql_to_splink_dataframe
+
+    def timed(self, sql, templated_name, physical_name):
+        start = time.perf_counter()
+        result = original(self, sql, templated_name, physical_name)
+        _progress(splink_step=templated_name, seconds=round(time.perf_counter() - start, 1))
+        return result
+
+    # Splink marks it final for subclasses; wrapped here for this one process
+    setattr(SparkAPI, "_sql_to_splink_dataframe", timed)  # noqa: B010
+
+
 def _generate(records: int, root: Path) -> float:
     """Write the raw tables of a size's DuckDB warehouse (once: a later call reads the seconds
     it took from the note beside it); seconds spent."""
@@ -114,11 +155,14 @@ def _generate(records: int, root: Path) -> float:
     return seconds
 
 
-def _one(engine: str, records: int, root: Path, master: str | None) -> dict:
-    """One resolution in this process (the child side); its figures."""
+def _one(
+    engine: str, records: int, root: Path, master: str | None, conf: dict[str, str], run: str
+) -> dict:
+    """One resolution in this process (the child side); its figures. ``run`` ``train``: the
+    DuckDB run only trains the model the Spark run uses."""
     import identity
 
-    settings = _settings(root, engine, master)
+    settings = _settings(root, engine, master, conf)
     setup = 0.0
     if engine == "duckdb":
         setup = _generate(records, root)
@@ -128,8 +172,19 @@ def _one(engine: str, records: int, root: Path, master: str | None) -> dict:
         shutil.copy(settings.duckdb_path, spark_dir / settings.duckdb_path.name)
     else:
         shutil.copytree(root / "duckdb" / "models", settings.model_dir, dirs_exist_ok=True)
+        _report_splink_steps()
     _report_stages()
     start = time.perf_counter()
+    if engine == "duckdb" and run == "train":
+        trained = identity.train(settings)
+        wall = round(time.perf_counter() - start, 1)
+        return {
+            "wall": wall,
+            "setup": round(setup, 1),
+            "records": trained["records"],
+            "customers": None,
+            "stages": {"train": wall},
+        }
     summary = identity.resolve(settings, full=True)
     return {
         "wall": round(time.perf_counter() - start, 1),
@@ -166,7 +221,7 @@ def _measure(
     master: str | None,
     extra_pids,
     timeout,
-    memory_limit: str,
+    args: argparse.Namespace,
 ):
     """Run `_one` in a child process; its figures with the peak memory of its tree."""
     command = [
@@ -177,10 +232,20 @@ def _measure(
         engine,
         str(records),
         str(root),
+        "--duckdb-run",
+        args.duckdb_run,
+        "--driver-memory",
+        args.driver_memory,
+        "--executor-memory",
+        args.executor_memory,
+        "--shuffle-partitions",
+        str(args.shuffle_partitions or 0),
     ] + (["--spark-master", master] if master else [])
+    if args.spark_local_dir:
+        command += ["--spark-local-dir", str(args.spark_local_dir)]
     out = root / f"{engine}-{records}.json"
     env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", BENCH_OUT=str(out))
-    env["CDP_DUCKDB_MEMORY_LIMIT"] = memory_limit
+    env["CDP_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
     cpu: dict[int, float] = {}
     baseline: dict[int, float] = {}
     _tree(extra_pids, baseline)  # the cluster's daemons were running before this run
@@ -189,8 +254,21 @@ def _measure(
 
     def sample() -> None:
         nonlocal peak
+        started = last = time.monotonic()
         while not done.wait(0.2):
-            peak = max(peak, _tree([process.pid, *extra_pids], cpu))
+            now_bytes = _tree([process.pid, *extra_pids], cpu)
+            peak = max(peak, now_bytes)
+            if time.monotonic() - last >= 60:  # a long run's pulse, in the log as it goes
+                last = time.monotonic()
+                _progress(
+                    engine=engine,
+                    records=records,
+                    elapsed=round(last - started),
+                    cpu_s=round(sum(cpu.values()) - sum(baseline.values())),
+                    rss_mb=round(now_bytes / 2**20),
+                    peak_mb=round(peak / 2**20),
+                    load=round(os.getloadavg()[0], 1),
+                )
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -230,6 +308,7 @@ def _table(rows: list[tuple[int, str, dict]]) -> str:
             )
             continue
         stages = [f"{f['stages'].get(s, 0):.1f}" if s in f["stages"] else "-" for s in STAGES]
+        customers = f"{f['customers']:,}" if f.get("customers") is not None else "-"
         lines.append(
             " | ".join(
                 [
@@ -239,7 +318,7 @@ def _table(rows: list[tuple[int, str, dict]]) -> str:
                     f"{f['wall']:.1f}",
                     f"{f.get('cpu_s', 0):.0f}",
                     f"{f['peak_mb']:,}",
-                    f"{f['customers']:,}",
+                    customers,
                     f"{f.get('load', 0):.0f}",
                 ]
             )
@@ -247,7 +326,8 @@ def _table(rows: list[tuple[int, str, dict]]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
+    """The command line (a function: the tests read Spark's settings from it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, nargs="+", default=[20_000])
     parser.add_argument(
@@ -284,18 +364,48 @@ def main() -> None:
         help="DuckDB's memory ceiling in each run (beyond it DuckDB spills to disk): half of "
         "this machine's 24 GiB, which other work shares",
     )
+    parser.add_argument(
+        "--duckdb-run",
+        choices=["resolve", "train"],
+        default="resolve",
+        help="train: the DuckDB run only trains the model the Spark run uses",
+    )
+    parser.add_argument("--driver-memory", default="2g", help="Spark driver's heap")
+    parser.add_argument(
+        "--executor-memory", default="2g", help="Spark executor's heap (and the local worker's)"
+    )
+    parser.add_argument(
+        "--shuffle-partitions",
+        type=int,
+        default=0,
+        help="spark.sql.shuffle.partitions (0: core.spark's default); large runs: keep "
+        "the blocking's partitions under the 64 MB hash-join limit",
+    )
+    parser.add_argument(
+        "--spark-local-dir",
+        type=Path,
+        help="where Spark's driver and the local worker's executors spill shuffles "
+        "(default: the system's temporary folder); it needs tens of GB at 10M",
+    )
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    cli = parser()
+    args = cli.parse_args()
     if args.generate_only:
         if not args.workdir:
-            parser.error("--generate-only needs --workdir")
+            cli.error("--generate-only needs --workdir")
         os.environ["CDP_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
         for records in args.records:
             _generate(records, args.workdir / str(records))
         return
     if args.child:
         engine, records, root = args.child
-        figures = _one(engine, int(records), Path(root), args.spark_master)
+        figures = _one(
+            engine, int(records), Path(root), args.spark_master, spark_conf(args), args.duckdb_run
+        )
         Path(os.environ["BENCH_OUT"]).write_text(json.dumps(figures))
         return
 
@@ -312,7 +422,12 @@ def main() -> None:
         cluster = None
         master = args.spark_master
         if "spark" in args.engines and master is None:
-            cluster = LocalCluster(Path(tmp) / "cluster", cores=args.cores, memory="2g").start()
+            cluster = LocalCluster(
+                Path(tmp) / "cluster",
+                cores=args.cores,
+                memory=args.executor_memory,
+                local_dir=args.spark_local_dir,
+            ).start()
             master = cluster.master_url
         try:
             for records in args.records:
@@ -330,7 +445,7 @@ def main() -> None:
                         master if engine == "spark" else None,
                         pids,
                         max(deadline - time.monotonic(), 1),
-                        args.memory_limit,
+                        args,
                     )
                     rows.append((records, engine, figures))
                     print(json.dumps({"records": records, "engine": engine, **figures}), flush=True)

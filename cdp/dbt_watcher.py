@@ -11,7 +11,10 @@ project. Cosmos has no option for it (astronomer-cosmos#2777 proposes one), so
 intermediate steps are dropped before Cosmos parses them. They carry no terminal status
 and only a debug-level message; the finished event carries the node's start and finish
 times and its message, everything the node's task logs. Error events and every status,
-test aggregate and compiled SQL are parsed by Cosmos as before.
+test aggregate and compiled SQL are parsed by Cosmos as before. Cosmos' parser also pushes
+the finished event of every dbt *test* node (225 in this project), though no task reads
+them: a model's tests task reads the tests' aggregated status and the model's own event.
+The parser's task instance passes every push on but those.
 
 With dbt in the task's process (``InvocationMode.DBT_RUNNER``), Cosmos also turns every dbt
 event into JSON (protobuf's ``MessageToJson``) before its parser looks at the event's name:
@@ -22,18 +25,41 @@ event above debug level (results, errors, skips, the versions at start, the line
 build logs) and, at debug level, Cosmos' own list of the events it parses (the finished
 step and the error events dbt fires at debug level).
 
+After the build, Cosmos' base operator also turns the build's ``manifest.json`` and
+``run_results.json`` into OpenLineage events (``calculate_openlineage_events_completes``:
+importing ``openlineage.common`` and parsing both files, about 0.9 s of CPU here). Only
+Airflow's OpenLineage provider reads those events (through the operator's
+``get_openlineage_facets_on_complete``); without the provider installed, as in this
+project's dependencies, they were computed and dropped. The producer skips them then, and
+computes them as before when the provider is there.
+
+Each model's and each model's-tests task (Cosmos' watcher sensors) asked the execution API
+for the producer's state at every poke, though it only needs it on a retry or when its
+node has no status yet, and for the build's start-up events, which it logs at debug level
+only: two calls in five of a model task, one in four of a test task, 137 calls per run of
+this project. :class:`LeanModelWatcher` and :class:`LeanTestsWatcher` read the node's status
+first and ask for the producer's state only when it is needed, and skip the start-up events
+when nothing would log them; what each task logs, returns and fails with is unchanged.
+
 Imported by ``dags/cdp_profiles.py`` (Cosmos is imported there anyway).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from cosmos.operators._watcher import base as watcher_base
 from cosmos.operators._watcher.base import _DBT_EVENT_ALLOWLIST
 from cosmos.operators.local import DbtLocalBaseOperator
-from cosmos.operators.watcher import DbtProducerWatcherOperator
+from cosmos.operators.watcher import (
+    DbtProducerWatcherOperator,
+    DbtRunWatcherOperator,
+    DbtTestWatcherOperator,
+)
 
 # The lifecycle steps whose event a node's task never reads (it reads the finished one).
 SKIPPED_STEPS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
@@ -103,29 +129,123 @@ class FinishedEventsProducer(DbtProducerWatcherOperator, _ReadEventsOnlyRunner):
         parse = super()._make_parse_callable()
 
         def parse_decisive_events(line: str, extra_kwargs: Any) -> None:
-            if not is_skipped_step(line):
-                parse(line, extra_kwargs)
+            if is_skipped_step(line):
+                return
+            context = extra_kwargs.get("context") if extra_kwargs else None
+            if context and "ti" in context:
+                ti = _TestEventsDropped(context["ti"])
+                extra_kwargs = {**extra_kwargs, "context": {**context, "ti": ti}}
+            parse(line, extra_kwargs)
 
         return parse_decisive_events
+
+    def calculate_openlineage_events_completes(self, *args: Any, **kwargs: Any) -> bool:
+        if not openlineage_provider_installed():
+            return False  # nothing would read the events (Cosmos then skips them too)
+        return super().calculate_openlineage_events_completes(*args, **kwargs)
+
+
+def is_test_event_key(key: str) -> bool:
+    """Whether ``key`` is the XCom key of a dbt test node's event
+    (``get_dbt_event_xcom_key`` of a ``test.<package>.<name>`` node)."""
+    return key.startswith("test__") and key.endswith("_dbt_event")
+
+
+class _TestEventsDropped:
+    """The producer's task instance as its parser sees it: every XCom push passes but a
+    test node's event, which no task reads (a model's tests task reads the tests'
+    aggregated status and the model's own event)."""
+
+    def __init__(self, ti: Any):
+        self._ti = ti
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ti, name)
+
+    def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
+        if not is_test_event_key(key):
+            self._ti.xcom_push(key=key, value=value, **kwargs)
+
+
+def openlineage_provider_installed() -> bool:
+    """Whether Airflow's OpenLineage provider, the one reader of an operator's lineage
+    events, is installed."""
+    return importlib.util.find_spec("airflow.providers.openlineage") is not None
+
+
+class _StatusFirst:
+    """A watcher sensor's poke reading its node's status before the producer's state.
+
+    Cosmos' ``poke`` fetches the producer's state first, yet uses it only on a retry
+    (``try_number > 1``) or when the node has no status yet; at a first try whose node
+    already finished, the status read here is handed to ``poke``'s own read and the state
+    is not fetched. The build's start-up events are read only if Cosmos' watcher logger
+    would log them (at debug level).
+    """
+
+    _status_read: tuple[Any] | None = None
+
+    def _get_producer_task_status(self, context: Any) -> str | None:
+        ti = context["ti"]
+        if ti.try_number == 1:
+            status = super()._get_node_status(ti, context)  # type: ignore[misc]
+            if status is not None:
+                self._status_read = (status,)
+                return None  # poke reads no producer state when the status is known
+        return super()._get_producer_task_status(context)  # type: ignore[misc]
+
+    def _get_node_status(self, ti: Any, context: Any) -> Any:
+        read, self._status_read = self._status_read, None
+        if read is not None:
+            return read[0]
+        return super()._get_node_status(ti, context)  # type: ignore[misc]
+
+    def _log_startup_events(self, ti: Any) -> None:
+        if watcher_base.logger.isEnabledFor(logging.DEBUG):
+            super()._log_startup_events(ti)  # type: ignore[misc]
+
+
+class LeanModelWatcher(_StatusFirst, DbtRunWatcherOperator):
+    """Cosmos' model watcher, status first (:class:`_StatusFirst`)."""
+
+
+class LeanTestsWatcher(_StatusFirst, DbtTestWatcherOperator):
+    """Cosmos' model-tests watcher, status first (:class:`_StatusFirst`)."""
+
+
+# The watcher sensor methods _StatusFirst overrides (Cosmos 1.15).
+_WATCHER_HOOKS = ("_get_producer_task_status", "_get_node_status", "_log_startup_events")
+LEAN_WATCHERS: dict[type, type] = {
+    DbtRunWatcherOperator: LeanModelWatcher,
+    DbtTestWatcherOperator: LeanTestsWatcher,
+}
 
 
 def report_finished_nodes_only(group: Any) -> None:
     """Make the watcher producer of the Cosmos task group ``group`` a
-    :class:`FinishedEventsProducer`.
+    :class:`FinishedEventsProducer`, and its model and model-tests watchers
+    :class:`LeanModelWatcher` and :class:`LeanTestsWatcher`.
 
-    Cosmos builds the producer itself from the execution mode, with no way to pass another
-    class, so the built task's class is replaced by the subclass (it adds no state). Fails
-    with what to do when an upgraded Cosmos builds something else or no longer routes the
-    build's events through ``_make_parse_callable``.
+    Cosmos builds these tasks itself from the execution mode, with no way to pass another
+    class, so the built tasks' classes are replaced by the subclasses (they add no
+    configuration). Fails with what to do when an upgraded Cosmos builds something else or
+    no longer has the methods they override.
     """
     producers = [t for t in group if t.task_id.endswith(".dbt_producer_watcher")]
-    hook = getattr(DbtProducerWatcherOperator, "_make_parse_callable", None)
-    if len(producers) != 1 or type(producers[0]) is not DbtProducerWatcherOperator or not hook:
+    hooks = hasattr(DbtProducerWatcherOperator, "_make_parse_callable") and all(
+        hasattr(DbtRunWatcherOperator, name) for name in _WATCHER_HOOKS
+    )
+    if len(producers) != 1 or type(producers[0]) is not DbtProducerWatcherOperator or not hooks:
         found = [type(t).__name__ for t in producers]
         raise RuntimeError(
-            f"expected one Cosmos DbtProducerWatcherOperator with _make_parse_callable in "
+            f"expected one Cosmos DbtProducerWatcherOperator with _make_parse_callable, and "
+            f"watchers with {', '.join(_WATCHER_HOOKS)}, in "
             f"task group {group.group_id!r}, found {found} (Cosmos upgraded?): check "
             f"cdp/dbt_watcher.py against cosmos.operators.watcher, or drop the "
             f"report_finished_nodes_only call from dags/cdp_profiles.py"
         )
     producers[0].__class__ = FinishedEventsProducer
+    for task in group:
+        lean = LEAN_WATCHERS.get(type(task))
+        if lean is not None:
+            task.__class__ = lean

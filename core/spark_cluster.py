@@ -50,6 +50,9 @@ class LocalCluster:
     cores: int = 1
     memory: str = "1g"
     timeout: float = 120.0
+    # where the executors spill shuffles (SPARK_LOCAL_DIRS; default: the system's temporary
+    # folder): a large run needs tens of GB there
+    local_dir: Path | None = None
     master_port: int = field(default_factory=free_port)
     pids: list[int] = field(default_factory=list)
 
@@ -67,6 +70,9 @@ class LocalCluster:
             # the daemons' own heap; executors get `memory` from the worker
             SPARK_DAEMON_MEMORY="256m",
         )
+        if self.local_dir is not None:
+            self.local_dir.mkdir(parents=True, exist_ok=True)
+            env["SPARK_LOCAL_DIRS"] = str(self.local_dir)
         return env
 
     def _start(self, name: str, *args: str) -> subprocess.Popen:

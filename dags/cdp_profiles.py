@@ -115,8 +115,13 @@ def cdp_profiles():
             execution_mode=ExecutionMode.WATCHER,
             # dbt in the task's own process: no interpreter start, no dbt import per task
             invocation_mode=InvocationMode.DBT_RUNNER,
-            # only the one build writes: it alone takes the writer pool's slot
-            setup_operator_args={"pool": ORCHESTRATION.writer_pool},
+            # only the one build writes: it alone takes the writer pool's slot. --quiet: dbt
+            # writes no JSON line to stdout for Cosmos to parse back and drop (its callback
+            # still gets every event and logs each node's line in the task log)
+            setup_operator_args={
+                "pool": ORCHESTRATION.writer_pool,
+                "dbt_cmd_global_flags": ["--quiet"],
+            },
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,

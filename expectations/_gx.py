@@ -219,9 +219,14 @@ def validate(
     run_id: str,
     example_count: int,
     default_severity: str,
+    stored: list | None = None,
 ) -> list[Outcome]:
-    """Run every check's checkpoint (results land in GX's store) and collect outcomes."""
+    """Run every check's checkpoint (results land in GX's store) and collect outcomes;
+    the identifiers of the stored results and of their suites are added to ``stored``."""
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
 
     at = datetime.now()
     gx_run = RunIdentifier(run_name=run_id, run_time=at.astimezone())
@@ -236,17 +241,34 @@ def validate(
             expectation_parameters=parameters,
             run_id=gx_run,
         )
-        for suite_result in result.run_results.values():
+        for identifier, suite_result in result.run_results.items():
             outcomes.extend(
                 _outcome(check, r, run_id, at, example_count) for r in suite_result.results
             )
+            if stored is not None:
+                stored += [identifier, ExpectationSuiteIdentifier(name=check.suite)]
         log.debug("%s: %d rows validated", check.suite, len(check.frame))
     return outcomes
 
 
-def build_docs(context: AbstractDataContext) -> Path | None:
-    """Rebuild Data Docs; the local index page, when the site has one."""
-    context.build_data_docs()
+def build_docs(context: AbstractDataContext, new: list | None = None) -> Path | None:
+    """Data Docs: the pages of ``new`` (this run's validation results and suites) and the
+    index, or the whole site when ``new`` is None or the site has no index yet; returns the
+    local index page, when the site has one.
+
+    A whole build renders every validation result GX has stored, which grows with every run
+    of every checking DAG (about 12 ms of CPU per stored result: 1.1 s at 76, a minute after
+    a few weeks of hourly runs); the pages of earlier runs do not change.
+    """
+    index = _local_index(context)
+    if new is None or index is None or not index.exists():
+        context.build_data_docs()
+    else:
+        context.build_data_docs(resource_identifiers=new)
+    return _local_index(context)
+
+
+def _local_index(context: AbstractDataContext) -> Path | None:
     for site in context.get_docs_sites_urls():
         url = site.get("site_url") or ""
         if url.startswith("file://"):

@@ -123,7 +123,10 @@ class StandardisationConfig(EmailRulesConfig):
     model_config = ConfigDict(extra="forbid")
 
     default_phone_region: str = "FR"
-    titles: list[str] = ["m", "mr", "mme", "mlle", "dr", "monsieur", "madame", "mademoiselle"]
+    # `et`, `ou`: "M. et Mme Dupont" is a couple's surname, no first name
+    titles: list[str] = [
+        "m", "mr", "mme", "mlle", "mmes", "dr", "monsieur", "madame", "mademoiselle", "et", "ou",
+    ]  # fmt: skip
     name_particles: list[str] = ["de", "du", "des", "la", "le", "d", "van", "von", "der"]
     min_birth_year: int = 1900
 

@@ -32,6 +32,7 @@ from identity._tables import (
     GUARD_REFUSED,
     PREV_RECORDS,
     RECORDS,
+    REMOVED,
     RESTANDARDISED,
     SHARED_CONTACTS,
     STRONG_IDS,
@@ -97,11 +98,16 @@ def changed_values_filter(con: duckdb.DuckDBPyConnection, config: IdentityConfig
         return ""
     # the records whose identifiers may have changed: new, changed and removed ones; the
     # values they hold now, and the values they held at the last run
+    removed = (  # listed after the extraction (``_scoring.changed_records``)
+        f"select record_id from {REMOVED}"
+        if REMOVED in present
+        else f"select record_id from {PREV_RECORDS} anti join {RECORDS} using (record_id)"
+    )
     con.execute(f"""
 create or replace temp table _identity_guard_changed_records as
 select record_id from {RESTANDARDISED}
 union all
-select record_id from {PREV_RECORDS} anti join {RECORDS} using (record_id)""")
+{removed}""")
     held = " union ".join(
         f"select '{a}' as identifier_type, {a} as identifier_value from {records} "
         f"semi join _identity_guard_changed_records using (record_id) where {a} is not null"
@@ -145,11 +151,12 @@ def add_unchanged(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-def unchanged_links_sql(link_columns: str) -> str:
+def unchanged_links_sql(link_columns: str, links: str = "identity.links") -> str:
     """The stored deterministic links of the values not guarded again (their holders, so
-    their anchor, are the last run's; ``_links.deterministic_links_sql`` made them)."""
+    their anchor, are the last run's; ``_links.deterministic_links_sql`` made them);
+    ``links``: the stored links to read (a filtered part of them)."""
     return f"""
-select {link_columns} from identity.links anti join (
+select {link_columns} from {links} anti join (
   select 'same_' || identifier_type as rule,
     json_object(identifier_type, identifier_value)::varchar as top_comparisons
   from {GUARD_CHANGED_VALUES}

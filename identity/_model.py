@@ -84,14 +84,19 @@ def _username_spells_name_sql(email: str = "email") -> str:
 
 
 def username_names_holder_sql(email: str = "email") -> str:
-    """True when the e-mail's username spells the record's own name or holds its surname
-    (``olivier.fleury``, ``fleury75``); false for one naming somebody else
-    (``fredericpire@`` on Claude Lelievre's card: a family's or partner's address)."""
+    """True when the e-mail's username spells the record's own name, whatever digits it
+    carries (``olivier.fleury``, ``jeanne1986``: a birth year or a number the provider
+    asked for), or holds its surname (``fleury75``); false for one naming somebody else
+    (``fredericpire@`` on Claude Lelievre's card: a family's or partner's address).
+    (A username merely holding the first name is not enough: ``julie.et.lea@`` is a
+    family's, and the nameless record on it as likely Lea as Julie.)"""
     user = f"regexp_replace(regexp_extract({email}, '^[^@]+'), '[^a-z0-9]', '', 'g')"
+    letters = f"regexp_replace(regexp_extract({email}, '^[^@]+'), '[^a-z]', '', 'g')"
     surname = (
         f"coalesce(strpos({user}, regexp_replace(last_name, '[^a-z0-9]', '', 'g')) > 0, false)"
     )
-    return f"({_username_spells_name_sql(email)} or {surname})"
+    spelled = _username_spells_name_sql(f"{letters} || '@'")
+    return f"({_username_spells_name_sql(email)} or {spelled} or {surname})"
 
 
 _BOTH_NAMES = "case when first_name is not null and last_name is not null then {} end"

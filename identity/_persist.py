@@ -28,10 +28,12 @@ from identity._tables import (
     MEMBERS,
     PREV_CUSTOMERS,
     PREV_MEMBERS,
+    PREV_MEMBERS_SCOPE,
     PREV_RECORDS,
     RECORD_COLUMNS,
     RECORDS,
     REFUSED,
+    REMOVED,
     RESCORED,
     RETIRED,
     SCOPE_MEMBERS,
@@ -96,28 +98,26 @@ def survivorship_trust_sql(config: IdentityConfig) -> str:
 
 
 def load_previous(con: duckdb.DuckDBPyConnection) -> bool:
-    """Copy the previous run's membership into temp tables; True when there was one."""
+    """The previous run's membership, customers and fingerprints as views of the stored
+    tables (read, never copied: an incremental run reads a few of their rows); True when
+    there was a previous run. Nothing reads them once the write has begun to replace
+    those tables."""
     ensure_tables(con)
     con.execute(
-        f"create or replace temp table {PREV_MEMBERS} as "
+        f"create or replace temp view {PREV_MEMBERS} as "
         "select record_id, customer_id from identity.customer_records"
     )
+    con.execute(f"create or replace temp view {PREV_CUSTOMERS} as select * from identity.customers")
     con.execute(
-        f"create or replace temp table {PREV_CUSTOMERS} as select * from identity.customers"
-    )
-    con.execute(
-        f"create or replace temp table {PREV_RECORDS} as "
+        f"create or replace temp view {PREV_RECORDS} as "
         "select record_id, fingerprint from identity.identity_records"
     )
-    return scalar(con, f"select count(*) from {PREV_MEMBERS}") > 0
+    return scalar(con, "select count(*) from identity.customer_records") > 0
 
 
 def _changed_keys(con: duckdb.DuckDBPyConnection) -> None:
     """Keys whose rows an incremental run rewrites (a full run rewrites every table whole)."""
-    removed = (
-        f"select record_id from {PREV_RECORDS} where record_id not in "
-        f"(select record_id from {RECORDS})"
-    )
+    removed = f"select record_id from {REMOVED}"
     con.execute(
         f"create or replace temp table {CHANGED_RECORDS} as "
         f"select record_id from {RESCORED} union {removed}"
@@ -137,6 +137,7 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
     retired, or a value, display form or date of one of their records changed): what the
     marts, golden records included, read of identity. Zero means a rebuild of the marts would
     reproduce them, as far as identity goes."""
+    # an incremental run stages only the customers it changes (CHANGED_CUSTOMERS)
     scope = "" if mode == "full" else f"where customer_id in (select * from {CHANGED_CUSTOMERS})"
     customer_columns = ", ".join(c.split()[0] for c in CUSTOMER_COLUMNS.split(", "))
     # what golden records read of a record; only rewritten records can differ from their
@@ -163,10 +164,12 @@ with customers_changed as (
    except select {record_columns} from {RECORDS} {rewritten})
 ), changed_ids as (select distinct record_id from records_changed)
 -- their owners now and before: two semi joins, not a union (distinct) of both memberships
+-- (an incremental run's changed records are re-clustered ones, or removed)
 select count(distinct customer_id) from (
   select customer_id from customers_changed
   union all
-  select customer_id from {MEMBERS} semi join changed_ids using (record_id)
+  select customer_id from {MEMBERS if mode == "full" else SCOPE_MEMBERS}
+  semi join changed_ids using (record_id)
   union all
   select customer_id from {PREV_MEMBERS} semi join changed_ids using (record_id)
 )""",
@@ -178,8 +181,8 @@ def write_run(
 ) -> dict[str, int]:
     """Replace the identity tables with this run's state, in one transaction; the run's
     counts (links, customers, id events, changed customers)."""
-    _stage_members(con)
-    _stage_customers(con, config, run_id, started_at)
+    _stage_members(con, mode)
+    _stage_customers(con, config, run_id, started_at, mode)
     if mode == "incremental":  # a full run replaces every table whole: no keys to pick
         _changed_keys(con)
     changed = _count_changed_customers(con, mode)
@@ -197,11 +200,20 @@ def write_run(
     return counts
 
 
-def _stage_members(con: duckdb.DuckDBPyConnection) -> None:
-    """Each re-clustered record's customer, and each present record's."""
+def _stage_members(con: duckdb.DuckDBPyConnection, mode: str) -> None:
+    """Each re-clustered record's customer, and each present record's (an incremental run:
+    a view, the stored membership read for the records not re-clustered; the same rows
+    once the write has replaced the stored membership by key)."""
     con.execute(f"""create or replace temp table {SCOPE_MEMBERS} as
 select c.record_id, a.customer_id
 from {CLUSTERS} c join {ASSIGNED} a using (cluster_id)""")
+    if mode == "incremental":
+        con.execute(f"""create or replace temp view {MEMBERS} as
+select * from {SCOPE_MEMBERS}
+union all
+select record_id, customer_id from identity.customer_records
+anti join {SCOPE_MEMBERS} using (record_id) anti join {REMOVED} using (record_id)""")
+        return
     con.execute(f"""create or replace temp table {MEMBERS} as
 select * from {SCOPE_MEMBERS}
 union all
@@ -211,16 +223,24 @@ where record_id in (select record_id from {RECORDS})
 
 
 def _stage_customers(
-    con: duckdb.DuckDBPyConnection, config: IdentityConfig, run_id: str, started_at
+    con: duckdb.DuckDBPyConnection, config: IdentityConfig, run_id: str, started_at, mode: str
 ) -> None:
     """identity.customers after this run: assigned customers (updated when their records
-    changed), the others as they were, retired ones inactive."""
+    changed), the others as they were, retired ones inactive. An incremental run stages
+    only the assigned and retired ones: the others' rows stay as stored."""
+    # an assigned customer's records are all re-clustered ones (a customer is re-clustered
+    # whole; a new id was never issued before)
+    members, previous = (
+        (MEMBERS, PREV_MEMBERS) if mode == "full" else (SCOPE_MEMBERS, PREV_MEMBERS_SCOPE)
+    )
+    retired = f"select retired_customer_id from {RETIRED}"
+    retired_only = "" if mode == "full" else f"and pc.customer_id in ({retired})"
     con.execute(
         f"""create or replace temp table {CUSTOMERS_STAGE} as
 with membership_changed as (
   select m.customer_id, count(*) filter (where p.customer_id is distinct from m.customer_id) > 0
     as changed
-  from {MEMBERS} m left join {PREV_MEMBERS} p using (record_id)
+  from {members} m left join {previous} p using (record_id)
   -- only assigned customers are looked up (an incremental run's are a few thousand)
   where m.customer_id in (select customer_id from {ASSIGNED})
   group by m.customer_id
@@ -247,7 +267,7 @@ select pc.customer_id, pc.is_active and r.retired_customer_id is null, pc.is_ano
   pc.is_oversized, pc.created_at
 from {PREV_CUSTOMERS} pc
 left join {RETIRED} r on r.retired_customer_id = pc.customer_id
-where pc.customer_id not in (select customer_id from active)""",
+where pc.customer_id not in (select customer_id from active) {retired_only}""",
         [started_at],
     )
 
@@ -263,15 +283,18 @@ def _write_survivorship_trust(con: duckdb.DuckDBPyConnection, config: IdentityCo
 
 def _stage_links(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
     """The run's links, each with the run that first made it."""
-    touched = (
-        f"where e.record_id_l in (select record_id from {TOUCHED_RECORDS})"
-        if mode == "incremental"
-        else ""
-    )
+    touched, stored = "", "identity.links"
+    if mode == "incremental":
+        touched = f"where e.record_id_l in (select record_id from {TOUCHED_RECORDS})"
+        # only the stored links of those records can match
+        stored = (
+            "(select * from identity.links "
+            f"where record_id_l in (select record_id from {TOUCHED_RECORDS}))"
+        )
     con.execute(
         f"create or replace temp table {LINKS_STAGE} as "
         f"select coalesce(p.run_id, '{run_id}') as run_id, e.* "
-        f"from {EDGES} e left join identity.links p "
+        f"from {EDGES} e left join {stored} p "
         # one pair may hold several deterministic links (same card and same e-mail)
         f"on p.record_id_l = e.record_id_l and p.record_id_r = e.record_id_r "
         f"and p.link_type = e.link_type and p.rule is not distinct from e.rule {touched}"
@@ -310,9 +333,10 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> N
         if mode == "full":
             con.execute(f"create or replace table identity.{table} as {rows}")
             continue
-        con.execute(f"delete from identity.{table} where {key} in (select * from {keys})")
+        also = ""
         if table == "links":  # a link whose right record changed goes too
-            con.execute(f"delete from identity.links where record_id_r in (select * from {keys})")
+            also = f" or record_id_r in (select * from {keys})"
+        con.execute(f"delete from identity.{table} where {key} in (select * from {keys}){also}")
         con.execute(
             f"insert into identity.{table} by name select * from ({rows}) "
             f"where {key} in (select * from {keys})"
@@ -340,13 +364,14 @@ _COUNTS = {
     "deterministic_links": f"select count(*) from {LINKS_STAGE} where link_type = 'deterministic'",
     "probabilistic_links": f"select count(*) from {LINKS_STAGE} where link_type = 'probabilistic'",
     "refused_pairs": f"select count(*) from {REFUSED}",
-    "customers": f"select count(*) from {CUSTOMERS_STAGE} where is_active",
+    # identity.customers as the run replaced it (an incremental run stages only its changes)
+    "customers": "select count(*) from identity.customers where is_active",
     "created": f"select count(*) from {ID_EVENTS} where event = 'created'",
     "merged": f"select count(*) from {ID_EVENTS} where event = 'merged'",
     "split": f"select count(distinct customer_id) from {ID_EVENTS} where event = 'split'",
     "retired": f"select count(*) from {ID_EVENTS} where event = 'retired'",
     "oversized_customers": (
-        f"select count(*) from {CUSTOMERS_STAGE} where is_active and is_oversized"
+        "select count(*) from identity.customers where is_active and is_oversized"
     ),
 }
 

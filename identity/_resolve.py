@@ -83,6 +83,8 @@ def _extract(run: Run) -> None:
     )
     run.summary["reread_records"] = scalar(run.con, f"select n from {t.REREAD}")
     run.summary["standardisation_nulled"] = standardisation_nulls(run.con)
+    if reuse:  # what changed since the last run: the guards and an incremental run read it
+        _scoring.changed_records(run.con)
 
 
 def _guard(run: Run) -> None:
@@ -186,6 +188,7 @@ _EXTRACT = Stage(
     (),
     (t.RECORDS, t.STRONG_IDS, t.REREAD, t.NULLED),
     "standardise",
+    incremental_writes=(t.RESCORED, t.REMOVED),
 )
 _GUARD = Stage(
     "block junk identifiers, guard cardinality",
@@ -208,7 +211,7 @@ STAGES = [
         (t.MATCH_RECORDS, t.RECORDS, t.PREV_RECORDS),
         (t.ACCEPTED, t.REFUSED),
         "predict",
-        incremental_writes=(t.RESCORED,),
+        incremental_reads=(t.RESCORED, t.REMOVED),
     ),
     Stage(
         "gather the run's links",
@@ -216,7 +219,8 @@ STAGES = [
         (t.LINK_IDS, t.ACCEPTED, t.RECORDS),
         (t.EDGES, t.CONSTRAINTS),
         "cluster",
-        incremental_reads=(t.RESCORED,),
+        incremental_reads=(t.RESCORED, t.REMOVED),
+        incremental_writes=(t.NEW_EDGES,),
     ),
     Stage(
         "choose the records to re-cluster",
@@ -224,7 +228,7 @@ STAGES = [
         (t.RECORDS, t.EDGES, t.PREV_MEMBERS, t.PREV_CUSTOMERS),
         (t.SCOPE_RECORDS, t.SCOPE_CUSTOMERS, t.PREV_MEMBERS_SCOPE, t.SCOPE_EDGES),
         "cluster",
-        incremental_reads=(t.RESCORED,),
+        incremental_reads=(t.RESCORED, t.REMOVED, t.NEW_EDGES),
     ),
     Stage(
         "cluster with constraints",
@@ -252,7 +256,7 @@ STAGES = [
     Stage(
         "gate on id churn",
         _gate,
-        (t.CLUSTERS, t.ASSIGNED, t.PREV_MEMBERS, t.ID_EVENTS, t.RECORDS),
+        (t.CLUSTERS, t.ASSIGNED, t.PREV_MEMBERS, t.PREV_MEMBERS_SCOPE, t.ID_EVENTS),
         (),
         "cluster",
     ),
@@ -279,10 +283,15 @@ STAGES = [
         ),
         (t.MEMBERS, t.CUSTOMERS_STAGE),
         "persist",
-        incremental_reads=(t.RESCORED,),
+        incremental_reads=(t.RESCORED, t.REMOVED),
     ),
     Stage(
-        "record the run", _record_run, (t.RECORDS,), (), "persist", incremental_reads=(t.RESCORED,)
+        "record the run",
+        _record_run,
+        (t.RECORDS,),
+        (),
+        "persist",
+        incremental_reads=(t.RESCORED, t.REMOVED),
     ),
     Stage(
         "export to the lake",

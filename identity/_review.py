@@ -27,7 +27,7 @@ from core.warehouse import rows as dict_rows
 from core.warehouse import scalar, transaction
 from identity import _decisions
 from identity._config import SHOWN_ATTRIBUTES, IdentityConfig
-from identity._tables import RECORDS, RESCORED
+from identity._tables import REMOVED, RESCORED
 from identity._tables import REVIEW as STAGE
 
 if TYPE_CHECKING:
@@ -77,11 +77,10 @@ def persist_review(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> No
         con.execute("delete from identity.review_pairs")
     else:
         # re-scored records' pairs are staged again; a withdrawn record's pairs go, either side
-        kept = f"select record_id from {RECORDS}"
+        gone = f"select record_id from {RESCORED} union all select record_id from {REMOVED}"
         con.execute(
-            f"delete from identity.review_pairs where record_id_l in (select record_id from "
-            f"{RESCORED}) or record_id_r in (select record_id from {RESCORED}) "
-            f"or record_id_l not in ({kept}) or record_id_r not in ({kept})"
+            f"delete from identity.review_pairs "
+            f"where record_id_l in ({gone}) or record_id_r in ({gone})"
         )
     con.execute(f"insert into identity.review_pairs select '{run_id}', * from {STAGE}")
     con.execute(f"drop table {STAGE}")

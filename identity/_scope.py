@@ -4,8 +4,9 @@ Every link of the run goes into :data:`EDGES`: deterministic links, the accepted
 pairs, on an incremental run the stored links between records it did not re-score, and the
 stewards' must-links. A full run re-clusters every record; an incremental run only the
 customers touched by new, changed or removed records and by the edges reaching them
-(:func:`choose_scope`). Linked records go to Splink's graph solver, then constrained
-clustering (``_cluster``) splits what must stay apart; unlinked records are their own cluster.
+(:func:`choose_scope`), and reads of the stored links only those of these records. Linked
+records go to Splink's graph solver, then constrained clustering (``_cluster``) splits what
+must stay apart; unlinked records are their own cluster.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from identity._tables import (
     ACCEPTED,
     CLUSTERS,
     EDGES,
+    NEW_EDGES,
     PREV_CUSTOMERS,
     PREV_MEMBERS,
     PREV_MEMBERS_SCOPE,
     RECORDS,
+    REMOVED,
     RESCORED,
     SCOPE_CUSTOMERS,
     SCOPE_EDGES,
@@ -39,30 +42,57 @@ log = logging.getLogger(__name__)
 
 
 def build_edges(con: duckdb.DuckDBPyConnection, mode: str) -> None:
-    """Every link of the run into :data:`EDGES`; stewards' cannot-links into the constraints."""
-    kept = ""
-    if mode == "incremental":
-        # Links between unchanged records still hold; changed records were re-scored.
-        kept = f"""union all
-select {_links.LINK_COLUMNS} from identity.links
-where link_type = 'probabilistic'
-  and record_id_l in (select record_id from {RECORDS})
-  and record_id_r in (select record_id from {RECORDS})
-  and record_id_l not in (select record_id from {RESCORED})
-  and record_id_r not in (select record_id from {RESCORED})"""
+    """Every link of the run into :data:`EDGES`; stewards' cannot-links into the constraints.
+
+    An incremental run writes its new links into :data:`NEW_EDGES`; :data:`EDGES` is then
+    a view adding the stored links still holding, until :func:`choose_scope` keeps only
+    the links of the records it re-clusters (read through filters, never copied whole)."""
     deterministic = _links.deterministic_links_sql()
     if mode == "incremental" and _guard_cache.incremental(con):
         # only the values guarded again can have other links than the stored ones
-        deterministic = f"""{_guard_cache.unchanged_links_sql(_links.LINK_COLUMNS)}
-union all
-select * from ({_links.deterministic_links_sql(_guard_cache.changed_values_join())})"""
-    con.execute(f"""
-create or replace temp table {EDGES} as
-{deterministic}
+        deterministic = _links.deterministic_links_sql(_guard_cache.changed_values_join())
+    made = f"""{deterministic}
 union all select {_links.LINK_COLUMNS} from {ACCEPTED}
-{kept}
-union all select * from ({_decisions.must_link_edges_sql()})""")
+union all select * from ({_decisions.must_link_edges_sql()})"""
+    if mode == "incremental":
+        con.execute(f"create or replace temp table {NEW_EDGES} as {made}")
+        con.execute(f"create or replace temp view {EDGES} as {_edges_where(con, 'true')}")
+    else:
+        con.execute(f"create or replace temp table {EDGES} as {made}")
     _decisions.add_cannot_links(con)
+
+
+def _edges_where(con: duckdb.DuckDBPyConnection, where: str) -> str:
+    """The incremental run's links meeting ``where`` (a filter on their two record ids):
+    the new ones and the stored ones still holding, the stored links filtered first.
+
+    A stored link between unchanged records still holds (changed ones were re-scored), and
+    so does a deterministic link of a value not guarded again."""
+    stored = f"(select * from identity.links where {where}) as stored"
+    changed = f"select record_id from {RESCORED} union all select record_id from {REMOVED}"
+    kept = f"""select {_links.LINK_COLUMNS} from {stored}
+where link_type = 'probabilistic'
+  and record_id_l not in ({changed}) and record_id_r not in ({changed})"""
+    if _guard_cache.incremental(con):
+        unchanged = _guard_cache.unchanged_links_sql(_links.LINK_COLUMNS, stored)
+        kept = f"{unchanged}\nunion all\n{kept}"
+    return f"select * from {NEW_EDGES} where {where}\nunion all\n{kept}"
+
+
+def _materialise_edges(con: duckdb.DuckDBPyConnection, where: str) -> None:
+    """Replace the incremental run's :data:`EDGES` view by a table of its links meeting
+    ``where`` (no view: already a table)."""
+    if not scalar(
+        con, "select count(*) from duckdb_views() where temporary and view_name = ?", [EDGES]
+    ):
+        return
+    con.execute(f"create or replace temp table _identity_edges_kept as {_edges_where(con, where)}")
+    _replace_edges(con, "_identity_edges_kept")
+
+
+def _replace_edges(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    con.execute(f"drop view {EDGES}")
+    con.execute(f"alter table {table} rename to {EDGES}")
 
 
 def choose_scope(con: duckdb.DuckDBPyConnection, mode: str) -> None:
@@ -86,39 +116,52 @@ def _scope_records(con: duckdb.DuckDBPyConnection, mode: str) -> None:
     would cross that scope)."""
     present = f"select record_id from {RECORDS}"
     if mode == "full":
+        _materialise_edges(con, "true")  # an incremental run whose links cross its scope
         con.execute(f"create or replace temp table {SCOPE_RECORDS} as {present}")
         con.execute(
             f"create or replace temp table {SCOPE_CUSTOMERS} as "
             f"select customer_id from {PREV_CUSTOMERS} where is_active"
         )
     else:
+        removed = f"select record_id from {REMOVED}"
         con.execute(f"""
 create or replace temp table _identity_seeds as
-select record_id from {RESCORED}
-union select record_id from {PREV_MEMBERS} where record_id not in ({present})""")
+select record_id from {RESCORED} union select record_id from {REMOVED}""")
+        seeds = "(select * from _identity_seeds)"
+        seed_edges = _edges_where(con, f"record_id_l in {seeds} or record_id_r in {seeds}")
         con.execute(f"""
 create or replace temp table {SCOPE_CUSTOMERS} as
-with touched as (
+with seed_edges as ({seed_edges}), touched as (
   select record_id from _identity_seeds
-  union select record_id_r from {EDGES} where record_id_l in (select * from _identity_seeds)
-  union select record_id_l from {EDGES} where record_id_r in (select * from _identity_seeds)
+  union select record_id_r from seed_edges where record_id_l in {seeds}
+  union select record_id_l from seed_edges where record_id_r in {seeds}
 )
 select distinct customer_id from {PREV_MEMBERS} where record_id in (select * from touched)""")
         con.execute(f"""
 create or replace temp table {SCOPE_RECORDS} as
 select record_id from {PREV_MEMBERS} where customer_id in (select * from {SCOPE_CUSTOMERS})
-  and record_id in ({present})
+  and record_id not in ({removed})
 union select record_id from {RESCORED}""")
+        # The links reaching the scope's records (and leaving removed ones), read once: a
+        # link crossing the scope is among them; when none does, they are all the links
+        # clustering and the write read. The others join records of a customer left as it
+        # was, and are stored already.
+        scope = f"(select * from {SCOPE_RECORDS})"
+        near = f"record_id_l in {scope} or record_id_r in {scope} or record_id_l in ({removed})"
+        con.execute(
+            f"create or replace temp table _identity_edges_near as {_edges_where(con, near)}"
+        )
         leaks = scalar(
             con,
-            f"""select count(*) from {EDGES}
-where (record_id_l in (select * from {SCOPE_RECORDS}))
-   <> (record_id_r in (select * from {SCOPE_RECORDS}))""",
+            f"select count(*) from _identity_edges_near "
+            f"where (record_id_l in {scope}) <> (record_id_r in {scope})",
         )
         if leaks:
             log.warning("%d links cross the incremental scope; re-clustering everything", leaks)
+            con.execute("drop table _identity_edges_near")
             _scope_records(con, "full")
             return
+        _replace_edges(con, "_identity_edges_near")
     con.execute(
         f"create or replace temp table {PREV_MEMBERS_SCOPE} as select * from "
         f"{PREV_MEMBERS} where record_id in (select * from {SCOPE_RECORDS})"

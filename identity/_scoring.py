@@ -11,9 +11,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.warehouse import scalar
+from core.warehouse import scalar, temp_relations
 from identity import _decisions, _links, _model, _review
-from identity._tables import MATCH_RECORDS, PREV_RECORDS, RECORDS, RESCORED
+from identity._tables import (
+    MATCH_RECORDS,
+    PREV_RECORDS,
+    RECORDS,
+    REMOVED,
+    RESCORED,
+    RESTANDARDISED,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -98,7 +105,9 @@ def score(
     config: IdentityConfig,
     mode: str,
 ) -> int:
-    """Score pairs (all, or new/changed records only) into accepted and refused links."""
+    """Score pairs (all, or new/changed records only) into accepted and refused links;
+    an incremental run's new and changed records are :data:`RESCORED` (``changed_records``,
+    run after the extraction)."""
     if model is None:  # no model (too few identified records to train one): nothing scored
         _links.create_empty(con)
         con.execute(f"create or replace temp table {RESCORED} as select record_id from {RECORDS}")
@@ -110,11 +119,6 @@ def score(
         predictions = _model.predict_all(splink, records, model, scoring)
         _links.accept_predictions(con, predictions, labels, config)
         return splink.rows(records)
-    con.execute(f"""
-create or replace temp table {RESCORED} as
-select record_id from {RECORDS} r left join {PREV_RECORDS} p using (record_id)
-where p.fingerprint is distinct from r.fingerprint
-union select record_id from ({_decisions.changed_since_last_run_sql()})""")
     # the new records' blocking keys first (no counts): they pick the unchanged candidates;
     # then new and candidate records are shaped into model records in one pass
     rescored = f"record_id in (select record_id from {RESCORED})"
@@ -155,6 +159,39 @@ union select record_id from ({_decisions.changed_since_last_run_sql()})""")
     )
     _links.accept_predictions(con, predictions, labels, config)
     return new
+
+
+def changed_records(con: duckdb.DuckDBPyConnection) -> None:
+    """:data:`RESCORED` (new and changed records, and those of decisions since the last
+    run) and :data:`REMOVED` (stored records no longer in the sources), after an
+    extraction that reused the stored records (what an incremental run scores again).
+
+    A record standardised again is one whose fingerprint differs from its stored row's or
+    that had none (``_records``): those ids, without comparing every record's fingerprint.
+    The stored records missing now are counted first (stored, minus present, plus present
+    ones that are new): usually none, and then no anti join over every record is needed."""
+    if RESTANDARDISED in temp_relations(con):
+        differ = f"select record_id from {RESTANDARDISED}"
+    else:
+        differ = (
+            f"select record_id from {RECORDS} r left join {PREV_RECORDS} p using (record_id) "
+            "where p.fingerprint is distinct from r.fingerprint"
+        )
+    con.execute(
+        f"create or replace temp table {RESCORED} as {differ} "
+        f"union select record_id from ({_decisions.changed_since_last_run_sql()})"
+    )
+    removed = scalar(
+        con,
+        f"""select (select count(*) from {PREV_RECORDS}) - (select count(*) from {RECORDS})
+  + (select count(*) from ({differ})) - (select count(*) from {PREV_RECORDS}
+     where record_id in ({differ}))""",
+    )
+    gone = f"select record_id from {PREV_RECORDS} anti join {RECORDS} using (record_id)"
+    con.execute(
+        f"create or replace temp table {REMOVED} as "
+        + (gone if removed else "select null::varchar as record_id where false")
+    )
 
 
 def _selected_records_sql(where: str) -> str:

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from core.warehouse import one_row, rows
 from identity._config import IdentityConfig
-from identity._tables import ASSIGNED, CLUSTERS, ID_EVENTS, PREV_MEMBERS, RECORDS
+from identity._tables import (
+    ASSIGNED,
+    CLUSTERS,
+    ID_EVENTS,
+    PREV_MEMBERS,
+    PREV_MEMBERS_SCOPE,
+    REMOVED,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -40,22 +47,26 @@ class ChurnGateError(RuntimeError):
 
 def compute(con: duckdb.DuckDBPyConnection, run_id: str, mode: str, config: IdentityConfig):
     """Churn of this run against the previous state (temp tables of the run in progress)."""
+    # the previous run's records still present: on an incremental run all but the removed
+    known = (
+        f"select count(*) from {PREV_MEMBERS} anti join {REMOVED} using (record_id)"
+        if mode == "incremental"
+        else f"select count(*) from {PREV_MEMBERS_SCOPE}"
+    )
     row = one_row(
         con,
         f"""
 with now_members as (
   select c.record_id, a.customer_id from {CLUSTERS} c join {ASSIGNED} a using (cluster_id)
-), known as (
-  select p.record_id, p.customer_id as before, coalesce(n.customer_id, p.customer_id) as after
-  from {PREV_MEMBERS} p left join now_members n using (record_id)
-  where p.record_id in (select record_id from {RECORDS})
 )
-select count(*), count(*) filter (where before <> after),
+-- only re-clustered records can change customer (all present records on a full run)
+select ({known}),
+  (select count(*) from {PREV_MEMBERS_SCOPE} p join now_members n using (record_id)
+   where p.customer_id <> n.customer_id),
   (select count(*) from {ID_EVENTS} where event = 'merged'),
   (select count(distinct customer_id) from {ID_EVENTS} where event = 'split'),
   (select count(*) from {ID_EVENTS} where event = 'created'),
-  (select count(*) from {ID_EVENTS} where event = 'retired')
-from known""",
+  (select count(*) from {ID_EVENTS} where event = 'retired')""",
     )
     previous, changed = row[0], row[1]
     ceiling = (

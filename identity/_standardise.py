@@ -173,6 +173,9 @@ def split_full_name_sql(table: str, column: str, config: StandardisationConfig) 
     of ``table``: :func:`split_full_name` as one vectorised pass (the same rules)."""
     titles, particles = _word_list(tuple(config.titles)), _word_list(tuple(config.name_particles))
     upper_token = sql_literal(_UPPER_TOKEN_RE2)
+    # "Mme LE GALL": two words, the first a particle, are a surname alone
+    particle_first = f"list_contains({particles}, lower(strip_accents(tokens[1])))"
+    whole = "array_to_string(tokens, ' ')"
     return f"""
 with names as (
   select distinct {column} as full_name from {table} where {column} is not null
@@ -192,12 +195,12 @@ with names as (
   from untitled
 )
 select full_name as {column},
-  case when n < 2 then null
+  case when n < 2 or (n = 2 and {particle_first}) then null
        when list_bool_and(upper) then tokens[n]
        when list_bool_or(upper)
          then array_to_string(list_filter(tokens, lambda t, i: not upper[i]), ' ')
        else array_to_string(tokens[1:cut - 1], ' ') end as split_first,
-  case when n = 0 then null when n = 1 then tokens[1]
+  case when n = 0 then null when n = 1 or (n = 2 and {particle_first}) then {whole}
        when list_bool_and(upper) then array_to_string(tokens[1:n - 1], ' ')
        when list_bool_or(upper)
          then array_to_string(list_filter(tokens, lambda t, i: upper[i]), ' ')
@@ -223,6 +226,8 @@ def split_full_name(
         return None, None
     if len(tokens) == 1:
         return None, tokens[0]
+    if len(tokens) == 2 and _ascii(tokens[0]).lower() in particles:
+        return None, " ".join(tokens)  # "Mme LE GALL": a surname with its particle, alone
     upper = [bool(_UPPER_TOKEN.match(t)) for t in tokens]
     if all(upper):
         return tokens[-1], " ".join(tokens[:-1])

@@ -67,7 +67,7 @@ _PAIR_SCORE_COLUMNS = (
     "top_comparisons varchar"
 )
 
-# -- the previous run's state (``_persist.load_previous``) --------------------------------
+# -- the previous run's state (``_persist.load_previous``): views of the stored tables ------
 PREV_MEMBERS = Relation(
     "_identity_prev_members",
     "record_id varchar, customer_id varchar",
@@ -175,6 +175,12 @@ RESCORED = Relation(
     "record_id varchar",
     "incremental runs: records scored again (new, changed, or under a new decision)",
 )
+REMOVED = Relation(
+    "_identity_removed",
+    "record_id varchar",
+    "incremental runs: stored records no longer in the sources (their rows, links and "
+    "membership go)",
+)
 ACCEPTED = Relation(
     "_identity_new_links_stage",
     LINK_COLUMNS_DDL,
@@ -196,8 +202,16 @@ REVIEW = Relation(
 EDGES = Relation(
     "_identity_edges",
     LINK_COLUMNS_DDL,
-    "every link of the run: deterministic, accepted, kept from the last run (incremental), "
-    "and stewards' must-links",
+    "every link of the run: deterministic, accepted, kept from the last run, and stewards' "
+    "must-links; on an incremental run only those leaving the records it re-clusters or "
+    "removes (the others are stored already)",
+)
+NEW_EDGES = Relation(
+    "_identity_new_edges",
+    LINK_COLUMNS_DDL,
+    "incremental runs: the links made this run (deterministic links of the values guarded "
+    "again, accepted pairs, must-links); with the stored links still holding, every link "
+    "of the run (``_scope``)",
 )
 CONSTRAINTS = Relation(
     "_identity_constraints",
@@ -263,7 +277,8 @@ MEMBERS = Relation(
 CUSTOMERS_STAGE = Relation(
     "_identity_customers_stage",
     CUSTOMER_COLUMNS,
-    "identity.customers after this run (retired ones inactive)",
+    "identity.customers after this run (retired ones inactive); an incremental run's holds "
+    "only the rows it changes (CHANGED_CUSTOMERS): the others stay as stored",
 )
 CHANGED_RECORDS = Relation(
     "_identity_changed_records",

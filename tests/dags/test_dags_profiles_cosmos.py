@@ -201,6 +201,33 @@ def test_the_dbt_build_pushes_a_node_event_once_the_node_finished(tiny_project, 
     assert converted == ["LogStartLine", "NodeFinished"]
 
 
+def test_a_models_tests_reach_xcom_as_their_aggregate_only(tiny_project, monkeypatch):
+    """Each finished dbt test counts towards its model's aggregated tests status, which the
+    model's tests task reads; the tests' own events, which no task reads, are not pushed.
+    Cosmos' own dbt-runner path and parser, real dbt test events; dbt's execution replaced."""
+    import cosmos.dbt.runner
+    from dbt.events import types
+    from dbt_common.events.base_types import msg_from_base_event
+
+    producer = load_dags().dags["cdp_profiles"].get_task("dbt.dbt_producer_watcher")
+    [(model, tests)] = [(m, t) for m, t in producer.tests_per_model.items() if "customers" in m]
+    assert len(tests) == 2  # unique and not_null
+
+    def fire_events(command, env, cwd, callbacks=None, **kwargs):
+        for test in tests:
+            node = {"unique_id": test, "resource_type": "test", "node_status": "pass"}
+            for callback in callbacks:
+                callback(msg_from_base_event(types.NodeFinished(node_info=node)))
+        return "built"
+
+    monkeypatch.setattr(cosmos.dbt.runner, "run_command", fire_events)
+    ti = RecordingTaskInstance()
+
+    producer.run_dbt_runner(["dbt", "build"], {}, ".", context={"ti": ti})
+
+    assert ti.pushed == [(f"{model.replace('.', '__')}_tests_status", "pass")]
+
+
 def test_a_cosmos_without_the_expected_producer_fails_the_dag_import_with_what_to_do():
     from airflow.sdk import DAG, TaskGroup
 
@@ -208,3 +235,62 @@ def test_a_cosmos_without_the_expected_producer_fails_the_dag_import_with_what_t
 
     with DAG("no_producer"), pytest.raises(RuntimeError, match="Cosmos upgraded.*dbt_watcher"):
         report_finished_nodes_only(TaskGroup(group_id="dbt"))
+
+
+class WatchingTaskInstance:
+    """A model task's view of the build: the producer's XComs, and the keys it asked for."""
+
+    dag_id = "cdp_profiles"
+
+    def __init__(self, xcoms: dict, try_number: int = 1):
+        self.xcoms = xcoms
+        self.try_number = try_number
+        self.pulled: list[str] = []
+
+    def xcom_pull(self, task_ids=None, key=None, **kwargs):
+        self.pulled.append(key)
+        return self.xcoms.get(key)
+
+
+def test_a_model_task_asks_for_the_producers_state_only_when_its_status_is_not_in(
+    tiny_project, monkeypatch
+):
+    """Cosmos' own poke on the DAG's model task: once the build reported the model, the task
+    reads its status and event and succeeds without asking the execution API for the
+    producer's state or the build's start-up events (logged at debug only); with no status
+    yet, or on a retry, it asks for the state as Cosmos does."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+    from cosmos.operators._watcher.state import (
+        get_compiled_sql_xcom_key,
+        get_dbt_event_xcom_key,
+        get_status_xcom_key,
+    )
+
+    from cdp.dbt_watcher import LeanModelWatcher
+
+    states_asked = []
+
+    def task_states(**kwargs):
+        states_asked.append(kwargs["task_ids"])
+        return {"run": {kwargs["task_ids"][0]: "running"}}
+
+    monkeypatch.setattr(RuntimeTaskInstance, "get_task_states", task_states)
+    task = load_dags().dags["cdp_profiles"].get_task("dbt.customers.run")
+    assert isinstance(task, LeanModelWatcher)
+    status, sql, event = (
+        key(task.model_unique_id)
+        for key in (get_status_xcom_key, get_compiled_sql_xcom_key, get_dbt_event_xcom_key)
+    )
+    finished = {status: {"status": "success", "outlet_uris": []}}
+
+    ti = WatchingTaskInstance(finished)
+    assert task.poke({"ti": ti, "run_id": "run"}) is True
+    assert (ti.pulled, states_asked) == ([status, sql, event], [])
+
+    ti = WatchingTaskInstance({})
+    assert task.poke({"ti": ti, "run_id": "run"}) is False
+    assert states_asked == [["dbt.dbt_producer_watcher"]]
+
+    ti = WatchingTaskInstance(finished, try_number=2)
+    assert task.poke({"ti": ti, "run_id": "run"}) is True
+    assert len(states_asked) == 2

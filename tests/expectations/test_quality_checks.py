@@ -259,3 +259,22 @@ def test_unknown_expectation_type_is_a_config_error_naming_the_suite(settings, t
         QualityConfigError, match="suite marts.odd: expectation expect_profile_to_be_nice"
     ):
         run_checks(settings, "marts", today=TODAY)
+
+
+def test_data_docs_add_each_runs_pages_and_leave_the_earlier_ones(clean_file, tmp_path):
+    """A run renders its own results' pages and the index, not every stored result again
+    (that grew with every run); the index still lists the earlier runs."""
+    copy = tmp_path / "cdp.duckdb"
+    shutil.copy(clean_file, copy)
+    settings = Settings(data_dir=tmp_path, duckdb_path=copy, reports_dir=tmp_path / "reports")
+    first = run_checks(settings, "marts", today=TODAY)
+    site = first.docs_index.parent
+    first_pages = {p: p.stat().st_mtime_ns for p in site.rglob(f"*/{first.run_id}/**/*.html")}
+    assert first_pages
+
+    second = run_checks(settings, "marts", today=TODAY)
+
+    assert list(site.rglob(f"*/{second.run_id}/**/*.html"))
+    assert {p: p.stat().st_mtime_ns for p in first_pages} == first_pages
+    index = second.docs_index.read_text()
+    assert first.run_id in index and second.run_id in index

@@ -122,3 +122,18 @@ def test_a_nameless_subscriber_on_an_address_naming_someone_else_is_not_stitched
     assert customer_of(warehouse, "loyalty_card:NO1") != customer_of(
         warehouse, f"email_subscriber:{family}"
     )
+
+
+def test_a_nameless_subscriber_on_a_username_of_first_name_and_digits_is_stitched(warehouse):
+    # ``quentine1986@`` names its holder by her first name and birth year (the usual form
+    # when ``prenom.nom@`` is taken): the nameless subscriber to it is Quentine
+    own = "quentine1986@orange.fr"
+    add_rows(
+        warehouse,
+        receipts=[card("ND1", "Quentine", "VASARELYZ", email=own, birth=date(1986, 4, 2))],
+        subscribers=[subscriber(own)],
+    )
+    identity.resolve(warehouse)
+    assert customer_of(warehouse, "loyalty_card:ND1") == customer_of(
+        warehouse, f"email_subscriber:{own}"
+    )

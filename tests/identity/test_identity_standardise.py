@@ -81,6 +81,11 @@ def test_names_fold_accents_titles_and_particles(raw, expected):
         ("Mme Marie-Claire Le Goff", ("Marie-Claire", "Le Goff")),
         ("LE GOFF MARIE", ("MARIE", "LE GOFF")),
         ("M. Jean DE LA FONTAINE", ("Jean", "DE LA FONTAINE")),
+        # a couple calling: their surname, no first name ("et Mme" is nobody's)
+        ("M. et Mme DUPONT", (None, "DUPONT")),
+        # a surname with its particle, alone: nobody is called "Le"
+        ("Mme LE BIHAN", (None, "LE BIHAN")),
+        ("M. Le Gall", (None, "Le Gall")),
     ],
 )
 def test_caller_names_split_on_capitals(raw, expected):
@@ -110,6 +115,9 @@ def test_postcode_city_and_birth_date():
         "Jean\u00a0DUPONT",
         "Dr. Pr. Jean Du Pont",
         "d jean",
+        "M. et Mme Dupont",
+        "Mme LE BIHAN",
+        "M. de Villiers",
     ],
 )
 def test_caller_name_split_in_sql_follows_the_python_rules(raw):
