@@ -210,14 +210,17 @@ class SplinkTables:
         one of each entry's columns: what the session sees of each comparison."""
         table = self._tables[name]
         key_ok = " and ".join(f"{k} is not null" for k in keys)
-        parts = []
-        for columns in carrying.values():
-            has = " or ".join(f"{c} is not null" for c in columns)
-            parts.append(
-                f"(select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) n "
-                f"from {table} where {key_ok} and ({has}) group by {', '.join(keys)}))"
-            )
-        counts = one_row(self.con, "select " + ", ".join(parts))
+        # one grouping of the table for every entry, not one per entry
+        per_key = ", ".join(
+            f"count(*) filter (where {' or '.join(f'{c} is not null' for c in columns)}) as n{i}"
+            for i, columns in enumerate(carrying.values())
+        )
+        pairs = ", ".join(f"coalesce(sum(n{i} * (n{i} - 1) / 2), 0)" for i in range(len(carrying)))
+        counts = one_row(
+            self.con,
+            f"select {pairs} from (select {per_key} from {table} where {key_ok} "
+            f"group by {', '.join(keys)})",
+        )
         return {label: int(n) for label, n in zip(carrying, counts, strict=True)}
 
     def repeat_probability(self, name: str, column: str) -> float:

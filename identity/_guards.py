@@ -247,10 +247,15 @@ with held as (
   select * from _identity_holders
   anti join {BLOCKED} using (identifier_type, identifier_value)
   where identifier_type in ({types})
+), values_shared as (
+  select identifier_type, identifier_value,
+    bool_or(first_name is null and last_name is null) as has_nameless
+  from held group by all having count(*) > 1
 ), shared as (
-  select *, {_named_by_value_sql()} as named_by_value from held semi join (
-    select identifier_type, identifier_value from held group by all having count(*) > 1
-  ) using (identifier_type, identifier_value)
+  -- whether the username names the holder is read only beside a nameless holder: the
+  -- regular expressions run for those values' holders alone
+  select h.*, case when v.has_nameless then {_named_by_value_sql()} end as named_by_value
+  from held h join values_shared v using (identifier_type, identifier_value)
 ), contradicted as (
   select distinct a.identifier_type, a.identifier_value from shared a join shared b
     on a.identifier_type = b.identifier_type and a.identifier_value = b.identifier_value

@@ -46,8 +46,11 @@ def _raw_extract_sql(mapping: IdentityMapping, only: str | None = None) -> str:
     last_seen = mapping.last_seen_at or mapping.first_seen_at or "null"
     filters = [f"({f})" for f in (mapping.where, only) if f]
     where = f"where {' and '.join(filters)}" if filters else ""
+    # an attribute the mapping does not read is NULL on every row: no aggregate to run
     picked = ",\n  ".join(
         f"arg_max(raw_{a}, _order) filter (where raw_{a} is not null) as raw_{a}"
+        if a in attrs
+        else f"null::varchar as raw_{a}"
         for a in RAW_INPUTS
     )
     return f"""
