@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from identity_rows import account, add_rows, card, customer_of, query, subscriber
 
 import identity
@@ -109,31 +110,41 @@ def test_a_shared_phone_links_deterministically_only_without_contradiction(wareh
     assert same_phone == [(0,)]
 
 
-def test_a_nameless_subscriber_on_an_address_naming_someone_else_is_not_stitched(warehouse):
-    # Claude Lelievre's card carries the household's address, named after Frederic Pire:
-    # the nameless subscriber to it is as likely Frederic as Claude
-    family = "fredericpirex@gmail.com"
+@pytest.mark.parametrize(
+    ("address", "first", "last", "birth", "stitched"),
+    [
+        # Claude Lelievre's card carries the household's address, named after Frederic
+        # Pire: the nameless subscriber to it is as likely Frederic as Claude
+        pytest.param(
+            "fredericpirex@gmail.com",
+            "Claude",
+            "LELIEVREX",
+            date(1950, 1, 19),
+            False,
+            id="an address naming someone else is not stitched",
+        ),
+        # ``quentine1986@`` names its holder by her first name and birth year (the usual
+        # form when ``prenom.nom@`` is taken): the nameless subscriber to it is Quentine
+        pytest.param(
+            "quentine1986@orange.fr",
+            "Quentine",
+            "VASARELYZ",
+            date(1986, 4, 2),
+            True,
+            id="a username of first name and digits is stitched",
+        ),
+    ],
+)
+def test_a_nameless_subscriber_is_stitched_to_the_card_whose_holder_the_address_names(
+    warehouse, address, first, last, birth, stitched
+):
     add_rows(
         warehouse,
-        receipts=[card("NO1", "Claude", "LELIEVREX", email=family, birth=date(1950, 1, 19))],
-        subscribers=[subscriber(family)],
+        receipts=[card("NS1", first, last, email=address, birth=birth)],
+        subscribers=[subscriber(address)],
     )
     identity.resolve(warehouse)
-    assert customer_of(warehouse, "loyalty_card:NO1") != customer_of(
-        warehouse, f"email_subscriber:{family}"
+    same = customer_of(warehouse, "loyalty_card:NS1") == customer_of(
+        warehouse, f"email_subscriber:{address}"
     )
-
-
-def test_a_nameless_subscriber_on_a_username_of_first_name_and_digits_is_stitched(warehouse):
-    # ``quentine1986@`` names its holder by her first name and birth year (the usual form
-    # when ``prenom.nom@`` is taken): the nameless subscriber to it is Quentine
-    own = "quentine1986@orange.fr"
-    add_rows(
-        warehouse,
-        receipts=[card("ND1", "Quentine", "VASARELYZ", email=own, birth=date(1986, 4, 2))],
-        subscribers=[subscriber(own)],
-    )
-    identity.resolve(warehouse)
-    assert customer_of(warehouse, "loyalty_card:ND1") == customer_of(
-        warehouse, f"email_subscriber:{own}"
-    )
+    assert same is stitched
