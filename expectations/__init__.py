@@ -118,15 +118,8 @@ def run_checks(settings: Settings, stage: str, *, today: date | None = None) -> 
             ]
             raise NothingToCheckError(stage, reasons, settings.duckdb_path)
         context = _gx.open_context(settings.reports_dir / "gx")
-        stored: list = []
-        report.outcomes = _gx.validate(
-            context,
-            checks,
-            parameters,
-            run_id,
-            config.example_count,
-            config.default_severity,
-            stored,
+        report.outcomes, stored = _gx.validate(
+            context, checks, parameters, run_id, config.example_count, config.default_severity
         )
         _results.store_outcomes(con, report.outcomes)
         report.docs_index = _gx.build_docs(context, stored)

@@ -219,10 +219,9 @@ def validate(
     run_id: str,
     example_count: int,
     default_severity: str,
-    stored: list | None = None,
-) -> list[Outcome]:
-    """Run every check's checkpoint (results land in GX's store) and collect outcomes;
-    the identifiers of the stored results and of their suites are added to ``stored``."""
+) -> tuple[list[Outcome], list]:
+    """Run every check's checkpoint (results land in GX's store): the outcomes, and the
+    identifiers of the stored results and of their suites (the Data Docs pages to render)."""
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
@@ -231,6 +230,7 @@ def validate(
     at = datetime.now()
     gx_run = RunIdentifier(run_name=run_id, run_time=at.astimezone())
     outcomes: list[Outcome] = []
+    stored: list = []
     for check in checks:
         if check.frame is None:
             outcomes.append(_unreadable(check, run_id, at, default_severity))
@@ -245,10 +245,9 @@ def validate(
             outcomes.extend(
                 _outcome(check, r, run_id, at, example_count) for r in suite_result.results
             )
-            if stored is not None:
-                stored += [identifier, ExpectationSuiteIdentifier(name=check.suite)]
+            stored += [identifier, ExpectationSuiteIdentifier(name=check.suite)]
         log.debug("%s: %d rows validated", check.suite, len(check.frame))
-    return outcomes
+    return outcomes, stored
 
 
 def build_docs(context: AbstractDataContext, new: list | None = None) -> Path | None:
