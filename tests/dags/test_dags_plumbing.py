@@ -70,3 +70,46 @@ def test_pipeline_run_chains_the_steps_in_the_order_the_dags_do(settings, monkey
 def test_an_unknown_quality_stage_is_refused_before_anything_runs(settings):
     with pytest.raises(ValueError, match="unknown quality stage 'gold'"):
         cdp.pipeline.check(settings, "gold")
+
+
+def test_a_quality_steps_summary_carries_no_row_value(settings, monkeypatch):
+    """The summary is a DAG task's XCom, stored in Airflow's metadata database, which forget
+    cannot rewrite: a failing check's examples, observed value and message stay in
+    quality.validation_results (redacted by forget) and out of it."""
+    from datetime import datetime
+
+    import expectations
+    from expectations import QualityReport
+    from expectations._gx import Outcome
+
+    email = "jeanne.dupont@example.org"
+    failing = Outcome(
+        run_id="r1",
+        stage="raw",
+        suite="raw.web__accounts",
+        expectation="expect_column_values_to_match_regex(email)",
+        severity="warning",
+        success=False,
+        unexpected_count=1,
+        unexpected_percent=0.5,
+        example_values=f'[{{"email": "{email}"}}]',
+        observed_value=f'"{email}"',
+        validated_at=datetime(2026, 12, 7),
+        message=f'raw.web__accounts: email failed on 1 of 200 rows, e.g. {{"email": "{email}"}}',
+    )
+    report = QualityReport(run_id="r1", stage="raw", outcomes=[failing])
+    monkeypatch.setattr(expectations, "run_checks", lambda settings, stage: report)
+
+    summary = cdp.pipeline.check(settings, "raw")
+
+    assert email not in str(summary)
+    assert summary["outcomes"] == [
+        {
+            "suite": "raw.web__accounts",
+            "expectation": "expect_column_values_to_match_regex(email)",
+            "severity": "warning",
+            "success": False,
+            "unexpected_count": 1,
+            "unexpected_percent": 0.5,
+        }
+    ]
