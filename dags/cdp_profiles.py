@@ -15,7 +15,8 @@ from airflow.sdk import Asset, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
-from cdp.dbt_watcher import report_finished_nodes_only, run_tests_in_build
+from cdp.dbt_model_tasks import run_tests_in_build
+from cdp.dbt_watcher import report_finished_nodes_only
 from cdp.orchestration import (
     DATA_ERRORS,
     DBT_ERRORS,

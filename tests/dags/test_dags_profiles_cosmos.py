@@ -314,7 +314,7 @@ def test_a_model_task_asks_for_the_producers_state_only_when_its_status_is_not_i
         get_status_xcom_key,
     )
 
-    from cdp.dbt_watcher import LeanModelWatcher
+    from cdp.dbt_model_tasks import LeanModelWatcher
 
     states_asked = []
 
