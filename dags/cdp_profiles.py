@@ -120,10 +120,12 @@ def cdp_profiles():
             invocation_mode=InvocationMode.DBT_RUNNER,
             # only the one build writes: it alone takes the writer pool's slot. --quiet: dbt
             # writes no JSON line to stdout for Cosmos to parse back and drop (its callback
-            # still gets every event and logs each node's line in the task log)
+            # still gets every event and logs each node's line in the task log). No file
+            # log: Cosmos' --log-format json made dbt turn each of its ~6,500 events into
+            # JSON for a debug log in the build's temporary project, deleted after it
             setup_operator_args={
                 "pool": ORCHESTRATION.writer_pool,
-                "dbt_cmd_global_flags": ["--quiet"],
+                "dbt_cmd_global_flags": ["--quiet", "--log-level-file", "none"],
             },
         ),
         render_config=RenderConfig(
