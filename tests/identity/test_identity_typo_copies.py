@@ -310,3 +310,48 @@ def test_a_postcode_one_typo_apart_is_not_another_place(warehouse, postcodes, le
     ]
     _, scored = _predict(model, rows)
     assert level_labels(model)["place"][scored.to_pylist()[0]["gamma_place"]] == level
+
+
+def test_a_surname_mistyped_past_its_third_letter_meets_through_the_birth_date(warehouse):
+    # FEBRL3's rec-1211: `nathsan priest` / `prise` with no first name, one birth date, the
+    # postcode, town and address line each mistyped: only [last_name_stem, birth_date] pairs
+    # them (both names are needed for the swapped-name keys)
+    from identity._explain_pair import explain_pair
+
+    born = date(1916, 5, 3)
+    add_rows(
+        warehouse,
+        accounts=[
+            _placed("LS1", "Nathsanel", "Priestley", birth=born, postcode="69003", city="Lyon",
+                    address="12 rue Banks"),
+            _placed("LS2", None, "Prisetley", birth=born, postcode="69030", city="Lyom",
+                    address="12 rue Bnaks"),
+        ],
+    )  # fmt: skip
+    identity.resolve(warehouse)
+    pair = explain_pair(warehouse, "web_account:LS1", "web_account:LS2")
+    assert pair["score"]["found_by_blocking"], pair
+
+
+def test_a_model_saved_before_a_level_existed_still_resolves(warehouse):
+    # upgrading: the shipped conflict one_name_crossed names a level a model trained by an
+    # older version lacks; no pair can be at it, so the conflict stands aside (the run
+    # warns to retrain) where a level no version builds is the config's typo
+    from identity._config import IdentityConfigError, load_identity_config
+    from identity._links import _gamma_sql
+    from identity._model import level_labels
+
+    config = load_identity_config(warehouse.identity_config_path)
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    labels = level_labels(model)
+    crossed = next(g for g, lbl in labels["first_name"].items() if "other field" in lbl)
+    older = {
+        **labels,
+        "first_name": {g: lbl for g, lbl in labels["first_name"].items() if g != crossed},
+    }
+    assert "one_name_crossed" in _gamma_sql(labels, config)
+    assert "one_name_crossed" not in _gamma_sql(older, config)
+    crossed_conflict = next(c for c in config.conflicts if c.name == "one_name_crossed")
+    typo = crossed_conflict.model_copy(update={"levels": ["one name in the wrong field"]})
+    with pytest.raises(IdentityConfigError, match="not in comparison"):
+        _gamma_sql(labels, config.model_copy(update={"conflicts": [typo]}))
