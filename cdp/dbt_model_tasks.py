@@ -153,13 +153,13 @@ def run_tests_in_build(group: Any) -> None:
         raise RuntimeError(
             f"expected Cosmos to exclude the tests from {producer.task_id}'s dbt build with "
             f"--resource-type flags, found flags {flags} and exclude {producer.exclude!r} "
-            f"(Cosmos upgraded?): check run_tests_in_build in cdp/dbt_watcher.py against "
+            f"(Cosmos upgraded?): check run_tests_in_build in cdp/dbt_model_tasks.py against "
             f"cosmos.airflow.graph._add_watcher_producer_task"
         )
     producer.dbt_cmd_flags = kept
     tests_per_model: dict[str, list[str]] = producer.tests_per_model or {}
-    for task in group:
-        if isinstance(task, LeanModelWatcher):
+    for task in group:  # Cosmos' model watchers, before or after they became LeanModelWatcher
+        if isinstance(task, DbtRunWatcherOperator):
             task.model_tests = tuple(tests_per_model.get(task.model_unique_id, ()))
 
 
