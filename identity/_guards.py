@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ATTRIBUTE_IDS = ("email", "phone")  # record attributes guarded like identifiers
+_ATTRIBUTE_TYPES = ", ".join(f"'{a}'" for a in ATTRIBUTE_IDS)
 
 
 def _holders_sql(only: str = "") -> str:
@@ -46,10 +47,18 @@ def _holders_sql(only: str = "") -> str:
         f"last_name, birth_date, address_line from {RECORDS} where {a} is not null"
         for a in ATTRIBUTE_IDS
     )
+    # a record's other e-mails and phones (the landline beside the mobile) are held like
+    # its main ones: with its name, so a household's shared landline links nobody
+    others = (
+        f"select i.record_id, i.identifier_type, i.identifier_value, r.first_name, "
+        f"r.last_name, r.birth_date, r.address_line from {STRONG_IDS} i "
+        f"join {RECORDS} r using (record_id) where i.identifier_type in ({_ATTRIBUTE_TYPES})"
+    )
     return (
-        f"select * from ({attrs} union all select record_id, identifier_type, "
-        f"identifier_value, null::varchar, null::varchar, null::date, null::varchar "
-        f"from {STRONG_IDS}) {only}"
+        f"select * from ({attrs} union all {others} union all select record_id, "
+        f"identifier_type, identifier_value, null::varchar, null::varchar, null::date, "
+        f"null::varchar from {STRONG_IDS} where identifier_type not in ({_ATTRIBUTE_TYPES})"
+        f") {only}"
     )
 
 
@@ -297,6 +306,7 @@ create or replace temp table {LINK_IDS} as
 select s.* from {STRONG_IDS} s
 anti join {BLOCKED} using (identifier_type, identifier_value)
 anti join _identity_cardinality_refused using (record_id, identifier_type, identifier_value)
+where s.identifier_type not in ({_ATTRIBUTE_TYPES})  -- those link as shared contacts
 union all by name select * from _identity_shared_contacts""")
     con.execute(f"""
 create or replace temp table {EVENTS} as
