@@ -162,6 +162,11 @@ def display_sql(attribute: str, expr: str) -> str:
 
 
 _UPPER_TOKEN_RE2 = "[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'\\-]+"
+# "Mme DUPONT née MARTIN", "Marie MARTIN épouse DUPONT": a second surname introduced by
+# née (the birth name), épouse or veuve (the married name) is dropped from a full name,
+# so it becomes neither a first name nor part of the surname other records are compared on
+_OTHER_SURNAME_RE2 = r"(?i)\s+(n[ée]e?|[ée]pouse|[ée]p\.|veuve|vve)\s.*$"
+_OTHER_SURNAME = re.compile(r"\s+(n[ée]e?|[ée]pouse|[ée]p\.|veuve|vve)\s.*$", re.IGNORECASE)
 
 
 def _word_list(words: tuple[str, ...]) -> str:
@@ -180,7 +185,8 @@ def split_full_name_sql(table: str, column: str, config: StandardisationConfig) 
 with names as (
   select distinct {column} as full_name from {table} where {column} is not null
 ), tokenised as (
-  select full_name, list_filter(regexp_split_to_array(replace(full_name, ',', ' '),
+  select full_name, list_filter(regexp_split_to_array(replace(
+    regexp_replace(full_name, {sql_literal(_OTHER_SURNAME_RE2)}, ''), ',', ' '),
     '{_SPACES}'), lambda t: t <> '') as words
   from names
 ), untitled as (  -- leading titles dropped
@@ -217,9 +223,10 @@ def split_full_name(
     """Split free text into (first, last): upper-case tokens are the last name.
 
     ``DUPONT Jean`` -> (Jean, DUPONT); ``Mme Marie-Claire Le Goff`` -> (Marie-Claire, Le Goff);
-    ``LE GOFF MARIE`` (all capitals, French order) -> (MARIE, LE GOFF).
+    ``LE GOFF MARIE`` (all capitals, French order) -> (MARIE, LE GOFF);
+    ``Mme DUPONT née Martin`` -> (None, DUPONT).
     """
-    tokens = text.replace(",", " ").split()
+    tokens = _OTHER_SURNAME.sub("", text).replace(",", " ").split()
     while tokens and _ascii(tokens[0]).lower().rstrip(".") in titles:
         tokens = tokens[1:]
     if not tokens:
