@@ -85,3 +85,34 @@ def test_household_landline_held_second_by_two_people_links_neither(two_phones):
     customers = {customer_of(two_phones, r) for r in ("web_account:Q1", "web_account:Q2")}
     assert len(customers) == 2
     assert customer_of(two_phones, "callcenter_caller:TQ1") not in customers
+
+
+def test_forget_by_the_landline_erases_both_records_and_tombstones_it(two_phones):
+    from privacy.erase import forget
+
+    add_rows(
+        two_phones,
+        accounts=[_account_with_landline("Q1", "Ysaline", DOB_A)],
+        tickets=[ticket("TQ1", name="Ysaline QUENOUILLE", phone=MOBILE)],
+    )
+    identity.resolve(two_phones)
+
+    # asked for by the number only the account's second column holds, spelt another way
+    report = forget(two_phones, "+33 (0)1 43 57 21 96")
+
+    assert report.identifier_kind == "phone" and report.customers_erased == 1
+    assert query(two_phones, "select count(*) from raw.web__accounts where account_id = 'Q1'") == [
+        (0,)
+    ]
+    assert query(
+        two_phones, "select count(*) from raw.callcenter__tickets where ticket_id = 'TQ1'"
+    ) == [(0,)]
+    assert query(
+        two_phones,
+        "select count(*) from identity.record_identifiers where identifier_value like '%14357%'",
+    ) == [(0,)]
+    # both numbers are tombstoned: a re-sent export carrying either stays out
+    assert query(
+        two_phones,
+        "select count(*) from ops.erasure_tombstones where identifier_kind = 'phone'",
+    ) == [(2,)]
