@@ -104,9 +104,47 @@ def birth_date_sql(expr: str, config: StandardisationConfig, earliest: str | Non
     return f"case when {value} > {floor} and {value} <= current_date then {value} end"
 
 
+# A street type written short after the house number, as French tills and loyalty files
+# print addresses (``12 R DE LA PAIX``, ``79T AV FOCH``), and its long form
+STREET_TYPES = {
+    "r": "rue", "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard",
+    "all": "allee", "imp": "impasse", "ch": "chemin", "chem": "chemin", "pl": "place",
+    "rte": "route", "sq": "square", "crs": "cours", "fg": "faubourg", "fbg": "faubourg",
+    "pass": "passage", "qu": "quai", "res": "residence",
+}  # fmt: skip
+ADDRESS_EXAMPLES = [
+    ("12 R DE LA PAIX", "12 rue de la paix"),
+    ("12 rue de la Paix", "12 rue de la paix"),
+    ("79T AV. FOCH", "79 ter avenue foch"),
+    ("79 ter avenue Foch", "79 ter avenue foch"),
+    ("5B BD Voltaire Bât. C", "5 bis boulevard voltaire bat c"),
+    ("140 ALL JEAN MOULIN", "140 allee jean moulin"),
+    ("3 rue de l'Église", "3 rue de l eglise"),
+    ("Lieu-dit Les Rues", "lieu dit les rues"),
+]
+
+
 def address_sql(expr: str) -> str:
-    """Lower, accents folded, single spaces."""
-    return f"nullif(trim(regexp_replace({_fold(expr)}, '[^a-z0-9]+', ' ', 'g')), '')"
+    """Lower, accents folded, single spaces; after the house number, ``b``/``t`` read as
+    ``bis``/``ter`` and a short street type as its long form (:data:`ADDRESS_EXAMPLES`)."""
+    plain = f"nullif(trim(regexp_replace({_fold(expr)}, '[^a-z0-9]+', ' ', 'g')), '')"
+    # one pass: the house number, its suffix, a short street type and the rest
+    shorts = "|".join(STREET_TYPES)
+    parts = (
+        f"regexp_extract({plain}, '^([0-9]+) ?(bis|b|ter|t)? ?({shorts})? (.+)$', "
+        "['number', 'suffix', 'type', 'rest'])"
+    )
+    types = " ".join(f"when '{short}' then '{long}'" for short, long in STREET_TYPES.items())
+    # `plain` and the parts are computed once each (a lambda over a one-element list)
+    rebuilt = (
+        f"case when a is null or p.number = '' then a else concat_ws(' ', p.number, "
+        f"case p.suffix when 'b' then 'bis' when 't' then 'ter' else nullif(p.suffix, '') end, "
+        f"case p.type {types} else nullif(p.type, '') end, p.rest) end"
+    )
+    return (
+        f"list_transform([{plain}], lambda a: "
+        f"list_transform([{parts.replace(plain, 'a')}], lambda p: {rebuilt})[1])[1]"
+    )
 
 
 # What Python's str.split() splits on: RE2's \s lacks \v, the Unicode spaces and separators.

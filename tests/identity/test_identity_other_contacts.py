@@ -116,3 +116,20 @@ def test_forget_by_the_landline_erases_both_records_and_tombstones_it(two_phones
         two_phones,
         "select count(*) from ops.erasure_tombstones where identifier_kind = 'phone'",
     ) == [(2,)]
+
+
+def test_nameless_caller_on_a_landline_held_second_is_not_stitched_to_its_holder(two_phones):
+    # "M. QUENOUILLE" calling from the home landline may be Ysaline's husband: a second
+    # phone links on a first name both give, not on the surname alone
+    add_rows(
+        two_phones,
+        accounts=[_account_with_landline("Q1", "Ysaline", DOB_A)],
+        tickets=[ticket("TQ1", name="M. QUENOUILLE", phone=LANDLINE)],
+    )
+    identity.resolve(two_phones)
+
+    assert query(
+        two_phones,
+        "select count(*) from identity.links where rule = 'same_phone' "
+        "and 'callcenter_caller:TQ1' in (record_id_l, record_id_r)",
+    ) == [(0,)]

@@ -144,3 +144,8 @@ def test_caller_name_split_in_sql_follows_the_python_rules(raw):
 def test_display_form_keeps_the_value_as_typed(attribute, typed, expected):
     typed_sql = std.collapse_spaces_sql("v")
     assert _one(std.display_sql(attribute, f"({typed_sql})"), typed) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), std.ADDRESS_EXAMPLES)
+def test_address_lines_read_short_street_types_as_long(raw, expected):
+    assert _one(std.address_sql("v"), raw) == expected

@@ -100,3 +100,20 @@ def test_a_list_of_columns_says_what_it_is_for(settings, phone, why):
     _setup(settings, definition=text)
     with pytest.raises(DefinitionError, match=why):
         load_definition(settings.sources_dir / "members.yml")
+
+
+def test_a_raw_table_created_before_the_second_phone_gains_its_column(settings):
+    from ingestion.contracts import Contact, column_rules
+    from ingestion.ledger import LINEAGE_COLUMNS
+
+    # the raw table as an earlier version created it, without other_email / other_phone
+    old = [r for r in column_rules(Contact) if not r.name.startswith("other_")]
+    columns = [f'"{r.name}" {r.sql_type}' for r in old]
+    columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS.items()]
+    with connect(settings) as con:
+        con.execute("create schema if not exists raw")
+        con.execute(f"create table raw.members__contacts ({', '.join(columns)})")
+    _setup(settings)
+    (result,) = ingestion.ingest(settings).files
+    assert result.rows_accepted == 3
+    assert [row[2] for row in _rows(settings)] == ["01 43 57 21 96", "02 40 11 22 33", None]
