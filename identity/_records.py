@@ -15,8 +15,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from core.warehouse import rows, scalar, sql_literal
+from identity import _contacts, _watermark
 from identity import _standardise as std
-from identity import _watermark
 from identity._config import ATTRIBUTES, DISPLAYED, IdentityConfig, IdentityMapping
 from identity._tables import CHANGED_KEYS, NULLED, RECORDS, REREAD, RESTANDARDISED, STRONG_IDS
 
@@ -87,18 +87,11 @@ from (
   group by all
 ) qualify row_number() over (
   partition by source_key order by n desc, last_at desc, identifier_value) = 1""")
-    # A person's other e-mails and phones in the row (the landline beside the mobile): every
-    # value is the record's; standardised, and the record's main one dropped, after
-    # standardisation (_standardise_other_contacts)
-    for kind, exprs in mapping.other_contacts().items():
-        values = ", ".join(f"cast(({e}) as varchar)" for e in exprs)
-        queries.append(f"""
-select distinct '{mapping.identity_type}:' || source_key as record_id,
-  '{kind}' as identifier_type, identifier_value
-from (select cast(({mapping.source_key}) as varchar) as source_key,
-        unnest([{values}]) as identifier_value
-      from {mapping.raw_table} where ({mapping.source_key}) is not null {where})
-where nullif(trim(identifier_value), '') is not null""")
+    # a person's other e-mails and phones in the row (the landline beside the mobile)
+    queries += [
+        _contacts.other_contacts_sql(mapping, kind, exprs, where)
+        for kind, exprs in mapping.other_contacts().items()
+    ]
     return queries
 
 
@@ -177,59 +170,9 @@ def extract_records(
     )
     unread = [m.identity_type for m in mappings] if partial else []
     _standardise(con, config, reuse_previous, unread, mappings)
-    _standardise_other_contacts(con, config, mappings)
-    return scalar(con, f"select count(*) from {RECORDS}")
-
-
-def _standardise_other_contacts(
-    con: duckdb.DuckDBPyConnection, config: IdentityConfig, mappings: list[IdentityMapping]
-) -> None:
-    """A record's other e-mails and phones (:data:`STRONG_IDS` rows of type ``email`` and
-    ``phone``) in the form its main ones take; unreadable ones and its main ones dropped.
-    Idempotent: an incremental run's stored values come back unchanged."""
-    if not any(m.other_contacts() for m in mappings):
-        return
-    cfg = config.standardisation
     region = _per_type(mappings, lambda m: m.country, "varchar")
-    region = f"coalesce({region}, '{cfg.default_phone_region}')"
-    con.execute(f"""
-create or replace temp table _identity_other_contacts as
-select i.record_id, i.identifier_type, i.identifier_value as raw_value,
-  {region} as phone_region,
-  case i.identifier_type when 'email' then {std.email_sql("i.identifier_value", cfg)}
-    when 'phone' then case when {region} = 'FR' then {std.phone_sql("i.identifier_value")} end
-  end as identifier_value
-from {STRONG_IDS} i join {RECORDS} r using (record_id)
-where i.identifier_type in ('email', 'phone')""")
-    import pyarrow as pa
-
-    unread = con.execute(
-        "select distinct raw_value, phone_region from _identity_other_contacts "
-        "where identifier_type = 'phone' and identifier_value is null"
-    ).fetchall()
-    con.register(
-        "_identity_other_phone_fallback",
-        pa.table(
-            {
-                "raw_value": pa.array([v for v, _ in unread], pa.string()),
-                "phone_region": pa.array([r for _, r in unread], pa.string()),
-                "fallback": pa.array([std.phone_e164(v, r) for v, r in unread], pa.string()),
-            }
-        ),
-    )
-    con.execute(f"""
-create or replace temp table {STRONG_IDS} as
-select * from {STRONG_IDS} where identifier_type not in ('email', 'phone')
-union all
-select distinct o.record_id, o.identifier_type, coalesce(o.identifier_value, f.fallback)
-from _identity_other_contacts o
-left join _identity_other_phone_fallback f using (raw_value, phone_region)
-join {RECORDS} r using (record_id)
-where coalesce(o.identifier_value, f.fallback) is not null
-  and coalesce(o.identifier_value, f.fallback) is distinct from
-      (case o.identifier_type when 'email' then r.email else r.phone end)""")
-    con.unregister("_identity_other_phone_fallback")
-    con.execute("drop table _identity_other_contacts")
+    _contacts.standardise_other_contacts(con, config, mappings, region)
+    return scalar(con, f"select count(*) from {RECORDS}")
 
 
 def _lookup_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig, country: str) -> None:
