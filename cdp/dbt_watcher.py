@@ -1,4 +1,7 @@
-"""The profiles DAG's dbt build (Cosmos' watcher producer) pushing each node's event once.
+"""The profiles DAG's dbt build (Cosmos' watcher producer) and the tasks watching it.
+
+The DAG renders a task per model and none per dbt test: the tests run inside the one build
+and a failed test fails the task of each model it tests, naming it (``cdp.dbt_model_tasks``).
 
 Cosmos' ``DbtProducerWatcherOperator`` (1.15) hands every dbt event of its ``dbt build`` to
 the parser ``_make_parse_callable`` returns, and that parser pushes a node's event to one
@@ -12,9 +15,9 @@ intermediate steps are dropped before Cosmos parses them. They carry no terminal
 and only a debug-level message; the finished event carries the node's start and finish
 times and its message, everything the node's task logs. Error events and every status,
 test aggregate and compiled SQL are parsed by Cosmos as before. Cosmos' parser also pushes
-the finished event of every dbt *test* node (225 in this project), though no task reads
-them: a model's tests task reads the tests' aggregated status and the model's own event.
-The parser's task instance passes every push on but those.
+the finished event of every dbt *test* node (225 in this project); a model's task reads
+the tests' aggregated status, and the events of failed tests only. The parser's task
+instance passes every push on but a passing test's event.
 
 With dbt in the task's process (``InvocationMode.DBT_RUNNER``), Cosmos also turns every dbt
 event into JSON (protobuf's ``MessageToJson``) before its parser looks at the event's name:
@@ -33,14 +36,6 @@ Airflow's OpenLineage provider reads those events (through the operator's
 project's dependencies, they were computed and dropped. The producer skips them then, and
 computes them as before when the provider is there.
 
-Each model's and each model's-tests task (Cosmos' watcher sensors) asked the execution API
-for the producer's state at every poke, though it only needs it on a retry or when its
-node has no status yet, and for the build's start-up events, which it logs at debug level
-only: two calls in five of a model task, one in four of a test task, 137 calls per run of
-this project. :class:`LeanModelWatcher` and :class:`LeanTestsWatcher` read the node's status
-first and ask for the producer's state only when it is needed, and skip the start-up events
-when nothing would log them; what each task logs, returns and fails with is unchanged.
-
 Imported by ``dags/cdp_profiles.py`` (Cosmos is imported there anyway).
 """
 
@@ -48,18 +43,17 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
-from cosmos.operators._watcher import base as watcher_base
 from cosmos.operators._watcher.base import _DBT_EVENT_ALLOWLIST
 from cosmos.operators.local import DbtLocalBaseOperator
 from cosmos.operators.watcher import (
     DbtProducerWatcherOperator,
     DbtRunWatcherOperator,
-    DbtTestWatcherOperator,
 )
+
+from cdp.dbt_model_tasks import _WATCHER_HOOKS, LEAN_WATCHERS, is_failed_event
 
 # The lifecycle steps whose event a node's task never reads (it reads the finished one).
 SKIPPED_STEPS = frozenset({"NodeStart", "NodeCompiling", "NodeExecuting"})
@@ -153,8 +147,8 @@ def is_test_event_key(key: str) -> bool:
 
 class _TestEventsDropped:
     """The producer's task instance as its parser sees it: every XCom push passes but a
-    test node's event, which no task reads (a model's tests task reads the tests'
-    aggregated status and the model's own event)."""
+    passing dbt test's event, which no task reads (a model's task reads its tests'
+    aggregated status, and a failed test's event to say which test failed and why)."""
 
     def __init__(self, ti: Any):
         self._ti = ti
@@ -163,7 +157,7 @@ class _TestEventsDropped:
         return getattr(self._ti, name)
 
     def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
-        if not is_test_event_key(key):
+        if not is_test_event_key(key) or is_failed_event(value):
             self._ti.xcom_push(key=key, value=value, **kwargs)
 
 
@@ -173,58 +167,9 @@ def openlineage_provider_installed() -> bool:
     return importlib.util.find_spec("airflow.providers.openlineage") is not None
 
 
-class _StatusFirst:
-    """A watcher sensor's poke reading its node's status before the producer's state.
-
-    Cosmos' ``poke`` fetches the producer's state first, yet uses it only on a retry
-    (``try_number > 1``) or when the node has no status yet; at a first try whose node
-    already finished, the status read here is handed to ``poke``'s own read and the state
-    is not fetched. The build's start-up events are read only if Cosmos' watcher logger
-    would log them (at debug level).
-    """
-
-    _status_read: tuple[Any] | None = None
-
-    def _get_producer_task_status(self, context: Any) -> str | None:
-        ti = context["ti"]
-        if ti.try_number == 1:
-            status = super()._get_node_status(ti, context)  # type: ignore[misc]
-            if status is not None:
-                self._status_read = (status,)
-                return None  # poke reads no producer state when the status is known
-        return super()._get_producer_task_status(context)  # type: ignore[misc]
-
-    def _get_node_status(self, ti: Any, context: Any) -> Any:
-        read, self._status_read = self._status_read, None
-        if read is not None:
-            return read[0]
-        return super()._get_node_status(ti, context)  # type: ignore[misc]
-
-    def _log_startup_events(self, ti: Any) -> None:
-        if watcher_base.logger.isEnabledFor(logging.DEBUG):
-            super()._log_startup_events(ti)  # type: ignore[misc]
-
-
-class LeanModelWatcher(_StatusFirst, DbtRunWatcherOperator):
-    """Cosmos' model watcher, status first (:class:`_StatusFirst`)."""
-
-
-class LeanTestsWatcher(_StatusFirst, DbtTestWatcherOperator):
-    """Cosmos' model-tests watcher, status first (:class:`_StatusFirst`)."""
-
-
-# The watcher sensor methods _StatusFirst overrides (Cosmos 1.15).
-_WATCHER_HOOKS = ("_get_producer_task_status", "_get_node_status", "_log_startup_events")
-LEAN_WATCHERS: dict[type, type] = {
-    DbtRunWatcherOperator: LeanModelWatcher,
-    DbtTestWatcherOperator: LeanTestsWatcher,
-}
-
-
 def report_finished_nodes_only(group: Any) -> None:
     """Make the watcher producer of the Cosmos task group ``group`` a
-    :class:`FinishedEventsProducer`, and its model and model-tests watchers
-    :class:`LeanModelWatcher` and :class:`LeanTestsWatcher`.
+    :class:`FinishedEventsProducer`, and its model watchers :class:`LeanModelWatcher`.
 
     Cosmos builds these tasks itself from the execution mode, with no way to pass another
     class, so the built tasks' classes are replaced by the subclasses (they add no

@@ -1,9 +1,10 @@
 """Profiles DAG (``cdp_profiles``): dbt marts, their quality checks, then the exports.
 
-Cosmos in watcher mode: one ``dbt build`` (the producer task, in the one-slot writer pool:
-DuckDB takes one writer per file) and one task per model and per model's tests that watches
-it, so the UI still shows which model failed. The tasks are rendered from the manifest
-``dbt parse`` writes (``python -m cdp.airflow_env setup``): parsing this file runs no dbt.
+Cosmos in watcher mode: one ``dbt build``, tests included (the producer task, in the
+one-slot writer pool: DuckDB takes one writer per file) and one task per model that watches
+it, so the UI still shows which model failed; a failed dbt test fails its model's task.
+The tasks are rendered from the manifest ``dbt parse`` writes
+(``python -m cdp.airflow_env setup``): parsing this file runs no dbt.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from airflow.sdk import Asset, dag, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavior
 
+from cdp.dbt_model_tasks import run_tests_in_build
 from cdp.dbt_watcher import report_finished_nodes_only
 from cdp.orchestration import (
     DATA_ERRORS,
@@ -74,9 +76,10 @@ Runs when identity resolution emitted `cdp://identity/customers`.
    `feedback`: topics and sentiment of customer messages (`cdp feedback analyse`), which
    the feedback marts and profile columns read.
 2. `dbt`: one `dbt build` of `dbt_project/` (`dbt_producer_watcher`, staging →
-   intermediate → marts) and, watching it, each model's `run` task and its `test` task,
-   which finish as dbt reports that model. A failed model fails its own task: fix the input
-   or the SQL, then clear that task: it re-runs that model alone. With `CDP_ENGINE=spark`
+   intermediate → marts, every dbt test included) and, watching it, each model's `run`
+   task, which finishes as dbt reports that model and its tests. A failed model, or a
+   failed test (named in the error), fails the model's own task: fix the input or the SQL,
+   then clear that task: it builds that model and runs its tests alone. With `CDP_ENGINE=spark`
    the build is dbt's `spark` target: Spark SQL on `CDP_SPARK_MASTER` over the Parquet
    lake (consent and feedback are written there first), marts in `<lake>/warehouse/`.
 3. `publish`: records the build in `ops.step_runs` and publishes the readers' snapshot
@@ -117,19 +120,20 @@ def cdp_profiles():
             invocation_mode=InvocationMode.DBT_RUNNER,
             # only the one build writes: it alone takes the writer pool's slot. --quiet: dbt
             # writes no JSON line to stdout for Cosmos to parse back and drop (its callback
-            # still gets every event and logs each node's line in the task log)
+            # still gets every event and logs each node's line in the task log). No file
+            # log: Cosmos' --log-format json made dbt turn each of its ~6,500 events into
+            # JSON for a debug log in the build's temporary project, deleted after it
             setup_operator_args={
                 "pool": ORCHESTRATION.writer_pool,
-                "dbt_cmd_global_flags": ["--quiet"],
+                "dbt_cmd_global_flags": ["--quiet", "--log-level-file", "none"],
             },
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
-            test_behavior=TestBehavior.AFTER_EACH,
+            # no task per test: the tests run in the one build (run_tests_in_build below)
+            # and a model's task fails when one of its tests failed
+            test_behavior=TestBehavior.NONE,
             emit_datasets=False,
-            # a test over several models counts for each of them (watcher mode reports
-            # test results per model; a detached test task would wait for a model status)
-            should_detach_multiple_parents_tests=False,
         ),
         operator_args={
             "install_deps": False,
@@ -173,6 +177,7 @@ def cdp_profiles():
 
     # the build pushes a node's event to XCom once it finished, not at each step
     report_finished_nodes_only(dbt)
+    run_tests_in_build(dbt)
 
     published = publish("{{ run_id }}")
     watch_after_build(dbt, after=consent() >> feedback())

@@ -32,18 +32,22 @@ PROJECT = {
 }
 
 
-@pytest.fixture
-def tiny_project(dag_settings, tmp_path: Path, monkeypatch) -> Path:
+def write_project(root: Path, files: dict[str, str], monkeypatch) -> Path:
+    """Write a dbt project, point the DAG at it and write its manifest."""
     from cdp.airflow_env import write_dbt_manifest
     from core.settings import Settings
 
-    root = tmp_path / "tiny_dbt"
-    for name, text in PROJECT.items():
+    for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     monkeypatch.setenv("CDP_DBT_PROJECT_DIR", str(root))
     write_dbt_manifest(Settings())  # what `python -m cdp.airflow_env setup` does
     return root
+
+
+@pytest.fixture
+def tiny_project(dag_settings, tmp_path: Path, monkeypatch) -> Path:
+    return write_project(tmp_path / "tiny_dbt", PROJECT, monkeypatch)
 
 
 def test_a_failing_model_fails_alone_and_blocks_the_exports(
@@ -54,7 +58,7 @@ def test_a_failing_model_fails_alone_and_blocks_the_exports(
     calls = []
     monkeypatch.setattr(cdp.pipeline, "check", lambda s, stage: calls.append(stage) or {})
     dag = load_dags().dags["cdp_profiles"]
-    watchers = {"dbt.customers.run", "dbt.customers.test", "dbt.orders_run"}
+    watchers = {"dbt.customers_run", "dbt.orders_run"}  # one task per model
     assert watchers <= set(dag.task_ids)
     for task in dag.tasks:  # one writer at a time; the tasks watching dbt's build write nothing
         if task.task_id in watchers:
@@ -69,8 +73,7 @@ def test_a_failing_model_fails_alone_and_blocks_the_exports(
     run = dag.test()
 
     states = task_states(run)
-    assert states["dbt.customers.run"] == "success"
-    assert states["dbt.customers.test"] == "success"
+    assert states["dbt.customers_run"] == "success"  # built, and its two tests passed
     assert states["dbt.orders_run"] == "failed"
     assert states["publish"] == states["check_marts"] == "upstream_failed"
     assert calls == []
@@ -92,6 +95,50 @@ def test_a_failing_model_fails_alone_and_blocks_the_exports(
         assert snapshot.execute("select count(*) from main.source_orders").fetchone() == (1,)
         [(run_id,)] = snapshot.execute("select run_id from ops.snapshot_info").fetchall()
     assert run_id == rerun.run_id
+
+
+FAILING_TEST_PROJECT = {
+    **PROJECT,
+    # customer 1 twice: the model builds, its `unique` test fails
+    "models/customers.sql": "select 1 as customer_id union all select 1 union all select 2",
+    "models/orders.sql": "select customer_id, 10 as amount from {{ ref('customers') }}",
+}
+
+
+def test_a_failing_dbt_test_fails_its_models_task_by_name_and_stops_what_depends_on_it(
+    dag_settings, tmp_path, monkeypatch, capfd
+):
+    """No task per dbt test: the tests run in the one build, and a failed one fails the task
+    of the model it tests, which names it, while dbt skips the models built on it and the
+    exports stay blocked."""
+    write_project(tmp_path / "failing_test_dbt", FAILING_TEST_PROJECT, monkeypatch)
+    calls = []
+    monkeypatch.setattr(cdp.pipeline, "check", lambda s, stage: calls.append(stage) or {})
+    dag = load_dags().dags["cdp_profiles"]
+    assert not [t for t in dag.task_ids if t.endswith("test")]
+
+    run = dag.test()
+
+    states = task_states(run)
+    assert states["dbt.dbt_producer_watcher"] == "failed"  # dbt build exits with the failure
+    assert states["dbt.customers_run"] == "failed"  # built, but its unique test failed
+    assert states["dbt.orders_run"] in ("failed", "upstream_failed")  # dbt skipped it
+    assert states["publish"] == states["check_marts"] == "upstream_failed"
+    assert calls == []
+    assert not snapshot_path(dag_settings).exists()
+    # the model task's error, in its log: the failed test and dbt's message, nothing else
+    logged = "".join(capfd.readouterr())
+    failure = logged[logged.index("model model.tiny.customers was built, but") :]
+    failure = failure[: failure.index("Fix the data")]
+    assert "1 of its 2 dbt tests did not pass" in failure
+    assert "unique_customers_customer_id: fail: Got 1 result" in failure
+    assert "not_null" not in failure  # the test that passed is not blamed
+    import duckdb
+
+    with duckdb.connect(str(dag_settings.duckdb_path)) as con:  # built, then tested
+        assert con.execute("select count(*) from main.customers").fetchone() == (3,)
+        tables = con.execute("select table_name from information_schema.tables").fetchall()
+    assert ("orders",) not in tables
 
 
 def test_the_spark_engine_sends_the_dbt_build_to_the_configured_master(dag_settings, monkeypatch):
@@ -256,17 +303,18 @@ def test_a_model_task_asks_for_the_producers_state_only_when_its_status_is_not_i
     tiny_project, monkeypatch
 ):
     """Cosmos' own poke on the DAG's model task: once the build reported the model, the task
-    reads its status and event and succeeds without asking the execution API for the
-    producer's state or the build's start-up events (logged at debug only); with no status
-    yet, or on a retry, it asks for the state as Cosmos does."""
+    reads its status, event and its tests' aggregated status and succeeds without asking the
+    execution API for the producer's state or the build's start-up events (logged at debug
+    only); with no status yet, or on a retry, it asks for the state as Cosmos does."""
     from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
     from cosmos.operators._watcher.state import (
         get_compiled_sql_xcom_key,
         get_dbt_event_xcom_key,
         get_status_xcom_key,
     )
 
-    from cdp.dbt_watcher import LeanModelWatcher
+    from cdp.dbt_model_tasks import LeanModelWatcher
 
     states_asked = []
 
@@ -275,17 +323,22 @@ def test_a_model_task_asks_for_the_producers_state_only_when_its_status_is_not_i
         return {"run": {kwargs["task_ids"][0]: "running"}}
 
     monkeypatch.setattr(RuntimeTaskInstance, "get_task_states", task_states)
-    task = load_dags().dags["cdp_profiles"].get_task("dbt.customers.run")
+    task = load_dags().dags["cdp_profiles"].get_task("dbt.customers_run")
     assert isinstance(task, LeanModelWatcher)
-    status, sql, event = (
+    status, sql, event, tests = (
         key(task.model_unique_id)
-        for key in (get_status_xcom_key, get_compiled_sql_xcom_key, get_dbt_event_xcom_key)
+        for key in (
+            get_status_xcom_key,
+            get_compiled_sql_xcom_key,
+            get_dbt_event_xcom_key,
+            get_tests_status_xcom_key,
+        )
     )
-    finished = {status: {"status": "success", "outlet_uris": []}}
+    finished = {status: {"status": "success", "outlet_uris": []}, tests: "pass"}
 
     ti = WatchingTaskInstance(finished)
     assert task.poke({"ti": ti, "run_id": "run"}) is True
-    assert (ti.pulled, states_asked) == ([status, sql, event], [])
+    assert (ti.pulled, states_asked) == ([status, sql, event, tests], [])
 
     ti = WatchingTaskInstance({})
     assert task.poke({"ti": ti, "run_id": "run"}) is False
@@ -294,3 +347,8 @@ def test_a_model_task_asks_for_the_producers_state_only_when_its_status_is_not_i
     ti = WatchingTaskInstance(finished, try_number=2)
     assert task.poke({"ti": ti, "run_id": "run"}) is True
     assert len(states_asked) == 2
+
+    # the model reported, its tests not all: the task does not pass it as tested
+    ti = WatchingTaskInstance({status: finished[status]})
+    with pytest.raises(Exception, match="did not report all of its 2 dbt tests"):
+        task.poke({"ti": ti, "run_id": "run"})
