@@ -6,7 +6,8 @@ resolution and adds a +1% batch once; then
 `python -m bench.identity_incremental run --dir data/idbench/1m` copies that prepared
 state, runs the incremental resolution on the copy and prints its CPU seconds and a hash of
 each identity output table, so two versions of the code can be compared row for row.
-`--full` runs the full resolution on the copy instead (after the batch).
+`--full` runs the full resolution on the copy instead (after the batch); `--profile 40` adds
+the 40 costliest SQL statements in CPU seconds (``bench._sql_profile``).
 `python -m bench.identity_incremental compare --dir data/idbench/1m` runs, back to back on
 one copy, the full resolution with a fresh model (training included) and bare Splink with the
 same settings on the records it standardised (``bench.identity_bench``), and prints both
@@ -104,18 +105,28 @@ def _copy(base: Path):
     return Settings(data_dir=work, run_id="bench-incremental")  # run ids in the hashed rows
 
 
-def run(base: Path, full: bool) -> dict:
+def run(base: Path, full: bool, profile: int = 0) -> dict:
+    """The resolution on a copy of the prepared state: its CPU and wall seconds, the
+    outputs' hashes; with ``profile``, that many costliest SQL statements (``_sql_profile``)."""
+    from contextlib import nullcontext
+
     import identity
+    from bench import _sql_profile
 
     settings = _copy(base)
-    start, cpu = time.perf_counter(), time.process_time()
-    summary = identity.resolve(settings, full=full)
+    with _sql_profile.statements() if profile else nullcontext() as statements:
+        start, cpu = time.perf_counter(), time.process_time()
+        summary = identity.resolve(settings, full=full)
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     result = {
-        "seconds": round(time.perf_counter() - start, 2),
-        "cpu_seconds": round(time.process_time() - cpu, 2),
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu_seconds, 2),
         "stages": summary.get("stage_seconds"),
         "records": summary.get("records"),
     }
+    if statements is not None:
+        result["sql_cpu_seconds"] = round(statements.total_cpu, 2)
+        result["statements"] = statements.top(profile)
     result["tables"] = outputs(settings)
     digest = hashlib.sha256(json.dumps(result["tables"], sort_keys=True).encode()).hexdigest()
     result["digest"] = digest[:16]
@@ -155,6 +166,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--full", action="store_true")
+    parser.add_argument(
+        "--profile", type=int, default=0, help="run: list this many costliest SQL statements"
+    )
     parser.add_argument("--postcodes", type=int, default=POSTCODES, help="per city (prepare)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
@@ -163,7 +177,7 @@ def main() -> None:
     elif args.action == "compare":
         print(json.dumps(compare(args.dir), indent=1))
     else:
-        print(json.dumps(run(args.dir, args.full), indent=1))
+        print(json.dumps(run(args.dir, args.full, args.profile), indent=1))
 
 
 if __name__ == "__main__":

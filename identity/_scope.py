@@ -79,14 +79,10 @@ where link_type = 'probabilistic'
     return f"select * from {NEW_EDGES} where {where}\nunion all\n{kept}"
 
 
-def _materialise_edges(con: duckdb.DuckDBPyConnection, where: str) -> None:
-    """Replace the incremental run's :data:`EDGES` view by a table of its links meeting
-    ``where`` (no view: already a table)."""
-    if not scalar(
-        con, "select count(*) from duckdb_views() where temporary and view_name = ?", [EDGES]
-    ):
-        return
-    con.execute(f"create or replace temp table _identity_edges_kept as {_edges_where(con, where)}")
+def _materialise_edges(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace the incremental run's :data:`EDGES` view by a table of every link of the run
+    (its scope abandoned: it re-clusters everything, as a full run)."""
+    con.execute(f"create or replace temp table _identity_edges_kept as {_edges_where(con, 'true')}")
     _replace_edges(con, "_identity_edges_kept")
 
 
@@ -116,7 +112,6 @@ def _scope_records(con: duckdb.DuckDBPyConnection, mode: str) -> None:
     would cross that scope)."""
     present = f"select record_id from {RECORDS}"
     if mode == "full":
-        _materialise_edges(con, "true")  # an incremental run whose links cross its scope
         con.execute(f"create or replace temp table {SCOPE_RECORDS} as {present}")
         con.execute(
             f"create or replace temp table {SCOPE_CUSTOMERS} as "
@@ -128,13 +123,16 @@ def _scope_records(con: duckdb.DuckDBPyConnection, mode: str) -> None:
 create or replace temp table _identity_seeds as
 select record_id from {RESCORED} union select record_id from {REMOVED}""")
         seeds = "(select * from _identity_seeds)"
-        seed_edges = _edges_where(con, f"record_id_l in {seeds} or record_id_r in {seeds}")
+        # The customers the seeds' links reach: only the run's new links can reach another
+        # customer than the seed's own (a stored link joins two records of one customer:
+        # clustering refused every edge it did not follow), so the stored links are not
+        # read here; one that does cross is caught below, and everything re-clustered.
         con.execute(f"""
 create or replace temp table {SCOPE_CUSTOMERS} as
-with seed_edges as ({seed_edges}), touched as (
+with touched as (
   select record_id from _identity_seeds
-  union select record_id_r from seed_edges where record_id_l in {seeds}
-  union select record_id_l from seed_edges where record_id_r in {seeds}
+  union select record_id_r from {NEW_EDGES} where record_id_l in {seeds}
+  union select record_id_l from {NEW_EDGES} where record_id_r in {seeds}
 )
 select distinct customer_id from {PREV_MEMBERS} where record_id in (select * from touched)""")
         con.execute(f"""
@@ -159,12 +157,13 @@ union select record_id from {RESCORED}""")
         if leaks:
             log.warning("%d links cross the incremental scope; re-clustering everything", leaks)
             con.execute("drop table _identity_edges_near")
+            _materialise_edges(con)
             _scope_records(con, "full")
             return
         _replace_edges(con, "_identity_edges_near")
     con.execute(
         f"create or replace temp table {PREV_MEMBERS_SCOPE} as select * from "
-        f"{PREV_MEMBERS} where record_id in (select * from {SCOPE_RECORDS})"
+        f"{PREV_MEMBERS} semi join {SCOPE_RECORDS} using (record_id)"
     )
 
 

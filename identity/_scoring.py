@@ -34,9 +34,15 @@ _HAS_ATTRIBUTE = (
 )
 
 
-def model_records_sql(where: str = "true", link_only: list[str] | tuple[str, ...] = ()) -> str:
+def model_records_sql(
+    where: str = "true",
+    link_only: list[str] | tuple[str, ...] = (),
+    selected: str | None = None,
+) -> str:
     """The records Splink sees: identified, with at least one attribute to compare; in a
-    link-only run only those of the linked identity types, each type one dataset."""
+    link-only run only those of the linked identity types, each type one dataset.
+    ``selected``: a query giving the :data:`MATCH_RECORDS` rows to shape, instead of
+    filtering every record by ``where``."""
     columns = _model.model_columns_sql()
     if link_only:
         types = ", ".join("'" + t.replace("'", "''") + "'" for t in link_only)
@@ -48,7 +54,7 @@ def model_records_sql(where: str = "true", link_only: list[str] | tuple[str, ...
     # `names_and_place_only` conflict reads it.)
     # Only the values of the records selected need counting (all of them on a full run):
     # the selected records are read once, then each count reads every record once.
-    every = where == "true"
+    every = where == "true" and selected is None
     source = MATCH_RECORDS if every else "_identity_selected"
     named = (
         ""
@@ -60,11 +66,9 @@ def model_records_sql(where: str = "true", link_only: list[str] | tuple[str, ...
   from {MATCH_RECORDS} {named} where not is_anonymous and first_name is not null
     and last_name is not null group by all)"""
     counts = [_people_by_sql(name, keys, every) for name, keys in _model.PEOPLE_BY.items()]
-    selected = (
-        ""
-        if every
-        else f"with {source} as materialized (select * from {MATCH_RECORDS} where {where}) "
-    )
+    if selected is None:
+        selected = f"select * from {MATCH_RECORDS} where {where}"
+    selected = "" if every else f"with {source} as materialized ({selected}) "
     # ordered, so that u sampling with a seed picks the same pairs on the same data
     return (
         f"{selected}select {columns}, coalesce(n.name_people, 0) as name_people, "
@@ -131,12 +135,19 @@ def score(
         _links.create_empty(con)
         return 0
     con.execute(f"create or replace temp table _identity_candidates as {_candidates_sql(config)}")
+    # a semi join on a few thousand ids: the scan skips most records before the matching
+    # view's blocked-value tests, where an IN test per id list read them all; a table, so
+    # that the counts' joins know the selection is small (they hash it, not every record)
+    con.execute(
+        "create or replace temp table _identity_selected_records as "
+        f"select * from {MATCH_RECORDS} semi join _identity_candidates using (record_id)"
+    )
     con.execute(
         "create or replace temp table _identity_scored_records as "
-        + model_records_sql(
-            f"{rescored} or record_id in (select record_id from _identity_candidates)"
-        )
+        + model_records_sql(selected="select * from _identity_selected_records")
     )
+    con.execute("drop table _identity_candidates")
+    con.execute("drop table _identity_selected_records")
     splink.put("new_records", f"select * from _identity_scored_records where {rescored}")
     splink.put("existing_records", f"select * from _identity_scored_records where not ({rescored})")
     tf_tables = {}
@@ -184,8 +195,7 @@ def changed_records(con: duckdb.DuckDBPyConnection) -> None:
     removed = scalar(
         con,
         f"""select (select count(*) from {PREV_RECORDS}) - (select count(*) from {RECORDS})
-  + (select count(*) from ({differ})) - (select count(*) from {PREV_RECORDS}
-     where record_id in ({differ}))""",
+  + (select count(*) from ({differ}) anti join {PREV_RECORDS} using (record_id))""",
     )
     gone = f"select record_id from {PREV_RECORDS} anti join {RECORDS} using (record_id)"
     con.execute(
@@ -204,12 +214,15 @@ def _selected_records_sql(where: str) -> str:
 
 
 def _candidates_sql(config: IdentityConfig) -> str:
-    """Ids of the records sharing a blocking key with a new one: the only ones Splink could
-    pair with them, so the only unchanged ones it needs to see. Found on the matching view
-    first, so that only they are shaped into model records."""
-    derived = any(c in _model.DERIVED_COLUMNS for cols in config.blocking for c in cols)
+    """Ids of the :data:`RESCORED` records and of those sharing a blocking key with a new one
+    (the only ones Splink could pair them with, so the only unchanged ones it needs to see).
+    Found on the matching view's blocking columns first, so that only they are read whole
+    and shaped into model records."""
+    keys = sorted({c for cols in config.blocking for c in cols})
     records = (
-        f"(select {_model.model_columns_sql()} from {MATCH_RECORDS})" if derived else MATCH_RECORDS
+        "(select record_id, "
+        + ", ".join(f"{_model.DERIVED_COLUMNS.get(c, c)} as {c}" for c in keys)
+        + f" from {MATCH_RECORDS})"
     )
     # one pass over the records, a hash probe per rule (not one scan per rule and a union)
     hits = " or ".join(
@@ -218,6 +231,5 @@ def _candidates_sql(config: IdentityConfig) -> str:
         + ")"
         for cols in config.blocking
     )
-    if not hits:
-        return "select null::varchar as record_id where false"
-    return f"select e.record_id from {records} e where {hits}"
+    sharing = f"select e.record_id from {records} e where {hits}\nunion " if hits else ""
+    return f"{sharing}select record_id from {RESCORED}"

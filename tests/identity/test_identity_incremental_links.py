@@ -3,7 +3,9 @@ re-clusters and writes equals a full run's."""
 
 from __future__ import annotations
 
-from identity_rows import DOB_A, account, add_rows, card, customer_of, query
+import logging
+
+from identity_rows import DOB_A, DOB_B, account, add_rows, card, customer_of, query
 
 import identity
 from core.warehouse import connect
@@ -42,3 +44,40 @@ def test_a_decision_on_unchanged_records_re_clusters_their_customer_as_a_full_ru
     incremental = (query(warehouse, _MEMBERS), query(warehouse, _LINKS))
     identity.resolve(warehouse, full=True)
     assert (query(warehouse, _MEMBERS), query(warehouse, _LINKS)) == incremental
+
+
+def test_a_stored_link_reaching_outside_the_scope_re_clusters_everything(warehouse, caplog):
+    """The scope follows only the run's new links out of its seeds: a stored link joins two
+    records of one customer. One that does not (a state an older version left, written
+    here by hand) is still seen: the run finds it crossing its scope and re-clusters every
+    record, as a full run does (here the guards then keep the two people apart)."""
+    add_rows(
+        warehouse,
+        accounts=[
+            account("XS1", "Gwenaelle", "Le Floch", email="gwen.lefloch@free.fr", birth=DOB_A),
+            account("XS2", "Thibault", "Marchetti", email="t.marchetti@gmail.com", birth=DOB_B),
+        ],
+    )
+    identity.resolve(warehouse)
+    left, right = "web_account:XS1", "web_account:XS2"
+    assert customer_of(warehouse, left) != customer_of(warehouse, right)
+    with connect(warehouse) as con:
+        con.execute(
+            "insert into identity.links by name select 'older' as run_id, ? as record_id_l, "
+            "? as record_id_r, 'probabilistic' as link_type, 20.0 as match_weight, "
+            "1.0 as match_probability",
+            [left, right],
+        )
+    # a new card with the first account's e-mail puts its customer, not the other, in scope
+    add_rows(
+        warehouse, receipts=[card("CXS3", "Gwenaelle", "LE FLOCH", email="gwen.lefloch@free.fr")]
+    )
+    with caplog.at_level(logging.WARNING, logger="identity._scope"):
+        summary = identity.resolve(warehouse)
+    assert summary["mode"] == "incremental"
+    assert "cross the incremental scope" in caplog.text
+    assert customer_of(warehouse, "loyalty_card:CXS3") == customer_of(warehouse, left)
+    # the customers a full run makes (its links differ: it never reads the stored ones)
+    incremental = query(warehouse, _MEMBERS)
+    identity.resolve(warehouse, full=True)
+    assert query(warehouse, _MEMBERS) == incremental
