@@ -132,6 +132,45 @@ def _changed_keys(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _differ_sql(columns: list[str], new: str = "n", old: str = "p") -> str:
+    """True when two rows of one key differ on any of ``columns`` (NULLs equal)."""
+    return " or ".join(f"{new}.{c} is distinct from {old}.{c}" for c in columns)
+
+
+def _changed_rows_sql(new: str, old: str, key: str, columns: list[str], where: str = "") -> str:
+    """The keys whose row is in one of ``new`` and ``old`` only, or differs on ``columns``:
+    one join on the key (the rows' EXCEPTs both ways read and hashed every column twice)."""
+    return f"""select coalesce(n.{key}, p.{key}) as {key}
+  from (select * from {new} {where}) n full join (select * from {old} {where}) p using ({key})
+  where n.{key} is null or p.{key} is null or {_differ_sql(columns)}"""
+
+
+# what golden records read of a record
+GOLDEN_RECORD_COLUMNS = [
+    "identity_type",
+    *ATTRIBUTES,
+    *(f"{a}_display" for a in DISPLAYED),
+    "last_seen_at",
+]
+_RECORDS_DIFFER = "_identity_records_differ"
+
+
+def _full_run_changed_records(con: duckdb.DuckDBPyConnection) -> None:
+    """A full run's :data:`CHANGED_RECORDS`: the records whose stored row it changes (new,
+    removed, or any column different), each flagged when a column golden records read
+    changed. Most of a full run's records are as stored: only those rows are rewritten."""
+    columns = [c.split()[0] for c in RECORD_COLUMNS.split(", ")][1:]
+    golden = _differ_sql(GOLDEN_RECORD_COLUMNS)
+    con.execute(f"""create or replace temp table {_RECORDS_DIFFER} as
+select coalesce(n.record_id, p.record_id) as record_id,
+  n.record_id is null or p.record_id is null or {golden} as golden_changed
+from {RECORDS} n full join identity.identity_records p using (record_id)
+where n.record_id is null or p.record_id is null or {_differ_sql(columns)}""")
+    con.execute(
+        f"create or replace temp view {CHANGED_RECORDS} as select record_id from {_RECORDS_DIFFER}"
+    )
+
+
 def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
     """Customers whose row or records this run changes (created, merged, split, grown,
     retired, or a value, display form or date of one of their records changed): what the
@@ -139,30 +178,23 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
     reproduce them, as far as identity goes."""
     # an incremental run stages only the customers it changes (CHANGED_CUSTOMERS)
     scope = "" if mode == "full" else f"where customer_id in (select * from {CHANGED_CUSTOMERS})"
-    customer_columns = ", ".join(c.split()[0] for c in CUSTOMER_COLUMNS.split(", "))
-    # what golden records read of a record; only rewritten records can differ from their
-    # stored row (all of them on a full run)
-    record_columns = ", ".join(
-        ["record_id", "identity_type", *ATTRIBUTES, *(f"{a}_display" for a in DISPLAYED)]
-        + ["last_seen_at"]
+    customer_columns = [c.split()[0] for c in CUSTOMER_COLUMNS.split(", ")]
+    rewritten = f"where record_id in (select * from {CHANGED_RECORDS})"
+    customers_changed = _changed_rows_sql(
+        CUSTOMERS_STAGE, PREV_CUSTOMERS, "customer_id", customer_columns[1:], scope
     )
-    rewritten = "" if mode == "full" else f"where record_id in (select * from {CHANGED_RECORDS})"
+    changed_ids = (
+        f"select record_id from {_RECORDS_DIFFER} where golden_changed"
+        if mode == "full"
+        else _changed_rows_sql(
+            RECORDS, "identity.identity_records", "record_id", GOLDEN_RECORD_COLUMNS, rewritten
+        )
+    )
     return scalar(
         con,
         f"""
-with customers_changed as (
-  (select {customer_columns} from {CUSTOMERS_STAGE} {scope}
-   except select {customer_columns} from {PREV_CUSTOMERS} {scope})
-  union all
-  (select {customer_columns} from {PREV_CUSTOMERS} {scope}
-   except select {customer_columns} from {CUSTOMERS_STAGE} {scope})
-), records_changed as (
-  (select {record_columns} from {RECORDS} {rewritten}
-   except select {record_columns} from identity.identity_records {rewritten})
-  union all
-  (select {record_columns} from identity.identity_records {rewritten}
-   except select {record_columns} from {RECORDS} {rewritten})
-), changed_ids as (select distinct record_id from records_changed)
+with customers_changed as ({customers_changed}),
+changed_ids as ({changed_ids})
 -- their owners now and before: two semi joins, not a union (distinct) of both memberships
 -- (an incremental run's changed records are re-clustered ones, or removed)
 select count(distinct customer_id) from (
@@ -183,8 +215,10 @@ def write_run(
     counts (links, customers, id events, changed customers)."""
     _stage_members(con, mode)
     _stage_customers(con, config, run_id, started_at, mode)
-    if mode == "incremental":  # a full run replaces every table whole: no keys to pick
+    if mode == "incremental":  # a full run replaces the other tables whole
         _changed_keys(con)
+    else:
+        _full_run_changed_records(con)
     changed = _count_changed_customers(con, mode)
     with transaction(con):
         _stage_links(con, run_id, mode)
@@ -330,7 +364,12 @@ def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
 def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
     """Each identity table whole (full run), or the rows of the keys this run changed."""
     for table, (rows, key, keys) in _replaced_tables(run_id).items():
-        if mode == "full":
+        # a full run rewrites its records by key too (most are as stored), unless the stored
+        # table's columns are not the run's (written by an older version)
+        by_key = table == "identity_records" and _columns(con, f"identity.{table}") == _columns(
+            con, RECORDS
+        )
+        if mode == "full" and not by_key:
             con.execute(f"create or replace table identity.{table} as {rows}")
             continue
         also = ""
@@ -341,6 +380,10 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> N
             f"insert into identity.{table} by name select * from ({rows}) "
             f"where {key} in (select * from {keys})"
         )
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    return [(row[0], row[1]) for row in con.execute(f"describe {relation}").fetchall()]
 
 
 def _write_aliases(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
