@@ -315,8 +315,57 @@ def _write_survivorship_trust(con: duckdb.DuckDBPyConnection, config: IdentityCo
     con.execute("drop table if exists identity.golden_records")
 
 
+_LINK_KEY = ("record_id_l", "record_id_r", "link_type", "rule")  # one pair, several rules
+_LINKS_JOINED = "_identity_links_joined"
+
+
+def _stage_links_full(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """A full run's links, each with the run that first made it, beside its stored twin (same
+    records, type and rule) and the stored links no edge holds any more: the write replaces
+    only the links that differ (most of a full run's are as stored)."""
+    on = " and ".join(f"p.{c} is not distinct from e.{c}" for c in _LINK_KEY)
+    values = [c.split()[0] for c in LINK_COLUMNS_DDL.split(", ") if c.split()[0] not in _LINK_KEY]
+    same = " and ".join(f"p.{c} is not distinct from e.{c}" for c in values)
+    con.execute(f"""create or replace temp table {_LINKS_JOINED} as
+select coalesce(p.run_id, '{run_id}') as run_id, e.*, e.record_id_l is not null as _is_edge,
+  e.record_id_l is not null and p.record_id_l is not null and {same} as _as_stored,
+  {", ".join(f"p.{c} as _stored_{c}" for c in _LINK_KEY)}
+from {EDGES} e full join identity.links p on {on}""")
+    flags = ", ".join(["_is_edge", "_as_stored", *(f"_stored_{c}" for c in _LINK_KEY)])
+    con.execute(
+        f"create or replace temp view {LINKS_STAGE} as "
+        f"select * exclude ({flags}) from {_LINKS_JOINED} where _is_edge"
+    )
+
+
+def _replace_links_full(con: duckdb.DuckDBPyConnection) -> None:
+    """identity.links after a full run: the stored links that differ from the run's (or that
+    it no longer makes) deleted, the run's that differ inserted."""
+    on = " and ".join(f"l.{c} is not distinct from d._stored_{c}" for c in _LINK_KEY)
+    con.execute(f"""delete from identity.links l using (
+  select {", ".join(f"_stored_{c}" for c in _LINK_KEY)} from {_LINKS_JOINED}
+  where _stored_record_id_l is not null and not _as_stored) d
+where {on}""")
+    flags = ", ".join(["_is_edge", "_as_stored", *(f"_stored_{c}" for c in _LINK_KEY)])
+    con.execute(
+        f"insert into identity.links by name select * exclude ({flags}) from {_LINKS_JOINED} "
+        "where _is_edge and not _as_stored"
+    )
+
+
+def _links_by_key(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when identity.links has the columns the run's links have (an older version's
+    table is replaced whole)."""
+    return _columns(con, "identity.links") == _columns(
+        con, f"select ''::varchar as run_id, * from {EDGES}"
+    )
+
+
 def _stage_links(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
     """The run's links, each with the run that first made it."""
+    if mode == "full" and _links_by_key(con):
+        _stage_links_full(con, run_id)
+        return
     touched, stored = "", "identity.links"
     if mode == "incremental":
         touched = f"where e.record_id_l in (select record_id from {TOUCHED_RECORDS})"
@@ -366,6 +415,9 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> N
     for table, (rows, key, keys) in _replaced_tables(run_id).items():
         # a full run rewrites its records by key too (most are as stored), unless the stored
         # table's columns are not the run's (written by an older version)
+        if mode == "full" and table == "links" and _links_by_key(con):
+            _replace_links_full(con)
+            continue
         by_key = table == "identity_records" and _columns(con, f"identity.{table}") == _columns(
             con, RECORDS
         )
