@@ -248,12 +248,9 @@ union all
 select record_id, customer_id from identity.customer_records
 anti join {SCOPE_MEMBERS} using (record_id) anti join {REMOVED} using (record_id)""")
         return
-    con.execute(f"""create or replace temp table {MEMBERS} as
-select * from {SCOPE_MEMBERS}
-union all
-select record_id, customer_id from {PREV_MEMBERS}
-where record_id in (select record_id from {RECORDS})
-  and record_id not in (select record_id from {SCOPE_MEMBERS})""")
+    # a full run re-clusters every record (``_scope``: its scope is every record, and every
+    # record of the scope is in a cluster): no stored membership to add
+    con.execute(f"create or replace temp view {MEMBERS} as select * from {SCOPE_MEMBERS}")
 
 
 def _stage_customers(
@@ -263,35 +260,33 @@ def _stage_customers(
     changed), the others as they were, retired ones inactive. An incremental run stages
     only the assigned and retired ones: the others' rows stay as stored."""
     # an assigned customer's records are all re-clustered ones (a customer is re-clustered
-    # whole; a new id was never issued before)
-    members, previous = (
-        (MEMBERS, PREV_MEMBERS) if mode == "full" else (SCOPE_MEMBERS, PREV_MEMBERS_SCOPE)
-    )
+    # whole; a new id was never issued before), and every re-clustered record's customer is
+    # an assigned one
+    previous = PREV_MEMBERS if mode == "full" else PREV_MEMBERS_SCOPE
     retired = f"select retired_customer_id from {RETIRED}"
     retired_only = "" if mode == "full" else f"and pc.customer_id in ({retired})"
     con.execute(
         f"""create or replace temp table {CUSTOMERS_STAGE} as
-with membership_changed as (
-  select m.customer_id, count(*) filter (where p.customer_id is distinct from m.customer_id) > 0
-    as changed
-  from {members} m left join {previous} p using (record_id)
-  -- only assigned customers are looked up (an incremental run's are a few thousand)
-  where m.customer_id in (select customer_id from {ASSIGNED})
+with assigned_records as (  -- the records read once, narrow, before the customers' rows join
+  -- (a removed record an incremental run re-clusters moves its customer, but is not one of
+  -- its present records)
+  select m.customer_id, bool_and(r.is_anonymous) as is_anonymous,
+    count(r.record_id) > 0 as has_present,
+    count(*) filter (where p.customer_id is distinct from m.customer_id) > 0 as changed
+  from {SCOPE_MEMBERS} m left join {RECORDS} r using (record_id)
+  left join {previous} p using (record_id)
   group by m.customer_id
 ), active as (
-  select a.customer_id, true as is_active, bool_and(r.is_anonymous) as is_anonymous,
-    any_value(a.record_count) as record_count,
-    coalesce(any_value(pc.created_run_id), '{run_id}') as created_run_id,
-    case when any_value(mc.changed) or any_value(pc.record_count) <> any_value(a.record_count)
-         or any_value(pc.customer_id) is null then '{run_id}' else any_value(pc.updated_run_id) end
-      as updated_run_id,
-    any_value(a.record_count) > {config.max_cluster_size} as is_oversized,
-    coalesce(any_value(pc.created_at), ?::timestamp) as created_at
-  from {ASSIGNED} a join {SCOPE_MEMBERS} m using (customer_id)
-  join {RECORDS} r using (record_id)
+  select a.customer_id, true as is_active, n.is_anonymous, a.record_count,
+    coalesce(pc.created_run_id, '{run_id}') as created_run_id,
+    case when n.changed or pc.record_count <> a.record_count or pc.customer_id is null
+         then '{run_id}' else pc.updated_run_id end as updated_run_id,
+    a.record_count > {config.max_cluster_size} as is_oversized,
+    coalesce(pc.created_at, ?::timestamp) as created_at
+  -- one row per customer in each (an assigned cluster's id is unique)
+  from {ASSIGNED} a join assigned_records n using (customer_id)
   left join {PREV_CUSTOMERS} pc using (customer_id)
-  left join membership_changed mc using (customer_id)
-  group by a.customer_id
+  where n.has_present
 )
 select * from active
 union all
