@@ -408,15 +408,16 @@ def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
 def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
     """Each identity table whole (full run), or the rows of the keys this run changed."""
     for table, (rows, key, keys) in _replaced_tables(run_id).items():
-        # a full run rewrites its records by key too (most are as stored), unless the stored
-        # table's columns are not the run's (written by an older version)
+        # a full run rewrites its records, memberships and links by key too (most are as
+        # stored), unless the stored table's columns are not the run's (an older version's)
         if mode == "full" and table == "links" and _links_by_key(con):
             _replace_links_full(con)
             continue
-        by_key = table == "identity_records" and _columns(con, f"identity.{table}") == _columns(
-            con, RECORDS
-        )
-        if mode == "full" and not by_key:
+        same_columns = mode == "full" and _columns(con, f"identity.{table}") == _columns(con, rows)
+        if table == "customer_records" and same_columns:
+            _replace_members_full(con, rows, run_id)
+            continue
+        if mode == "full" and not (table == "identity_records" and same_columns):
             con.execute(f"create or replace table identity.{table} as {rows}")
             continue
         also = ""
@@ -427,6 +428,23 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> N
             f"insert into identity.{table} by name select * from ({rows}) "
             f"where {key} in (select * from {keys})"
         )
+
+
+def _replace_members_full(con: duckdb.DuckDBPyConnection, rows: str, run_id: str) -> None:
+    """identity.customer_records after a full run: the rows of the records whose customer
+    (or key) changed, or that came or went, replaced; every row carries the run's id."""
+    columns = [c for c, _ in _columns(con, rows) if c not in ("record_id", "run_id")]
+    con.execute(f"""create or replace temp table _identity_members_differ as
+{_changed_rows_sql(f"({rows})", "identity.customer_records", "record_id", columns)}""")
+    con.execute(
+        "delete from identity.customer_records "
+        "where record_id in (select record_id from _identity_members_differ)"
+    )
+    con.execute(f"update identity.customer_records set run_id = '{run_id}'")
+    con.execute(
+        f"insert into identity.customer_records by name select * from ({rows}) "
+        "where record_id in (select record_id from _identity_members_differ)"
+    )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
