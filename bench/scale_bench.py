@@ -35,13 +35,15 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
+
+from bench._process_tree import progress, run_sampled
+from bench._stage_reports import report_splink_steps, report_stages
 
 RECORDS_PER_PERSON = 3.16  # measured on the synthetic generator (bench.identity_synthetic)
 # Postcodes per synthetic city (12 cities: 6,000 codes, about France's count). With the
@@ -87,52 +89,6 @@ def _settings(root: Path, engine: str, master: str | None, conf: dict[str, str] 
     return built
 
 
-def _progress(**fields) -> None:
-    """One line on stderr as a run goes: a run stopped by the budget still says how far it
-    got (the figures on stdout come only at its end)."""
-    print(json.dumps({"at": time.strftime("%H:%M:%S"), **fields}), file=sys.stderr, flush=True)
-
-
-def _report_stages() -> None:
-    """Report each stage of `identity.resolve` as it ends (through `_progress`)."""
-    from contextlib import contextmanager
-
-    from identity import _stages
-
-    stages = getattr(_stages, "StageTimer", None)
-    if stages is None:  # the stage timer moved: the run's summary still has the figures
-        return
-    original = stages.__call__
-
-    @contextmanager
-    def reporting(self, name):
-        with original(self, name):
-            yield
-        # this process's CPU seconds so far (DuckDB's threads included): on a shared
-        # machine the wall seconds mostly measure the neighbours
-        _progress(stage=name, seconds=self.seconds[name], process_cpu=round(time.process_time()))
-
-    stages.__call__ = reporting
-
-
-def _report_splink_steps() -> None:
-    """On Spark, each SQL step Splink sends (blocking, term-frequency tables, scoring, each
-    clustering query) as it ends, through `_progress`: a run stopped inside `predict` still
-    says which steps it finished (`bench.spark_profile` times them in CPU seconds too)."""
-    from splink.internals.spark.database_api import SparkAPI
-
-    original = SparkAPI._sql_to_splink_dataframe
-
-    def timed(self, sql, templated_name, physical_name):
-        start = time.perf_counter()
-        result = original(self, sql, templated_name, physical_name)
-        _progress(splink_step=templated_name, seconds=round(time.perf_counter() - start, 1))
-        return result
-
-    # Splink marks it final for subclasses; wrapped here for this one process
-    setattr(SparkAPI, "_sql_to_splink_dataframe", timed)  # noqa: B010
-
-
 def _generate(records: int, root: Path) -> float:
     """Write the raw tables of a size's DuckDB warehouse (once: a later call reads the seconds
     it took from the note beside it); seconds spent."""
@@ -149,7 +105,7 @@ def _generate(records: int, root: Path) -> float:
     # million records on an idle machine, 75 minutes for 10M under load
     with connect(settings) as con:
         written = write_people(con, people, seed=3, postcodes=POSTCODES, batch_id="bench-1")
-    _progress(generated_people=people, rows=written)
+    progress(generated_people=people, rows=written)
     seconds = round(time.perf_counter() - start, 1)
     note.write_text(json.dumps({"seconds": seconds}))
     return seconds
@@ -172,8 +128,8 @@ def _one(
         shutil.copy(settings.duckdb_path, spark_dir / settings.duckdb_path.name)
     else:
         shutil.copytree(root / "duckdb" / "models", settings.model_dir, dirs_exist_ok=True)
-        _report_splink_steps()
-    _report_stages()
+        report_splink_steps()
+    report_stages()
     start = time.perf_counter()
     if engine == "duckdb" and run == "train":
         trained = identity.train(settings)
@@ -195,35 +151,17 @@ def _one(
     }
 
 
-def _tree(pids: list[int], cpu: dict[int, float]) -> int:
-    """Resident bytes of the processes ``pids`` and their descendants now; ``cpu`` keeps
-    each process's last seen CPU seconds (user + system), so exited ones still count."""
-    import psutil
-
-    total = 0
-    for pid in pids:
-        try:
-            root = psutil.Process(pid)
-            for process in [root, *root.children(recursive=True)]:
-                with process.oneshot():
-                    total += process.memory_info().rss
-                    times = process.cpu_times()
-                    cpu[process.pid] = times.user + times.system
-        except psutil.Error:
-            continue
-    return total
-
-
 def _measure(
     engine: str,
     records: int,
     root: Path,
     master: str | None,
-    extra_pids,
-    timeout,
+    daemons: list[int],
+    timeout: float,
     args: argparse.Namespace,
-):
-    """Run `_one` in a child process; its figures with the peak memory of its tree."""
+) -> dict:
+    """Run `_one` in a child process; its figures with the peak memory and CPU seconds of its
+    tree and of the cluster's ``daemons``."""
     command = [
         sys.executable,
         "-m",
@@ -246,52 +184,18 @@ def _measure(
     out = root / f"{engine}-{records}.json"
     env = dict(os.environ, SPARK_LOCAL_IP="127.0.0.1", BENCH_OUT=str(out))
     env["CDP_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
-    cpu: dict[int, float] = {}
-    baseline: dict[int, float] = {}
-    _tree(extra_pids, baseline)  # the cluster's daemons were running before this run
-    process = subprocess.Popen(command, env=env)
-    peak, done = 0, threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        started = last = time.monotonic()
-        while not done.wait(0.2):
-            now_bytes = _tree([process.pid, *extra_pids], cpu)
-            peak = max(peak, now_bytes)
-            if time.monotonic() - last >= 60:  # a long run's pulse, in the log as it goes
-                last = time.monotonic()
-                _progress(
-                    engine=engine,
-                    records=records,
-                    elapsed=round(last - started),
-                    cpu_s=round(sum(cpu.values()) - sum(baseline.values())),
-                    rss_mb=round(now_bytes / 2**20),
-                    peak_mb=round(peak / 2**20),
-                    load=round(os.getloadavg()[0], 1),
-                )
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        code = process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        code = None
-    except BaseException:  # the bench itself stopped: so is the run
-        process.kill()
-        raise
-    done.set()
-    sampler.join()
+    run = run_sampled(
+        command, env, daemons, timeout, pulse=partial(progress, engine=engine, records=records)
+    )
     figures = (
         json.loads(out.read_text())
-        if code == 0 and out.exists()
-        else {"error": "timeout" if code is None else f"exit {code}"}
+        if run.code == 0 and out.exists()
+        else {"error": "timeout" if run.code is None else f"exit {run.code}"}
     )
-    figures["peak_mb"] = round(peak / 2**20)
+    figures["peak_mb"] = round(run.peak_bytes / 2**20)
     # CPU seconds of the run's processes (driver, executors): steadier than wall time when
     # the machine is shared, as it was for every figure in docs/scale.md
-    figures["cpu_s"] = round(sum(cpu.values()) - sum(baseline.values()), 1)
+    figures["cpu_s"] = run.cpu_seconds
     figures["load"] = round(os.getloadavg()[0], 1)
     return figures
 

@@ -32,20 +32,20 @@ def _jvm_cpu(pids: list[int], role: str = "") -> float:
     with ``role``, only the driver's (`SparkSubmit`) or the executors' JVMs."""
     import psutil
 
+    from bench._process_tree import processes
+
     total = 0.0
-    for pid in pids:
+    for process in processes(pids):
         try:
-            root = psutil.Process(pid)
-            for process in [root, *root.children(recursive=True)]:
-                if not process.name().startswith("java"):
-                    continue
-                command = " ".join(process.cmdline())
-                if role == "driver" and "SparkSubmit" not in command:
-                    continue
-                if role == "executor" and "CoarseGrainedExecutorBackend" not in command:
-                    continue
-                times = process.cpu_times()
-                total += times.user + times.system
+            if not process.name().startswith("java"):
+                continue
+            command = " ".join(process.cmdline())
+            if role == "driver" and "SparkSubmit" not in command:
+                continue
+            if role == "executor" and "CoarseGrainedExecutorBackend" not in command:
+                continue
+            times = process.cpu_times()
+            total += times.user + times.system
         except psutil.Error:
             continue
     return total
@@ -61,7 +61,8 @@ def profile(size_dir: Path, master: str | None, conf: dict, plans: Path | None) 
     from splink.internals.spark.database_api import SparkAPI
 
     import identity
-    from bench.scale_bench import _report_stages, _settings
+    from bench._stage_reports import report_stages
+    from bench.scale_bench import _settings
     from core.spark_cluster import LocalCluster, free_port
 
     root = Path(tempfile.mkdtemp(prefix="spark_profile_", dir=size_dir))
@@ -103,7 +104,7 @@ def profile(size_dir: Path, master: str | None, conf: dict, plans: Path | None) 
             plans.mkdir(parents=True, exist_ok=True)
         # Splink marks it final for subclasses; here it is wrapped for one run, then restored
         setattr(SparkAPI, "_sql_to_splink_dataframe", timed)  # noqa: B010
-        _report_stages()
+        report_stages()
         start, cpu0 = time.perf_counter(), _jvm_cpu(pids) + time.process_time()
         summary = identity.resolve(settings, full=True)
         wall = time.perf_counter() - start

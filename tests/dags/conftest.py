@@ -9,6 +9,7 @@ other test areas build Settings from the environment too.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -16,6 +17,9 @@ import pytest
 
 from cdp.airflow_env import environment, settings_env
 from core.settings import Settings
+
+# the privacy tests' byte scan, for the forget at the end of the real DAG flow
+sys.path.insert(0, str(Path(__file__).parents[1] / "privacy"))
 
 _HOME = Path(tempfile.mkdtemp(prefix="cdp-dag-tests-"))
 _BASE = Settings(data_dir=_HOME / "data", airflow_home=_HOME / "airflow")

@@ -241,18 +241,28 @@ def _literal(text: str) -> str:
     not _stage_ready("privacy.erase", "forget"), reason="privacy commands not landed yet"
 )
 def test_forget_after_the_whole_pipeline_leaves_no_trace_anywhere(flow):
-    """Erasure reaches raw, quarantine, identity (guards, decisions, reviews), marts, exports."""
-    from core.identifiers import phone_key_sql
+    """Erasure reaches raw, quarantine, identity (guards, decisions, reviews), marts, exports,
+    and no byte of the data folder or of Airflow's home (its metadata database, where the
+    tasks' XComs and asset events stay, and its logs) holds any form of the person's
+    identifiers: forget cannot rewrite Airflow's database, so nothing personal may reach it."""
+    from privacy_scan import byte_scan, identifier_forms
+
+    from core.identifiers import configured_email_rules, phone_key_sql
     from privacy.erase import forget
 
     settings, _ = flow
     with connect(settings) as con:
-        email, phone, first, last = con.execute(
-            "select email, phone, first_name, last_name from marts.golden_records "
+        customer_id, email, phone, first, last = con.execute(
+            "select customer_id, email, phone, first_name, last_name from marts.golden_records "
             "where email is not null and phone is not null and length(last_name) > 3 "
             "order by customer_id limit 1"
         ).fetchone()
     phone_key = phone[-9:]
+    forms = identifier_forms(
+        settings, customer_id, configured_email_rules(settings.identity_config_path)
+    )
+    sources_own = ("landing", "truth")  # the sources' own files (docs/privacy.md, limits)
+    assert byte_scan(settings.data_dir, forms, sources_own)  # the scan sees them before
 
     forget(settings, email)
 
@@ -294,3 +304,5 @@ def test_forget_after_the_whole_pipeline_leaves_no_trace_anywhere(flow):
             "select count(*) from marts.golden_records where lower(email) = ?", [email.lower()]
         ).fetchall()
     assert (traces, left) == ([], 0)
+    assert byte_scan(settings.data_dir, forms, sources_own) == []
+    assert byte_scan(settings.airflow_home, forms, ()) == []
