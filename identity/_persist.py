@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from core.warehouse import one_row, scalar, transaction
 from identity import _guard_cache, _guards, _watermark
-from identity._config import ATTRIBUTES, DISPLAYED, IdentityConfig
+from identity import _persist_full as _full
+from identity._config import ATTRIBUTES, IdentityConfig
 from identity._tables import (
     ASSIGNED,
     CHANGED_CUSTOMERS,
@@ -132,45 +133,6 @@ def _changed_keys(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _differ_sql(columns: list[str], new: str = "n", old: str = "p") -> str:
-    """True when two rows of one key differ on any of ``columns`` (NULLs equal)."""
-    return " or ".join(f"{new}.{c} is distinct from {old}.{c}" for c in columns)
-
-
-def _changed_rows_sql(new: str, old: str, key: str, columns: list[str], where: str = "") -> str:
-    """The keys whose row is in one of ``new`` and ``old`` only, or differs on ``columns``:
-    one join on the key (the rows' EXCEPTs both ways read and hashed every column twice)."""
-    return f"""select coalesce(n.{key}, p.{key}) as {key}
-  from (select * from {new} {where}) n full join (select * from {old} {where}) p using ({key})
-  where n.{key} is null or p.{key} is null or {_differ_sql(columns)}"""
-
-
-# what golden records read of a record
-GOLDEN_RECORD_COLUMNS = [
-    "identity_type",
-    *ATTRIBUTES,
-    *(f"{a}_display" for a in DISPLAYED),
-    "last_seen_at",
-]
-_RECORDS_DIFFER = "_identity_records_differ"
-
-
-def _full_run_changed_records(con: duckdb.DuckDBPyConnection) -> None:
-    """A full run's :data:`CHANGED_RECORDS`: the records whose stored row it changes (new,
-    removed, or any column different), each flagged when a column golden records read
-    changed. Most of a full run's records are as stored: only those rows are rewritten."""
-    columns = [c.split()[0] for c in RECORD_COLUMNS.split(", ")][1:]
-    golden = _differ_sql(GOLDEN_RECORD_COLUMNS)
-    con.execute(f"""create or replace temp table {_RECORDS_DIFFER} as
-select coalesce(n.record_id, p.record_id) as record_id,
-  n.record_id is null or p.record_id is null or {golden} as golden_changed
-from {RECORDS} n full join identity.identity_records p using (record_id)
-where n.record_id is null or p.record_id is null or {_differ_sql(columns)}""")
-    con.execute(
-        f"create or replace temp view {CHANGED_RECORDS} as select record_id from {_RECORDS_DIFFER}"
-    )
-
-
 def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
     """Customers whose row or records this run changes (created, merged, split, grown,
     retired, or a value, display form or date of one of their records changed): what the
@@ -180,14 +142,18 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
     scope = "" if mode == "full" else f"where customer_id in (select * from {CHANGED_CUSTOMERS})"
     customer_columns = [c.split()[0] for c in CUSTOMER_COLUMNS.split(", ")]
     rewritten = f"where record_id in (select * from {CHANGED_RECORDS})"
-    customers_changed = _changed_rows_sql(
+    customers_changed = _full.changed_rows_sql(
         CUSTOMERS_STAGE, PREV_CUSTOMERS, "customer_id", customer_columns[1:], scope
     )
     changed_ids = (
-        f"select record_id from {_RECORDS_DIFFER} where golden_changed"
+        f"select record_id from {_full.RECORDS_DIFFER} where golden_changed"
         if mode == "full"
-        else _changed_rows_sql(
-            RECORDS, "identity.identity_records", "record_id", GOLDEN_RECORD_COLUMNS, rewritten
+        else _full.changed_rows_sql(
+            RECORDS,
+            "identity.identity_records",
+            "record_id",
+            _full.GOLDEN_RECORD_COLUMNS,
+            rewritten,
         )
     )
     return scalar(
@@ -218,7 +184,7 @@ def write_run(
     if mode == "incremental":  # a full run replaces the other tables whole
         _changed_keys(con)
     else:
-        _full_run_changed_records(con)
+        _full.stage_changed_records(con)
     changed = _count_changed_customers(con, mode)
     with transaction(con):
         _stage_links(con, run_id, mode)
@@ -310,56 +276,10 @@ def _write_survivorship_trust(con: duckdb.DuckDBPyConnection, config: IdentityCo
     con.execute("drop table if exists identity.golden_records")
 
 
-_LINK_KEY = ("record_id_l", "record_id_r", "link_type", "rule")  # one pair, several rules
-_LINKS_JOINED = "_identity_links_joined"
-
-
-def _stage_links_full(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """A full run's links, each with the run that first made it, beside its stored twin (same
-    records, type and rule) and the stored links no edge holds any more: the write replaces
-    only the links that differ (most of a full run's are as stored)."""
-    on = " and ".join(f"p.{c} is not distinct from e.{c}" for c in _LINK_KEY)
-    values = [c.split()[0] for c in LINK_COLUMNS_DDL.split(", ") if c.split()[0] not in _LINK_KEY]
-    same = " and ".join(f"p.{c} is not distinct from e.{c}" for c in values)
-    con.execute(f"""create or replace temp table {_LINKS_JOINED} as
-select coalesce(p.run_id, '{run_id}') as run_id, e.*, e.record_id_l is not null as _is_edge,
-  e.record_id_l is not null and p.record_id_l is not null and {same} as _as_stored,
-  {", ".join(f"p.{c} as _stored_{c}" for c in _LINK_KEY)}
-from {EDGES} e full join identity.links p on {on}""")
-    flags = ", ".join(["_is_edge", "_as_stored", *(f"_stored_{c}" for c in _LINK_KEY)])
-    con.execute(
-        f"create or replace temp view {LINKS_STAGE} as "
-        f"select * exclude ({flags}) from {_LINKS_JOINED} where _is_edge"
-    )
-
-
-def _replace_links_full(con: duckdb.DuckDBPyConnection) -> None:
-    """identity.links after a full run: the stored links that differ from the run's (or that
-    it no longer makes) deleted, the run's that differ inserted."""
-    on = " and ".join(f"l.{c} is not distinct from d._stored_{c}" for c in _LINK_KEY)
-    con.execute(f"""delete from identity.links l using (
-  select {", ".join(f"_stored_{c}" for c in _LINK_KEY)} from {_LINKS_JOINED}
-  where _stored_record_id_l is not null and not _as_stored) d
-where {on}""")
-    flags = ", ".join(["_is_edge", "_as_stored", *(f"_stored_{c}" for c in _LINK_KEY)])
-    con.execute(
-        f"insert into identity.links by name select * exclude ({flags}) from {_LINKS_JOINED} "
-        "where _is_edge and not _as_stored"
-    )
-
-
-def _links_by_key(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when identity.links has the columns the run's links have (an older version's
-    table is replaced whole)."""
-    return _columns(con, "identity.links") == _columns(
-        con, f"select ''::varchar as run_id, * from {EDGES}"
-    )
-
-
 def _stage_links(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
     """The run's links, each with the run that first made it."""
-    if mode == "full" and _links_by_key(con):
-        _stage_links_full(con, run_id)
+    if mode == "full" and _full.links_by_key(con):
+        _full.stage_links(con, run_id)
         return
     touched, stored = "", "identity.links"
     if mode == "incremental":
@@ -410,12 +330,14 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> N
     for table, (rows, key, keys) in _replaced_tables(run_id).items():
         # a full run rewrites its records, memberships and links by key too (most are as
         # stored), unless the stored table's columns are not the run's (an older version's)
-        if mode == "full" and table == "links" and _links_by_key(con):
-            _replace_links_full(con)
+        if mode == "full" and table == "links" and _full.links_by_key(con):
+            _full.replace_links(con)
             continue
-        same_columns = mode == "full" and _columns(con, f"identity.{table}") == _columns(con, rows)
+        same_columns = mode == "full" and _full.columns(con, f"identity.{table}") == _full.columns(
+            con, rows
+        )
         if table == "customer_records" and same_columns:
-            _replace_members_full(con, rows, run_id)
+            _full.replace_members(con, rows, run_id)
             continue
         if mode == "full" and not (table == "identity_records" and same_columns):
             con.execute(f"create or replace table identity.{table} as {rows}")
@@ -428,27 +350,6 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> N
             f"insert into identity.{table} by name select * from ({rows}) "
             f"where {key} in (select * from {keys})"
         )
-
-
-def _replace_members_full(con: duckdb.DuckDBPyConnection, rows: str, run_id: str) -> None:
-    """identity.customer_records after a full run: the rows of the records whose customer
-    (or key) changed, or that came or went, replaced; every row carries the run's id."""
-    columns = [c for c, _ in _columns(con, rows) if c not in ("record_id", "run_id")]
-    con.execute(f"""create or replace temp table _identity_members_differ as
-{_changed_rows_sql(f"({rows})", "identity.customer_records", "record_id", columns)}""")
-    con.execute(
-        "delete from identity.customer_records "
-        "where record_id in (select record_id from _identity_members_differ)"
-    )
-    con.execute(f"update identity.customer_records set run_id = '{run_id}'")
-    con.execute(
-        f"insert into identity.customer_records by name select * from ({rows}) "
-        "where record_id in (select record_id from _identity_members_differ)"
-    )
-
-
-def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
-    return [(row[0], row[1]) for row in con.execute(f"describe {relation}").fetchall()]
 
 
 def _write_aliases(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
