@@ -19,7 +19,7 @@ as a timeout.
     python -m bench.scale_bench --records 100000 --engines spark --workdir data/bench/scale
     python -m bench.scale_bench --records 10000000 --generate-only --workdir data/bench/scale
     python -m bench.scale_bench --records 10000000 --engines spark --duckdb-run train \
-        --executor-memory 5g --shuffle-partitions 64 --workdir data/bench/scale --budget 7000
+        --executor-memory 6g --shuffle-partitions 128 --workdir data/bench/scale --budget 8000
 
 `--duckdb-run train` only trains the model on DuckDB (no resolution there): the Spark run
 then needs neither DuckDB's 17 minutes at 10M nor a model trained elsewhere. Spark's sizing

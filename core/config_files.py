@@ -36,6 +36,22 @@ def describe(error: ValidationError, prefix: str = "") -> str:
     return "; ".join(f"{_field(item['loc'], prefix)}: {item['msg']}" for item in error.errors())
 
 
+# libyaml's parser (PyYAML's C binding, when built with it) reads the six source definitions
+# in 0.02 s where the pure-Python one takes 0.13 s, at every `ingest`; same constructor, same
+# data (every YAML file of the repository compared). Its errors lack the quoted line, so a
+# file it refuses is parsed again by the pure-Python parser, whose message is the one shown.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _parse(text: str) -> Any:
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.load(text, Loader=_FAST_LOADER)  # a safe loader: no Python objects
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def read_yaml_mapping(
     path: Path,
     *,
@@ -56,7 +72,7 @@ def read_yaml_mapping(
     except OSError as failure:
         raise error(f"{path}: cannot read the file: {failure}") from failure
     try:
-        data = yaml.safe_load(text)
+        data = _parse(text)
     except yaml.YAMLError as failure:
         raise error(f"{path}: not valid YAML: {failure}. {_advice(hint)}") from failure
     data = {} if data is None else data

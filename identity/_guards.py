@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ATTRIBUTE_IDS = ("email", "phone")  # record attributes guarded like identifiers
+_ATTRIBUTE_TYPES = ", ".join(f"'{a}'" for a in ATTRIBUTE_IDS)
 
 
 def _holders_sql(only: str = "") -> str:
@@ -43,13 +44,22 @@ def _holders_sql(only: str = "") -> str:
     each part, e.g. a semi join on the values to guard again)."""
     attrs = " union all ".join(
         f"select record_id, '{a}' as identifier_type, {a} as identifier_value, first_name, "
-        f"last_name, birth_date, address_line from {RECORDS} where {a} is not null"
+        f"last_name, birth_date, address_line, false as is_other from {RECORDS} "
+        f"where {a} is not null"
         for a in ATTRIBUTE_IDS
     )
+    # a record's other e-mails and phones (the landline beside the mobile) are held like
+    # its main ones, with its name (``is_other``: they link on positive evidence only)
+    others = (
+        f"select i.record_id, i.identifier_type, i.identifier_value, r.first_name, "
+        f"r.last_name, r.birth_date, r.address_line, true from {STRONG_IDS} i "
+        f"join {RECORDS} r using (record_id) where i.identifier_type in ({_ATTRIBUTE_TYPES})"
+    )
     return (
-        f"select * from ({attrs} union all select record_id, identifier_type, "
-        f"identifier_value, null::varchar, null::varchar, null::date, null::varchar "
-        f"from {STRONG_IDS}) {only}"
+        f"select * from ({attrs} union all {others} union all select record_id, "
+        f"identifier_type, identifier_value, null::varchar, null::varchar, null::date, "
+        f"null::varchar, false from {STRONG_IDS} "
+        f"where identifier_type not in ({_ATTRIBUTE_TYPES})) {only}"
     )
 
 
@@ -237,9 +247,13 @@ def _shared_contacts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> 
     # family's or partner's address, and the nameless record as likely the other person
     nameless = "({x}.first_name is null and {x}.last_name is null)"
     named_other = "({y}.last_name is not null and not {y}.named_by_value)"
+    # A second phone or e-mail is a household's as often as its holder's (the home landline
+    # beside the mobile): it links two holders only when both give the same first name
+    same_first = same_first_name_sql("a.first_name", "b.first_name", "a.last_name", "b.last_name")
     contradiction = (
         f"({contradiction} or ({nameless.format(x='a')} and {named_other.format(y='b')}) "
-        f"or ({nameless.format(x='b')} and {named_other.format(y='a')}))"
+        f"or ({nameless.format(x='b')} and {named_other.format(y='a')}) "
+        f"or ((a.is_other or b.is_other) and not coalesce({same_first}, false)))"
     )
     con.execute(f"""
 create or replace temp table _identity_shared_contacts as
@@ -297,6 +311,7 @@ create or replace temp table {LINK_IDS} as
 select s.* from {STRONG_IDS} s
 anti join {BLOCKED} using (identifier_type, identifier_value)
 anti join _identity_cardinality_refused using (record_id, identifier_type, identifier_value)
+where s.identifier_type not in ({_ATTRIBUTE_TYPES})  -- those link as shared contacts
 union all by name select * from _identity_shared_contacts""")
     con.execute(f"""
 create or replace temp table {EVENTS} as

@@ -13,6 +13,7 @@ data behind its waterfall chart).
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from core.warehouse import scalar
@@ -24,6 +25,8 @@ from identity._tables import ACCEPTED, LINK_IDS, REFUSED
 
 if TYPE_CHECKING:
     import duckdb
+
+log = logging.getLogger(__name__)
 
 LINK_COLUMNS = (
     "record_id_l, record_id_r, link_type, rule, match_weight, match_probability, top_comparisons"
@@ -46,6 +49,18 @@ select anchor as record_id_l, record_id as record_id_r, 'deterministic' as link_
 from grouped where record_id <> anchor"""
 
 
+def _built_levels(comparison: str) -> set[str]:
+    """The level labels this version's model gives ``comparison``."""
+    from identity._model import _comparisons
+
+    built = _comparisons((comparison,))
+    return {
+        level.get("label_for_charts")
+        for c in built
+        for level in c.create_comparison_dict("duckdb")["comparison_levels"]
+    }
+
+
 def _gamma_sql(labels: dict[str, dict[int, str]], config: IdentityConfig) -> str:
     clauses = []
     for conflict in config.conflicts:
@@ -58,12 +73,22 @@ def _gamma_sql(labels: dict[str, dict[int, str]], config: IdentityConfig) -> str
             )
         by_label = {label: gamma for gamma, label in labels[conflict.comparison].items()}
         missing = [lvl for lvl in conflict.levels if lvl not in by_label]
-        if missing:
+        if missing and not set(missing) <= _built_levels(conflict.comparison):
             raise IdentityConfigError(
                 f"conflict {conflict.name!r}: levels {missing} not in comparison "
                 f"{conflict.comparison!r}; its levels are {list(by_label)}"
             )
-        gammas = ", ".join(str(by_label[lvl]) for lvl in conflict.levels)
+        if missing:  # a level this version builds, which a model saved before it lacks
+            log.warning(
+                "conflict %r: the saved model has no level %s (trained before it existed): "
+                "no pair can be at it; run `cdp identity train` to use it",
+                conflict.name,
+                missing,
+            )
+        known = [lvl for lvl in conflict.levels if lvl in by_label]
+        if not known:
+            continue
+        gammas = ", ".join(str(by_label[lvl]) for lvl in known)
         overwhelming = (
             f" and match_weight <= {conflict.unless_match_weight_above}"
             if conflict.unless_match_weight_above is not None

@@ -26,6 +26,8 @@ written here; their levels, in order (with an example pair):
   - null: neither postcode nor city known on both sides
   - same postcode: ``75011`` / ``75011``
   - same city: ``lyon`` / ``lyon`` with different or missing postcodes
+  - postcode typo (one digit off, or two swapped: ``04570`` / ``04579``, ``03072`` /
+    ``03027``) in another or an unknown city: a typo is not another place
   - same departement: ``75011`` / ``75018``
   - different: anything else
 
@@ -129,6 +131,9 @@ DERIVED_COLUMNS = {
     # postcode, records whose names both carry a typo past their third letter
     # (``julinaa matthrws``) still meet
     "name_stems": _BOTH_NAMES.format("substr(first_name, 1, 3) || ' ' || substr(last_name, 1, 3)"),
+    # the surname's first three letters: with the birth date, a surname mistyped past its
+    # third letter (``priest`` / ``prise``) on a record with no first name, or a replaced one
+    "last_name_stem": "substr(last_name, 1, 3)",
 }
 # Term-frequency adjusted columns -> the comparison they adjust.
 TF_COLUMNS = {
@@ -161,6 +166,11 @@ def model_columns_sql() -> str:
     return ", ".join([*MODEL_COLUMNS, *derived])
 
 
+# A name found in the other field counts when equal or within a typo (issue 12: a typo is
+# Jaro-Winkler >= 0.9)
+CROSSED_TYPO = 0.9
+
+
 def _swapped_names_level():
     """``kyra everett`` / ``everett kyra``: the first and last names typed the other way
     round, whichever record is on the left, one of them possibly with a typo
@@ -172,9 +182,12 @@ def _swapped_names_level():
     class SwappedNames(ComparisonLevelCreator):
         def create_sql(self, sql_dialect) -> str:
             jw = sql_dialect.jaro_winkler_function_name
+            # the crossing name equal or within a typo (``samuel ryan`` / ``ryman samel``)
             return (
-                f"(first_name_l = last_name_r and {jw}(last_name_l, first_name_r) >= 0.8) or "
-                f"(first_name_r = last_name_l and {jw}(last_name_r, first_name_l) >= 0.8)"
+                f"({jw}(first_name_l, last_name_r) >= {CROSSED_TYPO} "
+                f"and {jw}(last_name_l, first_name_r) >= 0.8) or "
+                f"({jw}(first_name_r, last_name_l) >= {CROSSED_TYPO} "
+                f"and {jw}(last_name_r, first_name_l) >= 0.8)"
             )
 
         def create_label_for_charts(self) -> str:
@@ -183,10 +196,36 @@ def _swapped_names_level():
     return SwappedNames()
 
 
+def _one_name_crossed_level():
+    """``james coleman`` / ``howie james``: one record's first name is the other's last
+    name (or within a typo of it: ``rhett george`` / ``maier rhet``), the other two names
+    unrelated (swapped at the till, one of them then mistyped
+    past recognition or replaced), both records carrying both names. A coincidence as
+    often as not (``thomas bernard`` / ``bernard michel``: a first name that is also a
+    surname): its own level of both name comparisons, weighed by what training finds."""
+    from splink.internals.comparison_level_creator import ComparisonLevelCreator
+
+    class OneNameCrossed(ComparisonLevelCreator):
+        def create_sql(self, sql_dialect) -> str:
+            jw = sql_dialect.jaro_winkler_function_name
+            return (
+                f"({jw}(first_name_l, last_name_r) >= {CROSSED_TYPO} and last_name_l is not null "
+                "and first_name_r is not null) or "
+                f"({jw}(first_name_r, last_name_l) >= {CROSSED_TYPO} and last_name_r is not null "
+                "and first_name_l is not null)"
+            )
+
+        def create_label_for_charts(self) -> str:
+            return "one name in the other field"
+
+    return OneNameCrossed()
+
+
 def _name_comparison(column: str, description: str, letter_slip: bool = False):
     """Splink's NameComparison levels plus first and last names swapped, for ``column``:
-    null, exact (term-frequency adjusted), swapped, Jaro-Winkler >= 0.92, >= 0.8, and with
-    ``letter_slip`` one letter slip before "All other comparisons" ("lae" / "lea":
+    null, exact (term-frequency adjusted), swapped, Jaro-Winkler >= 0.92, >= 0.8, one name
+    in the other field, and with ``letter_slip`` one letter slip before "All other
+    comparisons" ("lae" / "lea":
     Jaro-Winkler 0.56; a typo is not another person). The real-time scorer
     (``_realtime_weights``) reads these levels from the saved model."""
     import splink.comparison_level_library as cll
@@ -202,6 +241,7 @@ def _name_comparison(column: str, description: str, letter_slip: bool = False):
             _swapped_names_level(),
             cll.JaroWinklerLevel(column, 0.92),
             cll.JaroWinklerLevel(column, 0.8),
+            _one_name_crossed_level(),
             *(slip if letter_slip else []),
             cll.ElseLevel(),
         ],
@@ -283,6 +323,7 @@ def _comparisons(kept: tuple[str, ...]) -> list:
             ).configure(is_null_level=True),
             cll.ExactMatchLevel("postcode").configure(label_for_charts="same postcode"),
             cll.ExactMatchLevel("city").configure(label_for_charts="same city"),
+            cll.DamerauLevenshteinLevel("postcode", 1).configure(label_for_charts="postcode typo"),
             cll.ExactMatchLevel(ColumnExpression("postcode").substr(1, 2)).configure(
                 label_for_charts="same departement"
             ),

@@ -48,6 +48,7 @@ DERIVED_KEYS: dict[str, tuple[str, ...]] = {
         ("name_pair", "name_low", "name_high", "name_stems"), ("first_name", "last_name")
     ),
     "address_compact": ("address_line",),
+    "last_name_stem": ("last_name",),
 }
 _MIN_RECORDS = 2  # a value carried by one record can never be compared
 

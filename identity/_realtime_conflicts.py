@@ -66,7 +66,8 @@ class RealtimeConflicts:
                 _Conflict(
                     conflict.name,
                     conflict.comparison,
-                    {by_label[level] for level in conflict.levels},
+                    # a level a model saved before it existed lacks matches no pair
+                    {by_label[level] for level in conflict.levels if level in by_label},
                     conflict.unless_match_weight_above,
                     unless,
                 )

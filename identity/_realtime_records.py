@@ -33,7 +33,8 @@ def _name_pair(first: str | None, last: str | None) -> str | None:
 def derived_keys(record: dict[str, Any]) -> dict[str, str | None]:
     """``_model``'s blocking keys derived from the names and the address line, computed
     here for a record without an e-mail (its other derived columns are known: _EMAILLESS):
-    ``name_pair``, ``name_low``, ``name_high``, ``name_stems``, ``address_compact``."""
+    ``name_pair``, ``name_low``, ``name_high``, ``name_stems``, ``address_compact``,
+    ``last_name_stem``."""
     first, last = record.get("first_name"), record.get("last_name")
     address = record.get("address_line")
     keys: dict[str, str | None] = dict.fromkeys(
@@ -48,6 +49,7 @@ def derived_keys(record: dict[str, Any]) -> dict[str, str | None]:
         }
     compact = re.sub("[^a-z0-9]", "", address) if address is not None else ""
     keys["address_compact"] = compact or None
+    keys["last_name_stem"] = last[:3] if last is not None else None
     return keys
 
 

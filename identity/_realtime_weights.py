@@ -97,15 +97,39 @@ def _both(column: str, test: Callable[..., bool]) -> Callable[[Pair], bool]:
     return check
 
 
-def _swapped(first: str, last: str, threshold: float) -> Callable[[Pair], bool]:
-    """One record's first name is the other's last name, and the remaining two names are
-    within ``threshold`` Jaro-Winkler of each other, whichever record is on the left."""
+def _crosses(crossed: str | None, other: str | None, cross: float | None) -> bool:
+    """``crossed`` equal to ``other`` (``cross`` None), or within ``cross`` Jaro-Winkler."""
+    if crossed is None or other is None:
+        return False
+    return crossed == other if cross is None else jaro_winkler(crossed, other) >= cross
+
+
+def _swapped(
+    first: str, last: str, threshold: float, cross: float | None = None
+) -> Callable[[Pair], bool]:
+    """One record's first name is the other's last name (or within ``cross`` Jaro-Winkler
+    of it), and the remaining two names are within ``threshold`` Jaro-Winkler of each
+    other, whichever record is on the left."""
 
     def check(pair: Pair) -> bool:
         for a, b in (pair, pair[::-1]):
-            crossed, other_a, other_b = a.get(first), a.get(last), b.get(first)
-            if crossed is not None and crossed == b.get(last) and other_a and other_b:
+            other_a, other_b = a.get(last), b.get(first)
+            if _crosses(a.get(first), b.get(last), cross) and other_a and other_b:
                 if jaro_winkler(other_a, other_b) >= threshold:
+                    return True
+        return False
+
+    return check
+
+
+def _one_crossed(first: str, last: str, cross: float) -> Callable[[Pair], bool]:
+    """One record's first name within ``cross`` Jaro-Winkler of the other's last name,
+    both records carrying both names."""
+
+    def check(pair: Pair) -> bool:
+        for a, b in (pair, pair[::-1]):
+            if _crosses(a.get(first), b.get(last), cross):
+                if a.get(last) is not None and b.get(first) is not None:
                     return True
         return False
 
@@ -139,6 +163,24 @@ _FORMS: list[tuple[re.Pattern, Callable[[re.Match], Callable[[Pair], bool]]]] = 
             rf"{_NUM}\) or \(\1_r = \2_l and jaro_winkler_similarity\(\2_r, \1_l\) >= \3\)$"
         ),
         lambda m: _swapped(m[1], m[2], float(m[3])),
+    ),
+    (  # the same, the crossing name within a typo
+        re.compile(
+            rf"^\(jaro_winkler_similarity\((\w+)_l, (\w+)_r\) >= {_NUM} and "
+            rf"jaro_winkler_similarity\(\2_l, \1_r\) >= {_NUM}\) or "
+            r"\(jaro_winkler_similarity\(\1_r, \2_l\) >= \3 and "
+            r"jaro_winkler_similarity\(\2_r, \1_l\) >= \4\)$"
+        ),
+        lambda m: _swapped(m[1], m[2], float(m[4]), float(m[3])),
+    ),
+    (  # one name in the other field (or within a typo of it), both records carrying both
+        re.compile(
+            rf"^\(jaro_winkler_similarity\((\w+)_l, (\w+)_r\) >= {_NUM} and "
+            r"\2_l is not null and \1_r is not null\) or "
+            r"\(jaro_winkler_similarity\(\1_r, \2_l\) >= \3 and "
+            r"\2_r is not null and \1_l is not null\)$"
+        ),
+        lambda m: _one_crossed(m[1], m[2], float(m[3])),
     ),
     (  # columns reversed (first and last names swapped): one direction, as Splink's default
         re.compile(r'^"?(\w+)_l"? = "?(\w+)_r"?$'),

@@ -15,8 +15,8 @@ import logging
 from typing import TYPE_CHECKING
 
 from core.warehouse import rows, scalar, sql_literal
+from identity import _contacts, _watermark
 from identity import _standardise as std
-from identity import _watermark
 from identity._config import ATTRIBUTES, DISPLAYED, IdentityConfig, IdentityMapping
 from identity._tables import CHANGED_KEYS, NULLED, RECORDS, REREAD, RESTANDARDISED, STRONG_IDS
 
@@ -39,7 +39,9 @@ class IdentitySourceError(RuntimeError):
 def _raw_extract_sql(mapping: IdentityMapping, only: str | None = None) -> str:
     attrs = mapping.attributes
     columns = [
-        f"cast(({attrs[a]}) as varchar) as raw_{a}" if a in attrs else f"null::varchar as raw_{a}"
+        f"cast(({mapping.attribute_sql(a)}) as varchar) as raw_{a}"
+        if a in attrs
+        else f"null::varchar as raw_{a}"
         for a in RAW_INPUTS
     ]
     first_seen = mapping.first_seen_at or mapping.last_seen_at or "null"
@@ -85,6 +87,11 @@ from (
   group by all
 ) qualify row_number() over (
   partition by source_key order by n desc, last_at desc, identifier_value) = 1""")
+    # a person's other e-mails and phones in the row (the landline beside the mobile)
+    queries += [
+        _contacts.other_contacts_sql(mapping, kind, exprs, where)
+        for kind, exprs in mapping.other_contacts().items()
+    ]
     return queries
 
 
@@ -163,6 +170,8 @@ def extract_records(
     )
     unread = [m.identity_type for m in mappings] if partial else []
     _standardise(con, config, reuse_previous, unread, mappings)
+    region = _per_type(mappings, lambda m: m.country, "varchar")
+    _contacts.standardise_other_contacts(con, config, mappings, region)
     return scalar(con, f"select count(*) from {RECORDS}")
 
 

@@ -104,9 +104,47 @@ def birth_date_sql(expr: str, config: StandardisationConfig, earliest: str | Non
     return f"case when {value} > {floor} and {value} <= current_date then {value} end"
 
 
+# A street type written short after the house number, as French tills and loyalty files
+# print addresses (``12 R DE LA PAIX``, ``79T AV FOCH``), and its long form
+STREET_TYPES = {
+    "r": "rue", "av": "avenue", "ave": "avenue", "bd": "boulevard", "bld": "boulevard",
+    "all": "allee", "imp": "impasse", "ch": "chemin", "chem": "chemin", "pl": "place",
+    "rte": "route", "sq": "square", "crs": "cours", "fg": "faubourg", "fbg": "faubourg",
+    "pass": "passage", "qu": "quai", "res": "residence",
+}  # fmt: skip
+ADDRESS_EXAMPLES = [
+    ("12 R DE LA PAIX", "12 rue de la paix"),
+    ("12 rue de la Paix", "12 rue de la paix"),
+    ("79T AV. FOCH", "79 ter avenue foch"),
+    ("79 ter avenue Foch", "79 ter avenue foch"),
+    ("5B BD Voltaire Bât. C", "5 bis boulevard voltaire bat c"),
+    ("140 ALL JEAN MOULIN", "140 allee jean moulin"),
+    ("3 rue de l'Église", "3 rue de l eglise"),
+    ("Lieu-dit Les Rues", "lieu dit les rues"),
+]
+
+
 def address_sql(expr: str) -> str:
-    """Lower, accents folded, single spaces."""
-    return f"nullif(trim(regexp_replace({_fold(expr)}, '[^a-z0-9]+', ' ', 'g')), '')"
+    """Lower, accents folded, single spaces; after the house number, ``b``/``t`` read as
+    ``bis``/``ter`` and a short street type as its long form (:data:`ADDRESS_EXAMPLES`)."""
+    plain = f"nullif(trim(regexp_replace({_fold(expr)}, '[^a-z0-9]+', ' ', 'g')), '')"
+    # one pass: the house number, its suffix, a short street type and the rest
+    shorts = "|".join(STREET_TYPES)
+    parts = (
+        f"regexp_extract({plain}, '^([0-9]+) ?(bis|b|ter|t)? ?({shorts})? (.+)$', "
+        "['number', 'suffix', 'type', 'rest'])"
+    )
+    types = " ".join(f"when '{short}' then '{long}'" for short, long in STREET_TYPES.items())
+    # `plain` and the parts are computed once each (a lambda over a one-element list)
+    rebuilt = (
+        f"case when a is null or p.number = '' then a else concat_ws(' ', p.number, "
+        f"case p.suffix when 'b' then 'bis' when 't' then 'ter' else nullif(p.suffix, '') end, "
+        f"case p.type {types} else nullif(p.type, '') end, p.rest) end"
+    )
+    return (
+        f"list_transform([{plain}], lambda a: "
+        f"list_transform([{parts.replace(plain, 'a')}], lambda p: {rebuilt})[1])[1]"
+    )
 
 
 # What Python's str.split() splits on: RE2's \s lacks \v, the Unicode spaces and separators.
@@ -162,6 +200,11 @@ def display_sql(attribute: str, expr: str) -> str:
 
 
 _UPPER_TOKEN_RE2 = "[A-ZÀ-ÖØ-Þ][A-ZÀ-ÖØ-Þ'\\-]+"
+# "Mme DUPONT née MARTIN", "Marie MARTIN épouse DUPONT": a second surname introduced by
+# née (the birth name), épouse or veuve (the married name) is dropped from a full name,
+# so it becomes neither a first name nor part of the surname other records are compared on
+_OTHER_SURNAME_RE2 = r"(?i)\s+(n[ée]e?|[ée]pouse|[ée]p\.|veuve|vve)\s.*$"
+_OTHER_SURNAME = re.compile(r"\s+(n[ée]e?|[ée]pouse|[ée]p\.|veuve|vve)\s.*$", re.IGNORECASE)
 
 
 def _word_list(words: tuple[str, ...]) -> str:
@@ -180,7 +223,8 @@ def split_full_name_sql(table: str, column: str, config: StandardisationConfig) 
 with names as (
   select distinct {column} as full_name from {table} where {column} is not null
 ), tokenised as (
-  select full_name, list_filter(regexp_split_to_array(replace(full_name, ',', ' '),
+  select full_name, list_filter(regexp_split_to_array(replace(
+    regexp_replace(full_name, {sql_literal(_OTHER_SURNAME_RE2)}, ''), ',', ' '),
     '{_SPACES}'), lambda t: t <> '') as words
   from names
 ), untitled as (  -- leading titles dropped
@@ -217,9 +261,10 @@ def split_full_name(
     """Split free text into (first, last): upper-case tokens are the last name.
 
     ``DUPONT Jean`` -> (Jean, DUPONT); ``Mme Marie-Claire Le Goff`` -> (Marie-Claire, Le Goff);
-    ``LE GOFF MARIE`` (all capitals, French order) -> (MARIE, LE GOFF).
+    ``LE GOFF MARIE`` (all capitals, French order) -> (MARIE, LE GOFF);
+    ``Mme DUPONT née Martin`` -> (None, DUPONT).
     """
-    tokens = text.replace(",", " ").split()
+    tokens = _OTHER_SURNAME.sub("", text).replace(",", " ").split()
     while tokens and _ascii(tokens[0]).lower().rstrip(".") in titles:
         tokens = tokens[1:]
     if not tokens:

@@ -14,6 +14,7 @@ single row in Python, which the tests use to check that both readings agree.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import types
 import typing
 from dataclasses import dataclass
@@ -138,6 +139,8 @@ class WebAccount(Contract):
     sms_opt_in: bool | None = None
     created_at: PastTimestamp | None = None
     updated_at: PastTimestamp | None = None
+    other_email: str | None = None
+    other_phone: str | None = None
 
 
 class EmailSubscriber(Contract):
@@ -182,6 +185,8 @@ class CallCenterTicket(Contract):
     duration_seconds: int | None = Field(None, ge=0, le=86400)
     csat: int | None = Field(None, ge=1, le=5)
     verbatim: str | None = None
+    caller_other_email: str | None = None
+    caller_other_phone: str | None = None
 
 
 class CustomerReview(Contract):
@@ -235,6 +240,8 @@ class Contact(Contract):
     sms_opt_in: bool | None = None
     created_at: PastTimestamp | None = None
     updated_at: PastTimestamp | None = None
+    other_email: str | None = None
+    other_phone: str | None = None
 
 
 CONTRACTS: dict[str, type[Contract]] = {
@@ -248,6 +255,23 @@ CONTRACTS: dict[str, type[Contract]] = {
     "sms_activity": SmsActivity,
     "contact": Contact,
 }
+
+
+# A person's second e-mail or phone in one row (the home landline beside the mobile, a work
+# address beside the personal one) has its own field, named by `other_field`: a definition
+# maps both columns as a list (`phone: [Tél. portable, Tél. domicile]`) and identity keeps
+# each value as an identifier of the record.
+_CONTACT_FIELD = re.compile(r"^(.*?)(email|phone)$")
+
+
+def other_field(field: str, contract: type[Contract]) -> str | None:
+    """The field holding a second value of ``field`` (``phone`` -> ``other_phone``,
+    ``caller_email`` -> ``caller_other_email``), when the contract has one."""
+    match = _CONTACT_FIELD.match(field)
+    if not match or "other_" in field:
+        return None
+    other = f"{match.group(1)}other_{match.group(2)}"
+    return other if other in contract.model_fields else None
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,15 @@ from pydantic import (
 from core.config_files import ConfigError, read_yaml_mapping, validate_model
 from core.countries import check_country
 from ingestion.column_sources import BirthDateBounds, Booleans, ColumnSource
-from ingestion.contracts import CONTRACTS, Contract, column_rules
+from ingestion.contracts import CONTRACTS, Contract, column_rules, other_field
 from ingestion.identities import IdentityMapping
 from ingestion.landing import glob_problem
 from ingestion.policy import check_field_policies
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-EPOCH_FORMATS = {"epoch_s", "epoch_ms", "epoch_us"}
+# named formats: seconds, milliseconds or microseconds since 1970 (UTC), and ISO 8601 in
+# any of its spellings, an offset honoured (``2026-03-01T10:15:00+01:00`` is 09:15 UTC)
+NAMED_FORMATS = {"epoch_s", "epoch_ms", "epoch_us", "iso8601"}
 
 
 class DefinitionError(ConfigError):
@@ -65,6 +67,37 @@ class EntityDefinition(BaseModel):
     )
     _identities: list[IdentityMapping] = PrivateAttr(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _contact_lists(cls, data: object) -> object:
+        """``phone: [Tél. portable, Tél. domicile]``: the first column is ``phone``, the
+        second ``other_phone`` (the contract's field for a second value in the row)."""
+        if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+            return data
+        contract = CONTRACTS.get(str(data.get("contract")))
+        columns = dict(data["columns"])
+        for name, value in data["columns"].items():
+            if not isinstance(value, list):
+                continue
+            if contract is None:
+                return data  # the unknown contract is reported by its own check
+            other = other_field(name, contract)
+            if other is None:
+                listed = sorted(f for f in contract.model_fields if other_field(f, contract))
+                raise ValueError(
+                    f"columns.{name}: a list of columns is for a person's e-mails or phones "
+                    f"(the fields {listed} of this contract); map one column here"
+                )
+            if len(value) != 2 or not all(isinstance(v, str) and v for v in value):
+                raise ValueError(
+                    f"columns.{name}: give two column names (the row's {name} and "
+                    f"{other}), got {value!r}; a contract row keeps two of them"
+                )
+            if other in data["columns"]:
+                raise ValueError(f"columns.{name} lists two columns and {other} is mapped too")
+            columns[name], columns[other] = value
+        return {**data, "columns": columns}
+
     @field_validator("files")
     @classmethod
     def _inside_landing(cls, value: str) -> str:
@@ -98,10 +131,10 @@ class EntityDefinition(BaseModel):
     @classmethod
     def _formats(cls, value: list[str]) -> list[str]:
         for fmt in value:
-            if "%" not in fmt and fmt not in EPOCH_FORMATS:
+            if "%" not in fmt and fmt not in NAMED_FORMATS:
                 raise ValueError(
                     f"{fmt!r} is neither a strptime format (%d/%m/%Y) nor one of "
-                    f"{sorted(EPOCH_FORMATS)}"
+                    f"{sorted(NAMED_FORMATS)}"
                 )
         return value
 
@@ -121,6 +154,9 @@ class EntityDefinition(BaseModel):
                 raise ValueError(
                     f"personal_data.{kind} lists {stray}, which are not mapped under `columns:`"
                 )
+            # a second e-mail or phone of the row is erased like the first
+            others = [other_field(f, self.contract_model) for f in fields]
+            fields.extend(o for o in others if o and o in self.columns and o not in fields)
         if self.format == "jsonl" and self.encoding not in ("utf-8", "utf-8-sig"):
             raise ValueError("JSONL files are UTF-8 by definition; drop `encoding:`")
         return self

@@ -9,8 +9,13 @@ type::
       - identity_type: loyalty_card
         entity: receipt_lines              # reads raw.<source>__<entity>
         source_key: loyalty_card_id        # SQL over the raw row
-        attributes: {email: email, phone: phone}
+        attributes: {email: email, phone: [phone, other_phone]}
         strong_identifiers: {loyalty_card: loyalty_card_id}
+
+An e-mail or phone attribute may list several expressions: the first present is the
+record's e-mail or phone (what is compared), and every other value is kept as an identifier
+of the record too (``email`` / ``phone`` in ``identity.record_identifiers``): records sharing
+it are stitched like records sharing their main one, and erasure finds and erases it.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ ATTRIBUTES = (
 # Inputs a mapping may give; `full_name` is split into first/last by standardisation;
 # `country` (per row) says how postcodes and phones are read.
 INPUT_ATTRIBUTES = (*ATTRIBUTES, "full_name", "country")
+# attributes a mapping may give several expressions for (see the module's docstring)
+CONTACT_ATTRIBUTES = ("email", "phone")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -49,7 +56,7 @@ class IdentityMapping(BaseModel):
     entity: str = Field(description="raw table is raw.<source>__<entity>")
     source_key: str = Field(description="SQL expression over the raw row")
     where: str | None = Field(default=None, description="SQL filter on raw rows")
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[str, str | list[str]] = Field(default_factory=dict)
     first_seen_at: str | None = None
     last_seen_at: str | None = None
     strong_identifiers: dict[str, str] = Field(
@@ -77,10 +84,16 @@ class IdentityMapping(BaseModel):
 
     @field_validator("attributes")
     @classmethod
-    def _known_attributes(cls, value: dict[str, str]) -> dict[str, str]:
+    def _known_attributes(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
         unknown = sorted(set(value) - set(INPUT_ATTRIBUTES))
         if unknown:
             raise ValueError(f"unknown attributes {unknown}; allowed: {list(INPUT_ATTRIBUTES)}")
+        for name, given in value.items():
+            if isinstance(given, list) and (name not in CONTACT_ATTRIBUTES or not given):
+                raise ValueError(
+                    f"attribute {name!r}: a list of expressions is for {list(CONTACT_ATTRIBUTES)} "
+                    "(a person's several e-mails or phones), and names at least one"
+                )
         return value
 
     @field_validator("strong_identifiers", mode="before")
@@ -114,6 +127,24 @@ class IdentityMapping(BaseModel):
             if not _IDENTIFIER.match(name):
                 raise ValueError(f"strong identifier type {name!r} must be snake_case")
         return value
+
+    def attribute_sql(self, name: str) -> str | None:
+        """SQL of one attribute over the raw row: a listed e-mail or phone's first present."""
+        given = self.attributes.get(name)
+        if not isinstance(given, list):
+            return given
+        if len(given) == 1:
+            return given[0]
+        texts = ", ".join(f"nullif(trim(cast(({e}) as varchar)), '')" for e in given)
+        return f"coalesce({texts})"
+
+    def other_contacts(self) -> dict[str, list[str]]:
+        """E-mail and phone expressions beyond each list's first: the record's other values."""
+        return {
+            name: list(given[1:])
+            for name, given in self.attributes.items()
+            if isinstance(given, list) and len(given) > 1
+        }
 
     @property
     def raw_table(self) -> str:

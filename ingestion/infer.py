@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ingestion.contracts import CONTRACTS, column_rules
+from ingestion.contracts import CONTRACTS, column_rules, other_field
 from ingestion.infer_yaml import render
 from ingestion.policy import DERIVED_FIELDS
-from ingestion.vocabulary import CONTRACT_VOCABULARY, normalise
+from ingestion.vocabulary import CONTRACT_VOCABULARY, canonical, normalise
 
 _SAMPLE_BYTES = 1 << 20
 _SAMPLE_ROWS = 500
@@ -156,23 +156,24 @@ def sniff(path: Path) -> Sample:
 
 
 def _match(columns: list[str], contract: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Greedy header -> field mapping: exact synonyms first, then headers holding one."""
+    """Greedy header -> field mapping on canonical words (:func:`vocabulary.canonical`):
+    exact synonyms first, then headers holding one's words."""
     vocabulary = CONTRACT_VOCABULARY.get(contract, {})
     candidates: list[tuple[int, tuple[int, ...], str, str, str]] = []
     for column in columns:
-        name = normalise(column)
-        words = set(name.split())
+        words = canonical(column)
+        ordered = normalise(column).split()
         for field_name, synonyms in vocabulary.items():
             for rank, synonym in enumerate([field_name.replace("_", " "), *synonyms]):
-                wanted = normalise(synonym)
+                wanted = canonical(synonym)
                 # exact names rank by the vocabulary's order (its usual name first); a
                 # header merely holding a synonym's words, by whether they end it (the
                 # last words are the specific ones: `Billing Zip`, `address.city`), then
                 # by how much of it they explain
-                if name == wanted:
+                if words == wanted:
                     candidates.append((2, (rank,), column, field_name, synonym))
-                elif set(wanted.split()) <= words and len(wanted) > 2:
-                    tail = 0 if name.endswith(" " + wanted) else 1
+                elif wanted and wanted <= words and len(" ".join(sorted(wanted))) > 2:
+                    tail = 0 if canonical(ordered[-1]) <= wanted else 1
                     candidates.append((1, (tail, -len(wanted)), column, field_name, synonym))
     candidates.sort(key=lambda c: (-c[0], c[1], columns.index(c[2])))
     mapping: dict[str, str] = {}
@@ -187,6 +188,13 @@ def _match(columns: list[str], contract: str) -> tuple[dict[str, str], dict[str,
             if strength == 2
             else f"guess: {column!r} holds the words of {synonym!r}"
         )
+    # one home phone and no other: it is the row's phone
+    model = CONTRACTS[contract]
+    for field_name in list(mapping):
+        main = next((f for f in model.model_fields if other_field(f, model) == field_name), None)
+        if main and main not in mapping:
+            mapping[main] = mapping.pop(field_name)
+            comments[main] = comments.pop(field_name)
     return mapping, comments
 
 
@@ -216,7 +224,29 @@ def _fits(values: list[str], fmt: str) -> bool:
     return True
 
 
+_ISO = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?", re.I
+)
+_EPOCHS = {10: "epoch_s", 13: "epoch_ms", 16: "epoch_us"}  # digits of a time since 2001
+
+
+def _named_format(values: list[str]) -> tuple[str, str] | None:
+    """A named format (:data:`ingestion.definitions.NAMED_FORMATS`) fitting every value."""
+    lengths = {len(v) for v in values}
+    if all(v.isdigit() for v in values) and len(lengths) == 1 and min(lengths) in _EPOCHS:
+        unit = _EPOCHS[min(lengths)]
+        return unit, f"every sampled value is a {min(lengths)}-digit Unix time: {unit}"
+    if all(_ISO.fullmatch(v) for v in values) and any(
+        re.search(r"[+-]\d{2}(:?\d{2})?$", v) for v in values
+    ):
+        return "iso8601", "ISO 8601 with UTC offsets: stored as UTC"
+    return None
+
+
 def _formats(values: list[str], candidates: tuple[str, ...]) -> tuple[list[str], str]:
+    named = _named_format(values)
+    if named:
+        return [named[0]], named[1]
     fitting = [fmt for fmt in candidates if _fits(values, fmt)]
     if not fitting:
         return [], f"no known format fits {values[0]!r}: add yours"

@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from core.identifiers import email_typed_sql
-from ingestion.contracts import CONTRACTS, column_rules
+from ingestion.contracts import CONTRACTS, column_rules, other_field
 from ingestion.policy import DERIVED_FIELDS
 
 if TYPE_CHECKING:
@@ -55,7 +55,14 @@ def _identities(proposal: Proposal) -> list[str]:
             key, where = "loyalty_card_id", "loyalty_card_id is not null"
         elif "customer_email" not in mapped:
             return ["# no identities: the export names no loyalty card or customer e-mail"]
-    attributes = {a: f for a, f in inputs.items() if f in mapped}
+    model = CONTRACTS[proposal.contract]
+    attributes: dict[str, str] = {}
+    for attribute, field_name in inputs.items():
+        if field_name not in mapped:
+            continue
+        other = other_field(field_name, model)
+        # a second e-mail or phone of the row is an identifier of the record too
+        attributes[attribute] = f"[{field_name}, {other}]" if other in mapped else field_name
     lines = [
         "identities:",
         f"  - identity_type: {proposal.source}_{proposal.entity.rstrip('s')}",
@@ -102,8 +109,12 @@ def render(proposal: Proposal) -> str:
         formats = getattr(proposal, key)
         if formats:
             lines.append(f"    {key}: [{', '.join(_q(f) for f in formats)}]")
+    model = CONTRACTS[proposal.contract]
+    others = {other_field(r.name, model): r.name for r in rules if other_field(r.name, model)}
+    # a second column of the same e-mail or phone is listed beside the first, erased with it
     personal = {
-        kind: [f for f in proposal.columns if f.endswith(kind)] for kind in ("email", "phone")
+        kind: [f for f in proposal.columns if f.endswith(kind) and f not in others]
+        for kind in ("email", "phone")
     }
     personal = {k: v for k, v in personal.items() if v}
     if personal:
@@ -111,9 +122,14 @@ def render(proposal: Proposal) -> str:
         lines += [f"      {kind}: [{', '.join(fields)}]" for kind, fields in personal.items()]
     lines.append("    columns:")
     for rule in rules:
-        if rule.name in proposal.columns:
-            column = proposal.columns[rule.name]
-            lines.append(f"      {rule.name}: {_q(column)}   # {proposal.comments[rule.name]}")
+        if rule.name in proposal.columns and rule.name not in others:
+            column = _q(proposal.columns[rule.name])
+            comment = proposal.comments[rule.name]
+            other = other_field(rule.name, model)
+            if other in proposal.columns:
+                column = f"[{column}, {_q(proposal.columns[other])}]"
+                comment += f"; then {proposal.comments[other]} (kept as {other})"
+            lines.append(f"      {rule.name}: {column}   # {comment}")
     for name, group in DERIVED_FIELDS.get(proposal.contract, {}).items():
         if name not in proposal.columns:
             lines.append(

@@ -152,10 +152,15 @@ def _migrate_local_times(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: str, rules: list[ColumnRule]) -> None:
-    """Create ``raw.<source>__<entity>`` from the contract if it does not exist yet."""
+    """Create ``raw.<source>__<entity>`` from the contract if it does not exist yet, and add
+    the fields a newer contract gained (``other_phone``) to a table created before."""
     columns = [f'"{rule.name}" {rule.sql_type}' for rule in rules]
     columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS.items()]
     con.execute(f"create table if not exists {table} ({', '.join(columns)})")
+    present = set(columns_of(con, table))
+    for rule in rules:
+        if rule.name not in present:
+            con.execute(f'alter table {table} add column "{rule.name}" {rule.sql_type}')
 
 
 def already_loaded(

@@ -116,6 +116,24 @@ def field_text_plain(
     )
 
 
+# An ISO 8601 time followed by an offset (``10:15:00+01:00``, ``10:15:00.5Z``, ``10:15+0100``)
+ISO_OFFSET_PATTERN = r":[0-9]{2}(\.[0-9]*)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+def iso_timestamp_sql(text: str) -> str:
+    """ISO 8601 text as a UTC timestamp: an offset makes the value absolute (stored as UTC,
+    like every ``*_at`` column); without one the value is taken as written. DuckDB's plain
+    cast to TIMESTAMP would drop the offset and keep the local time."""
+    upper = f"upper({text})"
+    # DuckDB reads `10:15:00+01:00`, not `10:15:00 +0100` (Shopify): the space goes
+    offset = f"regexp_replace({upper}, '\\s+([+-][0-9]{{2}}(:?[0-9]{{2}})?)$', '\\1')"
+    return (
+        f"case when regexp_matches({upper}, {literal(ISO_OFFSET_PATTERN)}) "
+        f"then timezone('UTC', try_cast({offset} as TIMESTAMPTZ)) "
+        f"else try_cast({text} as TIMESTAMP) end"
+    )
+
+
 def _parse_time(text: str, formats: list[str], target: str) -> str:
     parts = []
     patterns = [f for f in formats if "%" in f]
@@ -129,7 +147,11 @@ def _parse_time(text: str, formats: list[str], target: str) -> str:
     for fmt in formats:
         if fmt in scale:
             parts.append(f"make_timestamp(try_cast({text} as BIGINT) * {scale[fmt]})")
+        if fmt == "iso8601":
+            parts.append(iso_timestamp_sql(text))
     if not parts:
+        if target == "TIMESTAMP":
+            return iso_timestamp_sql(text)
         return f"try_cast({text} as {target})"
     value = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
     return value if target == "TIMESTAMP" else f"cast({value} as DATE)"

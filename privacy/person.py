@@ -148,11 +148,24 @@ def _seed_customers(con: duckdb.DuckDBPyConnection, tokens: set[Token], rules) -
         "join identity.customer_records m using (record_id) where "
     )
     found: set[str] = set()
+    others = table_exists(con, "identity", "record_identifiers")
+    key_of = {
+        "email": lambda column: email_key_sql(column, rules),
+        "phone": phone_key_sql,
+    }
     for kind, value in tokens:
-        if kind == "email":
-            found |= set(_values(con, sql + f"{email_key_sql('r.email', rules)} = ?", [value]))
-        elif kind == "phone":
-            found |= set(_values(con, sql + f"{phone_key_sql('r.phone')} = ?", [value]))
+        if kind in key_of:
+            found |= set(_values(con, sql + f"{key_of[kind](f'r.{kind}')} = ?", [value]))
+            if others:  # a record's other e-mails and phones (the landline beside the mobile)
+                found |= set(
+                    _values(
+                        con,
+                        "select m.customer_id from identity.record_identifiers i "
+                        "join identity.customer_records m using (record_id) "
+                        f"where i.identifier_type = ? and {key_of[kind]('i.identifier_value')} = ?",
+                        [kind, value],
+                    )
+                )
         else:
             found |= set(
                 _values(con, sql + "r.identity_type = ? and r.source_key = ?", [kind, value])
@@ -251,6 +264,20 @@ def find_person(
         for mapping in mappings:
             for record_id, tokens in _strong_tokens(con, person, mapping).items():
                 person.record_tokens[record_id] |= tokens
+        if table_exists(con, "identity", "record_identifiers"):
+            # each record's other e-mails and phones: found, erased and tombstoned like its own
+            others = con.execute(
+                f"select record_id, identifier_type, {email_key_sql('identifier_value', rules)}, "
+                f"identifier_value, {phone_key_sql('identifier_value')} "
+                "from identity.record_identifiers where identifier_type in ('email', 'phone') "
+                "and record_id in (select unnest(?))",
+                [person.record_ids],
+            ).fetchall()
+            for record_id, kind, email, phone, phone_key in others:
+                key = email if kind == "email" else phone_key
+                if key:
+                    person.record_tokens[record_id].add((kind, key))
+                (emails if kind == "email" else phones).add(email if kind == "email" else phone)
     # golden records (the last profiles build's) may still hold a value the records lost
     if table_exists(con, "marts", "golden_records") and person.customer_ids:
         emails |= set(

@@ -88,3 +88,28 @@ def test_identity_mappings_name_the_list_entry_that_is_wrong(tmp_path):
     )
     with pytest.raises(DefinitionError, match=r"pos\.yml: identities\.0\."):
         load_identity_mappings(tmp_path)
+
+
+def test_the_fast_parser_reads_every_shipped_file_as_the_pure_one_does():
+    """libyaml's parser is used when PyYAML has it: same data, types included."""
+    from pathlib import Path
+
+    import yaml
+
+    from core import config_files
+
+    root = Path(__file__).resolve().parents[2]
+    files = sorted((root / "config").rglob("*.yml")) + sorted((root / "dbt_project").glob("*.yml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert repr(config_files._parse(text)) == repr(yaml.safe_load(text)), path
+
+
+def test_a_yaml_error_still_quotes_the_line_at_fault(tmp_path):
+    """libyaml's errors lack the quoted line: the pure parser's message is the one shown."""
+    path = tmp_path / "server.yml"
+    path.write_text("name: api\nports: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_yaml_model(path, Server)
+    assert "ports: [unclosed" in str(raised.value)

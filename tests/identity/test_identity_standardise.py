@@ -86,6 +86,13 @@ def test_names_fold_accents_titles_and_particles(raw, expected):
         # a surname with its particle, alone: nobody is called "Le"
         ("Mme LE BIHAN", (None, "LE BIHAN")),
         ("M. Le Gall", (None, "Le Gall")),
+        # a birth or married name beside the usual one is neither a first name nor a surname
+        # the other records carry ("née MARTIN" is no first name)
+        ("Mme DUPONT née Martin", (None, "DUPONT")),
+        ("Mme DUPONT nee MARTIN", (None, "DUPONT")),
+        ("Marie MARTIN épouse DUPONT", ("Marie", "MARTIN")),
+        ("Mme LEROY ép. Martin", (None, "LEROY")),
+        ("M. Renée DUPONT", ("Renée", "DUPONT")),  # a name that starts like "née" stays
     ],
 )
 def test_caller_names_split_on_capitals(raw, expected):
@@ -118,6 +125,9 @@ def test_postcode_city_and_birth_date():
         "M. et Mme Dupont",
         "Mme LE BIHAN",
         "M. de Villiers",
+        "Mme DUPONT née Martin",
+        "Marie MARTIN Épouse DUPONT",
+        "Renée DUPONT",
     ],
 )
 def test_caller_name_split_in_sql_follows_the_python_rules(raw):
@@ -134,3 +144,8 @@ def test_caller_name_split_in_sql_follows_the_python_rules(raw):
 def test_display_form_keeps_the_value_as_typed(attribute, typed, expected):
     typed_sql = std.collapse_spaces_sql("v")
     assert _one(std.display_sql(attribute, f"({typed_sql})"), typed) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), std.ADDRESS_EXAMPLES)
+def test_address_lines_read_short_street_types_as_long(raw, expected):
+    assert _one(std.address_sql("v"), raw) == expected

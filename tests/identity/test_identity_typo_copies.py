@@ -49,6 +49,26 @@ def test_one_name_in_the_other_field_is_not_a_swap(warehouse):
     assert "first and last names swapped" not in levels
 
 
+@pytest.mark.parametrize(
+    ("right", "level"),
+    [
+        # FEBRL4's rec-2286: swapped at the till, the first name then replaced
+        ({"first_name": "howie", "last_name": "james"}, "one name in the other field"),
+        # a record knowing one name only says nothing about which field it belongs in
+        ({"first_name": None, "last_name": "james"}, None),
+    ],
+)
+def test_one_name_in_the_other_field_is_its_own_level(warehouse, right, level):
+    # its weight is what training finds (a coincidence where first names are surnames too),
+    # not a plain difference and not a swap
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    levels = _swapped_level(model, {"first_name": "james", "last_name": "coleman"}, right)
+    if level is None:
+        assert "one name in the other field" not in levels
+    else:
+        assert levels == (level, level)
+
+
 def test_names_swapped_with_a_typo_meet_through_the_name_found_in_the_other_field(warehouse):
     # FEBRL's rec-304: "sebretgs james" / "james sebregts", same birth date, other postcode
     # and city. Neither the full name (either way round) nor either field agrees, so only
@@ -68,6 +88,44 @@ def test_names_swapped_with_a_typo_meet_through_the_name_found_in_the_other_fiel
     pair = explain_pair(warehouse, "web_account:SW1", "loyalty_card:SW2")
     assert pair["score"]["found_by_blocking"]
     assert pair["score"]["match_weight"] > 0  # the swap and the birth date, against place
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "refused"),
+    [
+        # FEBRL4: typed swapped, the first name replaced; one birth date: one person
+        (("james", "coleman", date(1935, 8, 3)), ("howie", "james", date(1935, 8, 3)), False),
+        # Loic Leon's card typed the wrong way round, against his sister's account: the
+        # name in the other field is the family's surname, and nothing personal agrees
+        (("leon", "loic", None), ("camille", "leon", date(1991, 7, 14)), True),
+        (("leon", "loic", date(1988, 2, 1)), ("camille", "leon", date(1991, 7, 14)), True),
+    ],
+)
+def test_a_name_in_the_other_field_links_only_with_the_birth_date(warehouse, left, right, refused):
+    from test_identity_population_households import _predict
+
+    from identity._config import load_identity_config
+    from identity._links import ACCEPTED, REFUSED, accept_predictions
+    from identity._model import level_labels
+
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    rows = [
+        {"record_id": side, "first_name": first, "last_name": last, "birth_date": born,
+         "postcode": "78000", "email": "lleon@yahoo.fr"}
+        for side, (first, last, born) in zip("ab", (left, right), strict=True)
+    ]  # fmt: skip
+    con, scored = _predict(model, rows)
+    con.register("scored", scored)
+    # every pair taken as above the threshold, whatever this fixture's model weighs it:
+    # the conflict alone decides
+    config = load_identity_config(warehouse.identity_config_path)
+    accept_predictions(
+        con, "scored", level_labels(model), config.model_copy(update={"match_threshold": 0.0})
+    )
+    conflicts = con.execute(f"select conflict from {REFUSED}").fetchall()
+    accepted = con.execute(f"select count(*) from {ACCEPTED}").fetchone()[0]
+    assert (conflicts == [("one_name_crossed",)]) is refused
+    assert accepted == (0 if refused else 1)
 
 
 def test_a_record_matching_both_sides_of_a_clash_keeps_a_typod_copy_in(warehouse):
@@ -226,3 +284,74 @@ def test_febrl_typo_patterns_are_still_compared(warehouse, rule):
     identity.resolve(warehouse)
     pair = explain_pair(warehouse, "web_account:TP1", "web_account:TP2")
     assert pair["score"]["found_by_blocking"], pair
+
+
+@pytest.mark.parametrize(
+    ("postcodes", "level"),
+    [
+        (("04570", "04579"), "postcode typo"),  # FEBRL: one digit off
+        (("03072", "03027"), "postcode typo"),  # two digits swapped
+        (("44000", "44000"), "same postcode"),
+        (("75011", "75020"), "same departement"),  # two digits apart: another district
+    ],
+)
+def test_a_postcode_one_typo_apart_is_not_another_place(warehouse, postcodes, level):
+    # behaviour 5 of issue 12 for places: a slip in the postcode, in a record whose town is
+    # unknown, is scored as a typo (its own trained level), not as two places
+    from test_identity_population_households import _predict
+
+    from identity._model import level_labels
+
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    met = {"first_name": "ondinette", "last_name": "vargasson", "birth_date": date(1966, 4, 9)}
+    rows = [
+        {"record_id": side, "postcode": code, **met}
+        for side, code in zip("ab", postcodes, strict=True)
+    ]
+    _, scored = _predict(model, rows)
+    assert level_labels(model)["place"][scored.to_pylist()[0]["gamma_place"]] == level
+
+
+def test_a_surname_mistyped_past_its_third_letter_meets_through_the_birth_date(warehouse):
+    # FEBRL3's rec-1211: `nathsan priest` / `prise` with no first name, one birth date, the
+    # postcode, town and address line each mistyped: only [last_name_stem, birth_date] pairs
+    # them (both names are needed for the swapped-name keys)
+    from identity._explain_pair import explain_pair
+
+    born = date(1916, 5, 3)
+    add_rows(
+        warehouse,
+        accounts=[
+            _placed("LS1", "Nathsanel", "Priestley", birth=born, postcode="69003", city="Lyon",
+                    address="12 rue Banks"),
+            _placed("LS2", None, "Prisetley", birth=born, postcode="69030", city="Lyom",
+                    address="12 rue Bnaks"),
+        ],
+    )  # fmt: skip
+    identity.resolve(warehouse)
+    pair = explain_pair(warehouse, "web_account:LS1", "web_account:LS2")
+    assert pair["score"]["found_by_blocking"], pair
+
+
+def test_a_model_saved_before_a_level_existed_still_resolves(warehouse):
+    # upgrading: the shipped conflict one_name_crossed names a level a model trained by an
+    # older version lacks; no pair can be at it, so the conflict stands aside (the run
+    # warns to retrain) where a level no version builds is the config's typo
+    from identity._config import IdentityConfigError, load_identity_config
+    from identity._links import _gamma_sql
+    from identity._model import level_labels
+
+    config = load_identity_config(warehouse.identity_config_path)
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    labels = level_labels(model)
+    crossed = next(g for g, lbl in labels["first_name"].items() if "other field" in lbl)
+    older = {
+        **labels,
+        "first_name": {g: lbl for g, lbl in labels["first_name"].items() if g != crossed},
+    }
+    assert "one_name_crossed" in _gamma_sql(labels, config)
+    assert "one_name_crossed" not in _gamma_sql(older, config)
+    crossed_conflict = next(c for c in config.conflicts if c.name == "one_name_crossed")
+    typo = crossed_conflict.model_copy(update={"levels": ["one name in the wrong field"]})
+    with pytest.raises(IdentityConfigError, match="not in comparison"):
+        _gamma_sql(labels, config.model_copy(update={"conflicts": [typo]}))
