@@ -108,11 +108,13 @@ def email_canonical_sql(expr: str, rules: EmailRules) -> str:
     cleaned = f"regexp_replace(lower(trim({expr})), '\\s', '', 'g')"
     local = f"regexp_replace(split_part({cleaned}, '@', 1), '\\+.*$', '')"
     domain = f"split_part({cleaned}, '@', 2)"
-    typo_cases = " ".join(
-        f"when {_quote(typo.lower())} then {_quote(fixed.lower())}"
-        for typo, fixed in rules.email_domain_typos.items()
-    )
-    fixed_domain = f"(case {domain} {typo_cases} else {domain} end)" if typo_cases else domain
+    typos: dict[str, str] = {}
+    for typo, fixed in rules.email_domain_typos.items():
+        typos.setdefault(typo.lower(), fixed.lower())  # the first spelling wins, as in a CASE
+    # one map lookup, not a CASE branch per typo: each branch cleaned and split the address
+    # again (about 35 regular expressions per address with 15 typos, 1.4 s of CPU for 335k)
+    pairs = ", ".join(f"{_quote(typo)}: {_quote(fixed)}" for typo, fixed in typos.items())
+    fixed_domain = f"coalesce(map {{{pairs}}}[{domain}], {domain})" if typos else domain
     # `=` comparisons, not `in (...)`: DuckDB 2.0 fails to bind `in` over a stored column it
     # knows to be all NULL ("BindBuiltinScalarFunction did not return ...")
     dotless = " or ".join(f"{fixed_domain} = {_quote(d)}" for d in rules.dotless_email_domains)

@@ -98,7 +98,10 @@ def username_names_holder_sql(email: str = "email") -> str:
         f"coalesce(strpos({user}, regexp_replace(last_name, '[^a-z0-9]', '', 'g')) > 0, false)"
     )
     spelled = _username_spells_name_sql(f"{letters} || '@'")
-    return f"({_username_spells_name_sql(email)} or {spelled} or {surname})"
+    # each term is true or false (never NULL), so their greatest is their OR; DuckDB runs an
+    # OR of these IN lists about three times slower than the three terms (3.1 s against
+    # 1.0 s of CPU over 832k records)
+    return f"greatest({_username_spells_name_sql(email)}, {spelled}, {surname})"
 
 
 _BOTH_NAMES = "case when first_name is not null and last_name is not null then {} end"

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from core.warehouse import one_row, scalar, transaction
 from identity import _guard_cache, _guards, _watermark
-from identity._config import ATTRIBUTES, DISPLAYED, IdentityConfig
+from identity import _persist_full as _full
+from identity._config import ATTRIBUTES, IdentityConfig
 from identity._tables import (
     ASSIGNED,
     CHANGED_CUSTOMERS,
@@ -141,30 +142,27 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
     # joins on those few keys, not IN tests: the scans of the stored tables then skip the
     # other rows instead of reading every column of every row first.
     scope = "" if mode == "full" else f"semi join {CHANGED_CUSTOMERS} using (customer_id)"
-    customer_columns = ", ".join(c.split()[0] for c in CUSTOMER_COLUMNS.split(", "))
-    # what golden records read of a record; only rewritten records can differ from their
-    # stored row (all of them on a full run)
-    record_columns = ", ".join(
-        ["record_id", "identity_type", *ATTRIBUTES, *(f"{a}_display" for a in DISPLAYED)]
-        + ["last_seen_at"]
+    customer_columns = [c.split()[0] for c in CUSTOMER_COLUMNS.split(", ")]
+    rewritten = f"semi join {CHANGED_RECORDS} using (record_id)"
+    customers_changed = _full.changed_rows_sql(
+        CUSTOMERS_STAGE, PREV_CUSTOMERS, "customer_id", customer_columns[1:], scope
     )
-    rewritten = "" if mode == "full" else f"semi join {CHANGED_RECORDS} using (record_id)"
+    changed_ids = (
+        f"select record_id from {_full.RECORDS_DIFFER} where golden_changed"
+        if mode == "full"
+        else _full.changed_rows_sql(
+            RECORDS,
+            "identity.identity_records",
+            "record_id",
+            _full.GOLDEN_RECORD_COLUMNS,
+            rewritten,
+        )
+    )
     return scalar(
         con,
         f"""
-with customers_changed as (
-  (select {customer_columns} from {CUSTOMERS_STAGE} {scope}
-   except select {customer_columns} from {PREV_CUSTOMERS} {scope})
-  union all
-  (select {customer_columns} from {PREV_CUSTOMERS} {scope}
-   except select {customer_columns} from {CUSTOMERS_STAGE} {scope})
-), records_changed as (
-  (select {record_columns} from {RECORDS} {rewritten}
-   except select {record_columns} from identity.identity_records {rewritten})
-  union all
-  (select {record_columns} from identity.identity_records {rewritten}
-   except select {record_columns} from {RECORDS} {rewritten})
-), changed_ids as (select distinct record_id from records_changed)
+with customers_changed as ({customers_changed}),
+changed_ids as ({changed_ids})
 -- their owners now and before: two semi joins, not a union (distinct) of both memberships
 -- (an incremental run's changed records are re-clustered ones, or removed)
 select count(distinct customer_id) from (
@@ -185,8 +183,10 @@ def write_run(
     counts (links, customers, id events, changed customers)."""
     _stage_members(con, mode)
     _stage_customers(con, config, run_id, started_at, mode)
-    if mode == "incremental":  # a full run replaces every table whole: no keys to pick
+    if mode == "incremental":  # a full run replaces the other tables whole
         _changed_keys(con)
+    else:
+        _full.stage_changed_records(con)
     changed = _count_changed_customers(con, mode)
     with transaction(con):
         _stage_links(con, run_id, mode)
@@ -216,12 +216,9 @@ union all
 select record_id, customer_id from identity.customer_records
 anti join {SCOPE_MEMBERS} using (record_id) anti join {REMOVED} using (record_id)""")
         return
-    con.execute(f"""create or replace temp table {MEMBERS} as
-select * from {SCOPE_MEMBERS}
-union all
-select record_id, customer_id from {PREV_MEMBERS}
-where record_id in (select record_id from {RECORDS})
-  and record_id not in (select record_id from {SCOPE_MEMBERS})""")
+    # a full run re-clusters every record (``_scope``: its scope is every record, and every
+    # record of the scope is in a cluster): no stored membership to add
+    con.execute(f"create or replace temp view {MEMBERS} as select * from {SCOPE_MEMBERS}")
 
 
 def _stage_customers(
@@ -231,35 +228,33 @@ def _stage_customers(
     changed), the others as they were, retired ones inactive. An incremental run stages
     only the assigned and retired ones: the others' rows stay as stored."""
     # an assigned customer's records are all re-clustered ones (a customer is re-clustered
-    # whole; a new id was never issued before)
-    members, previous = (
-        (MEMBERS, PREV_MEMBERS) if mode == "full" else (SCOPE_MEMBERS, PREV_MEMBERS_SCOPE)
-    )
+    # whole; a new id was never issued before), and every re-clustered record's customer is
+    # an assigned one
+    previous = PREV_MEMBERS if mode == "full" else PREV_MEMBERS_SCOPE
     retired = f"select retired_customer_id from {RETIRED}"
     retired_only = "" if mode == "full" else f"and pc.customer_id in ({retired})"
     con.execute(
         f"""create or replace temp table {CUSTOMERS_STAGE} as
-with membership_changed as (
-  select m.customer_id, count(*) filter (where p.customer_id is distinct from m.customer_id) > 0
-    as changed
-  from {members} m left join {previous} p using (record_id)
-  -- only assigned customers are looked up (an incremental run's are a few thousand)
-  where m.customer_id in (select customer_id from {ASSIGNED})
+with assigned_records as (  -- the records read once, narrow, before the customers' rows join
+  -- (a removed record an incremental run re-clusters moves its customer, but is not one of
+  -- its present records)
+  select m.customer_id, bool_and(r.is_anonymous) as is_anonymous,
+    count(r.record_id) > 0 as has_present,
+    count(*) filter (where p.customer_id is distinct from m.customer_id) > 0 as changed
+  from {SCOPE_MEMBERS} m left join {RECORDS} r using (record_id)
+  left join {previous} p using (record_id)
   group by m.customer_id
 ), active as (
-  select a.customer_id, true as is_active, bool_and(r.is_anonymous) as is_anonymous,
-    any_value(a.record_count) as record_count,
-    coalesce(any_value(pc.created_run_id), '{run_id}') as created_run_id,
-    case when any_value(mc.changed) or any_value(pc.record_count) <> any_value(a.record_count)
-         or any_value(pc.customer_id) is null then '{run_id}' else any_value(pc.updated_run_id) end
-      as updated_run_id,
-    any_value(a.record_count) > {config.max_cluster_size} as is_oversized,
-    coalesce(any_value(pc.created_at), ?::timestamp) as created_at
-  from {ASSIGNED} a join {SCOPE_MEMBERS} m using (customer_id)
-  join {RECORDS} r using (record_id)
+  select a.customer_id, true as is_active, n.is_anonymous, a.record_count,
+    coalesce(pc.created_run_id, '{run_id}') as created_run_id,
+    case when n.changed or pc.record_count <> a.record_count or pc.customer_id is null
+         then '{run_id}' else pc.updated_run_id end as updated_run_id,
+    a.record_count > {config.max_cluster_size} as is_oversized,
+    coalesce(pc.created_at, ?::timestamp) as created_at
+  -- one row per customer in each (an assigned cluster's id is unique)
+  from {ASSIGNED} a join assigned_records n using (customer_id)
   left join {PREV_CUSTOMERS} pc using (customer_id)
-  left join membership_changed mc using (customer_id)
-  group by a.customer_id
+  where n.has_present
 )
 select * from active
 union all
@@ -285,6 +280,9 @@ def _write_survivorship_trust(con: duckdb.DuckDBPyConnection, config: IdentityCo
 
 def _stage_links(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
     """The run's links, each with the run that first made it."""
+    if mode == "full" and _full.links_by_key(con):
+        _full.stage_links(con, run_id)
+        return
     touched, stored = "", "identity.links"
     if mode == "incremental":
         touched = f"where e.record_id_l in (select record_id from {TOUCHED_RECORDS})"
@@ -332,7 +330,18 @@ def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
 def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
     """Each identity table whole (full run), or the rows of the keys this run changed."""
     for table, (rows, key, keys) in _replaced_tables(run_id).items():
-        if mode == "full":
+        # a full run rewrites its records, memberships and links by key too (most are as
+        # stored), unless the stored table's columns are not the run's (an older version's)
+        if mode == "full" and table == "links" and _full.links_by_key(con):
+            _full.replace_links(con)
+            continue
+        same_columns = mode == "full" and _full.columns(con, f"identity.{table}") == _full.columns(
+            con, rows
+        )
+        if table == "customer_records" and same_columns:
+            _full.replace_members(con, rows, run_id)
+            continue
+        if mode == "full" and not (table == "identity_records" and same_columns):
             con.execute(f"create or replace table identity.{table} as {rows}")
             continue
         also = ""

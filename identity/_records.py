@@ -317,19 +317,32 @@ def _standardise(
     for (name, _), known in zip(list(attributes.items()), present, strict=True):
         if not known and name not in ("first_name", "last_name", "phone"):
             attributes[name] = "null::date" if name == "birth_date" else "null::varchar"
-    selects = ",\n  ".join(f"{sql} as {name}" for name, sql in attributes.items())
     # the display form comes from what the key came from (a split full name included)
     typed_from = {
         "first_name": "coalesce(r.raw_first_name, n.split_first)",
         "last_name": "coalesce(r.raw_last_name, n.split_last)",
     }
+    by_value = _standardise_by_value(con, cfg, typed_from, attributes)
+    for name in by_value:
+        attributes[name] = f"v_{name}.{name}"
+    selects = ",\n  ".join(f"{sql} as {name}" for name, sql in attributes.items())
     typed = ", ".join(
-        f"{std.collapse_spaces_sql(typed_from.get(a, f'r.raw_{a}'))} as _typed_{a}"
+        f"v_{a}._display as _display_{a}"
+        if a in by_value
+        else f"{std.collapse_spaces_sql(typed_from.get(a, f'r.raw_{a}'))} as _typed_{a}"
         for a in DISPLAYED
     )
     displays = ", ".join(
-        f"case when {a} is not null then {std.display_sql(a, f'_typed_{a}')} end as {a}_display"
+        f"_display_{a} as {a}_display"
+        if a in by_value
+        else f"case when {a} is not null then {std.display_sql(a, f'_typed_{a}')} end "
+        f"as {a}_display"
         for a in DISPLAYED
+    )
+    lookups = "".join(
+        f"\n  left join _identity_by_value_{a} v_{a} "
+        f"on v_{a}._typed = {typed_from.get(a, f'r.raw_{a}')}"
+        for a in by_value
     )
     con.execute(f"""
 create or replace temp table _identity_standardised as
@@ -339,13 +352,15 @@ create or replace temp table _identity_standardised as
   from _identity_raw_todo r
   left join _identity_name_split n using (raw_full_name)
   left join _identity_phone_fallback p
-    on p.raw_phone = r.raw_phone and p.phone_region = {country}""")
+    on p.raw_phone = r.raw_phone and p.phone_region = {country}{lookups}""")
+    for name in by_value:
+        con.execute(f"drop table _identity_by_value_{name}")
     _count_nulled(con, list(attributes))
+    carried = ", ".join(f"_display_{a}" if a in by_value else f"_typed_{a}" for a in DISPLAYED)
     con.execute(f"""
 create or replace temp table {RECORDS} as
 with standardised as (
-  select * exclude (_country, {", ".join(f"raw_{a}" for a in attributes)},
-                    {", ".join(f"_typed_{a}" for a in DISPLAYED)}),
+  select * exclude (_country, {", ".join(f"raw_{a}" for a in attributes)}, {carried}),
     {displays}
   from _identity_standardised
 )
@@ -374,6 +389,40 @@ from standardised s""")
         con.execute("drop view _identity_records_kept")
         con.execute("drop view _identity_records_same")
     con.execute("drop table _identity_raw_keyed")
+
+
+# Attributes standardised once per distinct value typed, then joined back: a million records
+# hold a few hundred thousand e-mails and tens of thousands of last names, and theirs are the
+# dearest expressions (the e-mail rule's repeated clean-up, a name in capitals title-cased
+# letter by letter).
+_BY_VALUE = ("last_name", "email")
+
+
+def _standardise_by_value(
+    con: duckdb.DuckDBPyConnection,
+    cfg,
+    typed_from: dict[str, str],
+    attributes: dict[str, str],
+) -> tuple[str, ...]:
+    """For each of :data:`_BY_VALUE` some record carries, a table
+    ``_identity_by_value_<attribute>`` (``_typed``: the value as read, the attribute's key,
+    ``_display``: its display form); the attributes done so."""
+    keys = {"last_name": std.name_sql("_typed", cfg), "email": std.email_sql("_typed", cfg)}
+    done = []
+    for name in _BY_VALUE:
+        if attributes[name].startswith("null::"):  # no record carries it
+            continue
+        typed = typed_from.get(name, f"r.raw_{name}")
+        display = std.display_sql(name, std.collapse_spaces_sql("_typed"))
+        con.execute(f"""
+create or replace temp table _identity_by_value_{name} as
+select _typed, {name}, case when {name} is not null then {display} end as _display
+from (select _typed, {keys[name]} as {name} from (
+  select distinct {typed} as _typed from _identity_raw_todo r
+  left join _identity_name_split n using (raw_full_name)
+  where {typed} is not null))""")
+        done.append(name)
+    return tuple(done)
 
 
 _NULL_HINTS = {
