@@ -37,13 +37,19 @@ def _account_with_landline(account_id: str, first: str, birth: date) -> dict:
     return row | {"other_phone": LANDLINE}
 
 
-def test_ticket_on_the_landline_joins_the_account_holding_it_second(two_phones):
+def _ysalines_account_and_a_call(settings, caller: str, phone: str) -> None:
+    """Ysaline's account (mobile, then the home landline) and a call-center ticket from
+    ``caller`` on ``phone``, resolved."""
     add_rows(
-        two_phones,
+        settings,
         accounts=[_account_with_landline("Q1", "Ysaline", DOB_A)],
-        tickets=[ticket("TQ1", name="Ysaline QUENOUILLE", phone=LANDLINE.replace(" ", "."))],
+        tickets=[ticket("TQ1", name=caller, phone=phone)],
     )
-    identity.resolve(two_phones)
+    identity.resolve(settings)
+
+
+def test_ticket_on_the_landline_joins_the_account_holding_it_second(two_phones):
+    _ysalines_account_and_a_call(two_phones, "Ysaline QUENOUILLE", LANDLINE.replace(" ", "."))
 
     assert customer_of(two_phones, "callcenter_caller:TQ1") == customer_of(
         two_phones, "web_account:Q1"
@@ -90,27 +96,18 @@ def test_household_landline_held_second_by_two_people_links_neither(two_phones):
 def test_forget_by_the_landline_erases_both_records_and_tombstones_it(two_phones):
     from privacy.erase import forget
 
-    add_rows(
-        two_phones,
-        accounts=[_account_with_landline("Q1", "Ysaline", DOB_A)],
-        tickets=[ticket("TQ1", name="Ysaline QUENOUILLE", phone=MOBILE)],
-    )
-    identity.resolve(two_phones)
+    _ysalines_account_and_a_call(two_phones, "Ysaline QUENOUILLE", MOBILE)
 
     # asked for by the number only the account's second column holds, spelt another way
     report = forget(two_phones, "+33 (0)1 43 57 21 96")
 
     assert report.identifier_kind == "phone" and report.customers_erased == 1
-    assert query(two_phones, "select count(*) from raw.web__accounts where account_id = 'Q1'") == [
-        (0,)
-    ]
-    assert query(
-        two_phones, "select count(*) from raw.callcenter__tickets where ticket_id = 'TQ1'"
-    ) == [(0,)]
-    assert query(
-        two_phones,
+    left = [
+        "select count(*) from raw.web__accounts where account_id = 'Q1'",
+        "select count(*) from raw.callcenter__tickets where ticket_id = 'TQ1'",
         "select count(*) from identity.record_identifiers where identifier_value like '%14357%'",
-    ) == [(0,)]
+    ]
+    assert [query(two_phones, sql) for sql in left] == [[(0,)]] * len(left)
     # both numbers are tombstoned: a re-sent export carrying either stays out
     assert query(
         two_phones,
@@ -121,12 +118,7 @@ def test_forget_by_the_landline_erases_both_records_and_tombstones_it(two_phones
 def test_nameless_caller_on_a_landline_held_second_is_not_stitched_to_its_holder(two_phones):
     # "M. QUENOUILLE" calling from the home landline may be Ysaline's husband: a second
     # phone links on a first name both give, not on the surname alone
-    add_rows(
-        two_phones,
-        accounts=[_account_with_landline("Q1", "Ysaline", DOB_A)],
-        tickets=[ticket("TQ1", name="M. QUENOUILLE", phone=LANDLINE)],
-    )
-    identity.resolve(two_phones)
+    _ysalines_account_and_a_call(two_phones, "M. QUENOUILLE", LANDLINE)
 
     assert query(
         two_phones,
