@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -145,10 +146,27 @@ def is_test_event_key(key: str) -> bool:
     return key.startswith("test__") and key.endswith("_dbt_event")
 
 
+# a quoted literal in a database's error message: a row's value as often as not
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def without_quoted_values(event: Any) -> Any:
+    """A node's dbt event with every quoted literal of its message replaced by ``'…'``.
+
+    A failed node's message is the database's error, which may quote the row that failed
+    ("Could not convert string 'jeanne.m@example.fr' to INT32"). The event goes to XCom, in
+    Airflow's metadata database, which forget cannot rewrite (docs/privacy.md): the node,
+    its status and the error's words reach the task, no value of a row."""
+    if not isinstance(event, dict) or not isinstance(event.get("msg"), str):
+        return event
+    return {**event, "msg": _QUOTED.sub("'…'", event["msg"])}
+
+
 class _TestEventsDropped:
     """The producer's task instance as its parser sees it: every XCom push passes but a
     passing dbt test's event, which no task reads (a model's task reads its tests'
-    aggregated status, and a failed test's event to say which test failed and why)."""
+    aggregated status, and a failed test's event to say which test failed and why); the
+    events pass without the values their messages quote (:func:`without_quoted_values`)."""
 
     def __init__(self, ti: Any):
         self._ti = ti
@@ -158,7 +176,7 @@ class _TestEventsDropped:
 
     def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
         if not is_test_event_key(key) or is_failed_event(value):
-            self._ti.xcom_push(key=key, value=value, **kwargs)
+            self._ti.xcom_push(key=key, value=without_quoted_values(value), **kwargs)
 
 
 def openlineage_provider_installed() -> bool:

@@ -248,6 +248,44 @@ def test_the_dbt_build_pushes_a_node_event_once_the_node_finished(tiny_project, 
     assert converted == ["LogStartLine", "NodeFinished"]
 
 
+def test_a_failed_nodes_event_reaches_xcom_without_the_values_its_error_quotes(
+    tiny_project, monkeypatch
+):
+    """A database error may quote the row that failed; the event goes to Airflow's metadata
+    database, which forget cannot rewrite: the node, its status and the error's words reach
+    XCom, not the value. Cosmos' own dbt-runner path and parser, a real dbt event."""
+    import cosmos.dbt.runner
+    from dbt.events import types
+    from dbt_common.events.base_types import msg_from_base_event
+
+    producer = load_dags().dags["cdp_profiles"].get_task("dbt.dbt_producer_watcher")
+    error = (
+        "Runtime Error in model loose (models/loose.sql)\n  Conversion Error: Could not "
+        "convert string 'jeanne.m@example.fr' to INT32 in column \"email\""
+    )
+
+    def fire_events(command, env, cwd, callbacks=None, **kwargs):
+        node = {"unique_id": "model.tiny.loose", "resource_type": "model", "node_status": "error"}
+        event = types.NodeFinished(node_info=node, run_result={"status": "error", "message": error})
+        for callback in callbacks:
+            callback(msg_from_base_event(event))
+        return "failed"
+
+    monkeypatch.setattr(cosmos.dbt.runner, "run_command", fire_events)
+    pushed = {}
+
+    class Recording(RecordingTaskInstance):
+        def xcom_push(self, key, value):
+            pushed[key] = value
+
+    producer.run_dbt_runner(["dbt", "build"], {}, ".", context={"ti": Recording()})
+
+    event = pushed["model__tiny__loose_dbt_event"]
+    assert event["status"] == "error"
+    assert "Could not convert string '…' to INT32" in event["msg"]
+    assert "jeanne" not in str(pushed)
+
+
 def test_a_models_tests_reach_xcom_as_their_aggregate_only(tiny_project, monkeypatch):
     """Each finished dbt test counts towards its model's aggregated tests status, which the
     model's tests task reads; the tests' own events, which no task reads, are not pushed.
