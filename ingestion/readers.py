@@ -31,14 +31,6 @@ _CHUNK = 16 * 1024 * 1024
 _TEMP_TABLES = ("_bad", "_offsets", "_rejects", "_rejects_scan", "_scanned")
 _INLINE_OFFSETS = 256
 _REJECTS = "store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan'"
-# DuckDB keeps a file's records in order by writing each of its read buffers as a batch; a
-# batch of fewer rows than a row group (122,880) is copied again to merge it with its
-# neighbours. Its default buffer holds ~65k lines of 125 bytes: at 1M POS lines that copy
-# costs ~0.4 s of CPU. A buffer holding 1.25 row groups of the file's lines (its first MB
-# gives their length) is written as it is. A hint only: the rows and their order are the same.
-_ROW_GROUP_ROWS = 122_880
-_BUFFER_SAMPLE = 1024 * 1024
-_BUFFER_BYTES = (8 * 1024 * 1024, 128 * 1024 * 1024)
 
 
 class FileReadError(Exception):
@@ -197,21 +189,6 @@ def _line_size(max_line_size: int | None) -> str:
     return f", max_line_size = {max_line_size}" if max_line_size else ""
 
 
-def _buffer_size(path: Path, max_line_size: int | None) -> str:
-    """``read_csv``'s buffer sized for whole row groups (:data:`_ROW_GROUP_ROWS`), or the
-    default beside a line limit (a buffer must hold the longest line)."""
-    if max_line_size:
-        return ""
-    with path.open("rb") as handle:
-        head = handle.read(_BUFFER_SAMPLE)
-    lines = head.count(b"\n")
-    if not lines:
-        return ""
-    wanted = int(len(head) / lines * _ROW_GROUP_ROWS * 1.25)
-    low, high = _BUFFER_BYTES
-    return f", buffer_size = {min(max(wanted, low), high)}"
-
-
 def open_csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
@@ -242,7 +219,7 @@ def open_csv(
     )
     fields = ", ".join(f"coalesce({ident(c)}, '')" for c in columns)
     return SourceRows(
-        f"read_csv({file}, {options}, {_REJECTS}{_buffer_size(path, max_line_size)}) s",
+        f"read_csv({file}, {options}, {_REJECTS}) s",
         f"concat_ws({literal(entity.delimiter)}, {fields})",
         describe,
         padded=padded,
@@ -261,8 +238,7 @@ def open_jsonl(
     parsed = ", ".join(f"_v[{i}] as {ident(p)}" for i, p in enumerate(paths, start=1))
     lines = (
         f"read_csv({literal(str(path))}, columns = {{'line': 'VARCHAR'}}, header = false, "
-        f"delim = chr(1), quote = '', escape = '', {_REJECTS}{_line_size(max_line_size)}"
-        f"{_buffer_size(path, max_line_size)})"
+        f"delim = chr(1), quote = '', escape = '', {_REJECTS}{_line_size(max_line_size)})"
     )
     # One parse per line for every mapped path; try() turns a malformed line into NULL.
     extracted = f"try(json_extract_string(line, [{listed}]))"

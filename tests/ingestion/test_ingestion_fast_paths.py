@@ -227,15 +227,3 @@ def test_every_character_cp1252_defines_over_latin1_round_trips_exactly(settings
         ).fetchall()
     assert loaded == [(product, f"Saint-{specials}")]
     assert [r[0] for r in quarantined] == lines[1:]
-
-
-def test_read_buffer_holds_a_row_group_of_lines(tmp_path):
-    """DuckDB copies a batch of fewer rows than a row group again to keep file order: the
-    buffer given to read_csv holds more lines than that, and none beside a line limit."""
-    path = tmp_path / "lines.csv"
-    line = "x" * 124 + "\n"  # 125 bytes
-    path.write_text(line * 10_000)
-    option = readers._buffer_size(path, None)
-    size = int(option.removeprefix(", buffer_size = "))
-    assert size // len(line) >= 122_880
-    assert readers._buffer_size(path, 5_000_000) == ""
