@@ -327,23 +327,31 @@ def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
     }
 
 
+def _full_run_writes_by_key(con: duckdb.DuckDBPyConnection, table: str, rows: str) -> bool:
+    """Whether a full run rewrites ``table`` by key: its records, memberships and links are
+    mostly as stored, unless the stored table's columns are not the run's (an older
+    version's), which is replaced whole like the other tables."""
+    if table == "links":
+        return _full.links_by_key(con)
+    if table in ("identity_records", "customer_records"):
+        return _full.columns(con, f"identity.{table}") == _full.columns(con, rows)
+    return False
+
+
 def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
     """Each identity table whole (full run), or the rows of the keys this run changed."""
     for table, (rows, key, keys) in _replaced_tables(run_id).items():
-        # a full run rewrites its records, memberships and links by key too (most are as
-        # stored), unless the stored table's columns are not the run's (an older version's)
-        if mode == "full" and table == "links" and _full.links_by_key(con):
-            _full.replace_links(con)
-            continue
-        same_columns = mode == "full" and _full.columns(con, f"identity.{table}") == _full.columns(
-            con, rows
-        )
-        if table == "customer_records" and same_columns:
-            _full.replace_members(con, rows, run_id)
-            continue
-        if mode == "full" and not (table == "identity_records" and same_columns):
-            con.execute(f"create or replace table identity.{table} as {rows}")
-            continue
+        if mode == "full":
+            if not _full_run_writes_by_key(con, table, rows):
+                con.execute(f"create or replace table identity.{table} as {rows}")
+                continue
+            if table == "links":
+                _full.replace_links(con)
+                continue
+            if table == "customer_records":
+                _full.replace_members(con, rows, run_id)
+                continue
+            # identity_records: the rows of the records the run changed (CHANGED_RECORDS)
         also = ""
         if table == "links":  # a link whose right record changed goes too
             also = f" or record_id_r in (select * from {keys})"

@@ -64,6 +64,9 @@ where n.record_id is null or p.record_id is null or {differ_sql(columns)}""")
 
 _LINK_KEY = ("record_id_l", "record_id_r", "link_type", "rule")  # one pair, several rules
 _LINKS_JOINED = "_identity_links_joined"
+# the columns stage_links adds beside a link: whether the run holds it, whether it is as
+# stored, and its stored twin's key
+_LINK_FLAGS = ", ".join(["_is_edge", "_as_stored", *(f"_stored_{c}" for c in _LINK_KEY)])
 
 
 def stage_links(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
@@ -78,10 +81,9 @@ select coalesce(p.run_id, '{run_id}') as run_id, e.*, e.record_id_l is not null 
   e.record_id_l is not null and p.record_id_l is not null and {same} as _as_stored,
   {", ".join(f"p.{c} as _stored_{c}" for c in _LINK_KEY)}
 from {EDGES} e full join identity.links p on {on}""")
-    flags = ", ".join(["_is_edge", "_as_stored", *(f"_stored_{c}" for c in _LINK_KEY)])
     con.execute(
         f"create or replace temp view {LINKS_STAGE} as "
-        f"select * exclude ({flags}) from {_LINKS_JOINED} where _is_edge"
+        f"select * exclude ({_LINK_FLAGS}) from {_LINKS_JOINED} where _is_edge"
     )
 
 
@@ -93,9 +95,8 @@ def replace_links(con: duckdb.DuckDBPyConnection) -> None:
   select {", ".join(f"_stored_{c}" for c in _LINK_KEY)} from {_LINKS_JOINED}
   where _stored_record_id_l is not null and not _as_stored) d
 where {on}""")
-    flags = ", ".join(["_is_edge", "_as_stored", *(f"_stored_{c}" for c in _LINK_KEY)])
     con.execute(
-        f"insert into identity.links by name select * exclude ({flags}) from {_LINKS_JOINED} "
+        f"insert into identity.links by name select * exclude ({_LINK_FLAGS}) from {_LINKS_JOINED} "
         "where _is_edge and not _as_stored"
     )
 
