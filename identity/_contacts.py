@@ -45,8 +45,6 @@ def standardise_other_contacts(
     incremental run's stored values come back unchanged."""
     if not any(m.other_contacts() for m in mappings):
         return
-    import pyarrow as pa
-
     cfg = config.standardisation
     region = f"coalesce({region}, '{cfg.default_phone_region}')"
     con.execute(f"""
@@ -63,26 +61,18 @@ where i.identifier_type in ('email', 'phone')""")
         "select distinct raw_value, phone_region from _identity_other_contacts "
         "where identifier_type = 'phone' and identifier_value is null"
     ).fetchall()
-    con.register(
-        "_identity_other_phone_fallback",
-        pa.table(
-            {
-                "raw_value": pa.array([v for v, _ in unread], pa.string()),
-                "phone_region": pa.array([r for _, r in unread], pa.string()),
-                "fallback": pa.array([std.phone_e164(v, r) for v, r in unread], pa.string()),
-            }
-        ),
-    )
+    std.register_phone_fallback(con, "_identity_other_phone_fallback", unread)
     con.execute(f"""
 create or replace temp table {STRONG_IDS} as
 select * from {STRONG_IDS} where identifier_type not in ('email', 'phone')
 union all
-select distinct o.record_id, o.identifier_type, coalesce(o.identifier_value, f.fallback)
+select distinct o.record_id, o.identifier_type, coalesce(o.identifier_value, f.phone_fallback)
 from _identity_other_contacts o
-left join _identity_other_phone_fallback f using (raw_value, phone_region)
+left join _identity_other_phone_fallback f
+  on f.raw_phone = o.raw_value and f.phone_region = o.phone_region
 join {RECORDS} r using (record_id)
-where coalesce(o.identifier_value, f.fallback) is not null
-  and coalesce(o.identifier_value, f.fallback) is distinct from
+where coalesce(o.identifier_value, f.phone_fallback) is not null
+  and coalesce(o.identifier_value, f.phone_fallback) is distinct from
       (case o.identifier_type when 'email' then r.email else r.phone end)""")
     con.unregister("_identity_other_phone_fallback")
     con.execute("drop table _identity_other_contacts")

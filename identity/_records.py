@@ -178,8 +178,6 @@ def extract_records(
 def _lookup_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig, country: str) -> None:
     """Caller names split in SQL; phones SQL cannot read go through `phonenumbers`, once per
     distinct value (only new and changed records on an incremental run)."""
-    import pyarrow as pa
-
     cfg = config.standardisation
     con.execute(
         "create or replace temp table _identity_name_split as "
@@ -192,14 +190,7 @@ def _lookup_maps(con: duckdb.DuckDBPyConnection, config: IdentityConfig, country
         f"where raw_phone is not null "
         f"and ({country} <> 'FR' or ({std.phone_sql('raw_phone')}) is null)"
     ).fetchall()
-    phone_map = pa.table(
-        {
-            "raw_phone": pa.array([p for p, _ in phones], pa.string()),
-            "phone_region": pa.array([r for _, r in phones], pa.string()),
-            "phone_fallback": pa.array([std.phone_e164(p, r) for p, r in phones], pa.string()),
-        }
-    )
-    con.register("_identity_phone_fallback", phone_map)
+    std.register_phone_fallback(con, "_identity_phone_fallback", phones)
     log.info("standardisation: %d phones through phonenumbers", len(phones))
 
 

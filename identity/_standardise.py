@@ -295,3 +295,21 @@ def _ascii(text: str) -> str:
 def phone_e164(text: str, region: str) -> str | None:
     """E.164 through `phonenumbers` (:func:`core.identifiers.phone_e164`)."""
     return identifiers.phone_e164(text, region)
+
+
+def register_phone_fallback(con, name: str, phones: list[tuple[str, str]]) -> None:
+    """Register ``name``: each ``(raw_phone, phone_region)`` of ``phones`` with its E.164
+    form read by `phonenumbers` (``phone_fallback``; NULL when unreadable), for the phones
+    SQL cannot read, once per distinct value."""
+    import pyarrow as pa
+
+    con.register(
+        name,
+        pa.table(
+            {
+                "raw_phone": pa.array([p for p, _ in phones], pa.string()),
+                "phone_region": pa.array([r for _, r in phones], pa.string()),
+                "phone_fallback": pa.array([phone_e164(p, r) for p, r in phones], pa.string()),
+            }
+        ),
+    )
