@@ -47,6 +47,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from cosmos.exceptions import CosmosDbtRunError
 from cosmos.operators._watcher.base import _DBT_EVENT_ALLOWLIST
 from cosmos.operators.local import DbtLocalBaseOperator
 from cosmos.operators.watcher import (
@@ -126,6 +127,8 @@ class FinishedEventsProducer(DbtProducerWatcherOperator, _ReadEventsOnlyRunner):
         def parse_decisive_events(line: str, extra_kwargs: Any) -> None:
             if is_skipped_step(line):
                 return
+            # what Cosmos logs and pushes to XCom, without the values a database error quotes
+            line = without_quoted_values_in_line(line)
             context = extra_kwargs.get("context") if extra_kwargs else None
             if context and "ti" in context:
                 ti = _TestEventsDropped(context["ti"])
@@ -133,6 +136,12 @@ class FinishedEventsProducer(DbtProducerWatcherOperator, _ReadEventsOnlyRunner):
             parse(line, extra_kwargs)
 
         return parse_decisive_events
+
+    def handle_exception_dbt_runner(self, result: Any) -> None:
+        try:
+            super().handle_exception_dbt_runner(result)
+        except CosmosDbtRunError as error:  # it lists each failed node's database error
+            raise CosmosDbtRunError(_QUOTED.sub("'…'", str(error))) from None
 
     def calculate_openlineage_events_completes(self, *args: Any, **kwargs: Any) -> bool:
         if not openlineage_provider_installed():
@@ -151,22 +160,38 @@ _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
 def without_quoted_values(event: Any) -> Any:
-    """A node's dbt event with every quoted literal of its message replaced by ``'…'``.
+    """A dbt event (a dict) with every quoted literal of its messages replaced by ``'…'``.
 
     A failed node's message is the database's error, which may quote the row that failed
-    ("Could not convert string 'jeanne.m@example.fr' to INT32"). The event goes to XCom, in
-    Airflow's metadata database, which forget cannot rewrite (docs/privacy.md): the node,
-    its status and the error's words reach the task, no value of a row."""
-    if not isinstance(event, dict) or not isinstance(event.get("msg"), str):
-        return event
-    return {**event, "msg": _QUOTED.sub("'…'", event["msg"])}
+    ("Could not convert string 'jeanne.m@example.fr' to INT32"). Cosmos logs the event and
+    pushes it to XCom: task logs and Airflow's metadata database, which forget cannot
+    rewrite (docs/privacy.md). The node, its status and the error's words reach them, no
+    value of a row."""
+    if isinstance(event, dict):
+        return {
+            key: _QUOTED.sub("'…'", value)
+            if key in ("msg", "message") and isinstance(value, str)
+            else without_quoted_values(value)
+            for key, value in event.items()
+        }
+    return event
+
+
+def without_quoted_values_in_line(line: str) -> str:
+    """A dbt JSON event line with :func:`without_quoted_values` applied (a substring test
+    first: most lines quote nothing)."""
+    if "'" not in line and '\\"' not in line:
+        return line
+    try:
+        return json.dumps(without_quoted_values(json.loads(line)))
+    except json.JSONDecodeError:
+        return _QUOTED.sub("'…'", line)
 
 
 class _TestEventsDropped:
     """The producer's task instance as its parser sees it: every XCom push passes but a
     passing dbt test's event, which no task reads (a model's task reads its tests'
-    aggregated status, and a failed test's event to say which test failed and why); the
-    events pass without the values their messages quote (:func:`without_quoted_values`)."""
+    aggregated status, and a failed test's event to say which test failed and why)."""
 
     def __init__(self, ti: Any):
         self._ti = ti
@@ -176,7 +201,7 @@ class _TestEventsDropped:
 
     def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
         if not is_test_event_key(key) or is_failed_event(value):
-            self._ti.xcom_push(key=key, value=without_quoted_values(value), **kwargs)
+            self._ti.xcom_push(key=key, value=value, **kwargs)
 
 
 def openlineage_provider_installed() -> bool:

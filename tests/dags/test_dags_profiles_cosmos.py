@@ -141,6 +141,52 @@ def test_a_failing_dbt_test_fails_its_models_task_by_name_and_stops_what_depends
     assert ("orders",) not in tables
 
 
+QUOTING_ERROR_PROJECT = {
+    **PROJECT,
+    # a row's value in the database's error: "Could not convert string '…' to INT32"
+    "models/orders.sql": (
+        "{{ config(materialized='table') }}\n"
+        "select cast(customer_ref as integer) as customer_id from main.source_orders"
+    ),
+}
+
+
+def _files_holding(root: Path, value: bytes, but: Path | None = None) -> list[Path]:
+    return [
+        path
+        for path in root.rglob("*")
+        if path.is_file() and not (but and path.name.startswith(but.name))
+        if value in path.read_bytes()
+    ]
+
+
+def test_a_failed_models_error_reaches_no_log_nor_file_with_the_value_it_quotes(
+    dag_settings, tmp_path, monkeypatch, capfd
+):
+    """A database error may quote the row that failed. Cosmos logs it and raises it, in task
+    logs and Airflow's metadata database, which forget cannot rewrite: the log says which
+    model failed and why, with the value replaced by '…', and no file of Airflow's home, of
+    the dbt project or of the data folder but the warehouse holds it."""
+    import duckdb
+
+    project = write_project(tmp_path / "quoting_dbt", QUOTING_ERROR_PROJECT, monkeypatch)
+    monkeypatch.setattr(cdp.pipeline, "check", lambda s, stage: {})
+    value = b"forget.me.7731@example.fr"
+    with duckdb.connect(str(dag_settings.duckdb_path)) as con:
+        con.execute(f"create table main.source_orders as select '{value.decode()}' as customer_ref")
+
+    run = load_dags().dags["cdp_profiles"].test()
+
+    states = task_states(run)
+    assert states["dbt.dbt_producer_watcher"] == states["dbt.orders_run"] == "failed"
+    logged = "".join(capfd.readouterr())
+    assert value.decode() not in logged
+    assert "Could not convert string '…' to INT32" in logged  # the error's words stay
+    held = _files_holding(dag_settings.data_dir, value, but=dag_settings.duckdb_path)
+    held += _files_holding(dag_settings.airflow_home, value) + _files_holding(project, value)
+    assert held == []
+
+
 def test_the_spark_engine_sends_the_dbt_build_to_the_configured_master(dag_settings, monkeypatch):
     """Configuration, not code: CDP_ENGINE=spark gives the dbt tasks the profile's spark
     target, with the master and the lake the profile reads (docs/scale.md)."""
