@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from core.warehouse import scalar
 from ingestion.definitions import EntityDefinition
 from ingestion.sql import ident, json_path, literal
 
@@ -107,14 +108,21 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, entity: EntityDefinition) ->
             "_encoding_broken boolean)"
         )
     else:
+        # Past the sniffer's sample DuckDB does not fail on a line over its max_line_size: it
+        # rejects it, keeping 10,000 of its characters. Read again, it is quarantined whole.
+        if scalar(con, "select count(*) from _rejects where error_type = 'LINE SIZE OVER MAXIMUM'"):
+            raise LineTooLongError("a line is longer than DuckDB's max_line_size")
         header_lines = 1 if entity.format == "csv" and entity.header else 0
+        # a reject of the whole line has no column: coalesce, or arg_min would give NULL, the
+        # mark of an erased person's line (suppressed, not quarantined)
         con.execute(f"""
             create temp table _bad as
             select line - {header_lines} as _row,
                    -- DuckDB reports a short line once per missing column: keep the first.
-                   arg_min(trim(csv_line, chr(13) || chr(10)), column_idx) as raw_record,
+                   arg_min(trim(csv_line, chr(13) || chr(10)), coalesce(column_idx, 0))
+                     as raw_record,
                    arg_min('structure: ' || lower(cast(error_type as varchar)) || ' ('
-                           || error_message || ')', column_idx) as reason,
+                           || error_message || ')', coalesce(column_idx, 0)) as reason,
                    bool_or(error_type = 'INVALID ENCODING') as _encoding_broken
             from _rejects
             group by line
