@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from core.warehouse import scalar
 from ingestion.definitions import EntityDefinition
+from ingestion.read_buffer import buffer_option
 from ingestion.sql import ident, json_path, literal
 
 if TYPE_CHECKING:
@@ -227,7 +228,8 @@ def open_csv(
     )
     fields = ", ".join(f"coalesce({ident(c)}, '')" for c in columns)
     return SourceRows(
-        f"read_csv({file}, {options}, {_REJECTS}) s",
+        f"read_csv({file}, {options}, {_REJECTS}"
+        f"{buffer_option(path, entity.quote, max_line_size)}) s",
         f"concat_ws({literal(entity.delimiter)}, {fields})",
         describe,
         padded=padded,
@@ -246,7 +248,8 @@ def open_jsonl(
     parsed = ", ".join(f"_v[{i}] as {ident(p)}" for i, p in enumerate(paths, start=1))
     lines = (
         f"read_csv({literal(str(path))}, columns = {{'line': 'VARCHAR'}}, header = false, "
-        f"delim = chr(1), quote = '', escape = '', {_REJECTS}{_line_size(max_line_size)})"
+        f"delim = chr(1), quote = '', escape = '', {_REJECTS}{_line_size(max_line_size)}"
+        f"{buffer_option(path, '', max_line_size)})"
     )
     # One parse per line for every mapped path; try() turns a malformed line into NULL.
     extracted = f"try(json_extract_string(line, [{listed}]))"

@@ -1,5 +1,6 @@
 """Read shortcuts keep ingestion's guarantees: a line over DuckDB's line limit is quarantined
-whole wherever it sits in the file."""
+whole wherever it sits in the file, and a large ``read_csv`` buffer is given only where no
+record can reach that limit."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from ingestion_landing import POS_HEADER, pos_line
 
 import ingestion
 from core.warehouse import connect
+from ingestion import read_buffer
 
-# ~11.5 MB of 22-field lines: the over-long line sits past what the sniffer samples
+# ~11.5 MB of 22-field lines: more than DuckDB's default buffer, and the over-long line
+# sits past what its sniffer samples
 _LINES = 120_000
 
 
@@ -19,6 +22,25 @@ def _big_pos_file(path, extra: dict[int, str] | None = None):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(("\n".join([POS_HEADER, *lines]) + "\n").encode("cp1252"))
     return path
+
+
+def test_a_large_buffer_is_given_only_to_a_file_whose_records_are_all_short(tmp_path):
+    short = _big_pos_file(tmp_path / "short.csv")
+    option = read_buffer.buffer_option(short, '"', None)
+    assert option.startswith(", buffer_size = ")
+    assert int(option.rsplit(" ", 1)[1]) >= 8 * 1024 * 1024
+
+    # a line of 1.5 MB: under DuckDB's limit, but not provably so from the windows
+    long_line = _big_pos_file(tmp_path / "long.csv", {40_000: pos_line(1, product="x" * 1_500_000)})
+    # a quote byte: a quoted field could hold line breaks, so records are not lines
+    quoted = _big_pos_file(tmp_path / "quoted.csv", {10: pos_line(1, product='"Pain"')})
+    small = tmp_path / "small.csv"
+    small.write_text(POS_HEADER + "\n" + pos_line(1) + "\n", encoding="cp1252")
+
+    assert read_buffer.buffer_option(long_line, '"', None) == ""
+    assert read_buffer.buffer_option(quoted, '"', None) == ""
+    assert read_buffer.buffer_option(small, '"', None) == ""
+    assert read_buffer.buffer_option(short, '"', 4 * 1024 * 1024) == ""  # the long-line read
 
 
 def test_a_line_over_2_mb_in_a_large_file_is_one_quarantined_row_and_the_others_load(settings):
