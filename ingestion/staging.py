@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.warehouse import one_row, scalar
-from ingestion import cp1252, csv_scan, readers, suppression
+from ingestion import cp1252, csv_scan, readers, suppression, utf8_scan
 from ingestion.contracts import ColumnRule
 from ingestion.definitions import EntityDefinition
 from ingestion.policy import derive_fields, entity_rules, issue_label, on_invalid
@@ -195,8 +195,11 @@ def stage_file(
             padding = csv_scan.PaddingWatch(entity.delimiter, entity.quote, "cp1252")
             read = cp1252.read_cp1252(path, workdir / (path.name + ".utf8"), padding)
             path, encoding, clean, padded = read.path, read.encoding, not read.suspect, read.padded
+        elif entity.encoding != "latin-1":
+            clean = not utf8_scan.may_show_broken_encoding(path)
         rows = readers.open_csv(con, path, entity, max_line_size, encoding, padded)
     elif entity.format == "jsonl":
+        clean = not utf8_scan.may_show_broken_encoding(path, json_escapes=True)
         rows = readers.open_jsonl(con, path, entity, max_line_size)
     else:
         rows = readers.open_parquet(con, path, entity)
