@@ -369,7 +369,7 @@ from standardised s""")
         )
     con.execute("drop table _identity_standardised")
     con.execute("drop table _identity_name_split")
-    con.unregister("_identity_phone_fallback")
+    con.execute("drop table _identity_phone_fallback")
     con.execute(f"drop {'table' if reuse else 'view'} _identity_raw_todo")
     con.execute(
         f"create or replace temp table {REREAD} as select count(*) as n from _identity_raw_keyed"
