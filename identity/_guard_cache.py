@@ -59,6 +59,8 @@ TABLES = {
     "identity.guard_shared": (SHARED_CONTACTS.columns, SHARED_CONTACTS, "*"),
 }
 _VALUE = "identifier_type, identifier_value"
+# an incremental run's own shared contacts' holders (those of the values guarded again)
+_GUARDED_SHARED = "_identity_shared_contacts_guarded"
 
 
 def guards_hash(config: IdentityConfig) -> str:
@@ -143,12 +145,24 @@ def incremental(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def add_unchanged(con: duckdb.DuckDBPyConnection) -> None:
-    """The stored results of the values not guarded again, beside this run's."""
+    """The stored results of the values not guarded again, beside this run's: the blocked
+    values and refused holders copied in (a few rows); the shared contacts' holders (most
+    e-mails and phones: copying them cost more than their reads) a view adding the stored
+    ones to this run's, which the run's write leaves the same (it replaces the stored rows
+    of the values guarded again only)."""
     for table, (_, relation, columns) in TABLES.items():
+        if relation is SHARED_CONTACTS:
+            continue
         con.execute(
             f"insert into {relation} select {columns} from {table} "
             f"anti join {GUARD_CHANGED_VALUES} using ({_VALUE})"
         )
+    con.execute(f"drop table if exists {_GUARDED_SHARED}")
+    con.execute(f"alter table {SHARED_CONTACTS} rename to {_GUARDED_SHARED}")
+    con.execute(f"""create temp view {SHARED_CONTACTS} as
+select * from {_GUARDED_SHARED}
+union all
+select * from identity.guard_shared anti join {GUARD_CHANGED_VALUES} using ({_VALUE})""")
 
 
 def unchanged_links_sql(link_columns: str, links: str = "identity.links") -> str:
@@ -179,8 +193,9 @@ def save(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
                 "where t.identifier_type = c.identifier_type "
                 "and t.identifier_value = c.identifier_value"
             )
+            guarded = _GUARDED_SHARED if relation is SHARED_CONTACTS else relation
             con.execute(
-                f"insert into {table} select * from {relation} "
+                f"insert into {table} select * from {guarded} "
                 f"semi join {GUARD_CHANGED_VALUES} using ({_VALUE})"
             )
     else:

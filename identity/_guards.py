@@ -306,8 +306,10 @@ def apply(
         f"create or replace temp view {MATCH_RECORDS} as "
         f"select * replace ({replaced}) from {RECORDS}"
     )
+    # after an incremental guard a view: most shared contacts' holders are the stored ones
+    # (``_guard_cache.add_unchanged``), read where needed rather than copied
     con.execute(f"""
-create or replace temp table {LINK_IDS} as
+create or replace temp {"view" if only else "table"} {LINK_IDS} as
 select s.* from {STRONG_IDS} s
 anti join {BLOCKED} using (identifier_type, identifier_value)
 anti join _identity_cardinality_refused using (record_id, identifier_type, identifier_value)

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from identity._backend import SplinkTables
     from identity._config import IdentityConfig
 
+# what ``model_records_sql`` reads of a record
+_SELECTED_COLUMNS = ", ".join((*_model.MODEL_COLUMNS, "identity_type", "is_anonymous"))
 _HAS_ATTRIBUTE = (
     "coalesce(first_name, last_name, email, phone, postcode, city, address_line, "
     "cast(birth_date as varchar)) is not null"
@@ -137,10 +139,12 @@ def score(
     con.execute(f"create or replace temp table _identity_candidates as {_candidates_sql(config)}")
     # a semi join on a few thousand ids: the scan skips most records before the matching
     # view's blocked-value tests, where an IN test per id list read them all; a table, so
-    # that the counts' joins know the selection is small (they hash it, not every record)
+    # that the counts' joins know the selection is small (they hash it, not every record);
+    # only the columns model records read (not the display forms, dates and fingerprint)
     con.execute(
         "create or replace temp table _identity_selected_records as "
-        f"select * from {MATCH_RECORDS} semi join _identity_candidates using (record_id)"
+        f"select {_SELECTED_COLUMNS} from {MATCH_RECORDS} "
+        "semi join _identity_candidates using (record_id)"
     )
     con.execute(
         "create or replace temp table _identity_scored_records as "
