@@ -110,18 +110,29 @@ create or replace temp table _identity_guard_changed_records as
 select record_id from {RESTANDARDISED}
 union all
 {removed}""")
-    held = " union ".join(
-        f"select '{a}' as identifier_type, {a} as identifier_value from {records} "
-        f"semi join _identity_guard_changed_records using (record_id) where {a} is not null"
-        for a in ("email", "phone")
-        for records in (RECORDS, "identity.identity_records")
-    )
-    strong = " union ".join(
-        f"select {_VALUE} from {ids} semi join _identity_guard_changed_records using (record_id)"
-        for ids in (STRONG_IDS, "identity.record_identifiers")
-    )
-    con.execute(f"create or replace temp table {GUARD_CHANGED_VALUES} as {held} union {strong}")
-    con.execute("drop table _identity_guard_changed_records")
+    # Which of them have stored rows, found on the id alone: the stored values are read for
+    # those only (a semi join on every changed id decompressed nearly every vector of the
+    # stored tables, a new id's bloom filter hitting them, to find nothing for new records).
+    for stored, table in (("records", "identity_records"), ("ids", "record_identifiers")):
+        con.execute(
+            f"create or replace temp table _identity_guard_stored_{stored} as select record_id "
+            f"from _identity_guard_changed_records semi join identity.{table} using (record_id)"
+        )
+    con.execute(f"""
+create or replace temp table {GUARD_CHANGED_VALUES} as
+with held as (  -- each table read once for both attributes
+  select email, phone from {RECORDS} semi join _identity_guard_changed_records using (record_id)
+  union all
+  select email, phone from identity.identity_records
+  semi join _identity_guard_stored_records using (record_id)
+)
+select 'email' as identifier_type, email as identifier_value from held where email is not null
+union select 'phone', phone from held where phone is not null
+union select {_VALUE} from {STRONG_IDS} semi join _identity_guard_changed_records using (record_id)
+union select {_VALUE} from identity.record_identifiers
+  semi join _identity_guard_stored_ids using (record_id)""")
+    for table in ("changed_records", "stored_records", "stored_ids"):
+        con.execute(f"drop table _identity_guard_{table}")
     log.info(
         "guards: %d identifier values guarded again, the others as at the last run",
         scalar(con, f"select count(*) from {GUARD_CHANGED_VALUES}"),
