@@ -59,8 +59,10 @@ TABLES = {
     "identity.guard_shared": (SHARED_CONTACTS.columns, SHARED_CONTACTS, "*"),
 }
 _VALUE = "identifier_type, identifier_value"
-# an incremental run's own shared contacts' holders (those of the values guarded again)
-_GUARDED_SHARED = "_identity_shared_contacts_guarded"
+# after an incremental guard: the run's own shared contacts' holders (those of the values
+# guarded again), and the link ids of the values guarded again (``_guards.apply``)
+GUARDED_SHARED = "_identity_shared_contacts_guarded"
+GUARDED_LINK_IDS = "_identity_link_ids_guarded"
 
 
 def guards_hash(config: IdentityConfig) -> str:
@@ -168,12 +170,17 @@ def add_unchanged(con: duckdb.DuckDBPyConnection) -> None:
             f"insert into {relation} select {columns} from {table} "
             f"anti join {GUARD_CHANGED_VALUES} using ({_VALUE})"
         )
-    con.execute(f"drop table if exists {_GUARDED_SHARED}")
-    con.execute(f"alter table {SHARED_CONTACTS} rename to {_GUARDED_SHARED}")
-    con.execute(f"""create temp view {SHARED_CONTACTS} as
-select * from {_GUARDED_SHARED}
-union all
-select * from identity.guard_shared anti join {GUARD_CHANGED_VALUES} using ({_VALUE})""")
+    con.execute(f"drop table if exists {GUARDED_SHARED}")
+    con.execute(f"alter table {SHARED_CONTACTS} rename to {GUARDED_SHARED}")
+    con.execute(
+        f"create temp view {SHARED_CONTACTS} as select * from {GUARDED_SHARED} "
+        f"union all {unchanged_shared_sql()}"
+    )
+
+
+def unchanged_shared_sql() -> str:
+    """The stored shared contacts' holders of the values not guarded again."""
+    return f"select * from identity.guard_shared anti join {GUARD_CHANGED_VALUES} using ({_VALUE})"
 
 
 def unchanged_links_sql(link_columns: str, links: str = "identity.links") -> str:
@@ -204,7 +211,7 @@ def save(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
                 "where t.identifier_type = c.identifier_type "
                 "and t.identifier_value = c.identifier_value"
             )
-            guarded = _GUARDED_SHARED if relation is SHARED_CONTACTS else relation
+            guarded = GUARDED_SHARED if relation is SHARED_CONTACTS else relation
             con.execute(
                 f"insert into {table} select * from {guarded} "
                 f"semi join {GUARD_CHANGED_VALUES} using ({_VALUE})"
