@@ -85,12 +85,17 @@ def model_records_sql(
 def _people_by_sql(name: str, keys: tuple[str, ...], every: bool) -> str:
     """A left join adding ``name``: the first names seen with the record's ``keys`` values
     (``_model.PEOPLE_BY``), over every record; unless ``every``, only the values of the
-    selected records (``model_records_sql``) counted."""
+    selected records (``model_records_sql``) counted.
+
+    Counted over the records, not the matching view: a blocked e-mail or phone, NULL in the
+    view, is never a key value joined here, and an unblocked one is held by the same records
+    in both (the view's blocked-value test over every record kept the scan from being
+    filtered by the selected values)."""
     on = ", ".join(keys)
     selected = "" if every else f"semi join (select {on} from _identity_selected) using ({on})"
     known = " and ".join(f"{k} is not null" for k in keys)
     return (
-        f"left join (select {on}, count(distinct first_name) as {name} from {MATCH_RECORDS} "
+        f"left join (select {on}, count(distinct first_name) as {name} from {RECORDS} "
         f"{selected} where not is_anonymous and {known} group by all) using ({on}) "
     )
 
@@ -220,13 +225,16 @@ def _selected_records_sql(where: str) -> str:
 def _candidates_sql(config: IdentityConfig) -> str:
     """Ids of the :data:`RESCORED` records and of those sharing a blocking key with a new one
     (the only ones Splink could pair them with, so the only unchanged ones it needs to see).
-    Found on the matching view's blocking columns first, so that only they are read whole
+    Found on the records' blocking columns first, so that only they are read whole
     and shaped into model records."""
     keys = sorted({c for cols in config.blocking for c in cols})
+    # the records, not the matching view: a new record's blocked value is NULL (it comes from
+    # the view), so it meets no record on it, and the view's blocked-value test over every
+    # record is not paid (a wider key would only add candidates Splink then does not pair)
     records = (
         "(select record_id, "
         + ", ".join(f"{_model.DERIVED_COLUMNS.get(c, c)} as {c}" for c in keys)
-        + f" from {MATCH_RECORDS})"
+        + f" from {RECORDS})"
     )
     # one pass over the records, a hash probe per rule (not one scan per rule and a union)
     hits = " or ".join(
