@@ -9,6 +9,7 @@ records. Pairs are scored down to the review band's low end (``_review``).
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from core.warehouse import scalar, temp_relations
@@ -236,12 +237,33 @@ def _candidates_sql(config: IdentityConfig) -> str:
         + ", ".join(f"{_model.DERIVED_COLUMNS.get(c, c)} as {c}" for c in keys)
         + f" from {RECORDS})"
     )
-    # one pass over the records, a hash probe per rule (not one scan per rule and a union)
-    hits = " or ".join(
+    # a hash probe per rule in one pass over the records (not one scan per rule and a union),
+    # except that the rules holding the column most rules hold (the birth date) are probed
+    # only on the records carrying one of the new records' values of it (a semi join first:
+    # a quarter of the records, for a +1% batch's birth dates)
+    held = Counter(c for cols in config.blocking for c in cols).most_common(1)
+    pivot = held[0][0] if held and held[0][1] > 1 else None
+    grouped = [cols for cols in config.blocking if pivot in cols]
+    parts = [
+        f"select e.record_id from {records} e {narrowed} where {_hits_sql(rules)}"
+        for rules, narrowed in (
+            ([cols for cols in config.blocking if cols not in grouped], ""),
+            (
+                grouped,
+                f"semi join (select distinct {pivot} from _identity_new_model_records) "
+                f"using ({pivot})",
+            ),
+        )
+        if rules
+    ]
+    return "\nunion ".join([*parts, f"select record_id from {RESCORED}"])
+
+
+def _hits_sql(rules: list[list[str]]) -> str:
+    """True for a record sharing the key of one of ``rules`` with a new record."""
+    return " or ".join(
         "exists (select 1 from _identity_new_model_records n where "
         + " and ".join(f"n.{c} = e.{c}" for c in cols)
         + ")"
-        for cols in config.blocking
+        for cols in rules
     )
-    sharing = f"select e.record_id from {records} e where {hits}\nunion " if hits else ""
-    return f"{sharing}select record_id from {RESCORED}"
