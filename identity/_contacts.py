@@ -74,5 +74,5 @@ join {RECORDS} r using (record_id)
 where coalesce(o.identifier_value, f.phone_fallback) is not null
   and coalesce(o.identifier_value, f.phone_fallback) is distinct from
       (case o.identifier_type when 'email' then r.email else r.phone end)""")
-    con.unregister("_identity_other_phone_fallback")
+    con.execute("drop table _identity_other_phone_fallback")
     con.execute("drop table _identity_other_contacts")

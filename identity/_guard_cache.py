@@ -59,6 +59,10 @@ TABLES = {
     "identity.guard_shared": (SHARED_CONTACTS.columns, SHARED_CONTACTS, "*"),
 }
 _VALUE = "identifier_type, identifier_value"
+# after an incremental guard: the run's own shared contacts' holders (those of the values
+# guarded again), and the link ids of the values guarded again (``_guards.apply``)
+GUARDED_SHARED = "_identity_shared_contacts_guarded"
+GUARDED_LINK_IDS = "_identity_link_ids_guarded"
 
 
 def guards_hash(config: IdentityConfig) -> str:
@@ -108,18 +112,29 @@ create or replace temp table _identity_guard_changed_records as
 select record_id from {RESTANDARDISED}
 union all
 {removed}""")
-    held = " union ".join(
-        f"select '{a}' as identifier_type, {a} as identifier_value from {records} "
-        f"semi join _identity_guard_changed_records using (record_id) where {a} is not null"
-        for a in ("email", "phone")
-        for records in (RECORDS, "identity.identity_records")
-    )
-    strong = " union ".join(
-        f"select {_VALUE} from {ids} semi join _identity_guard_changed_records using (record_id)"
-        for ids in (STRONG_IDS, "identity.record_identifiers")
-    )
-    con.execute(f"create or replace temp table {GUARD_CHANGED_VALUES} as {held} union {strong}")
-    con.execute("drop table _identity_guard_changed_records")
+    # Which of them have stored rows, found on the id alone: the stored values are read for
+    # those only (a semi join on every changed id decompressed nearly every vector of the
+    # stored tables, a new id's bloom filter hitting them, to find nothing for new records).
+    for stored, table in (("records", "identity_records"), ("ids", "record_identifiers")):
+        con.execute(
+            f"create or replace temp table _identity_guard_stored_{stored} as select record_id "
+            f"from _identity_guard_changed_records semi join identity.{table} using (record_id)"
+        )
+    con.execute(f"""
+create or replace temp table {GUARD_CHANGED_VALUES} as
+with held as (  -- each table read once for both attributes
+  select email, phone from {RECORDS} semi join _identity_guard_changed_records using (record_id)
+  union all
+  select email, phone from identity.identity_records
+  semi join _identity_guard_stored_records using (record_id)
+)
+select 'email' as identifier_type, email as identifier_value from held where email is not null
+union select 'phone', phone from held where phone is not null
+union select {_VALUE} from {STRONG_IDS} semi join _identity_guard_changed_records using (record_id)
+union select {_VALUE} from identity.record_identifiers
+  semi join _identity_guard_stored_ids using (record_id)""")
+    for table in ("changed_records", "stored_records", "stored_ids"):
+        con.execute(f"drop table _identity_guard_{table}")
     log.info(
         "guards: %d identifier values guarded again, the others as at the last run",
         scalar(con, f"select count(*) from {GUARD_CHANGED_VALUES}"),
@@ -143,12 +158,29 @@ def incremental(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def add_unchanged(con: duckdb.DuckDBPyConnection) -> None:
-    """The stored results of the values not guarded again, beside this run's."""
+    """The stored results of the values not guarded again, beside this run's: the blocked
+    values and refused holders copied in (a few rows); the shared contacts' holders (most
+    e-mails and phones: copying them cost more than their reads) a view adding the stored
+    ones to this run's, which the run's write leaves the same (it replaces the stored rows
+    of the values guarded again only)."""
     for table, (_, relation, columns) in TABLES.items():
+        if relation is SHARED_CONTACTS:
+            continue
         con.execute(
             f"insert into {relation} select {columns} from {table} "
             f"anti join {GUARD_CHANGED_VALUES} using ({_VALUE})"
         )
+    con.execute(f"drop table if exists {GUARDED_SHARED}")
+    con.execute(f"alter table {SHARED_CONTACTS} rename to {GUARDED_SHARED}")
+    con.execute(
+        f"create temp view {SHARED_CONTACTS} as select * from {GUARDED_SHARED} "
+        f"union all {unchanged_shared_sql()}"
+    )
+
+
+def unchanged_shared_sql() -> str:
+    """The stored shared contacts' holders of the values not guarded again."""
+    return f"select * from identity.guard_shared anti join {GUARD_CHANGED_VALUES} using ({_VALUE})"
 
 
 def unchanged_links_sql(link_columns: str, links: str = "identity.links") -> str:
@@ -179,8 +211,9 @@ def save(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
                 "where t.identifier_type = c.identifier_type "
                 "and t.identifier_value = c.identifier_value"
             )
+            guarded = GUARDED_SHARED if relation is SHARED_CONTACTS else relation
             con.execute(
-                f"insert into {table} select * from {relation} "
+                f"insert into {table} select * from {guarded} "
                 f"semi join {GUARD_CHANGED_VALUES} using ({_VALUE})"
             )
     else:

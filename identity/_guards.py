@@ -42,12 +42,12 @@ def _holders_sql(only: str = "") -> str:
     """Every (record, identifier type, value): e-mails and phones, with the name and birth
     date their people are counted by, plus strong identifiers (``only``: a filter joined to
     each part, e.g. a semi join on the values to guard again)."""
-    attrs = " union all ".join(
+    attrs = [
         f"select record_id, '{a}' as identifier_type, {a} as identifier_value, first_name, "
         f"last_name, birth_date, address_line, false as is_other from {RECORDS} "
         f"where {a} is not null"
         for a in ATTRIBUTE_IDS
-    )
+    ]
     # a record's other e-mails and phones (the landline beside the mobile) are held like
     # its main ones, with its name (``is_other``: they link on positive evidence only)
     others = (
@@ -55,12 +55,14 @@ def _holders_sql(only: str = "") -> str:
         f"r.last_name, r.birth_date, r.address_line, true from {STRONG_IDS} i "
         f"join {RECORDS} r using (record_id) where i.identifier_type in ({_ATTRIBUTE_TYPES})"
     )
-    return (
-        f"select * from ({attrs} union all {others} union all select record_id, "
-        f"identifier_type, identifier_value, null::varchar, null::varchar, null::date, "
-        f"null::varchar, false from {STRONG_IDS} "
-        f"where identifier_type not in ({_ATTRIBUTE_TYPES})) {only}"
+    strong = (
+        f"select record_id, identifier_type, identifier_value, null::varchar, null::varchar, "
+        f"null::date, null::varchar, false from {STRONG_IDS} "
+        f"where identifier_type not in ({_ATTRIBUTE_TYPES})"
     )
+    # ``only`` joined to each part, not to their union: a semi join right above a scan
+    # filters the scan itself, and the names and dates are read for the values kept only
+    return " union all ".join(f"select * from ({part}) {only}" for part in (*attrs, others, strong))
 
 
 def _named_by_value_sql() -> str:
@@ -306,13 +308,30 @@ def apply(
         f"create or replace temp view {MATCH_RECORDS} as "
         f"select * replace ({replaced}) from {RECORDS}"
     )
-    con.execute(f"""
-create or replace temp table {LINK_IDS} as
+    link_ids = f"""
 select s.* from {STRONG_IDS} s
 anti join {BLOCKED} using (identifier_type, identifier_value)
 anti join _identity_cardinality_refused using (record_id, identifier_type, identifier_value)
 where s.identifier_type not in ({_ATTRIBUTE_TYPES})  -- those link as shared contacts
-union all by name select * from _identity_shared_contacts""")
+union all by name select * from {{}}"""
+    if only:
+        # Views: most shared contacts' holders are the stored ones (``add_unchanged``), read
+        # where needed rather than copied; the link ids of the values guarded again (what
+        # the run's deterministic links are built from) without them.
+        guarded = _guard_cache.GUARDED_LINK_IDS
+        con.execute(
+            f"create or replace temp view {guarded} as "
+            + link_ids.format(_guard_cache.GUARDED_SHARED)
+        )
+        con.execute(
+            f"create or replace temp view {LINK_IDS} as select * from {guarded} "
+            f"union all by name {_guard_cache.unchanged_shared_sql()}"
+        )
+    else:
+        con.execute(
+            f"create or replace temp table {LINK_IDS} as "
+            + link_ids.format("_identity_shared_contacts")
+        )
     con.execute(f"""
 create or replace temp table {EVENTS} as
 select null::varchar as run_id, 'blocked_identifier' as event_type, null::varchar as customer_id,

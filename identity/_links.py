@@ -33,14 +33,15 @@ LINK_COLUMNS = (
 )
 
 
-def deterministic_links_sql(only: str = "") -> str:
+def deterministic_links_sql(only: str = "", link_ids: str = LINK_IDS) -> str:
     """One row per record joined to its strong-identifier group's anchor record (``only``:
-    a filter on the link identifiers, e.g. a semi join on some values)."""
+    a filter on the link identifiers, e.g. a semi join on some values; ``link_ids``: the
+    relation holding them)."""
     return f"""
 with grouped as (
   select record_id, identifier_type, identifier_value,
     min(record_id) over (partition by identifier_type, identifier_value) as anchor
-  from {LINK_IDS} {only}
+  from {link_ids} {only}
 )
 select anchor as record_id_l, record_id as record_id_r, 'deterministic' as link_type,
   'same_' || identifier_type as rule, null::double as match_weight,

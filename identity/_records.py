@@ -233,25 +233,40 @@ from _identity_raw_stage r
 left join identified i on i.record_id = r.identity_type || ':' || r.source_key""")
     con.execute("drop view _identity_raw_stage")
     if reuse:
-        types = ", ".join(f"'{t}'" for t in unread)
-        untouched = (
-            f"""union all
-select p.* from identity.identity_records p
-anti join {CHANGED_KEYS} c using (identity_type, source_key)
-where p.identity_type in ({types})"""
-            if unread
-            else ""
+        # The stored fingerprints of the re-read records: the ids with a stored row found
+        # first, on the id column alone, then their fingerprints (a semi join on every
+        # re-read id decompressed the fingerprints of nearly every vector, each holding an
+        # id the bloom filter let through, to find nothing for new records).
+        reread = f"({_REREAD_IDS})" if unread else "(select record_id from _identity_raw_keyed)"
+        con.execute(
+            "create or replace temp table _identity_reread_ids as select record_id "
+            f"from identity.identity_records semi join {reread} k(record_id) using (record_id)"
         )
-        # Views, not copies: the kept rows are copied once, into the records table. The
-        # re-read records are all of changed keys, so none of them is among the untouched.
-        con.execute("""create or replace temp view _identity_records_same as
-select p.* from identity.identity_records p
-semi join _identity_raw_keyed k using (record_id, fingerprint)""")
-        con.execute(f"""create or replace temp view _identity_records_kept as
-select * from _identity_records_same
-{untouched}""")
+        con.execute("""create or replace temp table _identity_reread_stored as
+select record_id, fingerprint from identity.identity_records
+semi join _identity_reread_ids using (record_id)""")
+        # the re-read records standardised again: those without a stored row of the same
+        # fingerprint
         con.execute("""create or replace temp table _identity_raw_todo as
-select * from _identity_raw_keyed anti join _identity_records_same using (record_id)""")
+select * from _identity_raw_keyed
+anti join _identity_reread_stored using (record_id, fingerprint)""")
+        # A view, not a copy: the kept rows are copied once, into the records table. The
+        # re-read records are all of changed keys; of those, the stored rows whose fingerprint
+        # changed or whose key is gone are dropped, so that the stored records are read
+        # whole once, by one anti join (not by a semi join and an anti join, each reading
+        # every column of every record).
+        kept = (
+            "select * from identity.identity_records "
+            "semi join _identity_raw_keyed using (record_id, fingerprint)"
+        )
+        if unread:
+            types = ", ".join(f"'{t}'" for t in unread)
+            con.execute("""create or replace temp table _identity_records_dropped as
+select record_id from _identity_reread_stored
+anti join _identity_raw_keyed using (record_id, fingerprint)""")
+            kept = f"""select * from identity.identity_records
+anti join _identity_records_dropped using (record_id) where identity_type in ({types})"""
+        con.execute(f"create or replace temp view _identity_records_kept as {kept}")
     else:
         con.execute(
             "create or replace temp view _identity_raw_todo as select * from _identity_raw_keyed"
@@ -369,7 +384,7 @@ from standardised s""")
         )
     con.execute("drop table _identity_standardised")
     con.execute("drop table _identity_name_split")
-    con.unregister("_identity_phone_fallback")
+    con.execute("drop table _identity_phone_fallback")
     con.execute(f"drop {'table' if reuse else 'view'} _identity_raw_todo")
     con.execute(
         f"create or replace temp table {REREAD} as select count(*) as n from _identity_raw_keyed"
@@ -378,7 +393,9 @@ from standardised s""")
         kept = scalar(con, f"select count(*) from {RECORDS}") - standardised
         log.info("standardisation: %d unchanged records kept from the previous run", kept)
         con.execute("drop view _identity_records_kept")
-        con.execute("drop view _identity_records_same")
+        con.execute("drop table if exists _identity_records_dropped")
+        con.execute("drop table _identity_reread_stored")
+        con.execute("drop table _identity_reread_ids")
     con.execute("drop table _identity_raw_keyed")
 
 

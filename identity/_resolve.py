@@ -204,7 +204,7 @@ STAGES = [
     _EXTRACT,
     _GUARD,
     Stage("choose full or incremental", _choose_mode),
-    Stage("train or load the model", _train_or_load, (t.MATCH_RECORDS,), (), "train"),
+    Stage("train or load the model", _train_or_load, (t.MATCH_RECORDS, t.RECORDS), (), "train"),
     Stage(
         "score pairs",
         _score,

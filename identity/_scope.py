@@ -50,7 +50,9 @@ def build_edges(con: duckdb.DuckDBPyConnection, mode: str) -> None:
     deterministic = _links.deterministic_links_sql()
     if mode == "incremental" and _guard_cache.incremental(con):
         # only the values guarded again can have other links than the stored ones
-        deterministic = _links.deterministic_links_sql(_guard_cache.changed_values_join())
+        deterministic = _links.deterministic_links_sql(
+            _guard_cache.changed_values_join(), _guard_cache.GUARDED_LINK_IDS
+        )
     made = f"""{deterministic}
 union all select {_links.LINK_COLUMNS} from {ACCEPTED}
 union all select * from ({_decisions.must_link_edges_sql()})"""

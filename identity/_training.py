@@ -442,7 +442,8 @@ def warn_if_outgrown(
     except ModelFileError:
         return  # load_model already warned that the model looks stale
     trained = set(plan.get("comparisons", []))
-    if not trained:
+    # nothing to count when the model has every comparison records could carry
+    if not trained or trained >= set(_plan.COMPARISON_INPUTS):
         return
     columns = _plan.ATTRIBUTE_COLUMNS
     counts = one_row(

@@ -95,3 +95,44 @@ def test_first_and_last_names_share_levels_but_the_first_names_letter_slip():
     )
     assert first == [*last[:-1], "one letter slip", last[-1]]
     assert "first and last names swapped" in last
+
+
+def _model_meta(tmp_path: Path, comparisons: list[str]) -> Path:
+    import json
+
+    model = tmp_path / "model.json"
+    model.with_suffix(".meta.json").write_text(json.dumps({"plan": {"comparisons": comparisons}}))
+    return model
+
+
+def _records_with_emails(con, count: int) -> None:
+    """``count`` identified records carrying every attribute (the matching view's shape)."""
+    con.execute(
+        "create temp view _identity_match_records as select 'r' || i as record_id, "
+        "false as is_anonymous, 'ann' as first_name, 'lee' as last_name, "
+        "date '1980-01-01' as birth_date, 'a' || i || '@x.fr' as email, "
+        "'+3361234' || i as phone, '75001' as postcode, 'paris' as city, "
+        f"'1 rue' as address_line from range({count}) t(i)"
+    )
+
+
+def test_records_carrying_an_attribute_the_model_lacks_warn_to_retrain(tmp_path, caplog):
+    import duckdb
+
+    from identity._training import warn_if_outgrown
+
+    con = duckdb.connect()
+    _records_with_emails(con, 1000)
+    without_email = ["first_name", "last_name", "birth_date", "phone", "place", "address"]
+    with caplog.at_level("WARNING", logger="identity._training"):
+        warn_if_outgrown(con, _model_meta(tmp_path, without_email), CONFIG)
+    assert "['email'], which" in caplog.text
+
+    # a model with every comparison has nothing to outgrow: the records are not even read
+    # (every incremental run checks; the count scanned every record)
+    caplog.clear()
+    con.execute("drop view _identity_match_records")
+    every = [*without_email, "email"]
+    with caplog.at_level("WARNING", logger="identity._training"):
+        warn_if_outgrown(con, _model_meta(tmp_path, every), CONFIG)
+    assert caplog.text == ""
