@@ -230,8 +230,11 @@ def _key_raw_rows(
     con.execute(f"""
 create or replace temp table _identity_raw_keyed as
 with identified as (
-  select record_id, string_agg(identifier_type || '=' || identifier_value, ','
-                               order by identifier_type) as identifiers
+  -- each record's identifiers sorted as a list (by type, then value): an ordered
+  -- string_agg sorted every group apart, twice the CPU at 1M records
+  select record_id, array_to_string(list_transform(
+    list_sort(list((identifier_type, identifier_value))), lambda i: i[1] || '=' || i[2]), ','
+  ) as identifiers
   from {STRONG_IDS} {reread} group by record_id
 )
 select r.identity_type || ':' || r.source_key as record_id, r.*, i.identifiers,
