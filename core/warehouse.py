@@ -144,6 +144,12 @@ def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [row[0] for row in rows]
 
 
+def described_columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
+    """Column names and types of a relation or a query, in order (DuckDB's ``describe``):
+    :func:`columns_of` for anything a ``select`` reads; raises when it does not exist."""
+    return [(row[0], row[1]) for row in con.execute(f"describe {relation}").fetchall()]
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     """True when ``schema.table`` exists (table or view)."""
     row = con.execute(

@@ -55,8 +55,9 @@ with keepers as (
   select cluster_id, min(record_id) as first_record, count(*) as record_count
   from {CLUSTERS} group by cluster_id
 ), issued as (select customer_id from {PREV_CUSTOMERS}), proposed as (
-  select c.*, k.customer_id as keeper,
-    'C' || upper(substr(md5(c.first_record), 1, 12)) as candidate
+  -- a new id only for the clusters no previous customer keeps (a full run: a few)
+  select c.*, k.customer_id as keeper, case when k.customer_id is null
+    then 'C' || upper(substr(md5(c.first_record), 1, 12)) end as candidate
   from clusters c left join keepers k using (cluster_id)
 )
 select cluster_id, first_record, record_count, keeper,

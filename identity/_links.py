@@ -103,7 +103,12 @@ def _gamma_sql(labels: dict[str, dict[int, str]], config: IdentityConfig) -> str
     return f"case {' '.join(clauses)} end" if clauses else "null::varchar"
 
 
-def _top_comparisons_sql(labels: dict[str, dict[int, str]], columns: set[str], top: int) -> str:
+_RANKED = "_ranked_comparisons"  # the column _ranked_comparisons_sql is selected as
+
+
+def _ranked_comparisons_sql(labels: dict[str, dict[int, str]], columns: set[str]) -> str:
+    """Every comparison of a scored pair with its level and weight, strongest first (selected
+    as :data:`_RANKED` once per pair: :func:`_top_comparisons_sql` reads it twice)."""
     items = []
     for name, gammas in labels.items():
         tf = f" + coalesce(mw_tf_adj_{name}, 0)" if f"mw_tf_adj_{name}" in columns else ""
@@ -115,12 +120,16 @@ def _top_comparisons_sql(labels: dict[str, dict[int, str]], columns: set[str], t
             f"{{'size': abs({weight}), 'comparison': '{name}', "
             f"'level': case gamma_{name} {label_cases} end, 'weight': round({weight}, 2)}}"
         )
-    # the ``top`` comparisons that weighed most for the link, then every one that weighed
-    # against it (a different phone, another birth date), strongest first
-    ranked = f"list_reverse_sort([{', '.join(items)}])"
+    return f"list_reverse_sort([{', '.join(items)}])"
+
+
+def _top_comparisons_sql(top: int) -> str:
+    """The ``top`` comparisons that weighed most for the link, then every one that weighed
+    against it (a different phone, another birth date), strongest first, as JSON; read from
+    :data:`_RANKED`."""
     kept = (
-        f"list_concat(list_slice(list_filter({ranked}, lambda x: x.weight >= 0), 1, {top}), "
-        f"list_filter({ranked}, lambda x: x.weight < 0))"
+        f"list_concat(list_slice(list_filter({_RANKED}, lambda x: x.weight >= 0), 1, {top}), "
+        f"list_filter({_RANKED}, lambda x: x.weight < 0))"
     )
     return (
         f"to_json(list_transform({kept}, "
@@ -191,13 +200,14 @@ def accept_predictions(
         relation = f"(select *, {', '.join(absent)} from {relation})"
     relation = _household_evidence_capped(relation, columns, config.household_max_match_weight)
     conflict = _gamma_sql(labels, config)
-    top = _top_comparisons_sql(labels, columns, config.top_comparisons)
+    ranked = _ranked_comparisons_sql(labels, columns)
+    top = _top_comparisons_sql(config.top_comparisons)
     con.execute(f"""
 create or replace temp table _identity_scored as
 select record_id_l, record_id_r, match_weight, match_probability,
   case when match_probability >= {config.match_threshold} then {conflict} end as conflict,
   {top} as top_comparisons
-from {relation}""")
+from (select *, {ranked} as {_RANKED} from {relation})""")
     con.execute(f"""
 create or replace temp table {ACCEPTED} as
 select record_id_l, record_id_r, 'probabilistic' as link_type, null::varchar as rule,

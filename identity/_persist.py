@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.warehouse import one_row, scalar, transaction
+from core.warehouse import described_columns, one_row, scalar, transaction
 from identity import _guard_cache, _guards, _watermark
 from identity import _persist_full as _full
 from identity._config import ATTRIBUTES, IdentityConfig
@@ -198,10 +198,11 @@ def write_run(
     else:
         _full.stage_changed_records(con)
     changed = _count_changed_customers(con, mode)
+    by_key = _full_run_writes_by_key(con, run_id) if mode == "full" else frozenset()
     with transaction(con):
-        _stage_links(con, run_id, mode)
+        _stage_links(con, run_id, mode, by_key)
         _write_refused_links(con, run_id, mode)
-        _replace_tables(con, run_id, mode)
+        _replace_tables(con, run_id, mode, by_key)
         _write_survivorship_trust(con, config)
         _write_aliases(con, run_id)
         _guards.persist(con, run_id, MEMBERS)
@@ -288,9 +289,12 @@ def _write_survivorship_trust(con: duckdb.DuckDBPyConnection, config: IdentityCo
     con.execute("drop table if exists identity.golden_records")
 
 
-def _stage_links(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
-    """The run's links, each with the run that first made it."""
-    if mode == "full" and _full.links_by_key(con):
+def _stage_links(
+    con: duckdb.DuckDBPyConnection, run_id: str, mode: str, by_key: frozenset[str]
+) -> None:
+    """The run's links, each with the run that first made it (``by_key``: the tables a full
+    run writes by key, :func:`_full_run_writes_by_key`)."""
+    if "links" in by_key:
         _full.stage_links(con, run_id)
         return
     touched, stored = "", "identity.links"
@@ -337,22 +341,28 @@ def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
     }
 
 
-def _full_run_writes_by_key(con: duckdb.DuckDBPyConnection, table: str, rows: str) -> bool:
-    """Whether a full run rewrites ``table`` by key: its records, memberships and links are
-    mostly as stored, unless the stored table's columns are not the run's (an older
-    version's), which is replaced whole like the other tables."""
-    if table == "links":
-        return _full.links_by_key(con)
-    if table in ("identity_records", "customer_records"):
-        return _full.columns(con, f"identity.{table}") == _full.columns(con, rows)
-    return False
+def _full_run_writes_by_key(con: duckdb.DuckDBPyConnection, run_id: str) -> frozenset[str]:
+    """The tables a full run rewrites by key: its records, memberships and links are mostly
+    as stored, unless the stored table's columns are not the run's (an older version's),
+    which is replaced whole like the other tables. Asked once per run, before the write."""
+    replaced = _replaced_tables(run_id)
+    same = {
+        table: described_columns(con, f"identity.{table}")
+        == described_columns(con, replaced[table][0])
+        for table in ("identity_records", "customer_records")
+    }
+    same["links"] = _full.links_by_key(con)
+    return frozenset(table for table, by_key in same.items() if by_key)
 
 
-def _replace_tables(con: duckdb.DuckDBPyConnection, run_id: str, mode: str) -> None:
-    """Each identity table whole (full run), or the rows of the keys this run changed."""
+def _replace_tables(
+    con: duckdb.DuckDBPyConnection, run_id: str, mode: str, by_key: frozenset[str]
+) -> None:
+    """Each identity table whole (full run, unless written ``by_key``), or the rows of the
+    keys this run changed."""
     for table, (rows, key, keys) in _replaced_tables(run_id).items():
         if mode == "full":
-            if not _full_run_writes_by_key(con, table, rows):
+            if table not in by_key:
                 con.execute(f"create or replace table identity.{table} as {rows}")
                 continue
             if table == "links":

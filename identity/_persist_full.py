@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.warehouse import described_columns
 from identity._config import ATTRIBUTES, DISPLAYED
 from identity._tables import (
     CHANGED_RECORDS,
@@ -104,7 +105,7 @@ where {on}""")
 def links_by_key(con: duckdb.DuckDBPyConnection) -> bool:
     """True when identity.links has the columns the run's links have (an older version's
     table is replaced whole)."""
-    return columns(con, "identity.links") == columns(
+    return described_columns(con, "identity.links") == described_columns(
         con, f"select ''::varchar as run_id, * from {EDGES}"
     )
 
@@ -112,7 +113,7 @@ def links_by_key(con: duckdb.DuckDBPyConnection) -> bool:
 def replace_members(con: duckdb.DuckDBPyConnection, rows: str, run_id: str) -> None:
     """identity.customer_records after a full run: the rows of the records whose customer
     (or key) changed, or that came or went, replaced; every row carries the run's id."""
-    compared = [c for c, _ in columns(con, rows) if c not in ("record_id", "run_id")]
+    compared = [c for c, _ in described_columns(con, rows) if c not in ("record_id", "run_id")]
     con.execute(f"""create or replace temp table _identity_members_differ as
 {changed_rows_sql(f"({rows})", "identity.customer_records", "record_id", compared)}""")
     con.execute(
@@ -124,8 +125,3 @@ def replace_members(con: duckdb.DuckDBPyConnection, rows: str, run_id: str) -> N
         f"insert into identity.customer_records by name select * from ({rows}) "
         "where record_id in (select record_id from _identity_members_differ)"
     )
-
-
-def columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
-    """A relation's (or query's) column names and types, in order."""
-    return [(row[0], row[1]) for row in con.execute(f"describe {relation}").fetchall()]

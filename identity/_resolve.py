@@ -339,6 +339,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
         "changed_share": run.summary["stability"]["changed_share"],
         "churn_gate": run.summary["churn_gate"],
         "stage_seconds": run.timer.seconds,
+        "stage_cpu_seconds": run.timer.cpu_seconds,
         "standardisation_nulled": run.summary["standardisation_nulled"],
     }
     log.info("identity run %s (%s): %s", run_id, run.mode, summary)

@@ -149,3 +149,42 @@ def test_display_form_keeps_the_value_as_typed(attribute, typed, expected):
 @pytest.mark.parametrize(("raw", "expected"), std.ADDRESS_EXAMPLES)
 def test_address_lines_read_short_street_types_as_long(raw, expected):
     assert _one(std.address_sql("v"), raw) == expected
+
+
+def test_fingerprint_ignores_the_order_of_a_records_identifiers():
+    """A record holding two phones as identifiers (a mobile and a landline) gets one
+    fingerprint whatever order they arrive in: an unchanged record is not standardised and
+    scored again because the rows came back in another order."""
+    from pathlib import Path
+
+    import duckdb
+
+    from identity import _records
+    from identity._config import load_identity_config
+    from identity._tables import STRONG_IDS
+
+    config = load_identity_config(Path(__file__).parents[2] / "config" / "identity.yml")
+    raw = ", ".join(f"null::varchar as raw_{a}" for a in _records.RAW_INPUTS)
+    phones = [("phone", "+33143572196"), ("phone", "+33671429318"), ("loyalty_card", "C7")]
+    found = []
+    for ordered in (phones, phones[::-1]):
+        con = duckdb.connect()
+        con.execute(
+            f"create temp table {STRONG_IDS} (record_id varchar, identifier_type "
+            "varchar, identifier_value varchar)"
+        )
+        con.executemany(
+            f"insert into {STRONG_IDS} values ('web_account:Q1', ?, ?)", [list(p) for p in ordered]
+        )
+        con.execute(
+            "create temp view _identity_raw_stage as select 'web_account' as identity_type, "
+            f"'web' as source, 'Q1' as source_key, {raw}, null::timestamp as first_seen_at, "
+            "null::timestamp as last_seen_at"
+        )
+        _records._key_raw_rows(con, config, reuse=False, unread=[])
+        found.append(
+            con.execute("select identifiers, fingerprint from _identity_raw_keyed").fetchall()
+        )
+    # types in order, and the two phones of one type in order of their values
+    assert found[0] == found[1]
+    assert found[0][0][0] == "loyalty_card=C7,phone=+33143572196,phone=+33671429318"
