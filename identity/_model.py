@@ -142,17 +142,21 @@ TF_COLUMNS = {
     "email_user": "email",
     "address_line": "address",
 }
-# First names seen with each value of these keys, over every record: the people a home
-# (surname at an address line), a phone or an e-mail is known to hold. The
-# `household_evidence_only` conflict reads them: a record without a first name is placed by
-# them only where they name one person.
-PEOPLE_BY = {
-    "home_people": ("last_name", "address_line"),
-    "phone_people": ("phone",),
-    "email_people": ("email",),
+# Distinct values of a column seen with each value of some keys, over every record:
+# name -> (column counted, keys). Conflicts read them.
+DISTINCT_BY = {
+    # first names seen with a home (surname at an address line), a phone, an e-mail: the
+    # people it is known to hold (`household_evidence_only`: a record without a first name
+    # is placed by them only where they name one person)
+    "home_people": ("first_name", ("last_name", "address_line")),
+    "phone_people": ("first_name", ("phone",)),
+    "email_people": ("first_name", ("email",)),
+    # surnames seen with a first name: a name in common use (`nicolas`, `nicole`) is borne by
+    # many families, a typo of one (`nicloas`) by a few (`two_names_alike`)
+    "first_name_surnames": ("last_name", ("first_name",)),
 }
 # people known by the record's full name, and the counts above
-RETAINED_COLUMNS = ("name_people", *PEOPLE_BY)
+RETAINED_COLUMNS = ("name_people", *DISTINCT_BY)
 SOURCE_DATASET = "source_dataset"  # the record's identity type: a dataset of a link-only run
 # derived columns read by conflicts, not compared
 CONFLICT_COLUMNS = ("email_user_names_holder",)

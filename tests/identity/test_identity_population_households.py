@@ -146,7 +146,7 @@ def _predict(model: dict, rows: list[dict]):
     import pandas as pd
     from splink import DuckDBAPI, Linker
 
-    from identity._model import DERIVED_COLUMNS, MODEL_COLUMNS, PEOPLE_BY
+    from identity._model import DERIVED_COLUMNS, DISTINCT_BY, MODEL_COLUMNS
 
     frame = pd.DataFrame([{c: row.get(c) for c in MODEL_COLUMNS} for row in rows])
     frame["birth_date"] = pd.to_datetime(frame["birth_date"])
@@ -154,7 +154,7 @@ def _predict(model: dict, rows: list[dict]):
     con.register("rows_in", frame)
     derived = ", ".join(f"{sql} as {name}" for name, sql in DERIVED_COLUMNS.items())
     table = con.execute(f"select *, {derived}, 0 as name_people from rows_in").df()
-    for name in PEOPLE_BY:
+    for name in DISTINCT_BY:
         table[name] = [row.get(name, 0) for row in rows]
     linker = Linker(DuckDBAPI().register(table), model, log_level=logging.WARNING)
     return con, linker.inference.predict().as_duckdbpyrelation().to_arrow_table()
