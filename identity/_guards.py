@@ -244,9 +244,11 @@ def _shared_contacts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> 
         contradiction = f"({contradiction} or ({different_birth_dates_sql('a', 'b', days)}))"
     # A record with no name and a named holder of an e-mail whose username names neither
     # the holder nor the holder's surname (``fredericpire@`` held by Claude Lelievre): a
-    # family's or partner's address, and the nameless record as likely the other person
+    # family's or partner's address, and the nameless record as likely the other person.
+    # Unless it names another holder: a holder's mistyped name (``mraie rousseau`` beside
+    # ``marie rousseau`` on ``marie1987@``) is no one else.
     nameless = "({x}.first_name is null and {x}.last_name is null)"
-    named_other = "({y}.last_name is not null and not {y}.named_by_value)"
+    named_other = "({y}.last_name is not null and not {y}.names_a_holder)"
     # A second phone or e-mail is a household's as often as its holder's (the home landline
     # beside the mobile): it links two holders only when both give the same first name
     same_first = same_first_name_sql("a.first_name", "b.first_name", "a.last_name", "b.last_name")
@@ -265,11 +267,15 @@ with held as (
   select identifier_type, identifier_value,
     bool_or(first_name is null and last_name is null) as has_nameless
   from held group by all having count(*) > 1
-), shared as (
+), named as (
   -- whether the username names the holder is read only beside a nameless holder: the
   -- regular expressions run for those values' holders alone
   select h.*, case when v.has_nameless then {_named_by_value_sql()} end as named_by_value
   from held h join values_shared v using (identifier_type, identifier_value)
+), shared as (
+  select *, coalesce(bool_or(named_by_value) over (partition by identifier_type,
+    identifier_value), false) as names_a_holder
+  from named
 ), contradicted as (
   select distinct a.identifier_type, a.identifier_value from shared a join shared b
     on a.identifier_type = b.identifier_type and a.identifier_value = b.identifier_value
