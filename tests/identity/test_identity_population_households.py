@@ -233,3 +233,47 @@ def test_a_model_saved_before_a_conflict_column_still_scores(warehouse):
     # (without the column the conflict SQL would not even bind)
     accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED}").fetchall()
     assert accepted == [("a", "b")]
+
+
+def test_two_first_names_alike_in_common_use_are_two_people(warehouse):
+    """``nicolas`` / ``nicole`` at one address: both names are borne by many families, so
+    they are two names, not a typo of one (a couple, a parent and a child); ``nicloas``,
+    borne by one family, is Nicolas mistyped. The birth date agreeing says one person."""
+    from identity._config import load_identity_config
+    from identity._links import ACCEPTED, REFUSED, accept_predictions
+    from identity._model import level_labels
+
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    # one household: surname, address and the home phone shared
+    home = {"last_name": "dupontel", "address_line": "7 rue des lilas", "postcode": "44000",
+            "city": "nantes", "phone": "+33240111213"}  # fmt: skip
+    # first_name_surnames: the surnames each first name is seen with over every record
+    rows = [
+        {"record_id": "a", "first_name": "nicolas", "birth_date": date(1970, 3, 2),
+         "email": "nicolas.dupontel@orange.fr", "first_name_surnames": 40, **home},
+        # his wife: another first name in common use, no birth date on her card
+        {"record_id": "b", "first_name": "nicole", "first_name_surnames": 30, **home},
+        # his own card with his first name mistyped: a spelling one family bears
+        {"record_id": "c", "first_name": "nicloas", "first_name_surnames": 1, **home},
+    ]  # fmt: skip
+    con, scored = _predict(model, rows)
+    con.register("scored", scored)
+    config = load_identity_config(warehouse.identity_config_path)
+    accept_predictions(con, "scored", level_labels(model), config)
+    accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED}").fetchall()
+    refused = dict(
+        ((left, right), conflict)
+        for left, right, conflict in con.execute(
+            f"select record_id_l, record_id_r, conflict from {REFUSED}"
+        ).fetchall()
+    )
+    assert refused[("a", "b")] == "two_names_alike"
+    assert ("a", "c") in accepted
+
+    # the same two names with one birth date: one person whose first name was replaced
+    rows[1]["birth_date"] = rows[0]["birth_date"]
+    con, scored = _predict(model, rows)
+    con.register("scored", scored)
+    accept_predictions(con, "scored", level_labels(model), config)
+    accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED}").fetchall()
+    assert ("a", "b") in accepted
