@@ -119,7 +119,10 @@ class RealtimeScorer:
                 tuple(row[:-1]): row[-1]
                 for row in con.execute(
                     f"select {', '.join(keys)}, count(distinct {counted}) from "
-                    "identity.identity_records where not is_anonymous and "
+                    + _model.counted_by_sql(
+                        keys, "identity.identity_records", "identity.record_identifiers"
+                    )
+                    + " where not is_anonymous and "
                     + " and ".join(f"{k} is not null" for k in keys)
                     + " group by all"
                 ).fetchall()

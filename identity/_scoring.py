@@ -20,6 +20,7 @@ from identity._tables import (
     REMOVED,
     RESCORED,
     RESTANDARDISED,
+    STRONG_IDS,
 )
 
 if TYPE_CHECKING:
@@ -90,8 +91,9 @@ def _distinct_by_sql(name: str, counted: str, keys: tuple[str, ...], every: bool
     on = ", ".join(keys)
     selected = "" if every else f"semi join (select {on} from _identity_selected) using ({on})"
     known = " and ".join(f"{k} is not null" for k in keys)
+    source = _model.counted_by_sql(keys, MATCH_RECORDS, STRONG_IDS)
     return (
-        f"left join (select {on}, count(distinct {counted}) as {name} from {MATCH_RECORDS} "
+        f"left join (select {on}, count(distinct {counted}) as {name} from {source} "
         f"{selected} where not is_anonymous and {known} group by all) using ({on}) "
     )
 
