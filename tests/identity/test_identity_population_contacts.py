@@ -151,6 +151,15 @@ def test_a_shared_phone_links_deterministically_only_without_contradiction(wareh
             True,
             id="a username naming the holder despite a slip in her surname is stitched",
         ),
+        # a review signed with the surname's initial: named by a word of that initial
+        pytest.param(
+            "quentine.vasarelyz@orange.fr",
+            "Quentine",
+            "V",
+            None,
+            True,
+            id="a surname known by its initial is named by a word of that initial",
+        ),
     ],
 )
 def test_a_nameless_subscriber_is_stitched_to_the_card_whose_holder_the_address_names(
