@@ -169,6 +169,11 @@ DISTINCT_BY = {
 # people known by the record's full name, and the counts above
 RETAINED_COLUMNS = ("name_people", *DISTINCT_BY)
 HELD_CONTACTS = ("email", "phone")  # a record's other e-mails and phones count as held too
+SOURCE_DATASET = "source_dataset"  # the record's identity type: a dataset of a link-only run
+# derived columns read by conflicts, not compared
+CONFLICT_COLUMNS = ("email_user_names_holder",)
+HOUSEHOLD_EVIDENCE = ("address",)  # comparisons a household shares (capped in training)
+_QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summary suffices
 
 
 def counted_by_sql(keys: tuple[str, ...], records: str, identifiers: str) -> str:
@@ -184,11 +189,6 @@ def counted_by_sql(keys: tuple[str, ...], records: str, identifiers: str) -> str
         f"from {identifiers} i join {records} r using (record_id) "
         f"where i.identifier_type = '{key}')"
     )
-SOURCE_DATASET = "source_dataset"  # the record's identity type: a dataset of a link-only run
-# derived columns read by conflicts, not compared
-CONFLICT_COLUMNS = ("email_user_names_holder",)
-HOUSEHOLD_EVIDENCE = ("address",)  # comparisons a household shares (capped in training)
-_QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summary suffices
 
 
 def model_columns_sql() -> str:

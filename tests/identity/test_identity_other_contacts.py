@@ -135,8 +135,15 @@ def test_a_nameless_caller_on_a_landline_another_member_lists_second_joins_nobod
         two_phones,
         accounts=[
             _account_with_landline("Q1", "Ysaline", DOB_A),
-            account("Q2", "Gontran", "Quenouille", phone=LANDLINE, postcode="75019",
-                    birth=date(1969, 7, 2), email="gontran.q@example.org"),
+            account(
+                "Q2",
+                "Gontran",
+                "Quenouille",
+                phone=LANDLINE,
+                postcode="75019",
+                birth=date(1969, 7, 2),
+                email="gontran.q@example.org",
+            ),
         ],  # fmt: skip
         tickets=[ticket("TQ1", name="M. QUENOUILLE", phone=LANDLINE)],
     )
