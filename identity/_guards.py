@@ -147,9 +147,29 @@ def different_first_names_sql(left: str, right: str) -> str:
         # "j" for "jean" is an initial, not another person
         f"and not starts_with({a}, {b}) and not starts_with({b}, {a}) "
         # agents swap first and last names; a swapped name is not another person
-        f"and jaro_winkler_similarity({a}, coalesce({right}.last_name, '')) < 0.8 "
-        f"and jaro_winkler_similarity({b}, coalesce({left}.last_name, '')) < 0.8)"
+        f"and not {_swapped_sql(left, right)})"
     )
+
+
+def _swapped_sql(left: str, right: str) -> str:
+    """First and last names typed the other way round on one of two records: a first name
+    within a typo of the other record's last name (or the initial it was shortened to:
+    ``calatayud nathan`` / ``nathan c``). Where both records bear one surname, both names
+    must cross: one crossing alone is then a family's surname that is also a first name
+    (``thomas thomas`` / ``emma thomas``, ``lea legrand`` / ``pascal legrand``)."""
+
+    def cross(first: str, last: str) -> str:
+        return (
+            f"(jaro_winkler_similarity({first}, {last}) >= 0.8 "
+            f"or (length({last}) = 1 and starts_with({first}, {last})))"
+        )
+
+    a, b = f"{left}.first_name", f"{right}.first_name"
+    a_last, b_last = f"{left}.last_name", f"{right}.last_name"
+    one_surname = f"coalesce(damerau_levenshtein({a_last}, {b_last}) <= 1, false)"
+    both = f"({cross(a, b_last)} and {cross(b, a_last)})"
+    either = f"({cross(a, b_last)} or {cross(b, a_last)})"
+    return f"coalesce({both} or ({either} and not {one_surname}), false)"
 
 
 def birth_date_typo_sql(a: str, b: str) -> str:

@@ -277,3 +277,24 @@ def test_two_first_names_alike_in_common_use_are_two_people(warehouse):
     accept_predictions(con, "scored", level_labels(model), config)
     accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED}").fetchall()
     assert ("a", "b") in accepted
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "different"),
+    [
+        (("vincent", "jessica"), ("jessica", "vincnet"), False),  # swapped, one name mistyped
+        (("calatayud", "nathan"), ("nathan", "c"), False),  # swapped, surname as an initial
+        (("eric", None), ("gaudin", "eric"), False),  # swapped, no surname on one record
+        (("sydoernko", "david"), ("david", "donaldson"), False),  # swapped, surname replaced
+        # one family's surname that is also a first name: not a swap
+        (("thomas", "thomas"), ("emma", "thomas"), True),
+        (("lea", "legrand"), ("pascal", "legrand"), True),
+    ],
+)
+def test_a_swap_crosses_both_names_where_the_surname_is_shared(left, right, different):
+    row = duckdb.connect().execute(
+        f"select {different_first_names_sql('a', 'b')} from "
+        "(select ? as first_name, ? as last_name) a, (select ? as first_name, ? as last_name) b",
+        [*left, *right],
+    )
+    assert row.fetchall() == [(different,)]
