@@ -149,9 +149,29 @@ def different_first_names_sql(left: str, right: str) -> str:
         # "j" for "jean" is an initial, not another person
         f"and not starts_with({a}, {b}) and not starts_with({b}, {a}) "
         # agents swap first and last names; a swapped name is not another person
-        f"and jaro_winkler_similarity({a}, coalesce({right}.last_name, '')) < 0.8 "
-        f"and jaro_winkler_similarity({b}, coalesce({left}.last_name, '')) < 0.8)"
+        f"and not {_swapped_sql(left, right)})"
     )
+
+
+def _swapped_sql(left: str, right: str) -> str:
+    """First and last names typed the other way round on one of two records: a first name
+    within a typo of the other record's last name (or the initial it was shortened to:
+    ``calatayud nathan`` / ``nathan c``). Where both records bear one surname, both names
+    must cross: one crossing alone is then a family's surname that is also a first name
+    (``thomas thomas`` / ``emma thomas``, ``lea legrand`` / ``pascal legrand``)."""
+
+    def cross(first: str, last: str) -> str:
+        return (
+            f"(jaro_winkler_similarity({first}, {last}) >= 0.8 "
+            f"or (length({last}) = 1 and starts_with({first}, {last})))"
+        )
+
+    a, b = f"{left}.first_name", f"{right}.first_name"
+    a_last, b_last = f"{left}.last_name", f"{right}.last_name"
+    one_surname = f"coalesce(damerau_levenshtein({a_last}, {b_last}) <= 1, false)"
+    both = f"({cross(a, b_last)} and {cross(b, a_last)})"
+    either = f"({cross(a, b_last)} or {cross(b, a_last)})"
+    return f"coalesce({both} or ({either} and not {one_surname}), false)"
 
 
 def birth_date_typo_sql(a: str, b: str) -> str:
@@ -246,9 +266,11 @@ def _shared_contacts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> 
         contradiction = f"({contradiction} or ({different_birth_dates_sql('a', 'b', days)}))"
     # A record with no name and a named holder of an e-mail whose username names neither
     # the holder nor the holder's surname (``fredericpire@`` held by Claude Lelievre): a
-    # family's or partner's address, and the nameless record as likely the other person
+    # family's or partner's address, and the nameless record as likely the other person.
+    # Unless it names another holder: a holder's mistyped name (``mraie rousseau`` beside
+    # ``marie rousseau`` on ``marie1987@``) is no one else.
     nameless = "({x}.first_name is null and {x}.last_name is null)"
-    named_other = "({y}.last_name is not null and not {y}.named_by_value)"
+    named_other = "({y}.last_name is not null and not {y}.names_a_holder)"
     # A second phone or e-mail is a household's as often as its holder's (the home landline
     # beside the mobile): it links two holders only when both give the same first name
     same_first = same_first_name_sql("a.first_name", "b.first_name", "a.last_name", "b.last_name")
@@ -267,11 +289,15 @@ with held as (
   select identifier_type, identifier_value,
     bool_or(first_name is null and last_name is null) as has_nameless
   from held group by all having count(*) > 1
-), shared as (
+), named as (
   -- whether the username names the holder is read only beside a nameless holder: the
   -- regular expressions run for those values' holders alone
   select h.*, case when v.has_nameless then {_named_by_value_sql()} end as named_by_value
   from held h join values_shared v using (identifier_type, identifier_value)
+), shared as (
+  select *, coalesce(bool_or(named_by_value) over (partition by identifier_type,
+    identifier_value), false) as names_a_holder
+  from named
 ), contradicted as (
   select distinct a.identifier_type, a.identifier_value from shared a join shared b
     on a.identifier_type = b.identifier_type and a.identifier_value = b.identifier_value

@@ -87,21 +87,32 @@ def _username_spells_name_sql(email: str = "email") -> str:
 
 def username_names_holder_sql(email: str = "email") -> str:
     """True when the e-mail's username spells the record's own name, whatever digits it
-    carries (``olivier.fleury``, ``jeanne1986``: a birth year or a number the provider
-    asked for), or holds its surname (``fleury75``); false for one naming somebody else
-    (``fredericpire@`` on Claude Lelievre's card: a family's or partner's address).
-    (A username merely holding the first name is not enough: ``julie.et.lea@`` is a
-    family's, and the nameless record on it as likely Lea as Julie.)"""
-    user = f"regexp_replace(regexp_extract({email}, '^[^@]+'), '[^a-z0-9]', '', 'g')"
+    carries (``olivier.fleury``, ``jeanne1986``, ``fleury75``: a birth year or a number the
+    provider asked for); false for one naming somebody else (``fredericpire@`` on Claude
+    Lelievre's card: a partner's address) or a family (``famille.legoff@``,
+    ``lesabgrall@``, ``christophemarie.martin@``: the surname beside other words or a
+    second first name), where a nameless record is as likely another member. (A username
+    merely holding the first name is not enough either: ``julie.et.lea@``.) A name
+    mistyped on the record still names it (``theopelinet08@`` on Theo Pelinte's card,
+    ``pbonnet@`` on Patrick Bonnt's): the username's letters (six or more) one slip from a
+    form holding the surname. A surname known by its initial alone (a review signed
+    ``rene b``) is named by the first name then a word of that initial (``rene.bermudez``)
+    or a word of that initial then the first name's (``beckersg`` for ``gabriel b``).
+    (Computed by DuckDB before Splink reads the records.)"""
     letters = f"regexp_replace(regexp_extract({email}, '^[^@]+'), '[^a-z]', '', 'g')"
-    surname = (
-        f"coalesce(strpos({user}, regexp_replace(last_name, '[^a-z0-9]', '', 'g')) > 0, false)"
-    )
     spelled = _username_spells_name_sql(f"{letters} || '@'")
+    f, last, initial = "first_name", "last_name", "substr(first_name, 1, 1)"
+    forms = (f"{f} || {last}", f"{last} || {f}", f"{initial} || {last}", f"{last} || {initial}")
+    closest = ", ".join(f"damerau_levenshtein({letters}, {form})" for form in (*forms, last))
+    mistyped = f"coalesce(length({letters}) >= 6 and least({closest}) <= 1, false)"
+    by_initial = (
+        f"coalesce(length({last}) = 1 and (starts_with({letters}, {f} || {last}) or "
+        f"(starts_with({letters}, {last}) and ends_with({letters}, {initial}))), false)"
+    )
     # each term is true or false (never NULL), so their greatest is their OR; DuckDB runs an
     # OR of these IN lists about three times slower than the three terms (3.1 s against
     # 1.0 s of CPU over 832k records)
-    return f"greatest({_username_spells_name_sql(email)}, {spelled}, {surname})"
+    return f"greatest({_username_spells_name_sql(email)}, {spelled}, {mistyped}, {by_initial})"
 
 
 _BOTH_NAMES = "case when first_name is not null and last_name is not null then {} end"
@@ -142,22 +153,42 @@ TF_COLUMNS = {
     "email_user": "email",
     "address_line": "address",
 }
-# First names seen with each value of these keys, over every record: the people a home
-# (surname at an address line), a phone or an e-mail is known to hold. The
-# `household_evidence_only` conflict reads them: a record without a first name is placed by
-# them only where they name one person.
-PEOPLE_BY = {
-    "home_people": ("last_name", "address_line"),
-    "phone_people": ("phone",),
-    "email_people": ("email",),
+# Distinct values of a column seen with each value of some keys, over every record:
+# name -> (column counted, keys). Conflicts read them.
+DISTINCT_BY = {
+    # first names seen with a home (surname at an address line), a phone, an e-mail: the
+    # people it is known to hold (`household_evidence_only`: a record without a first name
+    # is placed by them only where they name one person)
+    "home_people": ("first_name", ("last_name", "address_line")),
+    "phone_people": ("first_name", ("phone",)),
+    "email_people": ("first_name", ("email",)),
+    # surnames seen with a first name: a name in common use (`nicolas`, `nicole`) is borne by
+    # many families, a typo of one (`nicloas`) by a few (`two_names_alike`)
+    "first_name_surnames": ("last_name", ("first_name",)),
 }
 # people known by the record's full name, and the counts above
-RETAINED_COLUMNS = ("name_people", *PEOPLE_BY)
+RETAINED_COLUMNS = ("name_people", *DISTINCT_BY)
+HELD_CONTACTS = ("email", "phone")  # a record's other e-mails and phones count as held too
 SOURCE_DATASET = "source_dataset"  # the record's identity type: a dataset of a link-only run
 # derived columns read by conflicts, not compared
 CONFLICT_COLUMNS = ("email_user_names_holder",)
 HOUSEHOLD_EVIDENCE = ("address",)  # comparisons a household shares (capped in training)
 _QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summary suffices
+
+
+def counted_by_sql(keys: tuple[str, ...], records: str, identifiers: str) -> str:
+    """The rows a ``DISTINCT_BY`` count reads: ``records``, and for a phone or an e-mail
+    also each record's other ones (``identifiers``: the home landline listed beside every
+    member's mobile shows the household's first names, where the main phones show one)."""
+    if len(keys) != 1 or keys[0] not in HELD_CONTACTS:
+        return records
+    key = keys[0]
+    return (
+        f"(select {key}, first_name, last_name, is_anonymous from {records} union all "
+        f"select i.identifier_value, r.first_name, r.last_name, r.is_anonymous "
+        f"from {identifiers} i join {records} r using (record_id) "
+        f"where i.identifier_type = '{key}')"
+    )
 
 
 def model_columns_sql() -> str:

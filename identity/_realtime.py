@@ -112,18 +112,22 @@ class RealtimeScorer:
                 "group by all"
             ).fetchall()
         }
-        # first names seen with each home, phone, e-mail (_model.PEOPLE_BY)
-        self.people_by: dict[str, dict[tuple, int]] = {
+        # first names seen with each home, phone, e-mail, surnames with each first name
+        # (_model.DISTINCT_BY)
+        self.distinct_by: dict[str, dict[tuple, int]] = {
             name: {
                 tuple(row[:-1]): row[-1]
                 for row in con.execute(
-                    f"select {', '.join(keys)}, count(distinct first_name) from "
-                    "identity.identity_records where not is_anonymous and "
+                    f"select {', '.join(keys)}, count(distinct {counted}) from "
+                    + _model.counted_by_sql(
+                        keys, "identity.identity_records", "identity.record_identifiers"
+                    )
+                    + " where not is_anonymous and "
                     + " and ".join(f"{k} is not null" for k in keys)
                     + " group by all"
                 ).fetchall()
             }
-            for name, keys in _model.PEOPLE_BY.items()
+            for name, (counted, keys) in _model.DISTINCT_BY.items()
         }
         # rules on record columns and on keys derived from them (name_pair: names either way)
         keys = {*INPUT_COLUMNS, *_plan.DERIVED_KEYS}
@@ -174,8 +178,8 @@ class RealtimeScorer:
         )
         people = [self.name_people.get(name, 0) for name in names]
         table = table.append_column("name_people", pa.array(people, pa.int64()))
-        for name, keys in _model.PEOPLE_BY.items():
-            known = self.people_by[name]
+        for name, (_, keys) in _model.DISTINCT_BY.items():
+            known = self.distinct_by[name]
             values = zip(*(table.column(k).to_pylist() for k in keys), strict=True)
             counts = [known.get(value, 0) for value in values]
             table = table.append_column(name, pa.array(counts, pa.int64()))
@@ -240,8 +244,8 @@ class RealtimeScorer:
     def _frequencies(self, row: dict[str, Any]) -> dict[str, Any]:
         """``row`` with the people known by its full name and its term frequencies."""
         row["name_people"] = self.name_people.get((row.get("first_name"), row.get("last_name")), 0)
-        for name, keys in _model.PEOPLE_BY.items():
-            row[name] = self.people_by[name].get(tuple(row.get(k) for k in keys), 0)
+        for name, (_, keys) in _model.DISTINCT_BY.items():
+            row[name] = self.distinct_by[name].get(tuple(row.get(k) for k in keys), 0)
         for column, frequencies in self.tf.items():
             value = row.get(column)
             row[f"tf_{column}"] = frequencies.get(value) if value is not None else None

@@ -21,6 +21,7 @@ from identity._tables import (
     REMOVED,
     RESCORED,
     RESTANDARDISED,
+    STRONG_IDS,
 )
 
 if TYPE_CHECKING:
@@ -68,14 +69,17 @@ def model_records_sql(
     count(distinct phone), count(distinct email)) as name_people
   from {MATCH_RECORDS} {named} where not is_anonymous and first_name is not null
     and last_name is not null group by all)"""
-    counts = [_people_by_sql(name, keys, every) for name, keys in _model.PEOPLE_BY.items()]
+    counts = [
+        _distinct_by_sql(name, counted, keys, every)
+        for name, (counted, keys) in _model.DISTINCT_BY.items()
+    ]
     if selected is None:
         selected = f"select * from {MATCH_RECORDS} where {where}"
     selected = "" if every else f"with {source} as materialized ({selected}) "
     # ordered, so that u sampling with a seed picks the same pairs on the same data
     return (
         f"{selected}select {columns}, coalesce(n.name_people, 0) as name_people, "
-        + "".join(f"coalesce({name}, 0) as {name}, " for name in _model.PEOPLE_BY)
+        + "".join(f"coalesce({name}, 0) as {name}, " for name in _model.DISTINCT_BY)
         + f"identity_type as {_model.SOURCE_DATASET} "
         f"from {source} left join {people} n using (first_name, last_name) "
         + "".join(counts)
@@ -83,10 +87,10 @@ def model_records_sql(
     )
 
 
-def _people_by_sql(name: str, keys: tuple[str, ...], every: bool) -> str:
-    """A left join adding ``name``: the first names seen with the record's ``keys`` values
-    (``_model.PEOPLE_BY``), over every record; unless ``every``, only the values of the
-    selected records (``model_records_sql``) counted.
+def _distinct_by_sql(name: str, counted: str, keys: tuple[str, ...], every: bool) -> str:
+    """A left join adding ``name``: the distinct ``counted`` values seen with the record's
+    ``keys`` values (``_model.DISTINCT_BY``), over every record; unless ``every``, only the
+    values of the selected records (``model_records_sql``) counted.
 
     Counted over the records, not the matching view: a blocked e-mail or phone, NULL in the
     view, is never a key value joined here, and an unblocked one is held by the same records
@@ -95,8 +99,9 @@ def _people_by_sql(name: str, keys: tuple[str, ...], every: bool) -> str:
     on = ", ".join(keys)
     selected = "" if every else f"semi join (select {on} from _identity_selected) using ({on})"
     known = " and ".join(f"{k} is not null" for k in keys)
+    source = _model.counted_by_sql(keys, RECORDS, STRONG_IDS)
     return (
-        f"left join (select {on}, count(distinct first_name) as {name} from {RECORDS} "
+        f"left join (select {on}, count(distinct {counted}) as {name} from {source} "
         f"{selected} where not is_anonymous and {known} group by all) using ({on}) "
     )
 

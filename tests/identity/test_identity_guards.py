@@ -95,8 +95,9 @@ def test_household_email_with_two_birth_dates_stays_two_customers(warehouse):
 
 def test_chain_with_conflicting_ends_is_split_and_logged(warehouse):
     # A and C share an e-mail with B (a subscriber who gave nothing else); A and C were born
-    # 17 years apart. A~B and B~C each hold; A~B~C must not make one customer.
-    shared = "famille.quenardel@free.fr"
+    # 17 years apart. A~B and B~C each hold; A~B~C must not make one customer. (The address
+    # names Solange: a family's, ``famille.quenardel@``, would link B to neither.)
+    shared = "solange.quenardel@free.fr"
     add_rows(
         warehouse,
         accounts=[account("CA", "Solange", "Quenardel", email=shared, birth=DOB_A)],

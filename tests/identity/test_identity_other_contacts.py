@@ -125,3 +125,30 @@ def test_nameless_caller_on_a_landline_held_second_is_not_stitched_to_its_holder
         "select count(*) from identity.links where rule = 'same_phone' "
         "and 'callcenter_caller:TQ1' in (record_id_l, record_id_r)",
     ) == [(0,)]
+
+
+def test_a_nameless_caller_on_a_landline_another_member_lists_second_joins_nobody(two_phones):
+    # Gontran gives the home landline as his phone, Ysaline lists it beside her mobile: a
+    # ticket from "M. QUENOUILLE" on it could be either (the first names seen with a phone
+    # count the records holding it second)
+    add_rows(
+        two_phones,
+        accounts=[
+            _account_with_landline("Q1", "Ysaline", DOB_A),
+            account(
+                "Q2",
+                "Gontran",
+                "Quenouille",
+                phone=LANDLINE,
+                postcode="75019",
+                birth=date(1969, 7, 2),
+                email="gontran.q@example.org",
+            ),
+        ],  # fmt: skip
+        tickets=[ticket("TQ1", name="M. QUENOUILLE", phone=LANDLINE)],
+    )
+    identity.resolve(two_phones)
+
+    caller = customer_of(two_phones, "callcenter_caller:TQ1")
+    assert caller != customer_of(two_phones, "web_account:Q2")
+    assert caller != customer_of(two_phones, "web_account:Q1")

@@ -133,6 +133,33 @@ def test_a_shared_phone_links_deterministically_only_without_contradiction(wareh
             True,
             id="a username of first name and digits is stitched",
         ),
+        # a family's address: the surname beside another word, any member's
+        pytest.param(
+            "famille.vasarelyz@orange.fr",
+            "Quentine",
+            "VASARELYZ",
+            date(1986, 4, 2),
+            False,
+            id="a family's address is not stitched",
+        ),
+        # the card's surname typed with a slip still names her
+        pytest.param(
+            "quentine.vasarelyz@orange.fr",
+            "Quentine",
+            "VASARLEYZ",
+            date(1986, 4, 2),
+            True,
+            id="a username naming the holder despite a slip in her surname is stitched",
+        ),
+        # a review signed with the surname's initial: named by a word of that initial
+        pytest.param(
+            "quentine.vasarelyz@orange.fr",
+            "Quentine",
+            "V",
+            None,
+            True,
+            id="a surname known by its initial is named by a word of that initial",
+        ),
     ],
 )
 def test_a_nameless_subscriber_is_stitched_to_the_card_whose_holder_the_address_names(
@@ -148,3 +175,27 @@ def test_a_nameless_subscriber_is_stitched_to_the_card_whose_holder_the_address_
         warehouse, f"email_subscriber:{address}"
     )
     assert same is stitched
+
+
+def test_a_nameless_subscriber_is_stitched_beside_a_holder_with_a_mistyped_name(warehouse):
+    """``quentine1986@`` on Quentine's card and on her call ticket, where the agent typed
+    ``Qunetine``: the username names Quentine, so the nameless subscriber is hers (the
+    mistyped holder is no one else)."""
+    address = "quentine1986@orange.fr"
+    add_rows(
+        warehouse,
+        receipts=[
+            card("MT1", "Quentine", "VASARELYZ", email=address, birth=date(1986, 4, 2)),
+            card("MT2", "Qunetine", "VASARELYZ", email=address),
+        ],
+        subscribers=[subscriber(address)],
+    )
+    identity.resolve(warehouse)
+    quentine = customer_of(warehouse, "loyalty_card:MT1")
+    assert customer_of(warehouse, f"email_subscriber:{address}") == quentine
+    stitched = query(
+        warehouse,
+        "select count(*) from identity.links where rule = 'same_email' and "
+        f"'email_subscriber:{address}' in (record_id_l, record_id_r)",
+    )
+    assert stitched[0][0] > 0  # stitched by the shared address itself, not scored

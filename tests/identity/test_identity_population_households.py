@@ -146,7 +146,7 @@ def _predict(model: dict, rows: list[dict]):
     import pandas as pd
     from splink import DuckDBAPI, Linker
 
-    from identity._model import DERIVED_COLUMNS, MODEL_COLUMNS, PEOPLE_BY
+    from identity._model import DERIVED_COLUMNS, DISTINCT_BY, MODEL_COLUMNS
 
     frame = pd.DataFrame([{c: row.get(c) for c in MODEL_COLUMNS} for row in rows])
     frame["birth_date"] = pd.to_datetime(frame["birth_date"])
@@ -154,7 +154,7 @@ def _predict(model: dict, rows: list[dict]):
     con.register("rows_in", frame)
     derived = ", ".join(f"{sql} as {name}" for name, sql in DERIVED_COLUMNS.items())
     table = con.execute(f"select *, {derived}, 0 as name_people from rows_in").df()
-    for name in PEOPLE_BY:
+    for name in DISTINCT_BY:
         table[name] = [row.get(name, 0) for row in rows]
     linker = Linker(DuckDBAPI().register(table), model, log_level=logging.WARNING)
     return con, linker.inference.predict().as_duckdbpyrelation().to_arrow_table()
@@ -233,3 +233,68 @@ def test_a_model_saved_before_a_conflict_column_still_scores(warehouse):
     # (without the column the conflict SQL would not even bind)
     accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED}").fetchall()
     assert accepted == [("a", "b")]
+
+
+def test_two_first_names_alike_in_common_use_are_two_people(warehouse):
+    """``nicolas`` / ``nicole`` at one address: both names are borne by many families, so
+    they are two names, not a typo of one (a couple, a parent and a child); ``nicloas``,
+    borne by one family, is Nicolas mistyped. The birth date agreeing says one person."""
+    from identity._config import load_identity_config
+    from identity._links import ACCEPTED, REFUSED, accept_predictions
+    from identity._model import level_labels
+
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    # one household: surname, address and the home phone shared
+    home = {"last_name": "dupontel", "address_line": "7 rue des lilas", "postcode": "44000",
+            "city": "nantes", "phone": "+33240111213"}  # fmt: skip
+    # first_name_surnames: the surnames each first name is seen with over every record
+    rows = [
+        {"record_id": "a", "first_name": "nicolas", "birth_date": date(1970, 3, 2),
+         "email": "nicolas.dupontel@orange.fr", "first_name_surnames": 40, **home},
+        # his wife: another first name in common use, no birth date on her card
+        {"record_id": "b", "first_name": "nicole", "first_name_surnames": 30, **home},
+        # his own card with his first name mistyped: a spelling one family bears
+        {"record_id": "c", "first_name": "nicloas", "first_name_surnames": 1, **home},
+    ]  # fmt: skip
+    con, scored = _predict(model, rows)
+    con.register("scored", scored)
+    config = load_identity_config(warehouse.identity_config_path)
+    accept_predictions(con, "scored", level_labels(model), config)
+    accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED}").fetchall()
+    refused = dict(
+        ((left, right), conflict)
+        for left, right, conflict in con.execute(
+            f"select record_id_l, record_id_r, conflict from {REFUSED}"
+        ).fetchall()
+    )
+    assert refused[("a", "b")] == "two_names_alike"
+    assert ("a", "c") in accepted
+
+    # the same two names with one birth date: one person whose first name was replaced
+    rows[1]["birth_date"] = rows[0]["birth_date"]
+    con, scored = _predict(model, rows)
+    con.register("scored", scored)
+    accept_predictions(con, "scored", level_labels(model), config)
+    accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED}").fetchall()
+    assert ("a", "b") in accepted
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "different"),
+    [
+        (("vincent", "jessica"), ("jessica", "vincnet"), False),  # swapped, one name mistyped
+        (("calatayud", "nathan"), ("nathan", "c"), False),  # swapped, surname as an initial
+        (("eric", None), ("gaudin", "eric"), False),  # swapped, no surname on one record
+        (("sydoernko", "david"), ("david", "donaldson"), False),  # swapped, surname replaced
+        # one family's surname that is also a first name: not a swap
+        (("thomas", "thomas"), ("emma", "thomas"), True),
+        (("lea", "legrand"), ("pascal", "legrand"), True),
+    ],
+)
+def test_a_swap_crosses_both_names_where_the_surname_is_shared(left, right, different):
+    row = duckdb.connect().execute(
+        f"select {different_first_names_sql('a', 'b')} from "
+        "(select ? as first_name, ? as last_name) a, (select ? as first_name, ? as last_name) b",
+        [*left, *right],
+    )
+    assert row.fetchall() == [(different,)]
