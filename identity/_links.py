@@ -52,9 +52,9 @@ from grouped where record_id <> anchor"""
 
 def _built_levels(comparison: str) -> set[str]:
     """The level labels this version's model gives ``comparison``."""
-    from identity._model import _comparisons
+    from identity._comparisons import comparisons
 
-    built = _comparisons((comparison,))
+    built = comparisons((comparison,))
     return {
         level.get("label_for_charts")
         for c in built

@@ -84,14 +84,14 @@ def test_a_session_blocking_on_every_comparison_is_never_run():
 
 
 def test_first_and_last_names_share_levels_but_the_first_names_letter_slip():
-    from identity._model import _comparisons
+    from identity._comparisons import comparisons
 
     first, last = (
         [
             lvl["label_for_charts"].replace(c.create_output_column_name(), "name")
             for lvl in c.create_comparison_dict("duckdb")["comparison_levels"]
         ]
-        for c in _comparisons(("first_name", "last_name"))
+        for c in comparisons(("first_name", "last_name"))
     )
     assert first == [*last[:-1], "one letter slip", last[-1]]
     assert "first and last names swapped" in last
