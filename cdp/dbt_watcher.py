@@ -41,6 +41,7 @@ Imported by ``dags/cdp_profiles.py`` (Cosmos is imported there anyway).
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import re
@@ -136,6 +137,21 @@ class FinishedEventsProducer(DbtProducerWatcherOperator, _ReadEventsOnlyRunner):
             parse(line, extra_kwargs)
 
         return parse_decisive_events
+
+    def run_dbt_runner(self, command: list[str], env: dict[str, str], cwd: str, **kwargs: Any):
+        # Everything alive before the build (Airflow, Cosmos, the DAG, the API's routes)
+        # outlives it: frozen, it is left out of the full collections during the build
+        # (dbt's own, and the gc.collect() Cosmos runs after it), which then walk what the
+        # build allocates, as a bare build's do. Reference counting still frees it. After
+        # the build the collector walks everything again, unless the process already kept
+        # a frozen heap (airflow dags test: cdp.orchestration.freeze_heap_in_dags_test).
+        frozen_before = gc.get_freeze_count()
+        gc.freeze()
+        try:
+            return super().run_dbt_runner(command, env, cwd, **kwargs)
+        finally:
+            if not frozen_before:
+                gc.unfreeze()
 
     def handle_exception_dbt_runner(self, result: Any) -> None:
         try:

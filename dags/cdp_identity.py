@@ -10,9 +10,9 @@ from airflow.sdk.exceptions import AirflowSkipException
 
 from cdp.orchestration import (
     IDENTITY_ASSET_URI,
+    freeze_heap_in_dags_test,
     load_orchestration,
     raw_asset_uri,
-    skip_garbage_collection_at_exit,
 )
 from core.settings import Settings
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from airflow.sdk.definitions.asset import BaseAsset
 
 ORCHESTRATION = load_orchestration(Settings())
-skip_garbage_collection_at_exit()  # in `airflow dags test` only (docs/performance.md)
+freeze_heap_in_dags_test()  # in `airflow dags test` only (docs/performance.md)
 IDENTITY = Asset(IDENTITY_ASSET_URI)
 RAW_ASSETS = [Asset(raw_asset_uri(source)) for source in ORCHESTRATION.sources]
 

@@ -11,11 +11,11 @@ from datetime import datetime
 from airflow.sdk import Asset, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from cdp.orchestration import load_orchestration, raw_asset_uri, skip_garbage_collection_at_exit
+from cdp.orchestration import freeze_heap_in_dags_test, load_orchestration, raw_asset_uri
 from core.settings import Settings
 
 ORCHESTRATION = load_orchestration(Settings())
-skip_garbage_collection_at_exit()  # in `airflow dags test` only (docs/performance.md)
+freeze_heap_in_dags_test()  # in `airflow dags test` only (docs/performance.md)
 
 DOC = """
 ### Ingest `{source}` exports

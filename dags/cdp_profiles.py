@@ -22,8 +22,8 @@ from cdp.orchestration import (
     DBT_ERRORS,
     IDENTITY_ASSET_URI,
     MARTS_ASSET_URI,
+    freeze_heap_in_dags_test,
     load_orchestration,
-    skip_garbage_collection_at_exit,
     watch_after_build,
 )
 from core.settings import Settings
@@ -32,7 +32,7 @@ from profiles.spark_target import dbt_environment, target_for
 
 SETTINGS = Settings()
 ORCHESTRATION = load_orchestration(SETTINGS)
-skip_garbage_collection_at_exit()  # in `airflow dags test` only (docs/performance.md)
+freeze_heap_in_dags_test()  # in `airflow dags test` only (docs/performance.md)
 MARTS = Asset(MARTS_ASSET_URI)
 DBT_DIR = SETTINGS.dbt_project_dir
 MANIFEST = manifest_path(SETTINGS)

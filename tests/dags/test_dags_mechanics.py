@@ -136,10 +136,10 @@ def test_an_identity_run_that_changes_nothing_announces_nothing(dags, calls, mon
     )
 
 
-def test_airflow_dags_test_skips_the_full_collection_at_exit(tmp_path):
-    """In ``airflow dags test`` the DAG files freeze the heap from an exit hook (parsed
-    twice, one hook): objects alive at exit are left to the operating system, not walked
-    by the collector. Any other process that parses them exits as usual."""
+def test_airflow_dags_test_keeps_the_collector_off_the_startup_heap_and_at_exit(tmp_path):
+    """In ``airflow dags test`` the DAG files freeze the heap when parsed, and again from an
+    exit hook (parsed twice, one hook): objects alive then are not walked by the collector
+    during the run, nor at exit. Any other process that parses them runs and exits as usual."""
     import subprocess
     import sys
     from pathlib import Path
@@ -149,14 +149,16 @@ def test_airflow_dags_test_skips_the_full_collection_at_exit(tmp_path):
         "import atexit, gc, sys\n"
         # registered first, so run last: after the DAG files' hook
         "atexit.register(lambda: print(gc.get_freeze_count() > 0, len(gc.get_objects(2))))\n"
-        "from cdp.orchestration import skip_garbage_collection_at_exit\n"
-        "skip_garbage_collection_at_exit()\n"
-        "skip_garbage_collection_at_exit()\n"
+        "started = [[i] for i in range(100_000)]\n"
+        "from cdp.orchestration import freeze_heap_in_dags_test\n"
+        "freeze_heap_in_dags_test()\n"
+        "freeze_heap_in_dags_test()\n"
+        "print(gc.get_freeze_count() >= 100_000)\n"
         "alive = [[i] for i in range(100_000)]\n"
     )
     root = Path(__file__).resolve().parents[2]
 
-    def exit_state(*argv: str) -> tuple[bool, int]:
+    def exit_state(*argv: str) -> tuple[bool, bool, int]:
         done = subprocess.run(
             [sys.executable, str(script), *argv],
             capture_output=True,
@@ -165,10 +167,11 @@ def test_airflow_dags_test_skips_the_full_collection_at_exit(tmp_path):
             check=True,
             env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
         )
-        frozen, oldest = done.stdout.split()
-        return frozen == "True", int(oldest)
+        at_parse, frozen, oldest = done.stdout.split()
+        return at_parse == "True", frozen == "True", int(oldest)
 
-    frozen, oldest = exit_state("dags", "test", "cdp_profiles")
-    assert frozen and oldest < 100_000  # the live lists sit in the permanent generation
-    frozen, oldest = exit_state("dags", "list")
-    assert not frozen and oldest > 100_000
+    at_parse, frozen, oldest = exit_state("dags", "test", "cdp_profiles")
+    assert at_parse  # the lists built before the DAG files were parsed: frozen then
+    assert frozen and oldest < 100_000  # and those built later, at exit
+    at_parse, frozen, oldest = exit_state("dags", "list")
+    assert not at_parse and not frozen and oldest > 100_000

@@ -359,6 +359,40 @@ def test_a_models_tests_reach_xcom_as_their_aggregate_only(tiny_project, monkeyp
     assert ti.pushed == [(f"{model.replace('.', '__')}_tests_status", "pass")]
 
 
+def test_the_dbt_build_runs_with_the_heap_alive_before_it_out_of_its_collections(
+    tiny_project, monkeypatch
+):
+    """The objects alive when the producer starts dbt (Airflow, Cosmos, the DAG) are in the
+    permanent generation while dbt runs, so the build's full collections and the one Cosmos
+    runs after it walk what the build allocates only; afterwards the collector walks them
+    again (nothing stays frozen in a scheduler's task, the demo or here). Cosmos' own
+    dbt-runner path; dbt's execution replaced by a probe of the collector's generations."""
+    import gc
+
+    import cosmos.dbt.runner
+
+    producer = load_dags().dags["cdp_profiles"].get_task("dbt.dbt_producer_watcher")
+    before_build = [[i] for i in range(10_000)]  # lists the collector tracks
+    seen = {}
+
+    def walked(objects: list) -> int:
+        """How many of ``objects`` a full collection walks (the frozen ones it does not)."""
+        tracked = {id(o) for o in gc.get_objects()}
+        return sum(id(o) in tracked for o in objects)
+
+    def probe(command, env, cwd, callbacks=None, **kwargs):
+        seen["walked"] = walked(before_build)
+        return "built"
+
+    monkeypatch.setattr(cosmos.dbt.runner, "run_command", probe)
+    gc.unfreeze()
+    assert walked(before_build) == 10_000
+    producer.run_dbt_runner(["dbt", "build"], {}, ".", context={"ti": RecordingTaskInstance()})
+
+    assert seen == {"walked": 0}
+    assert walked(before_build) == 10_000 and gc.get_freeze_count() == 0
+
+
 def test_a_cosmos_without_the_expected_producer_fails_the_dag_import_with_what_to_do():
     from airflow.sdk import DAG, TaskGroup
 
