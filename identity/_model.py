@@ -62,16 +62,23 @@ def username_names_holder_sql(email: str = "email") -> str:
     spelled = _username_spells_name_sql(f"{letters} || '@'")
     f, last, initial = "first_name", "last_name", "substr(first_name, 1, 1)"
     forms = (f"{f} || {last}", f"{last} || {f}", f"{initial} || {last}", f"{last} || {initial}")
-    closest = ", ".join(f"damerau_levenshtein({letters}, {form})" for form in (*forms, last))
+    # one slip apart needs lengths one apart: the edit distance, the costly part (ten times
+    # the rest over 1M records), is computed only where it can be 1 or less
+    closest = ", ".join(
+        f"case when abs(length({letters}) - length({form})) <= 1 "
+        f"then damerau_levenshtein({letters}, {form}) end"
+        for form in (*forms, last)
+    )
     mistyped = f"coalesce(length({letters}) >= 6 and least({closest}) <= 1, false)"
     by_initial = (
         f"coalesce(length({last}) = 1 and (starts_with({letters}, {f} || {last}) or "
         f"(starts_with({letters}, {last}) and ends_with({letters}, {initial}))), false)"
     )
-    # each term is true or false (never NULL), so their greatest is their OR; DuckDB runs an
-    # OR of these IN lists about three times slower than the three terms (3.1 s against
-    # 1.0 s of CPU over 832k records)
-    return f"greatest({_username_spells_name_sql(email)}, {spelled}, {mistyped}, {by_initial})"
+    # each term is true or false (never NULL): the first that holds answers, and DuckDB
+    # evaluates a later one only for the rows no earlier one answered (an OR of these IN
+    # lists ran about three times slower than the terms apart)
+    terms = (_username_spells_name_sql(email), spelled, by_initial, mistyped)
+    return "case " + " ".join(f"when {t} then true" for t in terms) + " else false end"
 
 
 _BOTH_NAMES = "case when first_name is not null and last_name is not null then {} end"
