@@ -308,6 +308,17 @@ select record_id, identifier_type, identifier_value from shared
 anti join contradicted using (identifier_type, identifier_value)""")
 
 
+def _link_ids_sql(shared_contacts: str) -> str:
+    """The identifiers that link records: strong ones neither blocked nor refused, and the
+    shared contacts' holders (``shared_contacts``)."""
+    return f"""
+select s.* from {STRONG_IDS} s
+anti join {BLOCKED} using (identifier_type, identifier_value)
+anti join _identity_cardinality_refused using (record_id, identifier_type, identifier_value)
+where s.identifier_type not in ({_ATTRIBUTE_TYPES})  -- those link as shared contacts
+union all by name select * from {shared_contacts}"""
+
+
 def apply(
     con: duckdb.DuckDBPyConnection, config: IdentityConfig, incremental: bool = False
 ) -> dict[str, int]:
@@ -334,12 +345,6 @@ def apply(
         f"create or replace temp view {MATCH_RECORDS} as "
         f"select * replace ({replaced}) from {RECORDS}"
     )
-    link_ids = f"""
-select s.* from {STRONG_IDS} s
-anti join {BLOCKED} using (identifier_type, identifier_value)
-anti join _identity_cardinality_refused using (record_id, identifier_type, identifier_value)
-where s.identifier_type not in ({_ATTRIBUTE_TYPES})  -- those link as shared contacts
-union all by name select * from {{}}"""
     if only:
         # Views: most shared contacts' holders are the stored ones (``add_unchanged``), read
         # where needed rather than copied; the link ids of the values guarded again (what
@@ -347,7 +352,7 @@ union all by name select * from {{}}"""
         guarded = _guard_cache.GUARDED_LINK_IDS
         con.execute(
             f"create or replace temp view {guarded} as "
-            + link_ids.format(_guard_cache.GUARDED_SHARED)
+            + _link_ids_sql(_guard_cache.GUARDED_SHARED)
         )
         con.execute(
             f"create or replace temp view {LINK_IDS} as select * from {guarded} "
@@ -356,7 +361,7 @@ union all by name select * from {{}}"""
     else:
         con.execute(
             f"create or replace temp table {LINK_IDS} as "
-            + link_ids.format("_identity_shared_contacts")
+            + _link_ids_sql("_identity_shared_contacts")
         )
     con.execute(f"""
 create or replace temp table {EVENTS} as

@@ -157,6 +157,20 @@ def counted_by_sql(keys: tuple[str, ...], records: str, identifiers: str) -> str
     )
 
 
+def distinct_by_counts_sql(name: str, records: str, identifiers: str, only: str = "") -> str:
+    """The ``DISTINCT_BY`` count ``name``: each known value of its keys with the distinct
+    values counted beside it, over named records (``only``: a filter joined to the rows
+    read, e.g. a semi join on some key values). Batch scoring and the real-time scorer
+    count alike."""
+    counted, keys = DISTINCT_BY[name]
+    known = " and ".join(f"{k} is not null" for k in keys)
+    return (
+        f"select {', '.join(keys)}, count(distinct {counted}) as {name} "
+        f"from {counted_by_sql(keys, records, identifiers)} {only} "
+        f"where not is_anonymous and {known} group by all"
+    )
+
+
 def model_columns_sql() -> str:
     """The select list Splink's input table is built with."""
     derived = [f"{sql} as {name}" for name, sql in DERIVED_COLUMNS.items()]

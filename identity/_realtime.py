@@ -118,16 +118,12 @@ class RealtimeScorer:
             name: {
                 tuple(row[:-1]): row[-1]
                 for row in con.execute(
-                    f"select {', '.join(keys)}, count(distinct {counted}) from "
-                    + _model.counted_by_sql(
-                        keys, "identity.identity_records", "identity.record_identifiers"
+                    _model.distinct_by_counts_sql(
+                        name, "identity.identity_records", "identity.record_identifiers"
                     )
-                    + " where not is_anonymous and "
-                    + " and ".join(f"{k} is not null" for k in keys)
-                    + " group by all"
                 ).fetchall()
             }
-            for name, (counted, keys) in _model.DISTINCT_BY.items()
+            for name in _model.DISTINCT_BY
         }
         # rules on record columns and on keys derived from them (name_pair: names either way)
         keys = {*INPUT_COLUMNS, *_plan.DERIVED_KEYS}

@@ -69,10 +69,7 @@ def model_records_sql(
     count(distinct phone), count(distinct email)) as name_people
   from {MATCH_RECORDS} {named} where not is_anonymous and first_name is not null
     and last_name is not null group by all)"""
-    counts = [
-        _distinct_by_sql(name, counted, keys, every)
-        for name, (counted, keys) in _model.DISTINCT_BY.items()
-    ]
+    counts = [_distinct_by_sql(name, keys, every) for name, (_, keys) in _model.DISTINCT_BY.items()]
     if selected is None:
         selected = f"select * from {MATCH_RECORDS} where {where}"
     selected = "" if every else f"with {source} as materialized ({selected}) "
@@ -87,10 +84,10 @@ def model_records_sql(
     )
 
 
-def _distinct_by_sql(name: str, counted: str, keys: tuple[str, ...], every: bool) -> str:
-    """A left join adding ``name``: the distinct ``counted`` values seen with the record's
-    ``keys`` values (``_model.DISTINCT_BY``), over every record; unless ``every``, only the
-    values of the selected records (``model_records_sql``) counted.
+def _distinct_by_sql(name: str, keys: tuple[str, ...], every: bool) -> str:
+    """A left join adding ``name``: the distinct values seen with the record's ``keys``
+    values (``_model.DISTINCT_BY``), over every record; unless ``every``, only the values of
+    the selected records (``model_records_sql``) counted.
 
     Counted over the records, not the matching view: a blocked e-mail or phone, NULL in the
     view, is never a key value joined here, and an unblocked one is held by the same records
@@ -98,12 +95,8 @@ def _distinct_by_sql(name: str, counted: str, keys: tuple[str, ...], every: bool
     filtered by the selected values)."""
     on = ", ".join(keys)
     selected = "" if every else f"semi join (select {on} from _identity_selected) using ({on})"
-    known = " and ".join(f"{k} is not null" for k in keys)
-    source = _model.counted_by_sql(keys, RECORDS, STRONG_IDS)
-    return (
-        f"left join (select {on}, count(distinct {counted}) as {name} from {source} "
-        f"{selected} where not is_anonymous and {known} group by all) using ({on}) "
-    )
+    counts = _model.distinct_by_counts_sql(name, RECORDS, STRONG_IDS, selected)
+    return f"left join ({counts}) using ({on}) "
 
 
 def all_records(splink: SplinkTables, config: IdentityConfig | None = None) -> str:
