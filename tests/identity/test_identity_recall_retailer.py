@@ -8,6 +8,7 @@ import copy
 import json
 import logging
 import math
+from datetime import date
 
 import duckdb
 
@@ -110,3 +111,31 @@ def test_a_phone_one_digit_off_is_a_personal_identifier_agreeing(warehouse):
     assert ("a", "b") in accepted
     assert ("a", "c") not in accepted
     assert all(pair[:2] != ("a", "b") for pair in refused)
+
+
+def test_an_address_line_typed_with_a_slip_is_the_same_address(warehouse):
+    """Two Martine Bourelles are known: her web account's address line typed with a slip
+    (``17 ru epasteur``, the same house number) agrees with her card's, as an equal line
+    would; the namesake's line down the street (another house number) does not."""
+    from identity._config import load_identity_config
+    from identity._links import ACCEPTED, accept_predictions
+    from identity._model import level_labels
+
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    config = load_identity_config(warehouse.identity_config_path)
+    person = {"first_name": "martine", "last_name": "bourelle", "postcode": "88000",
+              "city": "epinal", "name_people": 2}  # fmt: skip
+    rows = [
+        {**person, "record_id": "a", "address_line": "17 rue pasteur",
+         "email": "martine.bourelle@yahoo.fr", "birth_date": date(1964, 6, 30)},
+        {**person, "record_id": "b", "address_line": "17 ru epasteur",
+         "email": "martinebourelle@gmail.com"},
+        {**person, "record_id": "c", "address_line": "71 rue pasteur",
+         "email": "bourelle.martine@gmail.com"},
+    ]  # fmt: skip
+    con, scored = _predict(model, rows, name_frequency=1e-4)
+    con.register("scored", scored)
+    accept_predictions(con, "scored", level_labels(model), config)
+    accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED}").fetchall()
+    assert ("a", "b") in accepted
+    assert ("a", "c") not in accepted
