@@ -127,7 +127,8 @@ group by all having n > {_LARGEST} order by n desc""").fetchall()
             )
             sides = ", ".join(f"{c}_l, {c}_r" for c in ATTRIBUTES if f"{c}_l" in present)
             rows = con.execute(f"""
-select s.record_id_l, s.record_id_r, round(s.match_weight, 2) as match_weight,
+select s.record_id_l, s.record_id_r, s.person_id_l, s.person_id_r, s.cluster_id_l,
+  s.cluster_id_r, round(s.match_weight, 2) as match_weight,
   round(s.match_probability, 4) as match_probability,
   (select string_agg(conflict, ' ') from identity.refused_links f
    where f.record_id_l in (s.record_id_l, s.record_id_r)
@@ -143,6 +144,10 @@ order by s.match_weight desc""")
             names = [c[0] for c in rows.description]
             found = rows.fetchall()
     out.parent.mkdir(parents=True, exist_ok=True)
+    # the run's model beside the misses: the weights they were scored with
+    model_copy = out.with_name(out.name.replace("_misses.csv", "_model.json"))
+    if model_copy != out:
+        model_copy.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     with out.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(names)

@@ -86,7 +86,7 @@ def train_model(
     model, untrained = apply_m_priors(model, unseen | degenerate(model))
     if t.discount_sampled_matches:
         model = discount_sampled_matches(model, sampled, t.discount_max_factor)
-    model = near_levels_between(household_evidence_tf_only_lowers(model))
+    model = near_levels_between(household_evidence_tf_only_lowers(model), untrained)
     _write_atomically(model_path, json.dumps(model, indent=2))
     meta = {
         "config_hash": config_hash(config),
@@ -254,13 +254,23 @@ def _weight(level: dict[str, Any]) -> float | None:
     return math.log2(m / u)
 
 
-def near_levels_between(model: dict[str, Any]) -> dict[str, Any]:
+def near_levels_between(
+    model: dict[str, Any], untrained: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     """A near agreement (a typo, a date within the year) weighs no less than a plain
     difference (EM gives a level it saw only among non-matches an m near zero: -200 bits)
     and no more than the best near agreement above it (a level only the stated prior
-    estimated, seen by almost no random pair, would otherwise outweigh an exact match)."""
+    estimated, seen by almost no random pair, would otherwise outweigh an exact match).
+
+    A level that fell back to a stated prior (``untrained``: comparison -> level labels,
+    from :func:`apply_m_priors`) bounds nothing below it: its neutral weight says nothing
+    was seen, not that the levels below are worth nothing. (A retailer's exports hold no
+    first and last names swapped, so that level was neutral, and it held every name typo
+    below it at 0 bits: ``julien morvn`` weighed no more than ``julien`` alone.)"""
+    untrained = untrained or {}
     for comparison in model["comparisons"]:
         levels = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
+        unestimated = set(untrained.get(comparison["output_column_name"], ()))
         floor = _weight(levels[-1]) if levels else None
         ceiling, above = (_weight(levels[0]) if levels else None), None
         for level in levels[1:-1]:
@@ -272,6 +282,8 @@ def near_levels_between(model: dict[str, Any]) -> dict[str, Any]:
                 capped = max(capped, floor)
             if capped != weight:
                 level["m_probability"] = min(level["u_probability"] * 2**capped, 1.0)
+            if (level.get("label_for_charts") or level["sql_condition"]) in unestimated:
+                continue
             above = capped if above is None else max(above, capped)
             ceiling = above
     return model
