@@ -71,7 +71,7 @@ def _named_by_value_sql() -> str:
     over every record's e-mail cost more than the rest of the holders' table."""
     from identity._model import username_names_holder_sql
 
-    named = username_names_holder_sql("identifier_value")
+    named = username_names_holder_sql("identifier_value", inline=True)
     return f"case when identifier_type = 'email' then {named} else true end"
 
 

@@ -199,3 +199,34 @@ def test_a_nameless_subscriber_is_stitched_beside_a_holder_with_a_mistyped_name(
         f"'email_subscriber:{address}' in (record_id_l, record_id_r)",
     )
     assert stitched[0][0] > 0  # stitched by the shared address itself, not scored
+
+
+@pytest.mark.parametrize(
+    ("email", "first_name", "last_name", "names_holder"),
+    [
+        ("olivier.fleury@free.fr", "olivier", "fleury", True),
+        ("jeanne1986@free.fr", "jeanne", "dupont", True),  # first name and a birth year
+        ("fredericpire@free.fr", "claude", "lelievre", False),  # a partner's address
+        ("famille.legoff@free.fr", "anne", "legoff", False),  # a family's
+        ("julie.et.lea@free.fr", "julie", "martin", False),  # the first name is not enough
+        ("theopelinet08@free.fr", "theo", "pelinte", True),  # the record's surname mistyped
+        ("beckersg@free.fr", "gabriel", "b", True),  # a surname known by its initial
+        (None, "julie", "martin", False),
+    ],
+)
+def test_a_username_names_its_holder_alike_as_a_derived_column_and_in_the_guards(
+    email, first_name, last_name, names_holder
+):
+    """The model's column reads the username once per row (a scalar subquery); the guards
+    write the same tests inline: both give the documented answer."""
+    import duckdb
+
+    from identity._model import DERIVED_COLUMNS, username_names_holder_sql
+
+    row = "(select ?::varchar as email, ?::varchar as first_name, ?::varchar as last_name)"
+    answers = duckdb.execute(
+        f"select {DERIVED_COLUMNS['email_user_names_holder']}, "
+        f"{username_names_holder_sql(inline=True)} from {row}",
+        [email, first_name, last_name],
+    ).fetchone()
+    assert answers == (names_holder, names_holder)
