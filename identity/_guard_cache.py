@@ -23,6 +23,7 @@ import hashlib
 import inspect
 import json
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.warehouse import scalar, table_exists, temp_relations
@@ -36,6 +37,7 @@ from identity._tables import (
     RESTANDARDISED,
     SHARED_CONTACTS,
     STRONG_IDS,
+    Relation,
 )
 
 if TYPE_CHECKING:
@@ -46,23 +48,38 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATE = "identity.guard_state"
-# stored table -> (its columns, the run's relation it keeps, that relation's columns read back)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """How one guard result is kept between runs: the stored table's columns, the run's
+    relation it keeps, and the stored columns as that relation names them. ``guarded``:
+    the name the run's own rows take after an incremental guard, when the relation becomes
+    a view adding the stored rows of the values not guarded again (many rows: copying them
+    cost more than reading them where needed); None: those stored rows are copied in."""
+
+    columns: str
+    relation: Relation
+    read_back: str = "*"
+    guarded: str | None = None
+
+
+# after an incremental guard: the run's own shared contacts' holders (those of the values
+# guarded again), and the link ids of the values guarded again (``_guards.apply``)
+GUARDED_SHARED = "_identity_shared_contacts_guarded"
+GUARDED_LINK_IDS = "_identity_link_ids_guarded"
 TABLES = {
-    "identity.guard_blocked": (BLOCKED.columns, BLOCKED, "*"),
-    "identity.guard_refused": (
+    "identity.guard_blocked": Kept(BLOCKED.columns, BLOCKED),
+    "identity.guard_refused": Kept(
         # ``record_id_owner``: erasure finds record ids by the column's name
         "record_id_owner varchar, record_id varchar, identifier_type varchar, "
         "identifier_value varchar",
         GUARD_REFUSED,
         "record_id_owner as owner, record_id, identifier_type, identifier_value",
     ),
-    "identity.guard_shared": (SHARED_CONTACTS.columns, SHARED_CONTACTS, "*"),
+    "identity.guard_shared": Kept(SHARED_CONTACTS.columns, SHARED_CONTACTS, guarded=GUARDED_SHARED),
 }
 _VALUE = "identifier_type, identifier_value"
-# after an incremental guard: the run's own shared contacts' holders (those of the values
-# guarded again), and the link ids of the values guarded again (``_guards.apply``)
-GUARDED_SHARED = "_identity_shared_contacts_guarded"
-GUARDED_LINK_IDS = "_identity_link_ids_guarded"
 
 
 def guards_hash(config: IdentityConfig) -> str:
@@ -158,29 +175,32 @@ def incremental(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def add_unchanged(con: duckdb.DuckDBPyConnection) -> None:
-    """The stored results of the values not guarded again, beside this run's: the blocked
-    values and refused holders copied in (a few rows); the shared contacts' holders (most
-    e-mails and phones: copying them cost more than their reads) a view adding the stored
-    ones to this run's, which the run's write leaves the same (it replaces the stored rows
+    """The stored results of the values not guarded again, beside this run's, each kept as
+    its :data:`TABLES` entry says: copied in (the blocked values and refused holders, a few
+    rows), or a view adding them to this run's rows (the shared contacts' holders: most
+    e-mails and phones), which the run's write leaves the same (it replaces the stored rows
     of the values guarded again only)."""
-    for table, (_, relation, columns) in TABLES.items():
-        if relation is SHARED_CONTACTS:
+    for table, kept in TABLES.items():
+        unchanged = _unchanged_sql(table, kept.read_back)
+        if kept.guarded is None:
+            con.execute(f"insert into {kept.relation} {unchanged}")
             continue
+        con.execute(f"drop table if exists {kept.guarded}")
+        con.execute(f"alter table {kept.relation} rename to {kept.guarded}")
         con.execute(
-            f"insert into {relation} select {columns} from {table} "
-            f"anti join {GUARD_CHANGED_VALUES} using ({_VALUE})"
+            f"create temp view {kept.relation} as select * from {kept.guarded} "
+            f"union all {unchanged}"
         )
-    con.execute(f"drop table if exists {GUARDED_SHARED}")
-    con.execute(f"alter table {SHARED_CONTACTS} rename to {GUARDED_SHARED}")
-    con.execute(
-        f"create temp view {SHARED_CONTACTS} as select * from {GUARDED_SHARED} "
-        f"union all {unchanged_shared_sql()}"
-    )
+
+
+def _unchanged_sql(table: str, columns: str = "*") -> str:
+    """The stored rows of ``table`` of the values not guarded again."""
+    return f"select {columns} from {table} anti join {GUARD_CHANGED_VALUES} using ({_VALUE})"
 
 
 def unchanged_shared_sql() -> str:
     """The stored shared contacts' holders of the values not guarded again."""
-    return f"select * from identity.guard_shared anti join {GUARD_CHANGED_VALUES} using ({_VALUE})"
+    return _unchanged_sql("identity.guard_shared")
 
 
 def unchanged_links_sql(link_columns: str, links: str = "identity.links") -> str:
@@ -205,21 +225,20 @@ def save(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
         clear(con)
         return
     if incremental(con):
-        for table, (_, relation, _) in TABLES.items():
+        for table, kept in TABLES.items():
             con.execute(
                 f"delete from {table} t using {GUARD_CHANGED_VALUES} c "
                 "where t.identifier_type = c.identifier_type "
                 "and t.identifier_value = c.identifier_value"
             )
-            guarded = GUARDED_SHARED if relation is SHARED_CONTACTS else relation
             con.execute(
-                f"insert into {table} select * from {guarded} "
+                f"insert into {table} select * from {kept.guarded or kept.relation} "
                 f"semi join {GUARD_CHANGED_VALUES} using ({_VALUE})"
             )
     else:
-        for table, (columns, relation, _) in TABLES.items():
-            con.execute(f"create or replace table {table} ({columns})")
-            con.execute(f"insert into {table} select * from {relation}")
+        for table, kept in TABLES.items():
+            con.execute(f"create or replace table {table} ({kept.columns})")
+            con.execute(f"insert into {table} select * from {kept.relation}")
     con.execute(f"create or replace table {STATE} as select '{wanted}' as guards_hash")
 
 

@@ -161,18 +161,23 @@ HOUSEHOLD_EVIDENCE = ("address",)  # comparisons a household shares (capped in t
 _QUIET = logging.WARNING  # Splink narrates every SQL step at INFO; our run summary suffices
 
 
-def counted_by_sql(keys: tuple[str, ...], records: str, identifiers: str) -> str:
+def counted_by_sql(keys: tuple[str, ...], records: str, identifiers: str, only: str = "") -> str:
     """The rows a ``DISTINCT_BY`` count reads: ``records``, and for a phone or an e-mail
     also each record's other ones (``identifiers``: the home landline listed beside every
-    member's mobile shows the household's first names, where the main phones show one)."""
+    member's mobile shows the household's first names, where the main phones show one);
+    ``only``: a filter joined to each part (see :func:`distinct_by_counts_sql`)."""
     if len(keys) != 1 or keys[0] not in HELD_CONTACTS:
-        return records
+        return f"(select * from {records} {only})" if only else records
     key = keys[0]
+    # the filter joined to each part, not to the union: DuckDB does not push a semi join's
+    # filter through a UNION ALL, so each of these counts grouped every record first
+    # (0.10 s of CPU each at 1M records, 0.02 with the filter in each part)
     return (
-        f"(select {key}, first_name, last_name, is_anonymous from {records} union all "
-        f"select i.identifier_value, r.first_name, r.last_name, r.is_anonymous "
+        f"(select {key}, first_name, last_name, is_anonymous from {records} {only} "
+        f"union all select * from ("
+        f"select i.identifier_value as {key}, r.first_name, r.last_name, r.is_anonymous "
         f"from {identifiers} i join {records} r using (record_id) "
-        f"where i.identifier_type = '{key}')"
+        f"where i.identifier_type = '{key}') {only})"
     )
 
 
@@ -185,7 +190,7 @@ def distinct_by_counts_sql(name: str, records: str, identifiers: str, only: str 
     known = " and ".join(f"{k} is not null" for k in keys)
     return (
         f"select {', '.join(keys)}, count(distinct {counted}) as {name} "
-        f"from {counted_by_sql(keys, records, identifiers)} {only} "
+        f"from {counted_by_sql(keys, records, identifiers, only)} "
         f"where not is_anonymous and {known} group by all"
     )
 

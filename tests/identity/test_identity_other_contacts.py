@@ -127,28 +127,44 @@ def test_nameless_caller_on_a_landline_held_second_is_not_stitched_to_its_holder
     ) == [(0,)]
 
 
+def _ysaline_lists_the_landline_gontran_gives_it() -> list[dict]:
+    """Gontran gives the home landline as his phone, Ysaline lists it beside her mobile."""
+    gontran = account(
+        "Q2",
+        "Gontran",
+        "Quenouille",
+        phone=LANDLINE,
+        postcode="75019",
+        birth=date(1969, 7, 2),
+        email="gontran.q@example.org",
+    )
+    return [_account_with_landline("Q1", "Ysaline", DOB_A), gontran]
+
+
 def test_a_nameless_caller_on_a_landline_another_member_lists_second_joins_nobody(two_phones):
-    # Gontran gives the home landline as his phone, Ysaline lists it beside her mobile: a
-    # ticket from "M. QUENOUILLE" on it could be either (the first names seen with a phone
-    # count the records holding it second)
+    # a ticket from "M. QUENOUILLE" on the landline could be either (the first names seen
+    # with a phone count the records holding it second)
     add_rows(
         two_phones,
-        accounts=[
-            _account_with_landline("Q1", "Ysaline", DOB_A),
-            account(
-                "Q2",
-                "Gontran",
-                "Quenouille",
-                phone=LANDLINE,
-                postcode="75019",
-                birth=date(1969, 7, 2),
-                email="gontran.q@example.org",
-            ),
-        ],  # fmt: skip
+        accounts=_ysaline_lists_the_landline_gontran_gives_it(),
         tickets=[ticket("TQ1", name="M. QUENOUILLE", phone=LANDLINE)],
     )
     identity.resolve(two_phones)
 
+    caller = customer_of(two_phones, "callcenter_caller:TQ1")
+    assert caller != customer_of(two_phones, "web_account:Q2")
+    assert caller != customer_of(two_phones, "web_account:Q1")
+
+
+def test_the_same_caller_arriving_after_the_accounts_joins_nobody_either(two_phones):
+    # the ticket comes in a later batch: the incremental run counts the first names seen
+    # with the landline for the records it scores, the records holding it second included
+    add_rows(two_phones, accounts=_ysaline_lists_the_landline_gontran_gives_it())
+    identity.resolve(two_phones)
+    add_rows(two_phones, tickets=[ticket("TQ1", name="M. QUENOUILLE", phone=LANDLINE)])
+    summary = identity.resolve(two_phones)
+
+    assert summary["mode"] == "incremental"
     caller = customer_of(two_phones, "callcenter_caller:TQ1")
     assert caller != customer_of(two_phones, "web_account:Q2")
     assert caller != customer_of(two_phones, "web_account:Q1")
