@@ -61,7 +61,7 @@ def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> No
     # a pair in a stratum where the records show values replaced, not other people
     # (``_replaced``): its different birth dates (at one home or under one name) or first
     # names (at one home) are one person's
-    replaced = _replaced.measure(con, config, RECORDS)
+    replaced = _replaced.stored(con)
 
     def waived(*strata: str) -> str:
         return _replaced.waived_sql(replaced, strata, lambda side, c: f"{'ab'[side == 'r']}.{c}")

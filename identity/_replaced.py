@@ -16,12 +16,14 @@ households (or namesakes) holds far more ``D`` pairs than that, and one without 
 that many. When the expected pairs are at least ``replaced_values.min_share`` of ``D`` (and
 ``A`` holds at least ``min_pairs`` pairs to measure on), the stratum's pairs differing on
 those fields are taken as one person's: the conflicts naming the stratum in
-``unless_replaced`` and the guards' cannot-links yield for them.
+``unless_replaced`` and the guards' cannot-links yield for them, the address is not capped
+as household evidence in them (``_links``), and a difference on the stratum's two fields
+weighs nothing (:func:`discounted_sql`).
 
-Measured (2026-12-07): FEBRL3 and FEBRL4 at home ``B * C / A`` 42 and 34 pairs for ``D`` 37
-and 29 (one person with two values replaced), under one name 44 and 39 for 32 and 21; the
-generated retail worlds, the independent retailer and pseudopeople 0.5 pairs or fewer for
-``D`` between 5 and 473 (households and namesakes).
+Measured (2026-12-07): FEBRL3 and FEBRL4 at one home ``B * C / A`` 38 and 34 pairs for
+``D`` 29 and 28 (one person with two values replaced), under one name 70 and 65 for 46 and
+29; the generated retail worlds, the independent retailer and pseudopeople 0.7 pairs or
+fewer for ``D`` between 3 and 473 (households and namesakes).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from identity._guards import same_address_sql, same_first_name_sql
+from identity._tables import REPLACED
 
 if TYPE_CHECKING:
     import duckdb
@@ -41,12 +44,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _TYPO = 0.9  # a typo is Jaro-Winkler >= 0.9 (issue 12)
-_COMPACT_ADDRESS = "regexp_replace(address_line, '[^a-z0-9]', '', 'g')"
 # stratum -> (keys the records agree on, the two fields whose replacements are counted)
 STRATA: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "home": (("last_name", _COMPACT_ADDRESS, "postcode"), "first_name", "birth_date"),
-    "name": (("first_name", "last_name", "postcode"), _COMPACT_ADDRESS, "birth_date"),
+    "home": (("last_name", "address_line", "postcode"), "first_name", "birth_date"),
+    "name": (("first_name", "last_name", "postcode"), "address_line", "birth_date"),
 }
+# Records measured on: beyond this many, the records of a sample of surnames (a share of
+# _BUCKETS hash buckets). A few hundred thousand records hold thousands of homes: the ratio
+# does not need a million, whose reading cost a +1% run at 1M about 1 s of CPU.
+_SAMPLE = 200_000
+_BUCKETS = 1024
+_CARRIED = ("last_name", "first_name", "address_line", "postcode", "birth_date")
 
 
 @dataclass(frozen=True)
@@ -59,37 +67,40 @@ class Replaced:
 NONE = Replaced()
 
 
-def _cells_sql(records: str, stratum: str) -> str:
-    """One row: the pairs of ``records`` in one ``stratum`` agreeing on both fields, on the
-    first only, on the second only, on neither (one pass: grouping sets)."""
-    keys, x, y = STRATA[stratum]
-    columns = [*(f"{k} as k{i}" for i, k in enumerate(keys)), f"{x} as x", f"{y} as y"]
-    known = " and ".join(f"{c} is not null" for c in (*keys, x, y))
-    key_list = ", ".join(f"k{i}" for i in range(len(keys)))
-    pairs = "sum(pairs) filter (where gx = {} and gy = {})"
-    return f"""
-with carried as (
-  select {", ".join(columns)} from {records} where not is_anonymous and {known}
-), grouped as (
-  select count(*) * (count(*) - 1) // 2 as pairs, grouping(x) as gx, grouping(y) as gy
-  from carried group by grouping sets (({key_list}, x, y), ({key_list}, x), ({key_list}, y),
-                                       ({key_list}))
-)
-select coalesce({pairs.format(0, 0)}, 0) as both_agree,
-  coalesce({pairs.format(1, 0)} - {pairs.format(0, 0)}, 0) as x_differs,
-  coalesce({pairs.format(0, 1)} - {pairs.format(0, 0)}, 0) as y_differs,
-  coalesce({pairs.format(1, 1)} - {pairs.format(1, 0)} - {pairs.format(0, 1)}
-           + {pairs.format(0, 0)}, 0) as both_differ
-from grouped"""
+def _cells_sql(records: str, buckets: int) -> str:
+    """Per stratum, the pairs of ``records`` agreeing on both its fields, on the first only,
+    on the second only, on neither (grouping sets: one pass per stratum). Only the records
+    whose surname hashes into the first ``buckets`` of :data:`_BUCKETS` are read: both
+    strata hold one surname, so a sample of surnames keeps every stratum whole."""
+    known = " and ".join(f"{c} is not null" for c in _CARRIED)
+    sample = f"hash(last_name) % {_BUCKETS} < {buckets}" if buckets < _BUCKETS else "true"
+    # pairs of a grouping set keeping x (or not: dropped 1) and y
+    pairs = "sum(pairs) filter (where x_dropped = {} and y_dropped = {})"
+    both, same_x, same_y = pairs.format(0, 0), pairs.format(0, 1), pairs.format(1, 0)
+    rows = []
+    for stratum, (keys, x, y) in STRATA.items():
+        on = ", ".join(keys)
+        rows.append(f"""
+select '{stratum}' as stratum, {both} as both_agree, {same_y} - {both} as x_differs,
+  {same_x} - {both} as y_differs,
+  {pairs.format(1, 1)} - {same_x} - {same_y} + {both} as both_differ
+from (select count(*) * (count(*) - 1) // 2 as pairs, grouping({x}) as x_dropped,
+        grouping({y}) as y_dropped
+      from carried group by grouping sets (({on}, {x}, {y}), ({on}, {x}), ({on}, {y}), ({on})))""")
+    return (
+        f"with carried as materialized (select {', '.join(_CARRIED)} from {records} "
+        f"where not is_anonymous and {known} and {sample}) " + " union all ".join(rows)
+    )
 
 
 def measure(con: duckdb.DuckDBPyConnection, config: IdentityConfig, records: str) -> Replaced:
     """The strata where the records show values replaced rather than other people."""
     rule = config.replaced_values
     found = set()
-    for stratum in STRATA:
-        row = con.execute(_cells_sql(records, stratum)).fetchall()[0]
-        both_agree, x_differs, y_differs, both_differ = (int(v) for v in row)
+    count = con.execute(f"select count(*) from {records}").fetchall()[0][0]
+    buckets = _BUCKETS if count <= _SAMPLE else max(1, _BUCKETS * _SAMPLE // count)
+    for stratum, *cells in con.execute(_cells_sql(records, buckets)).fetchall():
+        both_agree, x_differs, y_differs, both_differ = (int(v or 0) for v in cells)
         expected = x_differs * y_differs / both_agree if both_agree else 0.0
         replaced = (
             both_agree >= rule.min_pairs
@@ -110,6 +121,22 @@ def measure(con: duckdb.DuckDBPyConnection, config: IdentityConfig, records: str
         if replaced:
             found.add(stratum)
     return Replaced(frozenset(found))
+
+
+def store(con: duckdb.DuckDBPyConnection, config: IdentityConfig, records: str) -> Replaced:
+    """:func:`measure`, kept for the run's later stages in :data:`_tables.REPLACED`."""
+    replaced = measure(con, config, records)
+    REPLACED.create_empty(con)
+    if replaced.strata:
+        con.executemany(f"insert into {REPLACED} values (?)", [[s] for s in replaced.strata])
+    return replaced
+
+
+def stored(con: duckdb.DuckDBPyConnection) -> Replaced:
+    """What :func:`store` measured this run."""
+    return Replaced(
+        frozenset(r[0] for r in con.execute(f"select stratum from {REPLACED}").fetchall())
+    )
 
 
 Column = Callable[[str, str], str]  # (side "l" or "r", column) -> SQL naming it

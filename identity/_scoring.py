@@ -118,14 +118,14 @@ def score(
     """Score pairs (all, or new/changed records only) into accepted and refused links;
     an incremental run's new and changed records are :data:`RESCORED` (``changed_records``,
     run after the extraction)."""
+    # over every record whatever the run scores: an incremental run decides as a full one
+    replaced = _replaced.store(con, config, RECORDS)
     if model is None:  # no model (too few identified records to train one): nothing scored
         _links.create_empty(con)
         con.execute(f"create or replace temp table {RESCORED} as select record_id from {RECORDS}")
         return 0
     labels = _model.level_labels(model)
     scoring = _review.scoring_config(config)  # down to the review band's low end
-    # over every record whatever the run scores: an incremental run decides as a full one
-    replaced = _replaced.measure(con, config, RECORDS)
     if mode == "full":
         records = all_records(splink, config)
         predictions = _model.predict_all(splink, records, model, scoring)
