@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from identity import _replaced
 from identity._guards import (
     birth_date_typo_sql,
     different_birth_dates_sql,
@@ -57,10 +58,23 @@ def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> No
 
         return f"({edge(left, right)} or {edge(right, left)})"
 
+    # a pair in a stratum where the records show values replaced, not other people
+    # (``_replaced``): its different birth dates (at one home or under one name) or first
+    # names (at one home) are one person's
+    replaced = _replaced.stored(con)
+
+    def waived(*strata: str) -> str:
+        return _replaced.waived_sql(replaced, strata, lambda side, c: f"{'ab'[side == 'r']}.{c}")
+
     tests = []  # (reason, SQL over records a and b), checked in one self-join per cluster
     if rules.birth_date_tolerance_days is not None:
         days = rules.birth_date_tolerance_days
-        tests.append(("different_birth_date", different_birth_dates_sql("a", "b", days)))
+        tests.append(
+            (
+                "different_birth_date",
+                f"{different_birth_dates_sql('a', 'b', days)} and not {waived('home', 'name')}",
+            )
+        )
     if rules.first_names:
         # the same birth date (or one typo apart) says one person with a mistyped or replaced
         # first name (twins excepted): a household's members differ on both
@@ -68,7 +82,8 @@ def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> No
         tests.append(
             (
                 "different_first_name",
-                f"{different_first_names_sql('a', 'b')} and not {same_birth_date}",
+                f"{different_first_names_sql('a', 'b')} and not {same_birth_date} "
+                f"and not {waived('home')}",
             )
         )
     if tests:
@@ -76,7 +91,8 @@ def _add_conflicts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> No
         con.execute(f"""
 insert into {CONSTRAINTS}
 with m as (
-  select c.record_id, c.cluster_id, r.birth_date, r.first_name, r.last_name, r.address_line
+  select c.record_id, c.cluster_id, r.birth_date, r.first_name, r.last_name, r.address_line,
+    r.postcode, r.city
   from _identity_components c join {RECORDS} r using (record_id)
   where r.birth_date is not null or r.first_name is not null
 ), multi as (

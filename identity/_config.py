@@ -68,6 +68,21 @@ class Conflict(_Strict):
     unless: str | None = Field(
         None, description="SQL over the pair's <column>_l/_r values: when true, no conflict"
     )
+    unless_replaced: list[Literal["home", "name"]] = Field(
+        default_factory=list,
+        description="strata (identity._replaced) where the records show one person's values "
+        "replaced: a pair in one of them is not refused",
+    )
+
+
+class ReplacedValuesConfig(_Strict):
+    """When the records show pairs differing on two fields to be one person's values
+    replaced, not two people (``identity._replaced``)."""
+
+    min_share: float = Field(
+        0.8, ge=0, description="pairs differing on both that replacements must explain"
+    )
+    min_pairs: int = Field(50, ge=1, description="pairs agreeing on both to measure on")
 
 
 class BlockList(_Strict):
@@ -198,6 +213,7 @@ class IdentityConfig(_Strict):
     survivorship: SurvivorshipConfig = SurvivorshipConfig()
     top_comparisons: int = 3
     guards: GuardsConfig = GuardsConfig()
+    replaced_values: ReplacedValuesConfig = ReplacedValuesConfig()
     review: ReviewConfig = ReviewConfig()
     stability: StabilityConfig = StabilityConfig()
     # a setting of the run, not of identity.yml: `for_run` copies it from the settings

@@ -17,10 +17,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from core.warehouse import scalar
-from identity import _plan, _review
-from identity._config import IdentityConfig, IdentityConfigError
+from identity import _plan, _replaced, _review
+from identity._config import Conflict, IdentityConfig, IdentityConfigError
 from identity._guards import same_first_name_sql
 from identity._model import CONFLICT_COLUMNS, RETAINED_COLUMNS
+from identity._replaced import NONE, Replaced, pair_column
 from identity._tables import ACCEPTED, LINK_IDS, REFUSED
 
 if TYPE_CHECKING:
@@ -62,7 +63,19 @@ def _built_levels(comparison: str) -> set[str]:
     }
 
 
-def _gamma_sql(labels: dict[str, dict[int, str]], config: IdentityConfig) -> str:
+def conflict_unless_sql(conflict: Conflict, replaced: Replaced) -> str | None:
+    """SQL over a pair's columns exempting it from ``conflict``: its ``unless``, or the pair
+    in a stratum of its ``unless_replaced`` where the records show values replaced
+    (``_replaced``); None when nothing exempts."""
+    tests = [f"coalesce(({conflict.unless}), false)"] if conflict.unless else []
+    if set(conflict.unless_replaced) & replaced.strata:
+        tests.append(_replaced.waived_sql(replaced, conflict.unless_replaced, pair_column))
+    return " or ".join(tests) or None
+
+
+def _gamma_sql(
+    labels: dict[str, dict[int, str]], config: IdentityConfig, replaced: Replaced = NONE
+) -> str:
     clauses = []
     for conflict in config.conflicts:
         if conflict.comparison in _plan.COMPARISON_INPUTS and conflict.comparison not in labels:
@@ -95,7 +108,8 @@ def _gamma_sql(labels: dict[str, dict[int, str]], config: IdentityConfig) -> str
             if conflict.unless_match_weight_above is not None
             else ""
         )
-        exempt = f" and not coalesce(({conflict.unless}), false)" if conflict.unless else ""
+        unless = conflict_unless_sql(conflict, replaced)
+        exempt = f" and not ({unless})" if unless else ""
         clauses.append(
             f"when gamma_{conflict.comparison} in ({gammas}){overwhelming}{exempt} "
             f"then '{conflict.name}'"
@@ -138,11 +152,14 @@ def _top_comparisons_sql(top: int) -> str:
     )
 
 
-def _household_evidence_capped(relation: str, columns: set[str], cap: float | None) -> str:
+def _household_evidence_capped(
+    relation: str, columns: set[str], cap: float | None, replaced: Replaced = NONE
+) -> str:
     """Scores where an address agreement weighs at most ``cap`` when the pair's phones or
     birth dates differ: a household, or a building, shares an address; one person does not
     change phone and birth date. (Splink's weights are additive, so the excess is taken off
-    the pair's match weight and its probability follows.)"""
+    the pair's match weight and its probability follows.) Not at one home where the records
+    show values replaced rather than households (``replaced``, ``_replaced``)."""
     if cap is None or "mw_address" not in columns:
         return relation
     differs = [f"gamma_{c} = 0" for c in ("phone", "birth_date") if f"gamma_{c}" in columns]
@@ -155,6 +172,9 @@ def _household_evidence_capped(relation: str, columns: set[str], cap: float | No
         last = [f"last_name_{s}" if f"last_name_{s}" in columns else "null" for s in "lr"]
         same = same_first_name_sql("first_name_l", "first_name_r", *last)
         differs = [f"({' or '.join(differs)}) and not coalesce({same}, false)"]
+    if "home" in replaced.strata:
+        at_home = _replaced.waived_sql(replaced, ["home"], pair_column)
+        differs = [f"({' or '.join(differs)}) and not {at_home}"]
     excess = (
         f"case when {' or '.join(differs)} "
         f"then greatest(coalesce(mw_address, 0){tf} - {cap}, 0) else 0 end"
@@ -169,6 +189,7 @@ def accept_predictions(
     predictions: str,
     labels: dict[str, dict[int, str]],
     config: IdentityConfig,
+    replaced: Replaced = NONE,
 ) -> int:
     """Split scored pairs (``predictions``: a relation or query, scored down to the review
     band) in one pass into accepted links, refused (conflicting) pairs and the review stage."""
@@ -198,8 +219,11 @@ def accept_predictions(
     ]
     if absent:
         relation = f"(select *, {', '.join(absent)} from {relation})"
-    relation = _household_evidence_capped(relation, columns, config.household_max_match_weight)
-    conflict = _gamma_sql(labels, config)
+    relation = _household_evidence_capped(
+        relation, columns, config.household_max_match_weight, replaced
+    )
+    relation = _replaced.discounted_sql(relation, replaced, columns)
+    conflict = _gamma_sql(labels, config, replaced)
     ranked = _ranked_comparisons_sql(labels, columns)
     top = _top_comparisons_sql(config.top_comparisons)
     con.execute(f"""

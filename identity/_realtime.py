@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.warehouse import one_row, table_exists
-from identity import _model, _plan
+from identity import _model, _plan, _replaced
 from identity._config import load_identity_config
 from identity._realtime_conflicts import RealtimeConflicts
 from identity._realtime_records import (
@@ -146,7 +146,11 @@ class RealtimeScorer:
         # reads it as no evidence against (``_links.accept_predictions``), and so does this
         retained = set(self.model.get("additional_columns_to_retain") or ())
         assumed = {c: True for c in _model.CONFLICT_COLUMNS if c not in retained}
-        self.conflicts = RealtimeConflicts(self.weights.labels, self.config, self.types, assumed)
+        # the strata where the records show values replaced, as the last batch run measured
+        replaced = _replaced.measure(con, self.config, "identity.identity_records")
+        self.conflicts = RealtimeConflicts(
+            self.weights.labels, self.config, self.types, assumed, replaced
+        )
         self._derive_sql: str | None = None
         self._splink_pairs = SplinkPairScorer(self.model, self._model_input)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from core.warehouse import scalar
 from identity import _links, _model
 from identity._realtime_records import INPUT_COLUMNS
+from identity._replaced import NONE, Replaced
 
 if TYPE_CHECKING:
     import duckdb
@@ -39,6 +40,7 @@ class RealtimeConflicts:
         config: IdentityConfig,
         types: dict[str, str],
         assumed: dict[str, Any],
+        replaced: Replaced = NONE,
     ) -> None:
         _links._gamma_sql(labels, config)  # raises on levels the model does not have
         types = {
@@ -57,11 +59,8 @@ class RealtimeConflicts:
             if conflict.comparison not in labels:
                 continue  # the records carry no such attribute: the model has no such comparison
             by_label = {label: gamma for gamma, label in labels[conflict.comparison].items()}
-            unless = (
-                f"select coalesce(({conflict.unless}), false) from (select {pair})"
-                if conflict.unless
-                else None
-            )
+            exempt = _links.conflict_unless_sql(conflict, replaced)
+            unless = f"select coalesce(({exempt}), false) from (select {pair})" if exempt else None
             self.conflicts.append(
                 _Conflict(
                     conflict.name,

@@ -13,7 +13,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from core.warehouse import scalar, temp_relations
-from identity import _decisions, _links, _model, _review
+from identity import _decisions, _links, _model, _replaced, _review
 from identity._tables import (
     MATCH_RECORDS,
     PREV_RECORDS,
@@ -118,6 +118,8 @@ def score(
     """Score pairs (all, or new/changed records only) into accepted and refused links;
     an incremental run's new and changed records are :data:`RESCORED` (``changed_records``,
     run after the extraction)."""
+    # over every record whatever the run scores: an incremental run decides as a full one
+    replaced = _replaced.store(con, config, RECORDS)
     if model is None:  # no model (too few identified records to train one): nothing scored
         _links.create_empty(con)
         con.execute(f"create or replace temp table {RESCORED} as select record_id from {RECORDS}")
@@ -127,7 +129,7 @@ def score(
     if mode == "full":
         records = all_records(splink, config)
         predictions = _model.predict_all(splink, records, model, scoring)
-        _links.accept_predictions(con, predictions, labels, config)
+        _links.accept_predictions(con, predictions, labels, config, replaced)
         return splink.rows(records)
     # the new records' blocking keys first (no counts): they pick the unchanged candidates;
     # then new and candidate records are shaped into model records in one pass
@@ -176,7 +178,7 @@ def score(
     predictions = _model.predict_new(
         splink, "existing_records", "new_records", tf_tables, model, scoring
     )
-    _links.accept_predictions(con, predictions, labels, config)
+    _links.accept_predictions(con, predictions, labels, config, replaced)
     return new
 
 

@@ -199,6 +199,13 @@ REVIEW = Relation(
 )
 
 # -- links, scope and clusters (``_resolve``, ``_decisions``, ``_cluster``) ----------------
+REPLACED = Relation(
+    "_identity_replaced_strata",
+    "stratum varchar",
+    "the strata (one home, one name) where the records show pairs differing on two fields "
+    "to be one person's values replaced, not other people (_replaced); measured over every "
+    "record when pairs are scored, read again when clusters are constrained",
+)
 EDGES = Relation(
     "_identity_edges",
     LINK_COLUMNS_DDL,

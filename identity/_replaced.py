@@ -1,0 +1,206 @@
+"""Replaced values: whether the records say a pair differing on two fields is one person.
+
+A household's two members share a surname and an address and differ on both first name and
+birth date; two namesakes in one postcode share a full name and differ on both address and
+birth date. The household rules refuse such pairs. But where a file's values get replaced
+(a first name or a birth date typed from the wrong form, as in FEBRL), one person's records
+differ so too, and the population says which of the two it is.
+
+Within a stratum of records agreeing on some keys (one home: surname, address line and
+postcode; one name: first and last name and postcode), take every pair of records carrying
+two other fields ``x`` and ``y``, and count the pairs agreeing on both (``A``), differing on
+``x`` only (``B``), on ``y`` only (``C``) and on both (``D``). Where values are replaced
+independently, a pair differs on both about as often as the two replacements meet:
+``B * C / A`` pairs. Other people differ on both and on nothing less, so a population with
+households (or namesakes) holds far more ``D`` pairs than that, and one without holds about
+that many. When the expected pairs are at least ``replaced_values.min_share`` of ``D`` (and
+``A`` holds at least ``min_pairs`` pairs to measure on), the stratum's pairs differing on
+those fields are taken as one person's: the conflicts naming the stratum in
+``unless_replaced`` and the guards' cannot-links yield for them, the address is not capped
+as household evidence in them (``_links``), and a difference on the stratum's two fields
+weighs nothing (:func:`discounted_sql`).
+
+Measured (2026-12-07): FEBRL3 and FEBRL4 at one home ``B * C / A`` 38 and 34 pairs for
+``D`` 29 and 28 (one person with two values replaced), under one name 70 and 65 for 46 and
+29; the generated retail worlds, the independent retailer and pseudopeople 0.7 pairs or
+fewer for ``D`` between 3 and 473 (households and namesakes).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from identity._guards import same_address_sql, same_first_name_sql
+from identity._tables import REPLACED
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from identity._config import IdentityConfig
+
+log = logging.getLogger(__name__)
+
+_TYPO = 0.9  # a typo is Jaro-Winkler >= 0.9 (issue 12)
+# stratum -> (keys the records agree on, the two fields whose replacements are counted)
+STRATA: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "home": (("last_name", "address_line", "postcode"), "first_name", "birth_date"),
+    "name": (("first_name", "last_name", "postcode"), "address_line", "birth_date"),
+}
+# Records measured on: beyond this many, the records of a sample of surnames (a share of
+# _BUCKETS hash buckets). A few hundred thousand records hold thousands of homes: the ratio
+# does not need a million, whose reading cost a +1% run at 1M about 1 s of CPU.
+_SAMPLE = 200_000
+_BUCKETS = 1024
+_CARRIED = ("last_name", "first_name", "address_line", "postcode", "birth_date")
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """The strata whose pairs differing on both fields are one person's, by the records."""
+
+    strata: frozenset[str] = frozenset()
+
+
+NONE = Replaced()
+
+
+def _cells_sql(records: str, buckets: int) -> str:
+    """Per stratum, the pairs of ``records`` agreeing on both its fields, on the first only,
+    on the second only, on neither (grouping sets: one pass per stratum). Only the records
+    whose surname hashes into the first ``buckets`` of :data:`_BUCKETS` are read: both
+    strata hold one surname, so a sample of surnames keeps every stratum whole."""
+    known = " and ".join(f"{c} is not null" for c in _CARRIED)
+    sample = f"hash(last_name) % {_BUCKETS} < {buckets}" if buckets < _BUCKETS else "true"
+    # pairs of a grouping set keeping x (or not: dropped 1) and y
+    pairs = "sum(pairs) filter (where x_dropped = {} and y_dropped = {})"
+    both, same_x, same_y = pairs.format(0, 0), pairs.format(0, 1), pairs.format(1, 0)
+    rows = []
+    for stratum, (keys, x, y) in STRATA.items():
+        on = ", ".join(keys)
+        rows.append(f"""
+select '{stratum}' as stratum, {both} as both_agree, {same_y} - {both} as x_differs,
+  {same_x} - {both} as y_differs,
+  {pairs.format(1, 1)} - {same_x} - {same_y} + {both} as both_differ
+from (select count(*) * (count(*) - 1) // 2 as pairs, grouping({x}) as x_dropped,
+        grouping({y}) as y_dropped
+      from carried group by grouping sets (({on}, {x}, {y}), ({on}, {x}), ({on}, {y}), ({on})))""")
+    return (
+        f"with carried as materialized (select {', '.join(_CARRIED)} from {records} "
+        f"where not is_anonymous and {known} and {sample}) " + " union all ".join(rows)
+    )
+
+
+def measure(con: duckdb.DuckDBPyConnection, config: IdentityConfig, records: str) -> Replaced:
+    """The strata where the records show values replaced rather than other people."""
+    rule = config.replaced_values
+    found = set()
+    count = con.execute(f"select count(*) from {records}").fetchall()[0][0]
+    buckets = _BUCKETS if count <= _SAMPLE else max(1, _BUCKETS * _SAMPLE // count)
+    for stratum, *cells in con.execute(_cells_sql(records, buckets)).fetchall():
+        both_agree, x_differs, y_differs, both_differ = (int(v or 0) for v in cells)
+        expected = x_differs * y_differs / both_agree if both_agree else 0.0
+        replaced = (
+            both_agree >= rule.min_pairs
+            and expected >= 1
+            and expected >= rule.min_share * both_differ
+        )
+        log.info(
+            "replaced values, %s: %d pairs agree, %d and %d differ on one field, %d on both "
+            "(%.1f expected from replacements): %s",
+            stratum,
+            both_agree,
+            x_differs,
+            y_differs,
+            both_differ,
+            expected,
+            "one person's" if replaced else "other people's",
+        )
+        if replaced:
+            found.add(stratum)
+    return Replaced(frozenset(found))
+
+
+def store(con: duckdb.DuckDBPyConnection, config: IdentityConfig, records: str) -> Replaced:
+    """:func:`measure`, kept for the run's later stages in :data:`_tables.REPLACED`."""
+    replaced = measure(con, config, records)
+    REPLACED.create_empty(con)
+    if replaced.strata:
+        con.executemany(f"insert into {REPLACED} values (?)", [[s] for s in replaced.strata])
+    return replaced
+
+
+def stored(con: duckdb.DuckDBPyConnection) -> Replaced:
+    """What :func:`store` measured this run."""
+    return Replaced(
+        frozenset(r[0] for r in con.execute(f"select stratum from {REPLACED}").fetchall())
+    )
+
+
+Column = Callable[[str, str], str]  # (side "l" or "r", column) -> SQL naming it
+
+
+def _in_stratum_sql(stratum: str, col: Column) -> str:
+    """The pair is in one ``stratum``, typos allowed: the surname within a typo, the
+    address line typed close (``_guards.same_address_sql``), the postcode one slip apart
+    or, for one surname, the same city. At one home, a surname found in the other record's
+    first name counts too (``lucy clarke`` / ``bkows lucy``: typed swapped, the other name
+    replaced), in one postcode only: a street name and a town are shared by strangers."""
+
+    def close(c: str) -> str:
+        return (
+            f"(damerau_levenshtein({col('l', c)}, {col('r', c)}) <= 1 "
+            f"or jaro_winkler_similarity({col('l', c)}, {col('r', c)}) >= {_TYPO})"
+        )
+
+    postcode = f"damerau_levenshtein({col('l', 'postcode')}, {col('r', 'postcode')}) <= 1"
+    surname = f"({close('last_name')} and ({postcode} or {col('l', 'city')} = {col('r', 'city')}))"
+    if stratum == "home":
+        crossed = " or ".join(
+            f"jaro_winkler_similarity({col(a, 'first_name')}, {col(b, 'last_name')}) >= {_TYPO}"
+            for a, b in (("l", "r"), ("r", "l"))
+        )
+        address = same_address_sql(col("l", "address_line"), col("r", "address_line"))
+        return f"(({surname} or (({crossed}) and {postcode})) and {address})"
+    first = same_first_name_sql(
+        col("l", "first_name"), col("r", "first_name"), col("l", "last_name"), col("r", "last_name")
+    )
+    return f"({first} and {surname})"
+
+
+def waived_sql(replaced: Replaced, strata: Sequence[str], col: Column) -> str:
+    """SQL true for a pair in one of ``strata`` that the records show to be one person's
+    when it differs (``false`` where none is)."""
+    tests = [_in_stratum_sql(s, col) for s in strata if s in replaced.strata]
+    return f"coalesce({' or '.join(tests)}, false)" if tests else "false"
+
+
+def pair_column(side: str, column: str) -> str:
+    """A scored pair's column (``first_name_l``)."""
+    return f"{column}_{side}"
+
+
+def discounted_sql(relation: str, replaced: Replaced, columns: set[str]) -> str:
+    """Scores (``relation``: a scored pair per row, with each comparison's weight
+    ``mw_<comparison>``) where, for a pair in a stratum whose records show values replaced,
+    a difference on the stratum's two fields weighs nothing: a replaced value, not another
+    person (a weight against is taken off the match weight; its probability follows)."""
+    fields = {"home": ("first_name", "birth_date"), "name": ("address", "birth_date")}
+    terms = []
+    for stratum in sorted(replaced.strata):
+        weights = [
+            f"least(coalesce(mw_{f}, 0), 0)" for f in fields[stratum] if f"mw_{f}" in columns
+        ]
+        if weights:
+            terms.append(
+                f"case when {waived_sql(replaced, [stratum], pair_column)} "
+                f"then {' + '.join(weights)} else 0 end"
+            )
+    if not terms:
+        return relation
+    against = " + ".join(terms) if len(terms) == 1 else f"least({', '.join(terms)})"
+    return f"""(select * replace (match_weight - ({against}) as match_weight,
+    1 / (1 + pow(2, -(match_weight - ({against})))) as match_probability)
+  from {relation})"""

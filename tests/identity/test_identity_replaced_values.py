@@ -1,0 +1,176 @@
+"""Replaced values (issue 12, FEBRL): the records say whether a pair at one home differing on
+both first name and birth date is one person's record with two values replaced, or two
+members of a household; on real DuckDB and Splink."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+from test_identity_population_households import _predict
+
+from identity._config import IdentityConfig, ReplacedValuesConfig, load_identity_config
+from identity._replaced import NONE, Replaced, measure, pair_column, waived_sql
+
+
+def _records(households: bool) -> duckdb.DuckDBPyConnection:
+    """60 people, three records each at their home (surname, address line, postcode): 3
+    pairs each agreeing on first name and birth date, A = 180. People 0-19 have a fourth
+    record with the first name replaced (3 pairs each: B = 60), people 20-39 one with the
+    birth date replaced (C = 60), people 40-44 one with both replaced (D = 15). Replaced
+    independently, both meet in B * C / A = 20 pairs: 20 >= 0.8 * 15, one person's.
+    ``households``: people 45-59 live with a second member too (another first name and
+    birth date: 3 pairs each differing on both), D = 15 + 45 = 60, and 20 < 0.8 * 60."""
+    rows = []
+    for person in range(60):
+        home = (f"surname{person}", f"{person} rue des lilas", f"{44000 + person}")
+        born = date(1950, 1, 1) + timedelta(days=97 * person)
+        own = [(f"first{person}", born)] * 3
+        if person < 20:
+            own.append(("replaced", born))
+        elif person < 40:
+            own.append((f"first{person}", date(1901, 1, 1)))
+        elif person < 45:
+            own.append(("replaced", date(1901, 1, 1)))
+        elif households:
+            own.append((f"member{person}", date(2001, 1, 1)))
+        rows += [(*home, first, birth) for first, birth in own]
+    con = duckdb.connect()
+    con.execute(
+        "create table records (last_name varchar, address_line varchar, postcode varchar, "
+        "first_name varchar, birth_date date, is_anonymous boolean default false)"
+    )
+    con.executemany(
+        "insert into records (last_name, address_line, postcode, first_name, birth_date) "
+        "values (?, ?, ?, ?, ?)",
+        rows,
+    )
+    return con
+
+
+def test_the_records_say_whether_values_were_replaced_or_borne_by_household_members():
+    config = IdentityConfig(blocking=[["last_name"]])
+    assert measure(_records(households=False), config, "records").strata == {"home"}
+    assert measure(_records(households=True), config, "records").strata == frozenset()
+    # too few pairs agreeing on both to measure on: nothing is taken as replaced
+    strict = config.model_copy(update={"replaced_values": ReplacedValuesConfig(min_pairs=181)})
+    assert measure(_records(households=False), strict, "records").strata == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("right", "at_home"),
+    [
+        (("kylie", "dixon", "sanford xplace", "05047", "phillip"), True),  # address mistyped
+        (("kylie", "dixson", "sanford place", "05074", "ringwood"), True),  # surname, postcode
+        (("dixon", "kylie", "sanford place", "05047", "ringwood"), True),  # typed swapped
+        (("kylie", "dixon", "sanford place", "05047", "ringwood"), True),
+        (("kylie", "dixon", "sanford place", "02600", "ringwood"), True),  # one surname, one town
+        (("kylie", "dixon", "pacific highway", "05047", "ringwood"), False),  # another street
+        (("kylie", "jones", "sanford place", "05047", "ringwood"), False),  # another family
+        # a surname crossing over into the first name at a street of that name in one town,
+        # another postcode: strangers (FEBRL4's `xavier campbell` / `cambell coleman`)
+        (("dixon", "coleman", "sanford place", "02600", "ringwood"), False),
+    ],
+)
+def test_one_home_allows_typos_but_not_another_street_or_family(right, at_home):
+    left = ("madison", "dixon", "sanford place", "05047", "ringwood")
+    row = duckdb.connect().execute(
+        f"select {waived_sql(Replaced(frozenset({'home'})), ['home'], pair_column)} from "
+        f"(select ? as first_name_l, ? as last_name_l, ? as address_line_l, ? as postcode_l, "
+        f"? as city_l, ? as first_name_r, ? as last_name_r, ? as address_line_r, "
+        f"? as postcode_r, ? as city_r)",
+        [*left, *right],
+    )
+    assert row.fetchall() == [(at_home,)]
+    # where the records show no replacements, no pair is waived
+    assert waived_sql(NONE, ["home"], pair_column) == "false"
+
+
+def test_a_replaced_first_name_and_birth_date_at_one_home_link_only_where_replacements_are_shown(
+    warehouse,
+):
+    """Two records at one home, first name and birth date both different: a household's two
+    members where the records show households (refused, as before), one person's card with
+    two values replaced where they show replacements (linked)."""
+    from identity._links import ACCEPTED, REFUSED, accept_predictions
+    from identity._model import level_labels
+
+    model = json.loads((warehouse.model_dir / "identity_model.json").read_text())
+    # one home: surname, address line, postcode and the home landline
+    home = {"last_name": "vijiaraj", "address_line": "14 rue de la paix", "postcode": "44000",
+            "city": "nantes", "phone": "+33240111213"}  # fmt: skip
+    rows = [
+        {"record_id": "a", "first_name": "anthony", "birth_date": date(1987, 10, 31), **home},
+        {"record_id": "b", "first_name": "kyle", "birth_date": date(1950, 2, 14), **home},
+        # other homes, so that the surname and the address are as rare as a home's are
+        *({"record_id": f"x{i}", "last_name": f"other{i}", "address_line": f"{i} rue foch",
+           "postcode": "44000", "city": "nantes"} for i in range(400)),
+    ]  # fmt: skip
+    config = load_identity_config(warehouse.identity_config_path)
+    labels = level_labels(model)
+
+    def decided(replaced: Replaced) -> tuple[list, list]:
+        con, scored = _predict(model, rows)
+        con.register("scored", scored)
+        accept_predictions(con, "scored", labels, config, replaced)
+        pair = "where record_id_l = 'a' and record_id_r = 'b'"
+        accepted = con.execute(f"select record_id_l, record_id_r from {ACCEPTED} {pair}")
+        linked = accepted.fetchall()
+        refused = con.execute(f"select record_id_l, record_id_r from {REFUSED} {pair}")
+        return linked, refused.fetchall()
+
+    accepted, refused = decided(NONE)
+    assert accepted == [] and refused == [("a", "b")]
+    accepted, refused = decided(Replaced(frozenset({"home"})))
+    assert accepted == [("a", "b")] and refused == []
+
+
+@pytest.mark.parametrize(
+    ("replaced", "apart"), [(NONE, True), (Replaced(frozenset({"home"})), False)]
+)
+def test_a_chain_through_a_replaced_card_is_cut_only_where_households_are_shown(replaced, apart):
+    """FEBRL's rec-1062: two cards of Madison Dixon, a third at her home with first name and
+    birth date both replaced, linked to one of them. Where the records show households,
+    that third card is another member and the chain is cut; where they show replacements,
+    the three are one customer."""
+    from identity import _cluster
+    from identity._tables import (
+        CONSTRAINTS,
+        EDGES,
+        GUARD_EVENTS,
+        LINK_IDS,
+        RECORDS,
+        REFUSED,
+        REPLACED,
+        SCOPE_EDGES,
+    )
+
+    con = duckdb.connect()
+    REPLACED.create_empty(con)
+    for stratum in replaced.strata:  # what the scoring stage measured
+        con.execute(f"insert into {REPLACED} values (?)", [stratum])
+    for relation in (RECORDS, EDGES, GUARD_EVENTS, LINK_IDS, REFUSED, CONSTRAINTS, SCOPE_EDGES):
+        relation.create_empty(con)
+    home = ("dixon", "sanford place", "05047", "ringwood")
+    con.executemany(
+        f"insert into {RECORDS} by name select ? as record_id, ? as first_name, "
+        "? as birth_date, ? as last_name, ? as address_line, ? as postcode, ? as city",
+        [
+            ("a", "madison", date(1922, 6, 9), *home),
+            ("b", "madison", date(1922, 6, 9), *home),
+            ("c", "kylie", date(1900, 4, 4), *home),
+        ],
+    )
+    con.execute(
+        f"insert into {EDGES} by name select * from (values ('a', 'b', 'probabilistic', 20.0), "
+        "('b', 'c', 'probabilistic', 10.0)) e(record_id_l, record_id_r, link_type, match_weight)"
+    )
+    con.execute("create table clusters as select * from (values ('a', 'k'), ('b', 'k'), "
+                "('c', 'k')) c(record_id, cluster_id)")  # fmt: skip
+    config = IdentityConfig(blocking=[["last_name"]])
+    clusters = _cluster.constrain(con, "clusters", config)
+    customers = dict(con.execute(f"select record_id, cluster_id from {clusters}").fetchall())
+    assert customers["a"] == customers["b"]
+    assert (customers["c"] != customers["a"]) is apart
