@@ -65,7 +65,7 @@ create table if not exists identity.runs (run_id varchar, mode varchar, started_
   deterministic_links bigint, probabilistic_links bigint, refused_pairs bigint,
   customers bigint, created bigint, merged bigint, split bigint, retired bigint,
   oversized_customers bigint, model_path varchar, match_threshold double, stage_seconds varchar,
-  changed_customers bigint);
+  changed_customers bigint, replaced_strata varchar);
 -- records stored before display forms: their fingerprint changed, the next run rewrites them
 alter table identity.identity_records add column if not exists first_name_display varchar;
 alter table identity.identity_records add column if not exists last_name_display varchar;
@@ -74,6 +74,7 @@ alter table identity.identity_records add column if not exists city_display varc
 alter table identity.identity_records add column if not exists address_line_display varchar;
 -- runs recorded before the column existed: null, "not counted"
 alter table identity.runs add column if not exists changed_customers bigint;
+alter table identity.runs add column if not exists replaced_strata varchar;
 """
 
 

@@ -147,7 +147,11 @@ class RealtimeScorer:
         retained = set(self.model.get("additional_columns_to_retain") or ())
         assumed = {c: True for c in _model.CONFLICT_COLUMNS if c not in retained}
         # the strata where the records show values replaced, as the last batch run measured
-        replaced = _replaced.measure(con, self.config, "identity.identity_records")
+        # them (a real-time answer decides as the run did); measured here for a warehouse
+        # resolved before runs recorded it
+        replaced = _replaced.recorded(con) or _replaced.measure(
+            con, self.config, "identity.identity_records"
+        )
         self.conflicts = RealtimeConflicts(
             self.weights.labels, self.config, self.types, assumed, replaced
         )

@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.warehouse import columns_of
 from identity._guards import same_address_sql, same_first_name_sql
 from identity._tables import REPLACED
 
@@ -137,6 +138,19 @@ def stored(con: duckdb.DuckDBPyConnection) -> Replaced:
     return Replaced(
         frozenset(r[0] for r in con.execute(f"select stratum from {REPLACED}").fetchall())
     )
+
+
+def recorded(con: duckdb.DuckDBPyConnection) -> Replaced | None:
+    """What the last identity run measured, as ``identity.runs`` keeps it; None where no
+    run recorded it (a warehouse resolved before ``replaced_strata`` existed)."""
+    if "replaced_strata" not in columns_of(con, "identity.runs"):
+        return None
+    last = con.execute(
+        "select replaced_strata from identity.runs order by finished_at desc limit 1"
+    ).fetchall()
+    if not last or last[0][0] is None:
+        return None
+    return Replaced(frozenset(s for s in last[0][0].split(",") if s))
 
 
 Column = Callable[[str, str], str]  # (side "l" or "r", column) -> SQL naming it

@@ -21,6 +21,7 @@ from identity import (
     _guards,
     _ids,
     _persist,
+    _replaced,
     _review,
     _scope,
     _scoring,
@@ -134,6 +135,9 @@ def _score(run: Run) -> None:
     run.summary["scored_records"] = _scoring.score(
         run.con, run.splink, run.model, run.config, run.mode
     )
+    # what the records said of pairs differing on two fields, kept with the run: a steward
+    # reading why a household's members were (not) merged needs it
+    run.summary["replaced_strata"] = ",".join(sorted(_replaced.stored(run.con).strata))
 
 
 def _link(run: Run) -> None:
@@ -177,12 +181,13 @@ def _record_run(run: Run) -> None:
         f"?::timestamp as finished_at, {summary['records']} as record_count, "
         f"{summary['scored_records']} as scored_record_count, ? as model_path, "
         f"{run.config.match_threshold} as match_threshold, ? as stage_seconds, "
-        + ", ".join(f"{v} as {k}" for k, v in counts.items()),
+        "? as replaced_strata, " + ", ".join(f"{v} as {k}" for k, v in counts.items()),
         [
             run.started_at,
             datetime.now(UTC).replace(tzinfo=None),
             str(run.model_path),
             json.dumps(run.timer.seconds),
+            summary["replaced_strata"],
         ],
     )
 
@@ -354,6 +359,7 @@ def resolve(settings: Settings, full: bool = False, approve_churn: bool = False)
         "stage_seconds": run.timer.seconds,
         "stage_cpu_seconds": run.timer.cpu_seconds,
         "standardisation_nulled": run.summary["standardisation_nulled"],
+        "replaced_strata": run.summary["replaced_strata"],
     }
     log.info("identity run %s (%s): %s", run_id, run.mode, summary)
     return summary

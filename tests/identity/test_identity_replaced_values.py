@@ -9,10 +9,13 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
+from identity_rows import query
 from test_identity_population_households import _predict
 
+import identity
+from core.warehouse import connect
 from identity._config import IdentityConfig, ReplacedValuesConfig, load_identity_config
-from identity._replaced import NONE, Replaced, measure, pair_column, waived_sql
+from identity._replaced import NONE, Replaced, measure, pair_column, recorded, waived_sql
 
 
 def _records(households: bool) -> duckdb.DuckDBPyConnection:
@@ -174,3 +177,22 @@ def test_a_chain_through_a_replaced_card_is_cut_only_where_households_are_shown(
     customers = dict(con.execute(f"select record_id, cluster_id from {clusters}").fetchall())
     assert customers["a"] == customers["b"]
     assert (customers["c"] != customers["a"]) is apart
+
+
+def test_each_run_records_what_its_records_said_of_replaced_values(warehouse):
+    summary = identity.resolve(warehouse)
+    recorded_rows = query(warehouse, "select replaced_strata from identity.runs")
+    # the sample's homes hold households and its names namesakes: no stratum is taken as
+    # one person's values replaced, and the run says so in its row, not only in its log
+    assert summary["replaced_strata"] == "" and recorded_rows == [("",)]
+
+
+def test_the_real_time_scorer_reads_what_the_last_run_recorded(warehouse):
+    identity.resolve(warehouse)
+    with connect(warehouse) as con:
+        assert recorded(con) == Replaced(frozenset())  # households: nothing replaced
+        con.execute("update identity.runs set replaced_strata = 'home,name'")
+        assert recorded(con) == Replaced(frozenset({"home", "name"}))
+        # a warehouse resolved before runs recorded it: the scorer measures for itself
+        con.execute("alter table identity.runs drop column replaced_strata")
+        assert recorded(con) is None
