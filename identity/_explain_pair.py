@@ -38,6 +38,7 @@ def _score(con, settings, config, a: str, b: str) -> dict[str, Any]:
     from splink import Linker
 
     from core.warehouse import sql_literal
+    from identity import _links, _replaced
     from identity._backend import SplinkTables
     from identity._model import RETAINED_COLUMNS, for_dialect, level_labels, model_columns_sql
     from identity._resolve import model_path
@@ -58,7 +59,13 @@ def _score(con, settings, config, a: str, b: str) -> dict[str, Any]:
             for side, key in (("explain_left", a), ("explain_right", b))
         )
         scored = linker.inference.score_pair(left, right, include_found_by_blocking_rules=True)
-        row = _row(con, f"select * from {splink.read(scored, 'explain_pair_scored')}", [])[0]
+        read = splink.read(scored, "explain_pair_scored")
+        row = _row(con, f"select * from {read}", [])[0]
+        # as the run weighs it: a household's shared address capped, replaced values'
+        # differences discounted (what the threshold is held against)
+        replaced = _replaced.recorded(con) or _replaced.NONE
+        run_weighted = _links.run_weighted_sql(read, set(row), config, replaced)
+        weighed = _row(con, f"select match_weight, match_probability from {run_weighted}", [])[0]
     labels = level_labels(model)
     comparisons: list[dict[str, Any]] = []
     for name, gammas in labels.items():
@@ -70,8 +77,10 @@ def _score(con, settings, config, a: str, b: str) -> dict[str, Any]:
         )
     comparisons.sort(key=lambda c: -abs(c["weight"]))
     return {
-        "match_weight": row["match_weight"],
-        "match_probability": row["match_probability"],
+        "match_weight": weighed["match_weight"],
+        "match_probability": weighed["match_probability"],
+        # the comparisons' weights add up to this; the run's rules moved it to the above
+        "model_match_weight": row["match_weight"],
         "threshold": config.match_threshold,
         "found_by_blocking": bool(row.get("found_by_blocking_rules", True)),
         "for": [c for c in comparisons if c["weight"] > 0],

@@ -184,6 +184,18 @@ def _household_evidence_capped(
   from {relation})"""
 
 
+def run_weighted_sql(
+    relation: str, columns: set[str], config: IdentityConfig, replaced: Replaced = NONE
+) -> str:
+    """Scored pairs (``relation``, its ``columns``) weighed as a run weighs them, beyond
+    Splink's model: the household evidence capped, the replaced values' differences
+    discounted (``_replaced``)."""
+    capped = _household_evidence_capped(
+        relation, columns, config.household_max_match_weight, replaced
+    )
+    return _replaced.discounted_sql(capped, replaced, columns)
+
+
 def accept_predictions(
     con: duckdb.DuckDBPyConnection,
     predictions: str,
@@ -219,10 +231,7 @@ def accept_predictions(
     ]
     if absent:
         relation = f"(select *, {', '.join(absent)} from {relation})"
-    relation = _household_evidence_capped(
-        relation, columns, config.household_max_match_weight, replaced
-    )
-    relation = _replaced.discounted_sql(relation, replaced, columns)
+    relation = run_weighted_sql(relation, columns, config, replaced)
     conflict = _gamma_sql(labels, config, replaced)
     ranked = _ranked_comparisons_sql(labels, columns)
     top = _top_comparisons_sql(config.top_comparisons)

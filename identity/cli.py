@@ -220,10 +220,17 @@ def explain_pair_command(
         console.print(f"{record['record_id']} (customer {record['customer_id']}): {values}")
     score = result["score"]
     if "error" not in score:
+        adjusted = score["match_weight"] - score["model_match_weight"]
         console.print(
             f"score: match weight {score['match_weight']:.2f}, probability "
             f"{score['match_probability']:.4f} (threshold {score['threshold']}); "
             f"{'found' if score['found_by_blocking'] else 'not found'} by the blocking rules"
+            + (
+                f"; the model's {score['model_match_weight']:.2f} {adjusted:+.2f} by the run's "
+                "household-address cap or replaced-values rule"
+                if abs(adjusted) >= 0.005
+                else ""
+            )
         )
         for side in ("for", "against"):
             for item in score[side]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from cdp.cli import app
@@ -76,3 +77,43 @@ def test_explain_pair_says_why_two_records_are_apart_or_together(warehouse, monk
     )
     assert result.exit_code == 0, result.output
     assert "against" in result.output and "two customers" in result.output
+
+
+def test_explain_pair_weighs_a_pair_as_the_run_did(warehouse):
+    """The score explain-pair shows is the one the run held against the threshold: the
+    model's weight with the run's own rules on it (the household address cap, replaced
+    values), not Splink's bare score."""
+    from identity_rows import query
+
+    import identity
+    from identity._explain_pair import explain_pair
+
+    identity.resolve(warehouse)
+    linked = query(
+        warehouse,
+        "select record_id_l, record_id_r, match_weight from identity.links "
+        "where link_type = 'probabilistic' order by record_id_l, record_id_r limit 3",
+    )
+    for left, right, stored in linked:
+        assert explain_pair(warehouse, left, right)["score"]["match_weight"] == pytest.approx(
+            stored, abs=1e-6
+        )
+    # two customers at one address, phones apart: where the run caps the address's weight
+    apart = query(
+        warehouse,
+        "select l.record_id, r.record_id from identity.identity_records l "
+        "join identity.identity_records r on l.address_line = r.address_line "
+        "and l.record_id < r.record_id and l.phone <> r.phone "
+        "join identity.customer_records cl on cl.record_id = l.record_id "
+        "join identity.customer_records cr on cr.record_id = r.record_id "
+        "where cl.customer_id <> cr.customer_id and l.first_name <> r.first_name "
+        "order by 1, 2 limit 6",
+    )
+    capped = []
+    for left, right in apart:
+        result = explain_pair(warehouse, left, right)
+        score = result["score"]
+        if "below the threshold" in result["verdict"]:
+            assert score["match_probability"] < score["threshold"], (left, right, score)
+        capped.append(score["match_weight"] < score["model_match_weight"])
+    assert any(capped)  # the case the run's rules change
