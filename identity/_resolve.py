@@ -107,10 +107,24 @@ def _guard(run: Run) -> None:
 
 def _choose_mode(run: Run) -> None:
     run.mode = "incremental" if run.has_previous and not run.full else "full"
+    # over every record whatever the run scores: the rule an incremental run applies to its
+    # new pairs must be the one its stored links were made under
+    replaced = _replaced.store(run.con, run.config, t.RECORDS)
+    last = _replaced.recorded(run.con)
     if run.mode == "incremental" and _retrained_since_last_run(run.con, run.model_path):
-        log.info("the model was retrained since the last run: re-resolving everything")
-        run.mode = "full"
-        run.con.execute("reset checkpoint_threshold")
+        _resolve_everything(run, "the model was retrained since the last run")
+    elif run.mode == "incremental" and last is not None and last != replaced:
+        _resolve_everything(
+            run,
+            f"the records now show values replaced in {sorted(replaced.strata) or 'no stratum'} "
+            f"(the last run: {sorted(last.strata) or 'none'})",
+        )
+
+
+def _resolve_everything(run: Run, why: str) -> None:
+    log.info("%s: re-resolving everything", why)
+    run.mode = "full"
+    run.con.execute("reset checkpoint_threshold")
 
 
 def _train_or_load(run: Run) -> None:
@@ -220,13 +234,13 @@ STAGES = [
     Stage("load the previous run's state", _load_previous, (), _PREVIOUS, "standardise"),
     _EXTRACT,
     _GUARD,
-    Stage("choose full or incremental", _choose_mode),
+    Stage("choose full or incremental", _choose_mode, (t.RECORDS,), (t.REPLACED,), "predict"),
     Stage("train or load the model", _train_or_load, (t.MATCH_RECORDS, t.RECORDS), (), "train"),
     Stage(
         "score pairs",
         _score,
-        (t.MATCH_RECORDS, t.RECORDS, t.PREV_RECORDS),
-        (t.ACCEPTED, t.REFUSED, t.REPLACED),
+        (t.MATCH_RECORDS, t.RECORDS, t.PREV_RECORDS, t.REPLACED),
+        (t.ACCEPTED, t.REFUSED),
         "predict",
         incremental_reads=(t.RESCORED, t.REMOVED),
     ),

@@ -118,8 +118,8 @@ def score(
     """Score pairs (all, or new/changed records only) into accepted and refused links;
     an incremental run's new and changed records are :data:`RESCORED` (``changed_records``,
     run after the extraction)."""
-    # over every record whatever the run scores: an incremental run decides as a full one
-    replaced = _replaced.store(con, config, RECORDS)
+    # measured over every record when the run chose its mode (``_resolve._choose_mode``)
+    replaced = _replaced.stored(con)
     if model is None:  # no model (too few identified records to train one): nothing scored
         _links.create_empty(con)
         con.execute(f"create or replace temp table {RESCORED} as select record_id from {RECORDS}")

@@ -196,3 +196,15 @@ def test_the_real_time_scorer_reads_what_the_last_run_recorded(warehouse):
         # a warehouse resolved before runs recorded it: the scorer measures for itself
         con.execute("alter table identity.runs drop column replaced_strata")
         assert recorded(con) is None
+
+
+def test_an_incremental_run_resolves_everything_when_the_records_say_otherwise(warehouse):
+    identity.resolve(warehouse)
+    assert identity.resolve(warehouse)["mode"] == "incremental"  # nothing changed
+    # the last run found values replaced at one home; these records show households: the
+    # stored links were made under the other rule, so every pair is scored again
+    with connect(warehouse) as con:
+        con.execute("update identity.runs set replaced_strata = 'home'")
+    again = identity.resolve(warehouse)
+    assert again["mode"] == "full" and again["replaced_strata"] == ""
+    assert identity.resolve(warehouse)["mode"] == "incremental"
