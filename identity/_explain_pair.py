@@ -63,7 +63,7 @@ def _score(con, settings, config, a: str, b: str) -> dict[str, Any]:
         row = _row(con, f"select * from {read}", [])[0]
         # as the run weighs it: a household's shared address capped, replaced values'
         # differences discounted (what the threshold is held against)
-        replaced = _replaced.recorded(con) or _replaced.NONE
+        replaced = _replaced.of_stored_records(con, config)
         run_weighted = _links.run_weighted_sql(read, set(row), config, replaced)
         weighed = _row(con, f"select match_weight, match_probability from {run_weighted}", [])[0]
     labels = level_labels(model)

@@ -146,12 +146,9 @@ class RealtimeScorer:
         # reads it as no evidence against (``_links.accept_predictions``), and so does this
         retained = set(self.model.get("additional_columns_to_retain") or ())
         assumed = {c: True for c in _model.CONFLICT_COLUMNS if c not in retained}
-        # the strata where the records show values replaced, as the last batch run measured
-        # them (a real-time answer decides as the run did); measured here for a warehouse
-        # resolved before runs recorded it
-        replaced = _replaced.recorded(con) or _replaced.measure(
-            con, self.config, "identity.identity_records"
-        )
+        # the strata where the records show values replaced, as the last batch run found
+        # them: a real-time answer decides as the run did
+        replaced = _replaced.of_stored_records(con, self.config)
         self.conflicts = RealtimeConflicts(
             self.weights.labels, self.config, self.types, assumed, replaced
         )

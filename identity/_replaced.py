@@ -50,6 +50,8 @@ STRATA: dict[str, tuple[tuple[str, ...], str, str]] = {
     "home": (("last_name", "address_line", "postcode"), "first_name", "birth_date"),
     "name": (("first_name", "last_name", "postcode"), "address_line", "birth_date"),
 }
+# the comparison weighing a stratum's field, where it is not named after it
+_COMPARISON_OF = {"address_line": "address"}
 # Records measured on: beyond this many, the records of a sample of surnames (a share of
 # _BUCKETS hash buckets). A few hundred thousand records hold thousands of homes: the ratio
 # does not need a million, whose reading cost a +1% run at 1M about 1 s of CPU.
@@ -153,6 +155,12 @@ def recorded(con: duckdb.DuckDBPyConnection) -> Replaced | None:
     return Replaced(frozenset(s for s in last[0][0].split(",") if s))
 
 
+def of_stored_records(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> Replaced:
+    """What the last run found (:func:`recorded`), for a reader of its stored records (the
+    real-time scorer, explain-pair); measured on them where no run recorded it."""
+    return recorded(con) or measure(con, config, "identity.identity_records")
+
+
 Column = Callable[[str, str], str]  # (side "l" or "r", column) -> SQL naming it
 
 
@@ -201,12 +209,10 @@ def discounted_sql(relation: str, replaced: Replaced, columns: set[str]) -> str:
     ``mw_<comparison>``) where, for a pair in a stratum whose records show values replaced,
     a difference on the stratum's two fields weighs nothing: a replaced value, not another
     person (a weight against is taken off the match weight; its probability follows)."""
-    fields = {"home": ("first_name", "birth_date"), "name": ("address", "birth_date")}
     terms = []
     for stratum in sorted(replaced.strata):
-        weights = [
-            f"least(coalesce(mw_{f}, 0), 0)" for f in fields[stratum] if f"mw_{f}" in columns
-        ]
+        compared = (_COMPARISON_OF.get(f, f) for f in STRATA[stratum][1:])
+        weights = [f"least(coalesce(mw_{c}, 0), 0)" for c in compared if f"mw_{c}" in columns]
         if weights:
             terms.append(
                 f"case when {waived_sql(replaced, [stratum], pair_column)} "
