@@ -39,6 +39,7 @@ from identity._tables import (
     RETIRED,
     SCOPE_MEMBERS,
     SCOPE_RECORDS,
+    STORED_TOUCHED,
     STRONG_IDS,
     TOUCHED_RECORDS,
 )
@@ -127,6 +128,10 @@ def _changed_keys(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"create or replace temp table {TOUCHED_RECORDS} as "
         f"select record_id from {SCOPE_RECORDS} union {removed}"
+    )
+    con.execute(
+        f"create or replace temp table {STORED_TOUCHED} as "
+        f"select record_id from {PREV_MEMBERS_SCOPE} union {removed}"
     )
     con.execute(
         f"create or replace temp table {CHANGED_CUSTOMERS} as "
@@ -301,10 +306,13 @@ def _stage_links(
     touched, stored = "", "identity.links"
     if mode == "incremental":
         touched = f"where e.record_id_l in (select record_id from {TOUCHED_RECORDS})"
-        # only the stored links of those records can match
+        # only the stored links of those records can match, and only those the last run
+        # stored have any: none, and the stored links are not read
         stored = (
             "(select * from identity.links semi join "
-            f"(select record_id as record_id_l from {TOUCHED_RECORDS}) using (record_id_l))"
+            f"(select record_id as record_id_l from {STORED_TOUCHED}) using (record_id_l))"
+            if scalar(con, f"select count(*) from {STORED_TOUCHED}")
+            else "(select * from identity.links where false)"
         )
     con.execute(
         f"create or replace temp table {LINKS_STAGE} as "
@@ -327,7 +335,8 @@ def _write_refused_links(con: duckdb.DuckDBPyConnection, run_id: str, mode: str)
 
 def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
     """identity table -> (its rows after this run, key column, the keys whose rows an
-    incremental run replaces)."""
+    incremental run replaces). Memberships and links are deleted by :data:`STORED_TOUCHED`
+    (:data:`_DELETED_BY`): a record the last run did not store has neither."""
     return {
         "identity_records": (f"select * from {RECORDS}", "record_id", CHANGED_RECORDS),
         "record_identifiers": (f"select * from {STRONG_IDS}", "record_id", CHANGED_RECORDS),
@@ -340,6 +349,11 @@ def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
         "customers": (f"select * from {CUSTOMERS_STAGE}", "customer_id", CHANGED_CUSTOMERS),
         "links": (f"select * from {LINKS_STAGE}", "record_id_l", TOUCHED_RECORDS),
     }
+
+
+# the stored rows an incremental run deletes, where fewer keys than it inserts can have one
+# (the delete scans every stored link, 1.2M at 1M records, to find none for new people)
+_DELETED_BY = {"customer_records": STORED_TOUCHED, "links": STORED_TOUCHED}
 
 
 def _full_run_writes_by_key(con: duckdb.DuckDBPyConnection, run_id: str) -> frozenset[str]:
@@ -373,10 +387,14 @@ def _replace_tables(
                 _full.replace_members(con, rows, run_id)
                 continue
             # identity_records: the rows of the records the run changed (CHANGED_RECORDS)
+        deleted = _DELETED_BY.get(table, keys)
         also = ""
         if table == "links":  # a link whose right record changed goes too
-            also = f" or record_id_r in (select * from {keys})"
-        con.execute(f"delete from identity.{table} where {key} in (select * from {keys}){also}")
+            also = f" or record_id_r in (select * from {deleted})"
+        if table not in _DELETED_BY or scalar(con, f"select count(*) from {deleted}"):
+            con.execute(
+                f"delete from identity.{table} where {key} in (select * from {deleted}){also}"
+            )
         con.execute(
             f"insert into identity.{table} by name select * from ({rows}) "
             f"semi join (select * from {keys}) k({key}) using ({key})"

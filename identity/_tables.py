@@ -297,6 +297,12 @@ TOUCHED_RECORDS = Relation(
     "record_id varchar",
     "incremental runs: records whose membership and links this run rewrites",
 )
+STORED_TOUCHED = Relation(
+    "_identity_stored_touched",
+    "record_id varchar",
+    "incremental runs: the TOUCHED_RECORDS the last run stored (re-clustered ones with a "
+    "previous membership, removed ones): the only ones with stored memberships and links",
+)
 CHANGED_CUSTOMERS = Relation(
     "_identity_changed_customers",
     "customer_id varchar",
