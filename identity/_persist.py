@@ -39,6 +39,7 @@ from identity._tables import (
     RETIRED,
     SCOPE_MEMBERS,
     SCOPE_RECORDS,
+    STORED_CHANGED,
     STORED_TOUCHED,
     STRONG_IDS,
     TOUCHED_RECORDS,
@@ -129,6 +130,12 @@ def _changed_keys(con: duckdb.DuckDBPyConnection) -> None:
         f"create or replace temp table {TOUCHED_RECORDS} as "
         f"select record_id from {SCOPE_RECORDS} union {removed}"
     )
+    # The rewritten records with a stored row, found on its id alone: a semi join on the
+    # stored rows decompresses every vector holding one of the ids sought.
+    con.execute(
+        f"create or replace temp table {STORED_CHANGED} as select record_id "
+        f"from {CHANGED_RECORDS} semi join identity.identity_records using (record_id)"
+    )
     con.execute(
         f"create or replace temp table {STORED_TOUCHED} as "
         f"select record_id from {PREV_MEMBERS_SCOPE} union {removed}"
@@ -156,22 +163,17 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
     if mode == "full":
         changed_ids = f"select record_id from {_full.RECORDS_DIFFER} where golden_changed"
     else:
-        # the rewritten records with a stored row, found on its id alone: only theirs are
-        # compared column by column (the others, new ones mostly, changed). The comparison's
-        # scan of the stored rows decompresses every vector holding one of the ids sought.
-        con.execute(
-            "create or replace temp table _identity_rewritten_stored as select record_id "
-            f"from {CHANGED_RECORDS} semi join identity.identity_records using (record_id)"
-        )
+        # only the rewritten records with a stored row are compared column by column (the
+        # others, new ones mostly, changed)
         compared = _full.changed_rows_sql(
             RECORDS,
             "identity.identity_records",
             "record_id",
             _full.GOLDEN_RECORD_COLUMNS,
-            "semi join _identity_rewritten_stored using (record_id)",
+            f"semi join {STORED_CHANGED} using (record_id)",
         )
         changed_ids = f"""select record_id from {RECORDS} {rewritten}
-  anti join _identity_rewritten_stored using (record_id)
+  anti join {STORED_CHANGED} using (record_id)
 union all
 {compared}"""
     return scalar(
@@ -335,8 +337,8 @@ def _write_refused_links(con: duckdb.DuckDBPyConnection, run_id: str, mode: str)
 
 def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
     """identity table -> (its rows after this run, key column, the keys whose rows an
-    incremental run replaces). Memberships and links are deleted by :data:`STORED_TOUCHED`
-    (:data:`_DELETED_BY`): a record the last run did not store has neither."""
+    incremental run replaces). Records, memberships and links are deleted by the keys with
+    a stored row (:data:`_DELETED_BY`): a record the last run did not store has none."""
     return {
         "identity_records": (f"select * from {RECORDS}", "record_id", CHANGED_RECORDS),
         "record_identifiers": (f"select * from {STRONG_IDS}", "record_id", CHANGED_RECORDS),
@@ -353,7 +355,11 @@ def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
 
 # the stored rows an incremental run deletes, where fewer keys than it inserts can have one
 # (the delete scans every stored link, 1.2M at 1M records, to find none for new people)
-_DELETED_BY = {"customer_records": STORED_TOUCHED, "links": STORED_TOUCHED}
+_DELETED_BY = {
+    "identity_records": STORED_CHANGED,
+    "customer_records": STORED_TOUCHED,
+    "links": STORED_TOUCHED,
+}
 
 
 def _full_run_writes_by_key(con: duckdb.DuckDBPyConnection, run_id: str) -> frozenset[str]:
@@ -387,11 +393,11 @@ def _replace_tables(
                 _full.replace_members(con, rows, run_id)
                 continue
             # identity_records: the rows of the records the run changed (CHANGED_RECORDS)
-        deleted = _DELETED_BY.get(table, keys)
+        deleted = _DELETED_BY.get(table, keys) if mode == "incremental" else keys
         also = ""
         if table == "links":  # a link whose right record changed goes too
             also = f" or record_id_r in (select * from {deleted})"
-        if table not in _DELETED_BY or scalar(con, f"select count(*) from {deleted}"):
+        if deleted == keys or scalar(con, f"select count(*) from {deleted}"):
             con.execute(
                 f"delete from identity.{table} where {key} in (select * from {deleted}){also}"
             )

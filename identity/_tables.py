@@ -292,6 +292,11 @@ CHANGED_RECORDS = Relation(
     "record_id varchar",
     "incremental runs: records whose stored rows this run rewrites (re-scored, removed)",
 )
+STORED_CHANGED = Relation(
+    "_identity_stored_changed",
+    "record_id varchar",
+    "incremental runs: the CHANGED_RECORDS with a stored row (not new ones)",
+)
 TOUCHED_RECORDS = Relation(
     "_identity_touched_records",
     "record_id varchar",
