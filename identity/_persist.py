@@ -161,7 +161,8 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
         CUSTOMERS_STAGE, PREV_CUSTOMERS, "customer_id", customer_columns[1:], scope
     )
     if mode == "full":
-        changed_ids = f"select record_id from {_full.RECORDS_DIFFER} where golden_changed"
+        stored_ids = f"select record_id from {_full.RECORDS_DIFFER} where golden_changed"
+        changed_ids = "select * from stored_ids"
     else:
         # only the rewritten records with a stored row are compared column by column (the
         # others, new ones mostly, changed)
@@ -172,14 +173,18 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
             _full.GOLDEN_RECORD_COLUMNS,
             f"semi join {STORED_CHANGED} using (record_id)",
         )
+        # only a record with a stored row had an owner before (the scan of every stored
+        # membership found none for a batch of new people)
+        stored_ids = compared
         changed_ids = f"""select record_id from {RECORDS} {rewritten}
   anti join {STORED_CHANGED} using (record_id)
 union all
-{compared}"""
+select * from stored_ids"""
     return scalar(
         con,
         f"""
 with customers_changed as ({customers_changed}),
+stored_ids as ({stored_ids}),
 changed_ids as ({changed_ids})
 -- their owners now and before: two semi joins, not a union (distinct) of both memberships
 -- (an incremental run's changed records are re-clustered ones, or removed)
@@ -189,7 +194,7 @@ select count(distinct customer_id) from (
   select customer_id from {MEMBERS if mode == "full" else SCOPE_MEMBERS}
   semi join changed_ids using (record_id)
   union all
-  select customer_id from {PREV_MEMBERS} semi join changed_ids using (record_id)
+  select customer_id from {PREV_MEMBERS} semi join stored_ids using (record_id)
 )""",
     )
 
