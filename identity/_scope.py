@@ -64,7 +64,9 @@ union all select * from ({_decisions.must_link_edges_sql()})"""
     _decisions.add_cannot_links(con)
 
 
-def _edges_where(con: duckdb.DuckDBPyConnection, where: str, stored_where: str | None = None) -> str:
+def _edges_where(
+    con: duckdb.DuckDBPyConnection, where: str, stored_where: str | None = None
+) -> str:
     """The incremental run's links meeting ``where`` (a filter on their two record ids):
     the new ones and the stored ones still holding, the stored links filtered first (by
     ``stored_where`` when given: the same filter on the records a stored link can hold).
