@@ -39,6 +39,8 @@ from identity._tables import (
     RETIRED,
     SCOPE_MEMBERS,
     SCOPE_RECORDS,
+    STORED_CHANGED,
+    STORED_TOUCHED,
     STRONG_IDS,
     TOUCHED_RECORDS,
 )
@@ -128,6 +130,16 @@ def _changed_keys(con: duckdb.DuckDBPyConnection) -> None:
         f"create or replace temp table {TOUCHED_RECORDS} as "
         f"select record_id from {SCOPE_RECORDS} union {removed}"
     )
+    # The rewritten records with a stored row, found on its id alone: a semi join on the
+    # stored rows decompresses every vector holding one of the ids sought.
+    con.execute(
+        f"create or replace temp table {STORED_CHANGED} as select record_id "
+        f"from {CHANGED_RECORDS} semi join identity.identity_records using (record_id)"
+    )
+    con.execute(
+        f"create or replace temp table {STORED_TOUCHED} as "
+        f"select record_id from {PREV_MEMBERS_SCOPE} union {removed}"
+    )
     con.execute(
         f"create or replace temp table {CHANGED_CUSTOMERS} as "
         f"select customer_id from {ASSIGNED} union select retired_customer_id from {RETIRED}"
@@ -149,30 +161,30 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
         CUSTOMERS_STAGE, PREV_CUSTOMERS, "customer_id", customer_columns[1:], scope
     )
     if mode == "full":
-        changed_ids = f"select record_id from {_full.RECORDS_DIFFER} where golden_changed"
+        stored_ids = f"select record_id from {_full.RECORDS_DIFFER} where golden_changed"
+        changed_ids = "select * from stored_ids"
     else:
-        # the rewritten records with a stored row, found on its id alone: only theirs are
-        # compared column by column (the others, new ones mostly, changed). The comparison's
-        # scan of the stored rows decompresses every vector holding one of the ids sought.
-        con.execute(
-            "create or replace temp table _identity_rewritten_stored as select record_id "
-            f"from {CHANGED_RECORDS} semi join identity.identity_records using (record_id)"
-        )
+        # only the rewritten records with a stored row are compared column by column (the
+        # others, new ones mostly, changed)
         compared = _full.changed_rows_sql(
             RECORDS,
             "identity.identity_records",
             "record_id",
             _full.GOLDEN_RECORD_COLUMNS,
-            "semi join _identity_rewritten_stored using (record_id)",
+            f"semi join {STORED_CHANGED} using (record_id)",
         )
+        # only a record with a stored row had an owner before (the scan of every stored
+        # membership found none for a batch of new people)
+        stored_ids = compared
         changed_ids = f"""select record_id from {RECORDS} {rewritten}
-  anti join _identity_rewritten_stored using (record_id)
+  anti join {STORED_CHANGED} using (record_id)
 union all
-{compared}"""
+select * from stored_ids"""
     return scalar(
         con,
         f"""
 with customers_changed as ({customers_changed}),
+stored_ids as ({stored_ids}),
 changed_ids as ({changed_ids})
 -- their owners now and before: two semi joins, not a union (distinct) of both memberships
 -- (an incremental run's changed records are re-clustered ones, or removed)
@@ -182,7 +194,7 @@ select count(distinct customer_id) from (
   select customer_id from {MEMBERS if mode == "full" else SCOPE_MEMBERS}
   semi join changed_ids using (record_id)
   union all
-  select customer_id from {PREV_MEMBERS} semi join changed_ids using (record_id)
+  select customer_id from {PREV_MEMBERS} semi join stored_ids using (record_id)
 )""",
     )
 
@@ -301,10 +313,13 @@ def _stage_links(
     touched, stored = "", "identity.links"
     if mode == "incremental":
         touched = f"where e.record_id_l in (select record_id from {TOUCHED_RECORDS})"
-        # only the stored links of those records can match
+        # only the stored links of those records can match, and only those the last run
+        # stored have any: none, and the stored links are not read
         stored = (
             "(select * from identity.links semi join "
-            f"(select record_id as record_id_l from {TOUCHED_RECORDS}) using (record_id_l))"
+            f"(select record_id as record_id_l from {STORED_TOUCHED}) using (record_id_l))"
+            if scalar(con, f"select count(*) from {STORED_TOUCHED}")
+            else "(select * from identity.links where false)"
         )
     con.execute(
         f"create or replace temp table {LINKS_STAGE} as "
@@ -327,7 +342,8 @@ def _write_refused_links(con: duckdb.DuckDBPyConnection, run_id: str, mode: str)
 
 def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
     """identity table -> (its rows after this run, key column, the keys whose rows an
-    incremental run replaces)."""
+    incremental run replaces). Records, memberships and links are deleted by the keys with
+    a stored row (:data:`_DELETED_BY`): a record the last run did not store has none."""
     return {
         "identity_records": (f"select * from {RECORDS}", "record_id", CHANGED_RECORDS),
         "record_identifiers": (f"select * from {STRONG_IDS}", "record_id", CHANGED_RECORDS),
@@ -340,6 +356,15 @@ def _replaced_tables(run_id: str) -> dict[str, tuple[str, str, str]]:
         "customers": (f"select * from {CUSTOMERS_STAGE}", "customer_id", CHANGED_CUSTOMERS),
         "links": (f"select * from {LINKS_STAGE}", "record_id_l", TOUCHED_RECORDS),
     }
+
+
+# the stored rows an incremental run deletes, where fewer keys than it inserts can have one
+# (the delete scans every stored link, 1.2M at 1M records, to find none for new people)
+_DELETED_BY = {
+    "identity_records": STORED_CHANGED,
+    "customer_records": STORED_TOUCHED,
+    "links": STORED_TOUCHED,
+}
 
 
 def _full_run_writes_by_key(con: duckdb.DuckDBPyConnection, run_id: str) -> frozenset[str]:
@@ -373,10 +398,14 @@ def _replace_tables(
                 _full.replace_members(con, rows, run_id)
                 continue
             # identity_records: the rows of the records the run changed (CHANGED_RECORDS)
+        deleted = _DELETED_BY.get(table, keys) if mode == "incremental" else keys
         also = ""
         if table == "links":  # a link whose right record changed goes too
-            also = f" or record_id_r in (select * from {keys})"
-        con.execute(f"delete from identity.{table} where {key} in (select * from {keys}){also}")
+            also = f" or record_id_r in (select * from {deleted})"
+        if deleted == keys or scalar(con, f"select count(*) from {deleted}"):
+            con.execute(
+                f"delete from identity.{table} where {key} in (select * from {deleted}){also}"
+            )
         con.execute(
             f"insert into identity.{table} by name select * from ({rows}) "
             f"semi join (select * from {keys}) k({key}) using ({key})"

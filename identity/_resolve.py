@@ -312,6 +312,7 @@ STAGES = [
             t.PREV_CUSTOMERS,
             t.PREV_RECORDS,
             t.SCOPE_RECORDS,
+            t.PREV_MEMBERS_SCOPE,
         ),
         (t.MEMBERS, t.CUSTOMERS_STAGE),
         "persist",

@@ -136,7 +136,7 @@ def score(
     rescored = f"record_id in (select record_id from {RESCORED})"
     con.execute(
         "create or replace temp table _identity_new_model_records as "
-        + _selected_records_sql(rescored)
+        + _selected_records_sql(f"semi join {RESCORED} using (record_id)")
     )
     new = scalar(con, "select count(*) from _identity_new_model_records")
     if new == 0:
@@ -166,13 +166,15 @@ def score(
             continue
         value = _model.DERIVED_COLUMNS.get(column, column)
         tf_tables[column] = f"tf_lookup_{column}"
-        # frequencies over every record, of the values the scored records hold only
+        # frequencies over every record, of the values the scored records hold only; each
+        # record's value computed once for both counts (the e-mail username's regular
+        # expression ran twice over every e-mail)
         splink.put(
             tf_tables[column],
-            f"select {value} as {column}, "
-            f"count(*) / (select count({value}) from {MATCH_RECORDS}) as tf_{column} "
-            f"from {MATCH_RECORDS} "
-            f"where {value} in (select {column} from _identity_scored_records) group by all",
+            f"with v as materialized (select {value} as {column} from {MATCH_RECORDS}) "
+            f"select {column}, count(*) / (select count({column}) from v) as tf_{column} "
+            f"from v where {column} in (select {column} from _identity_scored_records) "
+            "group by all",
         )
     con.execute("drop table _identity_scored_records")
     predictions = _model.predict_new(
@@ -214,12 +216,14 @@ def changed_records(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _selected_records_sql(where: str) -> str:
-    """The records ``model_records_sql`` would select by ``where``, with the model's columns
-    but not the people counts (which read every record)."""
+def _selected_records_sql(join: str) -> str:
+    """The records ``model_records_sql`` would select among those ``join`` keeps (a semi
+    join on their ids), with the model's columns but not the people counts (which read every
+    record). A semi join, not an ``IN`` test: the scan then skips the other records before
+    the matching view's blocked-value tests."""
     return (
-        f"select {_model.model_columns_sql()} from {MATCH_RECORDS} "
-        f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where})"
+        f"select {_model.model_columns_sql()} from {MATCH_RECORDS} {join} "
+        f"where not is_anonymous and {_HAS_ATTRIBUTE}"
     )
 
 

@@ -292,10 +292,21 @@ CHANGED_RECORDS = Relation(
     "record_id varchar",
     "incremental runs: records whose stored rows this run rewrites (re-scored, removed)",
 )
+STORED_CHANGED = Relation(
+    "_identity_stored_changed",
+    "record_id varchar",
+    "incremental runs: the CHANGED_RECORDS with a stored row (not new ones)",
+)
 TOUCHED_RECORDS = Relation(
     "_identity_touched_records",
     "record_id varchar",
     "incremental runs: records whose membership and links this run rewrites",
+)
+STORED_TOUCHED = Relation(
+    "_identity_stored_touched",
+    "record_id varchar",
+    "incremental runs: the TOUCHED_RECORDS the last run stored (re-clustered ones with a "
+    "previous membership, removed ones): the only ones with stored memberships and links",
 )
 CHANGED_CUSTOMERS = Relation(
     "_identity_changed_customers",
