@@ -1,0 +1,136 @@
+"""Issue 12 on data the project did not write (FEBRL): a small file's counts of replaced
+values are read within their noise, and a birth date shown replaced by one record of the
+person bridges a chain the cannot-links would cut; on real DuckDB."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+
+from identity import _cluster
+from identity._config import IdentityConfig, ReplacedValuesConfig
+from identity._replaced import measure
+from identity._tables import (
+    CONSTRAINTS,
+    EDGES,
+    GUARD_EVENTS,
+    LINK_IDS,
+    RECORDS,
+    REFUSED,
+    REPLACED,
+    SCOPE_EDGES,
+)
+
+
+def _small_file(households: int) -> duckdb.DuckDBPyConnection:
+    """30 people, three records each at their home: A = 30 * 3 = 90 pairs agreeing on first
+    name and birth date. People 0-5 have a fourth record with the first name replaced (3
+    pairs each: B = 18), people 6-11 one with the birth date replaced (C = 18), people 12-13
+    one with both (D = 6). Replacements explain B * C / A = 3.6 pairs, 4.5 at min_share 0.8:
+    D = 6 is above that, by less than the noise of a count of 4.5 (2 * sqrt(4.5) = 4.2).
+    ``households`` more people (from 14 on) live with a second member (another first name
+    and birth date: 3 pairs each differing on both), far above it."""
+    rows = []
+    for person in range(30):
+        home = (f"surname{person}", f"{person} rue des lilas", f"{44000 + person}")
+        born = date(1950, 1, 1) + timedelta(days=97 * person)
+        own = [(f"first{person}", born)] * 3
+        if person < 6:
+            own.append(("replaced", born))
+        elif person < 12:
+            own.append((f"first{person}", date(1901, 1, 1)))
+        elif person < 14:
+            own.append(("replaced", date(1901, 1, 1)))
+        elif person < 14 + households:
+            own.append((f"member{person}", date(2001, 1, 1)))
+        rows += [(*home, first, birth) for first, birth in own]
+    con = duckdb.connect()
+    con.execute(
+        "create table records (last_name varchar, address_line varchar, postcode varchar, "
+        "first_name varchar, birth_date date, is_anonymous boolean default false)"
+    )
+    con.executemany(
+        "insert into records (last_name, address_line, postcode, first_name, birth_date) "
+        "values (?, ?, ?, ?, ?)",
+        rows,
+    )
+    return con
+
+
+def test_a_small_file_shows_replaced_values_within_the_noise_of_its_counts():
+    config = IdentityConfig(blocking=[["last_name"]])
+    assert measure(_small_file(households=0), config, "records").strata == {"home"}
+    # five households more: D = 6 + 15 = 21, beyond any noise of 4.5 expected
+    assert measure(_small_file(households=5), config, "records").strata == frozenset()
+    # without the noise allowance, 6 pairs where 4.5 are explained read as other people
+    exact = config.model_copy(update={"replaced_values": ReplacedValuesConfig(noise_sd=0)})
+    assert measure(_small_file(households=0), exact, "records").strata == frozenset()
+
+
+def _constrained(records: list[tuple], edges: list[tuple]) -> dict[str, str]:
+    """The customers of ``records`` (id, first name, last name, birth date, address line)
+    linked by ``edges`` (id, id, match weight) in one component, after the cannot-links,
+    where the records show no values replaced (households, as a retailer's do)."""
+    con = duckdb.connect()
+    REPLACED.create_empty(con)
+    for relation in (RECORDS, EDGES, GUARD_EVENTS, LINK_IDS, REFUSED, CONSTRAINTS, SCOPE_EDGES):
+        relation.create_empty(con)
+    con.executemany(
+        f"insert into {RECORDS} by name select ? as record_id, ? as first_name, "
+        "? as last_name, ? as birth_date, ? as address_line, '04073' as postcode, "
+        "'sunshine' as city",
+        records,
+    )
+    con.executemany(
+        f"insert into {EDGES} by name select ? as record_id_l, ? as record_id_r, "
+        "'probabilistic' as link_type, ? as match_weight",
+        edges,
+    )
+    con.execute(f"create table clusters as select record_id, 'k' as cluster_id from {RECORDS}")
+    clusters = _cluster.constrain(con, "clusters", IdentityConfig(blocking=[["last_name"]]))
+    return dict(con.execute(f"select record_id, cluster_id from {clusters}").fetchall())
+
+
+def test_one_card_bearing_the_name_and_the_other_birth_date_shows_a_birth_date_replaced():
+    """FEBRL3's rec-538: ``sebastian mahony`` born 1922 at his address, the same name typed
+    swapped at that address with a birth date of 1975 (linked: the same person at one
+    address), and ``sebastian mahoay`` born 1922 with no address. The last two clash on the
+    birth date alone; the first card bears the name of one and the birth date of the other,
+    and is linked to both: the 1975 is a replaced birth date, and the three are one
+    customer."""
+    born, replaced = date(1922, 6, 13), date(1975, 1, 8)
+    customers = _constrained(
+        [
+            ("a", "sebastian", "mahony", born, "le gallienne street"),
+            ("b", "mahony", "sebastian", replaced, "le gallienne street"),
+            ("c", "sebastian", "mahoay", born, None),
+        ],
+        [("a", "b", 17.6), ("a", "c", 15.1)],
+    )
+    assert customers["a"] == customers["b"] == customers["c"]
+
+
+@pytest.mark.parametrize(
+    ("first_name", "apart"),
+    [
+        # two names alike (Jaro-Winkler 0.905) are two people: charles orchard born 1958 at
+        # his address, charlotte born 1985 at hers; one card between them, ``charlotye``
+        # born 1985 at his address, is not enough to join them (it takes two)
+        ("charles", True),
+        # one name, one slip apart: that card shows her birth date replaced
+        ("charlote", False),
+    ],
+)
+def test_two_names_alike_clashing_on_the_birth_date_still_need_two_witnesses(first_name, apart):
+    customers = _constrained(
+        [
+            ("a", first_name, "orchard", date(1958, 10, 7), "perry drive"),
+            ("w", "charlotye", "orchard", date(1985, 3, 30), "perry drive"),
+            ("c", "charlotte", "robson", date(1985, 3, 30), "dickinson street"),
+        ],
+        [("a", "w", 4.0), ("w", "c", 20.0)],
+    )
+    assert customers["w"] == customers["c"]
+    assert (customers["a"] != customers["c"]) is apart
