@@ -11,7 +11,7 @@ import pytest
 
 from identity import _cluster
 from identity._config import IdentityConfig, ReplacedValuesConfig
-from identity._replaced import measure
+from identity._replaced import Replaced, measure, pair_column, waived_sql
 from identity._tables import (
     CONSTRAINTS,
     EDGES,
@@ -134,3 +134,27 @@ def test_two_names_alike_clashing_on_the_birth_date_still_need_two_witnesses(fir
     )
     assert customers["w"] == customers["c"]
     assert (customers["a"] != customers["c"]) is apart
+
+
+@pytest.mark.parametrize(
+    ("city", "at_home"),
+    [
+        ("birmingha m gardens", True),  # the town mistyped beside a postcode two slips off
+        ("birmingham gardens", True),
+        ("hope valley", False),  # another town and another postcode: another home
+    ],
+)
+def test_one_home_allows_a_mistyped_town_beside_a_mistyped_postcode(city, at_home):
+    """FEBRL3's rec-427: ``madisoen welller`` at ``coplanddrive`` in 4350, Emmet Weller's
+    card at ``copland drive`` in 4365 (first name and birth date replaced on the one, the
+    postcode on the other)."""
+    left = ("madisoen", "welller", "coplanddrive", "04350", city)
+    right = ("emmet", "weller", "copland drive", "04365", "birmingham gardens")
+    row = duckdb.connect().execute(
+        f"select {waived_sql(Replaced(frozenset({'home'})), ['home'], pair_column)} from "
+        f"(select ? as first_name_l, ? as last_name_l, ? as address_line_l, ? as postcode_l, "
+        f"? as city_l, ? as first_name_r, ? as last_name_r, ? as address_line_r, "
+        f"? as postcode_r, ? as city_r)",
+        [*left, *right],
+    )
+    assert row.fetchall() == [(at_home,)]
