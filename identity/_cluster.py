@@ -271,6 +271,7 @@ from {REFUSED} where match_probability >= {config.match_threshold}""")
         f"select record_id, cluster_id from {clusters}"
     )
     _add_conflicts(con, config)
+    _replaced.waive_shown_clashes(con, CONSTRAINTS, EDGES, RECORDS)
     _waive_witnessed(con)
     con.execute(f"""create or replace temp table _identity_problem_clusters as
 select distinct a.cluster_id from {CONSTRAINTS} k

@@ -234,3 +234,52 @@ def discounted_sql(relation: str, replaced: Replaced, columns: set[str]) -> str:
     return f"""(select * replace (match_weight - ({against}) as match_weight,
     1 / (1 + pow(2, -(match_weight - ({against})))) as match_probability)
   from {relation})"""
+
+
+# a guard's cannot-link reason -> (the field it clashes on, the strata showing it replaced):
+# one home only; under one name, a first name merely alike counts as the name
+# (``charles`` / ``charlotye orchard`` in one postcode), and would show Charlotte's birth
+# date as a replacement of Charles's
+_CLASHES = {
+    "different_first_name": ("first_name", ("home",)),
+    "different_birth_date": ("birth_date", ("home",)),
+}
+
+
+def waive_shown_clashes(
+    con: duckdb.DuckDBPyConnection, constraints: str, edges: str, records: str
+) -> None:
+    """Drop a guard's cannot-link between two records of one component when the records
+    already showed that very clash to be a replacement: one of the two is linked directly to
+    a third record bearing the other's value of the clashing field, and that linked pair is
+    in a stratum whose records show values replaced (:func:`waived_sql`). (FEBRL2's
+    rec-1900: ``kieran everett`` at Kiara Everett's address is her card with the first name
+    replaced; her card ``kiara everett`` with no address clashes with it on the same two
+    names.) Nothing is dropped where no stratum is shown replaced (households)."""
+    replaced = stored(con)
+    if not replaced.strata:
+        return
+    near, far = "near", "far"  # the linked end of the cannot-link, and its other end
+    tests = []
+    for reason, (field, strata) in _CLASHES.items():
+        stratum = waived_sql(replaced, strata, lambda s, c: f"{near if s == 'l' else 'b'}.{c}")
+        if stratum != "false":
+            tests.append(f"(k.reason = '{reason}' and b.{field} = {far}.{field} and {stratum})")
+    if not tests:
+        return
+    shown = " or ".join(tests)
+    # each end of the cannot-link in turn as the linked one (one hash join each, not an OR)
+    orientations = []
+    for end, other in (("record_id_l", "record_id_r"), ("record_id_r", "record_id_l")):
+        for a, b in (("record_id_l", "record_id_r"), ("record_id_r", "record_id_l")):
+            orientations.append(f"""
+select k.record_id_l, k.record_id_r, k.reason from {constraints} k
+join {edges} e on e.{a} = k.{end} and e.{b} <> k.{other}
+join {records} {near} on {near}.record_id = k.{end}
+join {records} {far} on {far}.record_id = k.{other}
+join {records} b on b.record_id = e.{b}
+where k.constraint_source = 'guard' and ({shown})""")
+    con.execute(f"""
+delete from {constraints} k using ({" union ".join(orientations)}) v
+where k.record_id_l = v.record_id_l and k.record_id_r = v.record_id_r
+  and k.reason = v.reason and k.constraint_source = 'guard'""")

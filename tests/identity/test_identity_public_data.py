@@ -69,19 +69,24 @@ def test_a_small_file_shows_replaced_values_within_the_noise_of_its_counts():
     assert measure(_small_file(households=0), exact, "records").strata == frozenset()
 
 
-def _constrained(records: list[tuple], edges: list[tuple]) -> dict[str, str]:
-    """The customers of ``records`` (id, first name, last name, birth date, address line)
-    linked by ``edges`` (id, id, match weight) in one component, after the cannot-links,
-    where the records show no values replaced (households, as a retailer's do)."""
+def _constrained(
+    records: list[tuple], edges: list[tuple], replaced: frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """The customers of ``records`` (id, first name, last name, birth date, address line,
+    and a postcode where it is not 04073) linked by ``edges`` (id, id, match weight) in one
+    component, after the cannot-links, where the records show the strata ``replaced`` (by
+    default none: households, as a retailer's records show)."""
     con = duckdb.connect()
     REPLACED.create_empty(con)
+    for stratum in replaced:  # what the scoring stage measured
+        con.execute(f"insert into {REPLACED} values (?)", [stratum])
     for relation in (RECORDS, EDGES, GUARD_EVENTS, LINK_IDS, REFUSED, CONSTRAINTS, SCOPE_EDGES):
         relation.create_empty(con)
     con.executemany(
         f"insert into {RECORDS} by name select ? as record_id, ? as first_name, "
-        "? as last_name, ? as birth_date, ? as address_line, '04073' as postcode, "
+        "? as last_name, ? as birth_date, ? as address_line, ? as postcode, "
         "'sunshine' as city",
-        records,
+        [(*r, "04073") if len(r) == 5 else r for r in records],
     )
     con.executemany(
         f"insert into {EDGES} by name select ? as record_id_l, ? as record_id_r, "
@@ -158,3 +163,24 @@ def test_one_home_allows_a_mistyped_town_beside_a_mistyped_postcode(city, at_hom
         [*left, *right],
     )
     assert row.fetchall() == [(at_home,)]
+
+
+@pytest.mark.parametrize(("replaced", "apart"), [(frozenset(), True), (frozenset({"home"}), False)])
+def test_a_clash_the_records_showed_replaced_at_one_home_cuts_no_chain(replaced, apart):
+    """FEBRL2's rec-1900: Kiara Everett's card at her address, ``kieran everett`` there (the
+    first name replaced, the postcode mistyped) and ``kiara everett`` with no address. The
+    last two clash on first names; the first two are one home differing on the same two
+    names. Where the records show first names replaced at one home, that clash is a
+    replacement and the three are one customer; where they show households, kieran is
+    another member and stays apart."""
+    customers = _constrained(
+        [
+            ("o", "kiara", "everett", None, "eddy crescent", "06076"),
+            ("d", "kiara", "everett", None, None, "04078"),
+            ("k", "kieran", "everett", None, "eddy crescent", "0676"),
+        ],
+        [("o", "d", 15.0), ("o", "k", 6.9)],
+        replaced,
+    )
+    assert customers["o"] == customers["d"]
+    assert (customers["k"] != customers["d"]) is apart
