@@ -122,6 +122,9 @@ where a.cluster_id in (select cluster_id from multi)
 
 
 _WITNESSES = 2  # records bearing the bridge, each linked to both sides
+# ... or one, where the pair bears one first name (a slip or a swap of it) and clashes on
+# the birth date alone: a household's two members differ on both (``_waive_witnessed``)
+_WITNESSES_ONE_NAME = 1
 
 
 def _waivable(k: str = "") -> str:
@@ -155,7 +158,12 @@ def _waive_witnessed(con: duckdb.DuckDBPyConnection) -> None:
     ``yasmin``'s name: ``rosie`` is a replaced first name.) A household's two members are
     only bridged so by records bearing one's name and the other's birth date: one such
     record is a form filled with a relative's birth date (pseudopeople copies household
-    members' values so), so it takes :data:`_WITNESSES` of them."""
+    members' values so), so it takes :data:`_WITNESSES` of them. A pair bearing one first
+    name (one slip or a swap of it) that clashes on the birth date alone is not two members
+    of a household (they differ on both): one witness bearing that name and the other
+    birth date shows the birth date replaced (``sebastian mahony 1922`` at one address
+    and ``mahony sebastian 1975`` there: the 1975 card against ``sebastian mahoay 1922``
+    with no address)."""
     # only edges leaving a record of such a pair can link a witness to it: not every edge of
     # the run both ways (a million rows at 1M records, for a few hundred pairs)
     con.execute(f"""
@@ -166,6 +174,13 @@ with ends as (
 )
 select record_id_l as a, record_id_r as b from {EDGES} semi join ends on record_id = record_id_l
 union select record_id_r, record_id_l from {EDGES} semi join ends on record_id = record_id_r""")
+    # one first name: equal, one slip apart or swapped with the last name; not merely alike
+    # (``charles`` / ``charlotte``: two people whom ``charlotye`` would bridge)
+    one_name = (
+        "coalesce(ra.first_name = rb.first_name "
+        "or damerau_levenshtein(ra.first_name, rb.first_name) <= 1 "
+        "or ra.first_name = rb.last_name or rb.first_name = ra.last_name, false)"
+    )
     con.execute(f"""
 delete from {CONSTRAINTS} k using (
   select k.record_id_l, k.record_id_r from {CONSTRAINTS} k
@@ -183,7 +198,10 @@ delete from {CONSTRAINTS} k using (
       and x.record_id_r in (k.record_id_l, k.record_id_r))
     and not exists (select 1 from {CONSTRAINTS} x where x.record_id_r = w.record_id
       and x.record_id_l in (k.record_id_l, k.record_id_r))
-  group by k.record_id_l, k.record_id_r having count(distinct w.record_id) >= {_WITNESSES}
+  group by k.record_id_l, k.record_id_r
+  having count(distinct w.record_id) >= case
+    when bool_and(k.reason = 'different_birth_date' and {one_name}) then
+    {_WITNESSES_ONE_NAME} else {_WITNESSES} end
 ) v where k.record_id_l = v.record_id_l and k.record_id_r = v.record_id_r
   and {_waivable("k")}""")
     con.execute("drop table _identity_witness_edges")
@@ -253,6 +271,7 @@ from {REFUSED} where match_probability >= {config.match_threshold}""")
         f"select record_id, cluster_id from {clusters}"
     )
     _add_conflicts(con, config)
+    _replaced.waive_shown_clashes(con, CONSTRAINTS, EDGES, RECORDS)
     _waive_witnessed(con)
     con.execute(f"""create or replace temp table _identity_problem_clusters as
 select distinct a.cluster_id from {CONSTRAINTS} k

@@ -83,6 +83,12 @@ class ReplacedValuesConfig(_Strict):
         0.8, ge=0, description="pairs differing on both that replacements must explain"
     )
     min_pairs: int = Field(50, ge=1, description="pairs agreeing on both to measure on")
+    noise_sd: float = Field(
+        2.0,
+        ge=0,
+        description="counting noise allowed on the pairs differing on both, in standard "
+        "deviations of a Poisson count of what replacements explain",
+    )
 
 
 class BlockList(_Strict):

@@ -266,6 +266,19 @@ _MET_ONLY_BY = {
         dict(postcode="75011", city="Pqris", address="1 rue de la Paixj"),
         ("Julianaz", "Matthewsor", "Julinaaz", "Matthrwsor"),
     ),
+    # one home whose postcode and town were both mistyped (FEBRL1's `lara whitd` / `lara
+    # white`, 6066 / 6056), the first name too: [last_name, address_compact]
+    "last_name_address": (
+        dict(postcode="44000", city="Nantes", address="14 rue des Lilas"),
+        dict(postcode="44100", city="Nnates", address="14 rue des Lilas"),
+        ("Larazo", "Whitdor", "Lrazo", "Whitdor"),
+    ),
+    # ... the surname past its third letter instead: [first_name, address_compact]
+    "first_name_address": (
+        dict(postcode="44000", city="Nantes", address="14 rue des Lilas"),
+        dict(postcode="44100", city="Nnates", address="14 rue des Lilas"),
+        ("Larazo", "Whitdor", "Larazo", "Whtidor"),
+    ),
 }
 
 
