@@ -31,7 +31,16 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from identity._tables import CLUSTERS, CONSTRAINTS, EDGES, PREV_MEMBERS, RECORDS, SCOPE_RECORDS
+from identity import _model
+from identity._tables import (
+    CLUSTERS,
+    CONSTRAINTS,
+    EDGES,
+    PREV_MEMBERS,
+    RECORDS,
+    SCOPE_RECORDS,
+    STRONG_IDS,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,6 +53,10 @@ RULE = "rare_full_name"
 LINK_TYPE = "rare_name"
 _BEYOND_NAMES = "coalesce(email, phone, postcode, city, address_line, cast(birth_date as varchar))"
 _SPELT_OUT = "length(first_name) >= 2 and length(last_name) >= 2"
+# two first names: unlike (Jaro-Winkler below this), or alike and both borne by this many
+# surnames or more, neither twenty times rarer (the conflict `two_names_alike`'s reading)
+_ALIKE = 0.8
+_COMMON_USE = 3
 
 
 def _customers_sql() -> str:
@@ -70,13 +83,29 @@ records as (
 ),
 customers as (
   select customer, bool_and(in_scope) as in_scope,
-    count(*) filter (where {_BEYOND_NAMES} is not null) = 0 as names_only,
-    list(distinct first_name) filter (where {_SPELT_OUT}) as first_names
+    count(*) filter (where {_BEYOND_NAMES} is not null) = 0 as names_only
   from records group by customer
+),
+first_names as (select distinct customer, first_name from records where {_SPELT_OUT}),
+families as ({_model.distinct_by_counts_sql("first_name_surnames", RECORDS, STRONG_IDS)}),
+-- a customer bearing a first name unlike this one, or alike but both in common use
+-- (`stephane` / `stephanie`: the conflict `two_names_alike`), may hold two people already
+two_people as (
+  select a.customer, a.first_name
+  from first_names a join first_names o on a.customer = o.customer
+    and a.first_name <> o.first_name
+  left join families fa on fa.first_name = a.first_name
+  left join families fo on fo.first_name = o.first_name
+  where jaro_winkler_similarity(a.first_name, o.first_name) < {_ALIKE}
+    or (least(fa.first_name_surnames, fo.first_name_surnames) >= {_COMMON_USE}
+        and 20 * least(fa.first_name_surnames, fo.first_name_surnames)
+            >= greatest(fa.first_name_surnames, fo.first_name_surnames))
+  group by all
 )
 select customer, first_name, last_name, min(record_id) as named_record, c.in_scope,
-  c.names_only, c.first_names
+  c.names_only, t.customer is not null as bears_two_people
 from records join customers c using (customer)
+left join two_people t using (customer, first_name)
 where {_SPELT_OUT} group by all""")
     inflation = _namesake_inflation(con)
     rows = con.execute(
@@ -94,9 +123,7 @@ names as (
   group by b.first_name, b.last_name
   having count(*) between 2 and $2 and bool_and(b.in_scope)
     and count(*) filter (where not b.names_only) <= 1
-    -- a customer also bearing another first name may hold two people already
-    and bool_and(list_min(list_transform(b.first_names,
-      lambda x: jaro_winkler_similarity(x, b.first_name))) >= 0.8)
+    and not bool_or(b.bears_two_people)
 )
 select customers, records, names_only, expected from names where expected < $3""",
         [inflation, config.max_customers, config.expected_people_below],
