@@ -72,7 +72,7 @@ anti join {SCOPE_RECORDS} using (record_id)"""
 def attach(con: duckdb.DuckDBPyConnection, config: RareNamesConfig) -> int:
     """Merge name-only clusters of :data:`CLUSTERS` into the customer bearing their rare full
     name, adding a link each to :data:`EDGES`; returns the clusters attached."""
-    if config.expected_people_below <= 0:
+    if config.expected_people_below <= 0 or not _scope_has_names_only(con):
         return 0
     con.execute(f"""
 create or replace temp table _identity_name_bearers as
@@ -137,6 +137,18 @@ select customers, records, names_only, expected from names where expected < $3""
         inflation,
     )
     return len(moves)
+
+
+def _scope_has_names_only(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a cluster of the scope is known by spelt-out names alone: else nothing can be
+    attached, and the counts over every customer are not needed (most incremental runs)."""
+    row = con.execute(f"""
+select 1 from {CLUSTERS} c join {RECORDS} r using (record_id) where not r.is_anonymous
+group by c.cluster_id
+having count(*) filter (where {_BEYOND_NAMES} is not null) = 0
+  and count(*) filter (where {_SPELT_OUT}) > 0
+limit 1""").fetchone()
+    return row is not None
 
 
 def _namesake_inflation(con: duckdb.DuckDBPyConnection) -> float:
