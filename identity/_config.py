@@ -91,6 +91,19 @@ class ReplacedValuesConfig(_Strict):
     )
 
 
+class RareNamesConfig(_Strict):
+    """Records known by a rare full name alone, attached to the one customer bearing it
+    (``identity._rare_names``)."""
+
+    expected_people_below: float = Field(
+        0.5,
+        ge=0,
+        description="most people expected to bear the full name in the population "
+        "(0: never attach)",
+    )
+    max_customers: int = Field(5, ge=2, description="most customers bearing the name")
+
+
 class BlockList(_Strict):
     """Junk values of one identifier type, compared after standardisation."""
 
@@ -220,6 +233,7 @@ class IdentityConfig(_Strict):
     top_comparisons: int = 3
     guards: GuardsConfig = GuardsConfig()
     replaced_values: ReplacedValuesConfig = ReplacedValuesConfig()
+    rare_names: RareNamesConfig = RareNamesConfig()
     review: ReviewConfig = ReviewConfig()
     stability: StabilityConfig = StabilityConfig()
     # a setting of the run, not of identity.yml: `for_run` copies it from the settings

@@ -102,6 +102,12 @@ def link_reason(link: dict[str, Any] | None) -> str:
         return "root: the customer's oldest record"
     if link["link_type"] == "deterministic":
         return f"deterministic {link['rule']} {json.dumps(link['top_comparisons'])}"
+    if link["link_type"] == "rare_name":  # identity._rare_names
+        made = link["top_comparisons"] or {}
+        return (
+            f"{link['rule']}: a record known by its full name alone, a name about "
+            f"{made.get('expected_people')} people are expected to bear"
+        )
     if link["link_type"] == "decision":
         made = link["top_comparisons"] or {}
         return f"decision {link['rule']} by {made.get('by')}: {made.get('reason')}"

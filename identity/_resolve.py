@@ -21,6 +21,7 @@ from identity import (
     _guards,
     _ids,
     _persist,
+    _rare_names,
     _replaced,
     _review,
     _scope,
@@ -168,6 +169,10 @@ def _cluster(run: Run) -> None:
     run.splink.close()  # Splink's tables are no longer needed: free them before persist
 
 
+def _attach_rare_names(run: Run) -> None:
+    run.summary["rare_name_attached"] = _rare_names.attach(run.con, run.config.rare_names)
+
+
 def _assign_ids(run: Run) -> None:
     _ids.assign_ids(run.con, run.run_id)
 
@@ -276,6 +281,13 @@ STAGES = [
             t.REPLACED,
         ),
         (t.CLUSTERS,),
+        "cluster",
+    ),
+    Stage(
+        "attach records known by a rare full name alone",
+        _attach_rare_names,
+        (t.CLUSTERS, t.RECORDS, t.PREV_MEMBERS, t.SCOPE_RECORDS, t.CONSTRAINTS, t.EDGES),
+        (t.CLUSTERS, t.EDGES),
         "cluster",
     ),
     Stage(
