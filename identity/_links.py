@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from core.warehouse import scalar
+from core.warehouse import scalar, sql_literal
 from identity import _plan, _replaced, _review
 from identity._config import Conflict, IdentityConfig, IdentityConfigError
 from identity._guards import same_first_name_sql
@@ -122,33 +122,41 @@ _RANKED = "_ranked_comparisons"  # the column _ranked_comparisons_sql is selecte
 
 def _ranked_comparisons_sql(labels: dict[str, dict[int, str]], columns: set[str]) -> str:
     """Every comparison of a scored pair with its level and weight, strongest first (selected
-    as :data:`_RANKED` once per pair: :func:`_top_comparisons_sql` reads it twice)."""
+    as :data:`_RANKED` once per pair: :func:`_top_comparisons_sql` reads it twice).
+
+    Each item holds numbers only (its size, the comparison's place in name order, its gamma,
+    its weight): sorted, equal sizes fall in the order of the comparisons' names, as they did
+    when the items held the names; the names and level labels are looked up for the few kept
+    (building and sorting the strings for every comparison of every pair cost a fifth more)."""
     items = []
-    for name, gammas in labels.items():
+    for rank, name in enumerate(sorted(labels)):
         tf = f" + coalesce(mw_tf_adj_{name}, 0)" if f"mw_tf_adj_{name}" in columns else ""
         weight = f"(mw_{name}{tf})"
-        label_cases = " ".join(
-            f"when {g} then '{lbl.replace(chr(39), chr(39) * 2)}'" for g, lbl in gammas.items()
-        )
         items.append(
-            f"{{'size': abs({weight}), 'comparison': '{name}', "
-            f"'level': case gamma_{name} {label_cases} end, 'weight': round({weight}, 2)}}"
+            f"{{'size': abs({weight}), 'rank': {rank}, 'gamma': gamma_{name}, "
+            f"'weight': round({weight}, 2)}}"
         )
     return f"list_reverse_sort([{', '.join(items)}])"
 
 
-def _top_comparisons_sql(top: int) -> str:
+def _top_comparisons_sql(labels: dict[str, dict[int, str]], top: int) -> str:
     """The ``top`` comparisons that weighed most for the link, then every one that weighed
     against it (a different phone, another birth date), strongest first, as JSON; read from
     :data:`_RANKED`."""
+    names = sorted(labels)
+    name_of = f"[{', '.join(sql_literal(n) for n in names)}]"
+    level_of = ", ".join(
+        "map {" + ", ".join(f"{g}: {sql_literal(lbl)}" for g, lbl in labels[n].items()) + "}"
+        for n in names
+    )
     kept = (
         f"list_concat(list_slice(list_filter({_RANKED}, lambda x: x.weight >= 0), 1, {top}), "
         f"list_filter({_RANKED}, lambda x: x.weight < 0))"
     )
     return (
-        f"to_json(list_transform({kept}, "
-        "lambda x: struct_pack(comparison := x.comparison, level := x.level, weight := x.weight)))"
-        "::varchar"
+        f"to_json(list_transform({kept}, lambda x: struct_pack("
+        f"comparison := {name_of}[x.rank + 1], level := [{level_of}][x.rank + 1][x.gamma], "
+        "weight := x.weight)))::varchar"
     )
 
 
@@ -234,7 +242,7 @@ def accept_predictions(
     relation = run_weighted_sql(relation, columns, config, replaced)
     conflict = _gamma_sql(labels, config, replaced)
     ranked = _ranked_comparisons_sql(labels, columns)
-    top = _top_comparisons_sql(config.top_comparisons)
+    top = _top_comparisons_sql(labels, config.top_comparisons)
     con.execute(f"""
 create or replace temp table _identity_scored as
 select record_id_l, record_id_r, match_weight, match_probability,
