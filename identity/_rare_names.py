@@ -51,8 +51,8 @@ log = logging.getLogger(__name__)
 
 RULE = "rare_full_name"
 LINK_TYPE = "rare_name"
-_BEYOND_NAMES = "coalesce(email, phone, postcode, city, address_line, cast(birth_date as varchar))"
-_SPELT_OUT = "length(first_name) >= 2 and length(last_name) >= 2"
+BEYOND_NAMES = "coalesce(email, phone, postcode, city, address_line, cast(birth_date as varchar))"
+SPELT_OUT = "length(first_name) >= 2 and length(last_name) >= 2"
 # two first names: unlike (Jaro-Winkler below this), or alike and both borne by this many
 # surnames or more, neither twenty times rarer (the conflict `two_names_alike`'s reading)
 _ALIKE = 0.8
@@ -83,10 +83,10 @@ records as (
 ),
 customers as (
   select customer, bool_and(in_scope) as in_scope,
-    count(*) filter (where {_BEYOND_NAMES} is not null) = 0 as names_only
+    count(*) filter (where {BEYOND_NAMES} is not null) = 0 as names_only
   from records group by customer
 ),
-first_names as (select distinct customer, first_name from records where {_SPELT_OUT}),
+first_names as (select distinct customer, first_name from records where {SPELT_OUT}),
 families as ({_model.distinct_by_counts_sql("first_name_surnames", RECORDS, STRONG_IDS)}),
 -- a customer bearing a first name unlike this one, or alike but both in common use
 -- (`stephane` / `stephanie`: the conflict `two_names_alike`), may hold two people already
@@ -106,7 +106,7 @@ select customer, first_name, last_name, min(record_id) as named_record, c.in_sco
   c.names_only, t.customer is not null as bears_two_people
 from records join customers c using (customer)
 left join two_people t using (customer, first_name)
-where {_SPELT_OUT} group by all""")
+where {SPELT_OUT} group by all""")
     inflation = _namesake_inflation(con)
     rows = con.execute(
         """
@@ -145,8 +145,8 @@ def _scope_has_names_only(con: duckdb.DuckDBPyConnection) -> bool:
     row = con.execute(f"""
 select 1 from {CLUSTERS} c join {RECORDS} r using (record_id) where not r.is_anonymous
 group by c.cluster_id
-having count(*) filter (where {_BEYOND_NAMES} is not null) = 0
-  and count(*) filter (where {_SPELT_OUT}) > 0
+having count(*) filter (where {BEYOND_NAMES} is not null) = 0
+  and count(*) filter (where {SPELT_OUT}) > 0
 limit 1""").fetchone()
     return row is not None
 
