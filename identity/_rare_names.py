@@ -20,9 +20,11 @@ name when:
 
 Each attachment is stored as a link (``link_type`` ``rare_name``) whose ``top_comparisons``
 give the expected count, so `cdp identity explain` says why the record is in its customer.
-An incremental run attaches among the customers it re-clusters (counted with all the
-others): a record arriving alone waits for a full run, and the real-time scorer does not
-attach (a name-only record scores below the threshold there, as before).
+An incremental run decides as a full run would: its scope takes in the stored customers
+bearing a full name the rule could attach through (``_rare_names_scope``: a ticket arriving
+alone, an account arriving after a stored name-only customer of its name), and the names
+are counted over every customer. The real-time scorer does not attach (a name-only record
+scores below the threshold there, as before).
 """
 
 from __future__ import annotations

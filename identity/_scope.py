@@ -96,9 +96,7 @@ def _replace_edges(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"alter table {table} rename to {EDGES}")
 
 
-def choose_scope(
-    con: duckdb.DuckDBPyConnection, mode: str, rare_names: RareNamesConfig
-) -> None:
+def choose_scope(con: duckdb.DuckDBPyConnection, mode: str, rare_names: RareNamesConfig) -> None:
     """Which records to re-cluster (:data:`SCOPE_RECORDS`), the previous customers and
     memberships they involve, and the edges among them (:data:`SCOPE_EDGES`)."""
     _scope_records(con, mode, rare_names)
@@ -113,9 +111,7 @@ def choose_scope(
     )
 
 
-def _scope_records(
-    con: duckdb.DuckDBPyConnection, mode: str, rare_names: RareNamesConfig
-) -> None:
+def _scope_records(con: duckdb.DuckDBPyConnection, mode: str, rare_names: RareNamesConfig) -> None:
     """All records on a full run; on an incremental run the customers touched by new,
     changed or removed records and by the edges reaching them, and the stored customers
     the rare-name rule must see re-clustered (``_rare_names_scope``); all records when
