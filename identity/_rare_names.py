@@ -53,7 +53,12 @@ log = logging.getLogger(__name__)
 
 RULE = "rare_full_name"
 LINK_TYPE = "rare_name"
-BEYOND_NAMES = "coalesce(email, phone, postcode, city, address_line, cast(birth_date as varchar))"
+# a record carrying names alone; each column tested apart, so a scan reads the next only for
+# the rows the ones before left (most records have an e-mail or a phone)
+NAMES_ALONE = " and ".join(
+    f"{column} is null"
+    for column in ("email", "phone", "postcode", "city", "address_line", "birth_date")
+)
 SPELT_OUT = "length(first_name) >= 2 and length(last_name) >= 2"
 # two first names: unlike (Jaro-Winkler below this), or alike and both borne by this many
 # surnames or more, neither twenty times rarer (the conflict `two_names_alike`'s reading)
@@ -85,7 +90,7 @@ records as (
 ),
 customers as (
   select customer, bool_and(in_scope) as in_scope,
-    count(*) filter (where {BEYOND_NAMES} is not null) = 0 as names_only
+    count(*) filter (where not ({NAMES_ALONE})) = 0 as names_only
   from records group by customer
 ),
 first_names as (select distinct customer, first_name from records where {SPELT_OUT}),
@@ -147,7 +152,7 @@ def _scope_has_names_only(con: duckdb.DuckDBPyConnection) -> bool:
     row = con.execute(f"""
 select 1 from {CLUSTERS} c join {RECORDS} r using (record_id) where not r.is_anonymous
 group by c.cluster_id
-having count(*) filter (where {BEYOND_NAMES} is not null) = 0
+having count(*) filter (where not ({NAMES_ALONE})) = 0
   and count(*) filter (where {SPELT_OUT}) > 0
 limit 1""").fetchone()
     return row is not None
