@@ -20,9 +20,11 @@ name when:
 
 Each attachment is stored as a link (``link_type`` ``rare_name``) whose ``top_comparisons``
 give the expected count, so `cdp identity explain` says why the record is in its customer.
-An incremental run attaches among the customers it re-clusters (counted with all the
-others): a record arriving alone waits for a full run, and the real-time scorer does not
-attach (a name-only record scores below the threshold there, as before).
+An incremental run decides as a full run would: its scope takes in the stored customers
+bearing a full name the rule could attach through (``_rare_names_scope``: a ticket arriving
+alone, an account arriving after a stored name-only customer of its name), and the names
+are counted over every customer. The real-time scorer does not attach (a name-only record
+scores below the threshold there, as before).
 """
 
 from __future__ import annotations
@@ -51,8 +53,13 @@ log = logging.getLogger(__name__)
 
 RULE = "rare_full_name"
 LINK_TYPE = "rare_name"
-_BEYOND_NAMES = "coalesce(email, phone, postcode, city, address_line, cast(birth_date as varchar))"
-_SPELT_OUT = "length(first_name) >= 2 and length(last_name) >= 2"
+# a record carrying names alone; each column tested apart, so a scan reads the next only for
+# the rows the ones before left (most records have an e-mail or a phone)
+NAMES_ALONE = " and ".join(
+    f"{column} is null"
+    for column in ("email", "phone", "postcode", "city", "address_line", "birth_date")
+)
+SPELT_OUT = "length(first_name) >= 2 and length(last_name) >= 2"
 # two first names: unlike (Jaro-Winkler below this), or alike and both borne by this many
 # surnames or more, neither twenty times rarer (the conflict `two_names_alike`'s reading)
 _ALIKE = 0.8
@@ -83,10 +90,10 @@ records as (
 ),
 customers as (
   select customer, bool_and(in_scope) as in_scope,
-    count(*) filter (where {_BEYOND_NAMES} is not null) = 0 as names_only
+    count(*) filter (where not ({NAMES_ALONE})) = 0 as names_only
   from records group by customer
 ),
-first_names as (select distinct customer, first_name from records where {_SPELT_OUT}),
+first_names as (select distinct customer, first_name from records where {SPELT_OUT}),
 families as ({_model.distinct_by_counts_sql("first_name_surnames", RECORDS, STRONG_IDS)}),
 -- a customer bearing a first name unlike this one, or alike but both in common use
 -- (`stephane` / `stephanie`: the conflict `two_names_alike`), may hold two people already
@@ -106,7 +113,7 @@ select customer, first_name, last_name, min(record_id) as named_record, c.in_sco
   c.names_only, t.customer is not null as bears_two_people
 from records join customers c using (customer)
 left join two_people t using (customer, first_name)
-where {_SPELT_OUT} group by all""")
+where {SPELT_OUT} group by all""")
     inflation = _namesake_inflation(con)
     rows = con.execute(
         """
@@ -145,8 +152,8 @@ def _scope_has_names_only(con: duckdb.DuckDBPyConnection) -> bool:
     row = con.execute(f"""
 select 1 from {CLUSTERS} c join {RECORDS} r using (record_id) where not r.is_anonymous
 group by c.cluster_id
-having count(*) filter (where {_BEYOND_NAMES} is not null) = 0
-  and count(*) filter (where {_SPELT_OUT}) > 0
+having count(*) filter (where not ({NAMES_ALONE})) = 0
+  and count(*) filter (where {SPELT_OUT}) > 0
 limit 1""").fetchone()
     return row is not None
 

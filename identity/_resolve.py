@@ -160,7 +160,7 @@ def _link(run: Run) -> None:
 
 
 def _choose_scope(run: Run) -> None:
-    _scope.choose_scope(run.con, run.mode)
+    _scope.choose_scope(run.con, run.mode, run.config.rare_names)
 
 
 def _cluster(run: Run) -> None:

@@ -15,7 +15,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from core.warehouse import scalar
-from identity import _cluster, _decisions, _guard_cache, _links, _model
+from identity import _cluster, _decisions, _guard_cache, _links, _model, _rare_names_scope
 from identity._tables import (
     ACCEPTED,
     CLUSTERS,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from identity._backend import SplinkTables
-    from identity._config import IdentityConfig
+    from identity._config import IdentityConfig, RareNamesConfig
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +96,10 @@ def _replace_edges(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"alter table {table} rename to {EDGES}")
 
 
-def choose_scope(con: duckdb.DuckDBPyConnection, mode: str) -> None:
+def choose_scope(con: duckdb.DuckDBPyConnection, mode: str, rare_names: RareNamesConfig) -> None:
     """Which records to re-cluster (:data:`SCOPE_RECORDS`), the previous customers and
     memberships they involve, and the edges among them (:data:`SCOPE_EDGES`)."""
-    _scope_records(con, mode)
+    _scope_records(con, mode, rare_names)
     in_scope = (
         f"where record_id_l in (select * from {SCOPE_RECORDS})"
         if mode == "incremental"
@@ -111,10 +111,11 @@ def choose_scope(con: duckdb.DuckDBPyConnection, mode: str) -> None:
     )
 
 
-def _scope_records(con: duckdb.DuckDBPyConnection, mode: str) -> None:
+def _scope_records(con: duckdb.DuckDBPyConnection, mode: str, rare_names: RareNamesConfig) -> None:
     """All records on a full run; on an incremental run the customers touched by new,
-    changed or removed records and by the edges reaching them (all records when links
-    would cross that scope)."""
+    changed or removed records and by the edges reaching them, and the stored customers
+    the rare-name rule must see re-clustered (``_rare_names_scope``); all records when
+    links would cross that scope."""
     present = f"select record_id from {RECORDS}"
     if mode == "full":
         con.execute(f"create or replace temp table {SCOPE_RECORDS} as {present}")
@@ -146,6 +147,7 @@ create or replace temp table {SCOPE_RECORDS} as
 select record_id from {PREV_MEMBERS} where customer_id in (select * from {SCOPE_CUSTOMERS})
   and record_id not in ({removed})
 union select record_id from {RESCORED}""")
+        _rare_names_scope.widen_scope(con, rare_names)
         _previous_members_in_scope(con)
         # The links reaching the scope's records (and leaving removed ones), read once: a
         # link crossing the scope is among them; when none does, they are all the links
@@ -166,7 +168,7 @@ union select record_id from {RESCORED}""")
             log.warning("%d links cross the incremental scope; re-clustering everything", leaks)
             con.execute("drop table _identity_edges_near")
             _materialise_edges(con)
-            _scope_records(con, "full")
+            _scope_records(con, "full", rare_names)
             return
         _replace_edges(con, "_identity_edges_near")
 

@@ -33,10 +33,40 @@ def _holder(account_id: str, first: str, last: str, email: str, birth: date) -> 
     return account(account_id, first, last, email=email, birth=birth, phone="+33645127801")
 
 
-def _resolve(settings, full: bool = True) -> None:
+def _resolve(settings, full: bool = True) -> str:
+    """Resolve; returns the run's mode."""
     import identity
 
-    identity.resolve(settings, full=full, approve_churn=True)
+    return identity.resolve(settings, full=full, approve_churn=True)["mode"]
+
+
+_MEMBERS = "select record_id, customer_id from identity.customer_records order by record_id"
+# the rule's links: a full run re-scores every pair with the term frequencies of the
+# records added since, and a pair at the threshold may then come out the other side
+_LINKS = (
+    "select least(record_id_l, record_id_r), greatest(record_id_l, record_id_r), rule "
+    "from identity.links where link_type = 'rare_name' order by all"
+)
+
+
+def _incremental_equals_full(settings) -> bool:
+    """Whether the customers and rare-name links an incremental run just stored are a full
+    run's over the same records (the full run replaces them)."""
+    incremental = (query(settings, _MEMBERS), query(settings, _LINKS))
+    _resolve(settings)
+    return (query(settings, _MEMBERS), query(settings, _LINKS)) == incremental
+
+
+def _most_common_name(settings) -> tuple[str, str]:
+    ((first,),) = query(
+        settings,
+        "select first_name from raw.web__accounts group by 1 order by count(*) desc, 1 limit 1",
+    )
+    ((last,),) = query(
+        settings,
+        "select last_name from raw.web__accounts group by 1 order by count(*) desc, 1 limit 1",
+    )
+    return first, last
 
 
 def test_a_ticket_giving_a_rare_full_name_alone_joins_its_customer(warehouse):
@@ -72,14 +102,7 @@ def test_a_name_many_people_bear_is_not_enough(warehouse):
     """The base population's most common first name and most common surname: many
     customers bear each, so by chance alone more than one person is expected to bear them
     together. The ticket giving that name alone stays its own customer."""
-    ((first,),) = query(
-        warehouse,
-        "select first_name from raw.web__accounts group by 1 order by count(*) desc, 1 limit 1",
-    )
-    ((last,),) = query(
-        warehouse,
-        "select last_name from raw.web__accounts group by 1 order by count(*) desc, 1 limit 1",
-    )
+    first, last = _most_common_name(warehouse)
     add_rows(
         warehouse,
         accounts=[_holder("RN-2", first, last, "common.name@example.org", date(1980, 1, 9))],
@@ -131,3 +154,70 @@ def test_initials_first_names_alone_and_two_holders_do_not_attach(warehouse):
     namesakes = {customer_of(warehouse, f"web_account:RN-{n}") for n in (4, 5)}
     assert len(namesakes) == 2
     assert customer_of(warehouse, "callcenter_caller:RN-T6") not in namesakes
+
+
+def test_a_ticket_arriving_later_joins_the_stored_customer_bearing_its_rare_name(warehouse):
+    """The holder of the rare name is stored; a later incremental run brings the ticket alone
+    (and one giving the most common name, beside its own holder). The run takes the rare
+    name's stored bearer into its scope: the ticket joins it, the common name's ticket
+    stays alone, and the customers and links are a full run's over the same records."""
+    first, last = _most_common_name(warehouse)
+    add_rows(
+        warehouse,
+        accounts=[
+            _holder("RN-6", *RARE, "ysolde.k@example.org", date(1979, 5, 2)),
+            _holder("RN-7", first, last, "common.name@example.org", date(1980, 1, 9)),
+        ],
+    )
+    _resolve(warehouse)
+    add_rows(
+        warehouse,
+        tickets=[ticket("RN-T7", name="Ysolde Kerhervé"), ticket("RN-T8", name=f"{first} {last}")],
+    )
+    assert _resolve(warehouse, full=False) == "incremental"
+    holder = customer_of(warehouse, "web_account:RN-6")
+    assert customer_of(warehouse, "callcenter_caller:RN-T7") == holder
+    common = customer_of(warehouse, "web_account:RN-7")
+    assert customer_of(warehouse, "callcenter_caller:RN-T8") != common
+    assert _incremental_equals_full(warehouse)
+
+
+def test_a_new_account_draws_in_the_stored_ticket_bearing_its_name(warehouse):
+    """A ticket giving the rare name alone is stored as its own customer; the account of
+    that name arrives in a later incremental run, which takes the stored ticket into its
+    scope: the ticket joins the account, as a full run over the same records has it."""
+    add_rows(warehouse, tickets=[ticket("RN-T9", name="Ysolde KERHERVÉ")])
+    _resolve(warehouse)
+    add_rows(warehouse, accounts=[_holder("RN-8", *RARE, "ysolde.k@example.org", date(1979, 5, 2))])
+    assert _resolve(warehouse, full=False) == "incremental"
+    holder = customer_of(warehouse, "web_account:RN-8")
+    assert customer_of(warehouse, "callcenter_caller:RN-T9") == holder
+    assert _incremental_equals_full(warehouse)
+
+
+def test_a_steward_split_holds_when_a_ticket_of_the_name_arrives(warehouse):
+    """A steward holds the first ticket apart from the rare name's holder. A second ticket
+    of that name arrives in an incremental run, which takes both stored customers into its
+    scope: the three are joined through one name that a cannot-link holds apart, so none
+    attaches (a full run's reading too)."""
+    from core.warehouse import connect
+    from identity._decisions import record_decision
+
+    add_rows(
+        warehouse,
+        accounts=[_holder("RN-9", *RARE, "ysolde.k@example.org", date(1979, 5, 2))],
+        tickets=[ticket("RN-T10", name="Ysolde Kerhervé")],
+    )
+    _resolve(warehouse)
+    first_ticket, account_id = "callcenter_caller:RN-T10", "web_account:RN-9"
+    assert customer_of(warehouse, first_ticket) == customer_of(warehouse, account_id)
+    with connect(warehouse) as con:
+        record_decision(con, "cannot-link", first_ticket, account_id, "steward", "two people")
+    _resolve(warehouse, full=False)
+    assert customer_of(warehouse, first_ticket) != customer_of(warehouse, account_id)
+    add_rows(warehouse, tickets=[ticket("RN-T11", name="YSOLDE KERHERVE")])
+    assert _resolve(warehouse, full=False) == "incremental"
+    holder = customer_of(warehouse, account_id)
+    assert customer_of(warehouse, first_ticket) != holder
+    assert customer_of(warehouse, "callcenter_caller:RN-T11") != holder
+    assert _incremental_equals_full(warehouse)
