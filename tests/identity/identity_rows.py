@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 
 def account(
@@ -111,3 +111,43 @@ def query(settings, sql: str, params=None) -> list[tuple]:
 
 
 DOB_A, DOB_B = date(1971, 3, 14), date(1988, 11, 2)
+
+
+def homes_with_replaced_values(
+    people: int, first_replaced: int, birth_replaced: int, both_replaced: int, households: int
+):
+    """A DuckDB table ``records`` of ``people`` people, three records each at their home
+    (surname, address line, postcode) agreeing on first name and birth date; in that order,
+    ``first_replaced`` of them have a fourth record with the first name replaced,
+    ``birth_replaced`` one with the birth date replaced, ``both_replaced`` one with both, and
+    ``households`` live with a second member (another first name and birth date)."""
+    import duckdb
+
+    first_ends = first_replaced
+    birth_ends = first_ends + birth_replaced
+    both_ends = birth_ends + both_replaced
+    rows = []
+    for person in range(people):
+        home = (f"surname{person}", f"{person} rue des lilas", f"{44000 + person}")
+        born = date(1950, 1, 1) + timedelta(days=97 * person)
+        own = [(f"first{person}", born)] * 3
+        if person < first_ends:
+            own.append(("replaced", born))
+        elif person < birth_ends:
+            own.append((f"first{person}", date(1901, 1, 1)))
+        elif person < both_ends:
+            own.append(("replaced", date(1901, 1, 1)))
+        elif person < both_ends + households:
+            own.append((f"member{person}", date(2001, 1, 1)))
+        rows += [(*home, first, birth) for first, birth in own]
+    con = duckdb.connect()
+    con.execute(
+        "create table records (last_name varchar, address_line varchar, postcode varchar, "
+        "first_name varchar, birth_date date, is_anonymous boolean default false)"
+    )
+    con.executemany(
+        "insert into records (last_name, address_line, postcode, first_name, birth_date) "
+        "values (?, ?, ?, ?, ?)",
+        rows,
+    )
+    return con

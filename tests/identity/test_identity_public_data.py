@@ -4,10 +4,11 @@ person bridges a chain the cannot-links would cut; on real DuckDB."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import pytest
+from identity_rows import homes_with_replaced_values
 
 from identity import _cluster
 from identity._config import IdentityConfig, ReplacedValuesConfig
@@ -32,31 +33,7 @@ def _small_file(households: int) -> duckdb.DuckDBPyConnection:
     D = 6 is above that, by less than the noise of a count of 4.5 (2 * sqrt(4.5) = 4.2).
     ``households`` more people (from 14 on) live with a second member (another first name
     and birth date: 3 pairs each differing on both), far above it."""
-    rows = []
-    for person in range(30):
-        home = (f"surname{person}", f"{person} rue des lilas", f"{44000 + person}")
-        born = date(1950, 1, 1) + timedelta(days=97 * person)
-        own = [(f"first{person}", born)] * 3
-        if person < 6:
-            own.append(("replaced", born))
-        elif person < 12:
-            own.append((f"first{person}", date(1901, 1, 1)))
-        elif person < 14:
-            own.append(("replaced", date(1901, 1, 1)))
-        elif person < 14 + households:
-            own.append((f"member{person}", date(2001, 1, 1)))
-        rows += [(*home, first, birth) for first, birth in own]
-    con = duckdb.connect()
-    con.execute(
-        "create table records (last_name varchar, address_line varchar, postcode varchar, "
-        "first_name varchar, birth_date date, is_anonymous boolean default false)"
-    )
-    con.executemany(
-        "insert into records (last_name, address_line, postcode, first_name, birth_date) "
-        "values (?, ?, ?, ?, ?)",
-        rows,
-    )
-    return con
+    return homes_with_replaced_values(30, 6, 6, 2, households)
 
 
 def test_a_small_file_shows_replaced_values_within_the_noise_of_its_counts():

@@ -5,11 +5,11 @@ members of a household; on real DuckDB and Splink."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import duckdb
 import pytest
-from identity_rows import query
+from identity_rows import homes_with_replaced_values, query
 from test_identity_population_households import _predict
 
 import identity
@@ -26,31 +26,7 @@ def _records(households: bool) -> duckdb.DuckDBPyConnection:
     independently, both meet in B * C / A = 20 pairs: 20 >= 0.8 * 15, one person's.
     ``households``: people 45-59 live with a second member too (another first name and
     birth date: 3 pairs each differing on both), D = 15 + 45 = 60, and 20 < 0.8 * 60."""
-    rows = []
-    for person in range(60):
-        home = (f"surname{person}", f"{person} rue des lilas", f"{44000 + person}")
-        born = date(1950, 1, 1) + timedelta(days=97 * person)
-        own = [(f"first{person}", born)] * 3
-        if person < 20:
-            own.append(("replaced", born))
-        elif person < 40:
-            own.append((f"first{person}", date(1901, 1, 1)))
-        elif person < 45:
-            own.append(("replaced", date(1901, 1, 1)))
-        elif households:
-            own.append((f"member{person}", date(2001, 1, 1)))
-        rows += [(*home, first, birth) for first, birth in own]
-    con = duckdb.connect()
-    con.execute(
-        "create table records (last_name varchar, address_line varchar, postcode varchar, "
-        "first_name varchar, birth_date date, is_anonymous boolean default false)"
-    )
-    con.executemany(
-        "insert into records (last_name, address_line, postcode, first_name, birth_date) "
-        "values (?, ?, ?, ?, ?)",
-        rows,
-    )
-    return con
+    return homes_with_replaced_values(60, 20, 20, 5, 15 if households else 0)
 
 
 def test_the_records_say_whether_values_were_replaced_or_borne_by_household_members():
