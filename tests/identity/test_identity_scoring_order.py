@@ -7,6 +7,7 @@ import json
 import math
 
 import duckdb
+import pytest
 
 
 def test_top_comparisons_keep_the_strongest_for_then_every_one_against_as_the_realtime_scorer():
@@ -46,6 +47,8 @@ def test_top_comparisons_keep_the_strongest_for_then_every_one_against_as_the_re
     assert ModelWeights.reasons(levels, adjusted, 3) == kept
 
 
+# Slow (a model trained twice, 18 s): `make test-all`.
+@pytest.mark.slow
 def test_a_model_trained_on_the_same_records_in_another_order_is_the_same(warehouse, tmp_path):
     """Splink's input table is not sorted: its u sample and its prediction slices are picked
     by a hash of the record id, so the rows' order does not change the trained model: the
