@@ -151,3 +151,20 @@ def homes_with_replaced_values(
         rows,
     )
     return con
+
+
+def one_home_waived(left: tuple, right: tuple) -> bool:
+    """Whether two records (first name, last name, address line, postcode, city each) are
+    read as one home where the records show values replaced there (``_replaced.waived_sql``)."""
+    import duckdb
+
+    from identity._replaced import Replaced, pair_column, waived_sql
+
+    sides = ", ".join(
+        f"? as {column}_{side}"
+        for side in ("l", "r")
+        for column in ("first_name", "last_name", "address_line", "postcode", "city")
+    )
+    condition = waived_sql(Replaced(frozenset({"home"})), ["home"], pair_column)
+    row = duckdb.connect().execute(f"select {condition} from (select {sides})", [*left, *right])
+    return row.fetchall()[0][0]
