@@ -8,7 +8,9 @@ other test areas build Settings from the environment too.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +24,8 @@ from core.settings import Settings
 sys.path.insert(0, str(Path(__file__).parents[1] / "privacy"))
 
 _HOME = Path(tempfile.mkdtemp(prefix="cdp-dag-tests-"))
+# one per test process (each xdist worker imports this conftest): gone when the process ends
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 _BASE = Settings(data_dir=_HOME / "data", airflow_home=_HOME / "airflow")
 os.environ.update({k: v for k, v in environment(_BASE).items() if not k.startswith("CDP_")})
 
