@@ -254,20 +254,27 @@ def _stage_customers(
     # an assigned customer's records are all re-clustered ones (a customer is re-clustered
     # whole; a new id was never issued before), and every re-clustered record's customer is
     # an assigned one
-    previous = PREV_MEMBERS if mode == "full" else PREV_MEMBERS_SCOPE
     retired = f"select retired_customer_id from {RETIRED}"
     retired_only = "" if mode == "full" else f"and pc.customer_id in ({retired})"
-    con.execute(
-        f"""create or replace temp table {CUSTOMERS_STAGE} as
-with assigned_records as (  -- the records read once, narrow, before the customers' rows join
-  -- (a removed record an incremental run re-clusters moves its customer, but is not one of
-  -- its present records)
-  select m.customer_id, bool_and(r.is_anonymous) as is_anonymous,
+    if mode == "full":  # the memberships' join the membership write reads too
+        _full.stage_members_compared(con)
+        assigned_records = f"""select customer_id, bool_and(is_anonymous) as is_anonymous,
+    count(*) filter (where is_present) > 0 as has_present, bool_or(moved) as changed
+  from {_full.MEMBERS_COMPARED} group by customer_id"""
+    else:
+        # the records read once, narrow, before the customers' rows join (a removed record
+        # an incremental run re-clusters moves its customer, but is not one of its present
+        # records)
+        assigned_records = f"""select m.customer_id, bool_and(r.is_anonymous) as is_anonymous,
     count(r.record_id) > 0 as has_present,
     count(*) filter (where p.customer_id is distinct from m.customer_id) > 0 as changed
   from {SCOPE_MEMBERS} m left join {RECORDS} r using (record_id)
-  left join {previous} p using (record_id)
-  group by m.customer_id
+  left join {PREV_MEMBERS_SCOPE} p using (record_id)
+  group by m.customer_id"""
+    con.execute(
+        f"""create or replace temp table {CUSTOMERS_STAGE} as
+with assigned_records as (
+  {assigned_records}
 ), active as (
   select a.customer_id, true as is_active, n.is_anonymous, a.record_count,
     coalesce(pc.created_run_id, '{run_id}') as created_run_id,
