@@ -154,16 +154,20 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
     # an incremental run stages only the customers it changes (CHANGED_CUSTOMERS). Semi
     # joins on those few keys, not IN tests: the scans of the stored tables then skip the
     # other rows instead of reading every column of every row first.
-    scope = "" if mode == "full" else f"semi join {CHANGED_CUSTOMERS} using (customer_id)"
-    customer_columns = [c.split()[0] for c in CUSTOMER_COLUMNS.split(", ")]
     rewritten = f"semi join {CHANGED_RECORDS} using (record_id)"
-    customers_changed = _full.changed_rows_sql(
-        CUSTOMERS_STAGE, PREV_CUSTOMERS, "customer_id", customer_columns[1:], scope
-    )
     if mode == "full":
+        # the customers whose row differs, as staged for the write (CHANGED_CUSTOMERS)
+        customers_changed = f"select customer_id from {CHANGED_CUSTOMERS}"
         stored_ids = f"select record_id from {_full.RECORDS_DIFFER} where golden_changed"
         changed_ids = "select * from stored_ids"
     else:
+        customers_changed = _full.changed_rows_sql(
+            CUSTOMERS_STAGE,
+            PREV_CUSTOMERS,
+            "customer_id",
+            _full.CUSTOMER_VALUES,
+            f"semi join {CHANGED_CUSTOMERS} using (customer_id)",
+        )
         # only the rewritten records with a stored row are compared column by column (the
         # others, new ones mostly, changed)
         compared = _full.changed_rows_sql(
@@ -210,6 +214,7 @@ def write_run(
         _changed_keys(con)
     else:
         _full.stage_changed_records(con)
+        _full.stage_changed_customers(con)
     changed = _count_changed_customers(con, mode)
     by_key = _full_run_writes_by_key(con, run_id) if mode == "full" else frozenset()
     with transaction(con):
@@ -375,14 +380,15 @@ _DELETED_BY = {
 
 
 def _full_run_writes_by_key(con: duckdb.DuckDBPyConnection, run_id: str) -> frozenset[str]:
-    """The tables a full run rewrites by key: its records, memberships and links are mostly
-    as stored, unless the stored table's columns are not the run's (an older version's),
-    which is replaced whole like the other tables. Asked once per run, before the write."""
+    """The tables a full run rewrites by key: its records, memberships, customers and links
+    are mostly as stored, unless the stored table's columns are not the run's (an older
+    version's), which is replaced whole like the other tables. Asked once per run, before
+    the write."""
     replaced = _replaced_tables(run_id)
     same = {
         table: described_columns(con, f"identity.{table}")
         == described_columns(con, replaced[table][0])
-        for table in ("identity_records", "customer_records")
+        for table in ("identity_records", "customer_records", "customers")
     }
     same["links"] = _full.links_by_key(con)
     return frozenset(table for table, by_key in same.items() if by_key)
@@ -404,7 +410,8 @@ def _replace_tables(
             if table == "customer_records":
                 _full.replace_members(con, rows, run_id)
                 continue
-            # identity_records: the rows of the records the run changed (CHANGED_RECORDS)
+            # identity_records and customers: the rows of the records and customers the run
+            # changed (CHANGED_RECORDS, CHANGED_CUSTOMERS)
         deleted = _DELETED_BY.get(table, keys) if mode == "incremental" else keys
         also = ""
         if table == "links":  # a link whose right record changed goes too

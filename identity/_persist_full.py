@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING
 from core.warehouse import described_columns, one_row
 from identity._config import ATTRIBUTES, DISPLAYED
 from identity._tables import (
+    CHANGED_CUSTOMERS,
     CHANGED_RECORDS,
+    CUSTOMER_COLUMNS,
+    CUSTOMERS_STAGE,
     EDGES,
     LINK_COLUMNS_DDL,
     LINKS_STAGE,
@@ -76,6 +79,21 @@ full join (select {hashed} from identity.identity_records) p using (record_id)
 where n.record_id is null or p.record_id is null or n.row_hash <> p.row_hash""")
     con.execute(
         f"create or replace temp view {CHANGED_RECORDS} as select record_id from {RECORDS_DIFFER}"
+    )
+
+
+# a customer's columns but its id
+CUSTOMER_VALUES = [c.split()[0] for c in CUSTOMER_COLUMNS.split(", ")][1:]
+
+
+def stage_changed_customers(con: duckdb.DuckDBPyConnection) -> None:
+    """A full run's :data:`CHANGED_CUSTOMERS`: the customers whose stored row it changes (new
+    ones, or any column different), the only ones it rewrites."""
+    con.execute(f"""create or replace temp table _identity_customers_differ as
+{changed_rows_sql(CUSTOMERS_STAGE, "identity.customers", "customer_id", CUSTOMER_VALUES)}""")
+    con.execute(
+        f"create or replace temp view {CHANGED_CUSTOMERS} as "
+        "select customer_id from _identity_customers_differ"
     )
 
 

@@ -311,7 +311,8 @@ STORED_TOUCHED = Relation(
 CHANGED_CUSTOMERS = Relation(
     "_identity_changed_customers",
     "customer_id varchar",
-    "incremental runs: customers whose rows this run rewrites (assigned or retired)",
+    "customers whose rows this run rewrites: an incremental run's assigned or retired ones, "
+    "a full run's new ones and those whose row differs from the stored one",
 )
 LINKS_STAGE = Relation(
     "_identity_links_stage",
