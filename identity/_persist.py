@@ -443,9 +443,14 @@ def _write_history(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     )
 
 
+# the links counted in one pass (a full run's LINKS_STAGE is a join: each pass repeats it)
+_LINK_TYPES = f"""link_types as materialized (
+  select count(*) filter (where link_type = 'deterministic') as deterministic,
+    count(*) filter (where link_type = 'probabilistic') as probabilistic
+  from {LINKS_STAGE})"""
 _COUNTS = {
-    "deterministic_links": f"select count(*) from {LINKS_STAGE} where link_type = 'deterministic'",
-    "probabilistic_links": f"select count(*) from {LINKS_STAGE} where link_type = 'probabilistic'",
+    "deterministic_links": "select deterministic from link_types",
+    "probabilistic_links": "select probabilistic from link_types",
     "refused_pairs": f"select count(*) from {REFUSED}",
     # identity.customers as the run replaced it (an incremental run stages only its changes)
     "customers": "select count(*) from identity.customers where is_active",
@@ -461,5 +466,7 @@ _COUNTS = {
 
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """The run's counts, as identity.runs records them."""
-    values = one_row(con, "select " + ", ".join(f"({sql})" for sql in _COUNTS.values()))
+    values = one_row(
+        con, f"with {_LINK_TYPES} select " + ", ".join(f"({sql})" for sql in _COUNTS.values())
+    )
     return dict(zip(_COUNTS, values, strict=True))
