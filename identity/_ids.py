@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from identity._tables import (
     ASSIGNED,
     CLUSTERS,
+    ID_OVERLAP,
     PREV_CUSTOMERS,
     RETIRED,
     SCOPE_CUSTOMERS,
@@ -38,19 +39,19 @@ def assign_ids(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     an incremental run touches otherwise); customers out of scope keep their records.
     """
     con.execute(f"""
-create or replace temp table _identity_overlap as
+create or replace temp table {ID_OVERLAP} as
 select c.cluster_id, p.customer_id, count(*) as n, min(c.record_id) as first_record
 from {CLUSTERS} c join {PREVIOUS_SCOPE} p using (record_id) group by all""")
+    primaries = _first_of_each(ID_OVERLAP, "customer_id", "n desc, first_record")
     con.execute(f"""
 create or replace temp table _identity_primary as
-select o.customer_id, o.cluster_id, pc.created_at from _identity_overlap o
-join {PREV_CUSTOMERS} pc using (customer_id)
-qualify row_number() over (partition by o.customer_id order by o.n desc, o.first_record) = 1""")
+select o.customer_id, o.cluster_id, pc.created_at from ({primaries}) o
+join {PREV_CUSTOMERS} pc using (customer_id)""")
     con.execute(f"""
 create or replace temp table {ASSIGNED} as
 with keepers as (
-  select cluster_id, customer_id from _identity_primary
-  qualify row_number() over (partition by cluster_id order by created_at, customer_id) = 1
+  select cluster_id, customer_id
+  from ({_first_of_each("_identity_primary", "cluster_id", "created_at, customer_id")})
 ), clusters as (
   select cluster_id, min(record_id) as first_record, count(*) as record_count
   from {CLUSTERS} group by cluster_id
@@ -65,29 +66,34 @@ select cluster_id, first_record, record_count, keeper,
     then 'C' || upper(substr(md5(first_record || '{run_id}'), 1, 12)) else candidate end)
     as customer_id
 from proposed""")
+    # a previous customer keeps its id exactly when it keeps its primary cluster (a new id is
+    # never one issued before): the others in scope retire, into that cluster's id if any
     con.execute(f"""
 create or replace temp table {RETIRED} as
-select pc.customer_id as retired_customer_id, a.customer_id
-from {PREV_CUSTOMERS} pc
-left join _identity_primary p using (customer_id)
-left join {ASSIGNED} a on a.cluster_id = p.cluster_id
-where pc.is_active and pc.customer_id in (select customer_id from {SCOPE_CUSTOMERS})
-  and (a.customer_id is null or a.customer_id <> pc.customer_id)""")
+with gone as (
+  select customer_id from {PREV_CUSTOMERS}
+  semi join {SCOPE_CUSTOMERS} using (customer_id)
+  anti join (select keeper as customer_id from {ASSIGNED}) using (customer_id)
+  where is_active
+)
+select g.customer_id as retired_customer_id, a.customer_id
+from gone g left join _identity_primary p using (customer_id)
+left join {ASSIGNED} a on a.cluster_id = p.cluster_id""")
     con.execute(f"""
 create or replace temp table {EVENTS} as
 select customer_id, 'created' as event, null::varchar as from_customer_id,
   null::varchar as to_customer_id, 'new records' as detail
 from {ASSIGNED} a where keeper is null
-  and not exists (select 1 from _identity_overlap o where o.cluster_id = a.cluster_id)
+  and not exists (select 1 from {ID_OVERLAP} o where o.cluster_id = a.cluster_id)
 union all
 select a.customer_id, 'created', o.customer_id, a.customer_id,
   'split from ' || o.customer_id || ' (' || o.n || ' records)'
-from {ASSIGNED} a join _identity_overlap o using (cluster_id)
+from {ASSIGNED} a join {ID_OVERLAP} o using (cluster_id)
 where a.keeper is null
 union all
 select o.customer_id, 'split', o.customer_id, a.customer_id,
   o.n || ' records moved to ' || a.customer_id
-from _identity_overlap o join {ASSIGNED} a using (cluster_id)
+from {ID_OVERLAP} o join {ASSIGNED} a using (cluster_id)
 join _identity_primary p on p.customer_id = o.customer_id and p.cluster_id <> o.cluster_id
 union all
 select r.customer_id, 'merged', r.retired_customer_id, r.customer_id,
@@ -97,4 +103,16 @@ union all
 select r.retired_customer_id, 'retired', r.retired_customer_id, r.customer_id,
   case when r.customer_id is null then 'no records left' else 'alias of ' || r.customer_id end
 from {RETIRED} r""")
-    con.execute("drop table _identity_overlap; drop table _identity_primary")
+    con.execute("drop table _identity_primary")
+
+
+def _first_of_each(table: str, group: str, order: str) -> str:
+    """The first row of each ``group`` of ``table`` by ``order``: ranked by a window only
+    where a group holds several rows (a previous customer's records in several clusters, a
+    cluster several customers'): DuckDB's window sorts every row it reads, and nearly every
+    group holds one."""
+    return f"""with several as (select {group} from {table} group by {group} having count(*) > 1)
+select * from {table} anti join several using ({group})
+union all
+select * from {table} semi join several using ({group})
+qualify row_number() over (partition by {group} order by {order}) = 1"""

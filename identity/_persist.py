@@ -154,16 +154,20 @@ def _count_changed_customers(con: duckdb.DuckDBPyConnection, mode: str) -> int:
     # an incremental run stages only the customers it changes (CHANGED_CUSTOMERS). Semi
     # joins on those few keys, not IN tests: the scans of the stored tables then skip the
     # other rows instead of reading every column of every row first.
-    scope = "" if mode == "full" else f"semi join {CHANGED_CUSTOMERS} using (customer_id)"
-    customer_columns = [c.split()[0] for c in CUSTOMER_COLUMNS.split(", ")]
     rewritten = f"semi join {CHANGED_RECORDS} using (record_id)"
-    customers_changed = _full.changed_rows_sql(
-        CUSTOMERS_STAGE, PREV_CUSTOMERS, "customer_id", customer_columns[1:], scope
-    )
     if mode == "full":
+        # the customers whose row differs, as staged for the write (CHANGED_CUSTOMERS)
+        customers_changed = f"select customer_id from {CHANGED_CUSTOMERS}"
         stored_ids = f"select record_id from {_full.RECORDS_DIFFER} where golden_changed"
         changed_ids = "select * from stored_ids"
     else:
+        customers_changed = _full.changed_rows_sql(
+            CUSTOMERS_STAGE,
+            PREV_CUSTOMERS,
+            "customer_id",
+            _full.CUSTOMER_VALUES,
+            f"semi join {CHANGED_CUSTOMERS} using (customer_id)",
+        )
         # only the rewritten records with a stored row are compared column by column (the
         # others, new ones mostly, changed)
         compared = _full.changed_rows_sql(
@@ -210,6 +214,7 @@ def write_run(
         _changed_keys(con)
     else:
         _full.stage_changed_records(con)
+        _full.stage_changed_customers(con)
     changed = _count_changed_customers(con, mode)
     by_key = _full_run_writes_by_key(con, run_id) if mode == "full" else frozenset()
     with transaction(con):
@@ -254,20 +259,27 @@ def _stage_customers(
     # an assigned customer's records are all re-clustered ones (a customer is re-clustered
     # whole; a new id was never issued before), and every re-clustered record's customer is
     # an assigned one
-    previous = PREV_MEMBERS if mode == "full" else PREV_MEMBERS_SCOPE
     retired = f"select retired_customer_id from {RETIRED}"
     retired_only = "" if mode == "full" else f"and pc.customer_id in ({retired})"
-    con.execute(
-        f"""create or replace temp table {CUSTOMERS_STAGE} as
-with assigned_records as (  -- the records read once, narrow, before the customers' rows join
-  -- (a removed record an incremental run re-clusters moves its customer, but is not one of
-  -- its present records)
-  select m.customer_id, bool_and(r.is_anonymous) as is_anonymous,
+    if mode == "full":  # the memberships' join the membership write reads too
+        _full.stage_members_compared(con)
+        assigned_records = f"""select customer_id, bool_and(is_anonymous) as is_anonymous,
+    count(*) filter (where is_present) > 0 as has_present, bool_or(moved) as changed
+  from {_full.MEMBERS_COMPARED} group by customer_id"""
+    else:
+        # the records read once, narrow, before the customers' rows join (a removed record
+        # an incremental run re-clusters moves its customer, but is not one of its present
+        # records)
+        assigned_records = f"""select m.customer_id, bool_and(r.is_anonymous) as is_anonymous,
     count(r.record_id) > 0 as has_present,
     count(*) filter (where p.customer_id is distinct from m.customer_id) > 0 as changed
   from {SCOPE_MEMBERS} m left join {RECORDS} r using (record_id)
-  left join {previous} p using (record_id)
-  group by m.customer_id
+  left join {PREV_MEMBERS_SCOPE} p using (record_id)
+  group by m.customer_id"""
+    con.execute(
+        f"""create or replace temp table {CUSTOMERS_STAGE} as
+with assigned_records as (
+  {assigned_records}
 ), active as (
   select a.customer_id, true as is_active, n.is_anonymous, a.record_count,
     coalesce(pc.created_run_id, '{run_id}') as created_run_id,
@@ -368,14 +380,15 @@ _DELETED_BY = {
 
 
 def _full_run_writes_by_key(con: duckdb.DuckDBPyConnection, run_id: str) -> frozenset[str]:
-    """The tables a full run rewrites by key: its records, memberships and links are mostly
-    as stored, unless the stored table's columns are not the run's (an older version's),
-    which is replaced whole like the other tables. Asked once per run, before the write."""
+    """The tables a full run rewrites by key: its records, memberships, customers and links
+    are mostly as stored, unless the stored table's columns are not the run's (an older
+    version's), which is replaced whole like the other tables. Asked once per run, before
+    the write."""
     replaced = _replaced_tables(run_id)
     same = {
         table: described_columns(con, f"identity.{table}")
         == described_columns(con, replaced[table][0])
-        for table in ("identity_records", "customer_records")
+        for table in ("identity_records", "customer_records", "customers")
     }
     same["links"] = _full.links_by_key(con)
     return frozenset(table for table, by_key in same.items() if by_key)
@@ -397,7 +410,8 @@ def _replace_tables(
             if table == "customer_records":
                 _full.replace_members(con, rows, run_id)
                 continue
-            # identity_records: the rows of the records the run changed (CHANGED_RECORDS)
+            # identity_records and customers: the rows of the records and customers the run
+            # changed (CHANGED_RECORDS, CHANGED_CUSTOMERS)
         deleted = _DELETED_BY.get(table, keys) if mode == "incremental" else keys
         also = ""
         if table == "links":  # a link whose right record changed goes too
@@ -429,9 +443,14 @@ def _write_history(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     )
 
 
+# the links counted in one pass (a full run's LINKS_STAGE is a join: each pass repeats it)
+_LINK_TYPES = f"""link_types as materialized (
+  select count(*) filter (where link_type = 'deterministic') as deterministic,
+    count(*) filter (where link_type = 'probabilistic') as probabilistic
+  from {LINKS_STAGE})"""
 _COUNTS = {
-    "deterministic_links": f"select count(*) from {LINKS_STAGE} where link_type = 'deterministic'",
-    "probabilistic_links": f"select count(*) from {LINKS_STAGE} where link_type = 'probabilistic'",
+    "deterministic_links": "select deterministic from link_types",
+    "probabilistic_links": "select probabilistic from link_types",
     "refused_pairs": f"select count(*) from {REFUSED}",
     # identity.customers as the run replaced it (an incremental run stages only its changes)
     "customers": "select count(*) from identity.customers where is_active",
@@ -447,5 +466,7 @@ _COUNTS = {
 
 def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """The run's counts, as identity.runs records them."""
-    values = one_row(con, "select " + ", ".join(f"({sql})" for sql in _COUNTS.values()))
+    values = one_row(
+        con, f"with {_LINK_TYPES} select " + ", ".join(f"({sql})" for sql in _COUNTS.values())
+    )
     return dict(zip(_COUNTS, values, strict=True))

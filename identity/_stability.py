@@ -18,8 +18,8 @@ from core.warehouse import one_row, rows
 from identity._config import IdentityConfig
 from identity._tables import (
     ASSIGNED,
-    CLUSTERS,
     ID_EVENTS,
+    ID_OVERLAP,
     PREV_MEMBERS,
     PREV_MEMBERS_SCOPE,
     REMOVED,
@@ -56,13 +56,11 @@ def compute(con: duckdb.DuckDBPyConnection, run_id: str, mode: str, config: Iden
     row = one_row(
         con,
         f"""
-with now_members as (
-  select c.record_id, a.customer_id from {CLUSTERS} c join {ASSIGNED} a using (cluster_id)
-)
--- only re-clustered records can change customer (all present records on a full run)
+-- only re-clustered records can change customer (all present records on a full run): those
+-- a cluster shares with a previous customer whose id it does not take
 select ({known}),
-  (select count(*) from {PREV_MEMBERS_SCOPE} p join now_members n using (record_id)
-   where p.customer_id <> n.customer_id),
+  (select coalesce(sum(o.n), 0) from {ID_OVERLAP} o join {ASSIGNED} a using (cluster_id)
+   where a.customer_id <> o.customer_id),
   (select count(*) from {ID_EVENTS} where event = 'merged'),
   (select count(distinct customer_id) from {ID_EVENTS} where event = 'split'),
   (select count(*) from {ID_EVENTS} where event = 'created'),

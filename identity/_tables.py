@@ -6,7 +6,7 @@ the ones passed from one module to another: each is declared once here, with its
 what it holds, and ``_resolve``'s stage list says which stage writes and which reads it.
 A relation is its name (a ``str``), so SQL reads ``f"select * from {RECORDS}"``.
 
-Scratch tables a single function creates and drops again (``_identity_overlap`` in
+Scratch tables a single function creates and drops again (``_identity_primary`` in
 ``_ids``, ``_identity_holders`` in ``_guards``, ...) stay in their module: nobody else sees
 them.
 """
@@ -252,6 +252,12 @@ CLUSTERS = Relation(
 )
 
 # -- stable ids (``_ids``) -----------------------------------------------------------------
+ID_OVERLAP = Relation(
+    "_identity_overlap",
+    "cluster_id varchar, customer_id varchar, n bigint, first_record varchar",
+    "each cluster and previous customer sharing records: how many (n), and the first of them; "
+    "the customers' primary clusters and the churn gate read it",
+)
 ASSIGNED = Relation(
     "_identity_assigned_stage",
     "cluster_id varchar, first_record varchar, record_count bigint, keeper varchar, "
@@ -311,7 +317,8 @@ STORED_TOUCHED = Relation(
 CHANGED_CUSTOMERS = Relation(
     "_identity_changed_customers",
     "customer_id varchar",
-    "incremental runs: customers whose rows this run rewrites (assigned or retired)",
+    "customers whose rows this run rewrites: an incremental run's assigned or retired ones, "
+    "a full run's new ones and those whose row differs from the stored one",
 )
 LINKS_STAGE = Relation(
     "_identity_links_stage",
