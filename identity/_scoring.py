@@ -243,26 +243,41 @@ def _candidates_sql(config: IdentityConfig) -> str:
         + ", ".join(f"{_model.DERIVED_COLUMNS.get(c, c)} as {c}" for c in keys)
         + f" from {RECORDS})"
     )
-    # a hash probe per rule in one pass over the records (not one scan per rule and a union),
-    # except that the rules holding the column most rules hold (the birth date) are probed
-    # only on the records carrying one of the new records' values of it (a semi join first:
-    # a quarter of the records, for a +1% batch's birth dates)
-    held = Counter(c for cols in config.blocking for c in cols).most_common(1)
-    pivot = held[0][0] if held and held[0][1] > 1 else None
-    grouped = [cols for cols in config.blocking if pivot in cols]
+    # a hash probe per rule in one pass over the records (not one scan per rule and a
+    # union), except for rules sharing a column (``_rules_by_shared_column``): those are
+    # probed only on the records carrying one of the new records' values of it (a semi join
+    # first: for a +1% batch a quarter of the records by birth date, two thirds by
+    # postcode, a few thousand by compact address)
+    groups, alone = _rules_by_shared_column(config.blocking)
     parts = [
-        f"select e.record_id from {records} e {narrowed} where {_hits_sql(rules)}"
-        for rules, narrowed in (
-            ([cols for cols in config.blocking if cols not in grouped], ""),
-            (
-                grouped,
-                f"semi join (select distinct {pivot} from _identity_new_model_records) "
-                f"using ({pivot})",
-            ),
-        )
-        if rules
+        f"select e.record_id from {records} e "
+        f"semi join (select distinct {column} from _identity_new_model_records) using ({column}) "
+        f"where {_hits_sql(rules)}"
+        for column, rules in groups
     ]
+    if alone:
+        parts.append(f"select e.record_id from {records} e where {_hits_sql(alone)}")
     return "\nunion ".join([*parts, f"select record_id from {RESCORED}"])
+
+
+def _rules_by_shared_column(
+    blocking: list[list[str]],
+) -> tuple[list[tuple[str, list[list[str]]]], list[list[str]]]:
+    """The blocking rules grouped by a column they share (the column most rules hold first,
+    then the most of the rest's, while two or more hold one), and the rules left alone.
+    A record meets a new one by a rule of a group only if it carries one of the new
+    records' values of that column, so a group's probes need only those records (at 1M
+    records and a +1% batch: 0.48 s of CPU with the birth date's rules grouped alone,
+    0.37-0.38 with the postcode's and the compact address's grouped too; the same ids)."""
+    groups: list[tuple[str, list[list[str]]]] = []
+    rest = [list(cols) for cols in blocking]
+    while True:
+        held = Counter(c for cols in rest for c in cols).most_common(1)
+        if not held or held[0][1] < 2:
+            return groups, rest
+        column = held[0][0]
+        groups.append((column, [cols for cols in rest if column in cols]))
+        rest = [cols for cols in rest if column not in cols]
 
 
 def _hits_sql(rules: list[list[str]]) -> str:
