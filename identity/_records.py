@@ -99,11 +99,20 @@ select '{mapping.identity_type}' as identity_type, '{mapping.source}' as source,
 from base where source_key is not null{"" if one_row_per_key else " group by source_key"}"""
 
 
-def _strong_ids_sql(mapping: IdentityMapping, only: str | None = None) -> list[str]:
+def _strong_ids_sql(
+    mapping: IdentityMapping, only: str | None = None, one_row_per_key: bool = False
+) -> list[str]:
     where = "".join(f" and ({f})" for f in (mapping.where, only) if f)
     order = mapping.last_seen_at or mapping.first_seen_at or "null"
     queries = []
     for id_type, expr in mapping.strong_identifiers.items():
+        if one_row_per_key:  # the key's one row gives its one value: nothing to rank
+            queries.append(f"""
+select '{mapping.identity_type}:' || cast(({mapping.source_key}) as varchar) as record_id,
+  '{id_type}' as identifier_type, cast(({expr}) as varchar) as identifier_value
+from {mapping.raw_table}
+where ({mapping.source_key}) is not null and ({expr}) is not null {where}""")
+            continue
         queries.append(f"""
 select '{mapping.identity_type}:' || source_key as record_id, '{id_type}' as identifier_type,
   identifier_value
@@ -166,17 +175,16 @@ def extract_records(
     measured = _watermark.measure(con, mappings, _settings_hash(config))
     # an incremental run re-reads only the source keys of batches loaded since the last run
     partial = reuse_previous and measured and _watermark.changed_keys(con, mappings)
+    only = [_watermark.only_changed(m) if partial else None for m in mappings]
+    one_row = [_one_row_per_key(con, m, o) for m, o in zip(mappings, only, strict=True)]
+    read = list(zip(mappings, only, one_row, strict=True))
     raw_sql = "\nunion all\n".join(
-        f"select * from ({_raw_extract_sql(m, only, _one_row_per_key(con, m, only))})"
-        for m in mappings
-        for only in [_watermark.only_changed(m) if partial else None]
+        f"select * from ({_raw_extract_sql(m, o, single)})" for m, o, single in read
     )
     # a view: the fingerprinting pass (_key_raw_rows) materialises the raw records once
     con.execute(f"create or replace temp view _identity_raw_stage as {raw_sql}")
     id_sql = "\nunion all\n".join(
-        f"select * from ({q})"
-        for m in mappings
-        for q in _strong_ids_sql(m, _watermark.only_changed(m) if partial else None)
+        f"select * from ({q})" for m, o, single in read for q in _strong_ids_sql(m, o, single)
     )
     if partial:
         # A record whose source keys were not re-read keeps its stored identifiers: they are
