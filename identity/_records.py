@@ -41,11 +41,12 @@ def _one_row_per_key(
 ) -> bool:
     """Whether no source key has two raw rows (an accounts or subscribers table, not a
     receipts one): then each row is its record as it stands. Not asked of a mapping without
-    attributes: its grouping (first and last seen) costs less than the question."""
-    if not mapping.attributes:
+    attributes, nor on an incremental read (``only``): their grouping (first and last seen;
+    the few rows of the changed keys) costs less than the question."""
+    if not mapping.attributes or only:
         return False
     key = f"cast(({mapping.source_key}) as varchar)"
-    filters = " and ".join(f"({f})" for f in (mapping.where, only, f"{key} is not null") if f)
+    filters = " and ".join(f"({f})" for f in (mapping.where, f"{key} is not null") if f)
     return bool(
         scalar(
             con,
