@@ -36,7 +36,28 @@ class IdentitySourceError(RuntimeError):
     """No raw table an identity mapping reads from exists yet."""
 
 
-def _raw_extract_sql(mapping: IdentityMapping, only: str | None = None) -> str:
+def _one_row_per_key(
+    con: duckdb.DuckDBPyConnection, mapping: IdentityMapping, only: str | None = None
+) -> bool:
+    """Whether no source key has two raw rows (an accounts or subscribers table, not a
+    receipts one): then each row is its record as it stands. Not asked of a mapping without
+    attributes, nor on an incremental read (``only``): their grouping (first and last seen;
+    the few rows of the changed keys) costs less than the question."""
+    if not mapping.attributes or only:
+        return False
+    key = f"cast(({mapping.source_key}) as varchar)"
+    filters = " and ".join(f"({f})" for f in (mapping.where, f"{key} is not null") if f)
+    return bool(
+        scalar(
+            con,
+            f"select count(*) = count(distinct {key}) from {mapping.raw_table} where {filters}",
+        )
+    )
+
+
+def _raw_extract_sql(
+    mapping: IdentityMapping, only: str | None = None, one_row_per_key: bool = False
+) -> str:
     attrs = mapping.attributes
     columns = [
         f"cast(({mapping.attribute_sql(a)}) as varchar) as raw_{a}"
@@ -48,12 +69,21 @@ def _raw_extract_sql(mapping: IdentityMapping, only: str | None = None) -> str:
     last_seen = mapping.last_seen_at or mapping.first_seen_at or "null"
     filters = [f"({f})" for f in (mapping.where, only) if f]
     where = f"where {' and '.join(filters)}" if filters else ""
-    # an attribute the mapping does not read is NULL on every row: no aggregate to run
+    # an attribute the mapping does not read is NULL on every row: no aggregate to run;
+    # arg_max skips a NULL value (arg_max_null keeps it): the most recent non-null value,
+    # without a FILTER clause per attribute
     picked = ",\n  ".join(
-        f"arg_max(raw_{a}, _order) filter (where raw_{a} is not null) as raw_{a}"
-        if a in attrs
-        else f"null::varchar as raw_{a}"
+        f"arg_max(raw_{a}, _order) as raw_{a}" if a in attrs else f"null::varchar as raw_{a}"
         for a in RAW_INPUTS
+    )
+    # a key's only row is its record: no grouping (three sources of the bench's six; an
+    # arg_max per attribute over rows one to a key cost three times the rows' reading)
+    if one_row_per_key:
+        picked = ", ".join(f"raw_{a}" for a in RAW_INPUTS)
+    seen = (
+        "_first_seen as first_seen_at, _last_seen as last_seen_at"
+        if one_row_per_key
+        else "min(_first_seen) as first_seen_at, max(_last_seen) as last_seen_at"
     )
     return f"""
 with base as (
@@ -66,15 +96,24 @@ with base as (
 )
 select '{mapping.identity_type}' as identity_type, '{mapping.source}' as source, source_key,
   {picked},
-  min(_first_seen) as first_seen_at, max(_last_seen) as last_seen_at
-from base where source_key is not null group by source_key"""
+  {seen}
+from base where source_key is not null{"" if one_row_per_key else " group by source_key"}"""
 
 
-def _strong_ids_sql(mapping: IdentityMapping, only: str | None = None) -> list[str]:
+def _strong_ids_sql(
+    mapping: IdentityMapping, only: str | None = None, one_row_per_key: bool = False
+) -> list[str]:
     where = "".join(f" and ({f})" for f in (mapping.where, only) if f)
     order = mapping.last_seen_at or mapping.first_seen_at or "null"
     queries = []
     for id_type, expr in mapping.strong_identifiers.items():
+        if one_row_per_key:  # the key's one row gives its one value: nothing to rank
+            queries.append(f"""
+select '{mapping.identity_type}:' || cast(({mapping.source_key}) as varchar) as record_id,
+  '{id_type}' as identifier_type, cast(({expr}) as varchar) as identifier_value
+from {mapping.raw_table}
+where ({mapping.source_key}) is not null and ({expr}) is not null {where}""")
+            continue
         queries.append(f"""
 select '{mapping.identity_type}:' || source_key as record_id, '{id_type}' as identifier_type,
   identifier_value
@@ -137,16 +176,16 @@ def extract_records(
     measured = _watermark.measure(con, mappings, _settings_hash(config))
     # an incremental run re-reads only the source keys of batches loaded since the last run
     partial = reuse_previous and measured and _watermark.changed_keys(con, mappings)
+    only = [_watermark.only_changed(m) if partial else None for m in mappings]
+    one_row = [_one_row_per_key(con, m, o) for m, o in zip(mappings, only, strict=True)]
+    read = list(zip(mappings, only, one_row, strict=True))
     raw_sql = "\nunion all\n".join(
-        f"select * from ({_raw_extract_sql(m, _watermark.only_changed(m) if partial else None)})"
-        for m in mappings
+        f"select * from ({_raw_extract_sql(m, o, single)})" for m, o, single in read
     )
     # a view: the fingerprinting pass (_key_raw_rows) materialises the raw records once
     con.execute(f"create or replace temp view _identity_raw_stage as {raw_sql}")
     id_sql = "\nunion all\n".join(
-        f"select * from ({q})"
-        for m in mappings
-        for q in _strong_ids_sql(m, _watermark.only_changed(m) if partial else None)
+        f"select * from ({q})" for m, o, single in read for q in _strong_ids_sql(m, o, single)
     )
     if partial:
         # A record whose source keys were not re-read keeps its stored identifiers: they are
@@ -229,13 +268,20 @@ def _key_raw_rows(
     reread = f"where record_id in ({_REREAD_IDS})" if unread else ""
     con.execute(f"""
 create or replace temp table _identity_raw_keyed as
-with identified as (
-  -- each record's identifiers sorted as a list (by type, then value): an ordered
-  -- string_agg sorted every group apart, twice the CPU at 1M records
+with several as (
+  select record_id from {STRONG_IDS} {reread} group by record_id having count(*) > 1
+), identified as (
+  -- A record holding one identifier (nearly all) is listed as it: a grouping with a list
+  -- per record cost 0.9 s of CPU at 1M records, a count per record 0.1. Those holding
+  -- several: their identifiers sorted as a list (by type, then value; an ordered
+  -- string_agg sorted every group apart, twice the CPU).
+  select record_id, identifier_type || '=' || identifier_value as identifiers
+  from {STRONG_IDS} anti join several using (record_id) {reread}
+  union all
   select record_id, array_to_string(list_transform(
     list_sort(list((identifier_type, identifier_value))), lambda i: i[1] || '=' || i[2]), ','
   ) as identifiers
-  from {STRONG_IDS} {reread} group by record_id
+  from {STRONG_IDS} semi join several using (record_id) group by record_id
 )
 select r.identity_type || ':' || r.source_key as record_id, r.*, i.identifiers,
   -- what the sources say about the record, and how it was standardised: any change
