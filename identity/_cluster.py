@@ -96,8 +96,9 @@ with m as (
   from _identity_components c join {RECORDS} r using (record_id)
   where r.birth_date is not null or r.first_name is not null
 ), multi as (
+  -- two values or more: min and max differ (a distinct count groups every value again)
   select cluster_id from m group by 1
-  having count(distinct birth_date) > 1 or count(distinct first_name) > 1
+  having min(birth_date) <> max(birth_date) or min(first_name) <> max(first_name)
 ), pairs as (
   select a.record_id as record_id_l, b.record_id as record_id_r,
     unnest(list_filter([{reasons}], lambda x: x is not null)) as reason
@@ -114,7 +115,9 @@ with m as (
   select c.record_id, c.cluster_id, i.identifier_value from _identity_components c
   join {RECORDS} r using (record_id) join {LINK_IDS} i using (record_id)
   where r.identity_type = '{id_type}' and i.identifier_type = '{id_type}'
-), multi as (select cluster_id from m group by 1 having count(distinct identifier_value) > 1)
+), multi as (
+  select cluster_id from m group by 1 having min(identifier_value) <> max(identifier_value)
+)
 select a.record_id, b.record_id, 'guard', 'different_{id_type}'
 from m a join m b on a.cluster_id = b.cluster_id and a.record_id < b.record_id
 where a.cluster_id in (select cluster_id from multi)

@@ -243,23 +243,27 @@ def accept_predictions(
     conflict = _gamma_sql(labels, config, replaced)
     ranked = _ranked_comparisons_sql(labels, columns)
     top = _top_comparisons_sql(labels, config.top_comparisons)
+    # the scored pairs in the accepted links' columns and order, and the conflict: once the
+    # refused and borderline pairs are staged, the others are deleted and the table becomes
+    # the accepted links (a copy of 540k links cost 0.3-0.4 s of CPU at 1M records)
     con.execute(f"""
 create or replace temp table _identity_scored as
-select record_id_l, record_id_r, match_weight, match_probability,
-  case when match_probability >= {config.match_threshold} then {conflict} end as conflict,
-  {top} as top_comparisons
-from (select *, {ranked} as {_RANKED} from {relation})""")
-    con.execute(f"""
-create or replace temp table {ACCEPTED} as
 select record_id_l, record_id_r, 'probabilistic' as link_type, null::varchar as rule,
-  match_weight, match_probability, top_comparisons
-from _identity_scored where conflict is null and match_probability >= {config.match_threshold}""")
+  match_weight, match_probability, {top} as top_comparisons,
+  case when match_probability >= {config.match_threshold} then {conflict} end as conflict
+from (select *, {ranked} as {_RANKED} from {relation})""")
     con.execute(f"""
 create or replace temp table {REFUSED} as
 select record_id_l, record_id_r, conflict, match_weight, match_probability, top_comparisons
 from _identity_scored where conflict is not null""")
     _review.stage_borderline(con, "_identity_scored", config)
-    con.execute("drop table _identity_scored")
+    con.execute(
+        "delete from _identity_scored where not coalesce(conflict is null "
+        f"and match_probability >= {config.match_threshold}, false)"
+    )
+    con.execute("alter table _identity_scored drop column conflict")
+    con.execute(f"drop table if exists {ACCEPTED}")
+    con.execute(f"alter table _identity_scored rename to {ACCEPTED}")
     return scalar(con, f"select count(*) from {ACCEPTED}")
 
 

@@ -195,9 +195,27 @@ def distinct_by_counts_sql(name: str, records: str, identifiers: str, only: str 
     )
 
 
-def model_columns_sql() -> str:
-    """The select list Splink's input table is built with."""
-    derived = [f"{sql} as {name}" for name, sql in DERIVED_COLUMNS.items()]
+# each record's e-mail username and its letters, for the derived columns reading them
+_USERNAMES = {"_email_username": _username_sql("email"), "_letters": _username_sql("email", "a-z")}
+_OVER_USERNAMES = {
+    "email_user_is_name": _spells_name_sql("_email_username"),
+    "email_user_names_holder": _username_names_holder_tests("_email_username", "_letters"),
+}
+
+
+def with_usernames_sql(relation: str) -> str:
+    """``relation`` with each record's e-mail username beside it, for
+    ``model_columns_sql(usernames=True)``."""
+    extracted = ", ".join(f"{sql} as {name}" for name, sql in _USERNAMES.items())
+    return f"(select *, {extracted} from {relation})"
+
+
+def model_columns_sql(usernames: bool = False) -> str:
+    """The select list Splink's input table is built with; with ``usernames``, over a
+    relation given by :func:`with_usernames_sql`: the username's regular expressions then
+    run once per record, not once for each column reading it (0.3 s of CPU at 1M records)."""
+    columns = {**DERIVED_COLUMNS, **(_OVER_USERNAMES if usernames else {})}
+    derived = [f"{sql} as {name}" for name, sql in columns.items()]
     return ", ".join([*MODEL_COLUMNS, *derived])
 
 

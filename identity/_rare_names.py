@@ -33,6 +33,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
+from core.warehouse import scalar
 from identity import _model
 from identity._tables import (
     CLUSTERS,
@@ -148,13 +149,30 @@ select customers, records, names_only, expected from names where expected < $3""
 
 def _scope_has_names_only(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether a cluster of the scope is known by spelt-out names alone: else nothing can be
-    attached, and the counts over every customer are not needed (most incremental runs)."""
-    row = con.execute(f"""
-select 1 from {CLUSTERS} c join {RECORDS} r using (record_id) where not r.is_anonymous
+    attached, and the counts over every customer are not needed (most incremental runs).
+
+    Such a cluster holds a record carrying spelt-out names alone: those records are found
+    first by a filtered scan (usually none, or a few), and only their clusters' records are
+    read (the join of every cluster to its records cost 0.6 s of CPU at 1M records)."""
+    con.execute(f"""
+create or replace temp table _identity_names_only as
+select record_id from {RECORDS} where not is_anonymous and {SPELT_OUT} and {NAMES_ALONE}""")
+    row = None
+    if scalar(con, "select count(*) from _identity_names_only"):
+        # their clusters' members, a small table: the join to the records then hashes it,
+        # not the records
+        con.execute(f"""
+create or replace temp table _identity_names_only as
+select record_id, cluster_id from {CLUSTERS} semi join (
+  select cluster_id from {CLUSTERS} semi join _identity_names_only using (record_id)
+) using (cluster_id)""")
+        row = con.execute(f"""
+select 1 from _identity_names_only c join {RECORDS} r using (record_id)
+where not r.is_anonymous
 group by c.cluster_id
 having count(*) filter (where not ({NAMES_ALONE})) = 0
-  and count(*) filter (where {SPELT_OUT}) > 0
 limit 1""").fetchone()
+    con.execute("drop table _identity_names_only")
     return row is not None
 
 

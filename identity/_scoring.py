@@ -47,7 +47,7 @@ def model_records_sql(
     link-only run only those of the linked identity types, each type one dataset.
     ``selected``: a query giving the :data:`MATCH_RECORDS` rows to shape, instead of
     filtering every record by ``where``."""
-    columns = _model.model_columns_sql()
+    columns = _model.model_columns_sql(usernames=True)
     if link_only:
         types = ", ".join("'" + t.replace("'", "''") + "'" for t in link_only)
         where = f"({where}) and identity_type in ({types})"
@@ -73,6 +73,7 @@ def model_records_sql(
     if selected is None:
         selected = f"select * from {MATCH_RECORDS} where {where}"
     selected = "" if every else f"with {source} as materialized ({selected}) "
+    read = _model.with_usernames_sql(source)
     # Not ordered: Splink 5 picks its u sample and its prediction chunks by a hash of the
     # record id, whatever the rows' order (a sort of every model record cost 0.9 s of CPU
     # at 1M records)
@@ -80,7 +81,7 @@ def model_records_sql(
         f"{selected}select {columns}, coalesce(n.name_people, 0) as name_people, "
         + "".join(f"coalesce({name}, 0) as {name}, " for name in _model.DISTINCT_BY)
         + f"identity_type as {_model.SOURCE_DATASET} "
-        f"from {source} left join {people} n using (first_name, last_name) "
+        f"from {read} left join {people} n using (first_name, last_name) "
         + "".join(counts)
         + f"where not is_anonymous and {_HAS_ATTRIBUTE} and ({where})"
     )
