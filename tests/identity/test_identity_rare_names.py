@@ -33,6 +33,11 @@ def _holder(account_id: str, first: str, last: str, email: str, birth: date) -> 
     return account(account_id, first, last, email=email, birth=birth, phone="+33645127801")
 
 
+def _rare_holder(account_id: str) -> dict:
+    """The account bearing the rare name :data:`RARE` (one person, whatever its key)."""
+    return _holder(account_id, *RARE, "ysolde.k@example.org", date(1979, 5, 2))
+
+
 def _resolve(settings, full: bool = True) -> str:
     """Resolve; returns the run's mode."""
     import identity
@@ -76,7 +81,7 @@ def test_a_ticket_giving_a_rare_full_name_alone_joins_its_customer(warehouse):
     the ticket in it."""
     add_rows(
         warehouse,
-        accounts=[_holder("RN-1", *RARE, "ysolde.k@example.org", date(1979, 5, 2))],
+        accounts=[_rare_holder("RN-1")],
         tickets=[ticket("RN-T1", name="Ysolde KERHERVÉ")],
     )
     _resolve(warehouse)
@@ -121,7 +126,7 @@ def test_initials_first_names_alone_and_two_holders_do_not_attach(warehouse):
     add_rows(
         warehouse,
         accounts=[
-            _holder("RN-3", *RARE, "ysolde.k@example.org", date(1979, 5, 2)),
+            _rare_holder("RN-3"),
             account(
                 "RN-4",
                 "Gwenola",
@@ -165,7 +170,7 @@ def test_a_ticket_arriving_later_joins_the_stored_customer_bearing_its_rare_name
     add_rows(
         warehouse,
         accounts=[
-            _holder("RN-6", *RARE, "ysolde.k@example.org", date(1979, 5, 2)),
+            _rare_holder("RN-6"),
             _holder("RN-7", first, last, "common.name@example.org", date(1980, 1, 9)),
         ],
     )
@@ -188,7 +193,7 @@ def test_a_new_account_draws_in_the_stored_ticket_bearing_its_name(warehouse):
     scope: the ticket joins the account, as a full run over the same records has it."""
     add_rows(warehouse, tickets=[ticket("RN-T9", name="Ysolde KERHERVÉ")])
     _resolve(warehouse)
-    add_rows(warehouse, accounts=[_holder("RN-8", *RARE, "ysolde.k@example.org", date(1979, 5, 2))])
+    add_rows(warehouse, accounts=[_rare_holder("RN-8")])
     assert _resolve(warehouse, full=False) == "incremental"
     holder = customer_of(warehouse, "web_account:RN-8")
     assert customer_of(warehouse, "callcenter_caller:RN-T9") == holder
@@ -205,7 +210,7 @@ def test_a_steward_split_holds_when_a_ticket_of_the_name_arrives(warehouse):
 
     add_rows(
         warehouse,
-        accounts=[_holder("RN-9", *RARE, "ysolde.k@example.org", date(1979, 5, 2))],
+        accounts=[_rare_holder("RN-9")],
         tickets=[ticket("RN-T10", name="Ysolde Kerhervé")],
     )
     _resolve(warehouse)
