@@ -295,14 +295,14 @@ STAGES = [
         _assign_ids,
         (t.CLUSTERS, t.PREV_MEMBERS_SCOPE, t.PREV_CUSTOMERS, t.SCOPE_CUSTOMERS),
         (t.ID_OVERLAP, t.ASSIGNED, t.RETIRED, t.ID_EVENTS),
-        "cluster",
+        "stable ids",
     ),
     Stage(
         "gate on id churn",
         _gate,
         (t.ID_OVERLAP, t.ASSIGNED, t.PREV_MEMBERS, t.PREV_MEMBERS_SCOPE, t.ID_EVENTS),
         (),
-        "cluster",
+        "stable ids",
     ),
     Stage(
         "replace the identity tables",
