@@ -32,17 +32,12 @@ class PaddingWatch:
         try:
             separators = (delimiter + quote).encode(encoding)
         except UnicodeEncodeError:  # no byte of the file can be that delimiter: trim anyway
-            separators, self._unknown = b"", True
+            separators, self.padded = b"", True
         else:
-            self._unknown = False
+            self.padded = False
         for byte in separators + b"\r\n":
             self._boundary[byte] = True
-        self.padded = self._unknown
         self._last: int | None = None  # the previous chunk's last byte; None: start of file
-
-    def reset(self) -> None:
-        """Start again from the first byte of the file."""
-        self.padded, self._last = self._unknown, None
 
     def feed(self, chunk: bytes) -> None:
         """Look at the file's next bytes."""
