@@ -3,9 +3,10 @@
 The staging query trims every field and reads a blank one as missing: at a million
 22-field lines that is ~0.8 s of CPU, a third of DuckDB's own read. A field can start or end
 with a space only where a space touches a field boundary: a byte of the delimiter or of the
-quote, a line break, or the start or end of the file. An export read in chunks anyway (the
-cp1252 check and transcode) is watched for such a space on the way, at memory speed; a file
-without one is read without the trim (:func:`ingestion.sql.field_text_plain`).
+quote, a line break, or the start or end of the file. An export whose bytes are read anyway
+(a cp1252 export's checks, on a thread beside its transcode: :func:`ingestion.cp1252.check_bytes`)
+is watched for such a space on the way, at memory speed; a file without one is read without
+the trim (:func:`ingestion.sql.field_text_plain`).
 """
 
 from __future__ import annotations
