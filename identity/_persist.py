@@ -401,6 +401,11 @@ def _replace_tables(
     keys this run changed."""
     for table, (rows, key, keys) in _replaced_tables(run_id).items():
         if mode == "full":
+            # each record's identifiers: rows with no key, mostly as stored
+            if table == "record_identifiers" and _full.replace_rows(
+                con, f"identity.{table}", STRONG_IDS
+            ):
+                continue
             if table not in by_key:
                 con.execute(f"create or replace table identity.{table} as {rows}")
                 continue

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from core.warehouse import described_columns, one_row
+from core.warehouse import described_columns, one_row, scalar, table_exists
 from identity._config import ATTRIBUTES, DISPLAYED
 from identity._tables import (
     CHANGED_CUSTOMERS,
@@ -180,3 +180,52 @@ where is_present and (not is_stored or moved) or is_stored and not is_present"""
         f"insert into identity.customer_records by name select * from ({rows}) "
         "where record_id in (select record_id from _identity_members_differ)"
     )
+
+
+def _is_temp_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """True when ``name`` is a temporary table (whose rows have ids), not a view."""
+    sql = "select count(*) from duckdb_tables() where temporary and table_name = ?"
+    return scalar(con, sql, [name]) > 0
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, rows: str) -> bool:
+    """Make ``table`` hold exactly the rows of the temporary table ``rows`` (rows with no
+    key, e.g. each record's identifiers) by their difference: the stored rows no longer there
+    deleted, the new ones inserted, found in one join on every column (most of a full run's
+    rows are as stored; a rewrite compressed every row again). False, and nothing written,
+    when the stored table is missing or has other columns, or when a row held several times
+    on both sides would be paired copy by copy: the caller replaces the table whole."""
+    schema, name = table.split(".")
+    if not table_exists(con, schema, name) or not _is_temp_table(con, rows):
+        return False
+    columns = described_columns(con, rows)
+    if described_columns(con, table) != columns:
+        return False
+    names = ", ".join(column for column, _ in columns)
+    # NULLs never join: such a row is deleted and inserted again, which leaves it as it was
+    con.execute(f"""create or replace temp table _identity_rows_paired as
+select o.rowid as stored_row, n.rowid as new_row
+from (select rowid, {names} from {table}) o full join (select rowid, {names} from {rows}) n
+  using ({names})""")
+    stored, new, paired, only_stored, only_new = one_row(
+        con,
+        f"""select (select count(*) from {table}), (select count(*) from {rows}),
+  count(*) filter (where stored_row is not null and new_row is not null),
+  count(*) filter (where new_row is null), count(*) filter (where stored_row is null)
+from _identity_rows_paired""",
+    )
+    # one pair per stored row and per new row exactly when no row held twice was paired (a
+    # row stored a times and new b times gives a * b pairs of a + b rows)
+    if paired != stored - only_stored or paired != new - only_new:
+        return False
+    if only_stored:
+        con.execute(
+            f"delete from {table} where rowid in "
+            "(select stored_row from _identity_rows_paired where new_row is null)"
+        )
+    if only_new:
+        con.execute(
+            f"insert into {table} select * from {rows} where rowid in "
+            "(select new_row from _identity_rows_paired where stored_row is null)"
+        )
+    return True
