@@ -226,7 +226,7 @@ def write_run(
         _guards.persist(con, run_id, MEMBERS)
         _guard_cache.save(con, config)
         _write_history(con, run_id)
-        counts = _counts(con) | {"changed_customers": changed}
+        counts = _counts(con, mode) | {"changed_customers": changed}
         _watermark.save(con)
     return counts
 
@@ -449,10 +449,10 @@ def _write_history(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 
 # the links counted in one pass (a full run's LINKS_STAGE is a join: each pass repeats it)
-_LINK_TYPES = f"""link_types as materialized (
+_LINK_TYPES = """link_types as materialized (
   select count(*) filter (where link_type = 'deterministic') as deterministic,
     count(*) filter (where link_type = 'probabilistic') as probabilistic
-  from {LINKS_STAGE})"""
+  from {links})"""
 _COUNTS = {
     "deterministic_links": "select deterministic from link_types",
     "probabilistic_links": "select probabilistic from link_types",
@@ -469,9 +469,12 @@ _COUNTS = {
 }
 
 
-def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _counts(con: duckdb.DuckDBPyConnection, mode: str) -> dict[str, int]:
     """The run's counts, as identity.runs records them."""
+    # a full run's links are its edges, each once (LINKS_STAGE adds the run that first made
+    # each: a join of every edge with the stored links, for two counts)
+    link_types = _LINK_TYPES.format(links=EDGES if mode == "full" else LINKS_STAGE)
     values = one_row(
-        con, f"with {_LINK_TYPES} select " + ", ".join(f"({sql})" for sql in _COUNTS.values())
+        con, f"with {link_types} select " + ", ".join(f"({sql})" for sql in _COUNTS.values())
     )
     return dict(zip(_COUNTS, values, strict=True))
