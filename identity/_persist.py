@@ -261,11 +261,10 @@ def _stage_customers(
     # an assigned one
     retired = f"select retired_customer_id from {RETIRED}"
     retired_only = "" if mode == "full" else f"and pc.customer_id in ({retired})"
-    if mode == "full":  # the memberships' join the membership write reads too
-        _full.stage_members_compared(con)
-        assigned_records = f"""select customer_id, bool_and(is_anonymous) as is_anonymous,
-    count(*) filter (where is_present) > 0 as has_present, bool_or(moved) as changed
-  from {_full.MEMBERS_COMPARED} group by customer_id"""
+    if mode == "full":  # the clusters' summary the membership write reads too
+        _full.stage_clusters_summed(con)
+        assigned_records = f"""select customer_id, is_anonymous, true as has_present, changed
+  from {_full.CLUSTERS_SUMMED}"""
     else:
         # the records read once, narrow, before the customers' rows join (a removed record
         # an incremental run re-clusters moves its customer, but is not one of its present

@@ -17,14 +17,17 @@ from typing import TYPE_CHECKING
 from core.warehouse import described_columns, one_row, scalar, table_exists
 from identity._config import ATTRIBUTES, DISPLAYED
 from identity._tables import (
+    ASSIGNED,
     CHANGED_CUSTOMERS,
     CHANGED_RECORDS,
+    CLUSTERS,
     CUSTOMER_COLUMNS,
     CUSTOMERS_STAGE,
     EDGES,
+    ID_OVERLAP,
     LINK_COLUMNS_DDL,
     LINKS_STAGE,
-    PREV_MEMBERS,
+    PREV_MEMBERS_SCOPE,
     RECORD_COLUMNS,
     RECORDS,
     SCOPE_MEMBERS,
@@ -140,30 +143,41 @@ def links_by_key(con: duckdb.DuckDBPyConnection) -> bool:
     )
 
 
-MEMBERS_COMPARED = "_identity_members_compared"
+CLUSTERS_SUMMED = "_identity_clusters_summed"
 
 
-def stage_members_compared(con: duckdb.DuckDBPyConnection) -> None:
-    """Each re-clustered record's customer beside its stored one, and whether the record is
-    present: what a full run's customers (``_persist._stage_customers``) and its membership
-    write (:func:`replace_members`) both read, in one join of the memberships."""
-    con.execute(f"""create or replace temp table {MEMBERS_COMPARED} as
-select m.record_id, m.customer_id, r.is_anonymous, r.record_id is not null as is_present,
-  p.record_id is not null as is_stored, p.customer_id is distinct from m.customer_id as moved
-from {SCOPE_MEMBERS} m left join {RECORDS} r using (record_id)
-left join {PREV_MEMBERS} p using (record_id)""")
+def stage_clusters_summed(con: duckdb.DuckDBPyConnection) -> None:
+    """Each cluster of a full run with its customer, whether all its records are anonymous,
+    and whether any record changed customer: what a full run's customers
+    (``_persist._stage_customers``) and its membership write (:func:`replace_members`) read.
+    A cluster keeps its records' customer exactly when it holds its keeper's records alone,
+    as many as it has (counted in ID_OVERLAP; a new id was never issued before), so the
+    records' memberships are compared only in the clusters that changed. (A full run
+    re-clusters every present record and no other: each cluster has some.)"""
+    con.execute(f"""create or replace temp table {CLUSTERS_SUMMED} as
+with anonymous as (
+  select cluster_id, bool_and(r.is_anonymous) as is_anonymous
+  from {CLUSTERS} c join {RECORDS} r using (record_id) group by cluster_id
+)
+select a.cluster_id, a.customer_id, n.is_anonymous,
+  a.keeper is null or coalesce(o.n, 0) < a.record_count as changed
+from {ASSIGNED} a join anonymous n using (cluster_id)
+left join {ID_OVERLAP} o on o.cluster_id = a.cluster_id and o.customer_id = a.keeper""")
 
 
 def replace_members(con: duckdb.DuckDBPyConnection, rows: str, run_id: str) -> None:
     """identity.customer_records after a full run: the rows of the records whose customer
     changed, or that came or went, replaced; every row carries the run's id. (A row's type
     and source key are its record id's two parts: they change only with it.)"""
-    differ = f"""select record_id from {MEMBERS_COMPARED}
-where is_present and (not is_stored or moved) or is_stored and not is_present"""
+    # the records of the changed clusters whose stored customer (if any) is not the new one
+    differ = f"""select c.record_id from {CLUSTERS} c
+join (select cluster_id, customer_id from {CLUSTERS_SUMMED} where changed) a using (cluster_id)
+left join {PREV_MEMBERS_SCOPE} p using (record_id)
+where p.customer_id is distinct from a.customer_id"""
     stored, compared = one_row(
         con,
         "select (select count(*) from identity.customer_records), "
-        f"(select count(*) from {MEMBERS_COMPARED} where is_stored)",
+        f"(select coalesce(sum(n), 0) from {ID_OVERLAP})",
     )
     if stored != compared:  # stored rows of records the run did not re-cluster: gone
         differ += (
