@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.warehouse import scalar, table_exists, temp_relations
-from identity._persist_full import replace_rows
+from identity import _persist_full
 from identity._tables import (
     BLOCKED,
     GUARD_CHANGED_VALUES,
@@ -239,7 +239,7 @@ def save(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
     else:
         for table, kept in TABLES.items():
             # a full run's results are mostly the stored ones: written by their difference
-            if not replace_rows(con, table, kept.relation):
+            if not _persist_full.replace_rows(con, table, kept.relation):
                 con.execute(f"create or replace table {table} ({kept.columns})")
                 con.execute(f"insert into {table} select * from {kept.relation}")
     con.execute(f"create or replace table {STATE} as select '{wanted}' as guards_hash")
