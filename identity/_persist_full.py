@@ -2,7 +2,10 @@
 stored, so only the rows that differ are deleted and inserted (the whole tables were
 rewritten before, about 8 s of CPU at 1M records). Each table is compared with its stored
 rows in one join on its key; a stored table whose columns are not the run's (an older
-version's) is replaced whole by ``_persist``.
+version's) is replaced whole by ``_persist``. Tables of rows with no key (each record's
+identifiers, the guards' results) are written by their difference (:func:`replace_rows`);
+the memberships are compared only in the clusters whose records changed customer
+(:func:`stage_clusters_summed`).
 
 Records and links are compared by a hash of their values (:func:`row_hash_sql`), not column
 by column: the join then carries two integers per row instead of every column of both sides
