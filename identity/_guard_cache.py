@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.warehouse import scalar, table_exists, temp_relations
+from identity import _persist_full
 from identity._tables import (
     BLOCKED,
     GUARD_CHANGED_VALUES,
@@ -237,8 +238,10 @@ def save(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
             )
     else:
         for table, kept in TABLES.items():
-            con.execute(f"create or replace table {table} ({kept.columns})")
-            con.execute(f"insert into {table} select * from {kept.relation}")
+            # a full run's results are mostly the stored ones: written by their difference
+            if not _persist_full.replace_rows(con, table, kept.relation):
+                con.execute(f"create or replace table {table} ({kept.columns})")
+                con.execute(f"insert into {table} select * from {kept.relation}")
     con.execute(f"create or replace table {STATE} as select '{wanted}' as guards_hash")
 
 

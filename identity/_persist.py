@@ -226,7 +226,7 @@ def write_run(
         _guards.persist(con, run_id, MEMBERS)
         _guard_cache.save(con, config)
         _write_history(con, run_id)
-        counts = _counts(con) | {"changed_customers": changed}
+        counts = _counts(con, mode) | {"changed_customers": changed}
         _watermark.save(con)
     return counts
 
@@ -261,11 +261,10 @@ def _stage_customers(
     # an assigned one
     retired = f"select retired_customer_id from {RETIRED}"
     retired_only = "" if mode == "full" else f"and pc.customer_id in ({retired})"
-    if mode == "full":  # the memberships' join the membership write reads too
-        _full.stage_members_compared(con)
-        assigned_records = f"""select customer_id, bool_and(is_anonymous) as is_anonymous,
-    count(*) filter (where is_present) > 0 as has_present, bool_or(moved) as changed
-  from {_full.MEMBERS_COMPARED} group by customer_id"""
+    if mode == "full":  # the clusters' summary the membership write reads too
+        _full.stage_clusters_summed(con)
+        assigned_records = f"""select customer_id, is_anonymous, true as has_present, changed
+  from {_full.CLUSTERS_SUMMED}"""
     else:
         # the records read once, narrow, before the customers' rows join (a removed record
         # an incremental run re-clusters moves its customer, but is not one of its present
@@ -401,6 +400,11 @@ def _replace_tables(
     keys this run changed."""
     for table, (rows, key, keys) in _replaced_tables(run_id).items():
         if mode == "full":
+            # each record's identifiers: rows with no key, mostly as stored
+            if table == "record_identifiers" and _full.replace_rows(
+                con, f"identity.{table}", STRONG_IDS
+            ):
+                continue
             if table not in by_key:
                 con.execute(f"create or replace table identity.{table} as {rows}")
                 continue
@@ -444,10 +448,10 @@ def _write_history(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 
 # the links counted in one pass (a full run's LINKS_STAGE is a join: each pass repeats it)
-_LINK_TYPES = f"""link_types as materialized (
+_LINK_TYPES = """link_types as materialized (
   select count(*) filter (where link_type = 'deterministic') as deterministic,
     count(*) filter (where link_type = 'probabilistic') as probabilistic
-  from {LINKS_STAGE})"""
+  from {links})"""
 _COUNTS = {
     "deterministic_links": "select deterministic from link_types",
     "probabilistic_links": "select probabilistic from link_types",
@@ -464,9 +468,12 @@ _COUNTS = {
 }
 
 
-def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _counts(con: duckdb.DuckDBPyConnection, mode: str) -> dict[str, int]:
     """The run's counts, as identity.runs records them."""
+    # a full run's links are its edges, each once (LINKS_STAGE adds the run that first made
+    # each: a join of every edge with the stored links, for two counts)
+    link_types = _LINK_TYPES.format(links=EDGES if mode == "full" else LINKS_STAGE)
     values = one_row(
-        con, f"with {_LINK_TYPES} select " + ", ".join(f"({sql})" for sql in _COUNTS.values())
+        con, f"with {link_types} select " + ", ".join(f"({sql})" for sql in _COUNTS.values())
     )
     return dict(zip(_COUNTS, values, strict=True))

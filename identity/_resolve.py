@@ -309,6 +309,7 @@ STAGES = [
         _write,
         (
             t.CLUSTERS,
+            t.ID_OVERLAP,
             t.ASSIGNED,
             t.RETIRED,
             t.ID_EVENTS,
