@@ -330,9 +330,12 @@ with held as (
    and a.record_id < b.record_id
   where {contradiction}
 )
+-- the values kept found first (331k of them at 1M records), then their holders: one
+-- join of the holders, not a semi and an anti join of them
 select record_id, identifier_type, identifier_value from held
-semi join values_shared using (identifier_type, identifier_value)
-anti join contradicted using (identifier_type, identifier_value)""")
+semi join (select identifier_type, identifier_value from values_shared
+           anti join contradicted using (identifier_type, identifier_value))
+  using (identifier_type, identifier_value)""")
 
 
 def _link_ids_sql(shared_contacts: str) -> str:
