@@ -410,14 +410,18 @@ def _standardise(
     )
     # One materialisation: the records with, last, the columns only the counts of nulled
     # values read, dropped once counted (a dropped column costs no copy; a second table
-    # without them copied every record again: 0.54 s of CPU at 1M records)
-    extras = ["_country", *(f"raw_{a}" for a in attributes)]
+    # without them copied every record again: 0.54 s of CPU at 1M records). Those columns
+    # are two bit masks, not the raw values: each string column of a million records
+    # costs about 0.04 s of CPU to write.
+    counted = _counted(list(attributes))
+    extras = ["_country", "_present", "_nulled"]
     standardised = f"""
 select record_id, identity_type, source, source_key, {", ".join(attributes)}, first_seen_at,
   last_seen_at, {displays},
   coalesce(first_name, last_name, email, phone, cast(birth_date as varchar), postcode, city,
            address_line) is null and identifiers is null as is_anonymous,
-  fingerprint, {", ".join(extras)}
+  fingerprint, _country, {_mask_sql(counted, "raw_{a} is not null")} as _present,
+  {_mask_sql(counted, "raw_{a} is not null and {a} is null")} as _nulled
 from (
   select r.record_id, r.identity_type, r.source, r.source_key, {selects}, r.first_seen_at,
     r.last_seen_at, r.identifiers, r.fingerprint, {country} as _country,
@@ -428,10 +432,10 @@ from (
     on p.raw_phone = r.raw_phone and p.phone_region = {country}{lookups}
 )"""
     if reuse:  # the kept rows first, as stored, then the records standardised again
-        _stage_kept_and_standardised(con, standardised, list(attributes), extras)
+        _stage_kept_and_standardised(con, standardised, counted, extras)
     else:
         con.execute(f"create or replace temp table {RECORDS} as {standardised}")
-        _count_nulled(con, list(attributes), RECORDS)
+        _count_nulled(con, counted, RECORDS)
         for column in extras:
             con.execute(f"alter table {RECORDS} drop column {column}")
     for name in by_value:
@@ -454,16 +458,16 @@ from (
 
 
 def _stage_kept_and_standardised(
-    con: duckdb.DuckDBPyConnection, standardised: str, attributes: list[str], extras: list[str]
+    con: duckdb.DuckDBPyConnection, standardised: str, counted: list[str], extras: list[str]
 ) -> None:
     """An incremental run's records: the kept rows as stored, then the records standardised
     again; and :data:`RESTANDARDISED`, the ids of the latter (whose guards ``_guard_cache``
     checks again). The columns only the counts of nulled values read are the standardised
-    records' alone (NULL on every kept row: nine such columns over a million kept rows cost
-    about 0.2 s of CPU to write, then to drop)."""
+    records' alone (NULL on every kept row: the nine columns they were cost about 0.2 s of CPU
+    over a million kept rows to write, then to drop)."""
     con.execute(f"create or replace temp table {RECORDS} as select * from _identity_records_kept")
     con.execute(f"create or replace temp table _identity_standardised as {standardised}")
-    _count_nulled(con, attributes, "_identity_standardised")
+    _count_nulled(con, counted, "_identity_standardised")
     con.execute(
         f"create or replace temp table {RESTANDARDISED} as "
         "select record_id from _identity_standardised"
@@ -528,21 +532,40 @@ _NULL_HINTS = {
 }
 
 
-def _count_nulled(con: duckdb.DuckDBPyConnection, attributes: list[str], records: str) -> None:
+def _counted(attributes: list[str]) -> list[str]:
+    """The attributes whose nulled values are counted: names come from a split, not from
+    one value."""
+    return [a for a in attributes if a not in ("first_name", "last_name")]
+
+
+def _mask_sql(counted: list[str], test: str) -> str:
+    """An integer whose bit ``i`` says whether ``test`` (``{a}``: the attribute) holds for
+    ``counted[i]``."""
+    bits = " + ".join(
+        f"(case when {test.format(a=a)} then {1 << i} else 0 end)" for i, a in enumerate(counted)
+    )
+    return f"cast({bits} as integer)"
+
+
+def _count_nulled(con: duckdb.DuckDBPyConnection, counted: list[str], records: str) -> None:
     """Count, per source, attribute and country, the values standardisation turned into
-    NULL in ``records`` (into :data:`NULLED`), and warn about each: nothing is dropped
-    silently."""
-    counted = " union all ".join(
-        f"select source, identity_type, '{a}' as attribute, _country as country, "
-        f"count(*) filter (where {a} is null) as nulled, count(*) as present "
-        f"from {records} where raw_{a} is not null group by all"
-        for a in attributes
-        if a not in ("first_name", "last_name")  # names come from a split, not one value
+    NULL in ``records`` (into :data:`NULLED`, from its ``_present`` and ``_nulled`` masks
+    over ``counted``), and warn about each: nothing is dropped silently."""
+    per_attribute = " union all ".join(
+        f"select source, identity_type, '{a}' as attribute, country, "
+        f"cast(sum(n) filter (where _nulled & {1 << i} <> 0) as bigint) as nulled, "
+        f"cast(sum(n) as bigint) as present "
+        f"from masks where _present & {1 << i} <> 0 group by all"
+        for i, a in enumerate(counted)
     )
-    con.execute(
-        f"create or replace temp table {NULLED} as "
-        f"select * from ({counted}) where nulled > 0 order by source, attribute, country"
-    )
+    con.execute(f"""
+create or replace temp table {NULLED} as
+with masks as (  -- a few rows: one per source, country and combination of masks
+  select source, identity_type, _country as country, _present, _nulled, count(*) as n
+  from {records} where _present <> 0 group by all
+)
+select * from ({per_attribute}) where nulled > 0
+order by source, attribute, country, identity_type""")
     for source, identity_type, attribute, country, nulled, present in con.execute(
         f"select * from {NULLED}"
     ).fetchall():

@@ -4,7 +4,7 @@ only the counts read dropped after counting; address lines standardised per dist
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from identity_rows import account, add_rows, query
 
@@ -67,3 +67,42 @@ def test_a_full_run_stores_exactly_the_record_columns_and_counts_every_nulled_va
         "and table_name = 'identity_records' order by ordinal_position",
     )
     assert [c for (c,) in columns] == [c.split()[0] for c in RECORD_COLUMNS.split(", ")]
+
+
+def test_each_value_standardisation_nulls_on_one_record_is_counted_against_its_attribute(
+    warehouse,
+):
+    # one web account whose postcode, e-mail, phone and birth date are all unreadable and
+    # whose city and address line are fine: four attributes nulled once each on that record
+    unreadable = account(
+        "AD4", "Anselme", "Quintavalle", email="not-an-email", phone="12", postcode="ABC"
+    )
+    unreadable["birth_date"] = date(2999, 1, 1)  # in the future: not a birth date
+    add_rows(warehouse, accounts=[unreadable])
+    before = _web_nulled(identity.resolve(warehouse, full=True))
+    assert {"postcode", "email", "phone", "birth_date"} <= set(before)
+    assert "city" not in before and "address_line" not in before
+
+    # a second such account: each of the four counts one more nulled and one more present
+    add_rows(warehouse, accounts=[dict(unreadable, account_id="AD5")])
+    after = _web_nulled(identity.resolve(warehouse, full=True))
+
+    for attribute in ("postcode", "email", "phone", "birth_date"):
+        nulled, present = before[attribute]
+        assert after[attribute] == (nulled + 1, present + 1), attribute
+    # the values present are those the raw accounts carry (one row per account)
+    carried = query(
+        warehouse,
+        "select count(postcode), count(email), count(phone), count(birth_date) "
+        "from raw.web__accounts",
+    )[0]
+    assert [after[a][1] for a in ("postcode", "email", "phone", "birth_date")] == list(carried)
+    assert "city" not in after and "address_line" not in after
+
+
+def _web_nulled(summary: dict) -> dict[str, tuple[int, int]]:
+    return {
+        row["attribute"]: (row["nulled"], row["present"])
+        for row in summary["standardisation_nulled"]
+        if row["identity_type"] == "web_account"
+    }
