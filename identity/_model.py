@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from identity import _components
 from identity._comparisons import comparisons
 from identity._config import ATTRIBUTES, IdentityConfig
 
@@ -370,9 +371,14 @@ def level_labels(model: dict) -> dict[str, dict[int, str]]:
 
 
 def cluster(splink: SplinkTables, nodes_sql: str, edges_sql: str) -> str:
-    """Connected components over accepted links; a relation (record_id, cluster_id) to read."""
+    """Connected components over accepted links; a relation (record_id, cluster_id) to read:
+    found in process on DuckDB (``_components``), by Splink on Spark."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
+    if splink.is_duckdb:
+        return _components.connected_components(
+            splink, nodes_sql, edges_sql, "_identity_clusters_graph"
+        )
     nodes, edges = splink.put_graph(nodes_sql, edges_sql)
     clusters = cluster_pairwise_predictions_at_threshold(
         nodes,

@@ -1,0 +1,70 @@
+"""Connected components of the run's links: found in process on DuckDB, the same as Splink's."""
+
+from __future__ import annotations
+
+import random
+
+import duckdb
+
+
+def _components(con: duckdb.DuckDBPyConnection, edges: str, in_process: bool) -> set[tuple]:
+    """(record_id, cluster_id) of the graph ``edges``: in process (``_model.cluster`` on
+    DuckDB) or by Splink's ``cluster_pairwise_predictions_at_threshold``."""
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    from identity import _model
+    from identity._backend import SplinkTables
+
+    nodes = f"select record_id_l as record_id from {edges} union select record_id_r from {edges}"
+    with SplinkTables(con) as splink:
+        if in_process:
+            found = _model.cluster(splink, nodes, f"select * from {edges}")
+        else:
+            graph_nodes, graph_edges = splink.put_graph(nodes, f"select * from {edges}")
+            clusters = cluster_pairwise_predictions_at_threshold(
+                graph_nodes,
+                graph_edges,
+                db_api=splink.db_api,
+                node_id_column_name="record_id",
+                edge_id_column_name_left="record_id_l",
+                edge_id_column_name_right="record_id_r",
+                threshold_match_probability=None,
+            )
+            found = splink.read_graph(clusters, "_identity_clusters_splink")
+        return set(con.execute(f"select record_id, cluster_id from {found}").fetchall())
+
+
+def test_components_are_chains_named_by_their_smallest_record():
+    """Edges c-a, a-b, b-d form one chain {a, b, c, d}; e-f a second; g-g (a record linked
+    to itself) a third of one record: seven records in three components, each named by its
+    smallest record id, whichever way round its edges run."""
+    con = duckdb.connect()
+    con.execute(
+        "create table links as select * from (values ('c', 'a'), ('a', 'b'), ('d', 'b'), "
+        "('f', 'e'), ('g', 'g')) v(record_id_l, record_id_r)"
+    )
+    assert _components(con, "links", in_process=True) == {
+        ("a", "a"),
+        ("b", "a"),
+        ("c", "a"),
+        ("d", "a"),
+        ("e", "e"),
+        ("f", "e"),
+        ("g", "g"),
+    }
+    left = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert left == {"links"}  # the numbering and the labels do not outlive the run's Splink
+
+
+def test_components_found_in_process_are_splinks():
+    """A random graph of 400 records and 300 links (long chains, stars and pairs among
+    them): the same record -> cluster rows as Splink's connected components."""
+    rng = random.Random(7)
+    ids = [f"pos:{n:04d}" for n in range(400)]
+    links = [(rng.choice(ids), rng.choice(ids)) for _ in range(300)]
+    con = duckdb.connect()
+    con.execute("create table links (record_id_l varchar, record_id_r varchar)")
+    con.executemany("insert into links values (?, ?)", links)
+    ours = _components(con, "links", in_process=True)
+    assert ours == _components(con, "links", in_process=False)
+    assert len({c for _, c in ours}) < len(ours)  # some records were joined
