@@ -22,23 +22,35 @@ if TYPE_CHECKING:
 _LABELS = "_identity_graph_labels"  # the arrays DuckDB reads back: node -> component
 
 
-def connected_components(splink: SplinkTables, nodes_sql: str, edges_sql: str, name: str) -> str:
-    """Temp table ``name`` (record_id, cluster_id) of the connected components of a graph
-    (``nodes_sql``: its ``record_id``; ``edges_sql``: its ``record_id_l``, ``record_id_r``)."""
+def connected_components(splink: SplinkTables, records_sql: str, edges_sql: str, name: str) -> str:
+    """Temp table ``name`` (record_id, cluster_id) of the connected components of a graph:
+    its edges (``edges_sql``: ``record_id_l``, ``record_id_r``) among ``records_sql`` (a
+    ``record_id`` for every record an edge can hold), for the records an edge holds.
+
+    Every record is numbered, not only the linked ones: a row number over the records
+    where finding the linked ones first grouped both ends of every edge (0.4 s of CPU at 1M
+    records, 1.2M edges); the records no edge holds are left out of the answer here."""
     import numpy as np
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components as label_components
 
     con = splink.con
-    edges = con.execute(splink.number_graph(nodes_sql, edges_sql)).fetchnumpy()
+    edges = con.execute(splink.number_graph(records_sql, edges_sql)).fetchnumpy()
     # fetched whole: a result left unfinished (``fetchone``) would bar the registration below
-    nodes = con.execute(f"select count(*) from {_GRAPH_IDS}").fetchall()[0][0]
+    nodes, expected = con.execute(
+        f"select (select count(*) from {_GRAPH_IDS}), (select count(*) from ({edges_sql}))"
+    ).fetchall()[0]
+    if len(edges["record_id_l"]) != expected:
+        raise ValueError(f"an edge of {edges_sql!r} holds a record not in {records_sql!r}")
     # numbered from 1: node n is row n - 1 of the matrix
     left, right = edges["record_id_l"] - 1, edges["record_id_r"] - 1
     graph = coo_array((np.ones(len(left), dtype=np.int8), (left, right)), shape=(nodes, nodes))
     _, labels = label_components(graph, directed=False)
+    linked = np.zeros(nodes, dtype=bool)
+    linked[left] = linked[right] = True
+    held = np.flatnonzero(linked)
     # a dict of arrays is a relation DuckDB scans in place (no pandas, no Arrow)
-    con.register(_LABELS, {"record_id": np.arange(1, nodes + 1), "cluster_id": labels})
+    con.register(_LABELS, {"record_id": held + 1, "cluster_id": labels[held]})
     try:
         return splink.name_components(_LABELS, name)
     finally:

@@ -370,16 +370,21 @@ def level_labels(model: dict) -> dict[str, dict[int, str]]:
     return labels
 
 
-def cluster(splink: SplinkTables, nodes_sql: str, edges_sql: str) -> str:
-    """Connected components over accepted links; a relation (record_id, cluster_id) to read:
-    found in process on DuckDB (``_components``), by Splink on Spark."""
+def cluster(splink: SplinkTables, records_sql: str, edges_sql: str) -> str:
+    """Connected components over accepted links (``edges_sql``) among ``records_sql`` (every
+    record an edge can hold); a relation (record_id, cluster_id) of the linked records to
+    read: found in process on DuckDB (``_components``), by Splink on Spark."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     if splink.is_duckdb:
         return _components.connected_components(
-            splink, nodes_sql, edges_sql, "_identity_clusters_graph"
+            splink, records_sql, edges_sql, "_identity_clusters_graph"
         )
-    nodes, edges = splink.put_graph(nodes_sql, edges_sql)
+    linked = (
+        f"select record_id_l as record_id from ({edges_sql}) "
+        f"union select record_id_r from ({edges_sql})"
+    )
+    nodes, edges = splink.put_graph(linked, edges_sql)
     clusters = cluster_pairwise_predictions_at_threshold(
         nodes,
         edges,

@@ -203,13 +203,9 @@ def cluster_scope(
 ) -> None:
     """The scope's records into :data:`CLUSTERS`: linked ones by Splink's connected
     components and constrained clustering, the others each their own cluster."""
-    linked = (
-        f"select record_id_l as record_id from {SCOPE_EDGES} "
-        f"union select record_id_r from {SCOPE_EDGES}"
-    )
     if scalar(con, f"select count(*) from {SCOPE_EDGES}"):
         components = _model.cluster(
-            splink, f"select record_id from ({linked})", f"select * from {SCOPE_EDGES}"
+            splink, f"select record_id from {SCOPE_RECORDS}", f"select * from {SCOPE_EDGES}"
         )
     else:
         con.execute(

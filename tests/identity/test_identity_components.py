@@ -5,10 +5,14 @@ from __future__ import annotations
 import random
 
 import duckdb
+import pytest
 
 
-def _components(con: duckdb.DuckDBPyConnection, edges: str, in_process: bool) -> set[tuple]:
-    """(record_id, cluster_id) of the graph ``edges``: in process (``_model.cluster`` on
+def _components(
+    con: duckdb.DuckDBPyConnection, records: str, edges: str, in_process: bool
+) -> set[tuple]:
+    """(record_id, cluster_id) of the linked records of the graph ``edges`` among
+    ``records``: in process (``_model.cluster`` on
     DuckDB) or by Splink's ``cluster_pairwise_predictions_at_threshold``."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
@@ -17,8 +21,10 @@ def _components(con: duckdb.DuckDBPyConnection, edges: str, in_process: bool) ->
 
     nodes = f"select record_id_l as record_id from {edges} union select record_id_r from {edges}"
     with SplinkTables(con) as splink:
-        if in_process:
-            found = _model.cluster(splink, nodes, f"select * from {edges}")
+        if in_process:  # every record numbered, the unlinked ones left out of the answer
+            found = _model.cluster(
+                splink, f"select record_id from {records}", f"select * from {edges}"
+            )
         else:
             graph_nodes, graph_edges = splink.put_graph(nodes, f"select * from {edges}")
             clusters = cluster_pairwise_predictions_at_threshold(
@@ -36,14 +42,18 @@ def _components(con: duckdb.DuckDBPyConnection, edges: str, in_process: bool) ->
 
 def test_components_are_chains_named_by_their_smallest_record():
     """Edges c-a, a-b, b-d form one chain {a, b, c, d}; e-f a second; g-g (a record linked
-    to itself) a third of one record: seven records in three components, each named by its
-    smallest record id, whichever way round its edges run."""
+    to itself) a third of one record: seven linked records in three components, each named
+    by its smallest record id, whichever way round its edges run; h and i, linked to
+    nobody, are in no component."""
     con = duckdb.connect()
     con.execute(
         "create table links as select * from (values ('c', 'a'), ('a', 'b'), ('d', 'b'), "
         "('f', 'e'), ('g', 'g')) v(record_id_l, record_id_r)"
     )
-    assert _components(con, "links", in_process=True) == {
+    con.execute(
+        "create table records as select unnest(split('i,a,b,c,d,e,f,g,h', ',')) as record_id"
+    )
+    assert _components(con, "records", "links", in_process=True) == {
         ("a", "a"),
         ("b", "a"),
         ("c", "a"),
@@ -53,7 +63,17 @@ def test_components_are_chains_named_by_their_smallest_record():
         ("g", "g"),
     }
     left = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
-    assert left == {"links"}  # the numbering and the labels do not outlive the run's Splink
+    assert left == {"links", "records"}  # the numbering and labels do not outlive the run's Splink
+
+
+def test_an_edge_holding_a_record_outside_the_records_is_refused():
+    """The edge a-z names z, which is not among the records numbered: refused, not dropped
+    (dropping it would split a component silently)."""
+    con = duckdb.connect()
+    con.execute("create table links as select 'a' as record_id_l, 'z' as record_id_r")
+    con.execute("create table records as select unnest(['a', 'b']) as record_id")
+    with pytest.raises(ValueError, match="holds a record not in"):
+        _components(con, "records", "links", in_process=True)
 
 
 def test_components_found_in_process_are_splinks():
@@ -65,6 +85,8 @@ def test_components_found_in_process_are_splinks():
     con = duckdb.connect()
     con.execute("create table links (record_id_l varchar, record_id_r varchar)")
     con.executemany("insert into links values (?, ?)", links)
-    ours = _components(con, "links", in_process=True)
-    assert ours == _components(con, "links", in_process=False)
+    con.execute("create table records (record_id varchar)")
+    con.executemany("insert into records values (?)", [(i,) for i in ids])
+    ours = _components(con, "records", "links", in_process=True)
+    assert ours == _components(con, "records", "links", in_process=False)
     assert len({c for _, c in ours}) < len(ours)  # some records were joined
