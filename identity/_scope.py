@@ -5,8 +5,8 @@ pairs, on an incremental run the stored links between records it did not re-scor
 stewards' must-links. A full run re-clusters every record; an incremental run only the
 customers touched by new, changed or removed records and by the edges reaching them
 (:func:`choose_scope`), and reads of the stored links only those of these records. Linked
-records go to Splink's graph solver, then constrained clustering (``_cluster``) splits what
-must stay apart; unlinked records are their own cluster.
+records go to connected components (``_model.cluster``), then constrained clustering
+(``_cluster``) splits what must stay apart; unlinked records are their own cluster.
 """
 
 from __future__ import annotations
