@@ -184,11 +184,16 @@ class SplinkTables:
         by :meth:`number_graph` (``components``: a relation of its node numbers as
         ``record_id`` and their components as ``cluster_id``), each named by its smallest
         record id."""
-        self.con.execute(
-            f"create or replace temp table {name} as select m.record_id, "
-            "min(m.record_id) over (partition by k.cluster_id) as cluster_id "
-            f"from {components} k join {_GRAPH_IDS} m on m.node = k.record_id"
+        return self.keep(
+            name,
+            "select m.record_id, min(m.record_id) over (partition by k.cluster_id) as cluster_id "
+            f"from {components} k join {_GRAPH_IDS} m on m.node = k.record_id",
         )
+
+    def keep(self, name: str, sql: str) -> str:
+        """Temp table ``name`` of a query's rows on the warehouse connection, dropped with
+        Splink's tables at :meth:`close`."""
+        self.con.execute(f"create or replace temp table {name} as {sql}")
         self._results.append(name)
         return name
 

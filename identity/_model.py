@@ -370,10 +370,11 @@ def level_labels(model: dict) -> dict[str, dict[int, str]]:
     return labels
 
 
-def cluster(splink: SplinkTables, records_sql: str, edges_sql: str) -> str:
+def cluster(splink: SplinkTables, records_sql: str, edges_sql: str) -> tuple[str, str]:
     """Connected components over accepted links (``edges_sql``) among ``records_sql`` (every
-    record an edge can hold); a relation (record_id, cluster_id) of the linked records to
-    read: found in process on DuckDB (``_components``), by Splink on Spark."""
+    record an edge can hold): relations of the linked records (record_id, cluster_id) and of
+    the others (record_id), found in process on DuckDB (``_components``), by Splink on
+    Spark."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     if splink.is_duckdb:
@@ -394,4 +395,8 @@ def cluster(splink: SplinkTables, records_sql: str, edges_sql: str) -> str:
         edge_id_column_name_right="record_id_r",
         threshold_match_probability=None,
     )
-    return splink.read_graph(clusters, "_identity_clusters_splink")
+    components = splink.read_graph(clusters, "_identity_clusters_splink")
+    return (
+        components,
+        f"(select record_id from ({records_sql}) anti join {components} using (record_id))",
+    )

@@ -201,10 +201,10 @@ def _stored_near_sql(con: duckdb.DuckDBPyConnection, removed: str) -> str:
 def cluster_scope(
     con: duckdb.DuckDBPyConnection, splink: SplinkTables, config: IdentityConfig
 ) -> None:
-    """The scope's records into :data:`CLUSTERS`: linked ones by Splink's connected
-    components and constrained clustering, the others each their own cluster."""
+    """The scope's records into :data:`CLUSTERS`: linked ones by connected components and
+    constrained clustering, the others each their own cluster."""
     if scalar(con, f"select count(*) from {SCOPE_EDGES}"):
-        components = _model.cluster(
+        components, unlinked = _model.cluster(
             splink, f"select record_id from {SCOPE_RECORDS}", f"select * from {SCOPE_EDGES}"
         )
     else:
@@ -212,10 +212,10 @@ def cluster_scope(
             "create or replace temp table _identity_no_components "
             "(record_id varchar, cluster_id varchar)"
         )
-        components = "_identity_no_components"
+        components, unlinked = "_identity_no_components", SCOPE_RECORDS
+    # constrained clustering splits components; it keeps their records
     clusters = _cluster.constrain(con, components, config)
     con.execute(f"""create or replace temp table {CLUSTERS} as
 select record_id, cluster_id from {clusters}
 union all
-select record_id, record_id as cluster_id from {SCOPE_RECORDS}
-anti join {clusters} using (record_id)""")
+select record_id, record_id as cluster_id from {unlinked}""")

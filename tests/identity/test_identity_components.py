@@ -10,10 +10,10 @@ import pytest
 
 def _components(
     con: duckdb.DuckDBPyConnection, records: str, edges: str, in_process: bool
-) -> set[tuple]:
+) -> tuple[set[tuple], set[str]]:
     """(record_id, cluster_id) of the linked records of the graph ``edges`` among
-    ``records``: in process (``_model.cluster`` on
-    DuckDB) or by Splink's ``cluster_pairwise_predictions_at_threshold``."""
+    ``records``, and the records no edge holds: in process (``_model.cluster`` on DuckDB)
+    or by Splink's ``cluster_pairwise_predictions_at_threshold``."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     from identity import _model
@@ -21,8 +21,8 @@ def _components(
 
     nodes = f"select record_id_l as record_id from {edges} union select record_id_r from {edges}"
     with SplinkTables(con) as splink:
-        if in_process:  # every record numbered, the unlinked ones left out of the answer
-            found = _model.cluster(
+        if in_process:  # every record numbered; the unlinked ones told apart by number
+            found, unlinked = _model.cluster(
                 splink, f"select record_id from {records}", f"select * from {edges}"
             )
         else:
@@ -37,7 +37,11 @@ def _components(
                 threshold_match_probability=None,
             )
             found = splink.read_graph(clusters, "_identity_clusters_splink")
-        return set(con.execute(f"select record_id, cluster_id from {found}").fetchall())
+            unlinked = f"(select record_id from {records} anti join {found} using (record_id))"
+        return (
+            set(con.execute(f"select record_id, cluster_id from {found}").fetchall()),
+            {r[0] for r in con.execute(f"select record_id from {unlinked}").fetchall()},
+        )
 
 
 def test_components_are_chains_named_by_their_smallest_record():
@@ -53,15 +57,10 @@ def test_components_are_chains_named_by_their_smallest_record():
     con.execute(
         "create table records as select unnest(split('i,a,b,c,d,e,f,g,h', ',')) as record_id"
     )
-    assert _components(con, "records", "links", in_process=True) == {
-        ("a", "a"),
-        ("b", "a"),
-        ("c", "a"),
-        ("d", "a"),
-        ("e", "e"),
-        ("f", "e"),
-        ("g", "g"),
-    }
+    assert _components(con, "records", "links", in_process=True) == (
+        {("a", "a"), ("b", "a"), ("c", "a"), ("d", "a"), ("e", "e"), ("f", "e"), ("g", "g")},
+        {"h", "i"},
+    )
     left = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
     assert left == {"links", "records"}  # the numbering and labels do not outlive the run's Splink
 
@@ -87,6 +86,7 @@ def test_components_found_in_process_are_splinks():
     con.executemany("insert into links values (?, ?)", links)
     con.execute("create table records (record_id varchar)")
     con.executemany("insert into records values (?)", [(i,) for i in ids])
-    ours = _components(con, "records", "links", in_process=True)
-    assert ours == _components(con, "records", "links", in_process=False)
+    ours, unlinked = _components(con, "records", "links", in_process=True)
+    assert (ours, unlinked) == _components(con, "records", "links", in_process=False)
     assert len({c for _, c in ours}) < len(ours)  # some records were joined
+    assert unlinked and len(ours) + len(unlinked) == len(ids)
