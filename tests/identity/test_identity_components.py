@@ -90,3 +90,17 @@ def test_components_found_in_process_are_splinks():
     assert (ours, unlinked) == _components(con, "records", "links", in_process=False)
     assert len({c for _, c in ours}) < len(ours)  # some records were joined
     assert unlinked and len(ours) + len(unlinked) == len(ids)
+
+
+def test_labels_are_each_components_smallest_node_after_several_rounds():
+    """A path 7-6-5-4-3-2-1-0 (hooked in one round, then three jumps bring every node to 0);
+    a star of centre 12 on 8, 9 and 10 (the first round hooks 12 under 8 only, the second 9
+    and 10 under 8); node 11 alone: the path labelled 0, the star 8, node 11 itself."""
+    import numpy as np
+
+    from identity._components import label_components
+
+    left = np.array([7, 6, 5, 4, 3, 2, 1, 12, 12, 12])
+    right = np.array([6, 5, 4, 3, 2, 1, 0, 10, 9, 8])
+    labels = label_components(13, left, right)
+    assert labels.tolist() == [0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 11, 8]
