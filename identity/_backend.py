@@ -145,39 +145,55 @@ class SplinkTables:
 
     def put_graph(self, nodes_sql: str, edges_sql: str) -> tuple[Any, Any]:
         """Give Splink a graph's nodes (``record_id``) and edges (``record_id_l``,
-        ``record_id_r``) for connected components; their SplinkDataFrames.
+        ``record_id_r``) for connected components, numbered (:meth:`number_graph`); their
+        SplinkDataFrames."""
+        edges = self.number_graph(nodes_sql, edges_sql)
+        nodes = self.put("cluster_nodes", f"select node as record_id from {_GRAPH_IDS}")
+        return nodes, self.put("cluster_edges", edges)
 
-        The record ids travel as dense integers (read back with :meth:`read_graph`): Spark
-        takes a string's minimum with a sort (`SortAggregate`) and shuffles and joins the
-        long string ids in every iteration, and DuckDB hashes and compares them in every
+    def number_graph(self, nodes_sql: str, edges_sql: str) -> str:
+        """Number a graph's nodes (``record_id``) 1 to n; a query of its edges
+        (``record_id_l``, ``record_id_r``) by number.
+
+        Connected components see dense integers (named back by :meth:`name_components`):
+        Spark takes a string's minimum with a sort (`SortAggregate`) and shuffles and joins
+        the long string ids in every iteration, and DuckDB hashes and compares them in every
         iteration too, where integers are hashed and compared in place (connected
         components: half the CPU at 100k records on Spark; at 1M records on DuckDB 2.0 s
         instead of 3.9, the numbering included). Numbered in no order (a sort of the ids
-        cost 0.4 s of CPU at 1M records): :meth:`read_graph` names each component by its
-        smallest record id."""
+        cost 0.4 s of CPU at 1M records): each component is named by its smallest record
+        id."""
         self.con.execute(
             f"create or replace temp table {_GRAPH_IDS} as select record_id, "
             f"row_number() over () as node from ({nodes_sql})"
         )
         self._results.append(_GRAPH_IDS)
-        nodes = self.put("cluster_nodes", f"select node as record_id from {_GRAPH_IDS}")
-        edges = self.put(
-            "cluster_edges",
+        return (
             f"select l.node as record_id_l, r.node as record_id_r from ({edges_sql}) e "
             f"join {_GRAPH_IDS} l on l.record_id = e.record_id_l "
-            f"join {_GRAPH_IDS} r on r.record_id = e.record_id_r",
+            f"join {_GRAPH_IDS} r on r.record_id = e.record_id_r"
         )
-        return nodes, edges
 
     def read_graph(self, splink_df, name: str) -> str:
-        """Connected components given with :meth:`put_graph` as a relation (record_id,
-        cluster_id) the warehouse connection reads."""
-        read = self.read(splink_df, f"{name}_by_node")
-        self.con.execute(
-            f"create or replace temp table {name} as select m.record_id, "
-            "min(m.record_id) over (partition by k.cluster_id) as cluster_id "
-            f"from {read} k join {_GRAPH_IDS} m on m.node = k.record_id"
+        """Splink's connected components of a graph given with :meth:`put_graph` as a
+        relation (record_id, cluster_id) the warehouse connection reads."""
+        return self.name_components(self.read(splink_df, f"{name}_by_node"), name)
+
+    def name_components(self, components: str, name: str) -> str:
+        """Temp table ``name`` (record_id, cluster_id) of the components of a graph numbered
+        by :meth:`number_graph` (``components``: a relation of its node numbers as
+        ``record_id`` and their components as ``cluster_id``), each named by its smallest
+        record id."""
+        return self.keep(
+            name,
+            "select m.record_id, min(m.record_id) over (partition by k.cluster_id) as cluster_id "
+            f"from {components} k join {_GRAPH_IDS} m on m.node = k.record_id",
         )
+
+    def keep(self, name: str, sql: str) -> str:
+        """Temp table ``name`` of a query's rows on the warehouse connection, dropped with
+        Splink's tables at :meth:`close`."""
+        self.con.execute(f"create or replace temp table {name} as {sql}")
         self._results.append(name)
         return name
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from identity import _components
 from identity._comparisons import comparisons
 from identity._config import ATTRIBUTES, IdentityConfig
 
@@ -369,11 +370,22 @@ def level_labels(model: dict) -> dict[str, dict[int, str]]:
     return labels
 
 
-def cluster(splink: SplinkTables, nodes_sql: str, edges_sql: str) -> str:
-    """Connected components over accepted links; a relation (record_id, cluster_id) to read."""
+def cluster(splink: SplinkTables, records_sql: str, edges_sql: str) -> tuple[str, str]:
+    """Connected components over accepted links (``edges_sql``) among ``records_sql`` (every
+    record an edge can hold): relations of the linked records (record_id, cluster_id) and of
+    the others (record_id), found in process on DuckDB (``_components``), by Splink on
+    Spark."""
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-    nodes, edges = splink.put_graph(nodes_sql, edges_sql)
+    if splink.is_duckdb:
+        return _components.connected_components(
+            splink, records_sql, edges_sql, "_identity_clusters_graph"
+        )
+    linked = (
+        f"select record_id_l as record_id from ({edges_sql}) "
+        f"union select record_id_r from ({edges_sql})"
+    )
+    nodes, edges = splink.put_graph(linked, edges_sql)
     clusters = cluster_pairwise_predictions_at_threshold(
         nodes,
         edges,
@@ -383,4 +395,8 @@ def cluster(splink: SplinkTables, nodes_sql: str, edges_sql: str) -> str:
         edge_id_column_name_right="record_id_r",
         threshold_match_probability=None,
     )
-    return splink.read_graph(clusters, "_identity_clusters_splink")
+    components = splink.read_graph(clusters, "_identity_clusters_splink")
+    return (
+        components,
+        f"(select record_id from ({records_sql}) anti join {components} using (record_id))",
+    )

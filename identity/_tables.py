@@ -243,7 +243,7 @@ PREV_MEMBERS_SCOPE = Relation(
 SCOPE_EDGES = Relation(
     "_identity_scope_edges",
     "record_id_l varchar, record_id_r varchar, match_probability double",
-    "the EDGES within the scope: what the graph solver clusters",
+    "the EDGES within the scope: what connected components cluster",
 )
 CLUSTERS = Relation(
     "_identity_clusters_stage",
