@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     published_dir: Path = Path()
     # Oldest DuckDB storage format the snapshot is written in, so DuckDB 1.x clients read it.
     snapshot_storage_version: str = "v1.0.0"
+    # Schemas the snapshot leaves out: no reader reads them (docs/analyst_clients.md). The
+    # raw layer holds the sources' lines as loaded (names, cards, phones: personal data that
+    # stays in the warehouse), staging and intermediate are dbt's steps towards the marts
+    # and were most of the copy's cost. A view elsewhere that reads them is published as a
+    # table of its rows (core/snapshot.py).
+    snapshot_left_out_schemas: list[str] = ["raw", "staging", "intermediate"]
     # How long a second writer waits for the warehouse lock before failing.
     writer_lock_wait_seconds: float = 30.0
     # DuckDB's resources on the warehouse connection (core.warehouse.connect; docs/scale.md):

@@ -1,11 +1,16 @@
 """The published snapshot: the one read-only copy of the warehouse every reader opens.
 
 The pipeline's writer keeps the warehouse (``settings.duckdb_path``) and its single-writer
-lock. After each successful profiles build it publishes a whole copy,
+lock. After each successful profiles build it publishes a copy of what readers read,
 ``<published_dir>/<warehouse name>`` plus ``manifest.json``: the copy is written to a
 temporary file beside it and swapped in with ``os.replace``, so a reader sees either the
 previous run or the new one, never a mix, and never waits on the writer (a reader holding
 the old file keeps reading the old inode until it reconnects).
+
+The copy holds every schema but ``settings.snapshot_left_out_schemas`` (the raw layer,
+dbt's staging and intermediate layers: no reader reads them, and they were two thirds of
+the rows copied); a view of a published schema that reads a left-out one is published as
+a table of its rows.
 
 The copy is written in an older DuckDB storage format
 (``settings.snapshot_storage_version``, default ``v1.0.0``) so DuckDB 1.x clients (the
@@ -124,15 +129,29 @@ def _remove_leftovers(folder: Path) -> None:
 
 
 def _write_copy(con: duckdb.DuckDBPyConnection, settings: Settings, temp: Path, info: dict):
-    """COPY FROM DATABASE into ``temp`` in the configured storage version, plus
-    ``ops.snapshot_info``; returns the row count of every table copied."""
+    """The published schemas into ``temp``, in the configured storage version, plus
+    ``ops.snapshot_info``; returns the row count of every table copied.
+
+    ``COPY FROM DATABASE ... (SCHEMA)`` copies every definition (schemas, tables, views,
+    macros, ...), the left-out schemas are dropped from the copy, and only then are the
+    remaining tables filled: the rows of the raw and dbt's intermediate layers, most of the
+    warehouse, are never written.
+    """
     from core.warehouse import scalar
 
     source = scalar(con, "select current_database()")
     version = settings.snapshot_storage_version.replace("'", "")
     con.execute(f"attach '{temp}' as {_ALIAS} (storage_version '{version}')")
     try:
-        con.execute(f'copy from database "{source}" to {_ALIAS}')
+        con.execute(f'copy from database "{source}" to {_ALIAS} (schema)')
+        for schema in _left_out(con, settings):
+            con.execute(f'drop schema {_ALIAS}."{schema}" cascade')
+        for schema, table in _objects(con, "tables"):
+            con.execute(
+                f'insert into {_ALIAS}."{schema}"."{table}" '
+                f'select * from "{source}"."{schema}"."{table}"'
+            )
+        _tables_for_broken_views(con, source)
         con.execute(f"create schema if not exists {_ALIAS}.ops")
         con.execute(
             f"create or replace table {_ALIAS}.ops.snapshot_info as select "
@@ -150,10 +169,63 @@ def _write_copy(con: duckdb.DuckDBPyConnection, settings: Settings, temp: Path, 
     return {name: int(rows) for name, rows in tables}
 
 
+def _left_out(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """The configured left-out schemas the copy holds."""
+    present = con.execute(
+        "select schema_name from duckdb_schemas() where database_name = ?", [_ALIAS]
+    ).fetchall()
+    return [name for (name,) in present if name in settings.snapshot_left_out_schemas]
+
+
+def _objects(con: duckdb.DuckDBPyConnection, kind: str) -> list[tuple[str, str]]:
+    """(schema, name) of the copy's tables or views."""
+    name = "table_name" if kind == "tables" else "view_name"
+    internal = "" if kind == "tables" else " and not internal"
+    return con.execute(
+        f"select schema_name, {name} from duckdb_{kind}() where database_name = ?{internal} "
+        "order by 1, 2",
+        [_ALIAS],
+    ).fetchall()
+
+
+def _binds(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    import duckdb
+
+    try:
+        con.execute(f"select * from {relation} limit 0")
+    except duckdb.Error:
+        return False
+    return True
+
+
+def _tables_for_broken_views(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    """A copied view that reads a left-out schema no longer works in the snapshot: it is
+    published as a table of the rows it shows in the warehouse now, so readers query it as
+    before. (A view already broken in the warehouse is copied as it is.)"""
+    # with the Python client, a missing table's name would otherwise be looked up among
+    # this process's variables (a replacement scan) before failing
+    from core.warehouse import scalar
+
+    replacements = scalar(con, "select current_setting('python_enable_replacements')")
+    con.execute("set python_enable_replacements = false")
+    try:
+        for schema, view in _objects(con, "views"):
+            copied = f'{_ALIAS}."{schema}"."{view}"'
+            original = f'"{source}"."{schema}"."{view}"'
+            if _binds(con, copied) or not _binds(con, original):
+                continue
+            log.info("snapshot: %s.%s reads a left-out schema: published as a table", schema, view)
+            con.execute(f"drop view {copied}")
+            con.execute(f"create table {copied} as select * from {original}")
+    finally:
+        con.execute(f"set python_enable_replacements = {str(replacements).lower()}")
+
+
 def publish_snapshot(
     settings: Settings, run_id: str | None = None, *, con: duckdb.DuckDBPyConnection | None = None
 ) -> SnapshotInfo:
-    """Copy the warehouse to a new snapshot and swap it in atomically; returns its manifest.
+    """Copy the warehouse's published schemas to a new snapshot and swap it in atomically;
+    returns its manifest.
 
     Holds the writer's lock from the copy to the swap (waiting like any writer), so two
     publications never cross and no write lands between "what was copied" and "what is

@@ -144,6 +144,14 @@ def test_profiles_dag_builds_the_marts_and_exports_them(flow):
         assert snapshot.execute("select count(*) from marts.customer_profile").fetchone() == (
             profiles,
         )
+        schemas = {
+            name
+            for (name,) in snapshot.execute(
+                "select schema_name from duckdb_schemas() where database_name = current_database()"
+            ).fetchall()
+        }
+    assert {"marts", "identity", "ops"} <= schemas
+    assert not schemas & {"raw", "staging", "intermediate"}  # the sources' lines stay behind
 
 
 POS_HEADER = (
