@@ -3,10 +3,9 @@
 The staging query trims every field and reads a blank one as missing: at a million
 22-field lines that is ~0.8 s of CPU, a third of DuckDB's own read. A field can start or end
 with a space only where a space touches a field boundary: a byte of the delimiter or of the
-quote, a line break, or the start or end of the file. An export whose bytes are read anyway
-(a cp1252 export's checks, on a thread beside its transcode: :func:`ingestion.cp1252.check_bytes`)
-is watched for such a space on the way, at memory speed; a file without one is read without
-the trim (:func:`ingestion.sql.field_text_plain`).
+quote, a line break, or the start or end of the file. An export read in chunks anyway (the
+cp1252 check and transcode) is watched for such a space on the way, at memory speed; a file
+without one is read without the trim (:func:`ingestion.sql.field_text_plain`).
 """
 
 from __future__ import annotations
@@ -33,12 +32,17 @@ class PaddingWatch:
         try:
             separators = (delimiter + quote).encode(encoding)
         except UnicodeEncodeError:  # no byte of the file can be that delimiter: trim anyway
-            separators, self.padded = b"", True
+            separators, self._unknown = b"", True
         else:
-            self.padded = False
+            self._unknown = False
         for byte in separators + b"\r\n":
             self._boundary[byte] = True
+        self.padded = self._unknown
         self._last: int | None = None  # the previous chunk's last byte; None: start of file
+
+    def reset(self) -> None:
+        """Start again from the first byte of the file."""
+        self.padded, self._last = self._unknown, None
 
     def feed(self, chunk: bytes) -> None:
         """Look at the file's next bytes."""

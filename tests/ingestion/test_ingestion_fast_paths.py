@@ -12,7 +12,6 @@ from ingestion_landing import POS_HEADER, ga4_event, pos_line, write_web_events
 import ingestion
 from core.warehouse import connect
 from ingestion import cp1252, readers
-from ingestion.csv_scan import PaddingWatch
 from ingestion.definitions import DefinitionError, load_definition
 
 
@@ -78,54 +77,24 @@ def test_row_numbers_follow_the_file_across_parallel_scan_chunks(settings):
         ("Bon à 10 â‚¬", True),
     ],
 )
-def test_cp1252_bytes_flag_only_files_that_may_show_broken_encoding(tmp_path, text, suspect):
+def test_transcoding_flags_only_files_that_may_show_broken_encoding(tmp_path, text, suspect):
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_bytes(text.encode("cp1252"))
 
-    assert cp1252.check_bytes(source).suspect is suspect
-    cp1252.transcode_cp1252(source, target)
+    assert cp1252.transcode_cp1252(source, target) is suspect
     assert target.read_text(encoding="utf-8") == text
 
 
-def test_cp1252_bytes_show_broken_encoding_split_across_chunks(tmp_path, monkeypatch):
-    source = tmp_path / "in.csv"
-    # "â" ends the first 4-byte chunk, "€" starts the second
-    source.write_bytes("abcâ€™d – e".encode("cp1252"))
-    monkeypatch.setattr(cp1252, "_CHECK_CHUNK", 4)
-
-    assert cp1252.check_bytes(source).suspect is True
-    source.write_bytes("abcâ ’€ – e".encode("cp1252"))  # â and € apart: no "â€"
-    assert cp1252.check_bytes(source).suspect is False
-    source.write_bytes(b"ab\x81cd")  # a byte cp1252 leaves undefined
-    assert cp1252.check_bytes(source).suspect is True
-
-
-@pytest.mark.parametrize("euro", ["", "10 €"], ids=["read as latin-1", "transcoded"])
-@pytest.mark.parametrize(
-    ("lines", "suspect", "padded"),
-    [
-        (["Crème;brûlée", "Noël;à Nîmes"], False, False),
-        (["Crème;brûlée ", "Noël;à Nîmes"], False, True),
-        (["Crème;brûlée", "CrÃ©teil;Noël"], True, False),
-        (["CrÃ©teil ;brûlée", "Noël;à Nîmes"], True, True),
-    ],
-)
-def test_a_cp1252_read_checks_every_byte_whichever_way_it_is_read(
-    tmp_path, monkeypatch, euro, lines, suspect, padded
-):
-    """The checks (made beside the transcode) see the whole file, the € of its last line
-    included, so they answer the same whether DuckDB reads the export or its UTF-8 copy."""
+def test_transcoding_sees_broken_encoding_split_across_chunks(tmp_path, monkeypatch):
     source, target = tmp_path / "in.csv", tmp_path / "out.csv"
-    text = "\n".join([*lines, f"Café;{euro or 'comptant'}"]) + "\n"
-    source.write_bytes(text.encode("cp1252"))
-    monkeypatch.setattr(cp1252, "_CHUNK", 8)  # the € comes after several chunks
-    monkeypatch.setattr(cp1252, "_CHECK_CHUNK", 5)
+    # "â" ends the first 4-byte chunk; the cp1252 dash makes the file no UTF-8 in disguise
+    source.write_bytes("abcâ€™d – e".encode("cp1252"))
+    monkeypatch.setattr(cp1252, "_CHUNK", 4)
 
-    read = cp1252.read_cp1252(source, target, PaddingWatch(";", '"', "cp1252"))
-
-    assert (read.suspect, read.padded) == (suspect, padded)
-    assert read.path == (target if euro else source)
-    assert read.path.read_text(encoding="utf-8" if euro else "latin-1") == text
+    assert cp1252.transcode_cp1252(source, target) is True
+    assert target.read_text(encoding="utf-8") == "abcâ€™d – e"
+    source.write_bytes(b"ab\x81cd")  # a byte cp1252 leaves undefined
+    assert cp1252.transcode_cp1252(source, target) is True
 
 
 def test_blank_lines_of_a_jsonl_export_count_in_line_numbers_only(settings):
