@@ -31,6 +31,8 @@ SHOWN_ATTRIBUTES = tuple(a for a in ATTRIBUTES if a != "address_line")
 # (`identity._standardise.display_sql`). Phone (E.164), postcode and birth date are shown
 # in their standard form.
 DISPLAYED = ("first_name", "last_name", "email", "city", "address_line")
+# what a mapping's attributes may read; `country` only steers standardisation
+RAW_INPUTS = (*ATTRIBUTES, "full_name", "country")
 
 
 class IdentityConfigError(ConfigError):

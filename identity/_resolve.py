@@ -32,7 +32,8 @@ from identity import (
 from identity import _tables as t
 from identity._backend import SplinkTables
 from identity._config import for_run, load_identity_config, load_identity_mappings
-from identity._records import extract_records, standardisation_nulls
+from identity._records import extract_records
+from identity._records_nulled import standardisation_nulls
 from identity._stages import Run, Stage, model_path, run_stages
 
 if TYPE_CHECKING:

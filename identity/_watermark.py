@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 STATE = "identity.extraction_state"
 CURRENT = EXTRACTION_STATE_NOW
+# the record ids of the source keys an incremental run re-reads
+REREAD_RECORD_IDS = f"select identity_type || ':' || source_key from {CHANGED_KEYS}"
 
 
 def _state_hash(mappings: list[IdentityMapping], settings_hash: str) -> str:

@@ -159,12 +159,12 @@ def test_fingerprint_ignores_the_order_of_a_records_identifiers():
 
     import duckdb
 
-    from identity import _records
-    from identity._config import load_identity_config
+    from identity import _records_standardise
+    from identity._config import RAW_INPUTS, load_identity_config
     from identity._tables import STRONG_IDS
 
     config = load_identity_config(Path(__file__).parents[2] / "config" / "identity.yml")
-    raw = ", ".join(f"null::varchar as raw_{a}" for a in _records.RAW_INPUTS)
+    raw = ", ".join(f"null::varchar as raw_{a}" for a in RAW_INPUTS)
     phones = [("phone", "+33143572196"), ("phone", "+33671429318"), ("loyalty_card", "C7")]
     found = []
     for ordered in (phones, phones[::-1]):
@@ -181,7 +181,7 @@ def test_fingerprint_ignores_the_order_of_a_records_identifiers():
             f"'web' as source, 'Q1' as source_key, {raw}, null::timestamp as first_seen_at, "
             "null::timestamp as last_seen_at"
         )
-        _records._key_raw_rows(con, config, reuse=False, unread=[])
+        _records_standardise._key_raw_rows(con, config, reuse=False, unread=[])
         found.append(
             con.execute("select identifiers, fingerprint from _identity_raw_keyed").fetchall()
         )
