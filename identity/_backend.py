@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SCRATCH = "identity_splink"
-_GRAPH_IDS = "_identity_graph_ids"  # record_id -> the integer connected components see
+GRAPH_IDS = "_identity_graph_ids"  # record_id -> the integer connected components see
 
 
 def make_db_api():
@@ -148,7 +148,7 @@ class SplinkTables:
         ``record_id_r``) for connected components, numbered (:meth:`number_graph`); their
         SplinkDataFrames."""
         edges = self.number_graph(nodes_sql, edges_sql)
-        nodes = self.put("cluster_nodes", f"select node as record_id from {_GRAPH_IDS}")
+        nodes = self.put("cluster_nodes", f"select node as record_id from {GRAPH_IDS}")
         return nodes, self.put("cluster_edges", edges)
 
     def number_graph(self, nodes_sql: str, edges_sql: str) -> str:
@@ -164,14 +164,14 @@ class SplinkTables:
         cost 0.4 s of CPU at 1M records): each component is named by its smallest record
         id."""
         self.con.execute(
-            f"create or replace temp table {_GRAPH_IDS} as select record_id, "
+            f"create or replace temp table {GRAPH_IDS} as select record_id, "
             f"row_number() over () as node from ({nodes_sql})"
         )
-        self._results.append(_GRAPH_IDS)
+        self._results.append(GRAPH_IDS)
         return (
             f"select l.node as record_id_l, r.node as record_id_r from ({edges_sql}) e "
-            f"join {_GRAPH_IDS} l on l.record_id = e.record_id_l "
-            f"join {_GRAPH_IDS} r on r.record_id = e.record_id_r"
+            f"join {GRAPH_IDS} l on l.record_id = e.record_id_l "
+            f"join {GRAPH_IDS} r on r.record_id = e.record_id_r"
         )
 
     def read_graph(self, splink_df, name: str) -> str:
@@ -187,7 +187,7 @@ class SplinkTables:
         return self.keep(
             name,
             "select m.record_id, min(m.record_id) over (partition by k.cluster_id) as cluster_id "
-            f"from {components} k join {_GRAPH_IDS} m on m.node = k.record_id",
+            f"from {components} k join {GRAPH_IDS} m on m.node = k.record_id",
         )
 
     def keep(self, name: str, sql: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from identity._backend import _GRAPH_IDS
+from identity._backend import GRAPH_IDS
 
 if TYPE_CHECKING:
     from numpy import ndarray
@@ -45,7 +45,7 @@ def connected_components(
     edges = con.execute(splink.number_graph(records_sql, edges_sql)).fetchnumpy()
     # fetched whole: a result left unfinished (``fetchone``) would bar the registration below
     nodes, expected = con.execute(
-        f"select (select count(*) from {_GRAPH_IDS}), (select count(*) from ({edges_sql}))"
+        f"select (select count(*) from {GRAPH_IDS}), (select count(*) from ({edges_sql}))"
     ).fetchall()[0]
     if len(edges["record_id_l"]) != expected:
         raise ValueError(f"an edge of {edges_sql!r} holds a record not in {records_sql!r}")
@@ -62,7 +62,7 @@ def connected_components(
         components = splink.name_components(_LABELS, name)
         unlinked = splink.keep(
             f"{name}_unlinked",
-            f"select record_id from {_GRAPH_IDS} semi join {_UNLINKED} using (node)",
+            f"select record_id from {GRAPH_IDS} semi join {_UNLINKED} using (node)",
         )
     finally:
         con.unregister(_LABELS)

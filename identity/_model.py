@@ -375,12 +375,23 @@ def cluster(splink: SplinkTables, records_sql: str, edges_sql: str) -> tuple[str
     record an edge can hold): relations of the linked records (record_id, cluster_id) and of
     the others (record_id), found in process on DuckDB (``_components``), by Splink on
     Spark."""
-    from splink.clustering import cluster_pairwise_predictions_at_threshold
-
     if splink.is_duckdb:
         return _components.connected_components(
             splink, records_sql, edges_sql, "_identity_clusters_graph"
         )
+    components = splink_components(splink, edges_sql)
+    return (
+        components,
+        f"(select record_id from ({records_sql}) anti join {components} using (record_id))",
+    )
+
+
+def splink_components(splink: SplinkTables, edges_sql: str) -> str:
+    """The linked records of ``edges_sql`` (record_id, cluster_id) in connected components
+    found by Splink's ``cluster_pairwise_predictions_at_threshold``: the Spark engine's
+    clustering, and the reference the in-process one is tested against."""
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
     linked = (
         f"select record_id_l as record_id from ({edges_sql}) "
         f"union select record_id_r from ({edges_sql})"
@@ -395,8 +406,4 @@ def cluster(splink: SplinkTables, records_sql: str, edges_sql: str) -> tuple[str
         edge_id_column_name_right="record_id_r",
         threshold_match_probability=None,
     )
-    components = splink.read_graph(clusters, "_identity_clusters_splink")
-    return (
-        components,
-        f"(select record_id from ({records_sql}) anti join {components} using (record_id))",
-    )
+    return splink.read_graph(clusters, "_identity_clusters_splink")

@@ -13,30 +13,17 @@ def _components(
 ) -> tuple[set[tuple], set[str]]:
     """(record_id, cluster_id) of the linked records of the graph ``edges`` among
     ``records``, and the records no edge holds: in process (``_model.cluster`` on DuckDB)
-    or by Splink's ``cluster_pairwise_predictions_at_threshold``."""
-    from splink.clustering import cluster_pairwise_predictions_at_threshold
-
+    or by Splink's (``_model.splink_components``)."""
     from identity import _model
     from identity._backend import SplinkTables
 
-    nodes = f"select record_id_l as record_id from {edges} union select record_id_r from {edges}"
     with SplinkTables(con) as splink:
         if in_process:  # every record numbered; the unlinked ones told apart by number
             found, unlinked = _model.cluster(
                 splink, f"select record_id from {records}", f"select * from {edges}"
             )
         else:
-            graph_nodes, graph_edges = splink.put_graph(nodes, f"select * from {edges}")
-            clusters = cluster_pairwise_predictions_at_threshold(
-                graph_nodes,
-                graph_edges,
-                db_api=splink.db_api,
-                node_id_column_name="record_id",
-                edge_id_column_name_left="record_id_l",
-                edge_id_column_name_right="record_id_r",
-                threshold_match_probability=None,
-            )
-            found = splink.read_graph(clusters, "_identity_clusters_splink")
+            found = _model.splink_components(splink, f"select * from {edges}")
             unlinked = f"(select record_id from {records} anti join {found} using (record_id))"
         return (
             set(con.execute(f"select record_id, cluster_id from {found}").fetchall()),
