@@ -65,7 +65,7 @@ def environment(settings: Settings, parallelism: int | None = None) -> dict[str,
         "AIRFLOW__COSMOS__ENABLE_WATCHER_RELIABLE_RETRY": "False",
         # Cosmos keeps the dbt build's saved parse under <cache_dir>/<dag>__<group>, by default
         # in the machine's /tmp: shared by every Airflow home, a test's tiny dbt project there
-        # made the next demo or bench build re-parse the whole project (docs/performance.md).
+        # made the next demo or bench build re-parse the whole project (docs/performance-log.md).
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos"),
         **TELEMETRY_OFF,
         **settings_env(settings),

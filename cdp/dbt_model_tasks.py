@@ -6,7 +6,7 @@ them out with ``NONE``), and :class:`LeanModelWatcher` fails when one of its mod
 failed there, naming the test and dbt's message. dbt itself skips what is built on a
 failed test, and those models' tasks fail in turn; the build's own error lists every
 failed node. 45 tests tasks fewer than with ``AFTER_EACH``, each a task start and five
-execution-API calls (docs/performance.md).
+execution-API calls (docs/performance-log.md).
 
 Each model's task also asked the execution API for the producer's state at every poke,
 though it only needs it on a retry or when its node has no status yet, and for the build's

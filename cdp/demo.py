@@ -273,7 +273,7 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["dags"]:
         code = _test_dags_here(sys.argv[2:])
         # Every DAG has ended and its tables are closed; a normal exit would spend 13-16 s in
-        # the garbage collector walking Airflow's heap (docs/performance.md), so flush and go.
+        # the garbage collector walking Airflow's heap (docs/performance-log.md), so flush and go.
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()

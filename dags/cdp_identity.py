@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from airflow.sdk.definitions.asset import BaseAsset
 
 ORCHESTRATION = load_orchestration(Settings())
-freeze_heap_in_dags_test()  # in `airflow dags test` only (docs/performance.md)
+freeze_heap_in_dags_test()  # in `airflow dags test` only (docs/performance-log.md)
 IDENTITY = Asset(IDENTITY_ASSET_URI)
 RAW_ASSETS = [Asset(raw_asset_uri(source)) for source in ORCHESTRATION.sources]
 

@@ -15,7 +15,7 @@ from cdp.orchestration import freeze_heap_in_dags_test, load_orchestration, raw_
 from core.settings import Settings
 
 ORCHESTRATION = load_orchestration(Settings())
-freeze_heap_in_dags_test()  # in `airflow dags test` only (docs/performance.md)
+freeze_heap_in_dags_test()  # in `airflow dags test` only (docs/performance-log.md)
 
 DOC = """
 ### Ingest `{source}` exports

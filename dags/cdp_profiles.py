@@ -32,7 +32,7 @@ from profiles.spark_target import dbt_environment, target_for
 
 SETTINGS = Settings()
 ORCHESTRATION = load_orchestration(SETTINGS)
-freeze_heap_in_dags_test()  # in `airflow dags test` only (docs/performance.md)
+freeze_heap_in_dags_test()  # in `airflow dags test` only (docs/performance-log.md)
 MARTS = Asset(MARTS_ASSET_URI)
 DBT_DIR = SETTINGS.dbt_project_dir
 MANIFEST = manifest_path(SETTINGS)
