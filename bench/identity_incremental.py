@@ -168,8 +168,13 @@ def compare(base: Path) -> dict:
     results["train_predict_cluster_over_bare"] = round(comparable / bare["seconds"], 2)
     # the same in CPU seconds (the bare side's timed stages are its whole run)
     comparable_cpu = sum(full["stages_cpu"].get(k, 0.0) for k in ("train", "predict", "cluster"))
-    results["train_predict_cluster_cpu_over_bare_cpu"] = round(
-        comparable_cpu / sum(bare["stages_cpu"].values()), 2
+    bare_cpu = sum(bare["stages_cpu"].values())
+    results["train_predict_cluster_cpu_over_bare_cpu"] = round(comparable_cpu / bare_cpu, 2)
+    # bare Splink's input (derived columns made, people counts zero) is built before its
+    # timer; ours is timed as "splink input": the same ratio with it counted in
+    shaping = full["stages_cpu"].get("splink input", 0.0)
+    results["train_predict_cluster_and_input_cpu_over_bare_cpu"] = round(
+        (comparable_cpu + shaping) / bare_cpu, 2
     )
     return results
 

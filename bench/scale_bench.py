@@ -51,7 +51,16 @@ RECORDS_PER_PERSON = 3.16  # measured on the synthetic generator (bench.identity
 # the records: 1.3 of the 1.5 million candidate pairs at 100k records, hours at 10M. A
 # national retailer's customers spread over the country's postcodes.
 POSTCODES = 500
-STAGES = ("standardise", "train", "predict", "cluster", "stable ids", "persist", "lake")
+STAGES = (
+    "standardise",
+    "splink input",
+    "train",
+    "predict",
+    "cluster",
+    "stable ids",
+    "persist",
+    "lake",
+)
 
 
 def spark_conf(args: argparse.Namespace) -> dict[str, str]:

@@ -137,9 +137,9 @@ def _splink(run: Run) -> SplinkTables:
 
 def _give_splink_records(run: Run) -> None:
     """A full run's records as Splink compares them (derived name and e-mail forms, the
-    people counts), given once: training and scoring share them. Timed with
-    standardisation, where the benchmark's bare Splink gets the same columns made for it
-    before its own timer starts."""
+    people counts), given once: training and scoring share them. Timed apart from
+    training: the benchmark's bare Splink is handed the same columns made before its own
+    timer starts."""
     _scoring.all_records(_splink(run), run.config)
 
 
@@ -260,7 +260,7 @@ STAGES = [
         _give_splink_records,
         (t.MATCH_RECORDS,),
         (),
-        "standardise",
+        "splink input",
         when=lambda run: run.mode == "full",
     ),
     Stage("train or load the model", _train_or_load, (t.MATCH_RECORDS, t.RECORDS), (), "train"),

@@ -21,6 +21,12 @@ def test_a_run_that_changes_nothing_records_zero_changed_customers(warehouse):
     assert again["mode"] == "incremental" and again["changed_customers"] == 0
     assert full_again["mode"] == "full" and full_again["changed_customers"] == 0
     assert [row[0] for row in query(warehouse, _RECORDED)] == [first["customers"], 0, 0]
+    # a full run gives Splink every record, shaped in a stage timed apart from training;
+    # an incremental run shapes only the records it scores, inside scoring
+    assert (
+        "splink input" in first["stage_seconds"] and "splink input" in full_again["stage_seconds"]
+    )
+    assert "splink input" not in again["stage_seconds"]
 
 
 def test_a_changed_value_counts_its_customer_only(warehouse):
