@@ -20,11 +20,16 @@ name when:
 
 Each attachment is stored as a link (``link_type`` ``rare_name``) whose ``top_comparisons``
 give the expected count, so `cdp identity explain` says why the record is in its customer.
-An incremental run decides as a full run would: its scope takes in the stored customers
-bearing a full name the rule could attach through (``_rare_names_scope``: a ticket arriving
-alone, an account arriving after a stored name-only customer of its name), and the names
-are counted over every customer. The real-time scorer does not attach (a name-only record
-scores below the threshold there, as before).
+An incremental run decides by the same rule as a full run: its scope takes in the stored
+customers bearing a full name the rule could attach through (``_rare_names_scope``: a ticket
+arriving alone, an account arriving after a stored name-only customer of its name), and the
+names are counted over every customer. Over every customer as stored, though: the name-only
+records earlier runs attached are inside their customers, where a full run counts each as a
+customer of its own before attaching (more named customers, a higher namesake factor). Near
+``expected_people_below`` the two runs can then decide a name differently (docs/identity.md,
+the eleventh pass: 435 against 431 ``rare_name`` links on a 20,000-person retailer). The
+real-time scorer does not attach (a name-only record scores below the threshold there, as
+before).
 """
 
 from __future__ import annotations
