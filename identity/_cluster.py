@@ -26,7 +26,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from identity import _replaced
-from identity._guards import (
+from identity._same_person import (
     birth_date_typo_sql,
     different_birth_dates_sql,
     different_first_names_sql,

@@ -85,13 +85,14 @@ _VALUE = "identifier_type, identifier_value"
 
 def guards_hash(config: IdentityConfig) -> str:
     """What decides the guards' results: their configuration, the SQL of their rules (the
-    ``_guards`` module, what it reads of ``_model``) and of the deterministic links."""
-    from identity import _guards, _links
+    ``_guards``, ``_guard_contacts`` and ``_same_person`` modules, what they read of
+    ``_model``) and of the deterministic links."""
+    from identity import _guard_contacts, _guards, _links, _same_person
 
     described = {
         "guards": config.guards.model_dump(mode="json"),
-        "code": inspect.getsource(_guards),
-        "named": _guards._named_by_value_sql(),
+        "code": [inspect.getsource(m) for m in (_guards, _guard_contacts, _same_person)],
+        "named": _guard_contacts.named_by_value_sql(),
         "owner": _guards._owner_conflict_sql(config),
         "links": _links.deterministic_links_sql(),
     }

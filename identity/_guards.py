@@ -15,7 +15,8 @@ Run right after standardisation, before anything is scored or linked:
 
 Nothing is dropped silently: every blocked value lands in :data:`BLOCKED` (then
 ``identity.blocked_identifiers``) and every decision in :data:`EVENTS` (then
-``identity.guard_events``).
+``identity.guard_events``). The e-mails and phones that then link their holders are
+``_guard_contacts``'; what tells two holders' people apart is ``_same_person``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ import logging
 from typing import TYPE_CHECKING
 
 from core.warehouse import sql_literal as _quote
+from identity import _guard_contacts
+from identity._guard_contacts import ATTRIBUTE_IDS
+from identity._same_person import different_birth_dates_sql, different_first_names_sql
 from identity._tables import BLOCKED, LINK_IDS, MATCH_RECORDS, RECORDS, STRONG_IDS
 from identity._tables import GUARD_EVENTS as EVENTS
 
@@ -34,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ATTRIBUTE_IDS = ("email", "phone")  # record attributes guarded like identifiers
 _ATTRIBUTE_TYPES = ", ".join(f"'{a}'" for a in ATTRIBUTE_IDS)
 
 
@@ -63,16 +66,6 @@ def _holders_sql(only: str = "") -> str:
     # ``only`` joined to each part, not to their union: a semi join right above a scan
     # filters the scan itself, and the names and dates are read for the values kept only
     return " union all ".join(f"select * from ({part}) {only}" for part in (*attrs, others, strong))
-
-
-def _named_by_value_sql() -> str:
-    """Whether an e-mail's username names its holder (``_model.username_names_holder_sql``);
-    true for a phone. Computed for shared values' holders only: the regular expressions
-    over every record's e-mail cost more than the rest of the holders' table."""
-    from identity._model import username_names_holder_sql
-
-    named = username_names_holder_sql("identifier_value", inline=True)
-    return f"case when identifier_type = 'email' then {named} else true end"
 
 
 def _blocklist_sql(config: IdentityConfig) -> str:
@@ -142,96 +135,6 @@ def _owner_conflict_sql(config: IdentityConfig) -> str:
     return f"({names} or ({different_birth_dates_sql('o', 'h', days)}))"
 
 
-def different_first_names_sql(left: str, right: str) -> str:
-    """Two first names that are plainly not the same person's: not an initial, not swapped
-    with the last name, not a typo (Jaro-Winkler >= 0.8, or one slip: ``lae`` / ``lea``)."""
-    a, b = f"{left}.first_name", f"{right}.first_name"
-    return (
-        f"({a} is not null and {b} is not null "
-        f"and jaro_winkler_similarity({a}, {b}) < 0.8 "
-        # one swapped, dropped, doubled or replaced letter is a typo, however short the name
-        f"and damerau_levenshtein({a}, {b}) > 1 "
-        # "j" for "jean" is an initial, not another person
-        f"and not starts_with({a}, {b}) and not starts_with({b}, {a}) "
-        # agents swap first and last names; a swapped name is not another person
-        f"and not {_swapped_sql(left, right)})"
-    )
-
-
-def _swapped_sql(left: str, right: str) -> str:
-    """First and last names typed the other way round on one of two records: a first name
-    within a typo of the other record's last name (or the initial it was shortened to:
-    ``calatayud nathan`` / ``nathan c``). Where both records bear one surname, both names
-    must cross: one crossing alone is then a family's surname that is also a first name
-    (``thomas thomas`` / ``emma thomas``, ``lea legrand`` / ``pascal legrand``)."""
-
-    def cross(first: str, last: str) -> str:
-        return (
-            f"(jaro_winkler_similarity({first}, {last}) >= 0.8 "
-            f"or (length({last}) = 1 and starts_with({first}, {last})))"
-        )
-
-    a, b = f"{left}.first_name", f"{right}.first_name"
-    a_last, b_last = f"{left}.last_name", f"{right}.last_name"
-    one_surname = f"coalesce(damerau_levenshtein({a_last}, {b_last}) <= 1, false)"
-    both = f"({cross(a, b_last)} and {cross(b, a_last)})"
-    either = f"({cross(a, b_last)} or {cross(b, a_last)})"
-    return f"coalesce({both} or ({either} and not {one_surname}), false)"
-
-
-def birth_date_typo_sql(a: str, b: str) -> str:
-    """Two birth dates one typo apart: equal, one digit off or two swapped
-    (``1971-03-14`` / ``1917-03-14``), or day and month swapped (``1971-03-05`` /
-    ``1971-05-03``)."""
-    return (
-        f"({a} = {b} or damerau_levenshtein(cast({a} as varchar), cast({b} as varchar)) <= 1 "
-        f"or (year({a}) = year({b}) and month({a}) = day({b}) and day({a}) = month({b})))"
-    )
-
-
-def different_birth_dates_sql(left: str, right: str, days: int) -> str:
-    """Two known birth dates further apart than ``days`` and not one typo apart, on records
-    that are not the same first name at the same address line (a household's members differ
-    on both first name and birth date: a replaced birth date is the same person's)."""
-    a, b = f"{left}.birth_date", f"{right}.birth_date"
-    return (
-        f"{a} is not null and {b} is not null "
-        f"and abs(date_diff('day', {a}, {b})) > {days} and not {birth_date_typo_sql(a, b)} "
-        f"and not coalesce({same_person_at_address_sql(left, right)}, false)"
-    )
-
-
-def same_address_sql(a: str, b: str) -> str:
-    """One address line, typed twice: equal, or close (Jaro-Winkler >= 0.9: ``lambrigg
-    treet`` / ``lambrigg street``) with the same house number (``12 rue de la paix`` /
-    ``14 rue de la paix`` are neighbours, not a typo)."""
-    digits = "regexp_replace({}, '[^0-9]', '', 'g')"
-    return (
-        f"({a} = {b} or ({digits.format(a)} = {digits.format(b)} "
-        f"and jaro_winkler_similarity({a}, {b}) >= 0.9))"
-    )
-
-
-def same_first_name_sql(a: str, b: str, a_last: str, b_last: str) -> str:
-    """One first name, typed twice: equal, one slip apart (``lae`` / ``lea``), a typo
-    (Jaro-Winkler >= 0.9: ``natalia`` / ``nataoia``), or first and last names swapped
-    (``sebastian mahony`` / ``mahony sebastian``). ``a_last`` and ``b_last`` are the
-    records' last names."""
-    return (
-        f"({a} = {b} or damerau_levenshtein({a}, {b}) <= 1 "
-        f"or jaro_winkler_similarity({a}, {b}) >= 0.9 or {a} = {b_last} or {b} = {a_last})"
-    )
-
-
-def same_person_at_address_sql(left: str, right: str) -> str:
-    """The same first name (or a typo of it, or swapped with the last name) at the same
-    address line (or a typo of it)."""
-    first = same_first_name_sql(
-        f"{left}.first_name", f"{right}.first_name", f"{left}.last_name", f"{right}.last_name"
-    )
-    return f"({same_address_sql(f'{left}.address_line', f'{right}.address_line')} and {first})"
-
-
 def _cardinality(con: duckdb.DuckDBPyConnection, config: IdentityConfig, only: str = "") -> None:
     """Strong identifiers owned by one person: holders contradicting the owner lose the link."""
     single = [t for t, n in config.guards.max_people.items() if n == 1]
@@ -268,76 +171,6 @@ from groups h join groups o on o.record_id = h.owner
 where h.record_id <> h.owner and {_owner_conflict_sql(config)}""")
 
 
-def _shared_contacts(con: duckdb.DuckDBPyConnection, config: IdentityConfig) -> None:
-    """E-mails and phones that link their holders deterministically: not blocked, held by
-    several records, and no two holders contradict each other (plainly different first
-    names, birth dates apart). A newsletter address with no name and the loyalty card
-    carrying it are one person; a family address whose holders are two people links nobody
-    here (the model and the conflicts decide on the rest of the evidence)."""
-    types = ", ".join(_quote(a) for a in ATTRIBUTE_IDS)
-    days = config.guards.cannot_link.birth_date_tolerance_days
-    contradiction = different_first_names_sql("a", "b")
-    if days is not None:
-        contradiction = f"({contradiction} or ({different_birth_dates_sql('a', 'b', days)}))"
-    # A record with no name and a named holder of an e-mail whose username names neither
-    # the holder nor the holder's surname (``fredericpire@`` held by Claude Lelievre): a
-    # family's or partner's address, and the nameless record as likely the other person.
-    # Unless it names another holder: a holder's mistyped name (``mraie rousseau`` beside
-    # ``marie rousseau`` on ``marie1987@``) is no one else.
-    nameless = "({x}.first_name is null and {x}.last_name is null)"
-    named_other = "({y}.last_name is not null and not {y}.names_a_holder)"
-    # A second phone or e-mail is a household's as often as its holder's (the home landline
-    # beside the mobile): it links two holders only when both give the same first name
-    same_first = same_first_name_sql("a.first_name", "b.first_name", "a.last_name", "b.last_name")
-    contradiction = (
-        f"({contradiction} or ({nameless.format(x='a')} and {named_other.format(y='b')}) "
-        f"or ({nameless.format(x='b')} and {named_other.format(y='a')}) "
-        f"or ((a.is_other or b.is_other) and not coalesce({same_first}, false)))"
-    )
-    con.execute(f"""
-create or replace temp table _identity_shared_contacts as
-with held as (
-  select * from _identity_holders
-  anti join {BLOCKED} using (identifier_type, identifier_value)
-  where identifier_type in ({types})
-), values_shared as (
-  select identifier_type, identifier_value,
-    bool_or(first_name is null and last_name is null) as has_nameless,
-    -- two holders can contradict each other only where some differ on the first name or
-    -- on the birth date, one is nameless, or one holds the value as another contact
-    bool_or(first_name is null and last_name is null) or bool_or(is_other)
-      or coalesce(min(first_name) <> max(first_name), false)
-      or coalesce(min(birth_date) <> max(birth_date), false) as may_contradict
-  from held group by all having count(*) > 1
-), named as (
-  -- whether the username names a holder is read only beside a nameless holder: the
-  -- regular expressions run for those values' holders alone, and one grouping of them
-  -- (a window over every shared value's holders sorted them all: 0.5 s of CPU at 1M)
-  select identifier_type, identifier_value, bool_or({_named_by_value_sql()}) as names_a_holder
-  from held semi join (select * from values_shared where has_nameless)
-    using (identifier_type, identifier_value)
-  group by all
-), disputed as (
-  -- only the holders of values that may be contradicted are paired (a value's holders
-  -- are mostly one person's records: the pairs of every shared value cost 0.5 s at 1M)
-  select h.*, coalesce(n.names_a_holder, false) as names_a_holder
-  from held h semi join (select * from values_shared where may_contradict)
-    using (identifier_type, identifier_value)
-  left join named n using (identifier_type, identifier_value)
-), contradicted as (
-  select distinct a.identifier_type, a.identifier_value from disputed a join disputed b
-    on a.identifier_type = b.identifier_type and a.identifier_value = b.identifier_value
-   and a.record_id < b.record_id
-  where {contradiction}
-)
--- the values kept found first (331k of them at 1M records), then their holders: one
--- join of the holders, not a semi and an anti join of them
-select record_id, identifier_type, identifier_value from held
-semi join (select identifier_type, identifier_value from values_shared
-           anti join contradicted using (identifier_type, identifier_value))
-  using (identifier_type, identifier_value)""")
-
-
 def _link_ids_sql(shared_contacts: str) -> str:
     """The identifiers that link records: strong ones neither blocked nor refused, and the
     shared contacts' holders (``shared_contacts``)."""
@@ -363,7 +196,7 @@ def apply(
         _guard_cache.forget_changed_values(con)
     _block(con, config, only)
     _cardinality(con, config, only)
-    _shared_contacts(con, config)
+    _guard_contacts.shared_contacts(con, config)
     if only:
         _guard_cache.add_unchanged(con)
     replaced = ", ".join(

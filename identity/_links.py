@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 from core.warehouse import scalar, sql_literal
 from identity import _plan, _replaced, _review
 from identity._config import Conflict, IdentityConfig, IdentityConfigError
-from identity._guards import same_first_name_sql
 from identity._model import CONFLICT_COLUMNS, RETAINED_COLUMNS
 from identity._replaced import NONE, Replaced, pair_column
+from identity._same_person import same_first_name_sql
 from identity._tables import ACCEPTED, LINK_IDS, REFUSED
 
 if TYPE_CHECKING:

@@ -20,11 +20,16 @@ name when:
 
 Each attachment is stored as a link (``link_type`` ``rare_name``) whose ``top_comparisons``
 give the expected count, so `cdp identity explain` says why the record is in its customer.
-An incremental run decides as a full run would: its scope takes in the stored customers
-bearing a full name the rule could attach through (``_rare_names_scope``: a ticket arriving
-alone, an account arriving after a stored name-only customer of its name), and the names
-are counted over every customer. The real-time scorer does not attach (a name-only record
-scores below the threshold there, as before).
+An incremental run decides by the same rule as a full run: its scope takes in the stored
+customers bearing a full name the rule could attach through (``_rare_names_scope``: a ticket
+arriving alone, an account arriving after a stored name-only customer of its name), and the
+names are counted over every customer. Over every customer as stored, though: the name-only
+records earlier runs attached are inside their customers, where a full run counts each as a
+customer of its own before attaching (more named customers, a higher namesake factor). Near
+``expected_people_below`` the two runs can then decide a name differently (docs/identity.md,
+the eleventh pass: 435 against 431 ``rare_name`` links on a 20,000-person retailer). The
+real-time scorer does not attach (a name-only record scores below the threshold there, as
+before).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from core.warehouse import scalar
 from identity import _model
+from identity._components import label_components
 from identity._tables import (
     CLUSTERS,
     CONSTRAINTS,
@@ -201,31 +207,29 @@ def _merge(
     link for each (two records bearing the name, the expected people). A group of
     customers joined through several names that holds two customers carrying more than
     names, or that a cannot-link holds apart, is left as it was."""
-    parent: dict[str, str] = {}
     carrying: set[str] = set()
     for customers, _, names_only, _ in rows:
         carrying.update(c for c, only in zip(customers, names_only, strict=True) if not only)
-        for other in customers[1:]:
-            parent[_root(parent, other)] = _root(parent, customers[0])
-    groups: dict[str, list[str]] = {}
-    for node in list(parent):
-        groups.setdefault(_root(parent, node), []).append(node)
-    refused = _held_apart(con, parent)
+    group_of = _groups([customers for customers, *_ in rows])
+    groups: dict[int, list[str]] = {}
+    for customer, group in group_of.items():
+        groups.setdefault(group, []).append(customer)
+    refused = _held_apart(con, group_of)
     kept_of = {}
-    for root, group in groups.items():
-        held = [c for c in group if c in carrying]
-        if root not in refused and len(held) <= 1:
-            kept_of[root] = held[0] if held else min(group)
+    for group, members in groups.items():
+        held = [c for c in members if c in carrying]
+        if group not in refused and len(held) <= 1:
+            kept_of[group] = held[0] if held else min(members)
     moves = {
-        customer: kept_of[_root(parent, customer)]
-        for customer in parent
-        if kept_of.get(_root(parent, customer), customer) != customer
+        customer: kept_of[group]
+        for customer, group in group_of.items()
+        if kept_of.get(group, customer) != customer
     }
     # a link per customer attached, to the kept customer's record bearing the name (or, in
     # a group joined through several names, to the name's first bearer): they join the group
     links: dict[str, tuple[str, str, float]] = {}
     for customers, records, _, expected in rows:
-        kept = kept_of.get(_root(parent, customers[0]))
+        kept = kept_of.get(group_of[customers[0]])
         if kept is None:
             continue
         target = kept if kept in customers else customers[0]
@@ -236,26 +240,41 @@ def _merge(
     return moves, list(links.values())
 
 
-def _held_apart(con: duckdb.DuckDBPyConnection, parent: dict[str, str]) -> set[str]:
-    """The groups (by root) two of whose customers a cannot-link holds apart."""
-    if not parent:
+def _groups(names: list[list[str]]) -> dict[str, int]:
+    """Each customer bearing an accepted name -> its group: the customers joined through
+    the names they share (a customer may bear several), labelled by
+    ``_components.label_components``. A plain labelling: the whole group is judged
+    afterwards (two customers carrying more than names, a cannot-link inside), where
+    ``_cluster._Groups`` refuses each union as it comes, on the records' constraints."""
+    import numpy as np
+
+    node_of: dict[str, int] = {}
+    left: list[int] = []
+    right: list[int] = []
+    for customers in names:
+        first = node_of.setdefault(customers[0], len(node_of))
+        for other in customers[1:]:
+            left.append(first)
+            right.append(node_of.setdefault(other, len(node_of)))
+    labels = label_components(
+        len(node_of), np.array(left, dtype=np.intp), np.array(right, dtype=np.intp)
+    )
+    return {customer: int(labels[node]) for customer, node in node_of.items()}
+
+
+def _held_apart(con: duckdb.DuckDBPyConnection, group_of: dict[str, int]) -> set[int]:
+    """The groups two of whose customers a cannot-link holds apart."""
+    if not group_of:
         return set()
-    roots = {node: _root(parent, node) for node in list(parent)}
     pairs = con.execute(
         f"""
 with c as (select record_id, cluster_id from {CLUSTERS}
   where cluster_id in (select unnest($1::varchar[])))
 select a.cluster_id, b.cluster_id from {CONSTRAINTS} k
 join c a on a.record_id = k.record_id_l join c b on b.record_id = k.record_id_r""",
-        [list(parent)],
+        [list(group_of)],
     ).fetchall()
-    return {roots[a] for a, b in pairs if roots[a] == roots[b]}
-
-
-def _root(parent: dict[str, str], node: str) -> str:
-    while parent.setdefault(node, node) != node:
-        node = parent[node]
-    return node
+    return {group_of[a] for a, b in pairs if group_of[a] == group_of[b]}
 
 
 def _apply(

@@ -7,7 +7,7 @@ shared computer seen with two accounts links only to its main user, not to both)
 The result lands in two temporary tables, then standardisation runs in SQL
 (``_records_standardise``; Python only for phones SQL cannot read, once per distinct value).
 An incremental run standardises only new and changed records: the others keep their stored
-row (same ``fingerprint``).
+row (same ``fingerprint``: ``_records_fingerprint``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from core.warehouse import scalar
 from identity import _contacts, _watermark
 from identity._config import RAW_INPUTS, IdentityConfig, IdentityMapping
-from identity._records_standardise import per_type, settings_hash, standardise_records
+from identity._records_fingerprint import settings_hash
+from identity._records_standardise import per_type, standardise_records
 from identity._tables import RECORDS, STRONG_IDS
 from identity._watermark import REREAD_RECORD_IDS
 
@@ -181,7 +182,7 @@ def extract_records(
     raw_sql = "\nunion all\n".join(
         f"select * from ({_raw_extract_sql(m, o, single)})" for m, o, single in read
     )
-    # a view: the fingerprinting pass (_key_raw_rows) materialises the raw records once
+    # a view: the fingerprinting pass (``_records_fingerprint``) materialises the raw records
     con.execute(f"create or replace temp view _identity_raw_stage as {raw_sql}")
     id_sql = "\nunion all\n".join(
         f"select * from ({q})" for m, o, single in read for q in _strong_ids_sql(m, o, single)

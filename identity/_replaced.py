@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.warehouse import columns_of
-from identity._guards import same_address_sql, same_first_name_sql
+from identity._same_person import same_address_sql, same_first_name_sql
 from identity._tables import REPLACED
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ Column = Callable[[str, str], str]  # (side "l" or "r", column) -> SQL naming it
 
 def _in_stratum_sql(stratum: str, col: Column) -> str:
     """The pair is in one ``stratum``, typos allowed: the surname within a typo, the
-    address line typed close (``_guards.same_address_sql``), the postcode one slip apart
+    address line typed close (``_same_person.same_address_sql``), the postcode one slip apart
     or, for one surname, the same city (or a typo of it). At one home, a surname found in
     the other record's first name counts too (``lucy clarke`` / ``bkows lucy``: typed
     swapped, the other name replaced), in one postcode only: a street name and a town are

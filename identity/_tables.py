@@ -276,7 +276,7 @@ ID_EVENTS = Relation(
     "id changes of the run (created, merged, split, retired); appended to identity.id_history",
 )
 
-# -- the run's new state (``_persist``) ------------------------------------------------------
+# -- the run's new state (``_persist_stage``, ``_persist``) -----------------------------------
 SCOPE_MEMBERS = Relation(
     "_identity_scope_members_stage",
     "record_id varchar, customer_id varchar",

@@ -13,7 +13,11 @@ import pytest
 from identity_rows import account, add_rows, card, customer_of
 
 import identity
-from identity._guards import different_birth_dates_sql, different_first_names_sql, same_address_sql
+from identity._same_person import (
+    different_birth_dates_sql,
+    different_first_names_sql,
+    same_address_sql,
+)
 
 
 @pytest.mark.parametrize(

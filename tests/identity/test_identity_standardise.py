@@ -159,7 +159,7 @@ def test_fingerprint_ignores_the_order_of_a_records_identifiers():
 
     import duckdb
 
-    from identity import _records_standardise
+    from identity import _records_fingerprint
     from identity._config import RAW_INPUTS, load_identity_config
     from identity._tables import STRONG_IDS
 
@@ -181,7 +181,7 @@ def test_fingerprint_ignores_the_order_of_a_records_identifiers():
             f"'web' as source, 'Q1' as source_key, {raw}, null::timestamp as first_seen_at, "
             "null::timestamp as last_seen_at"
         )
-        _records_standardise._key_raw_rows(con, config, reuse=False, unread=[])
+        _records_fingerprint.key_raw_rows(con, config, reuse=False, unread=[])
         found.append(
             con.execute("select identifiers, fingerprint from _identity_raw_keyed").fetchall()
         )
