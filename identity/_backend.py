@@ -218,10 +218,39 @@ class SplinkTables:
         return dict(zip(columns, counts, strict=True))
 
     def pairs_carrying(
-        self, name: str, keys: list[str], carrying: dict[str, tuple[str, ...]]
+        self, name: str, keys: list[str], carrying: dict[str, tuple[str, ...]], floor: int
+    ) -> set[str]:
+        """The entries of ``carrying`` (label -> columns) that at least ``floor`` pairs of
+        rows equal on ``keys`` (an EM session's blocking) carry, both rows holding one of
+        the entry's columns: the comparisons the session sees enough of.
+
+        Counted over a sixteenth of the key values first (by their hash): each value's pairs
+        are counted whole there, so an entry reaching the floor there reaches it over every
+        row; only the entries falling short are counted over every row (at 1M records 0.04-0.09
+        s of CPU a session instead of 0.21-0.24, every entry reaching the floor in the
+        sample)."""
+        sample = f"hash({', '.join(keys)}) % 16 = 0"
+        short = [
+            label
+            for label, n in self._pairs_carrying(name, keys, carrying, sample).items()
+            if n < floor
+        ]
+        if short:
+            counted = self._pairs_carrying(name, keys, {c: carrying[c] for c in short})
+            short = [label for label, n in counted.items() if n < floor]
+        return set(carrying) - set(short)
+
+    def _pairs_carrying(
+        self,
+        name: str,
+        keys: list[str],
+        carrying: dict[str, tuple[str, ...]],
+        sample: str = "true",
     ) -> dict[str, int]:
-        """Pairs of rows equal on ``keys`` (an EM session's blocking) in which both rows carry
-        one of each entry's columns: what the session sees of each comparison."""
+        """Pairs of rows equal on ``keys`` in which both rows carry one of each entry's
+        columns, among the rows ``sample`` keeps."""
+        if not carrying:
+            return {}
         table = self._tables[name]
         key_ok = " and ".join(f"{k} is not null" for k in keys)
         # one grouping of the table for every entry, not one per entry
@@ -232,7 +261,7 @@ class SplinkTables:
         pairs = ", ".join(f"coalesce(sum(n{i} * (n{i} - 1) / 2), 0)" for i in range(len(carrying)))
         counts = one_row(
             self.con,
-            f"select {pairs} from (select {per_key} from {table} where {key_ok} "
+            f"select {pairs} from (select {per_key} from {table} where {key_ok} and {sample} "
             f"group by {', '.join(keys)})",
         )
         return {label: int(n) for label, n in zip(carrying, counts, strict=True)}

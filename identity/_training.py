@@ -71,10 +71,12 @@ def train_model(
     t = config.training
     estimate_prior(linker, plan, config, count)
     linker.training.estimate_u_using_random_sampling(max_pairs=t.u_max_pairs, seed=t.seed)
-    inputs = {c: _plan.COMPARISON_INPUTS[c] for c in plan.comparisons}
-    unseen = estimate_m_by_em(
-        linker, plan, config, support=lambda keys: splink.pairs_carrying(records, keys, inputs)
-    )
+
+    def support(keys: list[str], comparisons: set[str]) -> set[str]:
+        inputs = {c: _plan.COMPARISON_INPUTS[c] for c in sorted(comparisons)}
+        return splink.pairs_carrying(records, keys, inputs, t.min_pairs_per_estimate)
+
+    unseen = estimate_m_by_em(linker, plan, config, support=support)
     if labelled and _labels.estimate_m(linker, splink):
         unseen = set()  # the labels saw them; a level they never reached falls back below
     model = linker.misc.save_model_to_json()
@@ -131,8 +133,9 @@ def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig, support=No
     the comparisons no session could estimate.
 
     A session estimates a comparison only when its pairs include at least
-    ``training.min_pairs_per_estimate`` carrying it on both sides (``support(keys)`` counts
-    them; birth dates from one source only are never compared within a session). A session
+    ``training.min_pairs_per_estimate`` carrying it on both sides (``support(keys,
+    comparisons)`` gives those of ``comparisons`` that enough pairs carry; birth dates from
+    one source only are never compared within a session). A session
     that finds no pairs, estimates nothing new, or whose few pairs drive a level's m to zero
     (small exports: Splink refuses an m that underflows), is skipped: the planner then tries
     the blocking rule that estimates the most of what is still missing."""
@@ -145,8 +148,7 @@ def estimate_m_by_em(linker, plan: ModelPlan, config: IdentityConfig, support=No
         tried.append(session)
         estimates = _plan.estimated_by(session, plan.comparisons)
         if support is not None:
-            seen = support(session)
-            estimates = {c for c in estimates if seen.get(c, 0) >= floor}
+            estimates = support(session, estimates)
             if not estimates & missing:
                 log.info(
                     "training session blocked on %s skipped: it sees too few pairs carrying %s",

@@ -136,3 +136,40 @@ def test_records_carrying_an_attribute_the_model_lacks_warn_to_retrain(tmp_path,
     with caplog.at_level("WARNING", logger="identity._training"):
         warn_if_outgrown(con, _model_meta(tmp_path, every), CONFIG)
     assert caplog.text == ""
+
+
+def test_a_session_estimates_what_enough_of_its_pairs_carry_counted_exactly():
+    """``SplinkTables.pairs_carrying`` counts a sample of the key values first: its answer
+    is still the exact count's, at the floor itself.
+
+    64 e-mails, 4 records each, every record with a phone: 64 * 6 = 384 pairs carry phones;
+    on 32 of the e-mails two records carry a birth date (32 pairs); on one, two carry an
+    address line (1 pair)."""
+    import duckdb
+
+    from identity._backend import SplinkTables
+
+    rows = [
+        (
+            f"r{e}-{i}",
+            f"user{e}@mail.fr",
+            "0612345678",
+            "1980-01-02" if e % 2 == 0 and i < 2 else None,
+            "1 rue haute" if e == 0 and i < 2 else None,
+        )
+        for e in range(64)
+        for i in range(4)
+    ]
+    con = duckdb.connect()
+    con.execute(
+        "create table r (record_id varchar, email varchar, phone varchar, "
+        "birth_date date, address_line varchar)"
+    )
+    con.executemany("insert into r values (?, ?, ?, ?, ?)", rows)
+    carrying = {"phone": ("phone",), "birth_date": ("birth_date",), "address": ("address_line",)}
+    with SplinkTables(con) as splink:
+        splink.put("records", "select * from r")
+        assert splink.pairs_carrying("records", ["email"], carrying, 30) == {"phone", "birth_date"}
+        assert splink.pairs_carrying("records", ["email"], carrying, 32) == {"phone", "birth_date"}
+        assert splink.pairs_carrying("records", ["email"], carrying, 33) == {"phone"}
+        assert splink.pairs_carrying("records", ["email"], carrying, 385) == set()
