@@ -233,9 +233,11 @@ class RecordingTaskInstance:
 
     def __init__(self):
         self.pushed = []
+        self.values = {}
 
     def xcom_push(self, key, value):
         self.pushed.append((key, value.get("status") if isinstance(value, dict) else value))
+        self.values[key] = value
 
     def xcom_pull(self, *args, **kwargs):
         return None
@@ -245,8 +247,9 @@ def test_the_dbt_build_pushes_a_node_event_once_the_node_finished(tiny_project, 
     """The DAG's producer run through Cosmos' own dbt-runner path (its event callback, the
     protobuf-to-JSON step, its parser) with real dbt events of one model's four steps, its
     start line and one SQL statement: only the finished event (the node's times and message,
-    what its task logs) and the status reach XCom, and only the events Cosmos reads are
-    turned into JSON. dbt's execution alone is replaced, by the events it would fire."""
+    what its task logs) and the status reach XCom, in one push (the event inside the
+    status), and only the events Cosmos reads are turned into JSON. dbt's execution alone
+    is replaced, by the events it would fire."""
     import cosmos.dbt.runner
     import google.protobuf.json_format
     from dbt.adapters.events.types import SQLQuery
@@ -287,10 +290,9 @@ def test_the_dbt_build_pushes_a_node_event_once_the_node_finished(tiny_project, 
     ti = RecordingTaskInstance()
 
     assert producer.run_dbt_runner(["dbt", "build"], {}, ".", context={"ti": ti}) == "built"
-    assert ti.pushed == [
-        ("model__tiny__loose_dbt_event", "success"),
-        ("model__tiny__loose_status", "success"),
-    ]
+    assert ti.pushed == [("model__tiny__loose_status", "success")]
+    pushed = ti.values["model__tiny__loose_status"]
+    assert pushed["dbt_event"]["status"] == "success" and pushed["outlet_uris"] == []
     assert converted == ["LogStartLine", "NodeFinished"]
 
 
@@ -470,3 +472,51 @@ def test_a_model_task_asks_for_the_producers_state_only_when_its_status_is_not_i
     ti = WatchingTaskInstance({status: finished[status]})
     with pytest.raises(Exception, match="did not report all of its 2 dbt tests"):
         task.poke({"ti": ti, "run_id": "run"})
+
+
+def test_a_model_task_reads_what_the_build_reported_once_and_sends_its_sql_before_it_runs(
+    tiny_project, tmp_path, monkeypatch
+):
+    """The build, through Cosmos' own dbt-runner path and parser, reports a model that
+    finished (its event, status and compiled SQL, read from the build's target folder) in
+    one XCom; the model's task reads it once, as Airflow renders its fields, so that its
+    compiled SQL is in the rendered fields Airflow sends before the task runs, and its poke
+    logs the event and succeeds reading only its tests' aggregated status besides: no second
+    rendered-fields write. dbt's execution is replaced by the event it would fire."""
+    import cosmos.dbt.runner
+    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+    from dbt.events import types
+    from dbt_common.events.base_types import msg_from_base_event
+
+    dag = load_dags().dags["cdp_profiles"]
+    producer, task = dag.get_task("dbt.dbt_producer_watcher"), dag.get_task("dbt.customers_run")
+    sql = "select 1 as customer_id union all select 2"
+    compiled = tmp_path / "build" / "target" / "compiled" / "tiny" / "models" / "customers.sql"
+    compiled.parent.mkdir(parents=True)
+    compiled.write_text(sql)
+
+    def fire_events(command, env, cwd, callbacks=None, **kwargs):
+        node = {
+            "unique_id": task.model_unique_id,
+            "resource_type": "model",
+            "node_status": "success",
+            "node_path": "customers.sql",
+        }
+        for callback in callbacks:
+            callback(msg_from_base_event(types.NodeFinished(node_info=node)))
+        return "built"
+
+    monkeypatch.setattr(cosmos.dbt.runner, "run_command", fire_events)
+    built = RecordingTaskInstance()
+    producer.run_dbt_runner(["dbt", "build"], {}, str(tmp_path / "build"), context={"ti": built})
+    [status_key] = built.values
+    assert built.values[status_key]["compiled_sql"] == sql
+
+    tests_key = get_tests_status_xcom_key(task.model_unique_id)
+    ti = WatchingTaskInstance({**built.values, tests_key: "pass"})
+    task.render_template_fields({"ti": ti})
+    assert task.compiled_sql == sql and ti.pulled == [status_key]
+
+    assert task.poke({"ti": ti, "run_id": "run"}) is True
+    assert ti.pulled == [status_key, tests_key]
+    assert not task.overwrite_rtif_after_execution
