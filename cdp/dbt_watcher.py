@@ -186,10 +186,13 @@ def _is_model_key(key: str) -> bool:
     )
 
 
-def is_test_event_key(key: str) -> bool:
-    """Whether ``key`` is the XCom key of a dbt test node's event
-    (``get_dbt_event_xcom_key`` of a ``test.<package>.<name>`` node)."""
-    return key.startswith("test__") and key.endswith("_dbt_event")
+def is_unread_key(key: str) -> bool:
+    """Whether ``key`` is an XCom key no task reads unless its node failed: a dbt test's
+    event (a model's task reads its tests' aggregated status), a unit test's or a hook's
+    status and event (no task watches them)."""
+    return (key.startswith("test__") and key.endswith("_dbt_event")) or key.startswith(
+        ("unit_test__", "operation__")
+    )
 
 
 # a quoted literal in a database's error message: a row's value as often as not
@@ -228,9 +231,9 @@ def without_quoted_values_in_line(line: str) -> str:
 class _ParserPushes:
     """The producer's task instance as its parser sees it, for one dbt event line.
 
-    Every push passes but a passing dbt test's event, which no task reads (a model's task
-    reads its tests' aggregated status, and a failed test's event to say which test failed
-    and why). A model that finished with success gets one push where Cosmos makes three, its
+    Every push passes but those of :func:`is_unread_key` for a node that passed (a model's
+    task reads its tests' aggregated status, and a failed test's event to say which test
+    failed and why). A model that finished with success gets one push where Cosmos makes three, its
     event, its status and its compiled SQL (an execution-API call and a SQLite commit each,
     and as many reads by the model's task): its status, with the event and the SQL inside
     (:data:`MERGED_INTO_STATUS`), which the model's task reads once
@@ -246,7 +249,7 @@ class _ParserPushes:
         return getattr(self._ti, name)
 
     def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
-        if is_test_event_key(key):
+        if is_unread_key(key):
             if is_failed_event(value):
                 self._ti.xcom_push(key=key, value=value, **kwargs)
         elif _is_model_key(key):

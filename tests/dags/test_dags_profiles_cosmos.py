@@ -336,8 +336,9 @@ def test_a_failed_nodes_event_reaches_xcom_without_the_values_its_error_quotes(
 
 def test_a_models_tests_reach_xcom_as_their_aggregate_only(tiny_project, monkeypatch):
     """Each finished dbt test counts towards its model's aggregated tests status, which the
-    model's tests task reads; the tests' own events, which no task reads, are not pushed.
-    Cosmos' own dbt-runner path and parser, real dbt test events; dbt's execution replaced."""
+    model's task reads; the tests' own events, and a passing unit test's or hook's status
+    and event, which no task reads, are not pushed; a failed unit test's are. Cosmos' own
+    dbt-runner path and parser, real dbt events; dbt's execution replaced."""
     import cosmos.dbt.runner
     from dbt.events import types
     from dbt_common.events.base_types import msg_from_base_event
@@ -346,9 +347,16 @@ def test_a_models_tests_reach_xcom_as_their_aggregate_only(tiny_project, monkeyp
     [(model, tests)] = [(m, t) for m, t in producer.tests_per_model.items() if "customers" in m]
     assert len(tests) == 2  # unique and not_null
 
+    others = [
+        ("operation.tiny.tiny-on-run-start-0", "operation", "success"),
+        ("unit_test.tiny.customers.two_rows", "unit_test", "pass"),
+        ("unit_test.tiny.customers.no_nulls", "unit_test", "fail"),
+    ]
+
     def fire_events(command, env, cwd, callbacks=None, **kwargs):
-        for test in tests:
-            node = {"unique_id": test, "resource_type": "test", "node_status": "pass"}
+        finished = [(test, "test", "pass") for test in tests] + others
+        for unique_id, resource_type, status in finished:
+            node = {"unique_id": unique_id, "resource_type": resource_type, "node_status": status}
             for callback in callbacks:
                 callback(msg_from_base_event(types.NodeFinished(node_info=node)))
         return "built"
@@ -358,7 +366,11 @@ def test_a_models_tests_reach_xcom_as_their_aggregate_only(tiny_project, monkeyp
 
     producer.run_dbt_runner(["dbt", "build"], {}, ".", context={"ti": ti})
 
-    assert ti.pushed == [(f"{model.replace('.', '__')}_tests_status", "pass")]
+    assert ti.pushed == [
+        (f"{model.replace('.', '__')}_tests_status", "pass"),
+        ("unit_test__tiny__customers__no_nulls_dbt_event", "fail"),
+        ("unit_test__tiny__customers__no_nulls_status", "fail"),
+    ]
 
 
 def test_the_dbt_build_runs_with_the_heap_alive_before_it_out_of_its_collections(
