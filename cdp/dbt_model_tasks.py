@@ -26,7 +26,9 @@ from airflow.sdk.exceptions import AirflowException
 from cosmos.operators._watcher import base as watcher_base
 from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
 from cosmos.operators._watcher.state import (
+    get_compiled_sql_xcom_key,
     get_dbt_event_xcom_key,
+    get_status_xcom_key,
     is_dbt_node_status_failed,
     is_dbt_node_status_skipped,
     is_dbt_node_status_success,
@@ -80,17 +82,43 @@ class LeanModelWatcher(_StatusFirst, DbtRunWatcherOperator):
     The tests of ``model_tests`` ran in the producer's ``dbt build``; the producer pushed
     their aggregated status, and the event of each failed one. A cleared model task builds
     its model again with its tests (``dbt build --select <model>``), as the build did.
+
+    The build pushed a successful model's status with its event and compiled SQL inside
+    (``cdp.dbt_watcher``), before this task started (``watch_after_build``): the task reads
+    it once, as its fields are rendered, and Cosmos' poke is answered from it. The compiled
+    SQL is then in the rendered fields Airflow sends before the task runs, where Cosmos read
+    it at the poke and had Airflow serialise and send every field a second time after it.
     """
 
     base_cmd = ["build"]
+    # Cosmos' watcher lists compiled_sql and full_refresh twice: each is serialised once
+    template_fields = tuple(dict.fromkeys(DbtRunWatcherOperator.template_fields))
     model_tests: tuple[str, ...] = ()
     _status_seen: Any = None
+    _read_at_render: dict[str, Any] = {}
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        super().render_template_fields(context, jinja_env)
+        ti = context["ti"]
+        if ti.try_number == 1:  # a retry runs dbt itself, which gives the SQL (Cosmos' path)
+            self._read_at_render = read_finished_model(
+                ti, self.producer_task_id, self.model_unique_id
+            )
+            sql = self._read_at_render.get(get_compiled_sql_xcom_key(self.model_unique_id))
+            if sql:
+                self.compiled_sql = sql
+
+    def _cache_compiled_sql(self, ti: Any, context: Any) -> None:
+        if not self.compiled_sql:  # not read at render: read at the poke, as Cosmos does
+            super()._cache_compiled_sql(ti, context)
 
     def _get_node_status(self, ti: Any, context: Any) -> Any:
         self._status_seen = super()._get_node_status(ti, context)
         return self._status_seen
 
     def poke(self, context: Any) -> bool:
+        if self._read_at_render:
+            context = {**context, "ti": _ReadBefore(context["ti"], self._read_at_render)}
         finished = super().poke(context)
         # a status from the build (not a fallback run of dbt in this task, which tested)
         if finished and is_dbt_node_status_success(self._status_seen):
@@ -98,7 +126,13 @@ class LeanModelWatcher(_StatusFirst, DbtRunWatcherOperator):
         return finished
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> None:
-        super().execute_complete(context, event)
+        # deferred (the build had not reported the model at the poke): Cosmos' trigger reads
+        # the status only, the event and SQL are in it
+        read = read_finished_model(context["ti"], self.producer_task_id, self.model_unique_id)
+        sql = read.get(get_compiled_sql_xcom_key(self.model_unique_id))
+        if read:
+            context = {**context, "ti": _ReadBefore(context["ti"], read)}
+        super().execute_complete(context, {"compiled_sql": sql, **event} if sql else event)
         if event.get("status") == "success" and not event.get("reason"):
             self._fail_on_failed_tests(context["ti"])
 
@@ -127,8 +161,47 @@ class LeanModelWatcher(_StatusFirst, DbtRunWatcherOperator):
         )
 
 
+def read_finished_model(ti: Any, producer_task_id: str, unique_id: str) -> dict[str, Any]:
+    """The XComs the build pushed for model ``unique_id`` that its task reads, by key, from
+    one read of its status: the status and, when the build pushed them inside it
+    (``cdp.dbt_watcher.MERGED_INTO_STATUS``), its event and compiled SQL. Empty when the
+    build has not reported the model."""
+    from cdp.dbt_watcher import MERGED_INTO_STATUS
+
+    status_key = get_status_xcom_key(unique_id)
+    value = ti.xcom_pull(task_ids=producer_task_id, key=status_key)
+    if not isinstance(value, dict):
+        return {}
+    node = status_key.removesuffix("_status")
+    read = {node + s: value[f] for s, f in MERGED_INTO_STATUS.items() if f in value}
+    read[status_key] = {k: v for k, v in value.items() if k not in MERGED_INTO_STATUS.values()}
+    return read
+
+
+class _ReadBefore:
+    """A model task's task instance as Cosmos' poke sees it: the XComs read at render time
+    are answered from them; any other goes to the execution API."""
+
+    def __init__(self, ti: Any, read: dict[str, Any]):
+        self._ti = ti
+        self._read = read
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ti, name)
+
+    def xcom_pull(self, task_ids: Any = None, *args: Any, key: str = "", **kwargs: Any) -> Any:
+        if key in self._read:
+            return self._read[key]
+        return self._ti.xcom_pull(task_ids, *args, key=key, **kwargs)
+
+
 # The watcher sensor methods _StatusFirst and LeanModelWatcher override (Cosmos 1.15).
-_WATCHER_HOOKS = ("_get_producer_task_status", "_get_node_status", "_log_startup_events")
+_WATCHER_HOOKS = (
+    "_get_producer_task_status",
+    "_get_node_status",
+    "_log_startup_events",
+    "_cache_compiled_sql",
+)
 LEAN_WATCHERS: dict[type, type] = {DbtRunWatcherOperator: LeanModelWatcher}
 
 

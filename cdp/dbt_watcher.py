@@ -17,7 +17,9 @@ times and its message, everything the node's task logs. Error events and every s
 test aggregate and compiled SQL are parsed by Cosmos as before. Cosmos' parser also pushes
 the finished event of every dbt *test* node (225 in this project); a model's task reads
 the tests' aggregated status, and the events of failed tests only. The parser's task
-instance passes every push on but a passing test's event.
+instance passes every push on but a passing test's event, and pushes a successful model's
+event, status and compiled SQL as one XCom (its status, the other two inside), which the
+model's task reads once (``cdp.dbt_model_tasks``): 138 pushes and 92 reads fewer per build.
 
 With dbt in the task's process (``InvocationMode.DBT_RUNNER``), Cosmos also turns every dbt
 event into JSON (protobuf's ``MessageToJson``) before its parser looks at the event's name:
@@ -50,6 +52,7 @@ from typing import Any
 
 from cosmos.exceptions import CosmosDbtRunError
 from cosmos.operators._watcher.base import _DBT_EVENT_ALLOWLIST
+from cosmos.operators._watcher.state import is_dbt_node_status_success, xcom_set_lock
 from cosmos.operators.local import DbtLocalBaseOperator
 from cosmos.operators.watcher import (
     DbtProducerWatcherOperator,
@@ -131,10 +134,14 @@ class FinishedEventsProducer(DbtProducerWatcherOperator, _ReadEventsOnlyRunner):
             # what Cosmos logs and pushes to XCom, without the values a database error quotes
             line = without_quoted_values_in_line(line)
             context = extra_kwargs.get("context") if extra_kwargs else None
-            if context and "ti" in context:
-                ti = _TestEventsDropped(context["ti"])
-                extra_kwargs = {**extra_kwargs, "context": {**context, "ti": ti}}
-            parse(line, extra_kwargs)
+            if not (context and "ti" in context):
+                parse(line, extra_kwargs)
+                return
+            ti = _ParserPushes(context["ti"])
+            try:
+                parse(line, {**extra_kwargs, "context": {**context, "ti": ti}})
+            finally:
+                ti.push_held()
 
         return parse_decisive_events
 
@@ -165,10 +172,27 @@ class FinishedEventsProducer(DbtProducerWatcherOperator, _ReadEventsOnlyRunner):
         return super().calculate_openlineage_events_completes(*args, **kwargs)
 
 
-def is_test_event_key(key: str) -> bool:
-    """Whether ``key`` is the XCom key of a dbt test node's event
-    (``get_dbt_event_xcom_key`` of a ``test.<package>.<name>`` node)."""
-    return key.startswith("test__") and key.endswith("_dbt_event")
+# A successful model's XComs pushed inside its status (key suffix: field of the status).
+MERGED_INTO_STATUS = {"_dbt_event": "dbt_event", "_compiled_sql": "compiled_sql"}
+
+
+def _is_model_key(key: str) -> bool:
+    """Whether ``key`` is a model node's status, event or compiled-SQL XCom key (not its
+    tests' aggregated status)."""
+    return (
+        key.startswith("model__")
+        and key.endswith(("_status", *MERGED_INTO_STATUS))
+        and not key.endswith("_tests_status")
+    )
+
+
+def is_unread_key(key: str) -> bool:
+    """Whether ``key`` is an XCom key no task reads unless its node failed: a dbt test's
+    event (a model's task reads its tests' aggregated status), a unit test's or a hook's
+    status and event (no task watches them)."""
+    return (key.startswith("test__") and key.endswith("_dbt_event")) or key.startswith(
+        ("unit_test__", "operation__")
+    )
 
 
 # a quoted literal in a database's error message: a row's value as often as not
@@ -204,20 +228,53 @@ def without_quoted_values_in_line(line: str) -> str:
         return _QUOTED.sub("'…'", line)
 
 
-class _TestEventsDropped:
-    """The producer's task instance as its parser sees it: every XCom push passes but a
-    passing dbt test's event, which no task reads (a model's task reads its tests'
-    aggregated status, and a failed test's event to say which test failed and why)."""
+class _ParserPushes:
+    """The producer's task instance as its parser sees it, for one dbt event line.
+
+    Every push passes but those of :func:`is_unread_key` for a node that passed (a model's
+    task reads its tests' aggregated status, and a failed test's event to say which test
+    failed and why). A model that finished with success gets one push where Cosmos makes three, its
+    event, its status and its compiled SQL (an execution-API call and a SQLite commit each,
+    and as many reads by the model's task): its status, with the event and the SQL inside
+    (:data:`MERGED_INTO_STATUS`), which the model's task reads once
+    (``cdp.dbt_model_tasks.read_finished_model``). A failed or skipped model's are pushed
+    as Cosmos pushes them: an error event may follow and replace its event.
+    """
 
     def __init__(self, ti: Any):
         self._ti = ti
+        self._held: dict[str, Any] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ti, name)
 
     def xcom_push(self, key: str, value: Any, **kwargs: Any) -> None:
-        if not is_test_event_key(key) or is_failed_event(value):
+        if is_unread_key(key):
+            if is_failed_event(value):
+                self._ti.xcom_push(key=key, value=value, **kwargs)
+        elif _is_model_key(key):
+            self._held[key] = value  # pushed once the parser is done with the line
+        else:
             self._ti.xcom_push(key=key, value=value, **kwargs)
+
+    def push_held(self) -> None:
+        """Push what the line held back: a successful model's status with its event and
+        compiled SQL inside, anything else as it came."""
+        held, self._held = self._held, {}
+        for key, value in list(held.items()):
+            node = key.removesuffix("_status")
+            if (
+                node != key
+                and isinstance(value, dict)
+                and is_dbt_node_status_success(value.get("status"))
+            ):
+                inside = {
+                    f: held.pop(node + s) for s, f in MERGED_INTO_STATUS.items() if node + s in held
+                }
+                held[key] = {**value, **inside}
+        with xcom_set_lock:  # Cosmos' lock around the pushes of dbt's threads
+            for key, value in held.items():
+                self._ti.xcom_push(key=key, value=value)
 
 
 def openlineage_provider_installed() -> bool:

@@ -69,6 +69,16 @@ class Settings(BaseSettings):
     # and were most of the copy's cost. A view elsewhere that reads them is published as a
     # table of its rows (core/snapshot.py).
     snapshot_left_out_schemas: list[str] = ["raw", "staging", "intermediate"]
+    # Tables of published schemas the snapshot leaves out: identity's state between its
+    # incremental runs (the guards' cache, which holds shared e-mails and loyalty cards, and
+    # the extraction watermark), read by identity's writer only (docs/performance.md).
+    snapshot_left_out_tables: list[str] = [
+        "identity.guard_shared",
+        "identity.guard_refused",
+        "identity.guard_blocked",
+        "identity.guard_state",
+        "identity.extraction_state",
+    ]
     # How long a second writer waits for the warehouse lock before failing.
     writer_lock_wait_seconds: float = 30.0
     # DuckDB's resources on the warehouse connection (core.warehouse.connect; docs/scale.md):

@@ -9,8 +9,9 @@ the old file keeps reading the old inode until it reconnects).
 
 The copy holds every schema but ``settings.snapshot_left_out_schemas`` (the raw layer,
 dbt's staging and intermediate layers: no reader reads them, and they were two thirds of
-the rows copied); a view of a published schema that reads a left-out one is published as
-a table of its rows.
+the rows copied) and every table but ``settings.snapshot_left_out_tables`` (identity's
+state between its runs); a view of a published schema that reads a left-out one is
+published as a table of its rows.
 
 The copy is written in an older DuckDB storage format
 (``settings.snapshot_storage_version``, default ``v1.0.0``) so DuckDB 1.x clients (the
@@ -146,6 +147,9 @@ def _write_copy(con: duckdb.DuckDBPyConnection, settings: Settings, temp: Path, 
         con.execute(f'copy from database "{source}" to {_ALIAS} (schema)')
         for schema in _left_out(con, settings):
             con.execute(f'drop schema {_ALIAS}."{schema}" cascade')
+        for schema, table in _objects(con, "tables"):
+            if f"{schema}.{table}" in settings.snapshot_left_out_tables:
+                con.execute(f'drop table {_ALIAS}."{schema}"."{table}"')
         for schema, table in _objects(con, "tables"):
             con.execute(
                 f'insert into {_ALIAS}."{schema}"."{table}" '

@@ -23,6 +23,9 @@ create view marts.big_spenders as
   select customer_id from marts.customer_profile where lifetime_revenue > 50;
 create view marts.receipts_loaded as select receipt_id, amount from raw.pos__receipt_lines;
 create table identity.customers as select 'C1' as customer_id;
+create table identity.guard_shared as
+  select 'email_subscriber:zoe' as record_id, 'email' as identifier_type,
+    'zoe.martin@example.org' as identifier_value;
 create table ops.load_ledger as select 'b1' as batch_id, 4 as rows_read;
 """
 
@@ -60,6 +63,7 @@ def test_the_snapshot_leaves_the_raw_staging_and_intermediate_layers_in_the_ware
     assert not schemas & {"raw", "staging", "intermediate"}
     assert {"marts.customer_profile", "identity.customers", "ops.load_ledger"} <= tables
     assert emails == 0  # the source line's person is nowhere in the readers' copy
+    assert "identity.guard_shared" not in tables  # identity's own state between its runs
     assert not any(name.split(".")[0] in {"raw", "intermediate"} for name in info.tables)
     with connect(settings) as con:  # the warehouse itself keeps every layer
         assert con.execute("select count(*) from intermediate.int_orders").fetchone() == (4,)
@@ -89,11 +93,14 @@ def test_a_view_reading_a_left_out_schema_is_published_as_its_rows(settings):
 def test_the_left_out_schemas_are_a_setting(settings):
     with connect(settings) as con:
         con.execute(WAREHOUSE)
-    everything = settings.model_copy(update={"snapshot_left_out_schemas": []})
+    everything = settings.model_copy(
+        update={"snapshot_left_out_schemas": [], "snapshot_left_out_tables": []}
+    )
 
     info = publish_snapshot(everything, "run-1")
 
     assert info.tables["raw.pos__receipt_lines"] == 4
+    assert info.tables["identity.guard_shared"] == 1
     assert info.tables["intermediate.int_orders"] == 4
     with open_snapshot(everything) as con:
         assert "staging.stg_pos__receipt_lines" in _catalog(con, "views")

@@ -233,9 +233,11 @@ class RecordingTaskInstance:
 
     def __init__(self):
         self.pushed = []
+        self.values = {}
 
     def xcom_push(self, key, value):
         self.pushed.append((key, value.get("status") if isinstance(value, dict) else value))
+        self.values[key] = value
 
     def xcom_pull(self, *args, **kwargs):
         return None
@@ -245,8 +247,9 @@ def test_the_dbt_build_pushes_a_node_event_once_the_node_finished(tiny_project, 
     """The DAG's producer run through Cosmos' own dbt-runner path (its event callback, the
     protobuf-to-JSON step, its parser) with real dbt events of one model's four steps, its
     start line and one SQL statement: only the finished event (the node's times and message,
-    what its task logs) and the status reach XCom, and only the events Cosmos reads are
-    turned into JSON. dbt's execution alone is replaced, by the events it would fire."""
+    what its task logs) and the status reach XCom, in one push (the event inside the
+    status), and only the events Cosmos reads are turned into JSON. dbt's execution alone
+    is replaced, by the events it would fire."""
     import cosmos.dbt.runner
     import google.protobuf.json_format
     from dbt.adapters.events.types import SQLQuery
@@ -287,10 +290,9 @@ def test_the_dbt_build_pushes_a_node_event_once_the_node_finished(tiny_project, 
     ti = RecordingTaskInstance()
 
     assert producer.run_dbt_runner(["dbt", "build"], {}, ".", context={"ti": ti}) == "built"
-    assert ti.pushed == [
-        ("model__tiny__loose_dbt_event", "success"),
-        ("model__tiny__loose_status", "success"),
-    ]
+    assert ti.pushed == [("model__tiny__loose_status", "success")]
+    pushed = ti.values["model__tiny__loose_status"]
+    assert pushed["dbt_event"]["status"] == "success" and pushed["outlet_uris"] == []
     assert converted == ["LogStartLine", "NodeFinished"]
 
 
@@ -334,8 +336,9 @@ def test_a_failed_nodes_event_reaches_xcom_without_the_values_its_error_quotes(
 
 def test_a_models_tests_reach_xcom_as_their_aggregate_only(tiny_project, monkeypatch):
     """Each finished dbt test counts towards its model's aggregated tests status, which the
-    model's tests task reads; the tests' own events, which no task reads, are not pushed.
-    Cosmos' own dbt-runner path and parser, real dbt test events; dbt's execution replaced."""
+    model's task reads; the tests' own events, and a passing unit test's or hook's status
+    and event, which no task reads, are not pushed; a failed unit test's are. Cosmos' own
+    dbt-runner path and parser, real dbt events; dbt's execution replaced."""
     import cosmos.dbt.runner
     from dbt.events import types
     from dbt_common.events.base_types import msg_from_base_event
@@ -344,9 +347,16 @@ def test_a_models_tests_reach_xcom_as_their_aggregate_only(tiny_project, monkeyp
     [(model, tests)] = [(m, t) for m, t in producer.tests_per_model.items() if "customers" in m]
     assert len(tests) == 2  # unique and not_null
 
+    others = [
+        ("operation.tiny.tiny-on-run-start-0", "operation", "success"),
+        ("unit_test.tiny.customers.two_rows", "unit_test", "pass"),
+        ("unit_test.tiny.customers.no_nulls", "unit_test", "fail"),
+    ]
+
     def fire_events(command, env, cwd, callbacks=None, **kwargs):
-        for test in tests:
-            node = {"unique_id": test, "resource_type": "test", "node_status": "pass"}
+        finished = [(test, "test", "pass") for test in tests] + others
+        for unique_id, resource_type, status in finished:
+            node = {"unique_id": unique_id, "resource_type": resource_type, "node_status": status}
             for callback in callbacks:
                 callback(msg_from_base_event(types.NodeFinished(node_info=node)))
         return "built"
@@ -356,7 +366,11 @@ def test_a_models_tests_reach_xcom_as_their_aggregate_only(tiny_project, monkeyp
 
     producer.run_dbt_runner(["dbt", "build"], {}, ".", context={"ti": ti})
 
-    assert ti.pushed == [(f"{model.replace('.', '__')}_tests_status", "pass")]
+    assert ti.pushed == [
+        (f"{model.replace('.', '__')}_tests_status", "pass"),
+        ("unit_test__tiny__customers__no_nulls_dbt_event", "fail"),
+        ("unit_test__tiny__customers__no_nulls_status", "fail"),
+    ]
 
 
 def test_the_dbt_build_runs_with_the_heap_alive_before_it_out_of_its_collections(
@@ -470,3 +484,51 @@ def test_a_model_task_asks_for_the_producers_state_only_when_its_status_is_not_i
     ti = WatchingTaskInstance({status: finished[status]})
     with pytest.raises(Exception, match="did not report all of its 2 dbt tests"):
         task.poke({"ti": ti, "run_id": "run"})
+
+
+def test_a_model_task_reads_what_the_build_reported_once_and_sends_its_sql_before_it_runs(
+    tiny_project, tmp_path, monkeypatch
+):
+    """The build, through Cosmos' own dbt-runner path and parser, reports a model that
+    finished (its event, status and compiled SQL, read from the build's target folder) in
+    one XCom; the model's task reads it once, as Airflow renders its fields, so that its
+    compiled SQL is in the rendered fields Airflow sends before the task runs, and its poke
+    logs the event and succeeds reading only its tests' aggregated status besides: no second
+    rendered-fields write. dbt's execution is replaced by the event it would fire."""
+    import cosmos.dbt.runner
+    from cosmos.operators._watcher.aggregation import get_tests_status_xcom_key
+    from dbt.events import types
+    from dbt_common.events.base_types import msg_from_base_event
+
+    dag = load_dags().dags["cdp_profiles"]
+    producer, task = dag.get_task("dbt.dbt_producer_watcher"), dag.get_task("dbt.customers_run")
+    sql = "select 1 as customer_id union all select 2"
+    compiled = tmp_path / "build" / "target" / "compiled" / "tiny" / "models" / "customers.sql"
+    compiled.parent.mkdir(parents=True)
+    compiled.write_text(sql)
+
+    def fire_events(command, env, cwd, callbacks=None, **kwargs):
+        node = {
+            "unique_id": task.model_unique_id,
+            "resource_type": "model",
+            "node_status": "success",
+            "node_path": "customers.sql",
+        }
+        for callback in callbacks:
+            callback(msg_from_base_event(types.NodeFinished(node_info=node)))
+        return "built"
+
+    monkeypatch.setattr(cosmos.dbt.runner, "run_command", fire_events)
+    built = RecordingTaskInstance()
+    producer.run_dbt_runner(["dbt", "build"], {}, str(tmp_path / "build"), context={"ti": built})
+    [status_key] = built.values
+    assert built.values[status_key]["compiled_sql"] == sql
+
+    tests_key = get_tests_status_xcom_key(task.model_unique_id)
+    ti = WatchingTaskInstance({**built.values, tests_key: "pass"})
+    task.render_template_fields({"ti": ti})
+    assert task.compiled_sql == sql and ti.pulled == [status_key]
+
+    assert task.poke({"ti": ti, "run_id": "run"}) is True
+    assert ti.pulled == [status_key, tests_key]
+    assert not task.overwrite_rtif_after_execution
