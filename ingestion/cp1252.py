@@ -23,9 +23,6 @@ from ingestion.readers import FileReadError
 # UCS-2) stay small enough for malloc to reuse the same memory: 1 MB chunks were mapped
 # fresh and freed each time, ~100k page faults per 125 MB (0.52-0.60 s CPU against 0.41-0.44)
 _CHUNK = 64 * 1024
-# from this size a file is transcoded in two parts on two threads; a smaller one takes a few
-# ms on one, too little to share
-_SPLIT_BYTES = 4 * 1024 * 1024
 # A cp1252 file's text can match ingestion.sql.BROKEN_ENCODING_PATTERN only if it holds "â€"
 # or one of these bytes: Â, Ã, Ä, Å, ‚ (UTF-8's € read as cp1252 is "â‚¬"; a real cp1252 export
 # hardly ever holds the low quote ‚) and the five that cp1252 leaves undefined (U+FFFD).
@@ -110,6 +107,10 @@ def transcode_cp1252(path: Path, target: Path, padding: PaddingWatch | None = No
     head.disguise.followed_by(tail.disguise)
     head.disguise.refuse_if_utf8()
     return head.suspect or tail.suspect
+
+
+# below this a file is transcoded on one thread (the split's thread and append cost ~1 ms)
+_SPLIT_BYTES = 4 * 1024 * 1024
 
 
 class _Part(NamedTuple):
