@@ -9,9 +9,7 @@ looked for, so a clean file skips that check row by row.
 from __future__ import annotations
 
 import codecs
-import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -84,53 +82,12 @@ def transcode_cp1252(path: Path, target: Path, padding: PaddingWatch | None = No
     which no row can show broken encoding, so a clean file skips that check row by row.
     A file that is valid UTF-8 throughout and not plain ASCII is refused (:func:`_refuse_utf8`):
     read as cp1252 its ``œ €`` would become ``Å“ â‚¬``, which no row check can tell from text.
-
-    A large file is cut at the first line break after its middle and its second part is
-    transcoded on a thread into a file of its own, appended to ``target`` at the end: on
-    two cores the transcode ran on one while the other only hashed the file.
     """
-    size = path.stat().st_size
-    middle = _line_start_after(path, size // 2) if size >= _SPLIT_BYTES else size
-    if middle >= size:
-        head = _transcode_part(path, target, 0, size, padding)
-        head.disguise.refuse_if_utf8()
-        return head.suspect
-    second = target.with_name(target.name + ".part2")
-    later = padding.for_later_part() if padding else None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdp_cp1252") as pool:
-        running = pool.submit(_transcode_part, path, second, middle, size, later)
-        head = _transcode_part(path, target, 0, middle, padding)
-        tail = running.result()
-    _append(target, second)
-    if padding and later:
-        padding.followed_by(later)
-    head.disguise.followed_by(tail.disguise)
-    head.disguise.refuse_if_utf8()
-    return head.suspect or tail.suspect
-
-
-# below this a file is transcoded on one thread (the split's thread and append cost ~1 ms)
-_SPLIT_BYTES = 4 * 1024 * 1024
-
-
-class _Part(NamedTuple):
-    suspect: bool
-    disguise: _Utf8Disguise
-
-
-def _transcode_part(
-    path: Path, target: Path, start: int, end: int, padding: PaddingWatch | None
-) -> _Part:
-    """Transcode bytes ``start`` to ``end`` of ``path`` into ``target`` (see
-    :func:`transcode_cp1252`); ``start`` is 0 or the start of a line."""
     suspect, tail = False, b""
     disguise = _Utf8Disguise()
     with path.open("rb") as source, target.open("wb") as out:
-        source.seek(start)
-        left = end - start
         # cp1252 is one byte per character: any chunk boundary is a character boundary.
-        while left and (chunk := source.read(min(_CHUNK, left))):
-            left -= len(chunk)
+        while chunk := source.read(_CHUNK):
             encoded = chunk.decode("cp1252", errors="replace").encode("utf-8")
             # Ã, Â and the undefined bytes are single bytes here (memchr speed); â€ is
             # searched in the UTF-8, where its rare last byte makes the search skip ahead.
@@ -145,32 +102,8 @@ def _transcode_part(
             disguise.feed(chunk)
             if padding:
                 padding.feed(chunk)  # the cp1252 bytes: one byte per character, fewer bytes
-    return _Part(suspect, disguise)
-
-
-def _line_start_after(path: Path, offset: int) -> int:
-    """The offset just after the first line break at or after ``offset`` (the size if none)."""
-    with path.open("rb") as source:
-        source.seek(offset)
-        while chunk := source.read(_CHUNK):
-            found = chunk.find(b"\n")
-            if found != -1:
-                return offset + found + 1
-            offset += len(chunk)
-    return offset
-
-
-def _append(target: Path, part: Path) -> None:
-    """Append ``part`` to ``target`` inside the kernel, then remove it."""
-    with target.open("r+b") as out, part.open("rb") as source:
-        out.seek(0, os.SEEK_END)
-        left = os.fstat(source.fileno()).st_size
-        while left:
-            copied = os.copy_file_range(source.fileno(), out.fileno(), left)
-            if not copied:
-                raise OSError(f"could not append {part.name} to {target.name}")
-            left -= copied
-    part.unlink()
+    disguise.refuse_if_utf8()
+    return suspect
 
 
 class _Utf8Disguise:
@@ -195,16 +128,6 @@ class _Utf8Disguise:
             at = _NON_ASCII.search(chunk).start()  # type: ignore[union-attr]
             self._first_non_ascii = self._lines_before + chunk.count(b"\n", 0, at) + 1
         self._lines_before += chunk.count(b"\n")
-
-    def followed_by(self, later: _Utf8Disguise) -> None:
-        """Take in the answer for the bytes that follow (fed to ``later`` from a line start)."""
-        if self._utf8 is None or later._utf8 is None:
-            self._utf8 = None
-            return
-        if not self._first_non_ascii and later._first_non_ascii:
-            self._first_non_ascii = self._lines_before + later._first_non_ascii
-        self._lines_before += later._lines_before
-        self._utf8 = later._utf8  # the file's end: a truncated last character is seen there
 
     def refuse_if_utf8(self) -> None:
         if self._utf8 is not None and self._first_non_ascii:

@@ -44,19 +44,6 @@ class PaddingWatch:
         """Start again from the first byte of the file."""
         self.padded, self._last = self._unknown, None
 
-    def for_later_part(self) -> PaddingWatch:
-        """A watch for a part of the file that starts at a line (see :meth:`followed_by`)."""
-        later = PaddingWatch.__new__(PaddingWatch)
-        later._boundary, later._unknown = self._boundary, self._unknown
-        later.padded, later._last = self._unknown, None  # a line start is a boundary too
-        return later
-
-    def followed_by(self, later: PaddingWatch) -> None:
-        """Take in ``later``'s answer: it was fed the bytes after this watch's last one,
-        which was a line break (so no space of the one touches the other's boundary)."""
-        self.padded = self.padded or later.padded
-        self._last = later._last
-
     def feed(self, chunk: bytes) -> None:
         """Look at the file's next bytes."""
         import numpy as np

@@ -12,7 +12,6 @@ from ingestion_landing import POS_HEADER, ga4_event, pos_line, write_web_events
 import ingestion
 from core.warehouse import connect
 from ingestion import cp1252, readers
-from ingestion.csv_scan import PaddingWatch
 from ingestion.definitions import DefinitionError, load_definition
 
 
@@ -96,47 +95,6 @@ def test_transcoding_sees_broken_encoding_split_across_chunks(tmp_path, monkeypa
     assert target.read_text(encoding="utf-8") == "abcâ€™d – e"
     source.write_bytes(b"ab\x81cd")  # a byte cp1252 leaves undefined
     assert cp1252.transcode_cp1252(source, target) is True
-
-
-_LINE = "M001;T1;1;Bon d’achat 10 €;Épicerie;2;12,99\n"
-
-
-@pytest.mark.parametrize(
-    ("lines", "padded", "suspect"),
-    [
-        ([_LINE] * 40, False, False),
-        ([_LINE] * 30 + [" " + _LINE] + [_LINE] * 9, True, False),  # padded after the cut
-        ([_LINE] * 39 + [_LINE.strip() + " "], True, False),  # the file's last byte
-        ([_LINE] * 35 + ["CrÃ©teil;dâ€™\n"] + [_LINE] * 4, False, True),
-        ([_LINE] * 38 + ["x\u2020\n"], False, True),  # † becomes 0x86, then 0x81 below
-        ([_LINE] * 10 + ["x" * 2000], False, False),  # no line break after the middle
-    ],
-)
-def test_a_file_transcoded_in_two_parts_reads_as_in_one(
-    tmp_path, monkeypatch, lines, padded, suspect
-):
-    """The second half, on its own thread, gives the same copy and the same answers."""
-    source = tmp_path / "in.csv"
-    source.write_bytes("".join(lines).encode("cp1252").replace(b"\x86", b"\x81"))
-    monkeypatch.setattr(cp1252, "_CHUNK", 64)  # parts of several chunks
-    reads = []
-    for split_bytes in (10**9, 0):  # one part, then two
-        monkeypatch.setattr(cp1252, "_SPLIT_BYTES", split_bytes)
-        target = tmp_path / f"out{split_bytes}.csv"
-        reads.append(cp1252.read_cp1252(source, target, PaddingWatch(";", '"', "cp1252")))
-        assert target.read_bytes() == source.read_bytes().decode("cp1252", "replace").encode()
-        assert [p.name for p in tmp_path.iterdir() if "part" in p.name] == []
-
-    assert [read[1:] for read in reads] == [("utf-8", suspect, padded)] * 2
-
-
-def test_utf8_in_disguise_is_refused_naming_its_line_when_read_in_two_parts(tmp_path, monkeypatch):
-    source = tmp_path / "in.csv"
-    source.write_bytes(("a;b\n" * 50 + "Crème €\n" + "a;b\n" * 3).encode())
-    monkeypatch.setattr(cp1252, "_SPLIT_BYTES", 0)
-
-    with pytest.raises(readers.FileReadError, match="the first on line 51;"):
-        cp1252.read_cp1252(source, tmp_path / "out.csv")
 
 
 def test_blank_lines_of_a_jsonl_export_count_in_line_numbers_only(settings):
