@@ -64,13 +64,21 @@ def _built_levels(comparison: str) -> set[str]:
 
 
 def conflict_unless_sql(conflict: Conflict, replaced: Replaced) -> str | None:
-    """SQL over a pair's columns exempting it from ``conflict``: its ``unless``, or the pair
-    in a stratum of its ``unless_replaced`` where the records show values replaced
-    (``_replaced``); None when nothing exempts."""
-    tests = [f"coalesce(({conflict.unless}), false)"] if conflict.unless else []
+    """SQL over a pair's columns exempting it from ``conflict`` (NULL does not exempt): its
+    ``unless``, or the pair in a stratum of its ``unless_replaced`` where the records show
+    values replaced (``_replaced``); None when nothing exempts."""
+    tests = [f"({conflict.unless})"] if conflict.unless else []
     if set(conflict.unless_replaced) & replaced.strata:
         tests.append(_replaced.waived_sql(replaced, conflict.unless_replaced, pair_column))
     return " or ".join(tests) or None
+
+
+def _unless(exempting: str) -> str:
+    """True unless ``exempting`` holds (NULL: not exempt). DuckDB tests a ``CASE``'s condition
+    term by term, each on the rows the terms before it left undecided, where it computes every
+    term for every row under ``not coalesce(...)``: a conflict's or the household cap's
+    exemptions (a regular expression, string distances) cost 0.3 s of CPU more at 1M records."""
+    return f"case when {exempting} then false else true end"
 
 
 def _gamma_sql(
@@ -109,7 +117,7 @@ def _gamma_sql(
             else ""
         )
         unless = conflict_unless_sql(conflict, replaced)
-        exempt = f" and not ({unless})" if unless else ""
+        exempt = f" and {_unless(unless)}" if unless else ""
         clauses.append(
             f"when gamma_{conflict.comparison} in ({gammas}){overwhelming}{exempt} "
             f"then '{conflict.name}'"
@@ -212,7 +220,7 @@ def _household_evidence_capped(
         # phone or birth date changed or was mistyped: a household's members differ on it
         last = [f"last_name_{s}" if f"last_name_{s}" in columns else "null" for s in "lr"]
         same = same_first_name_sql("first_name_l", "first_name_r", *last)
-        differs = [f"({' or '.join(differs)}) and not coalesce({same}, false)"]
+        differs = [f"({' or '.join(differs)}) and {_unless(same)}"]
     if "home" in replaced.strata:
         at_home = _replaced.waived_sql(replaced, ["home"], pair_column)
         differs = [f"({' or '.join(differs)}) and not {at_home}"]
