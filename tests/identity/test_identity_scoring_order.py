@@ -15,7 +15,7 @@ def test_top_comparisons_keep_the_strongest_for_then_every_one_against_as_the_re
     then last_name and first_name (5 each: equal sizes fall in reverse name order), not
     email (0.5); then every comparison against it, birth_date (-3.25). The real-time scorer
     lists the same reasons from the same weights (``ModelWeights.reasons``)."""
-    from identity._links import _RANKED, _ranked_comparisons_sql, _top_comparisons_sql
+    from identity._links import _explanations_sql
     from identity._realtime_weights import ModelWeights, _Level
 
     labels = {
@@ -31,9 +31,8 @@ def test_top_comparisons_keep_the_strongest_for_then_every_one_against_as_the_re
     columns = [f"{w} as mw_{c}, {gammas[c]} as gamma_{c}" for c, w in weights.items()]
     con.execute(f"create table scored as select {', '.join(columns)}, 1.0 as mw_tf_adj_phone")
     described = {r[0] for r in con.execute("describe scored").fetchall()}
-    ranked = _ranked_comparisons_sql(labels, described)
-    top = _top_comparisons_sql(labels, 3)
-    text = con.execute(f"select {top} from (select {ranked} as {_RANKED} from scored)").fetchone()
+    explained = _explanations_sql("scored", labels, described, 3)
+    text = con.execute(f"select top_comparisons from ({explained})").fetchone()
     assert text is not None
     kept = json.loads(text[0])
     assert kept == [
